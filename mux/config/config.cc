@@ -1,0 +1,47 @@
+// Lookups and string forms for configuration values.
+#include "mux/config/config.h"
+
+namespace crossmux::mux::config {
+
+std::string Address::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+const Cluster* Config::cluster(const std::string& name) const {
+  for (const auto& c : clusters) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const Listener* Config::listener(const std::string& name) const {
+  for (const auto& l : listeners) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+std::string_view to_string(BackendProtocol p) {
+  switch (p) {
+    case BackendProtocol::Http1: return "http1";
+    case BackendProtocol::H2c: return "h2c";
+    case BackendProtocol::H2: return "h2";
+  }
+  return "?";
+}
+
+std::string_view to_string(LoadBalancing l) {
+  return l == LoadBalancing::RoundRobin ? "round_robin" : "least_connections";
+}
+
+std::string_view to_string(PathMatch m) {
+  switch (m) {
+    case PathMatch::Prefix: return "prefix";
+    case PathMatch::Exact: return "exact";
+    case PathMatch::Regex: return "regex";
+  }
+  return "?";
+}
+
+}  // namespace crossmux::mux::config

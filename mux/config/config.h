@@ -1,0 +1,157 @@
+// The proxy's configuration as plain values: listeners, TLS, clusters, backends, frontends, limits,
+// timeouts and answers. Parsed from TOML by config_parser.h and checked by validate().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crossmux::mux::config {
+
+using Millis = std::chrono::milliseconds;
+
+// host:port. host is an IPv4/IPv6 literal or a name resolved at startup; IPv6 is written [::1]:80.
+struct Address {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const;
+};
+
+// A certificate and its private key (PEM files). `names` are the SNI names it serves: exact
+// ("example.com") or wildcard ("*.example.com"); empty means "read them from the certificate".
+struct Certificate {
+  std::string cert_file;
+  std::string key_file;
+  std::vector<std::string> names;
+};
+
+// A default answer the proxy gives itself, overriding the built-in text for one status.
+struct Answer {
+  std::string body;
+  std::string content_type = "text/plain; charset=utf-8";
+};
+using Answers = std::map<uint16_t, Answer>;  // by status code
+
+enum class ClientProtocol : uint8_t { Http1 = 0, H2c = 1 };
+
+struct Listener {
+  std::string name;
+  Address address;
+  // Plain listeners: HTTP/1.1 and/or HTTP/2 with prior knowledge (told apart by the preface).
+  // TLS listeners: ALPN offers "h2" and/or "http/1.1" in this order of preference.
+  bool http1 = true;
+  bool http2 = true;
+  std::vector<Certificate> certificates;  // non-empty: a TLS listener
+  bool https_redirect = false;  // plain listener answering 301/308 to https
+  bool allow_connect = false;   // CONNECT tunnels (RFC 9110 §9.3.6)
+  Answers answers;
+  bool tls() const { return !certificates.empty(); }
+};
+
+enum class BackendProtocol : uint8_t { Http1 = 0, H2c = 1, H2 = 2 /* HTTP/2 over TLS */ };
+enum class LoadBalancing : uint8_t { RoundRobin = 0, LeastConnections = 1 };
+
+struct BackendTls {
+  bool enabled = false;  // implied by protocol = "h2"; may be set for HTTP/1.1 over TLS
+  bool verify = true;
+  std::string ca_file;  // empty: the system store
+  std::string sni;      // empty: the backend's host
+};
+
+struct Backend {
+  Address address;
+  uint32_t weight = 1;
+};
+
+struct Cluster {
+  std::string name;
+  BackendProtocol protocol = BackendProtocol::Http1;
+  LoadBalancing load_balancing = LoadBalancing::RoundRobin;
+  BackendTls tls;
+  std::vector<Backend> backends;
+  uint32_t max_connections_per_backend = 256;
+  uint32_t connect_retries = 2;  // other backends tried after a connect failure
+  // Served by the demo origin built into the crossmux binary (`crossmux origin`), started
+  // in-process on an ephemeral loopback port; used by the embedded default configuration.
+  bool builtin_origin = false;
+  Answers answers;
+};
+
+enum class PathMatch : uint8_t { Prefix = 0, Exact = 1, Regex = 2 };
+
+// Routes requests whose host, path and (optionally) method match to a cluster. Frontends are
+// tried in file order; the first match wins.
+struct Frontend {
+  std::vector<std::string> listeners;  // empty: every listener
+  std::string hostname = "*";          // exact, "*.suffix" wildcard, or "*" for any
+  std::string path = "/";
+  PathMatch path_match = PathMatch::Prefix;
+  std::string method;  // empty: any
+  std::string cluster;
+};
+
+struct Limits {
+  uint32_t max_connections = 10000;
+  uint32_t max_connections_per_ip = 1000;
+  uint32_t max_buffers = 8192;  // per worker, each BufferPool::kDefaultBufferSize bytes
+  uint32_t max_buffers_per_connection = 64;
+  // HTTP/2 (advertised in SETTINGS and enforced).
+  uint32_t max_concurrent_streams = 100;
+  uint32_t initial_window_size = 65535;
+  uint32_t max_frame_size = 16384;
+  uint32_t header_table_size = 4096;
+  uint32_t max_header_list_size = 65536;
+  uint32_t max_header_fields = 128;
+  uint32_t max_continuation_frames = 16;
+  uint32_t reset_budget = 200;          // peer- and peer-caused resets per reset_budget_window
+  Millis reset_budget_window{10000};
+  uint32_t max_queued_control_acks = 1000;
+  uint32_t max_settings_entries = 32;
+  uint32_t glitch_budget = 1000;        // empty frames and other oddities per connection
+  // HTTP/1.1.
+  uint32_t max_request_line = 8192;
+  uint32_t max_header_bytes = 65536;
+  uint64_t max_request_body = 0;  // 0: unlimited (bodies stream)
+};
+
+struct Timeouts {
+  Millis request_headers{10000};
+  Millis client_idle{60000};
+  Millis backend_connect{3000};
+  Millis backend_response{30000};
+  Millis stream_progress{30000};
+  Millis flow_control_stall{30000};
+  Millis settings_ack{10000};
+  Millis graceful_shutdown{10000};
+};
+
+enum class LogFormat : uint8_t { Text = 0, Json = 1 };
+
+struct Global {
+  uint32_t workers = 0;  // 0: one per core
+  std::string access_log = "stdout";  // a path, "stdout", or "off"
+  LogFormat access_log_format = LogFormat::Text;
+  std::optional<Address> admin;  // metrics and admin endpoints
+};
+
+struct Config {
+  Global global;
+  Limits limits;
+  Timeouts timeouts;
+  Answers answers;  // proxy-wide overrides; listener and cluster answers take precedence
+  std::vector<Listener> listeners;
+  std::vector<Cluster> clusters;
+  std::vector<Frontend> frontends;
+
+  const Cluster* cluster(const std::string& name) const;
+  const Listener* listener(const std::string& name) const;
+};
+
+std::string_view to_string(BackendProtocol p);
+std::string_view to_string(LoadBalancing l);
+std::string_view to_string(PathMatch m);
+
+}  // namespace crossmux::mux::config
