@@ -1,0 +1,47 @@
+// LoadBalancer: chooses a backend of a cluster (round robin or least connections), skipping ones
+// marked down, so a connect failure can be retried on another backend.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "mux/config/config.h"
+
+namespace crossmux::mux::proxy {
+
+// Per-worker state for one cluster. Backends are referred to by their index in the cluster.
+class LoadBalancer {
+ public:
+  explicit LoadBalancer(const config::Cluster& cluster);
+
+  // The next backend to try, excluding `tried` (indexes already attempted for this request).
+  // Backends marked down are skipped while any other is up. nullopt when every backend is in
+  // `tried`.
+  std::optional<size_t> pick(const std::vector<size_t>& tried = {});
+
+  // Active connection (or in-flight request) counts for least connections.
+  void on_open(size_t backend) { ++active_[backend]; }
+  void on_close(size_t backend) {
+    if (active_[backend] > 0) --active_[backend];
+  }
+  // Connect failures mark a backend down until the next success.
+  void mark_down(size_t backend) { down_[backend] = true; }
+  void mark_up(size_t backend) { down_[backend] = false; }
+
+  size_t size() const { return weights_.size(); }
+  uint32_t active(size_t backend) const { return active_[backend]; }
+  bool down(size_t backend) const { return down_[backend]; }
+
+ private:
+  bool eligible(size_t i, const std::vector<size_t>& tried, bool allow_down) const;
+
+  config::LoadBalancing policy_;
+  std::vector<uint32_t> weights_;
+  std::vector<uint32_t> active_;
+  std::vector<bool> down_;
+  // Smooth weighted round robin (nginx's algorithm): current weights per backend.
+  std::vector<int64_t> current_;
+};
+
+}  // namespace crossmux::mux::proxy

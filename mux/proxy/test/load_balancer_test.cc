@@ -1,0 +1,73 @@
+// LoadBalancer: weighted round robin spread, least connections, retry exclusion, down marking.
+#include "mux/proxy/load_balancer.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace crossmux::mux::proxy {
+namespace {
+
+config::Cluster cluster(config::LoadBalancing lb, std::vector<uint32_t> weights) {
+  config::Cluster c;
+  c.load_balancing = lb;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    c.backends.push_back({{"127.0.0.1", static_cast<uint16_t>(9000 + i)}, weights[i]});
+  }
+  return c;
+}
+
+TEST(LoadBalancer, SmoothWeightedRoundRobin) {
+  auto c = cluster(config::LoadBalancing::RoundRobin, {5, 1, 1});
+  LoadBalancer lb(c);
+  std::string seq;
+  for (int i = 0; i < 7; ++i) seq += static_cast<char>('a' + *lb.pick());
+  // nginx's smooth WRR interleaves instead of sending five in a row to the heavy backend.
+  EXPECT_EQ(seq, "aabacaa");  // the sequence nginx documents for weights 5,1,1
+}
+
+TEST(LoadBalancer, RoundRobinEqualWeightsCycles) {
+  auto c = cluster(config::LoadBalancing::RoundRobin, {1, 1, 1});
+  LoadBalancer lb(c);
+  std::map<size_t, int> hits;
+  for (int i = 0; i < 300; ++i) ++hits[*lb.pick()];
+  EXPECT_EQ(hits[0], 100);
+  EXPECT_EQ(hits[1], 100);
+  EXPECT_EQ(hits[2], 100);
+}
+
+TEST(LoadBalancer, LeastConnectionsPrefersIdleBackends) {
+  auto c = cluster(config::LoadBalancing::LeastConnections, {1, 1, 2});
+  LoadBalancer lb(c);
+  lb.on_open(0);
+  lb.on_open(1);
+  lb.on_open(2);
+  EXPECT_EQ(*lb.pick(), 2u) << "1 active at weight 2 beats 1 active at weight 1";
+  lb.on_open(2);
+  lb.on_open(2);
+  EXPECT_EQ(*lb.pick(), 0u);
+  lb.on_close(2);
+  lb.on_close(2);
+  lb.on_close(2);
+  EXPECT_EQ(lb.active(2), 0u);
+  EXPECT_EQ(*lb.pick(), 2u);
+}
+
+TEST(LoadBalancer, RetriesExcludeTriedAndSkipDown) {
+  auto c = cluster(config::LoadBalancing::RoundRobin, {1, 1, 1});
+  LoadBalancer lb(c);
+  lb.mark_down(1);
+  std::vector<size_t> tried;
+  for (int i = 0; i < 3; ++i) {
+    auto b = lb.pick(tried);
+    ASSERT_TRUE(b);
+    tried.push_back(*b);
+  }
+  EXPECT_EQ(tried.back(), 1u) << "a down backend is tried only after every up one";
+  EXPECT_FALSE(lb.pick(tried)) << "every backend tried";
+  lb.mark_up(1);
+  EXPECT_FALSE(lb.down(1));
+}
+
+}  // namespace
+}  // namespace crossmux::mux::proxy
