@@ -1,0 +1,77 @@
+// Access log: one line per request in text or JSON, buffered, to a file or stdout, reopenable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mux/config/config.h"
+
+namespace crossmux::mux::proxy {
+
+// Everything logged about one request. Durations are microseconds; -1 means "did not happen"
+// (e.g. no backend connect because the proxy answered itself).
+struct AccessRecord {
+  std::chrono::system_clock::time_point time;  // when the request head arrived
+  std::string_view client;           // "ip:port"
+  std::string_view protocol_in;      // "HTTP/1.1", "HTTP/2"
+  std::string_view protocol_out;     // backend protocol, "-" when none
+  std::string_view method;
+  std::string_view authority;
+  std::string_view path;
+  uint16_t status = 0;
+  uint64_t bytes_in = 0;             // request body bytes received from the client
+  uint64_t bytes_out = 0;            // response body bytes sent to the client
+  int64_t total_us = -1;
+  int64_t backend_connect_us = -1;
+  int64_t backend_response_us = -1;  // request sent -> response head received
+  std::string_view cluster;
+  std::string_view backend;          // "ip:port"
+  uint32_t retries = 0;
+  std::string_view answered_reason;  // set when the proxy answered itself
+};
+
+// Appends one formatted line (with '\n') to `out`.
+//   text: 2026-11-27T05:00:00.123Z 127.0.0.1:5555 HTTP/2>HTTP/1.1 "GET example.com /a" 200
+//         in=0 out=12 total=1.234ms connect=0.100ms backend=1.000ms cluster=api
+//         backend=10.0.0.1:80 retries=0 reason="-"
+//   json: {"time":"...","client":"...","protocol_in":"HTTP/2",...}
+// Request-derived strings are escaped (no raw control bytes or quotes reach the log).
+void format_access_text(const AccessRecord& r, std::string& out);
+void format_access_json(const AccessRecord& r, std::string& out);
+
+// Writes formatted lines to a destination. Lines are buffered and flushed by flush() (the event
+// loop calls it once per iteration) or when the buffer passes 64 KiB. A write error drops the
+// buffered lines and counts them rather than blocking the proxy.
+class AccessLog {
+ public:
+  // destination: a path (opened for append), "stdout", or "off".
+  AccessLog(std::string destination, config::LogFormat format);
+  ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  // False with `error` set when the destination cannot be opened.
+  bool open(std::string* error);
+  void log(const AccessRecord& r);
+  void flush();
+  // Reopens the file (after rotation; on SIGUSR1). No-op for stdout/off.
+  bool reopen(std::string* error);
+
+  bool enabled() const { return fd_ >= 0; }
+  uint64_t lines_written() const { return lines_written_; }
+  uint64_t lines_dropped() const { return lines_dropped_; }
+
+ private:
+  std::string destination_;
+  config::LogFormat format_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::string buffer_;
+  uint64_t pending_lines_ = 0;
+  uint64_t lines_written_ = 0;
+  uint64_t lines_dropped_ = 0;
+};
+
+}  // namespace crossmux::mux::proxy
