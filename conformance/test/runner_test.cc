@@ -1,0 +1,121 @@
+// The runner's selection, verdict accounting, output and JUnit: a runner that always says ✔ fails here.
+#include "conformance/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace crossmux::conformance {
+namespace {
+
+std::vector<Section> catalogue(int* runs) {
+  Section root{"http2", "", "Hypertext Transfer Protocol Version 2 (HTTP/2)", {}, {}};
+  auto& s65 = root.child("6.5", "SETTINGS");
+  s65.add("passes", "MUST pass", [runs] { ++*runs; return Outcome::pass(); });
+  s65.add("fails", "MUST send GOAWAY", [runs] {
+    ++*runs;
+    return Outcome::fail({"GOAWAY Frame (Error Code: PROTOCOL_ERROR)", "Connection closed"}, "Timeout");
+  });
+  auto& s652 = s65.child("6.5.2", "Defined SETTINGS Parameters");
+  s652.add("skips", "", [runs] { ++*runs; return Outcome::skip("no MAX_CONCURRENT_STREAMS"); });
+  s652.add("strict only", "SHOULD", [runs] { ++*runs; return Outcome::pass(); }, true);
+  auto& s650 = root.child("6.50", "Not a child of 6.5");
+  s650.add("other", "", [runs] { ++*runs; return Outcome::pass(); });
+  return {root};
+}
+
+TEST(Selection, PrefixSemanticsMatchH2spec) {
+  EXPECT_TRUE(selects("http2", "http2/6.5/1"));
+  EXPECT_TRUE(selects("http2/6.5", "http2/6.5/1"));
+  EXPECT_TRUE(selects("http2/6.5", "http2/6.5.2/1"));
+  EXPECT_TRUE(selects("http2/6", "http2/6.5.2/1"));
+  EXPECT_FALSE(selects("http2/6.5", "http2/6.50/1"));
+  EXPECT_FALSE(selects("http2/6.5/1", "http2/6.5/10"));
+  EXPECT_TRUE(selects("http2/6.5/1", "http2/6.5/1"));
+  EXPECT_FALSE(selects("hpack", "http2/6.5/1"));
+  EXPECT_TRUE(selected({}, "anything"));
+}
+
+TEST(Runner, CountsEveryVerdictAndFailsTheRun) {
+  int runs = 0;
+  RunOptions o;
+  o.progress = false;
+  std::ostringstream out;
+  auto s = run(catalogue(&runs), o, out);
+  EXPECT_EQ(runs, 4) << "strict case not run without --strict";
+  EXPECT_EQ(s.tests, 4);
+  EXPECT_EQ(s.passed, 2);
+  EXPECT_EQ(s.skipped, 1);
+  EXPECT_EQ(s.failed, 1);
+  EXPECT_EQ(s.exit_status(), 1);
+  std::string text = out.str();
+  EXPECT_NE(text.find("Hypertext Transfer Protocol Version 2 (HTTP/2)\n  6.5. SETTINGS\n    ✔ 1: passes\n    × 2: fails\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("Expected: GOAWAY Frame (Error Code: PROTOCOL_ERROR)"), std::string::npos);
+  EXPECT_NE(text.find("  Actual: Timeout"), std::string::npos);
+  EXPECT_NE(text.find("Failures:\n"), std::string::npos);
+  EXPECT_NE(text.find("4 tests, 2 passed, 1 skipped, 1 failed\n"), std::string::npos) << text;
+}
+
+TEST(Runner, StrictAndSelectionAndDryRun) {
+  int runs = 0;
+  RunOptions o;
+  o.progress = false;
+  o.strict = true;
+  o.specs = {"http2/6.5.2"};
+  std::ostringstream out;
+  auto s = run(catalogue(&runs), o, out);
+  EXPECT_EQ(s.tests, 2);
+  EXPECT_EQ(s.passed, 1);
+  EXPECT_EQ(s.exit_status(), 0);
+
+  runs = 0;
+  o.dry_run = true;
+  o.specs = {};
+  std::ostringstream dry;
+  auto d = run(catalogue(&runs), o, dry);
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(d.exit_status(), 0);
+  EXPECT_NE(dry.str().find("2: strict only"), std::string::npos) << dry.str();
+
+  std::ostringstream none;
+  o.dry_run = false;
+  o.specs = {"hpack"};
+  auto n = run(catalogue(&runs), o, none);
+  EXPECT_EQ(none.str(), "No matched tests found.\n");
+  EXPECT_EQ(n.exit_status(), 0);
+}
+
+TEST(Runner, AbortStopsTheRun) {
+  Section root{"generic", "", "Generic tests", {}, {}};
+  auto& s = root.child("1", "Starting HTTP/2");
+  int after = 0;
+  s.add("unreachable", "", [] { return Outcome::error_out("connection refused", true); });
+  s.add("never", "", [&after] { ++after; return Outcome::pass(); });
+  RunOptions o;
+  o.progress = false;
+  std::ostringstream out;
+  auto r = run({root}, o, out);
+  EXPECT_TRUE(r.aborted);
+  EXPECT_EQ(after, 0);
+  EXPECT_EQ(r.exit_status(), 1);
+  EXPECT_NE(out.str().find("Error: connection refused"), std::string::npos);
+}
+
+TEST(Runner, JunitUsesFailureAndSkipped) {
+  int runs = 0;
+  RunOptions o;
+  o.progress = false;
+  std::ostringstream out;
+  auto s = run(catalogue(&runs), o, out);
+  std::string x = junit_xml(s);
+  EXPECT_NE(x.find("<testsuite name=\"6.5. SETTINGS\" package=\"http2/6.5\" tests=\"2\" failures=\"1\" skipped=\"0\""),
+            std::string::npos) << x;
+  EXPECT_NE(x.find("<failure message=\"MUST send GOAWAY\">Expected: GOAWAY Frame (Error Code: PROTOCOL_ERROR)\nExpected: Connection closed\nActual: Timeout</failure>"),
+            std::string::npos) << x;
+  EXPECT_NE(x.find("<skipped message=\"no MAX_CONCURRENT_STREAMS\"/>"), std::string::npos);
+  EXPECT_EQ(x.find("<error"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crossmux::conformance
