@@ -1,0 +1,34 @@
+// Interpretation of the fields that decide HTTP/1.1 framing and routing: CL, TE, Host, Connection.
+#pragma once
+
+#include <string_view>
+
+#include "codecs/base/result.h"
+#include "codecs/h1/head_parser.h"
+
+namespace crossmux::codecs::h1 {
+
+// Records what one field line says about framing and routing into `facts`. Names are matched
+// case-insensitively; other fields are ignored. Errors: kErrBadContentLength (not 1*DIGIT, empty,
+// a leading zero, or an empty list element), kErrConflictingContentLength (different values),
+// kErrContentLengthOverflow (past 2^63-1), kErrBadTransferEncoding (empty element, a coding name
+// that is not a token, or parameters on chunked). All 400 (502 for responses).
+Status note_field(std::string_view name, std::string_view value, MessageKind kind, FieldFacts& facts);
+
+// Calls fn(element) for each comma-separated element of a list value with OWS trimmed (RFC 9110
+// §5.6.1), including empty elements.
+template <class Fn>
+void for_each_element(std::string_view value, Fn&& fn) {
+  size_t start = 0;
+  while (true) {
+    size_t comma = value.find(',', start);
+    std::string_view e = value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
+    while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+    while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+    fn(e);
+    if (comma == std::string_view::npos) return;
+    start = comma + 1;
+  }
+}
+
+}  // namespace crossmux::codecs::h1

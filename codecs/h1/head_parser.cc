@@ -1,0 +1,210 @@
+// Start-line and field-line tokenizing for HTTP/1.1 heads and trailer sections.
+#include "codecs/h1/head_parser.h"
+
+#include <cstring>
+#include <string>
+
+#include "codecs/h1/chars.h"
+#include "codecs/h1/field_facts.h"
+#include "codecs/h1/h1_errors.h"
+
+namespace crossmux::codecs::h1 {
+
+std::string_view to_string(ObsFoldPolicy p) {
+  return p == ObsFoldPolicy::Reject ? "reject" : "replace-with-space";
+}
+
+Error decode_error(MessageKind kind, uint32_t status, const char* detail) {
+  if (kind == MessageKind::Response) return Error::http(502, detail, Side::Backend);
+  return Error::http(status, detail, Side::Client);
+}
+
+Result<size_t> HeadScanner::scan(const uint8_t* data, size_t size, MessageKind kind,
+                                 bool has_start_line, const Limits& limits) {
+  if (!has_start_line) first_line_done_ = true;
+  size_t i = pos_;
+  while (i < size) {
+    const void* hit = std::memchr(data + i, '\n', size - i);
+    if (hit == nullptr) break;
+    size_t lf = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data);
+    // RFC 9112 §2.2: we do not accept bare LF as a line terminator (smuggling vector).
+    if (lf == 0 || data[lf - 1] != '\r') return unexpected(decode_error(kind, 400, kErrBareLf));
+    if (lf + 1 > limits.max_header_bytes) {
+      return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
+    }
+    if (!first_line_done_) {
+      first_line_done_ = true;
+      if (kind == MessageKind::Request && lf + 1 > limits.max_request_line) {
+        return unexpected(decode_error(kind, 414, kErrRequestLineTooLong));
+      }
+    } else if (lf == line_start_ + 1) {
+      return lf + 1;  // the empty line that ends the section
+    }
+    line_start_ = lf + 1;
+    i = lf + 1;
+  }
+  pos_ = size;
+  if (!first_line_done_ && kind == MessageKind::Request && size > limits.max_request_line) {
+    return unexpected(decode_error(kind, 414, kErrRequestLineTooLong));
+  }
+  if (size > limits.max_header_bytes) {
+    return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
+  }
+  return size_t{0};
+}
+
+static std::string_view view(const uint8_t* b, const uint8_t* e) {
+  return {reinterpret_cast<const char*>(b), static_cast<size_t>(e - b)};
+}
+
+// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive. Only 1.0 and 1.1 are
+// accepted; other well-formed versions get 505 (RFC 9110 §15.6.6). `stop` is the byte that must
+// follow the version.
+static Status parse_version(const uint8_t*& p, const uint8_t* end, MessageKind kind, uint8_t stop,
+                            MessageHead& head) {
+  if (end - p < 9 || std::memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' || p[8] != stop) {
+    return unexpected(decode_error(kind, 400, kErrBadVersion));
+  }
+  uint8_t major = p[5], minor = p[7];
+  if (major < '0' || major > '9' || minor < '0' || minor > '9') {
+    return unexpected(decode_error(kind, 400, kErrBadVersion));
+  }
+  if (major != '1' || minor > '1') return unexpected(decode_error(kind, 505, kErrUnsupportedVersion));
+  head.version = minor == '1' ? Version::Http11 : Version::Http10;
+  p += 8;
+  return ok();
+}
+
+// Expects CRLF at p and steps over it.
+static Status expect_crlf(const uint8_t*& p, MessageKind kind, const char* detail) {
+  if (p[0] != '\r') return unexpected(decode_error(kind, 400, detail));
+  if (p[1] != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
+  p += 2;
+  return ok();
+}
+
+Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* end,
+                                            MessageHead& head) {
+  constexpr MessageKind kReq = MessageKind::Request;
+  // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, single SPs only.
+  const uint8_t* m = p;
+  while (is_token_char(*p)) ++p;
+  if (p == m) return unexpected(decode_error(kReq, 400, kErrBadRequestLine));
+  if (*p != ' ') {
+    bool separator = *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f';
+    return unexpected(decode_error(kReq, 400, separator ? kErrBadRequestLine : kErrBadMethod));
+  }
+  head.method = view(m, p);
+  const uint8_t* t = ++p;
+  while (is_class(*p, kCharTarget)) ++p;
+  if (p == t) return unexpected(decode_error(kReq, 400, kErrBadRequestLine));
+  if (*p != ' ') {
+    // "GET /\r\n" is HTTP/0.9, which we do not speak (RFC 9112 §2.3 / Appendix C.1).
+    bool separator = *p == '\r' || *p == '\t' || *p == '\v' || *p == '\f';
+    return unexpected(decode_error(kReq, 400, separator ? kErrBadRequestLine : kErrBadTarget));
+  }
+  std::string_view target = view(t, p);
+  ++p;
+  if (auto st = parse_version(p, end, kReq, '\r', head); !st) return unexpected(st.error());
+  if (auto st = expect_crlf(p, kReq, kErrBadVersion); !st) return unexpected(st.error());
+  return target;
+}
+
+Status parse_status_line(const uint8_t*& p, const uint8_t* end, MessageHead& head) {
+  constexpr MessageKind kResp = MessageKind::Response;
+  // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]. A missing SP
+  // before an empty reason is tolerated (common in the wild, unambiguous).
+  if (auto st = parse_version(p, end, kResp, ' ', head); !st) return st;
+  ++p;
+  if (end - p < 4) return unexpected(decode_error(kResp, 400, kErrBadStatusLine));
+  uint16_t status = 0;
+  for (int i = 0; i < 3; ++i) {
+    if (p[i] < '0' || p[i] > '9') return unexpected(decode_error(kResp, 400, kErrBadStatusLine));
+    status = static_cast<uint16_t>(status * 10 + (p[i] - '0'));
+  }
+  p += 3;
+  if (status < 100 || status > 599) return unexpected(decode_error(kResp, 400, kErrBadStatus));
+  head.status = status;
+  if (*p == ' ') {
+    ++p;
+    p += find_value_stop(p, end);
+  }
+  return expect_crlf(p, kResp, kErrBadStatusLine);
+}
+
+static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
+
+// Scans one field value from p (after the colon and OWS); returns its view without trailing OWS
+// and leaves p after the CRLF.
+static Result<std::string_view> scan_value(const uint8_t*& p, const uint8_t* end, MessageKind kind) {
+  while (is_ows(*p)) ++p;
+  const uint8_t* v = p;
+  p += find_value_stop(p, end);
+  if (*p != '\r') return unexpected(decode_error(kind, 400, kErrBadFieldValue));
+  if (p[1] != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
+  const uint8_t* ve = p;
+  while (ve > v && is_ows(ve[-1])) --ve;
+  p += 2;
+  return view(v, ve);
+}
+
+// RFC 9112 §5.2: a proxy forwarding a response may replace each obs-fold with SP. The joined value
+// cannot be a view into the input, so it is copied into the list's arena.
+static Result<std::string_view> unfold(const uint8_t*& p, const uint8_t* end, std::string_view first,
+                                       HeaderList& out) {
+  std::string joined(first);
+  while (is_ows(*p)) {
+    auto more = scan_value(p, end, MessageKind::Response);
+    if (!more) return more;
+    if (!more->empty()) {
+      if (!joined.empty()) joined += ' ';
+      joined += *more;
+    }
+  }
+  return out.own(joined);
+}
+
+Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rules,
+                    bool after_start_line, HeaderList& out, FieldFacts& facts) {
+  const MessageKind kind = rules.kind;
+  bool first = true;
+  while (true) {
+    if (*p == '\r') {
+      if (p[1] != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
+      return ok();
+    }
+    if (is_ows(*p)) {
+      // RFC 9112 §2.2: whitespace before the first field line is rejected; later, it is obs-fold,
+      // which reaches here only when folding is rejected (folds are consumed below otherwise).
+      const char* detail = first && after_start_line ? kErrLeadingWhitespace : kErrObsFold;
+      return unexpected(decode_error(kind, 400, detail));
+    }
+    first = false;
+    const uint8_t* n = p;
+    while (is_token_char(*p)) ++p;
+    if (*p != ':' || p == n) {
+      // RFC 9112 §5.1: no whitespace is allowed between the field name and colon.
+      const char* detail = p != n && is_ows(*p) ? kErrSpaceBeforeColon : kErrBadFieldName;
+      return unexpected(decode_error(kind, 400, detail));
+    }
+    std::string_view name = view(n, p);
+    ++p;
+    auto value = scan_value(p, end, kind);
+    if (!value) return unexpected(value.error());
+    if (is_ows(*p)) {
+      if (kind == MessageKind::Request || rules.obs_fold == ObsFoldPolicy::Reject) {
+        return unexpected(decode_error(kind, 400, kErrObsFold));
+      }
+      value = unfold(p, end, *value, out);
+      if (!value) return unexpected(value.error());
+      facts.obs_fold = true;
+    }
+    if (out.size() >= rules.limits->max_header_count) {
+      return unexpected(decode_error(kind, 431, kErrTooManyFields));
+    }
+    out.add_view(name, *value);
+    if (auto st = note_field(name, *value, kind, facts); !st) return st;
+  }
+}
+
+}  // namespace crossmux::codecs::h1

@@ -1,0 +1,249 @@
+// Translation rules between HTTP/1.1 and HTTP/2 heads: field filtering, Host/:authority, checks.
+#include "codecs/message/translate.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crossmux::codecs {
+namespace {
+
+enum : uint8_t { kToken = 1, kPath = 2, kHost = 4, kHex = 8 };
+
+constexpr std::array<uint8_t, 256> make_table() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum) t[c] |= kToken | kPath | kHost;
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) t[c] |= kHex;
+  }
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<uint8_t>(c)] |= kToken;
+  // RFC 3986 pchar / query: unreserved, sub-delims, ':', '@', '/', '?', '%'.
+  for (char c : std::string_view("-._~!$&'()*+,;=:@/?%")) t[static_cast<uint8_t>(c)] |= kPath;
+  for (char c : std::string_view("-._~!$&'()*+,;=:%[]")) t[static_cast<uint8_t>(c)] |= kHost;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kTable = make_table();
+
+bool all_of(std::string_view s, uint8_t cls) {
+  for (char c : s) {
+    if (!(kTable[static_cast<uint8_t>(c)] & cls)) return false;
+  }
+  return true;
+}
+
+bool valid_percents(std::string_view s) {
+  for (size_t i = s.find('%'); i != std::string_view::npos; i = s.find('%', i + 1)) {
+    if (i + 2 >= s.size() || !(kTable[static_cast<uint8_t>(s[i + 1])] & kHex) ||
+        !(kTable[static_cast<uint8_t>(s[i + 2])] & kHex)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_token(std::string_view s) { return !s.empty() && all_of(s, kToken); }
+
+// uri-host [":" port]; IP-literals in brackets; no userinfo (RFC 9113 §8.3.1 forbids it for
+// http/https, and '@' in an authority is the classic host-confusion vector).
+bool valid_authority(std::string_view a) {
+  if (a.empty() || !all_of(a, kHost) || !valid_percents(a)) return false;
+  std::string_view port;
+  if (a.front() == '[') {
+    size_t close = a.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    std::string_view rest = a.substr(close + 1);
+    if (a.substr(1, close - 1).find_first_of("[]") != std::string_view::npos) return false;
+    if (!rest.empty() && rest.front() != ':') return false;
+    if (!rest.empty()) port = rest.substr(1);
+  } else {
+    size_t colon = a.find(':');
+    std::string_view host = a.substr(0, colon);
+    if (host.empty() || host.find_first_of("[]") != std::string_view::npos) return false;
+    if (colon != std::string_view::npos) port = a.substr(colon + 1);
+  }
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+bool valid_scheme(std::string_view s) {
+  if (s.empty()) return true;
+  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Unexpected<Error> fail(MessageKind kind, const char* detail) {
+  if (kind == MessageKind::Response) {
+    return unexpected(Error::http(502, detail, Side::Backend, Scope::Stream));
+  }
+  return unexpected(Error::http(400, detail, Side::Client, Scope::Stream));
+}
+
+Status validate_field(const HeaderField& f, MessageKind kind) {
+  if (!is_token(f.name)) return fail(kind, kErrTranslateBadFieldName);
+  for (char ch : f.value) {
+    auto c = static_cast<uint8_t>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return fail(kind, kErrTranslateBadFieldValue);
+  }
+  if (!f.value.empty()) {
+    char first = f.value.front(), last = f.value.back();
+    if (first == ' ' || first == '\t' || last == ' ' || last == '\t') {
+      return fail(kind, kErrTranslateValueWhitespace);
+    }
+  }
+  return ok();
+}
+
+template <class Fn>
+void for_each_element(std::string_view value, Fn&& fn) {
+  size_t start = 0;
+  while (true) {
+    size_t comma = value.find(',', start);
+    std::string_view e = value.substr(start, comma == value.npos ? value.npos : comma - start);
+    while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+    while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+    if (!e.empty()) fn(e);
+    if (comma == value.npos) return;
+    start = comma + 1;
+  }
+}
+
+bool is_fixed_hop_by_hop(std::string_view name) {
+  return iequals(name, "connection") || iequals(name, "keep-alive") ||
+         iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
+         iequals(name, "upgrade") || iequals(name, "http2-settings");
+}
+
+// RFC 9110 §7.6.1: Connection names further hop-by-hop fields. Collected before anything is
+// removed; a listed end-to-end name ("Connection: Content-Length") is removed too, as the
+// sender asked, but never changes how the body is framed (framing lives in head.framing).
+void remove_connection_specific(HeaderList& headers, bool keep_te_trailers) {
+  std::vector<std::string> listed;
+  for (const auto& f : headers) {
+    if (iequals(f.name, "connection")) {
+      for_each_element(f.value, [&](std::string_view e) { listed.emplace_back(e); });
+    }
+  }
+  headers.remove_if([&](const HeaderField& f) {
+    if (is_fixed_hop_by_hop(f.name)) return true;
+    if (iequals(f.name, "te")) return !(keep_te_trailers && iequals(f.value, "trailers"));
+    for (const auto& l : listed) {
+      if (iequals(f.name, l)) return true;
+    }
+    return false;
+  });
+}
+
+void lowercase_names(HeaderList& headers) {
+  for (auto& f : headers) {
+    bool upper = false;
+    for (char c : f.name) upper |= c >= 'A' && c <= 'Z';
+    if (!upper) continue;
+    std::string lower(f.name);
+    for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    f.name = headers.own(lower);
+  }
+}
+
+// RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1.
+void join_cookies(HeaderList& headers) {
+  if (headers.count("cookie") < 2) return;
+  std::string joined;
+  HeaderField* first = nullptr;
+  for (auto& f : headers) {
+    if (!iequals(f.name, "cookie")) continue;
+    if (first == nullptr) {
+      first = &f;
+    } else {
+      joined += "; ";
+    }
+    joined += f.value;
+  }
+  first->value = headers.own(joined);
+  bool seen = false;
+  headers.remove_if([&](const HeaderField& f) {
+    if (!iequals(f.name, "cookie")) return false;
+    if (!seen) {
+      seen = true;
+      return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace
+
+Status validate_for_forwarding(const MessageHead& head) {
+  const MessageKind kind = head.kind;
+  if (head.is_request()) {
+    if (!is_token(head.method)) return fail(kind, kErrTranslateBadMethod);
+    bool connect = head.method == "CONNECT";
+    if (head.path.empty()) {
+      if (!connect) return fail(kind, kErrTranslateEmptyPath);
+    } else if (head.path == "*") {
+      if (head.method != "OPTIONS") return fail(kind, kErrTranslateBadPath);
+    } else if (head.path.front() != '/' || !all_of(head.path, kPath) || !valid_percents(head.path)) {
+      return fail(kind, kErrTranslateBadPath);
+    }
+    if ((!head.authority.empty() || connect) && !valid_authority(head.authority)) {
+      return fail(kind, kErrTranslateBadAuthority);
+    }
+    if (!valid_scheme(head.scheme)) return fail(kind, kErrTranslateBadScheme);
+  } else if (head.status < 100 || head.status > 599) {
+    return fail(kind, kErrTranslateBadStatus);
+  }
+  for (const auto& f : head.headers) {
+    if (auto st = validate_field(f, kind); !st) return st;
+  }
+  return ok();
+}
+
+Status validate_trailers(const HeaderList& trailers, MessageKind kind) {
+  for (const auto& f : trailers) {
+    if (auto st = validate_field(f, kind); !st) return st;
+    if (iequals(f.name, "content-length") || iequals(f.name, "host") || iequals(f.name, "te") ||
+        is_fixed_hop_by_hop(f.name)) {
+      return fail(kind, kErrTranslateForbiddenTrailer);
+    }
+  }
+  return ok();
+}
+
+Status prepare_for_h2(MessageHead& head) {
+  remove_connection_specific(head.headers, true);
+  if (head.is_request()) {
+    if (head.authority.empty()) {
+      if (const HeaderField* host = head.headers.find("host")) head.authority = host->value;
+    }
+    head.headers.remove("host");
+  }
+  lowercase_names(head.headers);
+  return validate_for_forwarding(head);
+}
+
+Status prepare_for_h1(MessageHead& head) {
+  join_cookies(head.headers);
+  remove_connection_specific(head.headers, false);
+  if (head.is_request()) {
+    for (const auto& f : head.headers) {
+      if (!iequals(f.name, "host")) continue;
+      if (head.authority.empty()) {
+        head.authority = f.value;
+      } else if (!iequals(f.value, head.authority)) {
+        return fail(head.kind, kErrTranslateHostMismatch);
+      }
+    }
+    head.headers.remove("host");
+  }
+  return validate_for_forwarding(head);
+}
+
+}  // namespace crossmux::codecs
