@@ -1,6 +1,7 @@
 // Conformance catalogue: sections and cases as data, selected by h2spec-style spec ids.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -59,7 +60,7 @@ struct Section {
   std::string number;  // "6.5.2", empty for a root
   std::string title;   // "SETTINGS", or the root's title
   std::vector<Case> cases;
-  std::vector<Section> children;
+  std::deque<Section> children;  // a deque: references from child() stay valid as siblings are added
 
   Section& child(std::string child_number, std::string child_title);
   Case& add(std::string title, std::string requirement, std::function<Outcome()> run,

@@ -1,0 +1,59 @@
+// `crossmux conform h2`: h2spec's flags, spec-id selection, JUnit output and exit status.
+#include "cli/conform_command.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "conformance/h2/suite.h"
+#include "conformance/runner.h"
+
+namespace crossmux::cli {
+
+namespace {
+
+struct H2Options {
+  conformance::h2::Target target;
+  conformance::RunOptions run;
+  std::vector<std::string> specs;
+  double timeout_s = 2;
+};
+
+}  // namespace
+
+void add_conform_command(CLI::App& app, int& exit_code) {
+  auto* conform = app.add_subcommand("conform", "Conformance suites against any HTTP/2 or HTTP/1.1 server");
+  conform->require_subcommand(1);
+
+  auto opts = std::make_shared<H2Options>();
+  auto* h2 = conform->add_subcommand(
+      "h2", "h2spec-style HTTP/2 server conformance: generic, http2 and hpack groups with h2spec's case ids");
+  h2->set_help_flag("--help", "Print this help and exit (-h is --host, as in h2spec)");
+  h2->add_option("specs", opts->specs,
+                 "Spec ids to run, with prefix selection: generic, http2/6.5, http2/6.5/1, hpack");
+  h2->add_option("-h,--host", opts->target.host, "Target host")->capture_default_str();
+  h2->add_option("-p,--port", opts->target.port, "Target port (default 80, or 443 with --tls)");
+  h2->add_flag("-t,--tls", opts->target.tls, "Connect over TLS (ALPN h2)");
+  h2->add_flag("-k,--insecure", opts->target.insecure, "Do not verify the server certificate");
+  h2->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")->capture_default_str();
+  h2->add_option("-P,--path", opts->target.path, "The :path of every request")->capture_default_str();
+  h2->add_option("--max-header-length", opts->target.max_header_length,
+                 "Length of each dummy header value in CONTINUATION and frame-size cases")
+      ->capture_default_str();
+  h2->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
+  h2->add_flag("-S,--strict", opts->run.strict, "Also run strict (SHOULD-level) cases");
+  h2->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
+  h2->add_flag("-v,--verbose", opts->target.verbose, "Print every frame sent and received");
+  h2->callback([opts, &exit_code] {
+    opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
+    opts->run.specs = opts->specs;
+    opts->run.color = ::isatty(STDOUT_FILENO) != 0;
+    opts->run.progress = !opts->target.verbose;
+    auto suite = conformance::h2::build_suite(opts->target);
+    auto summary = conformance::run(suite, opts->run, std::cout);
+    exit_code = summary.exit_status();
+  });
+}
+
+}  // namespace crossmux::cli

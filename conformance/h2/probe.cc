@@ -1,0 +1,415 @@
+// Probe I/O (TCP or TLS with poll timeouts), frame reading and writing, request blocks.
+#include "conformance/h2/probe.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+namespace crossmux::conformance::h2 {
+
+namespace {
+
+constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+void put_u32(std::string& s, uint32_t v) {
+  s += static_cast<char>(v >> 24);
+  s += static_cast<char>(v >> 16);
+  s += static_cast<char>(v >> 8);
+  s += static_cast<char>(v);
+}
+
+uint32_t get_u32(std::string_view s, size_t at) {
+  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[at + i])); };
+  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+}
+
+}  // namespace
+
+std::string Target::authority() const {
+  uint16_t p = effective_port();
+  bool default_port = (tls && p == 443) || (!tls && p == 80);
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return default_port ? h : h + ":" + std::to_string(p);
+}
+
+std::string frame_type_name(uint8_t type) {
+  static const char* kNames[] = {"DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS",
+                                 "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"};
+  return type < 10 ? kNames[type] : "UNKNOWN(0x" + std::to_string(type) + ")";
+}
+
+std::string error_code_name(uint32_t code) {
+  static const char* kNames[] = {"NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR",
+                                 "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR",
+                                 "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR",
+                                 "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+  if (code < 14) return kNames[code];
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%x", code);
+  return buf;
+}
+
+uint32_t Frame::error_code() const {
+  if (type == kRstStream && payload.size() >= 4) return get_u32(payload, 0);
+  if (type == kGoAway && payload.size() >= 8) return get_u32(payload, 4);
+  return 0;
+}
+
+std::string Frame::describe() const {
+  char flags_hex[8];
+  std::snprintf(flags_hex, sizeof flags_hex, "0x%02x", flags);
+  std::string out = frame_type_name(type) + " Frame (length:" + std::to_string(payload.size()) +
+                    ", flags:" + flags_hex + ", stream_id:" + std::to_string(stream);
+  if (type == kRstStream || type == kGoAway) out += ", error_code:" + error_code_name(error_code());
+  return out + ")";
+}
+
+std::string Event::describe() const {
+  switch (kind) {
+    case Kind::Frame: return frame.describe();
+    case Kind::Closed: return "Connection closed";
+    case Kind::Timeout: return "Timeout";
+    case Kind::Error: return "Error: " + error;
+  }
+  return "?";
+}
+
+// Transport: a connected socket, optionally wrapped in TLS.
+struct Probe::Io {
+  int fd = -1;
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+  ~Io() {
+    if (ssl) SSL_free(ssl);
+    if (ctx) SSL_CTX_free(ctx);
+    if (fd >= 0) ::close(fd);
+  }
+  // Waits for readability (or writability) up to ms; false on timeout.
+  bool wait(short events, int ms) const {
+    pollfd p{fd, events, 0};
+    int r;
+    do r = ::poll(&p, 1, ms); while (r < 0 && errno == EINTR);
+    return r > 0;
+  }
+  // >0 bytes, 0 closed, -1 would block (after timeout), -2 error.
+  ssize_t read(char* buf, size_t n, int ms) {
+    if (ssl && SSL_pending(ssl) > 0) return SSL_read(ssl, buf, static_cast<int>(n));
+    if (!wait(POLLIN, ms)) return -1;
+    if (!ssl) {
+      ssize_t r = ::recv(fd, buf, n, 0);
+      if (r < 0) return (errno == ECONNRESET) ? 0 : -2;
+      return r;
+    }
+    while (true) {
+      int r = SSL_read(ssl, buf, static_cast<int>(n));
+      if (r > 0) return r;
+      int err = SSL_get_error(ssl, r);
+      if (err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL) return 0;
+      if (err == SSL_ERROR_WANT_READ) {
+        if (!wait(POLLIN, ms)) return -1;
+        continue;
+      }
+      return -2;
+    }
+  }
+  void write(std::string_view data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      if (ssl) {
+        int r = SSL_write(ssl, data.data() + off, static_cast<int>(data.size() - off));
+        if (r <= 0) return;  // the peer closed; the next read reports it
+        off += static_cast<size_t>(r);
+      } else {
+        ssize_t r = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return;
+        off += static_cast<size_t>(r);
+      }
+    }
+  }
+};
+
+static int dial(const Target& t, std::string* error) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(t.effective_port());
+  if (int rc = getaddrinfo(t.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    *error = std::string("cannot resolve ") + t.host + ": " + gai_strerror(rc);
+    return -1;
+  }
+  int fd = -1;
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
+    *error = std::strerror(errno);
+    for (char& c : *error) c = static_cast<char>(std::tolower(c));
+    ::close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval tv{t.timeout_ms / 1000, (t.timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  return fd;
+}
+
+std::unique_ptr<Probe> Probe::connect(const Target& target, std::string* error) {
+  auto io = std::make_unique<Io>();
+  io->fd = dial(target, error);
+  if (io->fd < 0) return nullptr;
+  if (target.tls) {
+    io->ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(io->ctx, TLS1_2_VERSION);
+    static const unsigned char kAlpn[] = {2, 'h', '2'};
+    SSL_CTX_set_alpn_protos(io->ctx, kAlpn, sizeof kAlpn);
+    if (!target.insecure) {
+      SSL_CTX_set_default_verify_paths(io->ctx);
+      SSL_CTX_set_verify(io->ctx, SSL_VERIFY_PEER, nullptr);
+    }
+    io->ssl = SSL_new(io->ctx);
+    SSL_set_fd(io->ssl, io->fd);
+    SSL_set_tlsext_host_name(io->ssl, target.host.c_str());
+    if (!target.insecure) SSL_set1_host(io->ssl, target.host.c_str());
+    if (SSL_connect(io->ssl) != 1) {
+      unsigned long e = ERR_get_error();
+      char buf[256];
+      ERR_error_string_n(e, buf, sizeof buf);
+      *error = std::string("TLS handshake failed: ") + (e ? buf : "connection closed");
+      return nullptr;
+    }
+    const unsigned char* proto = nullptr;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(io->ssl, &proto, &len);
+    if (len != 2 || std::memcmp(proto, "h2", 2) != 0) {
+      *error = "the server did not negotiate h2 with ALPN";
+      return nullptr;
+    }
+  }
+  return std::unique_ptr<Probe>(new Probe(target, std::move(io)));
+}
+
+Probe::Probe(const Target& target, std::unique_ptr<Io> io) : target_(target), io_(std::move(io)) {}
+Probe::~Probe() = default;
+
+void Probe::send_raw(std::string_view bytes) {
+  if (target_.verbose) std::cerr << "      [send] Raw Data (" << bytes.size() << " bytes)\n";
+  io_->write(bytes);
+}
+
+void Probe::send_frame(uint8_t type, uint8_t flags, uint32_t stream, std::string_view payload) {
+  std::string f;
+  f.reserve(9 + payload.size());
+  f += static_cast<char>(payload.size() >> 16);
+  f += static_cast<char>(payload.size() >> 8);
+  f += static_cast<char>(payload.size());
+  f += static_cast<char>(type);
+  f += static_cast<char>(flags);
+  put_u32(f, stream);
+  f += payload;
+  if (target_.verbose) {
+    Frame shown{type, flags, stream, std::string(payload)};
+    std::cerr << "      [send] " << shown.describe() << "\n";
+  }
+  io_->write(f);
+}
+
+void Probe::send_settings(const std::vector<std::pair<uint16_t, uint32_t>>& entries) {
+  std::string p;
+  for (auto [id, v] : entries) {
+    p += static_cast<char>(id >> 8);
+    p += static_cast<char>(id);
+    put_u32(p, v);
+  }
+  send_frame(kSettings, 0, 0, p);
+}
+
+void Probe::send_ping(std::string_view eight, bool ack) { send_frame(kPing, ack ? kAck : 0, 0, eight); }
+
+void Probe::send_window_update(uint32_t stream, uint32_t inc) {
+  std::string p;
+  put_u32(p, inc);
+  send_frame(kWindowUpdate, 0, stream, p);
+}
+
+void Probe::send_rst(uint32_t stream, uint32_t code) {
+  std::string p;
+  put_u32(p, code);
+  send_frame(kRstStream, 0, stream, p);
+}
+
+void Probe::send_priority(uint32_t stream, uint32_t dep, uint8_t weight, bool exclusive) {
+  std::string p;
+  put_u32(p, dep | (exclusive ? 0x80000000u : 0));
+  p += static_cast<char>(weight);
+  send_frame(kPriority, 0, stream, p);
+}
+
+void Probe::send_goaway(uint32_t last, uint32_t code, std::string_view debug) {
+  std::string p;
+  put_u32(p, last);
+  put_u32(p, code);
+  p += debug;
+  send_frame(kGoAway, 0, 0, p);
+}
+
+void Probe::send_data(uint32_t stream, std::string_view data, bool end) {
+  send_frame(kData, end ? kEndStream : 0, stream, data);
+}
+
+void Probe::send_headers(uint32_t stream, std::string_view block, uint8_t flags) {
+  send_frame(kHeaders, flags, stream, block);
+}
+
+bool Probe::fill(size_t need) {
+  char buf[16384];
+  while (in_.size() < need) {
+    ssize_t n = io_->read(buf, sizeof buf, target_.timeout_ms);
+    if (n > 0) {
+      in_.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    last_failure_ = n == 0 ? Event::Kind::Closed : n == -1 ? Event::Kind::Timeout : Event::Kind::Error;
+    last_error_ = n == -2 ? std::strerror(errno) : "";
+    return false;
+  }
+  return true;
+}
+
+void Probe::note_settings(const Frame& f) {
+  for (size_t i = 0; i + 6 <= f.payload.size(); i += 6) {
+    uint16_t id = static_cast<uint16_t>(static_cast<uint8_t>(f.payload[i]) << 8 | static_cast<uint8_t>(f.payload[i + 1]));
+    uint32_t v = get_u32(f.payload, i + 2);
+    if (id == 0x1) server_header_table_size_ = v;
+    if (id == 0x3) server_mcs_ = v;
+    if (id == 0x5) server_max_frame_size_ = v;
+  }
+}
+
+Event Probe::next_event() {
+  Event e;
+  if (!fill(9)) {
+    e.kind = last_failure_;
+    e.error = last_error_;
+    return e;
+  }
+  const uint32_t len = static_cast<uint32_t>(static_cast<uint8_t>(in_[0])) << 16 |
+                       static_cast<uint32_t>(static_cast<uint8_t>(in_[1])) << 8 |
+                       static_cast<uint8_t>(in_[2]);
+  if (!fill(9 + len)) {
+    e.kind = last_failure_;
+    e.error = last_error_;
+    return e;
+  }
+  e.kind = Event::Kind::Frame;
+  e.frame.type = static_cast<uint8_t>(in_[3]);
+  e.frame.flags = static_cast<uint8_t>(in_[4]);
+  e.frame.stream = get_u32(in_, 5) & 0x7fffffffu;
+  e.frame.payload = in_.substr(9, len);
+  in_.erase(0, 9 + len);
+  if (target_.verbose) std::cerr << "      [recv] " << e.frame.describe() << "\n";
+  if (e.frame.type == kData && len > 0) {
+    for (uint32_t id : {e.frame.stream, 0u}) {
+      uint32_t& used = consumed_[id];
+      used += len;
+      if (used >= 65535) {
+        send_window_update(id, used);
+        used = 0;
+      }
+    }
+  }
+  if (e.frame.type == kSettings && !(e.frame.flags & kAck)) note_settings(e.frame);
+  return e;
+}
+
+bool Probe::handshake(std::string* error) {
+  send_raw(kPreface);
+  send_settings({{0x4, 65535}});
+  bool got_settings = false, got_ack = false;
+  while (!got_settings || !got_ack) {
+    Event e = next_event();
+    if (e.kind != Event::Kind::Frame) {
+      *error = e.kind == Event::Kind::Timeout ? "Timeout" : e.describe();
+      return false;
+    }
+    if (e.frame.type != kSettings) continue;
+    if (e.frame.flags & kAck) {
+      got_ack = true;
+    } else {
+      got_settings = true;
+      send_frame(kSettings, kAck, 0, "");
+    }
+  }
+  return true;
+}
+
+bool Probe::settings_and_ack(const std::vector<std::pair<uint16_t, uint32_t>>& entries) {
+  send_settings(entries);
+  Event e = wait_for([](const Frame& f) { return f.type == kSettings && (f.flags & kAck); });
+  return e.kind == Event::Kind::Frame;
+}
+
+std::string hpack_int(uint8_t flags, uint8_t prefix_bits, uint64_t value) {
+  std::string out;
+  const uint64_t max_prefix = (1u << prefix_bits) - 1;
+  if (value < max_prefix) {
+    out += static_cast<char>(flags | value);
+    return out;
+  }
+  out += static_cast<char>(flags | max_prefix);
+  value -= max_prefix;
+  while (value >= 128) {
+    out += static_cast<char>(0x80 | (value & 0x7f));
+    value >>= 7;
+  }
+  out += static_cast<char>(value);
+  return out;
+}
+
+std::string hpack_literal(std::string_view name, std::string_view value, uint8_t kind_byte) {
+  // kind_byte: 0x00 without indexing, 0x10 never indexed, 0x40 incremental indexing; new name.
+  std::string out(1, static_cast<char>(kind_byte));
+  out += hpack_int(0, 7, name.size());
+  out += name;
+  out += hpack_int(0, 7, value.size());
+  out += value;
+  return out;
+}
+
+std::string Probe::fields_block(const std::vector<Field>& fields) const {
+  std::string out;
+  for (const auto& [n, v] : fields) out += hpack_literal(n, v);
+  return out;
+}
+
+std::string Probe::request_block(std::string_view method, const std::vector<Field>& extra) const {
+  std::vector<Field> f{{":method", std::string(method)},
+                       {":scheme", target_.tls ? "https" : "http"},
+                       {":path", target_.path},
+                       {":authority", target_.authority()}};
+  f.insert(f.end(), extra.begin(), extra.end());
+  return fields_block(f);
+}
+
+std::string Probe::dummy_block(int n) const {
+  std::vector<Field> f;
+  for (int i = 0; i < n; ++i) f.emplace_back("x-dummy" + std::to_string(i), std::string(target_.max_header_length, 'x'));
+  return fields_block(f);
+}
+
+}  // namespace crossmux::conformance::h2

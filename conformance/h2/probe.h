@@ -1,0 +1,136 @@
+// Probe: an HTTP/2 client connection for conformance cases — raw frames out, frames and
+// connection events in, with h2spec's handshake, per-read timeout and client flow control.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crossmux::conformance::h2 {
+
+// Where and how to connect (h2spec's flags).
+struct Target {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;              // 0: 80, or 443 with tls
+  bool tls = false;
+  bool insecure = false;          // skip certificate verification
+  std::string path = "/";
+  int timeout_ms = 2000;          // each read
+  size_t max_header_length = 4000;  // length of dummy header values
+  bool verbose = false;
+  uint16_t effective_port() const { return port ? port : (tls ? 443 : 80); }
+  std::string authority() const;
+};
+
+// RFC 9113 §6 frame types and flags used by the cases.
+enum FrameType : uint8_t {
+  kData = 0x0, kHeaders = 0x1, kPriority = 0x2, kRstStream = 0x3, kSettings = 0x4,
+  kPushPromise = 0x5, kPing = 0x6, kGoAway = 0x7, kWindowUpdate = 0x8, kContinuation = 0x9,
+};
+enum FrameFlag : uint8_t {
+  kEndStream = 0x1, kAck = 0x1, kEndHeaders = 0x4, kPadded = 0x8, kPriorityFlag = 0x20,
+};
+
+struct Frame {
+  uint8_t type = 0;
+  uint8_t flags = 0;
+  uint32_t stream = 0;
+  std::string payload;
+  uint32_t error_code() const;  // RST_STREAM and GOAWAY
+  std::string describe() const;  // "GOAWAY Frame (length:8, flags:0x00, stream_id:0)"
+};
+
+std::string frame_type_name(uint8_t type);
+std::string error_code_name(uint32_t code);
+
+struct Event {
+  enum class Kind : uint8_t { Frame = 0, Closed = 1, Timeout = 2, Error = 3 } kind = Kind::Timeout;
+  Frame frame;
+  std::string error;  // Kind::Error
+  std::string describe() const;  // "Timeout", "Connection closed", a frame, "Error: ..."
+};
+
+// One header field for request blocks.
+using Field = std::pair<std::string, std::string>;
+
+class Probe {
+ public:
+  // Opens TCP (and TLS with ALPN h2). Error text on failure ("connection refused", ...).
+  static std::unique_ptr<Probe> connect(const Target& target, std::string* error);
+  ~Probe();
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  // h2spec's handshake: preface + SETTINGS(INITIAL_WINDOW_SIZE=65535), then read until the
+  // server's SETTINGS was seen (and ACKed) and ours was ACKed. Error text on failure.
+  bool handshake(std::string* error);
+
+  void send_raw(std::string_view bytes);
+  void send_frame(uint8_t type, uint8_t flags, uint32_t stream, std::string_view payload);
+  void send_settings(const std::vector<std::pair<uint16_t, uint32_t>>& entries);
+  void send_ping(std::string_view eight_bytes, bool ack = false);
+  void send_window_update(uint32_t stream, uint32_t increment);
+  void send_rst(uint32_t stream, uint32_t code);
+  void send_priority(uint32_t stream, uint32_t depends_on, uint8_t weight_minus_one, bool exclusive);
+  void send_goaway(uint32_t last_stream, uint32_t code, std::string_view debug);
+  void send_data(uint32_t stream, std::string_view data, bool end_stream);
+  // HEADERS with the given block and flags (END_HEADERS not implied).
+  void send_headers(uint32_t stream, std::string_view block, uint8_t flags);
+
+  // Header blocks. The standard request is `:method`, `:scheme`, `:path` (target path) and
+  // `:authority`, in that order, plus `extra` fields; literal representations without indexing
+  // (RFC 7541 §6.2.2), so every case's block is self-contained.
+  std::string request_block(std::string_view method = "GET",
+                            const std::vector<Field>& extra = {}) const;
+  std::string fields_block(const std::vector<Field>& fields) const;
+  // x-dummy0: <max_header_length x 'x'> (and more with n > 1).
+  std::string dummy_block(int n = 1) const;
+
+  // The next event (frame, close, timeout, error), reading at most timeout_ms. DATA frames are
+  // answered with WINDOW_UPDATEs as h2spec does; PINGs are not answered automatically.
+  Event next_event();
+  // Reads until a predicate frame arrives; returns it or the terminating event.
+  template <class Pred>
+  Event wait_for(Pred pred) {
+    while (true) {
+      Event e = next_event();
+      if (e.kind != Event::Kind::Frame || pred(e.frame)) return e;
+    }
+  }
+  // Sends SETTINGS and waits for its ACK (other frames skipped); false on close/timeout.
+  bool settings_and_ack(const std::vector<std::pair<uint16_t, uint32_t>>& entries);
+
+  const Target& target() const { return target_; }
+  uint32_t server_max_frame_size() const { return server_max_frame_size_; }
+  std::optional<uint32_t> server_max_concurrent_streams() const { return server_mcs_; }
+  uint32_t server_header_table_size() const { return server_header_table_size_; }
+
+ private:
+  struct Io;
+  Probe(const Target& target, std::unique_ptr<Io> io);
+  bool fill(size_t need);  // read until buffer_ has `need` bytes; false on close/timeout/error
+  void note_settings(const Frame& f);
+
+  Target target_;
+  std::unique_ptr<Io> io_;
+  std::string in_;
+  Event::Kind last_failure_ = Event::Kind::Timeout;
+  std::string last_error_;
+  uint32_t server_max_frame_size_ = 16384;
+  std::optional<uint32_t> server_mcs_;
+  uint32_t server_header_table_size_ = 4096;
+  // h2spec's client flow control: DATA received per stream (0 = connection) since the last
+  // WINDOW_UPDATE; topped up once a default 65535-byte window is used.
+  std::map<uint32_t, uint32_t> consumed_;
+};
+
+// HPACK pieces the hpack/ cases assemble by hand (RFC 7541 §5.1, §5.2, §6).
+std::string hpack_int(uint8_t first_byte_flags, uint8_t prefix_bits, uint64_t value);
+std::string hpack_literal(std::string_view name, std::string_view value, uint8_t kind_byte = 0x00);
+
+}  // namespace crossmux::conformance::h2

@@ -1,0 +1,49 @@
+// Verdict primitives with h2spec's semantics (h2spec-catalogue.md §2.4), over a Probe.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+
+#include "conformance/catalogue.h"
+#include "conformance/h2/probe.h"
+
+namespace crossmux::conformance::h2 {
+
+// RFC 9113 §7 codes used by the cases.
+enum Code : uint32_t {
+  kNoError = 0x0, kProtocolError = 0x1, kInternalError = 0x2, kFlowControlError = 0x3,
+  kStreamClosed = 0x5, kFrameSizeError = 0x6, kRefusedStream = 0x7, kCancel = 0x8,
+  kCompressionError = 0x9, kEnhanceYourCalm = 0xb,
+};
+
+// GOAWAY with one of `codes`, or TCP close/reset. A GOAWAY with another code keeps waiting.
+Outcome expect_conn_error(Probe& p, std::initializer_list<uint32_t> codes);
+// RST_STREAM (any stream) or GOAWAY with one of `codes`, or TCP close/reset.
+Outcome expect_stream_error(Probe& p, std::initializer_list<uint32_t> codes);
+// The first HEADERS frame received is on `stream`.
+Outcome expect_response(Probe& p, uint32_t stream);
+// The first PING received is an ACK echoing `data`; with or_close a close also passes.
+Outcome expect_ping_ack(Probe& p, const std::string& data, bool or_close);
+Outcome expect_settings_ack(Probe& p);
+Outcome expect_frame(Probe& p, uint8_t type);
+// The first DATA frame has exactly one byte of payload.
+Outcome expect_data1(Probe& p);
+// TCP close/reset only.
+Outcome expect_close(Probe& p);
+// Any GOAWAY frame.
+Outcome expect_goaway(Probe& p);
+// The first GOAWAY carries `code` (a bare close fails).
+Outcome expect_goaway_code(Probe& p, uint32_t code);
+// DATA/HEADERS with END_STREAM or RST_STREAM NO_ERROR on `stream` (a precondition step).
+bool wait_stream_close(Probe& p, uint32_t stream);
+
+// Opens a fresh connection, runs the handshake (unless `handshake` is false), then `body`.
+// A dial failure aborts the run; a handshake failure fails the case with its error.
+Outcome with_connection(const Target& t, const std::function<Outcome(Probe&)>& body,
+                        bool handshake = true);
+
+// Length of the body the server sends for GET target.path (h2spec's extra connection), or -1.
+long measure_body(const Target& t);
+
+}  // namespace crossmux::conformance::h2
