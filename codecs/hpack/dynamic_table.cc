@@ -1,0 +1,99 @@
+// HPACK dynamic table storage, eviction and resizing (RFC 7541 §4).
+#include "codecs/hpack/dynamic_table.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "codecs/hpack/field.h"
+
+namespace crossmux::codecs::hpack {
+
+DynamicTable::DynamicTable(uint32_t max_size) { set_max_size(max_size); }
+
+void DynamicTable::evict_oldest() {
+  const Slot& s = slots_[head_];
+  size_ -= s.name_len + s.value_len + kEntryOverhead;
+  head_ = (head_ + 1) & slot_mask_;
+  --count_;
+  if (count_ == 0) write_ = 0;
+}
+
+void DynamicTable::clear() {
+  head_ = count_ = size_ = write_ = 0;
+}
+
+// Room for `len` contiguous bytes after the newest entry, compacting the live bytes to the front
+// when the tail is too short. Live bytes never exceed max_size_ and the buffer holds twice that,
+// so after compaction any entry that fits the table fits the buffer.
+char* DynamicTable::place(size_t len) {
+  if (buf_cap_ - write_ < len) {
+    const size_t start = count_ ? slots_[head_].off : write_;
+    const size_t live = write_ - start;
+    std::memmove(buf_.get(), buf_.get() + start, live);
+    for (size_t i = 0; i < count_; ++i) slots_[(head_ + i) & slot_mask_].off -= start;
+    write_ = live;
+  }
+  assert(buf_cap_ - write_ >= len);
+  char* p = buf_.get() + write_;
+  write_ += len;
+  return p;
+}
+
+void DynamicTable::insert(std::string_view name, std::string_view value) {
+  const size_t need = entry_size(name, value);
+  if (need > max_size_) {
+    clear();  // RFC 7541 §4.4: not an error; the table ends up empty
+    return;
+  }
+  // The name may view an entry that eviction or compaction is about to overwrite.
+  const auto at = reinterpret_cast<uintptr_t>(name.data());
+  const auto base = reinterpret_cast<uintptr_t>(buf_.get());
+  if (at >= base && at < base + buf_cap_) {
+    alias_.assign(name);
+    name = alias_;
+  }
+  while (size_ + need > max_size_) evict_oldest();
+  char* p = place(name.size() + value.size());
+  if (!name.empty()) std::memcpy(p, name.data(), name.size());
+  if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
+  const size_t tail = (head_ + count_) & slot_mask_;
+  slots_[tail] = Slot{static_cast<uint32_t>(p - buf_.get()), static_cast<uint32_t>(name.size()),
+                      static_cast<uint32_t>(value.size())};
+  ++count_;
+  size_ += need;
+  ++inserted_;
+}
+
+void DynamicTable::set_max_size(uint32_t max_size) {
+  max_size_ = max_size;
+  while (size_ > max_size_) evict_oldest();
+  reserve_storage(2 * static_cast<size_t>(max_size), max_size / kEntryOverhead + 1);
+}
+
+// Grows the byte buffer and the slot ring (a power of two) when a larger maximum needs them,
+// moving the live entries to the front.
+void DynamicTable::reserve_storage(size_t bytes, size_t slots) {
+  size_t ring = slots_.empty() ? 8 : slots_.size();
+  while (ring < slots) ring *= 2;
+  if (bytes <= buf_cap_ && ring == slots_.size()) return;
+  bytes = std::max(bytes, buf_cap_);
+  std::unique_ptr<char[]> buf(new char[bytes ? bytes : 1]);
+  std::vector<Slot> fresh(ring);
+  size_t w = 0;
+  for (size_t i = 0; i < count_; ++i) {
+    Slot s = slots_[(head_ + i) & slot_mask_];
+    std::memcpy(buf.get() + w, buf_.get() + s.off, s.name_len + s.value_len);
+    s.off = static_cast<uint32_t>(w);
+    w += s.name_len + s.value_len;
+    fresh[i] = s;
+  }
+  buf_ = std::move(buf);
+  buf_cap_ = bytes;
+  slots_ = std::move(fresh);
+  slot_mask_ = ring - 1;
+  head_ = 0;
+  write_ = w;
+}
+
+}  // namespace crossmux::codecs::hpack

@@ -1,0 +1,164 @@
+// HPACK header block encoding (RFC 7541 §6) and table size signalling (§4.2, §6.3).
+#include "codecs/hpack/encoder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "codecs/hpack/hash.h"
+#include "codecs/hpack/huffman.h"
+#include "codecs/hpack/integer.h"
+#include "codecs/hpack/static_table.h"
+
+namespace crossmux::codecs::hpack {
+namespace {
+
+// Static indexes of the names the heuristics look at (RFC 7541 Appendix A).
+constexpr uint32_t kPath = 4;
+constexpr uint32_t kAge = 21;
+constexpr uint32_t kAuthorization = 23;
+constexpr uint32_t kContentLength = 28;
+constexpr uint32_t kCookie = 32;
+constexpr uint32_t kEtag = 34;
+constexpr uint32_t kIfModifiedSince = 40;
+constexpr uint32_t kIfNoneMatch = 41;
+constexpr uint32_t kLocation = 46;
+constexpr uint32_t kProxyAuthorization = 49;
+constexpr uint32_t kSetCookie = 55;
+
+// RFC 7541 §7.1.3: values an attacker could guess by observing the table must never be indexed.
+bool never_index(uint32_t static_name, std::string_view value) {
+  return static_name == kAuthorization || static_name == kProxyAuthorization ||
+         (static_name == kCookie && value.size() < 20);
+}
+
+// Values that are usually unique per message only churn the table.
+bool worth_indexing(uint32_t static_name) {
+  switch (static_name) {
+    case kPath:
+    case kAge:
+    case kContentLength:
+    case kEtag:
+    case kIfModifiedSince:
+    case kIfNoneMatch:
+    case kLocation:
+    case kSetCookie:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Representation prefixes (RFC 7541 §6).
+constexpr uint8_t kIndexed = 0x80;
+constexpr uint8_t kIncremental = 0x40;
+constexpr uint8_t kSizeUpdate = 0x20;
+constexpr uint8_t kNeverIndexed = 0x10;
+constexpr uint8_t kWithoutIndexing = 0x00;
+
+}  // namespace
+
+Encoder::Encoder(uint32_t max_table_size_cap)
+    : table_(kDefaultTableSize), cap_(max_table_size_cap), target_(kDefaultTableSize) {
+  index_.reset(std::min(cap_, kDefaultTableSize));
+  retarget();
+}
+
+void Encoder::set_peer_max_table_size(uint32_t size) {
+  peer_max_ = size;
+  retarget();
+}
+
+void Encoder::set_max_table_size_cap(uint32_t cap) {
+  cap_ = cap;
+  retarget();
+}
+
+void Encoder::retarget() {
+  const uint32_t size = std::min(peer_max_, cap_);
+  if (!pending_ && size == table_.max_size()) return;
+  pending_ = true;
+  target_ = size;
+  pending_min_ = std::min(pending_min_, size);
+}
+
+uint8_t* Encoder::write_size_updates(uint8_t* o) {
+  if (pending_min_ < target_) {
+    o += encode_integer(o, pending_min_, 5, kSizeUpdate);
+    table_.set_max_size(pending_min_);
+  }
+  o += encode_integer(o, target_, 5, kSizeUpdate);
+  table_.set_max_size(target_);
+  // Re-index the entries that survived, sized for the new maximum.
+  index_.reset(target_);
+  index_.rebuild(table_);
+  pending_ = false;
+  pending_min_ = UINT32_MAX;
+  return o;
+}
+
+uint8_t* Encoder::write_string(std::string_view s, uint8_t* o) const {
+  if (huffman_) {
+    const size_t h = huffman_encoded_size(s);
+    if (h < s.size()) {
+      o += encode_integer(o, static_cast<uint32_t>(h), 7, 0x80);
+      return o + huffman_encode(s, o);
+    }
+  }
+  o += encode_integer(o, static_cast<uint32_t>(s.size()), 7, 0);
+  if (!s.empty()) std::memcpy(o, s.data(), s.size());
+  return o + s.size();
+}
+
+uint8_t* Encoder::write_field(const Field& f, uint8_t* o) {
+  const uint32_t name_hash = hash_string(f.name);
+  const uint32_t static_name = static_find_name(f.name, name_hash);
+  const bool never = f.sensitive || never_index(static_name, f.value);
+  uint32_t pair_hash = 0;
+  const bool dynamic = table_.count() > 0;
+  if (!never) {
+    pair_hash = hash_string(f.value, name_hash);
+    if (static_name != 0) {
+      if (const uint32_t i = static_find_pair(f.name, f.value, pair_hash)) {
+        return o + encode_integer(o, i, 7, kIndexed);
+      }
+    }
+    if (dynamic) {
+      const long pos = index_.find_pair(table_, f.name, f.value, pair_hash);
+      if (pos >= 0) {
+        return o + encode_integer(o, kStaticTableSize + 1 + static_cast<uint32_t>(pos), 7, kIndexed);
+      }
+    }
+  }
+  uint32_t name_index = static_name;
+  if (name_index == 0 && dynamic) {
+    const long pos = index_.find_name(table_, f.name, name_hash);
+    if (pos >= 0) name_index = kStaticTableSize + 1 + static_cast<uint32_t>(pos);
+  }
+  const bool indexing = !never && worth_indexing(static_name) &&
+                        entry_size(f.name, f.value) <= table_.max_size() / 4 * 3;
+  if (indexing) {
+    o += encode_integer(o, name_index, 6, kIncremental);
+  } else {
+    o += encode_integer(o, name_index, 4, never ? kNeverIndexed : kWithoutIndexing);
+  }
+  if (name_index == 0) o = write_string(f.name, o);
+  o = write_string(f.value, o);
+  if (indexing) {
+    table_.insert(f.name, f.value);
+    index_.on_insert(table_, name_hash, pair_hash);
+  }
+  return o;
+}
+
+void Encoder::encode(std::span<const Field> fields, ByteBuffer& out) {
+  // Worst case per field: three integers plus the raw strings (Huffman is used only if shorter).
+  size_t bound = 2 * kMaxIntegerBytes;
+  for (const Field& f : fields) bound += f.name.size() + f.value.size() + 3 * kMaxIntegerBytes;
+  uint8_t* const start = out.prepare(bound);
+  uint8_t* o = start;
+  if (pending_) o = write_size_updates(o);
+  for (const Field& f : fields) o = write_field(f, o);
+  out.commit(static_cast<size_t>(o - start));
+}
+
+}  // namespace crossmux::codecs::hpack

@@ -1,0 +1,182 @@
+// HPACK Huffman coding. Decoding peeks kPeekBits at a time in a lookup table and falls back to
+// canonical-code arithmetic for the rare longer codes; both tables are built at compile time.
+#include "codecs/hpack/huffman.h"
+
+#include <array>
+#include <cstring>
+
+#include "codecs/base/bytes.h"
+#include "codecs/hpack/hpack_errors.h"
+
+namespace crossmux::codecs::hpack {
+namespace {
+
+struct Code {
+  uint32_t bits;
+  uint8_t len;
+};
+
+// Index 256 is EOS.
+constexpr Code kCodes[257] = {
+#include "codecs/hpack/huffman_table.inc"
+};
+
+constexpr unsigned kEos = 256;
+constexpr unsigned kMaxLen = 30;
+constexpr unsigned kPeekBits = 11;
+
+// A code of at most kPeekBits, found by indexing with the next kPeekBits input bits; len == 0
+// means the prefix belongs to a longer code.
+struct PeekEntry {
+  uint8_t sym;
+  uint8_t len;
+};
+
+constexpr std::array<PeekEntry, 1u << kPeekBits> make_peek_table() {
+  std::array<PeekEntry, 1u << kPeekBits> t{};
+  for (unsigned s = 0; s < 256; ++s) {
+    const Code c = kCodes[s];
+    if (c.len > kPeekBits) continue;
+    const unsigned free_bits = kPeekBits - c.len;
+    const unsigned first = c.bits << free_bits;
+    for (unsigned i = 0; i < (1u << free_bits); ++i) {
+      t[first + i] = PeekEntry{static_cast<uint8_t>(s), c.len};
+    }
+  }
+  return t;
+}
+
+// RFC 7541 Appendix B is a canonical code: within one length, codes are consecutive and ordered by
+// symbol. So a code of length L decodes as kSorted[kOffset[L] + (code - kFirst[L])] when it lies
+// below kFirst[L] + kCount[L].
+struct Canonical {
+  std::array<uint32_t, kMaxLen + 1> first{};
+  std::array<uint16_t, kMaxLen + 1> count{};
+  std::array<uint16_t, kMaxLen + 1> offset{};
+  std::array<uint16_t, 257> sorted{};
+};
+
+constexpr Canonical make_canonical() {
+  Canonical c{};
+  for (unsigned s = 0; s < 257; ++s) ++c.count[kCodes[s].len];
+  uint16_t off = 0;
+  uint32_t code = 0;
+  for (unsigned len = 1; len <= kMaxLen; ++len) {
+    code = (code + (len > 1 ? c.count[len - 1] : 0)) << (len > 1 ? 1 : 0);
+    c.first[len] = code;
+    c.offset[len] = off;
+    for (unsigned s = 0; s < 257; ++s) {
+      if (kCodes[s].len == len) c.sorted[off++] = static_cast<uint16_t>(s);
+    }
+  }
+  return c;
+}
+
+constexpr auto kPeek = make_peek_table();
+constexpr Canonical kCanon = make_canonical();
+
+constexpr bool canonical_matches_rfc() {
+  for (unsigned len = 1; len <= kMaxLen; ++len) {
+    for (unsigned i = 0; i < kCanon.count[len]; ++i) {
+      const Code c = kCodes[kCanon.sorted[kCanon.offset[len] + i]];
+      if (c.len != len || c.bits != kCanon.first[len] + i) return false;
+    }
+  }
+  return true;
+}
+static_assert(canonical_matches_rfc(), "RFC 7541 Appendix B must be a canonical code");
+
+// Decodes one code longer than kPeekBits from the top bits of `window`.
+inline void decode_long(uint64_t window, unsigned& sym, unsigned& len) {
+  for (len = kPeekBits + 1; len <= kMaxLen; ++len) {
+    const uint32_t code = static_cast<uint32_t>(window >> (64 - len));
+    const uint32_t rel = code - kCanon.first[len];
+    if (code >= kCanon.first[len] && rel < kCanon.count[len]) {
+      sym = kCanon.sorted[kCanon.offset[len] + rel];
+      return;
+    }
+  }
+  // Unreachable for a complete prefix code: every 30-bit window starts with some code.
+  sym = kEos;
+  len = kMaxLen;
+}
+
+}  // namespace
+
+size_t huffman_encoded_size(std::string_view s) {
+  size_t bits = 0;
+  for (unsigned char ch : s) bits += kCodes[ch].len;
+  return (bits + 7) / 8;
+}
+
+size_t huffman_encode(std::string_view s, uint8_t* out) {
+  uint8_t* o = out;
+  uint64_t acc = 0;
+  unsigned bits = 0;
+  for (unsigned char ch : s) {
+    const Code c = kCodes[ch];
+    acc = (acc << c.len) | c.bits;
+    bits += c.len;
+    if (bits >= 32) {
+      bits -= 32;
+      store_u32be(o, static_cast<uint32_t>(acc >> bits));
+      o += 4;
+    }
+  }
+  while (bits >= 8) {
+    bits -= 8;
+    *o++ = static_cast<uint8_t>(acc >> bits);
+  }
+  if (bits > 0) {
+    // RFC 7541 §5.2: pad with the most significant bits of EOS (all ones).
+    *o++ = static_cast<uint8_t>((acc << (8 - bits)) | ((1u << (8 - bits)) - 1));
+  }
+  return static_cast<size_t>(o - out);
+}
+
+const char* huffman_decode(const uint8_t* in, size_t n, char* out, size_t& written) {
+  const uint8_t* p = in;
+  const uint8_t* const end = in + n;
+  char* o = out;
+  uint64_t acc = 0;  // pending bits, left-aligned
+  unsigned bits = 0;
+  for (;;) {
+    if (end - p >= 8) {
+      // Bulk refill: take as many whole octets as fit below the 64-bit window.
+      const unsigned take = (63 - bits) >> 3;
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      word = __builtin_bswap64(word);
+      acc |= (word >> bits) & ~(~uint64_t{0} >> (bits + take * 8));
+      p += take;
+      bits += take * 8;
+    } else {
+      while (bits <= 56 && p < end) {
+        acc |= static_cast<uint64_t>(*p++) << (56 - bits);
+        bits += 8;
+      }
+      if (bits == 0) break;
+    }
+    // Past the end of input, read ones: a legal padding never completes a code (EOS is 30 ones),
+    // so a code longer than the bits left marks the padding.
+    const uint64_t window = bits >= 64 ? acc : acc | (~uint64_t{0} >> bits);
+    const PeekEntry e = kPeek[window >> (64 - kPeekBits)];
+    unsigned sym = e.sym;
+    unsigned len = e.len;
+    if (len == 0) decode_long(window, sym, len);
+    if (len > bits) {
+      // RFC 7541 §5.2: padding longer than 7 bits, or not the EOS prefix, is a decoding error.
+      if (bits > 7) return kHuffmanPaddingTooLong;
+      if ((acc >> (64 - bits)) != (1u << bits) - 1) return kHuffmanPaddingNotEos;
+      break;
+    }
+    if (sym == kEos) return kHuffmanEos;
+    *o++ = static_cast<char>(sym);
+    acc <<= len;
+    bits -= len;
+  }
+  written = static_cast<size_t>(o - out);
+  return nullptr;
+}
+
+}  // namespace crossmux::codecs::hpack

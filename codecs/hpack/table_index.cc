@@ -1,0 +1,112 @@
+// The encoder's dynamic table index: insertion, lookup, rebuild.
+#include "codecs/hpack/table_index.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "codecs/hpack/field.h"
+#include "codecs/hpack/hash.h"
+
+namespace crossmux::codecs::hpack {
+
+void TableIndex::reset(uint32_t max_table_size) {
+  size_t cap = 16;
+  while (cap < 2 * (max_table_size / kEntryOverhead + 1)) cap *= 2;
+  names_.assign(cap, Slot{0, 0});
+  pairs_.assign(cap, Slot{0, 0});
+  mask_ = cap - 1;
+  used_ = 0;
+}
+
+void TableIndex::add(std::vector<Slot>& slots, const DynamicTable& table, uint32_t hash,
+                     bool by_pair) {
+  const DynamicTable::Entry newest = table.get(0);
+  const uint32_t seq1 = static_cast<uint32_t>(table.inserted());
+  for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
+    Slot& slot = slots[s];
+    if (slot.seq1 == 0) {
+      slot = Slot{seq1, hash};
+      return;
+    }
+    const long pos = position(table, slot);
+    if (pos < 0) {
+      slot = Slot{seq1, hash};  // stale: reuse
+      return;
+    }
+    if (slot.hash == hash && pos > 0) {
+      const DynamicTable::Entry e = table.get(static_cast<size_t>(pos));
+      if (e.name == newest.name && (!by_pair || e.value == newest.value)) {
+        slot.seq1 = seq1;  // the newer entry replaces the older one with the same key
+        return;
+      }
+    }
+  }
+}
+
+void TableIndex::on_insert(const DynamicTable& table, uint32_t name_hash, uint32_t pair_hash) {
+  if (used_ + 1 > (mask_ + 1) * 3 / 4) {
+    rebuild(table);
+    return;
+  }
+  // Each add() fills at most one empty slot per table; count conservatively.
+  ++used_;
+  add(names_, table, name_hash, false);
+  add(pairs_, table, pair_hash, true);
+}
+
+// Re-adds the live entries, oldest first, so newer ones replace older ones with the same key.
+void TableIndex::rebuild(const DynamicTable& table) {
+  std::fill(names_.begin(), names_.end(), Slot{0, 0});
+  std::fill(pairs_.begin(), pairs_.end(), Slot{0, 0});
+  used_ = 0;
+  const uint32_t newest_seq1 = static_cast<uint32_t>(table.inserted());
+  for (size_t i = table.count(); i-- > 0;) {
+    const DynamicTable::Entry e = table.get(i);
+    const uint32_t nh = hash_string(e.name);
+    const uint32_t ph = hash_string(e.value, nh);
+    const uint32_t seq1 = newest_seq1 - static_cast<uint32_t>(i);
+    for (auto [slots, hash] : {std::pair{&names_, nh}, std::pair{&pairs_, ph}}) {
+      for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
+        Slot& slot = (*slots)[s];
+        if (slot.seq1 == 0) {
+          slot = Slot{seq1, hash};
+          break;
+        }
+        if (slot.hash != hash) continue;
+        const DynamicTable::Entry o = table.get(newest_seq1 - slot.seq1);
+        if (o.name == e.name && (slots == &names_ || o.value == e.value)) {
+          slot.seq1 = seq1;
+          break;
+        }
+      }
+    }
+    ++used_;
+  }
+}
+
+long TableIndex::find_pair(const DynamicTable& table, std::string_view name,
+                           std::string_view value, uint32_t pair_hash) const {
+  for (size_t s = pair_hash & mask_;; s = (s + 1) & mask_) {
+    const Slot slot = pairs_[s];
+    if (slot.seq1 == 0) return -1;
+    if (slot.hash != pair_hash) continue;
+    const long pos = position(table, slot);
+    if (pos < 0) continue;
+    const DynamicTable::Entry e = table.get(static_cast<size_t>(pos));
+    if (e.value == value && e.name == name) return pos;
+  }
+}
+
+long TableIndex::find_name(const DynamicTable& table, std::string_view name,
+                           uint32_t name_hash) const {
+  for (size_t s = name_hash & mask_;; s = (s + 1) & mask_) {
+    const Slot slot = names_[s];
+    if (slot.seq1 == 0) return -1;
+    if (slot.hash != name_hash) continue;
+    const long pos = position(table, slot);
+    if (pos < 0) continue;
+    if (table.get(static_cast<size_t>(pos)).name == name) return pos;
+  }
+}
+
+}  // namespace crossmux::codecs::hpack
