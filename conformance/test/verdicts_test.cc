@@ -26,7 +26,7 @@ std::string u32(uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 // GOAWAY payload: last-stream-id 0 and the error code.
-std::string goaway(uint32_t c) { return u32(0) + u32(c); }
+std::string goaway_payload(uint32_t c) { return u32(0) + u32(c); }
 
 // A one-connection server: completes the handshake, then runs `script` with the socket.
 class TinyServer {
@@ -102,7 +102,7 @@ TEST(Verdicts, SilenceFailsEveryWaitingVerdict) {
 
 TEST(Verdicts, WrongAnswersFail) {
   // A GOAWAY with the wrong code, and no close: CONN-ERR(PROTOCOL_ERROR) must not pass.
-  auto wrong_goaway = [](int fd) { send_all(fd, frame(7, 0, 0, goaway(kInternalError))); drain_briefly(fd); };
+  auto wrong_goaway = [](int fd) { send_all(fd, frame(7, 0, 0, goaway_payload(kInternalError))); drain_briefly(fd); };
   auto o = against(wrong_goaway, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); });
   EXPECT_EQ(o.verdict, Verdict::Fail);
   EXPECT_NE(o.actual.find("GOAWAY Frame"), std::string::npos) << o.actual;
@@ -120,7 +120,7 @@ TEST(Verdicts, WrongAnswersFail) {
   auto two = [](int fd) { send_all(fd, frame(0, 0, 1, "ab")); drain_briefly(fd); };
   EXPECT_EQ(against(two, [](Probe& p) { return expect_data1(p); }).verdict, Verdict::Fail);
   // A GOAWAY without a close where a TCP close is required.
-  auto goaway_only = [](int fd) { send_all(fd, frame(7, 0, 0, goaway(kProtocolError))); drain_briefly(fd); };
+  auto goaway_only = [](int fd) { send_all(fd, frame(7, 0, 0, goaway_payload(kProtocolError))); drain_briefly(fd); };
   EXPECT_EQ(against(goaway_only, [](Probe& p) { return expect_close(p); }).verdict, Verdict::Fail);
   // A bare close where a FLOW_CONTROL_ERROR GOAWAY is required.
   auto bare_close = [](int) {};
@@ -128,7 +128,7 @@ TEST(Verdicts, WrongAnswersFail) {
 }
 
 TEST(Verdicts, RightAnswersPass) {
-  auto goaway = [](int fd) { send_all(fd, frame(7, 0, 0, goaway(kProtocolError))); };
+  auto goaway = [](int fd) { send_all(fd, frame(7, 0, 0, goaway_payload(kProtocolError))); };
   EXPECT_EQ(against(goaway, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); }).verdict, Verdict::Pass);
   auto rst = [](int fd) { send_all(fd, frame(3, 0, 1, u32(kStreamClosed))); drain_briefly(fd); };
   EXPECT_EQ(against(rst, [](Probe& p) { return expect_stream_error(p, {kStreamClosed}); }).verdict, Verdict::Pass);
