@@ -1,0 +1,64 @@
+// LlhttpDecoder: llhttp (the HTTP/1.1 oracle) with every lenient flag off, emitting the same IR
+// events as codecs/h1's Decoder. Linked only by tests, fuzzers and benchmarks — never by the proxy.
+//
+// Intentional differences from h1::Decoder (the differential oracles allowlist these; our decoder
+// is the stricter one in every case):
+// - Content-Length: llhttp accepts leading zeros ("06") and rejects every duplicate, where we
+//   refuse leading zeros and collapse identical values ("5, 5", repeated lines) with
+//   kViolationDuplicateContentLength.
+// - Transfer-Encoding: llhttp (loose build) accepts a request whose TE does not end in chunked
+//   only as an error 5 path, and accepts unknown codings before chunked ("gzip, chunked") with a
+//   chunked body; we answer 501 for any coding but chunked and 400 for chunked twice or not last.
+//   llhttp also accepts TE in HTTP/1.0 messages; we reject them (RFC 9112 §6.1).
+// - Request targets: llhttp accepts '#' fragments and several bytes outside RFC 3986 (`"`, `<`,
+//   `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, 0x80-0xff) and does not check %XX; we refuse them.
+// - Host: llhttp does not require Host in HTTP/1.1, does not limit it to one, and does not validate
+//   it; we answer 400 (RFC 9112 §3.2).
+// - Chunk lines: llhttp accepts whitespace around chunk extensions (BWS); we accept none.
+// - Obs-fold in responses: llhttp keeps the fold bytes in the value; we replace it with one SP
+//   (kViolationObsFold) or reject, by policy.
+// - Trailers: llhttp accepts Content-Length, Transfer-Encoding and Host in trailers; we reject.
+// - 1xx: llhttp reports each interim response as a complete message; this adapter maps it to our
+//   shape (head without end, same stream id) so traces compare.
+// - 101: llhttp starts a tunnel only when the 101 carries Upgrade plus Connection: upgrade; we
+//   start it on any 101 to a request that asked for an upgrade, and reject an unsolicited 101.
+// - Tunnels: on a request tunnel (CONNECT, or Upgrade without body) this adapter stops consuming,
+//   like our decoder awaiting resolve_tunnel(); on a response tunnel the rest is data.
+// - Limits: llhttp has no header size, count or line limits; ours give 414 / 431.
+// - Errors carry Error::http(400, <llhttp errno name>) for requests and 502 for responses; the
+//   status and detail do not match ours, only the fact of rejection does.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "codecs/base/bytes.h"
+#include "codecs/base/result.h"
+#include "codecs/message/events.h"
+#include "codecs/message/message.h"
+
+namespace crossmux::codecs::reference {
+
+class LlhttpDecoder {
+ public:
+  explicit LlhttpDecoder(MessageKind kind);
+  ~LlhttpDecoder();
+  LlhttpDecoder(const LlhttpDecoder&) = delete;
+  LlhttpDecoder& operator=(const LlhttpDecoder&) = delete;
+
+  // llhttp buffers partial tokens itself, so it consumes every byte it does not reject (except
+  // bytes after a request tunnel head or after a message that closes the connection).
+  // Errors: Error::http(400 or 502, llhttp_errno_name(...)) — also sent to on_connection_error.
+  Result<size_t> feed(Bytes input, EventSink& sink);
+  // The peer closed: ends a close-delimited response or tunnel; error when cut mid-message.
+  Status finish(EventSink& sink);
+  // Response decoders: the method of the next outstanding request (HEAD, CONNECT matter).
+  void expect_response(std::string_view method);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crossmux::codecs::reference
