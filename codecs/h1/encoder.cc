@@ -120,6 +120,7 @@ bool Encoder::hop_by_hop(std::string_view name, bool keep_upgrade) const {
     default: break;
   }
   if (fixed) return true;
+  if (keep_upgrade && iequals(name, "upgrade")) return false;
   for (std::string_view option : connection_options_) {
     if (iequals(name, option)) return true;
   }

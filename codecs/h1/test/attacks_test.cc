@@ -213,7 +213,9 @@ TEST_P(AttackRows, VerdictIsStableAtEverySplit) {
     EXPECT_EQ(whole.error->code, row.status) << to_string(*whole.error);
     EXPECT_EQ(whole.error->detail, row.detail) << to_string(*whole.error);
     EXPECT_EQ(whole.error->scope, Scope::Connection);
-    if (row.expect != nullptr) EXPECT_NE(whole.trace.find(row.expect), std::string::npos) << whole.trace;
+    if (row.expect != nullptr) {
+      EXPECT_NE(whole.trace.find(row.expect), std::string::npos) << whole.trace;
+    }
   }
   for (auto [split, seed] : {std::pair{Split::Bytewise, 0u}, {Split::Random, 7u}, {Split::Random, 99u}}) {
     auto other = decode(row.input, row.setup, split, seed);

@@ -1,0 +1,215 @@
+// Translation rules H1 <-> H2 at the IR level: §3.1 classes C, D, E, F, G, H, I, L, N, Q.
+#include "codecs/message/translate.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace crossmux::codecs {
+namespace {
+
+MessageHead h1_request() {
+  MessageHead h;
+  h.kind = MessageKind::Request;
+  h.method = "GET";
+  h.path = "/index.html";
+  return h;
+}
+
+std::string fields(const MessageHead& h) {
+  std::string out;
+  for (const auto& f : h.headers) {
+    out += f.name;
+    out += '=';
+    out += f.value;
+    out += ';';
+  }
+  return out;
+}
+
+TEST(Translate, PrepareForH2DropsConnectionSpecificFieldsAndLowercases) {
+  MessageHead h = h1_request();
+  h.headers.add_view("Host", "www.example");
+  h.headers.add_view("Connection", "keep-alive, X-Hop, Upgrade, HTTP2-Settings");
+  h.headers.add_view("X-Hop", "1");
+  h.headers.add_view("Keep-Alive", "timeout=5");
+  h.headers.add_view("Proxy-Connection", "keep-alive");
+  h.headers.add_view("Transfer-Encoding", "chunked");
+  h.headers.add_view("Upgrade", "h2c");
+  h.headers.add_view("HTTP2-Settings", "AAMAAABkAAQAAP__");
+  h.headers.add_view("TE", "trailers");
+  h.headers.add_view("Accept-Language", "en");
+  ASSERT_TRUE(prepare_for_h2(h));
+  EXPECT_EQ(h.authority, "www.example");
+  EXPECT_EQ(fields(h), "te=trailers;accept-language=en;");
+}
+
+TEST(Translate, TeOtherThanTrailersIsDropped) {
+  for (const char* te : {"gzip", "trailers, gzip", "trailers;q=1"}) {
+    MessageHead h = h1_request();
+    h.authority = "a";
+    h.headers.add_view("te", te);
+    ASSERT_TRUE(prepare_for_h2(h));
+    EXPECT_EQ(h.headers.size(), 0u) << te;
+  }
+}
+
+TEST(Translate, AbsoluteFormAuthorityWinsOverHost) {
+  MessageHead h = h1_request();
+  h.authority = "target.example";
+  h.headers.add_view("Host", "other.example");
+  ASSERT_TRUE(prepare_for_h2(h));
+  EXPECT_EQ(h.authority, "target.example");
+  EXPECT_EQ(h.headers.count("host"), 0u);
+}
+
+TEST(Translate, PrepareForH1JoinsCookiesAndDropsHopByHop) {
+  MessageHead h = h1_request();
+  h.authority = "a.example";
+  h.headers.add_view("cookie", "a=1");
+  h.headers.add_view("accept", "*/*");
+  h.headers.add_view("cookie", "b=2");
+  h.headers.add_view("cookie", "c=3");
+  h.headers.add_view("te", "trailers");
+  h.headers.add_view("host", "a.example");
+  ASSERT_TRUE(prepare_for_h1(h));
+  EXPECT_EQ(fields(h), "cookie=a=1; b=2; c=3;accept=*/*;");
+}
+
+TEST(Translate, HostMismatchIsRejectedForH1) {
+  MessageHead h = h1_request();
+  h.authority = "a.com";
+  h.headers.add_view("host", "b.com");
+  auto st = prepare_for_h1(h);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().detail, kErrTranslateHostMismatch);
+  EXPECT_EQ(st.error().code, 400u);
+  EXPECT_EQ(st.error().scope, Scope::Stream);
+  MessageHead only_host = h1_request();
+  only_host.headers.add_view("host", "c.com");
+  ASSERT_TRUE(prepare_for_h1(only_host));
+  EXPECT_EQ(only_host.authority, "c.com");
+}
+
+// Class F: a Connection list naming an end-to-end field removes it, but framing is metadata.
+TEST(Translate, ConnectionNamingContentLengthDoesNotChangeFraming) {
+  MessageHead h = h1_request();
+  h.method = "POST";
+  h.authority = "a";
+  h.framing = Framing::KnownLength;
+  h.content_length = 5;
+  h.headers.add_view("Connection", "Content-Length");
+  h.headers.add_view("Content-Length", "5");
+  ASSERT_TRUE(prepare_for_h1(h));
+  EXPECT_EQ(h.headers.size(), 0u);
+  EXPECT_EQ(h.framing, Framing::KnownLength);
+  EXPECT_EQ(h.content_length, 5u);
+}
+
+struct Bad {
+  const char* name;
+  void (*mutate)(MessageHead&);
+  const char* detail;
+};
+
+const Bad kBad[] = {
+    // C: CR / LF / NUL / CTL in values.
+    {"value_crlf", [](MessageHead& h) { h.headers.add_view("foo", "bar\r\nTransfer-Encoding: chunked"); }, kErrTranslateBadFieldValue},
+    {"value_lf", [](MessageHead& h) { h.headers.add_view("foo", "bar\nhost: evil"); }, kErrTranslateBadFieldValue},
+    {"value_cr", [](MessageHead& h) { h.headers.add_view("foo", "a\rb"); }, kErrTranslateBadFieldValue},
+    {"value_nul", [](MessageHead& h) { h.headers.add_view("foo", std::string_view("a\0b", 3)); }, kErrTranslateBadFieldValue},
+    {"value_ctl", [](MessageHead& h) { h.headers.add_view("foo", "a\x01"); }, kErrTranslateBadFieldValue},
+    // D: leading / trailing whitespace.
+    {"value_leading_sp", [](MessageHead& h) { h.headers.add_view("x", " a"); }, kErrTranslateValueWhitespace},
+    {"value_trailing_tab", [](MessageHead& h) { h.headers.add_view("x", "a\t"); }, kErrTranslateValueWhitespace},
+    // E: names.
+    {"name_space", [](MessageHead& h) { h.headers.add_view("transfer-encoding ", "chunked"); }, kErrTranslateBadFieldName},
+    {"name_colon", [](MessageHead& h) { h.headers.add_view("foo:bar", "x"); }, kErrTranslateBadFieldName},
+    {"name_pseudo", [](MessageHead& h) { h.headers.add_view(":foo", "x"); }, kErrTranslateBadFieldName},
+    {"name_empty", [](MessageHead& h) { h.headers.add_view("", "x"); }, kErrTranslateBadFieldName},
+    {"name_unicode", [](MessageHead& h) { h.headers.add_view("tran\xc5\xbf" "fer-encoding", "x"); }, kErrTranslateBadFieldName},
+    {"name_nul", [](MessageHead& h) { h.headers.add_view(std::string_view("a\0", 2), "x"); }, kErrTranslateBadFieldName},
+    // G: method injection.
+    {"method_injection", [](MessageHead& h) { h.method = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\nGET"; }, kErrTranslateBadMethod},
+    {"method_space", [](MessageHead& h) { h.method = "GET /"; }, kErrTranslateBadMethod},
+    {"method_empty", [](MessageHead& h) { h.method = ""; }, kErrTranslateBadMethod},
+    // H: path abuse.
+    {"path_space", [](MessageHead& h) { h.path = "/a HTTP/1.1\r\nX: "; }, kErrTranslateBadPath},
+    {"path_tab", [](MessageHead& h) { h.path = "/a\tb"; }, kErrTranslateBadPath},
+    {"path_fragment", [](MessageHead& h) { h.path = "/a#b"; }, kErrTranslateBadPath},
+    {"path_high", [](MessageHead& h) { h.path = "/\x80"; }, kErrTranslateBadPath},
+    {"path_empty", [](MessageHead& h) { h.path = ""; }, kErrTranslateEmptyPath},
+    {"path_relative", [](MessageHead& h) { h.path = "x/.."; }, kErrTranslateBadPath},
+    {"path_at", [](MessageHead& h) { h.path = "@evil/"; }, kErrTranslateBadPath},
+    {"path_asterisk_get", [](MessageHead& h) { h.path = "*"; }, kErrTranslateBadPath},
+    {"path_absolute", [](MessageHead& h) { h.path = "http://evil/x"; }, kErrTranslateBadPath},
+    {"path_bad_pct", [](MessageHead& h) { h.path = "/%g0"; }, kErrTranslateBadPath},
+    // I: authority.
+    {"authority_crlf", [](MessageHead& h) { h.authority = "a\r\nx: y"; }, kErrTranslateBadAuthority},
+    {"authority_space", [](MessageHead& h) { h.authority = "a b"; }, kErrTranslateBadAuthority},
+    {"authority_userinfo", [](MessageHead& h) { h.authority = "u@host"; }, kErrTranslateBadAuthority},
+    {"authority_bad_port", [](MessageHead& h) { h.authority = "a:8x"; }, kErrTranslateBadAuthority},
+    {"scheme_injection", [](MessageHead& h) { h.scheme = "https://evil.com/x?"; }, kErrTranslateBadScheme},
+};
+
+TEST(Translate, ValidationRejectsEveryUnsafeHeadInBothDirections) {
+  for (const auto& b : kBad) {
+    for (auto prepare : {&prepare_for_h2, &prepare_for_h1}) {
+      MessageHead h = h1_request();
+      h.authority = "a.example";
+      b.mutate(h);
+      auto st = prepare(h);
+      ASSERT_FALSE(st) << b.name;
+      EXPECT_EQ(st.error().detail, b.detail) << b.name;
+    }
+  }
+}
+
+TEST(Translate, ResponsesAndTrailers) {
+  MessageHead r;
+  r.kind = MessageKind::Response;
+  r.status = 200;
+  r.headers.add_view("Set-Cookie", "a=1");
+  r.headers.add_view("Connection", "close");
+  ASSERT_TRUE(prepare_for_h2(r));
+  EXPECT_EQ(fields(r), "set-cookie=a=1;");
+  r.status = 600;
+  auto st = validate_for_forwarding(r);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, 502u);
+  EXPECT_EQ(st.error().side, Side::Backend);
+
+  HeaderList ok_trailers;
+  ok_trailers.add_view("grpc-status", "0");
+  EXPECT_TRUE(validate_trailers(ok_trailers, MessageKind::Response));
+  for (const char* name : {"content-length", "transfer-encoding", "host", "connection", "te"}) {
+    HeaderList t;
+    t.add_view(name, "1");
+    auto ts = validate_trailers(t, MessageKind::Request);
+    ASSERT_FALSE(ts) << name;
+    EXPECT_EQ(ts.error().detail, kErrTranslateForbiddenTrailer);
+  }
+  HeaderList crlf;
+  crlf.add_view("x", "a\r\nb");
+  EXPECT_EQ(validate_trailers(crlf, MessageKind::Request).error().detail, kErrTranslateBadFieldValue);
+}
+
+TEST(Translate, ValidHeadsPass) {
+  MessageHead connect = h1_request();
+  connect.method = "CONNECT";
+  connect.path = "";
+  connect.authority = "[::1]:443";
+  EXPECT_TRUE(validate_for_forwarding(connect));
+  MessageHead options = h1_request();
+  options.method = "OPTIONS";
+  options.path = "*";
+  options.authority = "a";
+  EXPECT_TRUE(validate_for_forwarding(options));
+  MessageHead q = h1_request();
+  q.path = "/a/b;c?d=%41&e=f:g@h";
+  q.headers.add_view("x", "caf\xc3\xa9 \"quoted\"");
+  EXPECT_TRUE(validate_for_forwarding(q));
+}
+
+}  // namespace
+}  // namespace crossmux::codecs
