@@ -33,8 +33,10 @@ struct LlhttpDecoder::Impl {
 
   static Impl* self(llhttp_t* p) { return static_cast<Impl*>(p->data); }
 
+  // llhttp keeps trailing OWS in values; RFC 9110 §5.5 excludes it from the field value.
   void flush_field() {
-    if (in_value) fields.emplace_back(std::move(field), std::move(value));
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+    if (in_value || !field.empty()) fields.emplace_back(std::move(field), std::move(value));
     field.clear();
     value.clear();
     in_value = false;
@@ -125,6 +127,7 @@ struct LlhttpDecoder::Impl {
     head.kind = kind;
     head.version = parser.http_minor == 1 ? Version::Http11 : Version::Http10;
     for (auto& [n, v] : fields) head.headers.add_copy(n, v);
+    fields.clear();
     const HeaderField* host = head.headers.find("host");
     bool expect = false;
     for (const auto& f : head.headers) {
@@ -150,7 +153,9 @@ struct LlhttpDecoder::Impl {
       std::string req = pending_methods.empty() ? std::string() : pending_methods.front();
       bool final_status = head.status >= 200 || head.status == 101;
       if (final_status && !pending_methods.empty()) pending_methods.pop_front();
-      if (req == "HEAD") skip_body = true;
+      // llhttp reads a Content-Length body after 304 (and 204); RFC 9112 §6.3 rule 1 says there is
+      // none, so the adapter tells llhttp so through the same hook it uses for HEAD.
+      if (req == "HEAD" || head.status == 204 || head.status == 304) skip_body = true;
       if (req == "CONNECT" && head.status >= 200 && head.status < 300) {
         tunnel_head = true;
         ret = 2;

@@ -6,24 +6,26 @@
 // - Content-Length: llhttp accepts leading zeros ("06") and rejects every duplicate, where we
 //   refuse leading zeros and collapse identical values ("5, 5", repeated lines) with
 //   kViolationDuplicateContentLength.
-// - Transfer-Encoding: llhttp (loose build) accepts a request whose TE does not end in chunked
-//   only as an error 5 path, and accepts unknown codings before chunked ("gzip, chunked") with a
-//   chunked body; we answer 501 for any coding but chunked and 400 for chunked twice or not last.
-//   llhttp also accepts TE in HTTP/1.0 messages; we reject them (RFC 9112 §6.1).
+// - Transfer-Encoding: llhttp accepts unknown codings before chunked ("gzip, chunked") and TE in
+//   HTTP/1.0 messages; we answer 501 for any coding but chunked, 400 for chunked twice or not
+//   last, and 400 for TE in HTTP/1.0 (RFC 9112 §6.1).
 // - Request targets: llhttp accepts '#' fragments and several bytes outside RFC 3986 (`"`, `<`,
 //   `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`, 0x80-0xff) and does not check %XX; we refuse them.
 // - Host: llhttp does not require Host in HTTP/1.1, does not limit it to one, and does not validate
 //   it; we answer 400 (RFC 9112 §3.2).
-// - Chunk lines: llhttp accepts whitespace around chunk extensions (BWS); we accept none.
-// - Obs-fold in responses: llhttp keeps the fold bytes in the value; we replace it with one SP
-//   (kViolationObsFold) or reject, by policy.
+// - Obs-fold in responses: we replace it with one SP (kViolationObsFold) or reject, by policy;
+//   the adapter does not normalise llhttp's handling of it.
 // - Trailers: llhttp accepts Content-Length, Transfer-Encoding and Host in trailers; we reject.
+// - 204 / 304: llhttp reads a Content-Length body after them; the adapter skips it (as for HEAD,
+//   via on_headers_complete returning 1) because RFC 9112 §6.3 says they have none.
 // - 1xx: llhttp reports each interim response as a complete message; this adapter maps it to our
 //   shape (head without end, same stream id) so traces compare.
 // - 101: llhttp starts a tunnel only when the 101 carries Upgrade plus Connection: upgrade; we
 //   start it on any 101 to a request that asked for an upgrade, and reject an unsolicited 101.
 // - Tunnels: on a request tunnel (CONNECT, or Upgrade without body) this adapter stops consuming,
 //   like our decoder awaiting resolve_tunnel(); on a response tunnel the rest is data.
+// - Values: llhttp keeps trailing whitespace in field values; the adapter trims it (RFC 9110 §5.5)
+//   so values compare.
 // - Limits: llhttp has no header size, count or line limits; ours give 414 / 431.
 // - Errors carry Error::http(400, <llhttp errno name>) for requests and 502 for responses; the
 //   status and detail do not match ours, only the fact of rejection does.
