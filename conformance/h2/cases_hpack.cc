@@ -8,8 +8,7 @@ namespace {
 
 // A new-name literal "x-test" whose value is the given Huffman-coded bytes (H bit set).
 std::string huffman_value(std::string_view coded) {
-  std::string out = hpack_literal("x-test", "", 0x00);
-  out.pop_back();  // drop the empty value's length byte
+  std::string out = std::string(1, '\0') + hpack_string("x-test", false);
   out += hpack_int(0x80, 7, coded.size());
   out += coded;
   return out;
@@ -57,10 +56,6 @@ Section build_hpack(const Target& t) {
             "Sends a dynamic table size update larger than the value of SETTINGS_HEADER_TABLE_SIZE",
             [](Probe& p) { return hpack_int(0x20, 5, p.server_header_table_size() + 1) + p.request_block(); });
   return root;
-}
-
-std::vector<Section> build_suite(const Target& t) {
-  return {build_generic(t), build_http2(t), build_hpack(t)};
 }
 
 }  // namespace crossmux::conformance::h2

@@ -16,6 +16,9 @@
 #include <cstring>
 #include <iostream>
 
+#include "codecs/hpack/huffman.h"
+#include "codecs/hpack/static_table.h"
+
 namespace crossmux::conformance::h2 {
 
 namespace {
@@ -153,6 +156,7 @@ static int dial(const Target& t, std::string* error) {
   for (addrinfo* a = res; a; a = a->ai_next) {
     fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) continue;
+    if (t.receive_buffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &t.receive_buffer, sizeof t.receive_buffer);
     if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
     *error = std::strerror(errno);
     for (char& c : *error) c = static_cast<char>(std::tolower(c));
@@ -298,6 +302,8 @@ void Probe::note_settings(const Frame& f) {
     if (id == 0x1) server_header_table_size_ = v;
     if (id == 0x3) server_mcs_ = v;
     if (id == 0x5) server_max_frame_size_ = v;
+    if (id == 0x8) server_connect_protocol_ = v == 1;
+    if (id == 0x9) server_no_rfc7540_priorities_ = v == 1;
   }
 }
 
@@ -381,19 +387,38 @@ std::string hpack_int(uint8_t flags, uint8_t prefix_bits, uint64_t value) {
   return out;
 }
 
-std::string hpack_literal(std::string_view name, std::string_view value, uint8_t kind_byte) {
-  // kind_byte: 0x00 without indexing, 0x10 never indexed, 0x40 incremental indexing; new name.
-  std::string out(1, static_cast<char>(kind_byte));
-  out += hpack_int(0, 7, name.size());
-  out += name;
-  out += hpack_int(0, 7, value.size());
-  out += value;
-  return out;
+std::string hpack_string(std::string_view s, bool huffman) {
+  if (!huffman) return hpack_int(0, 7, s.size()) + std::string(s);
+  std::string coded(codecs::hpack::huffman_encoded_size(s), '\0');
+  codecs::hpack::huffman_encode(s, reinterpret_cast<uint8_t*>(coded.data()));
+  return hpack_int(0x80, 7, coded.size()) + coded;
+}
+
+std::string hpack_literal(std::string_view name, std::string_view value, uint8_t kind_byte,
+                          bool huffman) {
+  return std::string(1, static_cast<char>(kind_byte)) + hpack_string(name, huffman) +
+         hpack_string(value, huffman);
+}
+
+static bool huffman_shorter(std::string_view s) {
+  return codecs::hpack::huffman_encoded_size(s) < s.size();
 }
 
 std::string Probe::fields_block(const std::vector<Field>& fields) const {
   std::string out;
-  for (const auto& [n, v] : fields) out += hpack_literal(n, v);
+  for (const auto& [n, v] : fields) {
+    uint32_t index = 0;
+    for (uint32_t i = 1; i <= codecs::hpack::kStaticTableSize && index == 0; ++i) {
+      if (codecs::hpack::kStaticEntries[i].name == n) index = i;
+    }
+    if (index != 0) {
+      out += hpack_int(0x00, 4, index);  // literal without indexing, indexed name
+    } else {
+      out += '\0';
+      out += hpack_string(n, huffman_shorter(n));
+    }
+    out += hpack_string(v, huffman_shorter(v));
+  }
   return out;
 }
 

@@ -23,6 +23,8 @@ struct Target {
   int timeout_ms = 2000;          // each read
   size_t max_header_length = 4000;  // length of dummy header values
   bool verbose = false;
+  int receive_buffer = 0;         // SO_RCVBUF before connecting (0: the system default); flood
+                                  // probes shrink it so the server must queue its answers
   uint16_t effective_port() const { return port ? port : (tls ? 443 : 80); }
   std::string authority() const;
 };
@@ -83,8 +85,10 @@ class Probe {
   void send_headers(uint32_t stream, std::string_view block, uint8_t flags);
 
   // Header blocks. The standard request is `:method`, `:scheme`, `:path` (target path) and
-  // `:authority`, in that order, plus `extra` fields; literal representations without indexing
-  // (RFC 7541 §6.2.2), so every case's block is self-contained.
+  // `:authority`, in that order, plus `extra` fields. Fields are literals without indexing
+  // (RFC 7541 §6.2.2) with a static-table name index when there is one and Huffman strings when
+  // shorter, so every block is self-contained (no dynamic-table state between blocks) while the
+  // server still decodes indexed names and Huffman on every request.
   std::string request_block(std::string_view method = "GET",
                             const std::vector<Field>& extra = {}) const;
   std::string fields_block(const std::vector<Field>& fields) const;
@@ -109,6 +113,10 @@ class Probe {
   uint32_t server_max_frame_size() const { return server_max_frame_size_; }
   std::optional<uint32_t> server_max_concurrent_streams() const { return server_mcs_; }
   uint32_t server_header_table_size() const { return server_header_table_size_; }
+  // RFC 8441 SETTINGS_ENABLE_CONNECT_PROTOCOL (0x8) and RFC 9218
+  // SETTINGS_NO_RFC7540_PRIORITIES (0x9) as the server advertised them.
+  bool server_enables_connect_protocol() const { return server_connect_protocol_; }
+  bool server_uses_rfc9218() const { return server_no_rfc7540_priorities_; }
 
  private:
   struct Io;
@@ -124,6 +132,8 @@ class Probe {
   uint32_t server_max_frame_size_ = 16384;
   std::optional<uint32_t> server_mcs_;
   uint32_t server_header_table_size_ = 4096;
+  bool server_connect_protocol_ = false;
+  bool server_no_rfc7540_priorities_ = false;
   // h2spec's client flow control: DATA received per stream (0 = connection) since the last
   // WINDOW_UPDATE; topped up once a default 65535-byte window is used.
   std::map<uint32_t, uint32_t> consumed_;
@@ -131,6 +141,11 @@ class Probe {
 
 // HPACK pieces the hpack/ cases assemble by hand (RFC 7541 §5.1, §5.2, §6).
 std::string hpack_int(uint8_t first_byte_flags, uint8_t prefix_bits, uint64_t value);
-std::string hpack_literal(std::string_view name, std::string_view value, uint8_t kind_byte = 0x00);
+// A string literal (§5.2), Huffman-coded when `huffman`.
+std::string hpack_string(std::string_view s, bool huffman);
+// A literal field with a new name (§6.2): kind_byte 0x00 without indexing, 0x10 never indexed,
+// 0x40 incremental indexing.
+std::string hpack_literal(std::string_view name, std::string_view value, uint8_t kind_byte = 0x00,
+                          bool huffman = false);
 
 }  // namespace crossmux::conformance::h2

@@ -18,8 +18,8 @@ std::vector<std::string> expected_codes(const char* frame, std::initializer_list
   return out;
 }
 
-// Waits until `accept` says pass (true) or fail (false) on a frame, or the connection ends.
-// `close_passes` decides what a close means. Timeout always fails; the last event is "Actual".
+}  // namespace
+
 Outcome wait(Probe& p, std::vector<std::string> expected, bool close_passes,
              const std::function<std::optional<bool>(const Frame&)>& accept) {
   std::string actual = "Timeout";
@@ -39,8 +39,6 @@ Outcome wait(Probe& p, std::vector<std::string> expected, bool close_passes,
     return Outcome::fail(std::move(expected), actual == "Timeout" ? "Timeout" : actual + " (then Timeout)");
   }
 }
-
-}  // namespace
 
 Outcome expect_conn_error(Probe& p, std::initializer_list<uint32_t> codes) {
   auto expected = expected_codes("GOAWAY", codes);

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "conformance/catalogue.h"
@@ -16,6 +17,12 @@ enum Code : uint32_t {
   kStreamClosed = 0x5, kFrameSizeError = 0x6, kRefusedStream = 0x7, kCancel = 0x8,
   kCompressionError = 0x9, kEnhanceYourCalm = 0xb,
 };
+
+// The general form: reads frames until `accept` returns true (pass) or false (fail) for one, or
+// the connection ends (a pass when `close_passes`); a timeout fails. `expected` lists the
+// acceptable outcomes for the report; the last event seen is reported as "Actual".
+Outcome wait(Probe& p, std::vector<std::string> expected, bool close_passes,
+             const std::function<std::optional<bool>(const Frame&)>& accept);
 
 // GOAWAY with one of `codes`, or TCP close/reset. A GOAWAY with another code keeps waiting.
 Outcome expect_conn_error(Probe& p, std::initializer_list<uint32_t> codes);
