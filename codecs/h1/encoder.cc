@@ -86,7 +86,8 @@ BodyMode Encoder::choose_mode(const MessageHead& head, std::string_view request_
   switch (head.framing) {
     case Framing::None:
     case Framing::Tunnel:
-      return BodyMode::None;
+      // A bodiless response still needs an explicit empty length, or the peer reads until close.
+      return kind_ == MessageKind::Response ? BodyMode::ContentLength : BodyMode::None;
     case Framing::KnownLength:
       return BodyMode::ContentLength;
     case Framing::Streaming:
@@ -177,9 +178,10 @@ Status Encoder::encode_head(const MessageHead& head, ByteBuffer& out,
     out.resize(mark);
     return st;
   }
+  uint64_t length = head.framing == Framing::KnownLength ? head.content_length : 0;
   if (mode_ == BodyMode::ContentLength || length_only) {
     out.append("Content-Length: ");
-    append_number(out, head.content_length);
+    append_number(out, length);
     out.append("\r\n");
   } else if (mode_ == BodyMode::Chunked) {
     out.append("Transfer-Encoding: chunked\r\n");
@@ -190,7 +192,7 @@ Status Encoder::encode_head(const MessageHead& head, ByteBuffer& out,
     out.append("Connection: close\r\n");
   }
   out.append("\r\n");
-  remaining_ = mode_ == BodyMode::ContentLength ? head.content_length : 0;
+  remaining_ = mode_ == BodyMode::ContentLength ? length : 0;
   in_message_ = true;
   return ok();
 }

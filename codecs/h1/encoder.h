@@ -28,7 +28,8 @@ std::string_view to_string(BodyMode m);
 //    The request target is the IR path (origin-form or "*"), or the authority for CONNECT.
 //  - Exactly one framing field, chosen here from head.framing: Content-Length when KnownLength;
 //    `Transfer-Encoding: chunked` for Streaming (and CloseDelimited) to an HTTP/1.1 peer; for a
-//    response to an HTTP/1.0 peer, no framing field plus `Connection: close`. IR Content-Length
+//    response to an HTTP/1.0 peer, no framing field plus `Connection: close`; `Content-Length: 0`
+//    for a response with Framing::None whose status allows a body. IR Content-Length
 //    and Transfer-Encoding fields are always dropped. Responses to HEAD, 1xx, 204 and 304 carry no
 //    body; HEAD and 304 keep Content-Length when the IR length is known.
 //  - Hop-by-hop fields are dropped (RFC 9110 §7.6.1): Connection and every field it names,

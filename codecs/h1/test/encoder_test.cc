@@ -111,7 +111,7 @@ TEST(H1Encoder, BodilessResponses) {
   out.clear();
   MessageHead odd = response(599);
   ASSERT_TRUE(enc.encode_head(odd, out));
-  EXPECT_EQ(out.view(), "HTTP/1.1 599 \r\n\r\n");
+  EXPECT_EQ(out.view(), "HTTP/1.1 599 \r\nContent-Length: 0\r\n\r\n");
 }
 
 TEST(H1Encoder, UpgradeTunnelKeepsUpgrade) {
