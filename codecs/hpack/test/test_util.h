@@ -6,13 +6,20 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "codecs/base/error.h"
 #include "codecs/hpack/field.h"
+
+namespace crossmux::codecs {
+// Readable gtest failures for Error values.
+inline void PrintTo(const Error& e, std::ostream* os) { *os << to_string(e); }
+}  // namespace crossmux::codecs
 
 namespace crossmux::codecs::hpack::testing {
 
