@@ -14,10 +14,11 @@ namespace crossmux::codecs::h1 {
 
 enum CharClass : uint8_t {
   kCharToken = 1u << 0,      // tchar (RFC 9110 §5.6.2)
-  kCharTarget = 1u << 1,     // RFC 3986 pchar / query characters plus '/', '?', '%' and '[' ']'
+  kCharTarget = 1u << 1,     // RFC 3986 pchar / query characters plus '/', '?', '[' ']' (not '%')
   kCharHost = 1u << 2,       // reg-name, IP-literal and port characters (no '@', no '/')
   kCharHex = 1u << 3,        // HEXDIG
   kCharFieldValue = 1u << 4, // field-vchar / SP / HTAB / obs-text (RFC 9110 §5.5)
+  kCharRegName = 1u << 5,    // reg-name / IPv4 characters without '%' (the fast Host path)
 };
 
 namespace detail {
@@ -29,13 +30,14 @@ constexpr std::array<uint8_t, 256> make_char_table() {
   for (int c = 0; c < 256; ++c) {
     bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     bool digit = c >= '0' && c <= '9';
-    if (alpha || digit) t[c] |= kCharToken | kCharTarget | kCharHost;
+    if (alpha || digit) t[c] |= kCharToken | kCharTarget | kCharHost | kCharRegName;
     if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) t[c] |= kCharHex;
     if (c == '\t' || (c >= 0x20 && c != 0x7f)) t[c] |= kCharFieldValue;
   }
   add("!#$%&'*+-.^_`|~", kCharToken);
-  add("-._~!$&'()*+,;=:@/?%[]", kCharTarget);
+  add("-._~!$&'()*+,;=:@/?[]", kCharTarget);  // '%' is checked as pct-encoded by the scanners
   add("-._~!$&'()*+,;=:%[]", kCharHost);
+  add("-._~!$&'()*+,;=", kCharRegName);
   return t;
 }
 }  // namespace detail
@@ -52,6 +54,15 @@ inline bool is_token(std::string_view s) {
     if (!is_token_char(static_cast<uint8_t>(c))) return false;
   }
   return true;
+}
+
+// First byte at or after p outside class `cls`. Reads up to 3 bytes past that byte, so the caller
+// guarantees at least 4 readable bytes from any stop position (inside a complete head, every line
+// is followed by CRLF and the section by another CRLF, which suffices).
+inline const uint8_t* skip_class(const uint8_t* p, uint8_t cls) {
+  while (kCharTable[p[0]] & kCharTable[p[1]] & kCharTable[p[2]] & kCharTable[p[3]] & cls) p += 4;
+  while (kCharTable[*p] & cls) ++p;
+  return p;
 }
 
 // Index of the first byte in [p, end) that is a control character (0x00-0x1f except HTAB, or

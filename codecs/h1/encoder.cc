@@ -26,10 +26,17 @@ static bool valid_value(std::string_view v) {
   return find_value_stop(p, p + v.size()) == v.size();
 }
 
+// origin-form: "/" then RFC 3986 path / query characters, '%' only as pct-encoded.
 static bool valid_path(std::string_view path) {
   if (path.empty() || path.front() != '/') return false;
-  for (char c : path) {
-    if (!is_class(static_cast<uint8_t>(c), kCharTarget)) return false;
+  for (size_t i = 0; i < path.size(); ++i) {
+    auto c = static_cast<uint8_t>(path[i]);
+    if (is_class(c, kCharTarget)) continue;
+    if (c != '%' || i + 2 >= path.size() || !is_class(static_cast<uint8_t>(path[i + 1]), kCharHex) ||
+        !is_class(static_cast<uint8_t>(path[i + 2]), kCharHex)) {
+      return false;
+    }
+    i += 2;
   }
   return true;
 }

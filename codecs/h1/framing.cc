@@ -24,8 +24,8 @@ static bool all_digits(std::string_view s) {
   return true;
 }
 
-bool valid_authority(std::string_view a, bool allow_empty) {
-  if (a.empty()) return allow_empty;
+// General form: IP-literals, pct-encoded reg-names.
+static bool valid_authority_slow(std::string_view a) {
   for (char c : a) {
     if (!is_class(static_cast<uint8_t>(c), kCharHost)) return false;
   }
@@ -48,6 +48,16 @@ bool valid_authority(std::string_view a, bool allow_empty) {
     if (host.empty() || host.find_first_of("[]") != std::string_view::npos) return false;
   }
   return port.find_first_of(":[]") == std::string_view::npos && all_digits(port);
+}
+
+bool valid_authority(std::string_view a, bool allow_empty) {
+  if (a.empty()) return allow_empty;
+  // Fast path, one pass: reg-name or IPv4 then an optional ":" port.
+  size_t i = 0, n = a.size();
+  while (i < n && is_class(static_cast<uint8_t>(a[i]), kCharRegName)) ++i;
+  if (i == n) return true;
+  if (a[i] != ':' || i == 0) return valid_authority_slow(a);
+  return all_digits(a.substr(i + 1));
 }
 
 static constexpr std::string_view kRootPath = "/";
@@ -86,7 +96,6 @@ static Status apply_absolute_form(std::string_view target, MessageHead& head) {
 
 static Status apply_target(std::string_view target, MessageHead& head) {
   constexpr MessageKind kReq = MessageKind::Request;
-  if (!valid_percents(target)) return unexpected(decode_error(kReq, 400, kErrBadTarget));
   if (head.method == "CONNECT") {
     // RFC 9112 §3.2.3: authority-form only, and it needs a port.
     size_t colon = target.rfind(':');

@@ -2,6 +2,9 @@
 #include "codecs/h1/head_parser.h"
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string>
 
 #include "codecs/h1/chars.h"
@@ -19,37 +22,61 @@ Error decode_error(MessageKind kind, uint32_t status, const char* detail) {
   return Error::http(status, detail, Side::Client);
 }
 
+// Bitmasks of the LF and CR bytes in p[0, n), n <= 16: one SSE2 compare each for a full block.
+static inline void line_masks(const uint8_t* p, size_t n, uint32_t& lf, uint32_t& cr) {
+#if defined(__SSE2__)
+  if (n == 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    lf = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+    cr = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+    return;
+  }
+#endif
+  lf = cr = 0;
+  for (size_t k = 0; k < n; ++k) {
+    lf |= static_cast<uint32_t>(p[k] == '\n') << k;
+    cr |= static_cast<uint32_t>(p[k] == '\r') << k;
+  }
+}
+
+// Branch-light scan, 16 bytes per step, using bit masks: a bare LF is an LF whose previous byte is
+// not CR; the section ends at the first LF preceded by CR and, before that, by LF ("\n\r\n"; a
+// trailer section may also be just "\r\n"). A partial last block is rescanned on the next call.
 Result<size_t> HeadScanner::scan(const uint8_t* data, size_t size, MessageKind kind,
                                  bool has_start_line, const Limits& limits) {
-  if (!has_start_line) first_line_done_ = true;
   size_t i = pos_;
-  while (i < size) {
-    const void* hit = std::memchr(data + i, '\n', size - i);
-    if (hit == nullptr) break;
-    size_t lf = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data);
+  for (; i < size; i += 16) {
+    size_t n = size - i < 16 ? size - i : 16;
+    uint32_t lf, cr;
+    line_masks(data + i, n, lf, cr);
+    uint32_t prev_cr = i > 0 && data[i - 1] == '\r' ? 1u : 0u;
+    uint32_t prev_lf = (i > 1 && data[i - 2] == '\n' ? 1u : 0u) | (i > 0 && data[i - 1] == '\n' ? 2u : 0u);
+    if (i == 0 && !has_start_line) prev_lf |= 2u;  // a trailer section may be empty: "\r\n"
+    uint32_t cr_before = cr << 1 | prev_cr;
+    uint32_t ends = lf & cr_before & (lf << 2 | prev_lf);
+    uint32_t in_section = ends ? (ends & (0u - ends)) * 2 - 1 : 0xffffffffu;  // bits up to the end
     // RFC 9112 §2.2: we do not accept bare LF as a line terminator (smuggling vector).
-    if (lf == 0 || data[lf - 1] != '\r') return unexpected(decode_error(kind, 400, kErrBareLf));
-    if (lf + 1 > limits.max_header_bytes) {
-      return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
-    }
-    if (!first_line_done_) {
+    if ((lf & ~cr_before & in_section) != 0) return unexpected(decode_error(kind, 400, kErrBareLf));
+    if (has_start_line && !first_line_done_ && (lf & in_section) != 0) {
       first_line_done_ = true;
-      if (kind == MessageKind::Request && lf + 1 > limits.max_request_line) {
+      size_t first_lf = i + static_cast<size_t>(__builtin_ctz(lf));
+      if (kind == MessageKind::Request && first_lf + 1 > limits.max_request_line) {
         return unexpected(decode_error(kind, 414, kErrRequestLineTooLong));
       }
-    } else if (lf == line_start_ + 1) {
-      return lf + 1;  // the empty line that ends the section
     }
-    line_start_ = lf + 1;
-    i = lf + 1;
+    if (ends != 0) {
+      size_t len = i + static_cast<size_t>(__builtin_ctz(ends)) + 1;
+      if (len > limits.max_header_bytes) return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
+      return len;
+    }
+    if (n < 16) break;
   }
-  pos_ = size;
-  if (!first_line_done_ && kind == MessageKind::Request && size > limits.max_request_line) {
+  pos_ = i;
+  if (has_start_line && !first_line_done_ && kind == MessageKind::Request &&
+      size > limits.max_request_line) {
     return unexpected(decode_error(kind, 414, kErrRequestLineTooLong));
   }
-  if (size > limits.max_header_bytes) {
-    return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
-  }
+  if (size > limits.max_header_bytes) return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
   return size_t{0};
 }
 
@@ -88,7 +115,7 @@ Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* en
   constexpr MessageKind kReq = MessageKind::Request;
   // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, single SPs only.
   const uint8_t* m = p;
-  while (is_token_char(*p)) ++p;
+  p = skip_class(p, kCharToken);
   if (p == m) return unexpected(decode_error(kReq, 400, kErrBadRequestLine));
   if (*p != ' ') {
     bool separator = *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f';
@@ -96,7 +123,15 @@ Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* en
   }
   head.method = view(m, p);
   const uint8_t* t = ++p;
-  while (is_class(*p, kCharTarget)) ++p;
+  while (true) {
+    p = skip_class(p, kCharTarget);
+    if (*p != '%') break;
+    // RFC 3986 §2.1 pct-encoded; the head ends in CRLFCRLF, so p[1] and p[2] are readable.
+    if (!is_class(p[1], kCharHex) || !is_class(p[2], kCharHex)) {
+      return unexpected(decode_error(kReq, 400, kErrBadTarget));
+    }
+    p += 3;
+  }
   if (p == t) return unexpected(decode_error(kReq, 400, kErrBadRequestLine));
   if (*p != ' ') {
     // "GET /\r\n" is HTTP/0.9, which we do not speak (RFC 9112 §2.3 / Appendix C.1).
@@ -181,7 +216,7 @@ Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rule
     }
     first = false;
     const uint8_t* n = p;
-    while (is_token_char(*p)) ++p;
+    p = skip_class(p, kCharToken);
     if (*p != ':' || p == n) {
       // RFC 9112 §5.1: no whitespace is allowed between the field name and colon.
       const char* detail = p != n && is_ows(*p) ? kErrSpaceBeforeColon : kErrBadFieldName;

@@ -39,11 +39,10 @@ class HeadScanner {
   Result<size_t> scan(const uint8_t* data, size_t size, MessageKind kind, bool has_start_line,
                       const Limits& limits);
   void reset() { *this = HeadScanner(); }
-  bool fresh() const { return pos_ == 0; }
+  bool fresh() const { return pos_ == 0 && !first_line_done_; }
 
  private:
-  size_t pos_ = 0;
-  size_t line_start_ = 0;
+  size_t pos_ = 0;  // where the next call resumes (a 16-byte block boundary)
   bool first_line_done_ = false;
 };
 
