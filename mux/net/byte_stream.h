@@ -1,0 +1,71 @@
+// Non-blocking I/O result values and the ByteStream interface shared by plain TCP and TLS.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "codecs/base/bytes.h"
+
+namespace crossmux::mux::net {
+
+using codecs::Bytes;
+using codecs::MutableBytes;
+
+enum class IoStatus : uint8_t {
+  Ok = 0,          // `bytes` moved (> 0 for reads; may be < requested for writes)
+  WouldBlock = 1,  // nothing moved; wait until `blocked_on` is ready again
+  Closed = 2,      // read: the peer finished sending (FIN / TLS close_notify); write: peer gone
+  Error = 3,       // the connection is unusable; `error` (errno or 0) and `detail` say why
+};
+
+// Which readiness a WouldBlock waits for. A TLS read can block on socket writability (and a write
+// on readability), so callers clear exactly this bit in their IoWatch (IoWatch::note does it).
+enum class Direction : uint8_t { Read = 0, Write = 1 };
+
+std::string_view to_string(IoStatus s);
+std::string_view to_string(Direction d);
+
+struct IoResult {
+  IoStatus status = IoStatus::Ok;
+  size_t bytes = 0;
+  Direction blocked_on = Direction::Read;
+  int error = 0;             // errno for IoStatus::Error when the kernel gave one
+  const char* detail = "";   // named static string from net_errors.h for Closed/Error
+
+  bool ok() const { return status == IoStatus::Ok; }
+  bool would_block() const { return status == IoStatus::WouldBlock; }
+
+  static IoResult done(size_t n) { return IoResult{IoStatus::Ok, n, Direction::Read, 0, ""}; }
+  static IoResult blocked(Direction d) { return IoResult{IoStatus::WouldBlock, 0, d, 0, ""}; }
+  static IoResult closed(const char* why) {
+    return IoResult{IoStatus::Closed, 0, Direction::Read, 0, why};
+  }
+  static IoResult failed(int err, const char* why) {
+    return IoResult{IoStatus::Error, 0, Direction::Read, err, why};
+  }
+};
+
+// A connected, non-blocking byte stream. The proxy holds connections through this interface, so
+// plain TCP (TcpStream) and TLS (TlsStream) are interchangeable. Contract for every call:
+//   - never blocks and never raises SIGPIPE;
+//   - Ok with bytes > 0, or WouldBlock (nothing moved), Closed or Error; a read of an empty
+//     buffer and a write of nothing return Ok with 0 bytes;
+//   - after WouldBlock on a write, the next write must start with the same bytes (TLS records
+//     may already hold them), at least as many of them; the proxy's "retry from the unsent
+//     cursor" pattern satisfies this.
+class ByteStream {
+ public:
+  virtual ~ByteStream() = default;
+  virtual int fd() const = 0;
+  virtual IoResult read(MutableBytes into) = 0;
+  virtual IoResult write(Bytes data) = 0;
+  // Writes the buffers in order as one stream (one syscall for TCP); `bytes` is the total written.
+  virtual IoResult writev(std::span<const Bytes> data) = 0;
+  // Half-close: no more writes from us (TCP FIN, or TLS close_notify then FIN); reads continue.
+  // WouldBlock means "call again when `blocked_on` is ready" (TLS alert not flushed yet).
+  virtual IoResult shutdown_write() = 0;
+};
+
+}  // namespace crossmux::mux::net

@@ -1,0 +1,166 @@
+// Single-threaded edge-triggered epoll loop with a run queue, user-space readiness and timers.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "codecs/base/result.h"
+#include "mux/net/byte_stream.h"
+#include "mux/net/timer_wheel.h"
+
+namespace crossmux::mux::net {
+
+class EventLoop;
+
+// Something the loop runs: a connection, a session, a stream. It runs only from the run queue,
+// never from inside epoll dispatch, so it can be scheduled by I/O readiness (through an IoWatch)
+// or by anyone producing work for it (EventLoop::schedule). Destroying a scheduled handler
+// removes it from the queue (O(1)); EventLoop::retire() defers destruction to the end of the
+// iteration for handlers that end themselves or each other while running.
+class Handler {
+ public:
+  Handler() = default;
+  virtual ~Handler();
+  Handler(const Handler&) = delete;
+  Handler& operator=(const Handler&) = delete;
+
+  // Do as much work as possible without blocking: inspect the IoWatch readiness bits, read and
+  // write until WouldBlock (IoWatch::note clears the bit) or until a fairness budget is spent (then
+  // call schedule() again to continue in the next iteration).
+  virtual void on_ready() = 0;
+
+  bool scheduled() const { return next_ != nullptr; }
+
+ private:
+  friend class EventLoop;
+  void unlink();
+  Handler* prev_ = nullptr;
+  Handler* next_ = nullptr;  // non-null while queued
+};
+
+// Readiness bits kept in user space for one registered fd.
+enum class Ready : uint32_t {
+  None = 0,
+  Readable = 1u << 0,
+  Writable = 1u << 1,
+  Hangup = 1u << 2,  // peer closed (EPOLLRDHUP/EPOLLHUP): reads will drain then return Closed
+  Error = 1u << 3,   // EPOLLERR: the next read/write/finish_connect reports it
+};
+constexpr Ready operator|(Ready a, Ready b) {
+  return static_cast<Ready>(static_cast<uint32_t>(a) | static_cast<uint32_t>(b));
+}
+std::string_view to_string(Ready r);  // one bit's name; "none" for None
+
+// Registers an fd with the loop for IN|OUT|RDHUP, edge-triggered, once for its lifetime, and
+// keeps the readiness the kernel reported: a bit is set by an epoll edge and cleared only by the
+// owner when an operation returns WouldBlock (note()/clear()). Each edge schedules the handler.
+// Destroy the watch before closing its fd (declare the socket before the watch).
+class IoWatch {
+ public:
+  // Errors: kEpoll (epoll_ctl ADD; Error::code = errno).
+  static codecs::Result<std::unique_ptr<IoWatch>> create(EventLoop& loop, int fd, Handler& handler);
+  ~IoWatch();
+  IoWatch(const IoWatch&) = delete;
+  IoWatch& operator=(const IoWatch&) = delete;
+
+  int fd() const { return fd_; }
+  bool readable() const { return has(Ready::Readable); }
+  bool writable() const { return has(Ready::Writable); }
+  bool hangup() const { return has(Ready::Hangup); }
+  bool error() const { return has(Ready::Error); }
+  bool has(Ready r) const { return (bits_ & static_cast<uint32_t>(r)) != 0; }
+  void clear(Ready r) { bits_ &= ~static_cast<uint32_t>(r); }
+  // After a WouldBlock result, clears the bit it waited on; other results change nothing.
+  void note(const IoResult& r);
+
+ private:
+  friend class EventLoop;
+  IoWatch(EventLoop& loop, int fd, Handler& handler) : loop_(&loop), fd_(fd), handler_(&handler) {}
+  EventLoop* loop_;
+  int fd_;
+  Handler* handler_;
+  uint32_t bits_ = 0;
+};
+
+// One per worker thread. Everything except wake() and stop() must be called on the loop's thread.
+//
+// An iteration: refresh the cached clock; epoll_wait (timeout 0 if the run queue is non-empty,
+// else until the next timer); record each edge in its IoWatch and schedule its handler; fire due
+// timers; run the handlers that were queued when the run phase began (handlers scheduled while it
+// runs wait for the next iteration, so a busy handler cannot starve the others or the poller);
+// destroy retired handlers.
+class EventLoop {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Errors: kEpoll, kEventFd (Error::code = errno).
+  static codecs::Result<std::unique_ptr<EventLoop>> create();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Queues `h` to run in this or the next iteration (idempotent while queued). Call this whenever
+  // you produce output or work for a handler: never rely on an epoll edge for internal data.
+  void schedule(Handler& h);
+  // Unschedules `h` and destroys it after the current run phase.
+  void retire(std::unique_ptr<Handler> h);
+
+  // Runs iterations until stop(), then clears the stop flag (so run() can be called again).
+  // Returns the error (kEpoll, code = errno) if epoll_wait fails other than EINTR.
+  codecs::Status run();
+  // One iteration, waiting at most `max_wait_ms` for events (-1: no limit beyond timers).
+  codecs::Status run_once(int max_wait_ms = -1);
+
+  // Thread-safe: makes run() return after the current iteration.
+  void stop();
+  bool stopping() const { return stop_.load(std::memory_order_acquire); }
+  // Thread-safe: interrupts epoll_wait; the wake handler (if any) is then scheduled on the loop.
+  void wake();
+  // Runs on the loop after each wake() (coalesced); use it for reload/drain signals carried in
+  // the caller's own atomics. nullptr removes it.
+  void set_wake_handler(Handler* h) { wake_handler_ = h; }
+
+  // Monotonic time cached at the start of the iteration and after epoll_wait returns.
+  Clock::time_point now() const { return now_; }
+  // The same, in milliseconds since the loop was created (the timer wheel's clock).
+  uint64_t now_ms() const { return now_ms_; }
+  TimerWheel& timers() { return timers_; }
+
+  // True while some handler waits in the run queue.
+  bool has_queued() const { return queue_.next_ != &queue_; }
+  size_t watches() const { return watches_; }
+  // Iterations completed and handler runs so far (for tests and metrics).
+  uint64_t iterations() const { return iterations_; }
+  uint64_t handler_runs() const { return handler_runs_; }
+
+ private:
+  friend class IoWatch;
+  EventLoop(int epoll_fd, int event_fd);
+  void refresh_clock();
+  int wait_timeout(int max_wait_ms) const;
+  void run_queue();
+  static void make_empty(Handler& sentinel) { sentinel.prev_ = sentinel.next_ = &sentinel; }
+  void dispatch(void* tag, uint32_t events);
+
+  int epoll_fd_;
+  int event_fd_;
+  std::atomic<bool> stop_{false};
+  Handler* wake_handler_ = nullptr;
+  Clock::time_point start_;
+  Clock::time_point now_;
+  uint64_t now_ms_ = 0;
+  TimerWheel timers_;
+  // Sentinel of the circular run queue (an intrusive list through Handler::prev_/next_).
+  struct Sentinel final : Handler {
+    void on_ready() override {}
+  } queue_;
+  size_t watches_ = 0;
+  uint64_t iterations_ = 0;
+  uint64_t handler_runs_ = 0;
+  std::vector<std::unique_ptr<Handler>> retired_;
+};
+
+}  // namespace crossmux::mux::net

@@ -1,0 +1,161 @@
+// TCP through the loop: 8 MiB echo with checksums both ways, refused connects, listener options.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <random>
+#include <thread>
+
+#include "mux/net/event_loop.h"
+#include "mux/net/net_errors.h"
+#include "mux/net/socket.h"
+#include "mux/net/test/peers.h"
+
+namespace crossmux::mux::net {
+namespace {
+
+using testing::AcceptHandler;
+using testing::EchoConnection;
+using testing::PumpClient;
+
+std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
+  std::vector<uint8_t> v(n);
+  std::mt19937 rng(seed);
+  for (auto& b : v) b = static_cast<uint8_t>(rng());
+  return v;
+}
+
+SocketAddress loopback(uint16_t port = 0) { return SocketAddress::parse("127.0.0.1", port).value(); }
+
+TEST(SocketAddress, ParsesNumericHostsOnly) {
+  EXPECT_EQ(SocketAddress::parse("127.0.0.1", 80)->to_string(), "127.0.0.1:80");
+  EXPECT_EQ(SocketAddress::parse("[::1]", 443)->to_string(), "[::1]:443");
+  EXPECT_EQ(SocketAddress::parse("::", 1)->port(), 1);
+  auto bad = SocketAddress::parse("localhost", 80);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().detail, errors::kBadAddress);
+  EXPECT_FALSE(SocketAddress::parse("1.2.3.4.5", 80).has_value());
+}
+
+TEST(TcpListener, PortZeroIsReadBackAndReusePortSharesIt) {
+  ListenOptions opts;
+  opts.reuse_port = true;
+  auto first = TcpListener::bind(loopback(), opts);
+  ASSERT_TRUE(first.has_value()) << codecs::to_string(first.error());
+  EXPECT_NE(first->port(), 0);
+  auto second = TcpListener::bind(loopback(first->port()), opts);
+  EXPECT_TRUE(second.has_value());
+  auto taken = TcpListener::bind(loopback(first->port()));  // no SO_REUSEPORT: refused
+  ASSERT_FALSE(taken.has_value());
+  EXPECT_EQ(taken.error().detail, errors::kBind);
+  EXPECT_EQ(taken.error().code, static_cast<uint32_t>(EADDRINUSE));
+}
+
+TEST(TcpListener, AcceptReportsWouldBlockWhenNothingIsPending) {
+  auto l = TcpListener::bind(loopback());
+  ASSERT_TRUE(l.has_value());
+  Accepted a;
+  IoResult r = l->accept(a);
+  EXPECT_TRUE(r.would_block());
+}
+
+TEST(TcpListener, Ipv6LoopbackWhenAvailable) {
+  auto l = TcpListener::bind(SocketAddress::parse("::1", 0).value());
+  if (!l.has_value()) GTEST_SKIP() << "no IPv6 loopback: " << codecs::to_string(l.error());
+  EXPECT_NE(l->port(), 0);
+  EXPECT_EQ(l->local_address().family(), AF_INET6);
+}
+
+TEST(TcpStream, EchoesEightMebibytesWithChecksumsBothWays) {
+  auto loop = EventLoop::create().value();
+  auto listener = TcpListener::bind(loopback()).value();
+  std::vector<std::unique_ptr<EchoConnection>> server;
+  AcceptHandler<TcpListener> acceptor(*loop, listener, [&](TcpStream s) {
+    server.push_back(std::make_unique<EchoConnection>(*loop, std::make_unique<TcpStream>(std::move(s))));
+  });
+  const std::vector<uint8_t> data = random_bytes(8 << 20, 7);
+  const uint64_t expected = testing::fnv1a(testing::kFnvSeed, data);
+
+  auto tcp = TcpStream::connect(loopback(listener.port()));
+  ASSERT_TRUE(tcp.has_value());
+  auto stream = std::make_unique<TcpStream>(std::move(tcp).value());
+  TcpStream* raw = stream.get();
+  PumpClient client(*loop, std::move(stream), data, [raw] { return raw->finish_connect().has_value(); });
+  Timer deadline(loop->timers(), [&] { loop->stop(); });
+  deadline.arm(20000);
+  ASSERT_TRUE(loop->run());
+
+  ASSERT_TRUE(client.done()) << "stalled or failed";
+  ASSERT_EQ(server.size(), 1u);
+  EXPECT_FALSE(server[0]->failed());
+  EXPECT_EQ(server[0]->received(), data.size());
+  EXPECT_EQ(server[0]->hash(), expected);
+  EXPECT_EQ(client.received(), data.size());
+  EXPECT_EQ(client.hash(), expected);
+  EXPECT_TRUE(server[0]->finished());
+}
+
+class Connector final : public Handler {
+ public:
+  Connector(EventLoop& loop, TcpStream s) : loop_(loop), stream_(std::move(s)) {
+    watch_ = IoWatch::create(loop, stream_.fd(), *this).value();
+  }
+  void on_ready() override {
+    if (!watch_->writable() && !watch_->error()) return;
+    result = stream_.finish_connect();
+    loop_.stop();
+  }
+  codecs::Status result;
+
+ private:
+  EventLoop& loop_;
+  TcpStream stream_;
+  std::unique_ptr<IoWatch> watch_;
+};
+
+TEST(TcpStream, ConnectToClosedPortReportsRefused) {
+  auto loop = EventLoop::create().value();
+  uint16_t port = 0;
+  {
+    auto l = TcpListener::bind(loopback());
+    ASSERT_TRUE(l.has_value());
+    port = l->port();
+  }  // closed: nothing listens on `port` now
+  auto tcp = TcpStream::connect(loopback(port));
+  ASSERT_TRUE(tcp.has_value());
+  Connector c(*loop, std::move(tcp).value());
+  Timer deadline(loop->timers(), [&] { loop->stop(); });
+  deadline.arm(5000);
+  ASSERT_TRUE(loop->run());
+  ASSERT_FALSE(c.result.has_value());
+  EXPECT_EQ(c.result.error().detail, errors::kConnectRefused);
+  EXPECT_EQ(c.result.error().code, static_cast<uint32_t>(ECONNREFUSED));
+}
+
+TEST(TcpStream, HalfCloseDeliversEofWhileTheOtherDirectionStaysOpen) {
+  auto listener = TcpListener::bind(loopback()).value();
+  auto client = TcpStream::connect(loopback(listener.port())).value();
+  Accepted accepted;
+  IoResult r;
+  for (int i = 0; i < 1000 && !(r = listener.accept(accepted)).ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(client.finish_connect());
+  ASSERT_TRUE(client.shutdown_write().ok());
+  uint8_t buf[4];
+  IoResult got;
+  for (int i = 0; i < 1000 && (got = accepted.stream.read(buf)).would_block(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(got.status, IoStatus::Closed);
+  EXPECT_TRUE(accepted.stream.write(codecs::as_bytes("pong")).ok());
+  for (int i = 0; i < 1000 && (got = client.read(buf)).would_block(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.bytes, 4u);
+  EXPECT_EQ(accepted.peer.to_string(), client.local_address()->to_string());
+}
+
+}  // namespace
+}  // namespace crossmux::mux::net
