@@ -1,0 +1,219 @@
+// HTTP/2 connection send path: submit API, HEADERS/CONTINUATION serialization, RFC 9218-scheduled
+// DATA within the flow windows, RST_STREAM, GOAWAY and PING (RFC 9113 §5.1, §6.8, §6.9).
+#include <algorithm>
+
+#include "codecs/h2/connection.h"
+#include "codecs/h2/h2_errors.h"
+#include "codecs/h2/header_semantics.h"
+
+namespace crossmux::codecs::h2 {
+
+Error Connection::misuse(const char* detail, StreamId id) const {
+  return Error::h2(Scope::Stream, H2Code::InternalError, detail, id, Side::Internal);
+}
+
+void Connection::write_block(ByteBuffer& out, StreamId id, std::span<const hpack::Field> fields,
+                             bool end_stream) {
+  enc_block_.clear();
+  encoder_.encode(fields, enc_block_);
+  Bytes block = enc_block_.bytes();
+  // §4.2/§6.10: fragments no larger than the peer's SETTINGS_MAX_FRAME_SIZE, back to back.
+  size_t max = peer_.max_frame_size;
+  HeadersFrame hf;
+  hf.block = block.first(std::min(max, block.size()));
+  hf.end_stream = end_stream;
+  hf.end_headers = hf.block.size() == block.size();
+  write_headers(out, id, hf);
+  for (size_t at = hf.block.size(); at < block.size();) {
+    size_t n = std::min(max, block.size() - at);
+    write_continuation(out, id, block.subspan(at, n), at + n == block.size());
+    at += n;
+  }
+}
+
+Result<StreamId> Connection::open_local_stream(const MessageHead& head) {
+  if (role_ != Role::Client) return unexpected(misuse(kWrongRole, 0));
+  if (going_away()) return unexpected(misuse(kGoingAway, 0));
+  // §5.1.2: honour the peer's MAX_CONCURRENT_STREAMS; the caller retries when one closes.
+  if (streams_.open_count(true) >= peer_.max_concurrent_streams) {
+    return unexpected(misuse(kPeerStreamLimit, 0));
+  }
+  // §5.1.1: ids cannot be reused; past 2^31-1 a new connection is needed.
+  if (next_local_stream_ > kMaxStreamId) return unexpected(misuse(kStreamIdsExhausted, 0));
+  StreamId id = next_local_stream_;
+  next_local_stream_ += 2;
+  Stream& s = streams_.open(id, true, recv_initial_window_, peer_.initial_window_size);
+  s.request = RequestFacts{head.method == "HEAD", head.method == "CONNECT"};
+  return id;
+}
+
+Result<StreamId> Connection::submit_headers(StreamId stream, const MessageHead& head,
+                                            bool end_stream) {
+  if (error_) return unexpected(*error_);
+  StreamId id = stream;
+  if (id == 0) {
+    Result<StreamId> r = open_local_stream(head);
+    if (!r) return r;
+    id = *r;
+  }
+  Stream* s = streams_.find(id);
+  if (!s || !can_send(s->state == StreamState::Idle ? StreamState::Open : s->state) ||
+      s->final_head_sent || (stream != 0 && s->local)) {
+    return unexpected(misuse(kNoSuchStream, id));
+  }
+  from_head(head, enc_fields_, enc_scratch_);
+  write_block(control_, id, enc_fields_, end_stream);
+  if (head.is_request() || head.status >= 200) s->final_head_sent = true;
+  s->state = transition(s->state, StreamEvent::SendHeaders);
+  if (end_stream) {
+    s->end_queued = true;
+    advance(*s, StreamEvent::SendEndStream);
+  }
+  return id;
+}
+
+Status Connection::submit_data(StreamId id, Bytes data, bool end_stream) {
+  if (error_) return unexpected(*error_);
+  Stream* s = streams_.find(id);
+  if (!s || !s->final_head_sent || s->end_queued || !can_send(s->state)) {
+    return unexpected(misuse(kNoSuchStream, id));
+  }
+  s->queue.append(data);
+  s->end_queued = end_stream;
+  if (s->queue.empty() ? end_stream : s->send.room() > 0) schedule(*s);
+  return ok();
+}
+
+Status Connection::submit_trailers(StreamId id, const HeaderList& trailers) {
+  if (error_) return unexpected(*error_);
+  Stream* s = streams_.find(id);
+  if (!s || !s->final_head_sent || s->end_queued || !can_send(s->state)) {
+    return unexpected(misuse(kNoSuchStream, id));
+  }
+  s->end_queued = true;
+  if (!s->queue.empty()) {
+    // §8.1: trailers follow the last DATA; they wait for the queue to drain.
+    s->trailers = trailers.clone();
+    s->trailers_queued = true;
+    return ok();
+  }
+  from_trailers(trailers, enc_fields_, enc_scratch_);
+  write_block(control_, id, enc_fields_, true);
+  advance(*s, StreamEvent::SendEndStream);
+  return ok();
+}
+
+void Connection::reset(StreamId id, H2Code code) {
+  Stream* s = streams_.find(id);
+  if (!s || error_) return;
+  write_rst_stream(control_, id, static_cast<uint32_t>(code));
+  close_stream(*s, true);
+}
+
+void Connection::go_away(H2Code code, std::string_view debug) {
+  if (error_ || (goaway_sent_ && !graceful_pending_ && code == H2Code::NoError)) return;
+  if (code == H2Code::NoError && !goaway_sent_) {
+    // §6.8: a first GOAWAY with 2^31-1 and a PING; the real last-stream-id follows the PING ACK,
+    // so streams the client opened in flight are not lost.
+    write_goaway(control_, kMaxStreamId, 0, as_bytes(debug));
+    write_ping(control_, false, kGoAwayPing);
+    graceful_pending_ = true;
+    goaway_sent_ = true;
+    return;
+  }
+  graceful_pending_ = false;
+  goaway_sent_ = true;
+  goaway_last_ = last_peer_stream_;
+  write_goaway(control_, goaway_last_, static_cast<uint32_t>(code), as_bytes(debug));
+}
+
+void Connection::ping(const std::array<uint8_t, 8>& opaque) {
+  if (!error_) write_ping(control_, false, opaque);
+}
+
+bool Connection::can_open_stream() const {
+  return role_ == Role::Client && !going_away() &&
+         streams_.open_count(true) < peer_.max_concurrent_streams &&
+         next_local_stream_ <= kMaxStreamId;
+}
+
+int64_t Connection::send_window(StreamId id) const {
+  const Stream* s = streams_.find(id);
+  return s ? s->send.available() : 0;
+}
+
+size_t Connection::queued_bytes(StreamId id) const {
+  const Stream* s = streams_.find(id);
+  return s ? s->queue.size() : 0;
+}
+
+bool Connection::wants_output() const {
+  return !control_.empty() || (!error_ && !scheduler_.empty() && conn_send_.room() > 0);
+}
+
+size_t Connection::take_output(ByteBuffer& out) {
+  size_t before = out.size();
+  out.append(control_.bytes());
+  control_.clear();
+  queued_control_ = 0;
+  if (!error_) send_data(out);
+  return out.size() - before;
+}
+
+void Connection::schedule(Stream& s) {
+  if (s.scheduled) return;
+  s.scheduled = true;
+  scheduler_.push(s.id, s.priority);
+}
+
+void Connection::send_data(ByteBuffer& out) {
+  size_t sent = 0;
+  while (!scheduler_.empty() && sent < limits_.max_output_per_take) {
+    StreamId id = scheduler_.pop();
+    Stream* s = streams_.find(id);
+    if (!s) continue;
+    s->scheduled = false;
+    size_t queued = s->queue.size();
+    if (queued == 0) {
+      if (s->end_queued) finish_send(*s, out);
+      continue;
+    }
+    size_t n = std::min<size_t>({queued, s->send.room(), conn_send_.room(), peer_.max_frame_size});
+    if (n == 0) {
+      // Blocked by the connection window: retry next time. Blocked by its own window: wait for
+      // a WINDOW_UPDATE (or a SETTINGS increase) to schedule it again.
+      if (s->send.room() > 0) parked_.push_back(id);
+      continue;
+    }
+    bool last = n == queued && s->end_queued && !s->trailers_queued;
+    write_data(out, id, Bytes(s->queue.data(), n), last);
+    s->queue.consume(n);
+    s->send.take(static_cast<uint32_t>(n));
+    conn_send_.take(static_cast<uint32_t>(n));
+    sent += n;
+    if (last) {
+      advance(*s, StreamEvent::SendEndStream);
+    } else if (s->queue.empty()) {
+      if (s->end_queued) finish_send(*s, out);
+    } else if (s->send.room() > 0) {
+      schedule(*s);
+    }
+  }
+  for (StreamId id : parked_) {
+    if (Stream* s = streams_.find(id)) schedule(*s);
+  }
+  parked_.clear();
+}
+
+void Connection::finish_send(Stream& s, ByteBuffer& out) {
+  if (s.trailers_queued) {
+    from_trailers(s.trailers, enc_fields_, enc_scratch_);
+    write_block(out, s.id, enc_fields_, true);
+    s.trailers_queued = false;
+  } else {
+    write_data(out, s.id, {}, true);
+  }
+  advance(s, StreamEvent::SendEndStream);
+}
+
+}  // namespace crossmux::codecs::h2

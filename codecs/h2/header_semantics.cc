@@ -1,0 +1,299 @@
+// RFC 9113 §8 field validation and pseudo-header mapping between HPACK field lists and the IR.
+#include "codecs/h2/header_semantics.h"
+
+#include <array>
+
+#include "codecs/h2/h2_errors.h"
+
+namespace crossmux::codecs::h2 {
+
+namespace {
+
+// RFC 9110 §5.6.2 tchar, lowercase letters only (RFC 9113 §8.2.1 forbids uppercase names).
+constexpr std::array<bool, 256> kNameChar = [] {
+  std::array<bool, 256> t{};
+  for (char c = 'a'; c <= 'z'; ++c) t[static_cast<uint8_t>(c)] = true;
+  for (char c = '0'; c <= '9'; ++c) t[static_cast<uint8_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<uint8_t>(c)] = true;
+  return t;
+}();
+
+Status malformed(const char* detail) {
+  return unexpected(Error::h2(Scope::Stream, H2Code::ProtocolError, detail));
+}
+
+bool valid_name(std::string_view n) {
+  if (n.empty()) return false;
+  for (char c : n) {
+    if (!kNameChar[static_cast<uint8_t>(c)]) return false;
+  }
+  return true;
+}
+
+// §8.2.1: no NUL, CR or LF anywhere; no SP/HTAB at either end.
+bool valid_value(std::string_view v) {
+  if (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.back() == ' ' ||
+                     v.back() == '\t')) {
+    return false;
+  }
+  for (char c : v) {
+    if (c == '\0' || c == '\r' || c == '\n') return false;
+  }
+  return true;
+}
+
+bool connection_specific(std::string_view n) {
+  return n == "connection" || n == "keep-alive" || n == "proxy-connection" ||
+         n == "transfer-encoding" || n == "upgrade";
+}
+
+// Validates one regular field and tracks content-length (§8.2.1, §8.2.2, §8.1.1).
+Status check_regular(const hpack::Field& f, bool& has_cl, uint64_t& cl) {
+  if (!valid_name(f.name)) return malformed(kBadFieldName);
+  if (!valid_value(f.value)) return malformed(kBadFieldValue);
+  if (connection_specific(f.name)) return malformed(kConnectionSpecific);
+  if (f.name == "te" && !iequals(f.value, "trailers")) return malformed(kBadTe);
+  if (f.name == "content-length") {
+    uint64_t v = 0;
+    if (!parse_content_length(f.value, v) || (has_cl && v != cl)) {
+      return malformed(kBadContentLength);
+    }
+    has_cl = true;
+    cl = v;
+  }
+  return ok();
+}
+
+// Sets one pseudo-header slot, rejecting duplicates (§8.3).
+Status set_pseudo(std::string_view& slot, bool& seen, std::string_view value) {
+  if (seen) return malformed(kDuplicatePseudo);
+  if (!valid_value(value)) return malformed(kBadFieldValue);
+  seen = true;
+  slot = value;
+  return ok();
+}
+
+struct RequestPseudo {
+  bool method = false, scheme = false, authority = false, path = false, protocol = false;
+};
+
+Status request_pseudo(const hpack::Field& f, bool extended_connect, RequestPseudo& seen,
+                      MessageHead& out) {
+  std::string_view n = f.name;
+  if (n == ":method") return set_pseudo(out.method, seen.method, f.value);
+  if (n == ":scheme") return set_pseudo(out.scheme, seen.scheme, f.value);
+  if (n == ":authority") return set_pseudo(out.authority, seen.authority, f.value);
+  if (n == ":path") return set_pseudo(out.path, seen.path, f.value);
+  if (n == ":protocol" && extended_connect) {
+    return set_pseudo(out.protocol, seen.protocol, f.value);
+  }
+  return malformed(kUnknownPseudo);
+}
+
+// §8.3.1 presence rules, §8.5 CONNECT, RFC 8441 §4 extended CONNECT.
+Status check_request_pseudo(const RequestPseudo& seen, const MessageHead& out) {
+  if (!seen.method || out.method.empty()) return malformed(kMissingPseudo);
+  bool connect = out.method == "CONNECT";
+  if (connect && !seen.protocol) {
+    if (seen.scheme || seen.path || !seen.authority) return malformed(kConnectPseudo);
+    return ok();
+  }
+  if (seen.protocol && !connect) return malformed(kUnknownPseudo);
+  if (!seen.scheme || !seen.path) return malformed(kMissingPseudo);
+  if (seen.protocol && !seen.authority) return malformed(kConnectPseudo);
+  bool origin_form = !out.path.empty() && out.path[0] == '/';
+  bool asterisk = out.path == "*" && out.method == "OPTIONS";
+  if (!origin_form && !asterisk) return malformed(kBadPath);
+  return ok();
+}
+
+Framing body_framing(bool end_stream, bool has_cl, uint64_t cl, MessageHead& out) {
+  if (end_stream) return Framing::None;
+  if (has_cl) {
+    out.content_length = cl;
+    return Framing::KnownLength;
+  }
+  return Framing::Streaming;
+}
+
+}  // namespace
+
+bool parse_content_length(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  out = v;
+  return true;
+}
+
+Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool extended_connect,
+                  MessageHead& out) {
+  out.clear();
+  out.kind = MessageKind::Request;
+  out.version = Version::Http2;
+  RequestPseudo seen;
+  bool regular = false, has_cl = false;
+  uint64_t cl = 0;
+  for (const hpack::Field& f : fields) {
+    if (!f.name.empty() && f.name[0] == ':') {
+      // §8.3: pseudo-headers only before regular fields.
+      if (regular) return malformed(kPseudoAfterRegular);
+      if (Status s = request_pseudo(f, extended_connect, seen, out); !s) return s;
+      continue;
+    }
+    regular = true;
+    if (Status s = check_regular(f, has_cl, cl); !s) return s;
+    out.headers.add_view(f.name, f.value, f.sensitive);
+  }
+  if (Status s = check_request_pseudo(seen, out); !s) return s;
+  // §8.1.1: END_STREAM on HEADERS means a zero-length body.
+  if (end_stream && has_cl && cl != 0) return malformed(kContentLengthMismatch);
+  if (const HeaderField* host = out.headers.find("host");
+      host && seen.authority && !iequals(host->value, out.authority)) {
+    out.violations |= kViolationHostAuthorityMismatch;
+  }
+  if (out.method == "CONNECT" && !end_stream) {
+    out.framing = Framing::Tunnel;
+  } else {
+    out.framing = body_framing(end_stream, has_cl, cl, out);
+  }
+  return ok();
+}
+
+Status to_response(std::span<const hpack::Field> fields, bool end_stream, RequestFacts request,
+                   MessageHead& out) {
+  out.clear();
+  out.kind = MessageKind::Response;
+  out.version = Version::Http2;
+  bool regular = false, has_cl = false, seen_status = false;
+  uint64_t cl = 0;
+  for (const hpack::Field& f : fields) {
+    if (!f.name.empty() && f.name[0] == ':') {
+      if (regular) return malformed(kPseudoAfterRegular);
+      if (f.name != ":status") return malformed(kUnknownPseudo);
+      if (seen_status) return malformed(kDuplicatePseudo);
+      seen_status = true;
+      std::string_view v = f.value;
+      if (v.size() != 3 || v[0] < '1' || v[0] > '9' || v[1] < '0' || v[1] > '9' || v[2] < '0' ||
+          v[2] > '9') {
+        return malformed(kBadStatus);
+      }
+      out.status = static_cast<uint16_t>((v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0'));
+      continue;
+    }
+    regular = true;
+    if (Status s = check_regular(f, has_cl, cl); !s) return s;
+    out.headers.add_view(f.name, f.value, f.sensitive);
+  }
+  if (!seen_status) return malformed(kMissingPseudo);
+  // §8.6: 101 Switching Protocols does not exist in HTTP/2.
+  if (out.status == 101) return malformed(kBadStatus);
+  if (out.status < 200) {
+    if (end_stream) return malformed(kInterimWithEndStream);
+    out.framing = Framing::None;
+    return ok();
+  }
+  bool bodiless = request.head || out.status == 204 || out.status == 304;
+  if (request.connect && out.status < 300 && !end_stream) {
+    out.framing = Framing::Tunnel;
+  } else if (bodiless) {
+    out.framing = Framing::None;
+    if (has_cl) out.content_length = cl;
+  } else {
+    if (end_stream && has_cl && cl != 0) return malformed(kContentLengthMismatch);
+    out.framing = body_framing(end_stream, has_cl, cl, out);
+  }
+  return ok();
+}
+
+Status to_trailers(std::span<const hpack::Field> fields, bool end_stream, HeaderList& out) {
+  out.clear();
+  if (!end_stream) return malformed(kTrailersWithoutEndStream);
+  bool has_cl = false;
+  uint64_t cl = 0;
+  for (const hpack::Field& f : fields) {
+    if (!f.name.empty() && f.name[0] == ':') return malformed(kPseudoInTrailers);
+    if (Status s = check_regular(f, has_cl, cl); !s) return s;
+    out.add_view(f.name, f.value, f.sensitive);
+  }
+  return ok();
+}
+
+namespace {
+
+bool has_upper(std::string_view s) {
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
+
+// Appends `s` lowercased to `scratch` (capacity reserved by the caller) and returns the view.
+std::string_view lowered(std::string_view s, std::string& scratch) {
+  size_t at = scratch.size();
+  for (char c : s) scratch.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  return std::string_view(scratch).substr(at, s.size());
+}
+
+bool drop_on_encode(std::string_view lower_name, std::string_view value) {
+  if (connection_specific(lower_name)) return true;
+  return lower_name == "te" && !iequals(value, "trailers");
+}
+
+void add_regular(const HeaderList& list, bool drop_host, std::vector<hpack::Field>& out,
+                 std::string& scratch) {
+  for (const HeaderField& f : list) {
+    std::string_view name = has_upper(f.name) ? lowered(f.name, scratch) : f.name;
+    if (drop_on_encode(name, f.value) || (drop_host && name == "host")) continue;
+    out.push_back(hpack::Field{name, f.value, f.sensitive});
+  }
+}
+
+}  // namespace
+
+void from_head(const MessageHead& head, std::vector<hpack::Field>& out, std::string& scratch) {
+  out.clear();
+  scratch.clear();
+  size_t need = 32;
+  for (const HeaderField& f : head.headers) need += f.name.size();
+  scratch.reserve(need);  // views into scratch stay valid: it never reallocates below
+  bool drop_host = false;
+  if (head.is_request()) {
+    std::string_view authority = head.authority;
+    if (authority.empty()) {
+      if (const HeaderField* host = head.headers.find("host")) authority = host->value;
+    }
+    drop_host = !authority.empty();
+    out.push_back({":method", head.method});
+    bool plain_connect = head.method == "CONNECT" && head.protocol.empty();
+    if (!plain_connect) out.push_back({":scheme", head.scheme.empty() ? "https" : head.scheme});
+    if (!authority.empty()) out.push_back({":authority", authority});
+    if (!plain_connect) out.push_back({":path", head.path.empty() ? "/" : head.path});
+    if (!head.protocol.empty()) out.push_back({":protocol", head.protocol});
+  } else {
+    size_t at = scratch.size();
+    scratch += std::to_string(head.status);
+    out.push_back({":status", std::string_view(scratch).substr(at)});
+  }
+  add_regular(head.headers, drop_host, out, scratch);
+  if (head.framing == Framing::KnownLength && !head.headers.find("content-length")) {
+    size_t at = scratch.size();
+    scratch += std::to_string(head.content_length);
+    out.push_back({"content-length", std::string_view(scratch).substr(at)});
+  }
+}
+
+void from_trailers(const HeaderList& trailers, std::vector<hpack::Field>& out,
+                   std::string& scratch) {
+  out.clear();
+  scratch.clear();
+  size_t need = 0;
+  for (const HeaderField& f : trailers) need += f.name.size();
+  scratch.reserve(need);
+  add_regular(trailers, false, out, scratch);
+}
+
+}  // namespace crossmux::codecs::h2

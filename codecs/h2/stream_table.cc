@@ -1,0 +1,32 @@
+// Stream table bookkeeping: open counts per initiator and the ring of recently closed ids.
+#include "codecs/h2/stream_table.h"
+
+namespace crossmux::codecs::h2 {
+
+Stream& StreamTable::open(StreamId id, bool local, uint32_t recv_target, int64_t send_window) {
+  auto [it, inserted] = streams_.try_emplace(id, id, local, recv_target, send_window);
+  if (inserted) ++(local ? local_open_ : peer_open_);
+  return it->second;
+}
+
+void StreamTable::close(StreamId id, bool reset_by_us) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  --(it->second.local ? local_open_ : peer_open_);
+  streams_.erase(it);
+  remember(id, reset_by_us);
+}
+
+void StreamTable::remember(StreamId id, bool reset_by_us) {
+  recent_[recent_next_] = Recent{id, reset_by_us};
+  recent_next_ = (recent_next_ + 1) % kRecentClosed;
+}
+
+Closure StreamTable::closure(StreamId id) const {
+  for (const Recent& r : recent_) {
+    if (r.id == id) return r.reset_by_us ? Closure::ResetByUs : Closure::Closed;
+  }
+  return Closure::Unknown;
+}
+
+}  // namespace crossmux::codecs::h2

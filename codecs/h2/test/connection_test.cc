@@ -1,0 +1,307 @@
+// Connection basics: handshake, request/response both roles, split-feed invariance, back to back.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "codecs/h2/h2_errors.h"
+#include "codecs/testing/split_feed.h"
+#include "h2_test_util.h"
+
+namespace crossmux::codecs::h2 {
+namespace {
+
+using testing::Output;
+using testing::read_output;
+using testing::Wire;
+
+// A server application: answers every request with "/size/N" -> N bytes, else echoes the body.
+class App : public RecordingSink {
+ public:
+  Connection* conn = nullptr;
+  std::map<StreamId, std::string> paths, bodies;
+  bool trailers = false;
+
+  void on_head(StreamId id, MessageHead& head) override {
+    RecordingSink::on_head(id, head);
+    paths[id] = std::string(head.path);
+  }
+  void on_data(StreamId id, Bytes d) override {
+    RecordingSink::on_data(id, d);
+    bodies[id].append(as_chars(d));
+    conn->consume(id, d.size());
+  }
+  void on_end_of_message(StreamId id) override {
+    RecordingSink::on_end_of_message(id);
+    if (conn->role() == Role::Client) return;
+    std::string body = bodies[id];
+    if (paths[id].rfind("/size/", 0) == 0) {
+      body.assign(std::stoul(paths[id].substr(6)), 'x');
+      for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+    }
+    MessageHead r;
+    r.kind = MessageKind::Response;
+    r.status = 200;
+    r.headers.add_view("Content-Type", "text/plain");
+    ASSERT_TRUE(conn->submit_headers(id, r, false).has_value());
+    if (trailers) {
+      ASSERT_TRUE(conn->submit_data(id, as_bytes(body), false).has_value());
+      HeaderList t;
+      t.add_view("grpc-status", "0");
+      ASSERT_TRUE(conn->submit_trailers(id, t).has_value());
+    } else {
+      ASSERT_TRUE(conn->submit_data(id, as_bytes(body), true).has_value());
+    }
+  }
+};
+
+TEST(Connection, ServerHandshake) {
+  RecordingSink sink;
+  Connection c(Role::Server, sink);
+  Output first = read_output(testing::drain(c));
+  ASSERT_GE(first.frames.size(), 1u);
+  EXPECT_EQ(first.frames[0].header.type, static_cast<uint8_t>(FrameType::Settings));
+  EXPECT_TRUE(c.deadline(DeadlineKind::SettingsAck).armed);
+  Wire w;
+  w.client_handshake();
+  ASSERT_FALSE(testing::feed_all(c, w.str()));
+  Output o = read_output(testing::drain(c));
+  ASSERT_EQ(o.count(FrameType::Settings), 1u);
+  EXPECT_TRUE(std::get<SettingsFrame>(o.frames[0].payload).ack);
+  EXPECT_FALSE(c.deadline(DeadlineKind::SettingsAck).armed);
+}
+
+TEST(Connection, BadPrefaceIsProtocolError) {
+  RecordingSink sink;
+  Connection c(Role::Server, sink);
+  Result<size_t> r = c.feed(as_bytes("PRI * HTTP/1.1\r\n"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().detail, kBadPreface);
+  EXPECT_EQ(sink.count(EventKind::ConnectionError), 1u);
+  EXPECT_EQ(read_output(testing::drain(c)).goaway_code(), 1u);
+}
+
+TEST(Connection, FirstFrameMustBeSettings) {
+  RecordingSink sink;
+  Connection c(Role::Server, sink);
+  Wire w;
+  w.magic().raw(6, 0, 0, std::string(8, '\0'));
+  Result<size_t> r = c.feed(w.buf.bytes());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().detail, kFirstFrameNotSettings);
+}
+
+TEST(Connection, SettingsAckTimeout) {
+  RecordingSink sink;
+  Connection c(Role::Server, sink);
+  Deadline d = c.deadline(DeadlineKind::SettingsAck);
+  c.on_timeout(DeadlineKind::SettingsAck, d.serial + 1);  // stale: ignored
+  EXPECT_FALSE(c.failed());
+  c.on_timeout(DeadlineKind::SettingsAck, d.serial);
+  EXPECT_TRUE(c.failed());
+  EXPECT_EQ(read_output(testing::drain(c)).goaway_code(), 4u);  // SETTINGS_TIMEOUT
+}
+
+// A client byte stream exercising CONTINUATION, padding, trailers, PING, WINDOW_UPDATE, unknown
+// frames and a second stream.
+std::string rich_client_stream() {
+  Wire w;
+  w.client_handshake();
+  std::string block = w.block({{":method", "POST"},
+                               {":scheme", "https"},
+                               {":authority", "example.com"},
+                               {":path", "/upload?x=1"},
+                               {"content-length", "11"},
+                               {"cookie", "a=1"},
+                               {"cookie", "b=2"},
+                               {"user-agent", "test"}});
+  w.headers(1, block.substr(0, 5), false, false);
+  w.raw(9, 0, 1, block.substr(5, 7));
+  w.raw(9, kFlagEndHeaders, 1, block.substr(12));
+  w.raw(0x20, 0xff, 0, "unknown");
+  write_data_padded(w.buf, 1, as_bytes("hello "), false, 10);
+  w.raw(6, 0, 0, "12345678");
+  w.raw(8, 0, 0, testing::u32(1000));
+  w.get(3);
+  w.data(1, "world", false);
+  w.headers(1, w.block({{"x-checksum", "abc"}}), true);
+  return w.str();
+}
+
+TEST(Connection, SplitFeedGivesIdenticalTraces) {
+  std::string input = rich_client_stream();
+  std::string expected_trace, expected_out;
+  for (auto mode : {codecs::testing::Split::Whole, codecs::testing::Split::Bytewise,
+                    codecs::testing::Split::Random}) {
+    for (uint32_t seed : {1u, 2u, 3u}) {
+      RecordingSink sink;
+      Connection c(Role::Server, sink);
+      std::string rest = codecs::testing::feed_split(input, mode, seed, [&](Bytes b) -> size_t {
+        Result<size_t> r = c.feed(b);
+        return r ? *r : SIZE_MAX;
+      });
+      EXPECT_TRUE(rest.empty());
+      EXPECT_FALSE(c.failed());
+      std::string out = testing::drain(c);
+      if (expected_trace.empty()) {
+        expected_trace = sink.trace();
+        expected_out = out;
+        continue;
+      }
+      EXPECT_EQ(sink.trace(), expected_trace) << to_string(mode) << " seed " << seed;
+      EXPECT_EQ(out, expected_out) << to_string(mode);
+    }
+  }
+  EXPECT_NE(expected_trace.find("field \"cookie\" \"a=1\""), std::string::npos) << expected_trace;
+  EXPECT_NE(expected_trace.find("field \"cookie\" \"b=2\""), std::string::npos);
+  EXPECT_NE(expected_trace.find("data 1 \"hello \""), std::string::npos) << expected_trace;
+  EXPECT_NE(expected_trace.find("data 1 \"world\""), std::string::npos);
+  EXPECT_NE(expected_trace.find("trailers 1"), std::string::npos);
+  EXPECT_NE(expected_trace.find("end 3"), std::string::npos);
+}
+
+TEST(Connection, PingIsAcknowledgedWithSamePayload) {
+  RecordingSink sink;
+  Connection c(Role::Server, sink);
+  testing::drain(c);
+  Wire w;
+  w.client_handshake().raw(6, 0, 0, std::string("h2spec\0\0", 8));
+  ASSERT_FALSE(testing::feed_all(c, w.str()));
+  Output o = read_output(testing::drain(c));
+  bool seen = false;
+  for (const Frame& f : o.frames) {
+    if (auto* p = std::get_if<PingFrame>(&f.payload)) {
+      EXPECT_TRUE(p->ack);
+      EXPECT_EQ(std::string(p->opaque.begin(), p->opaque.end()), std::string("h2spec\0\0", 8));
+      seen = true;
+    }
+  }
+  EXPECT_TRUE(seen);
+}
+
+struct Pair {
+  App client_app, server_app;
+  Connection client, server;
+  explicit Pair(Settings cs = {}, Settings ss = {}, Limits cl = {}, Limits sl = {})
+      : client(Role::Client, client_app, cs, cl), server(Role::Server, server_app, ss, sl) {
+    client_app.conn = &client;
+    server_app.conn = &server;
+  }
+  StreamId get(std::string path) {
+    MessageHead h;
+    h.method = "GET";
+    h.scheme = "https";
+    h.authority = "example.com";
+    h.path = path;
+    Result<StreamId> id = client.submit_headers(0, h, true);
+    EXPECT_TRUE(id.has_value());
+    return id.value_or(0);
+  }
+};
+
+TEST(Connection, BackToBackManyStreamsLargeBodies) {
+  Pair p;
+  std::vector<StreamId> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(p.get("/size/" + std::to_string(50000 + i * 997)));
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::string body = p.client_app.bodies[ids[i]];
+    ASSERT_EQ(body.size(), 50000 + i * 997) << ids[i];
+    EXPECT_EQ(body[26], 'a');
+  }
+  EXPECT_EQ(p.client.stream_count(), 0u);
+  EXPECT_EQ(p.server.stream_count(), 0u);
+}
+
+TEST(Connection, BackToBackTinyWindowsAndFrameSize) {
+  Settings cs;
+  cs.initial_window_size = 100;
+  cs.header_table_size = 0;
+  Limits cl;
+  cl.connection_window = 65535;
+  Pair p(cs, {}, cl, {});
+  StreamId a = p.get("/size/70000");
+  StreamId b = p.get("/size/3");
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  EXPECT_EQ(p.client_app.bodies[a].size(), 70000u);
+  EXPECT_EQ(p.client_app.bodies[b], "abc");
+}
+
+TEST(Connection, BackToBackPostEchoWithTrailers) {
+  Pair p;
+  p.server_app.trailers = true;
+  MessageHead h;
+  h.method = "POST";
+  h.scheme = "https";
+  h.authority = "example.com";
+  h.path = "/echo";
+  h.framing = Framing::KnownLength;
+  h.content_length = 200000;
+  Result<StreamId> id = p.client.submit_headers(0, h, false);
+  ASSERT_TRUE(id.has_value());
+  std::string body(200000, 'q');
+  ASSERT_TRUE(p.client.submit_data(*id, as_bytes(body), true).has_value());
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  EXPECT_EQ(p.server_app.bodies[*id].size(), 200000u);
+  EXPECT_EQ(p.client_app.bodies[*id], body);
+  EXPECT_NE(p.client_app.trace().find("field \"grpc-status\" \"0\""), std::string::npos);
+  EXPECT_NE(p.server_app.trace().find("framing=known(200000)"), std::string::npos)
+      << p.server_app.trace().substr(0, 300);
+}
+
+TEST(Connection, ClientHonoursPeerMaxConcurrentStreams) {
+  Settings ss;
+  ss.max_concurrent_streams = 2;
+  Pair p({}, ss);
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  MessageHead h;
+  h.method = "GET";
+  h.scheme = "http";
+  h.path = "/";
+  h.authority = "a";
+  ASSERT_TRUE(p.client.submit_headers(0, h, false).has_value());
+  ASSERT_TRUE(p.client.submit_headers(0, h, false).has_value());
+  EXPECT_FALSE(p.client.can_open_stream());
+  Result<StreamId> third = p.client.submit_headers(0, h, false);
+  ASSERT_FALSE(third.has_value());
+  EXPECT_EQ(third.error().detail, kPeerStreamLimit);
+}
+
+TEST(Connection, GracefulGoAwayIsTwoStep) {
+  Pair p;
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  StreamId id = p.get("/size/10");
+  std::string req = testing::drain(p.client);
+  p.server.go_away(H2Code::NoError);
+  Output first = read_output(testing::drain(p.server));
+  ASSERT_EQ(first.count(FrameType::GoAway), 1u);
+  EXPECT_EQ(std::get<GoAwayFrame>(first.frames[0].payload).last_stream_id, kMaxStreamId);
+  // The request crossed the first GOAWAY: it is still served.
+  ASSERT_TRUE(p.server.feed(as_bytes(req)).has_value());
+  ASSERT_TRUE(p.client.feed(first.storage[0].size() ? as_bytes(first.storage[0]) : Bytes())
+                  .has_value());
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  EXPECT_EQ(p.client_app.bodies[id].size(), 10u);
+  EXPECT_NE(p.client_app.trace().find("goaway 2147483647"), std::string::npos);
+  EXPECT_NE(p.client_app.trace().find("goaway 1 NO_ERROR"), std::string::npos)
+      << p.client_app.trace();
+}
+
+TEST(Connection, ClientStreamIdExhaustion) {
+  Limits cl;
+  cl.first_stream_id = kMaxStreamId - 2;
+  Pair p({}, {}, cl, {});
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  EXPECT_EQ(p.get("/a"), kMaxStreamId - 2);
+  EXPECT_EQ(p.get("/b"), kMaxStreamId);
+  EXPECT_FALSE(p.client.can_open_stream());
+  MessageHead h;
+  h.method = "GET";
+  Result<StreamId> r = p.client.submit_headers(0, h, true);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().detail, kStreamIdsExhausted);
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  EXPECT_EQ(p.client_app.count(EventKind::EndOfMessage), 2u);
+}
+
+}  // namespace
+}  // namespace crossmux::codecs::h2

@@ -1,0 +1,163 @@
+// Test helpers: hand-built HTTP/2 byte streams, a frame-level reader of connection output, and a
+// pump that connects two Connections back to back.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codecs/h2/connection.h"
+#include "codecs/h2/frame.h"
+#include "codecs/hpack/encoder.h"
+#include "codecs/message/recording_sink.h"
+
+namespace crossmux::codecs::h2::testing {
+
+inline constexpr std::string_view kMagic = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// Builds what a peer sends, frame by frame.
+struct Wire {
+  ByteBuffer buf;
+  hpack::Encoder enc;
+
+  Wire& magic() {
+    buf.append(kMagic);
+    return *this;
+  }
+  Wire& settings(std::initializer_list<SettingsEntry> e = {}) {
+    std::vector<SettingsEntry> v(e);
+    write_settings(buf, v.data(), v.size());
+    return *this;
+  }
+  Wire& settings_ack() {
+    write_settings_ack(buf);
+    return *this;
+  }
+  // Client preface + empty SETTINGS + ACK of the server's SETTINGS.
+  Wire& client_handshake() { return magic().settings().settings_ack(); }
+  std::string block(const std::vector<hpack::Field>& fields) {
+    ByteBuffer b;
+    enc.encode(fields, b);
+    return std::string(b.view());
+  }
+  static std::vector<hpack::Field> get_fields() {
+    return {{":method", "GET"}, {":scheme", "http"}, {":authority", "example.com"}, {":path", "/"}};
+  }
+  Wire& headers(uint32_t sid, std::string_view block, bool end_stream, bool end_headers = true) {
+    HeadersFrame f;
+    f.block = as_bytes(block);
+    f.end_stream = end_stream;
+    f.end_headers = end_headers;
+    write_headers(buf, sid, f);
+    return *this;
+  }
+  Wire& get(uint32_t sid, bool end_stream = true) {
+    return headers(sid, block(get_fields()), end_stream);
+  }
+  Wire& post(uint32_t sid, std::string_view content_length = {}) {
+    if (content_length.empty()) {
+      return headers(sid, block({{":method", "POST"}, {":scheme", "http"},
+                                 {":authority", "example.com"}, {":path", "/"}}), false);
+    }
+    return headers(sid, block({{":method", "POST"}, {":scheme", "http"},
+                               {":authority", "example.com"}, {":path", "/"},
+                               {"content-length", content_length}}), false);
+  }
+  Wire& data(uint32_t sid, std::string_view d, bool end_stream) {
+    write_data(buf, sid, as_bytes(d), end_stream);
+    return *this;
+  }
+  Wire& raw(uint8_t type, uint8_t flags, uint32_t sid, std::string_view payload) {
+    uint8_t* p = buf.prepare(kFrameHeaderSize + payload.size());
+    write_frame_header(p, FrameHeader{static_cast<uint32_t>(payload.size()), type, flags, sid});
+    std::copy(payload.begin(), payload.end(), p + kFrameHeaderSize);
+    buf.commit(kFrameHeaderSize + payload.size());
+    return *this;
+  }
+  std::string str() const { return std::string(buf.view()); }
+};
+
+inline std::string u32(uint32_t v) {
+  std::string s(4, '\0');
+  store_u32be(reinterpret_cast<uint8_t*>(s.data()), v);
+  return s;
+}
+
+// What a connection wrote, frame by frame (our own parser, generous limits).
+struct Output {
+  std::vector<Frame> frames;
+  std::vector<std::string> storage;  // keeps payload views alive
+
+  std::optional<uint32_t> goaway_code() const {
+    for (const Frame& f : frames) {
+      if (auto* g = std::get_if<GoAwayFrame>(&f.payload)) return g->code;
+    }
+    return std::nullopt;
+  }
+  std::optional<uint32_t> rst_code(uint32_t sid) const {
+    for (const Frame& f : frames) {
+      if (auto* r = std::get_if<RstStreamFrame>(&f.payload); r && f.header.stream_id == sid) {
+        return r->code;
+      }
+    }
+    return std::nullopt;
+  }
+  size_t count(FrameType t) const {
+    size_t n = 0;
+    for (const Frame& f : frames) n += f.header.type == static_cast<uint8_t>(t);
+    return n;
+  }
+};
+
+inline Output read_output(std::string bytes, bool skip_magic = false) {
+  Output o;
+  o.storage.push_back(std::move(bytes));
+  Bytes b = as_bytes(o.storage.back());
+  if (skip_magic) b = b.subspan(kMagic.size());
+  while (b.size() >= kFrameHeaderSize) {
+    FrameHeader h = parse_frame_header(b.data());
+    if (b.size() < kFrameHeaderSize + h.length) break;
+    Result<Frame> f = parse_frame(h, b.subspan(kFrameHeaderSize, h.length), kMaxMaxFrameSize);
+    if (f) o.frames.push_back(*f);
+    b = b.subspan(kFrameHeaderSize + h.length);
+  }
+  return o;
+}
+
+inline std::string drain(Connection& c) {
+  ByteBuffer out;
+  while (c.take_output(out) > 0) {
+  }
+  return std::string(out.view());
+}
+
+// Feeds everything; returns the error code of a connection error, if any.
+inline std::optional<uint32_t> feed_all(Connection& c, std::string_view bytes) {
+  Result<size_t> r = c.feed(as_bytes(bytes));
+  if (!r) return r.error().code;
+  return std::nullopt;
+}
+
+// Moves bytes both ways until neither side has anything to say. Returns false on an error.
+inline bool pump(Connection& a, Connection& b, int rounds = 10000) {
+  std::string a_in, b_in;
+  for (int i = 0; i < rounds; ++i) {
+    std::string ab = drain(a), ba = drain(b);
+    if (ab.empty() && ba.empty() && a_in.empty() && b_in.empty()) return true;
+    b_in += ab;
+    a_in += ba;
+    Result<size_t> rb = b.feed(as_bytes(b_in));
+    if (!rb) return false;
+    b_in.erase(0, *rb);
+    Result<size_t> ra = a.feed(as_bytes(a_in));
+    if (!ra) return false;
+    a_in.erase(0, *ra);
+    if (ab.empty() && ba.empty()) return a_in.empty() && b_in.empty();
+  }
+  return false;
+}
+
+}  // namespace crossmux::codecs::h2::testing
