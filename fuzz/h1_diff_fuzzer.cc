@@ -1,0 +1,47 @@
+// h1_diff: requests through our decoder and strict llhttp. We may reject what llhttp accepts
+// (we are stricter: see the allowlist in codecs/reference/llhttp_adapter.h), but never the
+// reverse, and when both accept, the messages (boundaries, method, target, fields, bodies) match.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "codecs/h1/decoder.h"
+#include "codecs/message/recording_sink.h"
+#include "codecs/reference/llhttp_adapter.h"
+#include "fuzz/common/fuzz_input.h"
+
+using namespace crossmux;
+
+namespace {
+
+struct Verdict {
+  bool ok = true;
+  std::string trace;
+};
+
+template <class Decoder>
+Verdict run(Decoder& d, std::span<const uint8_t> input) {
+  codecs::RecordingSink sink;
+  auto r = d.feed(codecs::Bytes(input.data(), input.size()), sink);
+  Verdict v;
+  v.ok = r.has_value();
+  if (v.ok) v.ok = d.finish(sink).has_value();
+  // Compare only message events: errors differ in status and detail by design.
+  for (const auto& line : sink.lines()) {
+    if (line.rfind("connection-error", 0) != 0) v.trace += line + "\n";
+  }
+  return v;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  codecs::h1::Decoder ours(codecs::MessageKind::Request);
+  codecs::reference::LlhttpDecoder theirs(codecs::MessageKind::Request);
+  std::span<const uint8_t> input(data, size);
+  Verdict a = run(ours, input);
+  Verdict b = run(theirs, input);
+  if (a.ok && !b.ok) std::abort();  // we accepted what strict llhttp refuses
+  if (a.ok && b.ok && a.trace != b.trace) std::abort();
+  return 0;
+}

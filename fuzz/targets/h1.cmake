@@ -1,0 +1,11 @@
+crossmux_fuzz_target(h1_request SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/h1_decode_fuzzer.cc LIBS codecs_h1)
+crossmux_fuzz_target(h1_response SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/h1_decode_fuzzer.cc LIBS codecs_h1)
+if(TARGET h1_request_fuzzer)
+  target_compile_definitions(h1_request_fuzzer PRIVATE CROSSMUX_H1_KIND=Request)
+  target_compile_definitions(h1_response_fuzzer PRIVATE CROSSMUX_H1_KIND=Response)
+elseif(TARGET fuzz_replay_h1_request)
+  target_compile_definitions(fuzz_replay_h1_request PRIVATE CROSSMUX_H1_KIND=Request)
+  target_compile_definitions(fuzz_replay_h1_response PRIVATE CROSSMUX_H1_KIND=Response)
+endif()
+crossmux_fuzz_target(h1_diff SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/h1_diff_fuzzer.cc
+                     LIBS codecs_h1 codecs_reference)
