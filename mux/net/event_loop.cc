@@ -66,13 +66,16 @@ codecs::Result<std::unique_ptr<IoWatch>> IoWatch::create(EventLoop& loop, int fd
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = w.get();
   if (::epoll_ctl(loop.epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return codecs::unexpected(loop_error(errors::kEpoll, errno));
+    const int err = errno;
+    w->fd_ = -1;  // not registered: nothing to remove
+    return codecs::unexpected(loop_error(errors::kEpoll, err));
   }
   ++loop.watches_;
   return w;
 }
 
 IoWatch::~IoWatch() {
+  if (fd_ < 0) return;
   // Fails harmlessly (EBADF/ENOENT) if the fd was already closed, which removes it from epoll.
   ::epoll_ctl(loop_->epoll_fd_, EPOLL_CTL_DEL, fd_, nullptr);
   --loop_->watches_;
@@ -148,7 +151,10 @@ int EventLoop::wait_timeout(int max_wait_ms) const {
   if (has_queued() || !retired_.empty() || stopping()) return 0;
   int timeout = max_wait_ms;
   if (auto t = timers_.next_timeout()) {
-    const int until = static_cast<int>(std::min<uint64_t>(*t, INT_MAX));
+    // The wheel's clock stopped at the last advance(); handlers ran since, so count from now.
+    const uint64_t due = timers_.now() + *t;
+    const uint64_t wait = due > now_ms_ ? due - now_ms_ : 0;
+    const int until = static_cast<int>(std::min<uint64_t>(wait, INT_MAX));
     timeout = timeout < 0 ? until : std::min(timeout, until);
   }
   return timeout;

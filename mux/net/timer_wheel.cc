@@ -39,6 +39,8 @@ void TimerWheel::insert(Timer& t) {
   t.slot_ = static_cast<uint16_t>(level * kSlots + slot);
   slots_[t.slot_].push_back(t);
   occupied_[level] |= uint64_t{1} << slot;
+  const unsigned shift = level * kLevelBits;
+  next_hint_ = std::min(next_hint_, (t.expires_ >> shift) << shift);  // when the slot is entered
 }
 
 void TimerWheel::remove(Timer& t) {
@@ -130,7 +132,10 @@ size_t TimerWheel::advance(uint64_t now_ms) {
   fire_or_reinsert(due, fired);
   // Step from one wheel event to the next, so timers fire in expiry order and each callback sees
   // now() equal to its own expiry.
-  for (auto tick = next_wheel_tick(); tick && *tick <= target; tick = next_wheel_tick()) {
+  while (next_hint_ <= target) {
+    const auto tick = next_wheel_tick();
+    next_hint_ = tick.value_or(UINT64_MAX);
+    if (!tick || *tick > target) break;
     step_to(*tick, fired);
   }
   now_ = target;

@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <functional>
 #include <thread>
 
+#include "mux/net/net_errors.h"
 #include "mux/net/socket.h"
 
 namespace crossmux::mux::net {
@@ -166,6 +168,16 @@ TEST(EventLoop, ReadinessBitClearedOnlyByWouldBlock) {
   EXPECT_TRUE(watch->readable());
   EXPECT_TRUE(watch->hangup());
   EXPECT_EQ(s.read(buf).status, IoStatus::Closed);
+}
+
+TEST(EventLoop, WatchRegistrationFailureIsAValue) {
+  auto loop = make_loop();
+  Counter c;
+  auto bad = IoWatch::create(*loop, -1, c);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().detail, errors::kEpoll);
+  EXPECT_EQ(bad.error().code, static_cast<uint32_t>(EBADF));
+  EXPECT_EQ(loop->watches(), 0u);
 }
 
 TEST(EventLoop, TimersFireFromTheLoopAndCancelledOnesDoNot) {

@@ -200,6 +200,43 @@ TEST_F(TlsTest, VerifyingClientRejectsUntrustedCertificate) {
   EXPECT_TRUE(ok.client->result.ok()) << ok.client->result.detail;
 }
 
+IoResult read_when_ready(TlsStream& s) {
+  uint8_t buf[64];
+  IoResult r;
+  for (int i = 0; i < 2000 && (r = s.read(buf)).would_block(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return r;
+}
+
+TEST_F(TlsTest, CloseNotifyAndBareFinAreTold) {
+  auto s = server();
+  auto c = client({"h2"});
+  auto out = handshake(*loop_, s, c, "default.test");
+  ASSERT_TRUE(out.client->result.ok());
+  EXPECT_EQ(out.client->stream().version(), "TLSv1.3");
+  ASSERT_TRUE(out.client->stream().write(codecs::as_bytes("ping")).ok());
+  ASSERT_TRUE(out.client->stream().shutdown_write().ok());
+  IoResult data = read_when_ready(out.server->stream());
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data.bytes, 4u);
+  IoResult end = read_when_ready(out.server->stream());
+  EXPECT_EQ(end.status, IoStatus::Closed);
+  EXPECT_EQ(end.detail, errors::kTlsClosed);
+  // Half-closed: the server can still answer and the client still reads.
+  ASSERT_TRUE(out.server->stream().write(codecs::as_bytes("pong")).ok());
+  IoResult answer = read_when_ready(out.client->stream());
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer.bytes, 4u);
+
+  auto cut = handshake(*loop_, s, c, "default.test");
+  ASSERT_TRUE(cut.client->result.ok());
+  ASSERT_TRUE(cut.client->stream().tcp().shutdown_write().ok());  // FIN, no close_notify
+  IoResult truncated = read_when_ready(cut.server->stream());
+  EXPECT_EQ(truncated.status, IoStatus::Closed);
+  EXPECT_EQ(truncated.detail, errors::kTlsEof);
+}
+
 TEST_F(TlsTest, ContextErrorsAreValues) {
   TlsServerConfig empty;
   auto e = TlsServerContext::create(empty);
