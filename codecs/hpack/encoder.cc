@@ -116,8 +116,8 @@ uint8_t* Encoder::write_field(const Field& f, uint8_t* o) {
   uint32_t pair_hash = 0;
   const bool dynamic = table_.count() > 0;
   if (!never) {
-    pair_hash = hash_string(f.value, name_hash);
-    if (static_name != 0) {
+    pair_hash = hash_pair(name_hash, f.value);
+    if (static_name != 0 && (f.value.empty() || static_has_values(static_name))) {
       if (const uint32_t i = static_find_pair(f.name, f.value, pair_hash)) {
         return o + encode_integer(o, i, 7, kIndexed);
       }

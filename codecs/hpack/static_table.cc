@@ -20,7 +20,7 @@ constexpr Index make_index(bool by_pair) {
   Index ix{};
   for (uint32_t i = 1; i <= kStaticTableSize; ++i) {
     const uint32_t nh = hash_string(kStaticEntries[i].name);
-    const uint32_t h = by_pair ? hash_string(kStaticEntries[i].value, nh) : nh;
+    const uint32_t h = by_pair ? hash_pair(nh, kStaticEntries[i].value) : nh;
     unsigned s = h & (kSlots - 1);
     bool dup = false;
     while (ix.slot[s] != 0) {
@@ -44,7 +44,7 @@ uint32_t static_find_name(std::string_view name, uint32_t name_hash) {
   for (unsigned s = name_hash & (kSlots - 1);; s = (s + 1) & (kSlots - 1)) {
     const uint8_t i = kNameIndex.slot[s];
     if (i == 0) return 0;
-    if (kNameIndex.hash[s] == name_hash && kStaticEntries[i].name == name) return i;
+    if (kNameIndex.hash[s] == name_hash && equal_strings(kStaticEntries[i].name, name)) return i;
   }
 }
 
@@ -52,7 +52,8 @@ uint32_t static_find_pair(std::string_view name, std::string_view value, uint32_
   for (unsigned s = pair_hash & (kSlots - 1);; s = (s + 1) & (kSlots - 1)) {
     const uint8_t i = kPairIndex.slot[s];
     if (i == 0) return 0;
-    if (kPairIndex.hash[s] == pair_hash && kStaticEntries[i].value == value && kStaticEntries[i].name == name) {
+    if (kPairIndex.hash[s] == pair_hash && equal_strings(kStaticEntries[i].value, value) &&
+        equal_strings(kStaticEntries[i].name, name)) {
       return i;
     }
   }

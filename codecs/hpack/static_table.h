@@ -40,7 +40,24 @@ inline constexpr StaticEntry kStaticEntries[kStaticTableSize + 1] = {
 uint32_t static_find_name(std::string_view name, uint32_t name_hash);
 
 // Static index whose name and value both match, or 0. `pair_hash` is
-// hash_string(value, name_hash).
+// hash_pair(hash_string(name), value).
+// True when some static entry named like entry `name_index` (as static_find_name returns it)
+// carries a value (:method, :path, :scheme, :status, accept-encoding), i.e. when a non-empty value
+// can match exactly.
+inline constexpr uint64_t kStaticValuedNames = [] {
+  uint64_t mask = 0;
+  for (uint32_t i = 1; i <= kStaticTableSize; ++i) {
+    for (uint32_t j = i; j <= kStaticTableSize && kStaticEntries[j].name == kStaticEntries[i].name;
+         ++j) {
+      if (!kStaticEntries[j].value.empty()) mask |= uint64_t{1} << i;
+    }
+  }
+  return mask;
+}();
+inline bool static_has_values(uint32_t name_index) {
+  return (kStaticValuedNames >> name_index) & 1;
+}
+
 uint32_t static_find_pair(std::string_view name, std::string_view value, uint32_t pair_hash);
 
 }  // namespace crossmux::codecs::hpack

@@ -63,7 +63,7 @@ void TableIndex::rebuild(const DynamicTable& table) {
   for (size_t i = table.count(); i-- > 0;) {
     const DynamicTable::Entry e = table.get(i);
     const uint32_t nh = hash_string(e.name);
-    const uint32_t ph = hash_string(e.value, nh);
+    const uint32_t ph = hash_pair(nh, e.value);
     const uint32_t seq1 = newest_seq1 - static_cast<uint32_t>(i);
     for (auto [slots, hash] : {std::pair{&names_, nh}, std::pair{&pairs_, ph}}) {
       for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
@@ -93,7 +93,7 @@ long TableIndex::find_pair(const DynamicTable& table, std::string_view name,
     const long pos = position(table, slot);
     if (pos < 0) continue;
     const DynamicTable::Entry e = table.get(static_cast<size_t>(pos));
-    if (e.value == value && e.name == name) return pos;
+    if (equal_strings(e.value, value) && equal_strings(e.name, name)) return pos;
   }
 }
 
@@ -105,7 +105,7 @@ long TableIndex::find_name(const DynamicTable& table, std::string_view name,
     if (slot.hash != name_hash) continue;
     const long pos = position(table, slot);
     if (pos < 0) continue;
-    if (table.get(static_cast<size_t>(pos)).name == name) return pos;
+    if (equal_strings(table.get(static_cast<size_t>(pos)).name, name)) return pos;
   }
 }
 
