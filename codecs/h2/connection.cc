@@ -124,6 +124,11 @@ Status Connection::on_frame(const FrameHeader& h, Bytes payload) {
     return fail(H2Code::ProtocolError, kExpectedContinuation, h.stream_id);
   }
   Result<Frame> f = parse_frame(h, payload, local_.max_frame_size);
+  if (!f && f.error().detail == kSelfDependency && h.type == static_cast<uint8_t>(FrameType::Headers)) {
+    // §5.3.1 is a stream error, but the block still goes through HPACK (§4.3).
+    block_error_ = kSelfDependency;
+    f = parse_headers_lenient(h, payload, local_.max_frame_size);
+  }
   if (!f) {
     const Error& e = f.error();
     if (e.scope == Scope::Connection) return fail_connection(e);
@@ -154,7 +159,7 @@ Status Connection::stream_error(StreamId id, H2Code code, const char* detail, bo
                                  role_ == Role::Server ? Side::Client : Side::Backend);
   write_rst_stream(control_, id, static_cast<uint32_t>(code));
   if (Stream* s = streams_.find(id)) {
-    close_stream(*s, true);
+    close_stream(*s, CloseKind::ResetByUs);
     sink_.on_reset(id, static_cast<uint32_t>(code));
   } else {
     streams_.remember(id, true);
@@ -210,18 +215,18 @@ bool Connection::is_idle(StreamId id) const {
 
 void Connection::advance(Stream& s, StreamEvent e) {
   s.state = transition(s.state, e);
-  if (s.state == StreamState::Closed) close_stream(s, false);
+  if (s.state == StreamState::Closed) close_stream(s, CloseKind::Clean);
 }
 
-void Connection::close_stream(Stream& s, bool reset_by_us) {
+void Connection::close_stream(Stream& s, CloseKind kind) {
   if (s.scheduled) scheduler_.remove(s.id, s.priority);
   // Flow credit of bytes the application will now never consume goes back to the connection.
   credit_connection(static_cast<uint32_t>(s.unconsumed));
-  if (!reset_by_us) {
+  if (kind == CloseKind::Clean) {
     reset_tokens_ = std::min(reset_tokens_ + 1, limits_.reset_budget);
     glitch_tokens_ = std::min(glitch_tokens_ + 10, limits_.glitch_budget);
   }
-  streams_.close(s.id, reset_by_us);
+  streams_.close(s.id, kind == CloseKind::ResetByUs);
 }
 
 Status Connection::on_settings(const Frame& f) {
@@ -297,7 +302,7 @@ Status Connection::on_goaway(const Frame& f) {
     if (s.local && s.id > g.last_stream_id) refused.push_back(s.id);
   });
   for (StreamId id : refused) {
-    if (Stream* s = streams_.find(id)) close_stream(*s, true);
+    if (Stream* s = streams_.find(id)) close_stream(*s, CloseKind::ResetByPeer);
     sink_.on_reset(id, static_cast<uint32_t>(H2Code::RefusedStream));
   }
   return ok();
@@ -331,7 +336,7 @@ Status Connection::on_rst_stream(const Frame& f) {
     return ok();
   }
   uint32_t code = std::get<RstStreamFrame>(f.payload).code;
-  close_stream(*s, true);
+  close_stream(*s, CloseKind::ResetByPeer);
   sink_.on_reset(id, code);
   // Rapid Reset (CVE-2023-44487): every peer reset spends a token.
   return charge_reset();

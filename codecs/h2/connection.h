@@ -154,7 +154,8 @@ class Connection {
   Status on_push_promise(const Frame& f);
   Status apply_peer_window_delta(int64_t delta);
   bool is_idle(StreamId id) const;
-  void close_stream(Stream& s, bool reset_by_us);
+  enum class CloseKind : uint8_t { Clean, ResetByUs, ResetByPeer };
+  void close_stream(Stream& s, CloseKind kind);
   void advance(Stream& s, StreamEvent e);
 
   // connection_recv.cc: DATA, HEADERS, CONTINUATION, header blocks.
@@ -197,6 +198,7 @@ class Connection {
   BlockTarget block_target_ = BlockTarget::None;
   StreamId block_stream_ = 0;
   bool block_end_stream_ = false;
+  const char* block_error_ = nullptr;  // stream error to report once the block is decoded
   bool block_open_ = false;
   uint32_t block_continuations_ = 0;
   std::vector<uint8_t> block_buf_;

@@ -133,6 +133,12 @@ Status Connection::finish_block(Bytes block) {
   // §4.3: a block that fails to decode is a connection COMPRESSION_ERROR.
   if (Status s = decoder_.decode(block, decoded_); !s) return fail_connection(s.error());
   StreamId id = block_stream_;
+  if (const char* detail = block_error_) {
+    block_error_ = nullptr;
+    if (block_target_ != BlockTarget::Discard) {
+      return stream_error(id, H2Code::ProtocolError, detail);
+    }
+  }
   switch (block_target_) {
     case BlockTarget::NewStream: return deliver_request(id, block_end_stream_);
     case BlockTarget::Existing:

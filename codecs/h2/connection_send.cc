@@ -107,7 +107,7 @@ void Connection::reset(StreamId id, H2Code code) {
   Stream* s = streams_.find(id);
   if (!s || error_) return;
   write_rst_stream(control_, id, static_cast<uint32_t>(code));
-  close_stream(*s, true);
+  close_stream(*s, CloseKind::ResetByUs);
 }
 
 void Connection::go_away(H2Code code, std::string_view debug) {

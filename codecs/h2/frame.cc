@@ -71,7 +71,7 @@ Result<FramePayload> parse_data(const FrameHeader& h, Bytes body) {
   return FramePayload(f);
 }
 
-Result<FramePayload> parse_headers(const FrameHeader& h, Bytes body) {
+Result<FramePayload> parse_headers_impl(const FrameHeader& h, Bytes body, bool check_dependency) {
   HeadersFrame f;
   f.end_stream = (h.flags & kFlagEndStream) != 0;
   f.end_headers = (h.flags & kFlagEndHeaders) != 0;
@@ -82,12 +82,16 @@ Result<FramePayload> parse_headers(const FrameHeader& h, Bytes body) {
     f.priority = read_priority(body.data());
     body = body.subspan(5);
     // RFC 9113 §5.3.1: a stream cannot depend on itself.
-    if (f.priority.dependency == h.stream_id) {
+    if (check_dependency && f.priority.dependency == h.stream_id) {
       return fail(Scope::Stream, H2Code::ProtocolError, kSelfDependency, h.stream_id);
     }
   }
   f.block = body;
   return FramePayload(f);
+}
+
+Result<FramePayload> parse_headers(const FrameHeader& h, Bytes body) {
+  return parse_headers_impl(h, body, true);
 }
 
 Result<FramePayload> parse_priority(const FrameHeader& h, Bytes body) {
@@ -190,6 +194,18 @@ Result<Frame> parse_frame(const FrameHeader& header, Bytes payload, uint32_t max
   // §4.1: flags without meaning for the type are ignored.
   f.header.flags &= rule.flags;
   Result<FramePayload> p = kParsers[header.type](f.header, payload);
+  if (!p) return unexpected(p.error());
+  f.payload = *p;
+  return f;
+}
+
+Result<Frame> parse_headers_lenient(const FrameHeader& header, Bytes payload,
+                                    uint32_t max_frame_size) {
+  if (Status s = check_frame_header(header, max_frame_size); !s) return unexpected(s.error());
+  Frame f;
+  f.header = header;
+  f.header.flags &= frame_rule(header.type).flags;
+  Result<FramePayload> p = parse_headers_impl(f.header, payload, false);
   if (!p) return unexpected(p.error());
   f.payload = *p;
   return f;

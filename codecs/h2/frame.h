@@ -149,6 +149,12 @@ struct Frame {
 // errors. Unknown types parse as UnknownFrame; unknown flags are dropped. No allocation.
 Result<Frame> parse_frame(const FrameHeader& header, Bytes payload, uint32_t max_frame_size);
 
+// HEADERS without the §5.3.1 self-dependency check (header-level checks still apply). A
+// self-dependent HEADERS is only a stream error, and its block must still be decoded to keep the
+// HPACK context in sync (RFC 9113 §4.3), so the connection needs the frame anyway.
+Result<Frame> parse_headers_lenient(const FrameHeader& header, Bytes payload,
+                                    uint32_t max_frame_size);
+
 // Serializers: append one complete frame (header + payload) to `out`. The caller keeps payloads
 // within the peer's SETTINGS_MAX_FRAME_SIZE; padding octets written are zero.
 void write_data(ByteBuffer& out, uint32_t stream_id, Bytes data, bool end_stream);
