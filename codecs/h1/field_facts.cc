@@ -13,7 +13,7 @@ static constexpr uint64_t kMaxContentLength = (uint64_t{1} << 63) - 1;
 // RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of identical values may be collapsed (RFC 9112
 // §6.3 rule 5). We also refuse leading zeros ("06"): they are legal but only ever seen in
 // obfuscation attempts, and we re-emit our own Content-Length anyway.
-static Status note_content_length(std::string_view value, MessageKind kind, FieldFacts& facts) {
+static const char* note_content_length(std::string_view value, FieldFacts& facts) {
   bool any = false;
   const char* failure = nullptr;
   for_each_element(value, [&](std::string_view e) {
@@ -45,15 +45,15 @@ static Status note_content_length(std::string_view value, MessageKind kind, Fiel
     facts.content_length = v;
     any = true;
   });
-  if (failure) return unexpected(decode_error(kind, 400, failure));
+  if (failure) return failure;
   ++facts.content_length_lines;
-  return ok();
+  return nullptr;
 }
 
 // RFC 9112 §6.1 / §7: Transfer-Encoding is a list of codings, case-insensitive; chunked takes no
 // parameters. Whether the list is acceptable (chunked once and last, no unknown codings) is
 // decided once the whole section is seen, since the list may span several field lines.
-static Status note_transfer_encoding(std::string_view value, MessageKind kind, FieldFacts& facts) {
+static const char* note_transfer_encoding(std::string_view value, FieldFacts& facts) {
   bool malformed = false;
   for_each_element(value, [&](std::string_view e) {
     size_t n = 0;
@@ -74,9 +74,9 @@ static Status note_transfer_encoding(std::string_view value, MessageKind kind, F
       facts.chunked_last = false;
     }
   });
-  if (malformed) return unexpected(decode_error(kind, 400, kErrBadTransferEncoding));
+  if (malformed) return kErrBadTransferEncoding;
   ++facts.transfer_encoding_lines;
-  return ok();
+  return nullptr;
 }
 
 // RFC 9110 §7.6.1: Connection is a list of option names.
@@ -92,33 +92,40 @@ static void note_connection(std::string_view value, FieldFacts& facts) {
   });
 }
 
-Status note_field(std::string_view name, std::string_view value, MessageKind kind,
-                  FieldFacts& facts) {
+// Case-insensitive match of a token against a lowercase constant of letters and '-': OR-ing 0x20
+// folds ASCII uppercase, and no other token byte folds onto a letter or '-'.
+template <size_t N>
+static inline bool is_name(std::string_view name, const char (&lower)[N]) {
+  for (size_t i = 0; i + 1 < N; ++i) {
+    if ((static_cast<uint8_t>(name[i]) | 0x20) != static_cast<uint8_t>(lower[i])) return false;
+  }
+  return true;
+}
+
+const char* note_special_field(std::string_view name, std::string_view value, FieldFacts& facts) {
   switch (name.size()) {
     case 4:
-      if (iequals(name, "host")) {
+      if (is_name(name, "host")) {
         ++facts.host_count;
         facts.host = value;
       }
-      return ok();
+      return nullptr;
     case 6:
       // RFC 9110 §10.1.1: only the exact 100-continue expectation is meaningful.
-      if (iequals(name, "expect") && iequals(value, "100-continue")) facts.expect_continue = true;
-      return ok();
+      if (is_name(name, "expect") && iequals(value, "100-continue")) facts.expect_continue = true;
+      return nullptr;
     case 7:
-      if (iequals(name, "upgrade")) facts.has_upgrade = true;
-      return ok();
+      if (is_name(name, "upgrade")) facts.has_upgrade = true;
+      return nullptr;
     case 10:
-      if (iequals(name, "connection")) note_connection(value, facts);
-      return ok();
+      if (is_name(name, "connection")) note_connection(value, facts);
+      return nullptr;
     case 14:
-      if (iequals(name, "content-length")) return note_content_length(value, kind, facts);
-      return ok();
+      return is_name(name, "content-length") ? note_content_length(value, facts) : nullptr;
     case 17:
-      if (iequals(name, "transfer-encoding")) return note_transfer_encoding(value, kind, facts);
-      return ok();
+      return is_name(name, "transfer-encoding") ? note_transfer_encoding(value, facts) : nullptr;
     default:
-      return ok();
+      return nullptr;
   }
 }
 

@@ -8,12 +8,23 @@
 
 namespace crossmux::codecs::h1 {
 
-// Records what one field line says about framing and routing into `facts`. Names are matched
-// case-insensitively; other fields are ignored. Errors: kErrBadContentLength (not 1*DIGIT, empty,
-// a leading zero, or an empty list element), kErrConflictingContentLength (different values),
-// kErrContentLengthOverflow (past 2^63-1), kErrBadTransferEncoding (empty element, a coding name
-// that is not a token, or parameters on chunked). All 400 (502 for responses).
-Status note_field(std::string_view name, std::string_view value, MessageKind kind, FieldFacts& facts);
+// Records what a framing- or routing-relevant field line says into `facts` (names matched
+// case-insensitively). Returns an error detail (all 400, or 502 for responses) or nullptr:
+// kErrBadContentLength (not 1*DIGIT, empty, a leading zero, or an empty list element),
+// kErrConflictingContentLength (different values), kErrContentLengthOverflow (past 2^63-1),
+// kErrBadTransferEncoding (empty element, a coding name that is not a token, or parameters on
+// chunked).
+const char* note_special_field(std::string_view name, std::string_view value, FieldFacts& facts);
+
+// The per-field fast path: only names with the length of a relevant field go further.
+inline const char* note_field(std::string_view name, std::string_view value, FieldFacts& facts) {
+  switch (name.size()) {
+    case 4: case 6: case 7: case 10: case 14: case 17:
+      return note_special_field(name, value, facts);
+    default:
+      return nullptr;
+  }
+}
 
 // Calls fn(element) for each comma-separated element of a list value with OWS trimmed (RFC 9110
 // §5.6.1), including empty elements.

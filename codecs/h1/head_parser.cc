@@ -45,13 +45,13 @@ static inline void line_masks(const uint8_t* p, size_t n, uint32_t& lf, uint32_t
 Result<size_t> HeadScanner::scan(const uint8_t* data, size_t size, MessageKind kind,
                                  bool has_start_line, const Limits& limits) {
   size_t i = pos_;
+  uint32_t prev_cr = i > 0 && data[i - 1] == '\r' ? 1u : 0u;
+  uint32_t prev_lf = (i > 1 && data[i - 2] == '\n' ? 1u : 0u) | (i > 0 && data[i - 1] == '\n' ? 2u : 0u);
+  if (i == 0 && !has_start_line) prev_lf |= 2u;  // a trailer section may be empty: "\r\n"
   for (; i < size; i += 16) {
     size_t n = size - i < 16 ? size - i : 16;
     uint32_t lf, cr;
     line_masks(data + i, n, lf, cr);
-    uint32_t prev_cr = i > 0 && data[i - 1] == '\r' ? 1u : 0u;
-    uint32_t prev_lf = (i > 1 && data[i - 2] == '\n' ? 1u : 0u) | (i > 0 && data[i - 1] == '\n' ? 2u : 0u);
-    if (i == 0 && !has_start_line) prev_lf |= 2u;  // a trailer section may be empty: "\r\n"
     uint32_t cr_before = cr << 1 | prev_cr;
     uint32_t ends = lf & cr_before & (lf << 2 | prev_lf);
     uint32_t in_section = ends ? (ends & (0u - ends)) * 2 - 1 : 0xffffffffu;  // bits up to the end
@@ -70,6 +70,8 @@ Result<size_t> HeadScanner::scan(const uint8_t* data, size_t size, MessageKind k
       return len;
     }
     if (n < 16) break;
+    prev_cr = cr >> 15 & 1u;
+    prev_lf = lf >> 14 & 3u;
   }
   pos_ = i;
   if (has_start_line && !first_line_done_ && kind == MessageKind::Request &&
@@ -169,34 +171,36 @@ Status parse_status_line(const uint8_t*& p, const uint8_t* end, MessageHead& hea
 
 static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
 
-// Scans one field value from p (after the colon and OWS); returns its view without trailing OWS
-// and leaves p after the CRLF.
-static Result<std::string_view> scan_value(const uint8_t*& p, const uint8_t* end, MessageKind kind) {
+// Scans one field value from p (after the colon); sets `out` to it without surrounding OWS and
+// leaves p after the CRLF. Returns the error detail, or nullptr. Hot: no Result on this path.
+static inline const char* scan_value(const uint8_t*& p, const uint8_t* end, std::string_view& out) {
   while (is_ows(*p)) ++p;
   const uint8_t* v = p;
   p += find_value_stop(p, end);
-  if (*p != '\r') return unexpected(decode_error(kind, 400, kErrBadFieldValue));
-  if (p[1] != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
+  if (*p != '\r') return kErrBadFieldValue;
+  if (p[1] != '\n') return kErrBareCr;
   const uint8_t* ve = p;
   while (ve > v && is_ows(ve[-1])) --ve;
   p += 2;
-  return view(v, ve);
+  out = view(v, ve);
+  return nullptr;
 }
 
 // RFC 9112 §5.2: a proxy forwarding a response may replace each obs-fold with SP. The joined value
 // cannot be a view into the input, so it is copied into the list's arena.
-static Result<std::string_view> unfold(const uint8_t*& p, const uint8_t* end, std::string_view first,
-                                       HeaderList& out) {
-  std::string joined(first);
+static const char* unfold(const uint8_t*& p, const uint8_t* end, std::string_view& value,
+                          HeaderList& out) {
+  std::string joined(value);
   while (is_ows(*p)) {
-    auto more = scan_value(p, end, MessageKind::Response);
-    if (!more) return more;
-    if (!more->empty()) {
+    std::string_view more;
+    if (const char* err = scan_value(p, end, more)) return err;
+    if (!more.empty()) {
       if (!joined.empty()) joined += ' ';
-      joined += *more;
+      joined += more;
     }
   }
-  return out.own(joined);
+  value = out.own(joined);
+  return nullptr;
 }
 
 Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rules,
@@ -224,21 +228,20 @@ Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rule
     }
     std::string_view name = view(n, p);
     ++p;
-    auto value = scan_value(p, end, kind);
-    if (!value) return unexpected(value.error());
+    std::string_view value;
+    if (const char* err = scan_value(p, end, value)) return unexpected(decode_error(kind, 400, err));
     if (is_ows(*p)) {
       if (kind == MessageKind::Request || rules.obs_fold == ObsFoldPolicy::Reject) {
         return unexpected(decode_error(kind, 400, kErrObsFold));
       }
-      value = unfold(p, end, *value, out);
-      if (!value) return unexpected(value.error());
+      if (const char* err = unfold(p, end, value, out)) return unexpected(decode_error(kind, 400, err));
       facts.obs_fold = true;
     }
     if (out.size() >= rules.limits->max_header_count) {
       return unexpected(decode_error(kind, 431, kErrTooManyFields));
     }
-    out.add_view(name, *value);
-    if (auto st = note_field(name, *value, kind, facts); !st) return st;
+    out.add_view(name, value);
+    if (const char* err = note_field(name, value, facts)) return unexpected(decode_error(kind, 400, err));
   }
 }
 
