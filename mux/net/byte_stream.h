@@ -31,8 +31,8 @@ struct IoResult {
   IoStatus status = IoStatus::Ok;
   size_t bytes = 0;
   Direction blocked_on = Direction::Read;
-  int error = 0;             // errno for IoStatus::Error when the kernel gave one
-  const char* detail = "";   // named static string from net_errors.h for Closed/Error
+  int error = 0;            // errno for IoStatus::Error when the kernel gave one
+  const char* detail = "";  // named static string from net_errors.h for Closed/Error
 
   bool ok() const { return status == IoStatus::Ok; }
   bool would_block() const { return status == IoStatus::WouldBlock; }

@@ -17,8 +17,8 @@ namespace {
 constexpr int kMaxEvents = 256;
 
 codecs::Error loop_error(const char* detail, int err) {
-  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err), codecs::Side::Internal,
-                       detail, 0};
+  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err),
+                       codecs::Side::Internal, detail, 0};
 }
 
 // Edges become readiness bits. A hang-up or an error also marks the fd readable (and an error
@@ -41,16 +41,23 @@ uint32_t readiness_of(uint32_t events) {
 
 std::string_view to_string(Ready r) {
   switch (r) {
-    case Ready::None: return "none";
-    case Ready::Readable: return "readable";
-    case Ready::Writable: return "writable";
-    case Ready::Hangup: return "hangup";
-    case Ready::Error: return "error";
+    case Ready::None:
+      return "none";
+    case Ready::Readable:
+      return "readable";
+    case Ready::Writable:
+      return "writable";
+    case Ready::Hangup:
+      return "hangup";
+    case Ready::Error:
+      return "error";
   }
   return "several";
 }
 
-Handler::~Handler() { unlink(); }
+Handler::~Handler() {
+  unlink();
+}
 
 void Handler::unlink() {
   if (next_ == nullptr) return;

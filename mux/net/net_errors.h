@@ -25,7 +25,8 @@ inline constexpr const char kIo[] = "net: read/write failed";
 inline constexpr const char kShutdown[] = "net: shutdown() failed";
 // TLS.
 inline constexpr const char kTlsContext[] = "tls: cannot create SSL_CTX";
-inline constexpr const char kTlsNoCertificate[] = "tls: server context needs at least one certificate";
+inline constexpr const char kTlsNoCertificate[] =
+    "tls: server context needs at least one certificate";
 inline constexpr const char kTlsCertificate[] = "tls: cannot load certificate chain";
 inline constexpr const char kTlsKey[] = "tls: cannot load private key";
 inline constexpr const char kTlsKeyMismatch[] = "tls: private key does not match certificate";

@@ -18,8 +18,8 @@ namespace crossmux::mux::net {
 namespace {
 
 codecs::Error sys_error(const char* detail, int err) {
-  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err), codecs::Side::Internal,
-                       detail, 0};
+  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err),
+                       codecs::Side::Internal, detail, 0};
 }
 
 Status set_int_option(int fd, int level, int name, int value) {
@@ -29,7 +29,9 @@ Status set_int_option(int fd, int level, int name, int value) {
   return codecs::ok();
 }
 
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+bool would_block(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK;
+}
 
 // Maps a failed send/sendmsg. EPIPE means the peer closed its read side (or the whole socket).
 IoResult write_failure(int err) {
@@ -43,15 +45,21 @@ IoResult write_failure(int err) {
 
 std::string_view to_string(IoStatus s) {
   switch (s) {
-    case IoStatus::Ok: return "ok";
-    case IoStatus::WouldBlock: return "would-block";
-    case IoStatus::Closed: return "closed";
-    case IoStatus::Error: return "error";
+    case IoStatus::Ok:
+      return "ok";
+    case IoStatus::WouldBlock:
+      return "would-block";
+    case IoStatus::Closed:
+      return "closed";
+    case IoStatus::Error:
+      return "error";
   }
   return "unknown";
 }
 
-std::string_view to_string(Direction d) { return d == Direction::Read ? "read" : "write"; }
+std::string_view to_string(Direction d) {
+  return d == Direction::Read ? "read" : "write";
+}
 
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) reset(o.release());
@@ -102,22 +110,27 @@ SocketAddress SocketAddress::from(const sockaddr* sa, socklen_t len) {
 
 uint16_t SocketAddress::port() const {
   if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
-  if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+  if (family() == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
   return 0;
 }
 
 std::string SocketAddress::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};
+  std::string out;
   if (family() == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf, sizeof buf);
-    return std::string(buf) + ":" + std::to_string(port());
-  }
-  if (family() == AF_INET6) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf,
+                sizeof buf);
+    out.append(buf);
+  } else if (family() == AF_INET6) {
     ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf,
                 sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(port());
+    out.append(1, '[').append(buf).append(1, ']');
+  } else {
+    return "unspecified";
   }
-  return "unspecified";
+  out.append(1, ':').append(std::to_string(port()));
+  return out;
 }
 
 Result<TcpStream> TcpStream::connect(const SocketAddress& to) {
@@ -243,8 +256,8 @@ IoResult TcpListener::accept(Accepted& out) {
   for (;;) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    const int fd = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       out.stream = TcpStream(Fd(fd));
       out.peer = SocketAddress::from(reinterpret_cast<sockaddr*>(&ss), len);

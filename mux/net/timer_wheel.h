@@ -82,7 +82,8 @@ class TimerWheel {
   uint64_t now() const { return now_; }
   // Moves the clock to `now_ms` (a clock going backwards is treated as standing still) and fires
   // every timer whose expiry is <= now_ms, in expiry order (ties in arming order). While a callback
-  // runs, now() is that timer's expiry, so timers it arms are relative to it. Returns how many fired.
+  // runs, now() is that timer's expiry, so timers it arms are relative to it. Returns how many
+  // fired.
   size_t advance(uint64_t now_ms);
   // Milliseconds until the wheel next needs advance() (an upper bound on the wait that will not
   // miss a timer; it may wake early to cascade a level), or nullopt when no timer is armed.

@@ -19,8 +19,8 @@ namespace {
 
 codecs::Error tls_error(const char* detail, int err = 0) {
   ERR_clear_error();  // the queue is per thread: leave it clean for the next caller
-  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err), codecs::Side::Internal,
-                       detail, 0};
+  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err),
+                       codecs::Side::Internal, detail, 0};
 }
 
 struct CtxDeleter {
@@ -47,7 +47,9 @@ codecs::Result<std::string> alpn_wire(const std::vector<std::string>& protocols)
   return wire;
 }
 
-int version_of(TlsVersion v) { return v == TlsVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION; }
+int version_of(TlsVersion v) {
+  return v == TlsVersion::Tls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+}
 
 CtxPtr new_ctx(const SSL_METHOD* method, TlsVersion min_version) {
   CtxPtr ctx(SSL_CTX_new(method));
@@ -56,8 +58,8 @@ CtxPtr new_ctx(const SSL_METHOD* method, TlsVersion min_version) {
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
   // Partial writes + moving buffers: the proxy retries a blocked write from its unsent cursor,
   // which may sit at another address after a buffer shift.
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
   return ctx;
 }
 
@@ -91,14 +93,14 @@ codecs::Status use_certificate(SSL_CTX* ctx, const CertificatePem& pem, X509** l
 // DNS names of the subjectAltName, or the subject CN when there is no DNS SAN (RFC 6125 §6.4.4).
 std::vector<std::string> certificate_names(X509* cert) {
   std::vector<std::string> names;
-  auto* sans = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
     if (gn->type != GEN_DNS) continue;
     const ASN1_IA5STRING* s = gn->d.dNSName;
-    names.push_back(lowercase(std::string_view(reinterpret_cast<const char*>(s->data),
-                                               static_cast<size_t>(s->length))));
+    names.push_back(lowercase(
+        std::string_view(reinterpret_cast<const char*>(s->data), static_cast<size_t>(s->length))));
   }
   GENERAL_NAMES_free(sans);
   if (names.empty()) {
@@ -181,7 +183,9 @@ int select_certificate(SSL* ssl, int*, void* arg) {
 
 }  // namespace
 
-std::string_view to_string(TlsVersion v) { return v == TlsVersion::Tls13 ? "TLSv1.3" : "TLSv1.2"; }
+std::string_view to_string(TlsVersion v) {
+  return v == TlsVersion::Tls13 ? "TLSv1.3" : "TLSv1.2";
+}
 
 Result<CertificatePem> load_certificate_files(const std::string& chain_path,
                                               const std::string& key_path) {
@@ -205,7 +209,9 @@ TlsServerContext::TlsServerContext(TlsServerContext&&) noexcept = default;
 TlsServerContext& TlsServerContext::operator=(TlsServerContext&&) noexcept = default;
 TlsServerContext::~TlsServerContext() = default;
 
-SSL_CTX* TlsServerContext::native() const { return state_->contexts.front().get(); }
+SSL_CTX* TlsServerContext::native() const {
+  return state_->contexts.front().get();
+}
 
 const std::vector<std::string>& TlsServerContext::names(size_t index) const {
   return state_->names.at(index);
@@ -261,7 +267,9 @@ TlsClientContext& TlsClientContext::operator=(TlsClientContext&& o) noexcept {
   return *this;
 }
 
-TlsClientContext::~TlsClientContext() { SSL_CTX_free(ctx_); }
+TlsClientContext::~TlsClientContext() {
+  SSL_CTX_free(ctx_);
+}
 
 namespace {
 
@@ -285,7 +293,8 @@ codecs::Status load_trust(SSL_CTX* ctx, const TlsClientConfig& config) {
     ERR_clear_error();
     if (added == 0) return codecs::unexpected(tls_error(errors::kTlsCaFile));
   }
-  if (config.ca_file.empty() && config.ca_pem.empty() && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+  if (config.ca_file.empty() && config.ca_pem.empty() &&
+      SSL_CTX_set_default_verify_paths(ctx) != 1) {
     return codecs::unexpected(tls_error(errors::kTlsCaFile));
   }
   return codecs::ok();

@@ -25,15 +25,17 @@ bool is_ip_literal(const std::string& name) {
 
 }  // namespace
 
-void TlsStream::SslDeleter::operator()(SSL* s) const { SSL_free(s); }
+void TlsStream::SslDeleter::operator()(SSL* s) const {
+  SSL_free(s);
+}
 
 Result<TlsStream> TlsStream::accept(TcpStream tcp, const TlsServerContext& ctx) {
   SSL* ssl = SSL_new(ctx.native());
   if (ssl == nullptr || SSL_set_fd(ssl, tcp.fd()) != 1) {
     SSL_free(ssl);
     ERR_clear_error();
-    return codecs::unexpected(codecs::Error{codecs::Scope::Connection, 0, codecs::Side::Internal,
-                                            errors::kTlsNew, 0});
+    return codecs::unexpected(
+        codecs::Error{codecs::Scope::Connection, 0, codecs::Side::Internal, errors::kTlsNew, 0});
   }
   SSL_set_accept_state(ssl);
   return TlsStream(std::move(tcp), ssl);
@@ -56,20 +58,23 @@ Result<TlsStream> TlsStream::connect(TcpStream tcp, const TlsClientContext& ctx,
   if (!ok) {
     SSL_free(ssl);
     ERR_clear_error();
-    return codecs::unexpected(codecs::Error{codecs::Scope::Connection, 0, codecs::Side::Internal,
-                                            errors::kTlsNew, 0});
+    return codecs::unexpected(
+        codecs::Error{codecs::Scope::Connection, 0, codecs::Side::Internal, errors::kTlsNew, 0});
   }
   SSL_set_connect_state(ssl);
   return TlsStream(std::move(tcp), ssl);
 }
 
-bool TlsStream::handshake_done() const { return SSL_is_init_finished(ssl_.get()) == 1; }
+bool TlsStream::handshake_done() const {
+  return SSL_is_init_finished(ssl_.get()) == 1;
+}
 
 std::string_view TlsStream::alpn() const {
   const unsigned char* p = nullptr;
   unsigned len = 0;
   SSL_get0_alpn_selected(ssl_.get(), &p, &len);
-  return p == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(p), len);
+  return p == nullptr ? std::string_view()
+                      : std::string_view(reinterpret_cast<const char*>(p), len);
 }
 
 std::string_view TlsStream::server_name() const {
@@ -77,9 +82,13 @@ std::string_view TlsStream::server_name() const {
   return n == nullptr ? std::string_view() : std::string_view(n);
 }
 
-std::string_view TlsStream::version() const { return SSL_get_version(ssl_.get()); }
+std::string_view TlsStream::version() const {
+  return SSL_get_version(ssl_.get());
+}
 
-long TlsStream::verify_result() const { return SSL_get_verify_result(ssl_.get()); }
+long TlsStream::verify_result() const {
+  return SSL_get_verify_result(ssl_.get());
+}
 
 // Maps a failed SSL_* call. The error queue is per thread and must be empty before the next
 // call on any connection, so every path clears it.

@@ -104,9 +104,7 @@ TEST(EventLoop, HandlerMayRetireItself) {
 // the only wake-up needed.
 class Writer final : public Handler {
  public:
-  Writer(EventLoop& loop, int fd) : fd_(fd) {
-    watch_ = IoWatch::create(loop, fd, *this).value();
-  }
+  Writer(EventLoop& loop, int fd) : fd_(fd) { watch_ = IoWatch::create(loop, fd, *this).value(); }
   void on_ready() override {
     ++runs;
     if (pending_.empty() || !watch_->writable()) return;

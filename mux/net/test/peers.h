@@ -118,7 +118,10 @@ class PumpClient final : public Handler {
   // `finish_connect` runs once the socket is first writable (TcpStream::finish_connect).
   PumpClient(EventLoop& loop, std::unique_ptr<ByteStream> s, const std::vector<uint8_t>& data,
              std::function<bool()> finish_connect)
-      : loop_(loop), stream_(std::move(s)), data_(data), finish_(std::move(finish_connect)),
+      : loop_(loop),
+        stream_(std::move(s)),
+        data_(data),
+        finish_(std::move(finish_connect)),
         rbuf_(64 * 1024) {
     watch_ = std::move(IoWatch::create(loop, stream_->fd(), *this).value());
   }

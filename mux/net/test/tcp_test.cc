@@ -24,7 +24,9 @@ std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
   return v;
 }
 
-SocketAddress loopback(uint16_t port = 0) { return SocketAddress::parse("127.0.0.1", port).value(); }
+SocketAddress loopback(uint16_t port = 0) {
+  return SocketAddress::parse("127.0.0.1", port).value();
+}
 
 TEST(SocketAddress, ParsesNumericHostsOnly) {
   EXPECT_EQ(SocketAddress::parse("127.0.0.1", 80)->to_string(), "127.0.0.1:80");
@@ -70,7 +72,8 @@ TEST(TcpStream, EchoesEightMebibytesWithChecksumsBothWays) {
   auto listener = TcpListener::bind(loopback()).value();
   std::vector<std::unique_ptr<EchoConnection>> server;
   AcceptHandler<TcpListener> acceptor(*loop, listener, [&](TcpStream s) {
-    server.push_back(std::make_unique<EchoConnection>(*loop, std::make_unique<TcpStream>(std::move(s))));
+    server.push_back(
+        std::make_unique<EchoConnection>(*loop, std::make_unique<TcpStream>(std::move(s))));
   });
   const std::vector<uint8_t> data = random_bytes(8 << 20, 7);
   const uint64_t expected = testing::fnv1a(testing::kFnvSeed, data);
@@ -79,7 +82,8 @@ TEST(TcpStream, EchoesEightMebibytesWithChecksumsBothWays) {
   ASSERT_TRUE(tcp.has_value());
   auto stream = std::make_unique<TcpStream>(std::move(tcp).value());
   TcpStream* raw = stream.get();
-  PumpClient client(*loop, std::move(stream), data, [raw] { return raw->finish_connect().has_value(); });
+  PumpClient client(*loop, std::move(stream), data,
+                    [raw] { return raw->finish_connect().has_value(); });
   Timer deadline(loop->timers(), [&] { loop->stop(); });
   deadline.arm(20000);
   ASSERT_TRUE(loop->run());

@@ -51,7 +51,8 @@ CertificatePem make_self_signed(const std::vector<std::string>& dns_names) {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(dns_names[0].c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(dns_names[0].c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
   require(X509_set_pubkey(cert.get(), key.get()) == 1, "X509_set_pubkey");
   std::string san;
@@ -65,9 +66,9 @@ CertificatePem make_self_signed(const std::vector<std::string>& dns_names) {
   std::unique_ptr<BIO, decltype(&BIO_free)> cbio(BIO_new(BIO_s_mem()), &BIO_free);
   std::unique_ptr<BIO, decltype(&BIO_free)> kbio(BIO_new(BIO_s_mem()), &BIO_free);
   require(PEM_write_bio_X509(cbio.get(), cert.get()) == 1, "PEM_write_bio_X509");
-  require(PEM_write_bio_PrivateKey(kbio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) ==
-              1,
-          "PEM_write_bio_PrivateKey");
+  require(
+      PEM_write_bio_PrivateKey(kbio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1,
+      "PEM_write_bio_PrivateKey");
   return CertificatePem{bio_text(cbio.get()), bio_text(kbio.get())};
 }
 
@@ -81,6 +82,8 @@ TempFile::TempFile(std::string_view text) {
   path_ = pattern;
 }
 
-TempFile::~TempFile() { ::unlink(path_.c_str()); }
+TempFile::~TempFile() {
+  ::unlink(path_.c_str());
+}
 
 }  // namespace crossmux::mux::net::testing

@@ -1,4 +1,5 @@
-// Test helper: self-signed certificates generated at run time with the OpenSSL API (no keys in git).
+// Test helper: self-signed certificates generated at run time with the OpenSSL API (no keys in
+// git).
 #pragma once
 
 #include <string>

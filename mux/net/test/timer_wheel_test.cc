@@ -23,14 +23,17 @@ TEST(TimerWheel, FiresInExpiryOrderAcrossLevelsAtExactTicks) {
   std::vector<std::unique_ptr<Timer>> timers;
   for (size_t i = 0; i < delays.size(); ++i) {
     const int id = static_cast<int>(i);
-    timers.push_back(std::make_unique<Timer>(wheel, [&, id] { fired.push_back({id, wheel.now()}); }));
+    timers.push_back(std::make_unique<Timer>(wheel, [&, id] {
+      fired.push_back({id, wheel.now()});
+    }));
     timers.back()->arm(delays[i]);
   }
   EXPECT_EQ(wheel.armed_count(), delays.size());
   EXPECT_EQ(wheel.advance(1000 + 500000), delays.size());
   ASSERT_EQ(fired.size(), delays.size());
   for (size_t i = 0; i < fired.size(); ++i) {
-    EXPECT_EQ(fired[i].at, 1000 + delays[static_cast<size_t>(fired[i].id)]) << "timer " << fired[i].id;
+    EXPECT_EQ(fired[i].at, 1000 + delays[static_cast<size_t>(fired[i].id)])
+        << "timer " << fired[i].id;
     if (i > 0) {
       EXPECT_LE(fired[i - 1].at, fired[i].at);
     }

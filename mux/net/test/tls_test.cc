@@ -1,5 +1,6 @@
 // TLS through the loop: ALPN both ways, SNI certificate choice, verification, echo, and curl.
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
 #include <cstdio>
@@ -22,7 +23,9 @@ using testing::AcceptHandler;
 using testing::Gate;
 using testing::make_self_signed;
 
-SocketAddress loopback(uint16_t port = 0) { return SocketAddress::parse("127.0.0.1", port).value(); }
+SocketAddress loopback(uint16_t port = 0) {
+  return SocketAddress::parse("127.0.0.1", port).value();
+}
 
 // Drives handshake() on one stream until it completes or fails.
 class Handshaker final : public Handler {
@@ -64,8 +67,8 @@ HandshakeOutcome handshake(EventLoop& loop, const TlsServerContext& server_ctx,
   int pending = 2;
   auto listener = TcpListener::bind(loopback()).value();
   AcceptHandler<TcpListener> acceptor(loop, listener, [&](TcpStream s) {
-    out.server = std::make_unique<Handshaker>(loop, TlsStream::accept(std::move(s), server_ctx).value(),
-                                              pending);
+    out.server = std::make_unique<Handshaker>(
+        loop, TlsStream::accept(std::move(s), server_ctx).value(), pending);
   });
   auto tcp = TcpStream::connect(loopback(listener.port())).value();
   out.client = std::make_unique<Handshaker>(
@@ -103,8 +106,7 @@ class TlsTest : public ::testing::Test {
     EXPECT_TRUE(ctx.has_value());
     return std::move(ctx).value();
   }
-  TlsClientContext client(std::vector<std::string> alpn, bool verify = true,
-                          std::string ca = "") {
+  TlsClientContext client(std::vector<std::string> alpn, bool verify = true, std::string ca = "") {
     TlsClientConfig c;
     c.alpn = std::move(alpn);
     c.verify_peer = verify;
@@ -237,6 +239,30 @@ TEST_F(TlsTest, CloseNotifyAndBareFinAreTold) {
   EXPECT_EQ(truncated.detail, errors::kTlsEof);
 }
 
+TEST_F(TlsTest, Tls12PeerGetsAlpnSniAndData) {
+  auto s = server();
+  auto c = client({"http/1.1", "h2"});
+  ASSERT_EQ(SSL_CTX_set_max_proto_version(c.native(), TLS1_2_VERSION), 1);
+  auto out = handshake(*loop_, s, c, "x.wild.test");
+  ASSERT_TRUE(out.client->result.ok()) << out.client->result.detail;
+  EXPECT_EQ(out.client->stream().version(), "TLSv1.2");
+  EXPECT_EQ(out.server->stream().alpn(), "h2");
+  const std::string big(100000, 'z');
+  size_t sent = 0;
+  size_t got = 0;
+  uint8_t buf[16384];
+  for (int i = 0; i < 5000 && got < big.size(); ++i) {
+    if (sent < big.size()) {
+      IoResult w = out.client->stream().write(codecs::as_bytes(std::string_view(big).substr(sent)));
+      if (w.ok()) sent += w.bytes;
+    }
+    IoResult r = out.server->stream().read(buf);
+    if (r.ok()) got += r.bytes;
+    if (r.would_block()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(got, big.size());
+}
+
 TEST_F(TlsTest, ContextErrorsAreValues) {
   TlsServerConfig empty;
   auto e = TlsServerContext::create(empty);
@@ -272,7 +298,8 @@ TEST_F(TlsTest, EchoesThroughTlsWithChecksumsBothWays) {
   std::mt19937 rng(11);
   for (auto& b : data) b = static_cast<uint8_t>(rng());
   auto tcp = TcpStream::connect(loopback(listener.port())).value();
-  auto tls = std::make_unique<TlsStream>(TlsStream::connect(std::move(tcp), c, "default.test").value());
+  auto tls =
+      std::make_unique<TlsStream>(TlsStream::connect(std::move(tcp), c, "default.test").value());
   TlsStream* raw = tls.get();
   testing::PumpClient pump(*loop_, std::move(tls), data,
                            [raw] { return raw->tcp().finish_connect().has_value(); });
@@ -341,13 +368,13 @@ TEST_F(TlsTest, CurlFetchesOverHttp11FromATinyServer) {
   auto listener = TcpListener::bind(loopback()).value();
   std::vector<std::unique_ptr<TinyHttpsConnection>> conns;
   AcceptHandler<TcpListener> acceptor(*loop_, listener, [&](TcpStream t) {
-    conns.push_back(std::make_unique<TinyHttpsConnection>(
-        *loop_, TlsStream::accept(std::move(t), s).value()));
+    conns.push_back(
+        std::make_unique<TinyHttpsConnection>(*loop_, TlsStream::accept(std::move(t), s).value()));
   });
   const std::string port = std::to_string(listener.port());
-  const std::string cmd = "curl -sS --max-time 10 --http1.1 --cacert " + ca.path() +
-                          " --resolve default.test:" + port + ":127.0.0.1 https://default.test:" +
-                          port + "/hello -w ' %{http_version}' 2>&1";
+  const std::string cmd =
+      "curl -sS --max-time 10 --http1.1 --cacert " + ca.path() + " --resolve default.test:" + port +
+      ":127.0.0.1 https://default.test:" + port + "/hello -w ' %{http_version}' 2>&1";
   std::string output;
   int status = -1;
   std::thread runner([&] {
