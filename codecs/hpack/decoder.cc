@@ -38,7 +38,11 @@ struct Decoder::Cursor {
   size_t scratch_used;  // octets of scratch_ holding the current literal's unstored strings
 };
 
-Decoder::Decoder(const DecoderLimits& limits) : limits_(limits), table_(limits.max_table_size) {}
+Decoder::Decoder(const DecoderLimits& limits) : limits_(limits), table_(limits.max_table_size) {
+  // Fields view dynamic table entries directly; stable mode keeps those bytes in place until the
+  // next block.
+  table_.set_stable(true);
+}
 
 void Decoder::set_max_table_size(uint32_t max_table_size) {
   limits_.max_table_size = max_table_size;
@@ -59,6 +63,7 @@ Status Decoder::fail(const char* detail) {
 
 Status Decoder::decode(Bytes block, DecodedBlock& out) {
   out.clear();
+  table_.release_retired();
   if (failed_) return fail(kContextFailed);
   Cursor c{block.data(), block.data() + block.size(), 0};
   bool at_start = true;
@@ -91,13 +96,12 @@ const char* Decoder::read_size_update(Cursor& c, bool at_start) {
 }
 
 // RFC 7541 §2.3.3: index 0 is never valid; static entries come first, then dynamic ones.
-const char* Decoder::lookup(uint32_t index, std::string_view& name, std::string_view& value,
-                            bool& from_dynamic) const {
+const char* Decoder::lookup(uint32_t index, std::string_view& name,
+                            std::string_view& value) const {
   if (index == 0) return kIndexZero;
   if (index <= kStaticTableSize) {
     name = kStaticEntries[index].name;
     value = kStaticEntries[index].value;
-    from_dynamic = false;
     return nullptr;
   }
   const size_t i = index - kStaticTableSize - 1;
@@ -105,7 +109,6 @@ const char* Decoder::lookup(uint32_t index, std::string_view& name, std::string_
   const DynamicTable::Entry e = table_.get(i);
   name = e.name;
   value = e.value;
-  from_dynamic = true;
   return nullptr;
 }
 
@@ -130,35 +133,14 @@ bool Decoder::admit(DecodedBlock& block, std::string_view name, std::string_view
   return false;
 }
 
-// Dynamic table strings are copied: a later insertion in the same block may evict them.
-void Decoder::store(DecodedBlock& block, std::string_view name, std::string_view value,
-                    bool sensitive, bool copy_name, bool copy_value) {
-  const size_t n = (copy_name ? name.size() : 0) + (copy_value ? value.size() : 0);
-  if (n > 0) {
-    char* p = block.arena_.reserve(n);
-    if (copy_name && !name.empty()) {
-      std::memcpy(p, name.data(), name.size());
-      name = std::string_view(p, name.size());
-      p += name.size();
-    }
-    if (copy_value && !value.empty()) {
-      std::memcpy(p, value.data(), value.size());
-      value = std::string_view(p, value.size());
-    }
-    block.arena_.commit(n);
-  }
-  block.fields_.push_back(Field{name, value, sensitive});
-}
-
 // RFC 7541 §6.1.
 const char* Decoder::read_indexed(Cursor& c, DecodedBlock& block) {
   uint32_t index;
   if (const char* err = decode_integer(c.p, c.end, 7, index)) return err;
   std::string_view name, value;
-  bool dynamic;
-  if (const char* err = lookup(index, name, value, dynamic)) return err;
+  if (const char* err = lookup(index, name, value)) return err;
   if (admit(block, name, value)) {
-    store(block, name, value, false, dynamic, dynamic);
+    block.fields_.push_back(Field{name, value, false});
   } else if (block.limit_ != Limit::None && limits_.on_limit == LimitAction::Fail) {
     return limit_detail(block.limit_);
   }
@@ -215,17 +197,16 @@ const char* Decoder::read_literal(Cursor& c, uint8_t first, DecodedBlock& block)
     c.scratch_used = 0;
   }
   std::string_view name, value;
-  bool dynamic_name = false;
   if (index == 0) {
     if (const char* err = read_string(c, keep, name, block)) return err;
   } else {
     std::string_view unused;
-    if (const char* err = lookup(index, name, unused, dynamic_name)) return err;
+    if (const char* err = lookup(index, name, unused)) return err;
   }
   if (const char* err = read_string(c, keep, value, block)) return err;
   if (keep) {
     if (admit(block, name, value)) {
-      store(block, name, value, sensitive, dynamic_name, false);
+      block.fields_.push_back(Field{name, value, sensitive});
     } else {
       block.arena_.rewind(mark);
       if (limits_.on_limit == LimitAction::Fail) return limit_detail(block.limit_);

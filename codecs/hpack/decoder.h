@@ -46,11 +46,14 @@ struct DecoderLimits {
   LimitAction on_limit = LimitAction::Continue;
 };
 
-// The fields of one decoded header block. Lifetime: every view stays valid until the next decode()
-// into this block or clear(). Names and values taken from the static table point at static
-// storage; literal strings sent without Huffman coding point into the `block` passed to decode()
-// (zero copy), so that input must stay alive and unchanged as long as the fields are used. All
-// other strings (Huffman-decoded, copied from the dynamic table) live in this block's arena.
+// The fields of one decoded header block, all views, none copied out of where they already are:
+//  - static table names and values: static storage;
+//  - literal strings sent without Huffman coding: the `block` passed to decode(), which must stay
+//    alive and unchanged while the fields are used;
+//  - dynamic table names and values: the decoder's table, whose bytes stay put until that
+//    Decoder's next decode() call (whichever DecodedBlock it fills) or its destruction;
+//  - Huffman-decoded strings: this block's arena, until the next decode() into it or clear().
+// So: use (or copy) the fields before the next decode() on the same Decoder.
 class DecodedBlock {
  public:
   std::span<const Field> fields() const { return fields_; }
@@ -112,11 +115,8 @@ class Decoder {
   const char* read_literal(Cursor& c, uint8_t first, DecodedBlock& block);
   const char* read_indexed(Cursor& c, DecodedBlock& block);
   const char* read_size_update(Cursor& c, bool at_start);
-  const char* lookup(uint32_t index, std::string_view& name, std::string_view& value,
-                     bool& from_dynamic) const;
+  const char* lookup(uint32_t index, std::string_view& name, std::string_view& value) const;
   bool admit(DecodedBlock& block, std::string_view name, std::string_view value);
-  void store(DecodedBlock& block, std::string_view name, std::string_view value, bool sensitive,
-             bool copy_name, bool copy_value);
   Status fail(const char* detail);
 
   DecoderLimits limits_;

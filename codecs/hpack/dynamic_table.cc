@@ -16,18 +16,28 @@ void DynamicTable::evict_oldest() {
   size_ -= s.name_len + s.value_len + kEntryOverhead;
   head_ = (head_ + 1) & slot_mask_;
   --count_;
-  if (count_ == 0) write_ = 0;
+  if (count_ == 0 && !stable_) write_ = 0;
 }
 
 void DynamicTable::clear() {
-  head_ = count_ = size_ = write_ = 0;
+  head_ = count_ = size_ = 0;
+  if (!stable_) write_ = 0;
+}
+
+void DynamicTable::release_retired() {
+  if (retired_.empty()) return;
+  spare_ = std::move(retired_.back());
+  retired_.clear();  // keeps its capacity: no allocation next time
 }
 
 // Room for `len` contiguous bytes after the newest entry, compacting the live bytes to the front
-// when the tail is too short. Live bytes never exceed max_size_ and the buffer holds twice that,
-// so after compaction any entry that fits the table fits the buffer.
+// (stable mode: into another buffer) when the tail is too short. Live bytes never exceed
+// max_size_ and the buffer holds twice that, so after compaction any entry that fits the table
+// fits the buffer.
 char* DynamicTable::place(size_t len) {
-  if (buf_cap_ - write_ < len) {
+  if (buf_cap_ - write_ < len && stable_) {
+    relocate(buf_cap_);
+  } else if (buf_cap_ - write_ < len) {
     const size_t start = count_ ? slots_[head_].off : write_;
     const size_t live = write_ - start;
     std::memmove(buf_.get(), buf_.get() + start, live);
@@ -46,10 +56,11 @@ void DynamicTable::insert(std::string_view name, std::string_view value) {
     clear();  // RFC 7541 §4.4: not an error; the table ends up empty
     return;
   }
-  // The name may view an entry that eviction or compaction is about to overwrite.
+  // The name may view an entry that eviction or compaction is about to overwrite (stable mode
+  // never overwrites).
   const auto at = reinterpret_cast<uintptr_t>(name.data());
   const auto base = reinterpret_cast<uintptr_t>(buf_.get());
-  if (at >= base && at < base + buf_cap_) {
+  if (!stable_ && at >= base && at < base + buf_cap_) {
     alias_.assign(name);
     name = alias_;
   }
@@ -71,28 +82,40 @@ void DynamicTable::set_max_size(uint32_t max_size) {
   reserve_storage(2 * static_cast<size_t>(max_size), max_size / kEntryOverhead + 1);
 }
 
-// Grows the byte buffer and the slot ring (a power of two) when a larger maximum needs them,
-// moving the live entries to the front.
+// Grows the byte buffer and the slot ring (a power of two) when a larger maximum needs them.
 void DynamicTable::reserve_storage(size_t bytes, size_t slots) {
   size_t ring = slots_.empty() ? 8 : slots_.size();
   while (ring < slots) ring *= 2;
-  if (bytes <= buf_cap_ && ring == slots_.size()) return;
-  bytes = std::max(bytes, buf_cap_);
-  std::unique_ptr<char[]> buf(new char[bytes ? bytes : 1]);
-  std::vector<Slot> fresh(ring);
+  if (ring != slots_.size()) {
+    std::vector<Slot> fresh(ring);
+    for (size_t i = 0; i < count_; ++i) fresh[i] = slots_[(head_ + i) & slot_mask_];
+    slots_ = std::move(fresh);
+    slot_mask_ = ring - 1;
+    head_ = 0;
+  }
+  if (bytes > buf_cap_) relocate(bytes);
+}
+
+// Copies the live entries to the front of a buffer of `bytes` octets (the spare when it fits);
+// the old buffer is retired in stable mode, freed otherwise.
+void DynamicTable::relocate(size_t bytes) {
+  std::unique_ptr<char[]> buf;
+  if (spare_.buf && spare_.cap == bytes) {
+    buf = std::move(spare_.buf);
+  } else {
+    buf.reset(new char[bytes ? bytes : 1]);
+  }
+  spare_ = Retired{nullptr, 0};
   size_t w = 0;
   for (size_t i = 0; i < count_; ++i) {
-    Slot s = slots_[(head_ + i) & slot_mask_];
+    Slot& s = slots_[(head_ + i) & slot_mask_];
     std::memcpy(buf.get() + w, buf_.get() + s.off, s.name_len + s.value_len);
     s.off = static_cast<uint32_t>(w);
     w += s.name_len + s.value_len;
-    fresh[i] = s;
   }
+  if (stable_ && buf_) retired_.push_back(Retired{std::move(buf_), buf_cap_});
   buf_ = std::move(buf);
   buf_cap_ = bytes;
-  slots_ = std::move(fresh);
-  slot_mask_ = ring - 1;
-  head_ = 0;
   write_ = w;
 }
 

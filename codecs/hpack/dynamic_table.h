@@ -13,7 +13,7 @@ namespace crossmux::codecs::hpack {
 // Entries live in one byte buffer of twice the maximum size, appended at the end and compacted
 // when the tail runs out, plus a ring of {offset, lengths} slots. Size is name + value + 32 per
 // entry (RFC 7541 §4.1). Views returned by get() stay valid until the next insert(),
-// set_max_size() or clear(). Not thread-safe.
+// set_max_size() or clear() -- or, in stable mode, until release_retired(). Not thread-safe.
 class DynamicTable {
  public:
   struct Entry {
@@ -46,6 +46,14 @@ class DynamicTable {
 
   void clear();
 
+  // Stable mode (the decoder's): bytes once written are neither moved nor overwritten until
+  // release_retired(), so views from get() outlive later inserts and evictions. When the tail runs
+  // out, live entries move to a fresh buffer and the old one is retired instead of compacted.
+  void set_stable(bool stable) { stable_ = stable; }
+  // Frees the buffers retired since the last call, keeping one as the spare for the next
+  // relocation (so a steady state allocates nothing). Invalidates views into them.
+  void release_retired();
+
  private:
   struct Slot {
     uint32_t off;
@@ -56,6 +64,7 @@ class DynamicTable {
   void evict_oldest();
   char* place(size_t len);
   void reserve_storage(size_t bytes, size_t slots);
+  void relocate(size_t bytes);
 
   std::unique_ptr<char[]> buf_;
   size_t buf_cap_ = 0;
@@ -68,6 +77,13 @@ class DynamicTable {
   uint32_t max_size_ = 0;
   uint64_t inserted_ = 0;
   std::string alias_;  // copy of a name that views our own buffer
+  bool stable_ = false;
+  struct Retired {
+    std::unique_ptr<char[]> buf;
+    size_t cap;
+  };
+  std::vector<Retired> retired_;
+  Retired spare_{nullptr, 0};  // a retired buffer, reused when a relocation needs its size
 };
 
 }  // namespace crossmux::codecs::hpack

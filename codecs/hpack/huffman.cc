@@ -190,6 +190,8 @@ const char* huffman_decode(const uint8_t* in, size_t n, char* out, size_t& writt
       bits += 8;
     }
     if (bits == 0) break;
+    // The usual end: up to 7 one bits, which no code matches (the shortest all-ones code is EOS).
+    if (bits <= 7 && (acc >> (64 - bits)) == (1u << bits) - 1) break;
     const uint64_t window = bits >= 64 ? acc : acc | (~uint64_t{0} >> bits);
     const PeekEntry e = kPeek[window >> (64 - kPeekBits)];
     if (e.len != 0 && e.len <= bits) {

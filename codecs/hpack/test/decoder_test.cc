@@ -294,7 +294,7 @@ TEST(HpackDecoder, FieldSizeLimitStillIndexes) {
   EXPECT_EQ(dec2.decode(block, out).error(), compression(kHuffmanPaddingNotEos));
 }
 
-// Literal strings are views into the block; Huffman and dynamic-table strings are not.
+// Literal strings are views into the block, indexed strings views into the tables.
 TEST(HpackDecoder, ZeroCopyLiterals) {
   Decoder dec;
   DecodedBlock out;
@@ -305,8 +305,33 @@ TEST(HpackDecoder, ZeroCopyLiterals) {
   EXPECT_EQ(out[0].name.data(), begin + 2);
   EXPECT_EQ(out[0].value.data(), begin + 13);
   EXPECT_EQ(out[1].name, "custom-key");
-  EXPECT_NE(out[1].name.data(), out[0].name.data());  // copied from the dynamic table
+  EXPECT_EQ(out[1].name.data(), dec.table().get(0).name.data());
   EXPECT_EQ(out[2].name.data(), kStaticEntries[2].name.data());
+}
+
+// Fields that view dynamic entries stay intact while later literals in the same block evict those
+// entries and force the table to move its storage.
+TEST(HpackDecoder, DynamicViewsSurviveLaterInsertsInTheBlock) {
+  Decoder dec(DecoderLimits{.max_table_size = 256});
+  DecodedBlock out;
+  ASSERT_TRUE(dec.decode(unhex("4003782d61056669727374"), out).has_value());  // x-a: first
+  Bytes8 block = {0xbe};
+  for (int i = 0; i < 40; ++i) {
+    const std::string v(150, static_cast<char>('a' + i % 26));
+    block.insert(block.end(), {0x40, 0x03, 'x', '-', 'b', 0x7f, 150 - 127});
+    block.insert(block.end(), v.begin(), v.end());
+    block.push_back(0xbe);  // the entry just inserted
+  }
+  ASSERT_TRUE(dec.decode(block, out).has_value());
+  ASSERT_EQ(out.size(), 81u);
+  EXPECT_EQ(out[0].name, "x-a");
+  EXPECT_EQ(out[0].value, "first");
+  for (int i = 0; i < 40; ++i) {
+    const std::string v(150, static_cast<char>('a' + i % 26));
+    EXPECT_EQ(out[1 + 2 * i].value, v);
+    EXPECT_EQ(out[2 + 2 * i].value, v);
+  }
+  EXPECT_EQ(dec.table().count(), 1u);
 }
 
 // Any input: success, or a connection COMPRESSION_ERROR; never a crash (ASan in CI).
