@@ -57,7 +57,9 @@ std::string_view to_string(Ready r);  // one bit's name; "none" for None
 // Registers an fd with the loop for IN|OUT|RDHUP, edge-triggered, once for its lifetime, and
 // keeps the readiness the kernel reported: a bit is set by an epoll edge and cleared only by the
 // owner when an operation returns WouldBlock (note()/clear()). Each edge schedules the handler.
-// Destroy the watch before closing its fd (declare the socket before the watch).
+// Destroy the watch before closing its fd (declare the socket before the watch), and never let
+// it outlive its handler (make it a member of the handler). Several watches may share a handler
+// (a session owning a client and a backend socket).
 class IoWatch {
  public:
   // Errors: kEpoll (epoll_ctl ADD; Error::code = errno).

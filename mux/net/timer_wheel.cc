@@ -93,12 +93,7 @@ void TimerWheel::step_to(uint64_t tick, size_t& fired) {
     while (take != 0) {
       const unsigned slot = static_cast<unsigned>(std::countr_zero(take));
       take &= take - 1;
-      Link& head = slots_[level * kSlots + slot];
-      while (head.linked()) {
-        Link& l = *head.next;
-        l.unlink();
-        pending.push_back(l);
-      }
+      pending.splice_back(slots_[level * kSlots + slot]);
     }
   }
   now_ = tick;
@@ -124,11 +119,7 @@ size_t TimerWheel::advance(uint64_t now_ms) {
   const uint64_t target = std::max(now_ms, now_);
   size_t fired = 0;
   Link due;  // timers armed at or before now: snapshot, so re-arming 0 waits for the next call
-  while (expired_.linked()) {
-    Link& l = *expired_.next;
-    l.unlink();
-    due.push_back(l);
-  }
+  due.splice_back(expired_);
   fire_or_reinsert(due, fired);
   // Step from one wheel event to the next, so timers fire in expiry order and each callback sees
   // now() equal to its own expiry.

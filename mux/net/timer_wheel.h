@@ -21,6 +21,17 @@ struct TimerLink {
     next->prev = prev;
     prev = next = this;
   }
+  // Moves every node of `from` (a sentinel) to the end of this list in O(1).
+  void splice_back(TimerLink& from) {
+    if (!from.linked()) return;
+    TimerLink* first = from.next;
+    TimerLink* last = from.prev;
+    first->prev = prev;
+    prev->next = first;
+    last->next = this;
+    prev = last;
+    from.prev = from.next = &from;
+  }
   void push_back(TimerLink& n) {
     n.prev = prev;
     n.next = this;
