@@ -55,11 +55,15 @@ std::string run(std::span<const uint8_t> input, const std::vector<size_t>& cuts,
     if (cut < from || cut > input.size()) continue;
     pending.append(reinterpret_cast<const char*>(input.data()) + from, cut - from);
     from = cut;
-    auto r = decoder.feed(codecs::as_bytes(pending), sink);
-    if (!r.has_value()) break;
-    if (*r > pending.size()) std::abort();
-    pending.erase(0, *r);
-    if (decoder.awaiting_tunnel()) decoder.resolve_tunnel(true, sink);
+    // Feed until the decoder makes no more progress: resolving a tunnel lets it go on.
+    while (true) {
+      auto r = decoder.feed(codecs::as_bytes(pending), sink);
+      if (!r.has_value()) return sink.trace();
+      if (*r > pending.size()) std::abort();
+      pending.erase(0, *r);
+      if (!decoder.awaiting_tunnel()) break;
+      decoder.resolve_tunnel(true, sink);
+    }
   }
   if (finish && !decoder.failed()) (void)decoder.finish(sink);
   return sink.trace();
