@@ -238,7 +238,10 @@ Status Connection::on_settings(const Frame& f) {
     uint32_t old = recv_initial_window_;
     recv_initial_window_ = local_.initial_window_size;
     if (old != recv_initial_window_) {
-      streams_.for_each([&](Stream& s) { s.recv.retarget(recv_initial_window_); });
+      streams_.for_each([&](Stream& s) {
+        uint32_t inc = s.recv.retarget(recv_initial_window_);
+        if (inc > 0 && can_receive(s.state)) write_window_update(control_, s.id, inc);
+      });
     }
     decoder_.set_max_table_size(local_.header_table_size);
     return ok();

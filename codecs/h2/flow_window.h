@@ -45,7 +45,11 @@ class RecvWindow {
   // Records n consumed octets; returns the WINDOW_UPDATE increment due now (0 = none yet).
   uint32_t consume(uint32_t n) {
     owed_ += n;
-    if (owed_ == 0 || owed_ < (static_cast<uint64_t>(target_) + 1) / 2) return 0;
+    // Also due when the window is exhausted, whatever the target.
+    if (owed_ == 0 ||
+        (owed_ < (static_cast<uint64_t>(target_) + 1) / 2 && window_.available() > 0)) {
+      return 0;
+    }
     return release();
   }
   // Returns every owed octet now (used when the target itself grows).
@@ -58,9 +62,12 @@ class RecvWindow {
     return inc;
   }
   // Applies a change of our SETTINGS_INITIAL_WINDOW_SIZE once the peer acknowledged it (§6.9.2).
-  void retarget(uint32_t target) {
+  // Returns the WINDOW_UPDATE increment due now: credit owed under the old, larger target may
+  // already cross the new threshold, and no further DATA may come to trigger it.
+  uint32_t retarget(uint32_t target) {
     window_.adjust(static_cast<int64_t>(target) - target_);
     target_ = target;
+    return consume(0);
   }
   int64_t available() const { return window_.available(); }
   uint64_t owed() const { return owed_; }

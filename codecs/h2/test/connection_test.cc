@@ -1,8 +1,6 @@
 // Connection basics: handshake, request/response both roles, split-feed invariance, back to back.
 #include <gtest/gtest.h>
 
-#include <map>
-
 #include "codecs/h2/h2_errors.h"
 #include "codecs/testing/split_feed.h"
 #include "h2_test_util.h"
@@ -13,46 +11,7 @@ namespace {
 using testing::Output;
 using testing::read_output;
 using testing::Wire;
-
-// A server application: answers every request with "/size/N" -> N bytes, else echoes the body.
-class App : public RecordingSink {
- public:
-  Connection* conn = nullptr;
-  std::map<StreamId, std::string> paths, bodies;
-  bool trailers = false;
-
-  void on_head(StreamId id, MessageHead& head) override {
-    RecordingSink::on_head(id, head);
-    paths[id] = std::string(head.path);
-  }
-  void on_data(StreamId id, Bytes d) override {
-    RecordingSink::on_data(id, d);
-    bodies[id].append(as_chars(d));
-    conn->consume(id, d.size());
-  }
-  void on_end_of_message(StreamId id) override {
-    RecordingSink::on_end_of_message(id);
-    if (conn->role() == Role::Client) return;
-    std::string body = bodies[id];
-    if (paths[id].rfind("/size/", 0) == 0) {
-      body.assign(std::stoul(paths[id].substr(6)), 'x');
-      for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
-    }
-    MessageHead r;
-    r.kind = MessageKind::Response;
-    r.status = 200;
-    r.headers.add_view("Content-Type", "text/plain");
-    ASSERT_TRUE(conn->submit_headers(id, r, false).has_value());
-    if (trailers) {
-      ASSERT_TRUE(conn->submit_data(id, as_bytes(body), false).has_value());
-      HeaderList t;
-      t.add_view("grpc-status", "0");
-      ASSERT_TRUE(conn->submit_trailers(id, t).has_value());
-    } else {
-      ASSERT_TRUE(conn->submit_data(id, as_bytes(body), true).has_value());
-    }
-  }
-};
+using testing::App;
 
 TEST(Connection, ServerHandshake) {
   RecordingSink sink;

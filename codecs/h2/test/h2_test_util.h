@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -159,5 +160,45 @@ inline bool pump(Connection& a, Connection& b, int rounds = 10000) {
   }
   return false;
 }
+
+// A server application: answers every request with "/size/N" -> N bytes, else echoes the body.
+class App : public RecordingSink {
+ public:
+  Connection* conn = nullptr;
+  std::map<StreamId, std::string> paths, bodies;
+  bool trailers = false;
+
+  void on_head(StreamId id, MessageHead& head) override {
+    RecordingSink::on_head(id, head);
+    paths[id] = std::string(head.path);
+  }
+  void on_data(StreamId id, Bytes d) override {
+    RecordingSink::on_data(id, d);
+    bodies[id].append(as_chars(d));
+    conn->consume(id, d.size());
+  }
+  void on_end_of_message(StreamId id) override {
+    RecordingSink::on_end_of_message(id);
+    if (conn->role() == Role::Client) return;
+    std::string body = bodies[id];
+    if (paths[id].rfind("/size/", 0) == 0) {
+      body.assign(std::stoul(paths[id].substr(6)), 'x');
+      for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+    }
+    MessageHead r;
+    r.kind = MessageKind::Response;
+    r.status = 200;
+    r.headers.add_view("Content-Type", "text/plain");
+    EXPECT_TRUE(conn->submit_headers(id, r, false).has_value());
+    if (trailers) {
+      EXPECT_TRUE(conn->submit_data(id, as_bytes(body), false).has_value());
+      HeaderList t;
+      t.add_view("grpc-status", "0");
+      EXPECT_TRUE(conn->submit_trailers(id, t).has_value());
+    } else {
+      EXPECT_TRUE(conn->submit_data(id, as_bytes(body), true).has_value());
+    }
+  }
+};
 
 }  // namespace crossmux::codecs::h2::testing
