@@ -22,6 +22,10 @@ std::string_view to_string(Limit l) {
   return "unknown";
 }
 
+std::string_view to_string(LimitAction a) {
+  return a == LimitAction::Continue ? "continue" : "fail";
+}
+
 const char* limit_detail(Limit l) {
   switch (l) {
     case Limit::None: return "";

@@ -33,6 +33,7 @@ enum class LimitAction : uint8_t {
   // decoding context is then out of sync and the decoder refuses further blocks.
   Fail = 1,
 };
+std::string_view to_string(LimitAction a);
 
 struct DecoderLimits {
   // Our SETTINGS_HEADER_TABLE_SIZE: the largest dynamic table size update the peer may send.

@@ -61,13 +61,14 @@ constexpr uint32_t hash_string(std::string_view s) {
   return static_cast<uint32_t>(h >> 32);
 }
 
-// Equality without a call into memcmp: header names and most values are short, so overlapping
-// word loads beat the library call.
+// Equality of short strings without a call into memcmp: header names and many values are short,
+// and overlapping word loads beat the library call for them.
 inline bool equal_strings(std::string_view a, std::string_view b) {
   const size_t n = a.size();
   if (n != b.size()) return false;
   const char* p = a.data();
   const char* q = b.data();
+  if (n > 32) return std::memcmp(p, q, n) == 0;  // long values: the vectorised library call
   if (n >= 8) {
     for (size_t i = 0; i + 8 < n; i += 8) {
       if (load_le64(p + i) != load_le64(q + i)) return false;

@@ -334,6 +334,17 @@ TEST(HpackDecoder, DynamicViewsSurviveLaterInsertsInTheBlock) {
   EXPECT_EQ(dec.table().count(), 1u);
 }
 
+TEST(HpackDecoder, LimitNames) {
+  EXPECT_EQ(to_string(Limit::None), "none");
+  EXPECT_EQ(to_string(Limit::HeaderListSize), "header_list_size");
+  EXPECT_EQ(to_string(Limit::FieldCount), "field_count");
+  EXPECT_EQ(to_string(Limit::FieldSize), "field_size");
+  EXPECT_EQ(to_string(LimitAction::Continue), "continue");
+  EXPECT_EQ(to_string(LimitAction::Fail), "fail");
+  EXPECT_STREQ(limit_detail(Limit::None), "");
+  EXPECT_STREQ(limit_detail(Limit::FieldSize), kFieldTooLarge);
+}
+
 // Any input: success, or a connection COMPRESSION_ERROR; never a crash (ASan in CI).
 RC_GTEST_PROP(HpackDecoder, ArbitraryBlocksFailCleanly, (const std::vector<std::vector<uint8_t>>& blocks)) {
   Decoder dec(DecoderLimits{.max_table_size = 256});

@@ -105,6 +105,31 @@ TEST(HpackEncoder, TableSizeUpdates) {
   }
 }
 
+// A larger table than the protocol default, when both the peer and our cap allow it: storage and
+// index grow, and every entry stays addressable.
+TEST(HpackEncoder, GrowsBeyondDefaultTable) {
+  Encoder enc(65536);
+  enc.set_peer_max_table_size(65536);
+  Decoder dec(DecoderLimits{.max_table_size = 65536, .max_field_count = 1000});
+  DecodedBlock block;
+  std::vector<std::string> values;
+  std::vector<Field> fields;
+  for (int i = 0; i < 300; ++i) values.push_back(std::string(100, 'a' + i % 26) + std::to_string(i));
+  for (const std::string& v : values) fields.push_back({"x-v", v});
+  ByteBuffer out;
+  enc.encode(fields, out);
+  EXPECT_EQ(testing::hex(out.data(), 4), "3fe1ff03");
+  ASSERT_TRUE(dec.decode(out.bytes(), block).has_value());
+  EXPECT_EQ(enc.table().count(), 300u);
+  ByteBuffer again;
+  enc.encode(fields, again);
+  // Every field is now an exact hit: indexes 62..361, one octet below 127, two below 255.
+  EXPECT_EQ(again.size(), 65u * 1 + 128u * 2 + 107u * 3);
+  ASSERT_TRUE(dec.decode(again.bytes(), block).has_value());
+  ASSERT_EQ(block.size(), 300u);
+  EXPECT_EQ(block[299].value, values[299]);
+}
+
 // Entries that survive a shrink are still found by the index afterwards.
 TEST(HpackEncoder, IndexSurvivesResize) {
   Encoder enc;
