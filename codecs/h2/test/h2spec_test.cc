@@ -11,70 +11,12 @@ using testing::Output;
 using testing::read_output;
 using testing::u32;
 using testing::Wire;
+using testing::Server;
+using testing::setting;
 
 constexpr uint32_t kProtocol = 0x1, kFlow = 0x3, kClosed = 0x5, kFrameSize = 0x6,
                    kRefused = 0x7, kCompression = 0x9;
 
-// A server after the client handshake, and the client's wire.
-struct Server {
-  RecordingSink sink;
-  Connection c;
-  Wire w;
-  std::optional<uint32_t> error;
-  explicit Server(Settings s = {}) : c(Role::Server, sink, s) {
-    w.client_handshake();
-    send();
-    testing::drain(c);
-  }
-  void send() {
-    Result<size_t> r = c.feed(w.buf.bytes());
-    if (!r) error = r.error().code;
-    w.buf.clear();
-  }
-  Output out() { return read_output(testing::drain(c)); }
-  void respond(StreamId id, std::string_view body) {
-    MessageHead r;
-    r.kind = MessageKind::Response;
-    r.status = 200;
-    ASSERT_TRUE(c.submit_headers(id, r, body.empty()).has_value());
-    if (!body.empty()) ASSERT_TRUE(c.submit_data(id, as_bytes(body), true).has_value());
-  }
-  // Sends what is on the wire and expects a GOAWAY with `code` and a failed connection.
-  void expect_conn_error(uint32_t code) {
-    send();
-    EXPECT_EQ(error, code);
-    EXPECT_EQ(out().goaway_code(), code);
-  }
-  void expect_stream_error(StreamId id, uint32_t code) {
-    send();
-    EXPECT_EQ(error, std::nullopt) << c.last_stream_error().detail;
-    Output o = out();
-    EXPECT_EQ(o.rst_code(id), code);
-    EXPECT_EQ(o.goaway_code(), std::nullopt);
-  }
-  bool pinged() {
-    w.raw(6, 0, 0, std::string("h2spec\0\0", 8));
-    send();
-    for (const Frame& f : out().frames) {
-      if (auto* p = std::get_if<PingFrame>(&f.payload)) return p->ack && p->opaque[0] == 'h';
-    }
-    return false;
-  }
-  // The first DATA frame's payload length after `trigger`.
-  std::optional<size_t> first_data() {
-    for (const Frame& f : out().frames) {
-      if (auto* d = std::get_if<DataFrame>(&f.payload)) return d->data.size();
-    }
-    return std::nullopt;
-  }
-};
-
-std::string setting(uint16_t id, uint32_t v) {
-  std::string s(6, '\0');
-  store_u16be(reinterpret_cast<uint8_t*>(s.data()), id);
-  store_u32be(reinterpret_cast<uint8_t*>(s.data()) + 2, v);
-  return s;
-}
 
 TEST(H2spec, s3_5_2_InvalidPreface) {
   RecordingSink sink;
