@@ -91,7 +91,7 @@ void TimerWheel::step_to(uint64_t tick, size_t& fired) {
     uint64_t take = occupied_[level] & passed;
     occupied_[level] &= ~take;
     while (take != 0) {
-      const unsigned slot = static_cast<unsigned>(std::countr_zero(take));
+      const auto slot = static_cast<unsigned>(std::countr_zero(take));
       take &= take - 1;
       pending.splice_back(slots_[level * kSlots + slot]);
     }

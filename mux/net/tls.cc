@@ -314,9 +314,10 @@ Result<TlsClientContext> TlsClientContext::create(const TlsClientConfig& config)
   if (!config.alpn.empty()) {
     auto wire = alpn_wire(config.alpn);
     if (!wire) return codecs::unexpected(wire.error());
+    const std::string& protos = wire.value();
     // Note the inverted convention: SSL_CTX_set_alpn_protos returns 0 on success.
-    if (SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire->data()),
-                                static_cast<unsigned>(wire->size())) != 0) {
+    if (SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(protos.data()),
+                                static_cast<unsigned>(protos.size())) != 0) {
       return codecs::unexpected(tls_error(errors::kTlsAlpn));
     }
   }
