@@ -263,6 +263,19 @@ TEST_F(TlsTest, Tls12PeerGetsAlpnSniAndData) {
   EXPECT_EQ(got, big.size());
 }
 
+TEST_F(TlsTest, IpLiteralIsNeverSentAsSniAndIsVerifiedAsAnAddress) {
+  auto s = server();
+  auto lax = client({"h2"}, /*verify=*/false);
+  auto out = handshake(*loop_, s, lax, "127.0.0.1");
+  ASSERT_TRUE(out.client->result.ok()) << out.client->result.detail;
+  EXPECT_EQ(out.server->stream().server_name(), "");  // RFC 6066 §3: no literal addresses
+
+  auto strict = client({"h2"});
+  auto checked = handshake(*loop_, s, strict, "127.0.0.1");
+  ASSERT_FALSE(checked.client->result.ok());
+  EXPECT_EQ(checked.client->stream().verify_result(), X509_V_ERR_IP_ADDRESS_MISMATCH);
+}
+
 TEST_F(TlsTest, ContextErrorsAreValues) {
   TlsServerConfig empty;
   auto e = TlsServerContext::create(empty);
