@@ -1,0 +1,179 @@
+// RFC 9113 §8 header semantics: request/response/trailer validation and IR mapping both ways.
+#include <gtest/gtest.h>
+
+#include "codecs/h2/h2_errors.h"
+#include "codecs/h2/header_semantics.h"
+
+namespace crossmux::codecs::h2 {
+namespace {
+
+using F = std::vector<hpack::Field>;
+
+F get() { return {{":method", "GET"}, {":scheme", "https"}, {":authority", "a.example"},
+                  {":path", "/x?y"}}; }
+
+const char* request_error(F f, bool end_stream = true, bool ext = false) {
+  MessageHead h;
+  Status s = to_request(f, end_stream, ext, h);
+  return s ? nullptr : s.error().detail;
+}
+
+TEST(HeaderSemantics, RequestMapsPseudoHeadersAndFraming) {
+  MessageHead h;
+  F f = get();
+  f.push_back({"content-length", "5"});
+  f.push_back({"cookie", "a=1"});
+  f.push_back({"cookie", "b=2"});
+  ASSERT_TRUE(to_request(f, false, false, h).has_value());
+  EXPECT_EQ(h.method, "GET");
+  EXPECT_EQ(h.scheme, "https");
+  EXPECT_EQ(h.authority, "a.example");
+  EXPECT_EQ(h.path, "/x?y");
+  EXPECT_EQ(h.framing, Framing::KnownLength);
+  EXPECT_EQ(h.content_length, 5u);
+  EXPECT_EQ(h.headers.count("cookie"), 2u);  // crumbs kept apart (§8.2.3)
+  EXPECT_EQ(h.version, Version::Http2);
+  ASSERT_TRUE(to_request(get(), false, false, h).has_value());
+  EXPECT_EQ(h.framing, Framing::Streaming);
+  ASSERT_TRUE(to_request(get(), true, false, h).has_value());
+  EXPECT_EQ(h.framing, Framing::None);
+}
+
+TEST(HeaderSemantics, RequestRules) {
+  F g = get();
+  auto plus = [&](hpack::Field x) {
+    F f = g;
+    f.push_back(x);
+    return f;
+  };
+  EXPECT_EQ(request_error(plus({"bad name", "x"})), kBadFieldName);
+  EXPECT_EQ(request_error(plus({"", "x"})), kBadFieldName);
+  EXPECT_EQ(request_error(plus({"x", "a\r\nb"})), kBadFieldValue);
+  EXPECT_EQ(request_error(plus({"x", std::string_view("a\0b", 3)})), kBadFieldValue);
+  EXPECT_EQ(request_error(plus({"x", " a"})), kBadFieldValue);
+  EXPECT_EQ(request_error(plus({"x", "a\t"})), kBadFieldValue);
+  EXPECT_EQ(request_error(plus({"transfer-encoding", "chunked"})), kConnectionSpecific);
+  EXPECT_EQ(request_error(plus({"upgrade", "h2c"})), kConnectionSpecific);
+  EXPECT_EQ(request_error(plus({"keep-alive", "5"})), kConnectionSpecific);
+  EXPECT_EQ(request_error(plus({"proxy-connection", "x"})), kConnectionSpecific);
+  EXPECT_EQ(request_error(plus({"te", "gzip"})), kBadTe);
+  EXPECT_EQ(request_error(plus({"te", "trailers"})), nullptr);
+  EXPECT_EQ(request_error(plus({"content-length", "1x"}), false), kBadContentLength);
+  EXPECT_EQ(request_error(plus({"content-length", "-1"}), false), kBadContentLength);
+  F two = plus({"content-length", "3"});
+  two.push_back({"content-length", "4"});
+  EXPECT_EQ(request_error(two, false), kBadContentLength);
+  EXPECT_EQ(request_error(plus({"content-length", "3"}), true), kContentLengthMismatch);
+  EXPECT_EQ(request_error(plus({":protocol", "websocket"})), kUnknownPseudo);
+  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "x"}}), kBadPath);
+  EXPECT_EQ(request_error({{":method", "OPTIONS"}, {":scheme", "https"}, {":path", "*"}}),
+            nullptr);
+  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "*"}}), kBadPath);
+}
+
+TEST(HeaderSemantics, ConnectAndExtendedConnect) {
+  MessageHead h;
+  ASSERT_TRUE(to_request(F{{":method", "CONNECT"}, {":authority", "a:443"}}, false, false, h)
+                  .has_value());
+  EXPECT_EQ(h.framing, Framing::Tunnel);
+  EXPECT_EQ(request_error({{":method", "CONNECT"}, {":authority", "a:443"}, {":path", "/"}}),
+            kConnectPseudo);
+  EXPECT_EQ(request_error({{":method", "CONNECT"}}), kConnectPseudo);
+  F ws = {{":method", "CONNECT"}, {":protocol", "websocket"}, {":scheme", "https"},
+          {":authority", "a"}, {":path", "/chat"}};
+  EXPECT_EQ(request_error(ws, false, false), kUnknownPseudo);  // not enabled
+  ASSERT_TRUE(to_request(ws, false, true, h).has_value());
+  EXPECT_EQ(h.protocol, "websocket");
+  EXPECT_EQ(h.framing, Framing::Tunnel);
+  F bad = {{":method", "GET"}, {":protocol", "websocket"}, {":scheme", "https"},
+           {":authority", "a"}, {":path", "/chat"}};
+  EXPECT_EQ(request_error(bad, false, true), kUnknownPseudo);
+}
+
+TEST(HeaderSemantics, HostAuthorityMismatchIsAViolation) {
+  MessageHead h;
+  F f = get();
+  f.push_back({"host", "other.example"});
+  ASSERT_TRUE(to_request(f, true, false, h).has_value());
+  EXPECT_TRUE(h.violations & kViolationHostAuthorityMismatch);
+  f.back().value = "A.EXAMPLE";
+  ASSERT_TRUE(to_request(f, true, false, h).has_value());
+  EXPECT_FALSE(h.violations & kViolationHostAuthorityMismatch);
+}
+
+TEST(HeaderSemantics, Responses) {
+  MessageHead h;
+  ASSERT_TRUE(to_response(F{{":status", "103"}, {"link", "</a>"}}, false, {}, h).has_value());
+  EXPECT_TRUE(h.is_informational());
+  Status s = to_response(F{{":status", "100"}}, true, {}, h);
+  EXPECT_EQ(s.error().detail, kInterimWithEndStream);
+  EXPECT_EQ(to_response(F{{":status", "101"}}, false, {}, h).error().detail, kBadStatus);
+  EXPECT_EQ(to_response(F{{":status", "20"}}, false, {}, h).error().detail, kBadStatus);
+  EXPECT_EQ(to_response(F{{"x", "1"}}, false, {}, h).error().detail, kMissingPseudo);
+  EXPECT_EQ(to_response(F{{":status", "200"}, {":path", "/"}}, false, {}, h).error().detail,
+            kUnknownPseudo);
+  ASSERT_TRUE(
+      to_response(F{{":status", "200"}, {"content-length", "10"}}, false, {true, false}, h)
+          .has_value());
+  EXPECT_EQ(h.framing, Framing::None);  // response to HEAD
+  ASSERT_TRUE(to_response(F{{":status", "200"}}, false, {false, true}, h).has_value());
+  EXPECT_EQ(h.framing, Framing::Tunnel);
+  ASSERT_TRUE(to_response(F{{":status", "204"}}, false, {}, h).has_value());
+  EXPECT_EQ(h.framing, Framing::None);
+  ASSERT_TRUE(to_response(F{{":status", "200"}, {"content-length", "7"}}, false, {}, h)
+                  .has_value());
+  EXPECT_EQ(h.framing, Framing::KnownLength);
+  EXPECT_EQ(h.status, 200);
+}
+
+TEST(HeaderSemantics, Trailers) {
+  HeaderList t;
+  EXPECT_EQ(to_trailers(F{{"x", "1"}}, false, t).error().detail, kTrailersWithoutEndStream);
+  EXPECT_EQ(to_trailers(F{{":status", "1"}}, true, t).error().detail, kPseudoInTrailers);
+  ASSERT_TRUE(to_trailers(F{{"grpc-status", "0"}}, true, t).has_value());
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(HeaderSemantics, FromHeadBuildsPseudoHeadersAndLowercases) {
+  MessageHead h;
+  h.method = "POST";
+  h.scheme = "http";
+  h.path = "/p";
+  h.headers.add_view("Host", "h.example");
+  h.headers.add_view("Content-Type", "text/plain");
+  h.headers.add_view("Connection", "close");
+  h.headers.add_view("Transfer-Encoding", "chunked");
+  h.headers.add_view("TE", "trailers");
+  h.framing = Framing::KnownLength;
+  h.content_length = 12;
+  F out;
+  std::string scratch;
+  from_head(h, out, scratch);
+  F want = {{":method", "POST"},           {":scheme", "http"},  {":authority", "h.example"},
+            {":path", "/p"},               {"content-type", "text/plain"},
+            {"te", "trailers"},            {"content-length", "12"}};
+  EXPECT_EQ(out, want);
+  MessageHead r;
+  r.kind = MessageKind::Response;
+  r.status = 404;
+  from_head(r, out, scratch);
+  EXPECT_EQ(out, (F{{":status", "404"}}));
+  MessageHead c;
+  c.method = "CONNECT";
+  c.authority = "a:443";
+  from_head(c, out, scratch);
+  EXPECT_EQ(out, (F{{":method", "CONNECT"}, {":authority", "a:443"}}));
+}
+
+TEST(HeaderSemantics, ContentLengthParse) {
+  uint64_t v = 0;
+  EXPECT_TRUE(parse_content_length("0", v));
+  EXPECT_TRUE(parse_content_length("18446744073", v));
+  EXPECT_EQ(v, 18446744073u);
+  EXPECT_FALSE(parse_content_length("", v));
+  EXPECT_FALSE(parse_content_length("99999999999999999999", v));
+  EXPECT_FALSE(parse_content_length("1 ", v));
+}
+
+}  // namespace
+}  // namespace crossmux::codecs::h2
