@@ -56,7 +56,12 @@ class Gen {
     std::string s;
     size_t n = pick(6);
     for (size_t i = 0; i < n; ++i) {
-      std::string name = pick(2) ? kNames[pick(8)] : "X-" + token();
+      std::string name = "X-";
+      if (pick(2)) {
+        name = kNames[pick(8)];
+      } else {
+        name += token();
+      }
       const char* ows = pick(3) == 0 ? "  \t" : (pick(2) ? " " : "");
       s += name + ":" + ows + value() + (pick(4) == 0 ? " " : "") + "\r\n";
     }
@@ -77,7 +82,13 @@ class Gen {
         at += n;
       }
       body_out += "0\r\n";
-      if (pick(2)) body_out += "X-Trailer-" + token() + ": " + value() + "\r\n";
+      if (pick(2)) {
+        body_out += "X-Trailer-";
+        body_out += token();
+        body_out += ": ";
+        body_out += value();
+        body_out += "\r\n";
+      }
       body_out += "\r\n";
       return pick(2) ? "Transfer-Encoding: chunked\r\n" : "transfer-encoding: Chunked\r\n";
     }
@@ -93,8 +104,8 @@ class Gen {
     size_t n = 1 + pick(4);
     for (size_t i = 0; i < n; ++i) {
       std::string method = one(kMethods);
-      std::string target = one(kTargets);
-      if (method == "OPTIONS" && pick(3) == 0) target = "*";
+      bool asterisk = method == "OPTIONS" && pick(3) == 0;
+      std::string target(asterisk ? "*" : one(kTargets));
       bool http10 = pick(8) == 0;
       std::string head = method + " " + target + (http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
       std::string fields = (pick(2) ? "Host: example.com\r\n" : "host: example.com\r\n") + extra_fields();
