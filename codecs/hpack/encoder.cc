@@ -15,20 +15,23 @@ namespace {
 // Static indexes of the names the heuristics look at (RFC 7541 Appendix A).
 constexpr uint32_t kPath = 4;
 constexpr uint32_t kAge = 21;
-constexpr uint32_t kAuthorization = 23;
 constexpr uint32_t kContentLength = 28;
-constexpr uint32_t kCookie = 32;
 constexpr uint32_t kEtag = 34;
 constexpr uint32_t kIfModifiedSince = 40;
 constexpr uint32_t kIfNoneMatch = 41;
 constexpr uint32_t kLocation = 46;
-constexpr uint32_t kProxyAuthorization = 49;
 constexpr uint32_t kSetCookie = 55;
 
 // RFC 7541 §7.1.3: values an attacker could guess by observing the table must never be indexed.
-bool never_index(uint32_t static_name, std::string_view value) {
-  return static_name == kAuthorization || static_name == kProxyAuthorization ||
-         (static_name == kCookie && value.size() < 20);
+// Matched by name hash first so that ordinary fields pay one comparison of integers.
+constexpr uint32_t kAuthorizationHash = hash_string("authorization");
+constexpr uint32_t kProxyAuthorizationHash = hash_string("proxy-authorization");
+constexpr uint32_t kCookieHash = hash_string("cookie");
+
+bool never_index(std::string_view name, uint32_t name_hash, std::string_view value) {
+  if (name_hash == kCookieHash && name == "cookie") return value.size() < 20;
+  return (name_hash == kAuthorizationHash && name == "authorization") ||
+         (name_hash == kProxyAuthorizationHash && name == "proxy-authorization");
 }
 
 // Values that are usually unique per message only churn the table.
@@ -98,10 +101,16 @@ uint8_t* Encoder::write_size_updates(uint8_t* o) {
 
 uint8_t* Encoder::write_string(std::string_view s, uint8_t* o) const {
   if (huffman_) {
-    const size_t h = huffman_encoded_size(s);
-    if (h < s.size()) {
-      o += encode_integer(o, static_cast<uint32_t>(h), 7, 0x80);
-      return o + huffman_encode(s, o);
+    // Encode after room for the raw length's prefix (never shorter than the Huffman length's),
+    // then close the gap in the rare case the prefix shrank.
+    const auto raw_len = static_cast<uint32_t>(s.size());
+    const size_t prefix = integer_size(raw_len, 7);
+    const size_t h = huffman_encode_if_shorter(s, o + prefix);
+    if (h != 0) {
+      const size_t h_prefix = integer_size(static_cast<uint32_t>(h), 7);
+      if (h_prefix < prefix) std::memmove(o + h_prefix, o + prefix, h);
+      encode_integer(o, static_cast<uint32_t>(h), 7, 0x80);
+      return o + h_prefix + h;
     }
   }
   o += encode_integer(o, static_cast<uint32_t>(s.size()), 7, 0);
@@ -111,22 +120,24 @@ uint8_t* Encoder::write_string(std::string_view s, uint8_t* o) const {
 
 uint8_t* Encoder::write_field(const Field& f, uint8_t* o) {
   const uint32_t name_hash = hash_string(f.name);
-  const uint32_t static_name = static_find_name(f.name, name_hash);
-  const bool never = f.sensitive || never_index(static_name, f.value);
+  const bool never = f.sensitive || never_index(f.name, name_hash, f.value);
   uint32_t pair_hash = 0;
   const bool dynamic = table_.count() > 0;
+  // Exact matches first: a dynamic hit (the common case on a warm connection) needs no static
+  // lookup at all; static exact matches never enter the dynamic table, so the order is free.
   if (!never) {
     pair_hash = hash_pair(name_hash, f.value);
-    if (static_name != 0 && (f.value.empty() || static_has_values(static_name))) {
-      if (const uint32_t i = static_find_pair(f.name, f.value, pair_hash)) {
-        return o + encode_integer(o, i, 7, kIndexed);
-      }
-    }
     if (dynamic) {
       const long pos = index_.find_pair(table_, f.name, f.value, pair_hash);
       if (pos >= 0) {
         return o + encode_integer(o, kStaticTableSize + 1 + static_cast<uint32_t>(pos), 7, kIndexed);
       }
+    }
+  }
+  const uint32_t static_name = static_find_name(f.name, name_hash);
+  if (!never && static_name != 0 && (f.value.empty() || static_has_values(static_name))) {
+    if (const uint32_t i = static_find_pair(f.name, f.value, pair_hash)) {
+      return o + encode_integer(o, i, 7, kIndexed);
     }
   }
   uint32_t name_index = static_name;
@@ -151,8 +162,9 @@ uint8_t* Encoder::write_field(const Field& f, uint8_t* o) {
 }
 
 void Encoder::encode(std::span<const Field> fields, ByteBuffer& out) {
-  // Worst case per field: three integers plus the raw strings (Huffman is used only if shorter).
-  size_t bound = 2 * kMaxIntegerBytes;
+  // Worst case per field: three integers plus the raw strings (Huffman is used only if shorter),
+  // and the Huffman encoder's slack after the last string.
+  size_t bound = 2 * kMaxIntegerBytes + kHuffmanEncodeSlack;
   for (const Field& f : fields) bound += f.name.size() + f.value.size() + 3 * kMaxIntegerBytes;
   uint8_t* const start = out.prepare(bound);
   uint8_t* o = start;

@@ -122,28 +122,49 @@ size_t huffman_encoded_size(std::string_view s) {
 }
 
 size_t huffman_encode(std::string_view s, uint8_t* out) {
+  // Branch-free: after each symbol store the whole 64-bit window and advance past the complete
+  // octets, keeping the 0..7 leftover bits at the top of the window.
   uint8_t* o = out;
+  uint64_t acc = 0;  // left-aligned
+  unsigned bits = 0;
+  for (unsigned char ch : s) {
+    const Code c = kCodes[ch];
+    acc |= static_cast<uint64_t>(c.bits) << (64 - bits - c.len);
+    bits += c.len;
+    const uint64_t be = __builtin_bswap64(acc);
+    std::memcpy(o, &be, 8);
+    const unsigned whole = bits >> 3;
+    o += whole;
+    acc <<= whole * 8;
+    bits &= 7;
+  }
+  if (bits > 0) {
+    // RFC 7541 §5.2: pad with the most significant bits of EOS (all ones).
+    *o++ = static_cast<uint8_t>((acc >> 56) | (0xffu >> bits));
+  }
+  return static_cast<size_t>(o - out);
+}
+
+size_t huffman_encode_if_shorter(std::string_view s, uint8_t* out) {
+  uint8_t* o = out;
+  uint8_t* const limit = out + s.size();  // reaching it means "not shorter"
   uint64_t acc = 0;
   unsigned bits = 0;
   for (unsigned char ch : s) {
     const Code c = kCodes[ch];
-    acc = (acc << c.len) | c.bits;
+    acc |= static_cast<uint64_t>(c.bits) << (64 - bits - c.len);
     bits += c.len;
-    if (bits >= 32) {
-      bits -= 32;
-      store_u32be(o, static_cast<uint32_t>(acc >> bits));
-      o += 4;
-    }
+    const uint64_t be = __builtin_bswap64(acc);
+    std::memcpy(o, &be, 8);
+    const unsigned whole = bits >> 3;
+    o += whole;
+    acc <<= whole * 8;
+    bits &= 7;
+    if (o >= limit) return 0;
   }
-  while (bits >= 8) {
-    bits -= 8;
-    *o++ = static_cast<uint8_t>(acc >> bits);
-  }
-  if (bits > 0) {
-    // RFC 7541 §5.2: pad with the most significant bits of EOS (all ones).
-    *o++ = static_cast<uint8_t>((acc << (8 - bits)) | ((1u << (8 - bits)) - 1));
-  }
-  return static_cast<size_t>(o - out);
+  if (bits > 0) *o++ = static_cast<uint8_t>((acc >> 56) | (0xffu >> bits));
+  const size_t n = static_cast<size_t>(o - out);
+  return n < s.size() ? n : 0;
 }
 
 const char* huffman_decode(const uint8_t* in, size_t n, char* out, size_t& written) {

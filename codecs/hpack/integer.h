@@ -30,6 +30,15 @@ inline const char* decode_integer(const uint8_t*& p, const uint8_t* end, unsigne
   return decode_integer_tail(p, end, v, out);
 }
 
+// Octets encode_integer() writes for `value` with an N-bit prefix.
+inline size_t integer_size(uint32_t value, unsigned prefix_bits) {
+  const uint32_t mask = (1u << prefix_bits) - 1;
+  if (value < mask) return 1;
+  size_t n = 2;
+  for (value -= mask; value >= 0x80; value >>= 7) ++n;
+  return n;
+}
+
 // Writes `value` with an N-bit prefix; `flags` are the representation bits above the prefix.
 // `out` needs kMaxIntegerBytes. Returns the octets written.
 inline size_t encode_integer(uint8_t* out, uint32_t value, unsigned prefix_bits, uint8_t flags) {

@@ -77,6 +77,16 @@ RC_GTEST_PROP(HpackInteger, RoundTrip, (uint32_t value, uint8_t prefix_seed, uin
   RC_ASSERT(r.err == nullptr);
   RC_ASSERT(r.value == value);
   RC_ASSERT(r.consumed == n);
+  RC_ASSERT(integer_size(value, prefix) == n);
+}
+
+std::string testing_hex(const uint8_t* p, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += "0123456789abcdef"[p[i] >> 4];
+    out += "0123456789abcdef"[p[i] & 15];
+  }
+  return out;
 }
 
 struct HuffResult {
@@ -93,8 +103,10 @@ HuffResult huff_decode(const std::vector<uint8_t>& in) {
 }
 
 std::vector<uint8_t> huff_encode(std::string_view s) {
-  std::vector<uint8_t> out(huffman_encoded_size(s));
-  EXPECT_EQ(huffman_encode(s, out.data()), out.size());
+  const size_t size = huffman_encoded_size(s);
+  std::vector<uint8_t> out(size + kHuffmanEncodeSlack);
+  EXPECT_EQ(huffman_encode(s, out.data()), size);
+  out.resize(size);
   return out;
 }
 
@@ -156,6 +168,29 @@ RC_GTEST_PROP(HpackHuffman, RoundTrip, (const std::string& s)) {
   auto r = huff_decode(huff_encode(s));
   RC_ASSERT(r.err == nullptr);
   RC_ASSERT(r.text == s);
+}
+
+// The one-pass encoder agrees with the two-pass one: same octets when shorter, 0 otherwise.
+RC_GTEST_PROP(HpackHuffman, EncodeIfShorterAgrees, (const std::string& s)) {
+  std::vector<uint8_t> out(s.size() + kHuffmanEncodeSlack);
+  const size_t n = huffman_encode_if_shorter(s, out.data());
+  const std::vector<uint8_t> full = huff_encode(s);
+  if (full.size() < s.size()) {
+    RC_ASSERT(n == full.size());
+    RC_ASSERT(std::vector<uint8_t>(out.begin(), out.begin() + n) == full);
+  } else {
+    RC_ASSERT(n == 0u);
+  }
+}
+
+TEST(HpackHuffman, EncodeIfShorterEdges) {
+  uint8_t out[16 + kHuffmanEncodeSlack];
+  EXPECT_EQ(huffman_encode_if_shorter("", out), 0u);
+  EXPECT_EQ(huffman_encode_if_shorter("a", out), 0u);   // 5 bits still take one octet
+  EXPECT_EQ(huffman_encode_if_shorter("aa", out), 0u);  // 10 bits: two octets
+  ASSERT_EQ(huffman_encode_if_shorter("aaaa", out), 3u);
+  EXPECT_EQ(testing_hex(out, 3), "18c63f");
+  EXPECT_EQ(huffman_encode_if_shorter(std::string(8, '\0'), out), 0u);
 }
 
 // Any input decodes or fails cleanly, and what decodes re-encodes to the same octets when the
