@@ -178,6 +178,41 @@ TEST(H1Encoder, RefusesUnsafeHeadsAndWritesNothing) {
   EXPECT_EQ(resp.encode_head(response(600), out).error().detail, kErrEncodeBadStatus);
 }
 
+// §3.1 L: whatever Content-Length fields the IR carries, exactly one framing field is written,
+// computed from the IR framing.
+TEST(H1Encoder, DuplicateOrObfuscatedContentLengthNeverTravels) {
+  MessageHead h = request("POST", "/", "a");
+  h.headers.add_view("content-length", "5");
+  h.headers.add_view("Content-Length", "6");
+  h.headers.add_view("content-length", "+5");
+  h.headers.add_view("transfer-encoding", "chunked");
+  h.framing = Framing::KnownLength;
+  h.content_length = 3;
+  Encoder enc(MessageKind::Request);
+  ByteBuffer out;
+  ASSERT_TRUE(enc.encode_head(h, out));
+  EXPECT_EQ(out.view(), "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n");
+}
+
+// §3.1 N: an h2c upgrade request the proxy declines is forwarded without Upgrade, HTTP2-Settings
+// or the Connection options naming them.
+TEST(H1Encoder, DeclinedH2cUpgradeIsStripped) {
+  auto decoded = testing::decode_request(
+      "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+      "Connection: Upgrade, HTTP2-Settings\r\n\r\n");
+  ASSERT_FALSE(decoded.error);
+  EXPECT_NE(decoded.trace.find("framing=tunnel"), std::string::npos);  // awaiting the decision
+  MessageHead h = request("GET", "/", "a");
+  h.headers.add_view("Upgrade", "h2c");
+  h.headers.add_view("HTTP2-Settings", "AAMAAABkAAQAAP__");
+  h.headers.add_view("Connection", "Upgrade, HTTP2-Settings");
+  h.framing = Framing::None;  // declined: an ordinary request
+  Encoder enc(MessageKind::Request);
+  ByteBuffer out;
+  ASSERT_TRUE(enc.encode_head(h, out));
+  EXPECT_EQ(out.view(), "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+}
+
 TEST(H1Encoder, ContentLengthIsEnforced) {
   MessageHead h = request("PUT", "/", "a");
   h.framing = Framing::KnownLength;
