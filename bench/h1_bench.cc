@@ -50,7 +50,8 @@ std::string json_response() {
 }
 
 std::string chunked_response() {
-  std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string out =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 8; ++i) {
     std::string chunk(512, static_cast<char>('a' + i));
     char size[16];
@@ -63,7 +64,8 @@ std::string chunked_response() {
 std::string pipelined_requests() {
   std::string out;
   for (int i = 0; i < 100; ++i) {
-    out += "GET /api/v1/items/" + std::to_string(i) + " HTTP/1.1\r\nHost: api.example\r\nAccept: */*\r\n\r\n";
+    out += "GET /api/v1/items/" + std::to_string(i) +
+           " HTTP/1.1\r\nHost: api.example\r\nAccept: */*\r\n\r\n";
   }
   return out;
 }
@@ -72,7 +74,10 @@ std::string pipelined_requests() {
 // them the way a consumer would (count fields, sum body bytes).
 class CountingSink : public EventSink {
  public:
-  void on_head(StreamId, MessageHead& head) override { fields += head.headers.size(); ++heads; }
+  void on_head(StreamId, MessageHead& head) override {
+    fields += head.headers.size();
+    ++heads;
+  }
   void on_data(StreamId, Bytes d) override { body += d.size(); }
   void on_trailers(StreamId, HeaderList& t) override { fields += t.size(); }
   void on_end_of_message(StreamId) override { ++ends; }
@@ -82,7 +87,8 @@ class CountingSink : public EventSink {
   size_t fields = 0, heads = 0, body = 0, ends = 0, errors = 0;
 };
 
-void run_ours(benchmark::State& state, const std::string& input, MessageKind kind, size_t messages) {
+void run_ours(benchmark::State& state, const std::string& input, MessageKind kind,
+              size_t messages) {
   h1::Decoder decoder(kind);
   CountingSink sink;
   Bytes bytes(reinterpret_cast<const uint8_t*>(input.data()), input.size());
@@ -109,22 +115,46 @@ struct LlhttpRecorder {
   size_t fields = 0, body = 0, ends = 0;
 };
 
-LlhttpRecorder* rec(llhttp_t* p) { return static_cast<LlhttpRecorder*>(p->data); }
+LlhttpRecorder* rec(llhttp_t* p) {
+  return static_cast<LlhttpRecorder*>(p->data);
+}
 
 int on_begin(llhttp_t* p) {
   rec(p)->names.clear();
   rec(p)->values.clear();
   return 0;
 }
-int on_url(llhttp_t* p, const char* at, size_t n) { rec(p)->url = {at, n}; return 0; }
-int on_method(llhttp_t* p, const char* at, size_t n) { rec(p)->method = {at, n}; return 0; }
-int on_name(llhttp_t* p, const char* at, size_t n) { rec(p)->names.push_back({at, n}); return 0; }
-int on_value(llhttp_t* p, const char* at, size_t n) { rec(p)->values.push_back({at, n}); return 0; }
-int on_headers(llhttp_t* p) { rec(p)->fields += rec(p)->names.size(); return 0; }
-int on_body(llhttp_t* p, const char*, size_t n) { rec(p)->body += n; return 0; }
-int on_complete(llhttp_t* p) { ++rec(p)->ends; return 0; }
+int on_url(llhttp_t* p, const char* at, size_t n) {
+  rec(p)->url = {at, n};
+  return 0;
+}
+int on_method(llhttp_t* p, const char* at, size_t n) {
+  rec(p)->method = {at, n};
+  return 0;
+}
+int on_name(llhttp_t* p, const char* at, size_t n) {
+  rec(p)->names.push_back({at, n});
+  return 0;
+}
+int on_value(llhttp_t* p, const char* at, size_t n) {
+  rec(p)->values.push_back({at, n});
+  return 0;
+}
+int on_headers(llhttp_t* p) {
+  rec(p)->fields += rec(p)->names.size();
+  return 0;
+}
+int on_body(llhttp_t* p, const char*, size_t n) {
+  rec(p)->body += n;
+  return 0;
+}
+int on_complete(llhttp_t* p) {
+  ++rec(p)->ends;
+  return 0;
+}
 
-void run_llhttp(benchmark::State& state, const std::string& input, MessageKind kind, size_t messages) {
+void run_llhttp(benchmark::State& state, const std::string& input, MessageKind kind,
+                size_t messages) {
   llhttp_settings_t settings;
   llhttp_settings_init(&settings);
   settings.on_message_begin = on_begin;
@@ -142,7 +172,8 @@ void run_llhttp(benchmark::State& state, const std::string& input, MessageKind k
   r.values.reserve(64);
   parser.data = &r;
   for (auto _ : state) {
-    if (llhttp_execute(&parser, input.data(), input.size()) != HPE_OK) state.SkipWithError("llhttp failed");
+    if (llhttp_execute(&parser, input.data(), input.size()) != HPE_OK)
+      state.SkipWithError("llhttp failed");
     benchmark::DoNotOptimize(r.fields);
   }
   if (r.ends != state.iterations() * messages) state.SkipWithError("message count mismatch");
@@ -155,14 +186,30 @@ const std::string kJson = json_response();
 const std::string kChunked = chunked_response();
 const std::string kPipelined = pipelined_requests();
 
-void BM_Ours_BrowserRequest(benchmark::State& s) { run_ours(s, kBrowser, MessageKind::Request, 1); }
-void BM_Llhttp_BrowserRequest(benchmark::State& s) { run_llhttp(s, kBrowser, MessageKind::Request, 1); }
-void BM_Ours_JsonResponse(benchmark::State& s) { run_ours(s, kJson, MessageKind::Response, 1); }
-void BM_Llhttp_JsonResponse(benchmark::State& s) { run_llhttp(s, kJson, MessageKind::Response, 1); }
-void BM_Ours_ChunkedResponse(benchmark::State& s) { run_ours(s, kChunked, MessageKind::Response, 1); }
-void BM_Llhttp_ChunkedResponse(benchmark::State& s) { run_llhttp(s, kChunked, MessageKind::Response, 1); }
-void BM_Ours_Pipelined100(benchmark::State& s) { run_ours(s, kPipelined, MessageKind::Request, 100); }
-void BM_Llhttp_Pipelined100(benchmark::State& s) { run_llhttp(s, kPipelined, MessageKind::Request, 100); }
+void BM_Ours_BrowserRequest(benchmark::State& s) {
+  run_ours(s, kBrowser, MessageKind::Request, 1);
+}
+void BM_Llhttp_BrowserRequest(benchmark::State& s) {
+  run_llhttp(s, kBrowser, MessageKind::Request, 1);
+}
+void BM_Ours_JsonResponse(benchmark::State& s) {
+  run_ours(s, kJson, MessageKind::Response, 1);
+}
+void BM_Llhttp_JsonResponse(benchmark::State& s) {
+  run_llhttp(s, kJson, MessageKind::Response, 1);
+}
+void BM_Ours_ChunkedResponse(benchmark::State& s) {
+  run_ours(s, kChunked, MessageKind::Response, 1);
+}
+void BM_Llhttp_ChunkedResponse(benchmark::State& s) {
+  run_llhttp(s, kChunked, MessageKind::Response, 1);
+}
+void BM_Ours_Pipelined100(benchmark::State& s) {
+  run_ours(s, kPipelined, MessageKind::Request, 100);
+}
+void BM_Llhttp_Pipelined100(benchmark::State& s) {
+  run_llhttp(s, kPipelined, MessageKind::Request, 100);
+}
 
 BENCHMARK(BM_Ours_BrowserRequest);
 BENCHMARK(BM_Llhttp_BrowserRequest);

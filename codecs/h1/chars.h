@@ -13,12 +13,12 @@
 namespace crossmux::codecs::h1 {
 
 enum CharClass : uint8_t {
-  kCharToken = 1u << 0,      // tchar (RFC 9110 §5.6.2)
-  kCharTarget = 1u << 1,     // RFC 3986 pchar / query characters plus '/', '?', '[' ']' (not '%')
-  kCharHost = 1u << 2,       // reg-name, IP-literal and port characters (no '@', no '/')
-  kCharHex = 1u << 3,        // HEXDIG
-  kCharFieldValue = 1u << 4, // field-vchar / SP / HTAB / obs-text (RFC 9110 §5.5)
-  kCharRegName = 1u << 5,    // reg-name / IPv4 characters without '%' (the fast Host path)
+  kCharToken = 1u << 0,       // tchar (RFC 9110 §5.6.2)
+  kCharTarget = 1u << 1,      // RFC 3986 pchar / query characters plus '/', '?', '[' ']' (not '%')
+  kCharHost = 1u << 2,        // reg-name, IP-literal and port characters (no '@', no '/')
+  kCharHex = 1u << 3,         // HEXDIG
+  kCharFieldValue = 1u << 4,  // field-vchar / SP / HTAB / obs-text (RFC 9110 §5.5)
+  kCharRegName = 1u << 5,     // reg-name / IPv4 characters without '%' (the fast Host path)
 };
 
 namespace detail {
@@ -44,8 +44,12 @@ constexpr std::array<uint8_t, 256> make_char_table() {
 
 inline constexpr std::array<uint8_t, 256> kCharTable = detail::make_char_table();
 
-inline bool is_token_char(uint8_t c) { return kCharTable[c] & kCharToken; }
-inline bool is_class(uint8_t c, uint8_t cls) { return kCharTable[c] & cls; }
+inline bool is_token_char(uint8_t c) {
+  return kCharTable[c] & kCharToken;
+}
+inline bool is_class(uint8_t c, uint8_t cls) {
+  return kCharTable[c] & cls;
+}
 
 // True when `s` is a non-empty token.
 inline bool is_token(std::string_view s) {

@@ -72,7 +72,8 @@ Result<ChunkLine> parse_chunk_line(const uint8_t* data, size_t size, MessageKind
   if (hit == nullptr) {
     if (size < bound) return ChunkLine{};
     bool has_ext = std::memchr(data, ';', window) != nullptr;
-    return unexpected(decode_error(kind, 400, has_ext ? kErrChunkExtensionTooLong : kErrBadChunkSize));
+    return unexpected(
+        decode_error(kind, 400, has_ext ? kErrChunkExtensionTooLong : kErrBadChunkSize));
   }
   size_t lf = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data);
   if (lf == 0 || data[lf - 1] != '\r') return unexpected(decode_error(kind, 400, kErrBareLf));
@@ -80,11 +81,13 @@ Result<ChunkLine> parse_chunk_line(const uint8_t* data, size_t size, MessageKind
   const uint8_t* p = data;
   uint64_t value = 0;
   while (p < end && hex_value(*p) >= 0) {
-    if (p - data == kMaxSizeDigits) return unexpected(decode_error(kind, 400, kErrChunkSizeOverflow));
+    if (p - data == kMaxSizeDigits)
+      return unexpected(decode_error(kind, 400, kErrChunkSizeOverflow));
     value = value << 4 | static_cast<uint64_t>(hex_value(*p));
     ++p;
   }
-  if (p == data || (p < end && *p != ';')) return unexpected(decode_error(kind, 400, kErrBadChunkSize));
+  if (p == data || (p < end && *p != ';'))
+    return unexpected(decode_error(kind, 400, kErrBadChunkSize));
   if (static_cast<size_t>(end - p) > limits.max_chunk_extension) {
     return unexpected(decode_error(kind, 400, kErrChunkExtensionTooLong));
   }

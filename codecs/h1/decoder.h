@@ -106,13 +106,13 @@ class Decoder {
   MessageKind kind_;
   DecoderOptions options_;
   State state_ = State::Head;
-  bool partial_ = false;      // the last feed left bytes unconsumed
-  bool interim_ = false;      // the last head was a 1xx: the final response keeps its stream id
+  bool partial_ = false;  // the last feed left bytes unconsumed
+  bool interim_ = false;  // the last head was a 1xx: the final response keeps its stream id
   bool keep_alive_ = true;
-  bool connect_ = false;      // current request is CONNECT
+  bool connect_ = false;  // current request is CONNECT
   StreamId stream_ = 0;
-  uint64_t remaining_ = 0;    // KnownBody / ChunkData bytes left
-  uint64_t body_total_ = 0;   // chunked body bytes so far, for limits.max_body
+  uint64_t remaining_ = 0;   // KnownBody / ChunkData bytes left
+  uint64_t body_total_ = 0;  // chunked body bytes so far, for limits.max_body
   HeadScanner scanner_;
   MessageHead head_;
   HeaderList trailers_;

@@ -32,7 +32,8 @@ static bool valid_path(std::string_view path) {
   for (size_t i = 0; i < path.size(); ++i) {
     auto c = static_cast<uint8_t>(path[i]);
     if (is_class(c, kCharTarget)) continue;
-    if (c != '%' || i + 2 >= path.size() || !is_class(static_cast<uint8_t>(path[i + 1]), kCharHex) ||
+    if (c != '%' || i + 2 >= path.size() ||
+        !is_class(static_cast<uint8_t>(path[i + 1]), kCharHex) ||
         !is_class(static_cast<uint8_t>(path[i + 2]), kCharHex)) {
       return false;
     }
@@ -118,14 +119,29 @@ void Encoder::collect_connection_options(const HeaderList& fields) {
 bool Encoder::hop_by_hop(std::string_view name, bool keep_upgrade) const {
   bool fixed = false;
   switch (name.size()) {
-    case 2: fixed = iequals(name, "te"); break;
-    case 4: fixed = iequals(name, "host"); break;
-    case 7: fixed = !keep_upgrade && iequals(name, "upgrade"); break;
-    case 10: fixed = iequals(name, "connection") || iequals(name, "keep-alive"); break;
-    case 14: fixed = iequals(name, "content-length") || iequals(name, "http2-settings"); break;
-    case 16: fixed = iequals(name, "proxy-connection"); break;
-    case 17: fixed = iequals(name, "transfer-encoding"); break;
-    default: break;
+    case 2:
+      fixed = iequals(name, "te");
+      break;
+    case 4:
+      fixed = iequals(name, "host");
+      break;
+    case 7:
+      fixed = !keep_upgrade && iequals(name, "upgrade");
+      break;
+    case 10:
+      fixed = iequals(name, "connection") || iequals(name, "keep-alive");
+      break;
+    case 14:
+      fixed = iequals(name, "content-length") || iequals(name, "http2-settings");
+      break;
+    case 16:
+      fixed = iequals(name, "proxy-connection");
+      break;
+    case 17:
+      fixed = iequals(name, "transfer-encoding");
+      break;
+    default:
+      break;
   }
   if (fixed) return true;
   if (keep_upgrade && iequals(name, "upgrade")) return false;

@@ -17,7 +17,13 @@ struct EncoderOptions {
 };
 
 // How the body of the message being encoded is delimited on the wire (chosen by the encoder).
-enum class BodyMode : uint8_t { None = 0, ContentLength = 1, Chunked = 2, CloseDelimited = 3, Tunnel = 4 };
+enum class BodyMode : uint8_t {
+  None = 0,
+  ContentLength = 1,
+  Chunked = 2,
+  CloseDelimited = 3,
+  Tunnel = 4
+};
 std::string_view to_string(BodyMode m);
 
 // Encodes one message at a time: encode_head, any encode_data, optional encode_trailers, then
@@ -44,7 +50,8 @@ std::string_view to_string(BodyMode m);
 // On error nothing is appended to `out` (it is truncated back) and the message is abandoned.
 class Encoder {
  public:
-  explicit Encoder(MessageKind kind, EncoderOptions options = {}) : kind_(kind), options_(options) {}
+  explicit Encoder(MessageKind kind, EncoderOptions options = {})
+      : kind_(kind), options_(options) {}
 
   // `request_method` (responses only) is the method of the request being answered.
   // Errors: kErrEncodeBadMethod, kErrEncodeBadTarget, kErrEncodeBadAuthority,
@@ -52,7 +59,8 @@ class Encoder {
   // includes ":pseudo" names and empty names), kErrEncodeBadFieldValue (CR, LF, NUL or another
   // CTL except HTAB), kErrEncodeNoFraming (a request body of unknown length to an HTTP/1.0 peer).
   // All Error::http(500, ..., Side::Internal).
-  Status encode_head(const MessageHead& head, ByteBuffer& out, std::string_view request_method = {});
+  Status encode_head(const MessageHead& head, ByteBuffer& out,
+                     std::string_view request_method = {});
   // Errors: kErrEncodeBodyAfterEnd (no body expected), kErrEncodeLengthMismatch (past
   // Content-Length).
   Status encode_data(Bytes data, ByteBuffer& out);

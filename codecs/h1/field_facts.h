@@ -19,7 +19,12 @@ const char* note_special_field(std::string_view name, std::string_view value, Fi
 // The per-field fast path: only names with the length of a relevant field go further.
 inline const char* note_field(std::string_view name, std::string_view value, FieldFacts& facts) {
   switch (name.size()) {
-    case 4: case 6: case 7: case 10: case 14: case 17:
+    case 4:
+    case 6:
+    case 7:
+    case 10:
+    case 14:
+    case 17:
       return note_special_field(name, value, facts);
     default:
       return nullptr;
@@ -33,7 +38,8 @@ void for_each_element(std::string_view value, Fn&& fn) {
   size_t start = 0;
   while (true) {
     size_t comma = value.find(',', start);
-    std::string_view e = value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
+    std::string_view e =
+        value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
     while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
     while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
     fn(e);

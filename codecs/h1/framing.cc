@@ -99,7 +99,8 @@ static Status apply_target(std::string_view target, MessageHead& head) {
   if (head.method == "CONNECT") {
     // RFC 9112 §3.2.3: authority-form only, and it needs a port.
     size_t colon = target.rfind(':');
-    if (!valid_authority(target, false) || colon == std::string_view::npos || colon + 1 == target.size()) {
+    if (!valid_authority(target, false) || colon == std::string_view::npos ||
+        colon + 1 == target.size()) {
       return unexpected(decode_error(kReq, 400, kErrConnectTarget));
     }
     head.authority = target;
@@ -110,7 +111,8 @@ static Status apply_target(std::string_view target, MessageHead& head) {
     return ok();
   }
   if (target == "*") {
-    if (head.method != "OPTIONS") return unexpected(decode_error(kReq, 400, kErrAsteriskNotOptions));
+    if (head.method != "OPTIONS")
+      return unexpected(decode_error(kReq, 400, kErrAsteriskNotOptions));
     head.path = kAsteriskPath;
     return ok();
   }
@@ -120,9 +122,11 @@ static Status apply_target(std::string_view target, MessageHead& head) {
 // Shared CL/TE verdict. RFC 9112 §6.1: TE in HTTP/1.0 is faulty framing; §6.3: CL with TE ought to
 // be an error (we reject rather than let TE win, and the connection closes); chunked at most once
 // and last; codings other than chunked are not implemented (501 on requests, RFC 9112 §6.1).
-static Status check_transfer_encoding(MessageKind kind, const FieldFacts& f, const MessageHead& head) {
+static Status check_transfer_encoding(MessageKind kind, const FieldFacts& f,
+                                      const MessageHead& head) {
   if (f.transfer_encoding_lines == 0) return ok();
-  if (head.version == Version::Http10) return unexpected(decode_error(kind, 400, kErrHttp10TransferEncoding));
+  if (head.version == Version::Http10)
+    return unexpected(decode_error(kind, 400, kErrHttp10TransferEncoding));
   if (f.content_length_lines > 0) {
     return unexpected(decode_error(kind, 400, kErrContentLengthWithTransferEncoding));
   }

@@ -1,4 +1,5 @@
-// HTTP/1.1 message semantics after tokenizing: request target forms, Host, body framing, persistence.
+// HTTP/1.1 message semantics after tokenizing: request target forms, Host, body framing,
+// persistence.
 #pragma once
 
 #include <string_view>
@@ -19,15 +20,16 @@ struct RequestInfo {
 // Request semantics. Sets scheme/authority/path from the target form (RFC 9112 §3.2):
 //   origin-form "/p?q"        -> path = target, authority = Host value, scheme empty
 //   absolute-form "http://a/p" -> scheme, authority from the target (it wins over Host; a different
-//                                Host sets kViolationHostAuthorityMismatch), path = "/p" ("/" if empty)
+//                                Host sets kViolationHostAuthorityMismatch), path = "/p" ("/" if
+//                                empty)
 //   authority-form (CONNECT)  -> authority = target, path empty
 //   asterisk-form (OPTIONS)   -> path = "*", authority = Host value
 // then framing (Tunnel for CONNECT and for a bodiless HTTP/1.1 request carrying Upgrade plus
 // Connection: upgrade), keep_alive, expect_continue and violation bits.
 // Errors: kErrBadTarget, kErrAsteriskNotOptions, kErrConnectTarget, kErrBadScheme, kErrMissingHost,
-// kErrDuplicateHost, kErrBadHost, kErrHttp10TransferEncoding, kErrContentLengthWithTransferEncoding,
-// kErrChunkedTwice, kErrChunkedNotFinal (all 400), kErrUnknownTransferCoding (501),
-// kErrBodyTooLarge (413).
+// kErrDuplicateHost, kErrBadHost, kErrHttp10TransferEncoding,
+// kErrContentLengthWithTransferEncoding, kErrChunkedTwice, kErrChunkedNotFinal (all 400),
+// kErrUnknownTransferCoding (501), kErrBodyTooLarge (413).
 Status finish_request(std::string_view target, const FieldFacts& facts, const Limits& limits,
                       MessageHead& head);
 

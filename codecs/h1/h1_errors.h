@@ -7,7 +7,8 @@ namespace crossmux::codecs::h1 {
 inline constexpr char kErrBadRequestLine[] = "h1: malformed request line";
 inline constexpr char kErrBadMethod[] = "h1: method is not a token";
 inline constexpr char kErrBadTarget[] = "h1: invalid request target";
-inline constexpr char kErrAsteriskNotOptions[] = "h1: asterisk-form target on a method other than OPTIONS";
+inline constexpr char kErrAsteriskNotOptions[] =
+    "h1: asterisk-form target on a method other than OPTIONS";
 inline constexpr char kErrConnectTarget[] = "h1: CONNECT target is not authority-form";
 inline constexpr char kErrBadScheme[] = "h1: absolute-form scheme is not http or https";
 inline constexpr char kErrBadVersion[] = "h1: malformed HTTP version";
@@ -69,6 +70,7 @@ inline constexpr char kErrEncodeBadStatus[] = "h1 encoder: status outside 100..5
 inline constexpr char kErrEncodeNoFraming[] =
     "h1 encoder: request body of unknown length to an HTTP/1.0 peer";
 inline constexpr char kErrEncodeBodyAfterEnd[] = "h1 encoder: data outside a message body";
-inline constexpr char kErrEncodeLengthMismatch[] = "h1 encoder: body length differs from Content-Length";
+inline constexpr char kErrEncodeLengthMismatch[] =
+    "h1 encoder: body length differs from Content-Length";
 
 }  // namespace crossmux::codecs::h1

@@ -46,7 +46,8 @@ Result<size_t> HeadScanner::scan(const uint8_t* data, size_t size, MessageKind k
                                  bool has_start_line, const Limits& limits) {
   size_t i = pos_;
   uint32_t prev_cr = i > 0 && data[i - 1] == '\r' ? 1u : 0u;
-  uint32_t prev_lf = (i > 1 && data[i - 2] == '\n' ? 1u : 0u) | (i > 0 && data[i - 1] == '\n' ? 2u : 0u);
+  uint32_t prev_lf =
+      (i > 1 && data[i - 2] == '\n' ? 1u : 0u) | (i > 0 && data[i - 1] == '\n' ? 2u : 0u);
   if (i == 0 && !has_start_line) prev_lf |= 2u;  // a trailer section may be empty: "\r\n"
   for (; i < size; i += 16) {
     size_t n = size - i < 16 ? size - i : 16;
@@ -66,7 +67,8 @@ Result<size_t> HeadScanner::scan(const uint8_t* data, size_t size, MessageKind k
     }
     if (ends != 0) {
       size_t len = i + static_cast<size_t>(__builtin_ctz(ends)) + 1;
-      if (len > limits.max_header_bytes) return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
+      if (len > limits.max_header_bytes)
+        return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
       return len;
     }
     if (n < 16) break;
@@ -78,7 +80,8 @@ Result<size_t> HeadScanner::scan(const uint8_t* data, size_t size, MessageKind k
       size > limits.max_request_line) {
     return unexpected(decode_error(kind, 414, kErrRequestLineTooLong));
   }
-  if (size > limits.max_header_bytes) return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
+  if (size > limits.max_header_bytes)
+    return unexpected(decode_error(kind, 431, kErrHeadersTooLarge));
   return size_t{0};
 }
 
@@ -98,7 +101,8 @@ static Status parse_version(const uint8_t*& p, const uint8_t* end, MessageKind k
   if (major < '0' || major > '9' || minor < '0' || minor > '9') {
     return unexpected(decode_error(kind, 400, kErrBadVersion));
   }
-  if (major != '1' || minor > '1') return unexpected(decode_error(kind, 505, kErrUnsupportedVersion));
+  if (major != '1' || minor > '1')
+    return unexpected(decode_error(kind, 505, kErrUnsupportedVersion));
   head.version = minor == '1' ? Version::Http11 : Version::Http10;
   p += 8;
   return ok();
@@ -169,7 +173,9 @@ Status parse_status_line(const uint8_t*& p, const uint8_t* end, MessageHead& hea
   return expect_crlf(p, kResp, kErrBadStatusLine);
 }
 
-static bool is_ows(uint8_t c) { return c == ' ' || c == '\t'; }
+static bool is_ows(uint8_t c) {
+  return c == ' ' || c == '\t';
+}
 
 // Scans one field value from p (after the colon); sets `out` to it without surrounding OWS and
 // leaves p after the CRLF. Returns the error detail, or nullptr. Hot: no Result on this path.
@@ -229,19 +235,22 @@ Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rule
     std::string_view name = view(n, p);
     ++p;
     std::string_view value;
-    if (const char* err = scan_value(p, end, value)) return unexpected(decode_error(kind, 400, err));
+    if (const char* err = scan_value(p, end, value))
+      return unexpected(decode_error(kind, 400, err));
     if (is_ows(*p)) {
       if (kind == MessageKind::Request || rules.obs_fold == ObsFoldPolicy::Reject) {
         return unexpected(decode_error(kind, 400, kErrObsFold));
       }
-      if (const char* err = unfold(p, end, value, out)) return unexpected(decode_error(kind, 400, err));
+      if (const char* err = unfold(p, end, value, out))
+        return unexpected(decode_error(kind, 400, err));
       facts.obs_fold = true;
     }
     if (out.size() >= rules.limits->max_header_count) {
       return unexpected(decode_error(kind, 431, kErrTooManyFields));
     }
     out.add_view(name, value);
-    if (const char* err = note_field(name, value, facts)) return unexpected(decode_error(kind, 400, err));
+    if (const char* err = note_field(name, value, facts))
+      return unexpected(decode_error(kind, 400, err));
   }
 }
 

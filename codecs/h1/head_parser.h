@@ -74,7 +74,8 @@ struct FieldRules {
 // Parses the request line of a complete head into head.method / head.version and returns the raw
 // request-target. `p` is advanced past the CRLF. Errors (400 unless noted): kErrBadRequestLine,
 // kErrBadMethod, kErrBadTarget, kErrBadVersion, kErrUnsupportedVersion (505), kErrBareCr.
-Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* end, MessageHead& head);
+Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* end,
+                                            MessageHead& head);
 
 // Parses the status line into head.version / head.status; `p` is advanced past the CRLF. Errors
 // (reported as 502): kErrBadStatusLine, kErrBadStatus, kErrBadVersion, kErrUnsupportedVersion,

@@ -43,7 +43,9 @@ bool valid_percents(std::string_view s) {
   return true;
 }
 
-bool is_token(std::string_view s) { return !s.empty() && all_of(s, kToken); }
+bool is_token(std::string_view s) {
+  return !s.empty() && all_of(s, kToken);
+}
 
 // uri-host [":" port]; IP-literals in brackets; no userinfo (RFC 9113 §8.3.1 forbids it for
 // http/https, and '@' in an authority is the classic host-confusion vector).
@@ -190,7 +192,8 @@ Status validate_for_forwarding(const MessageHead& head) {
       if (!connect) return fail(kind, kErrTranslateEmptyPath);
     } else if (head.path == "*") {
       if (head.method != "OPTIONS") return fail(kind, kErrTranslateBadPath);
-    } else if (head.path.front() != '/' || !all_of(head.path, kPath) || !valid_percents(head.path)) {
+    } else if (head.path.front() != '/' || !all_of(head.path, kPath) ||
+               !valid_percents(head.path)) {
       return fail(kind, kErrTranslateBadPath);
     }
     if ((!head.authority.empty() || connect) && !valid_authority(head.authority)) {

@@ -1,4 +1,5 @@
-// IR -> IR translation rules between HTTP/1.1 and HTTP/2 semantics, shared by the proxy and fuzzers.
+// IR -> IR translation rules between HTTP/1.1 and HTTP/2 semantics, shared by the proxy and
+// fuzzers.
 #pragma once
 
 #include "codecs/base/result.h"
@@ -18,7 +19,8 @@ inline constexpr char kErrTranslateBadFieldValue[] = "translate: CR, LF, NUL or 
 inline constexpr char kErrTranslateValueWhitespace[] =
     "translate: field value starts or ends with whitespace";
 inline constexpr char kErrTranslateHostMismatch[] = "translate: Host differs from the authority";
-inline constexpr char kErrTranslateForbiddenTrailer[] = "translate: framing or routing field in trailers";
+inline constexpr char kErrTranslateForbiddenTrailer[] =
+    "translate: framing or routing field in trailers";
 
 // Every error below is Error::http(400, detail, Side::Client, Scope::Stream) for a request and
 // Error::http(502, detail, Side::Backend, Scope::Stream) for a response: one exchange fails, the
@@ -31,7 +33,8 @@ inline constexpr char kErrTranslateForbiddenTrailer[] = "translate: framing or r
 //     authority is uri-host [":" port] with no userinfo, spaces or controls (class I); scheme is
 //     empty (origin-form H1: the listener decides) or an RFC 3986 scheme;
 //   - response status is 100..599;
-//   - every field name is a non-empty token (so no ":pseudo", spaces, controls, non-ASCII; class E);
+//   - every field name is a non-empty token (so no ":pseudo", spaces, controls, non-ASCII; class
+//   E);
 //   - every field value has no CR, LF, NUL or other control except HTAB (class C) and neither
 //     starts nor ends with SP or HTAB (class D).
 // Errors: kErrTranslateBadMethod, kErrTranslateBadPath, kErrTranslateEmptyPath,

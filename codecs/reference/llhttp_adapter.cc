@@ -24,7 +24,7 @@ struct LlhttpDecoder::Impl {
   MessageHead head;
   HeaderList trailers;
   StreamId stream = 0;
-  bool interim = false;      // last head was 1xx: the final response reuses the stream id
+  bool interim = false;       // last head was 1xx: the final response reuses the stream id
   bool suppress_end = false;  // tunnel head or interim: no end-of-message for llhttp's completion
   bool tunnel = false;        // response tunnel running: later bytes are data
   bool stop = false;          // request tunnel: consume nothing more
@@ -98,7 +98,8 @@ struct LlhttpDecoder::Impl {
     size_t at = rest.find_first_of("/?");
     head.authority = head.headers.own(rest.substr(0, at));
     std::string path = "/";
-    if (at != rest.npos) path = rest[at] == '?' ? path + std::string(rest.substr(at)) : std::string(rest.substr(at));
+    if (at != rest.npos)
+      path = rest[at] == '?' ? path + std::string(rest.substr(at)) : std::string(rest.substr(at));
     head.path = head.headers.own(path);
   }
 
@@ -108,7 +109,8 @@ struct LlhttpDecoder::Impl {
     bool response = kind == MessageKind::Response;
     if (has_upgrade_tunnel) {
       head.framing = Framing::Tunnel;
-    } else if (response && (status < 200 || status == 204 || status == 304 || (flags & F_SKIPBODY))) {
+    } else if (response &&
+               (status < 200 || status == 204 || status == 304 || (flags & F_SKIPBODY))) {
       head.framing = Framing::None;
     } else if (flags & F_CHUNKED) {
       head.framing = Framing::Streaming;

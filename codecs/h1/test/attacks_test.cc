@@ -18,9 +18,9 @@ using namespace std::string_literals;
 struct Row {
   const char* name;
   std::string input;
-  uint32_t status;      // 0: accepted
-  const char* detail;   // expected detail when rejected
-  const char* expect;   // accepted: a substring the trace must contain
+  uint32_t status;     // 0: accepted
+  const char* detail;  // expected detail when rejected
+  const char* expect;  // accepted: a substring the trace must contain
   DecodeSetup setup = {};
 };
 
@@ -29,10 +29,16 @@ const std::string kPost = "POST / HTTP/1.1\r\nHost: a\r\n";
 std::string post(std::string_view fields, std::string_view body) {
   return kPost + std::string(fields) + "\r\n" + std::string(body);
 }
-std::string chunked(std::string_view body) { return post("Transfer-Encoding: chunked\r\n", body); }
-std::string get(std::string_view fields) { return "GET / HTTP/1.1\r\n" + std::string(fields) + "\r\n"; }
+std::string chunked(std::string_view body) {
+  return post("Transfer-Encoding: chunked\r\n", body);
+}
+std::string get(std::string_view fields) {
+  return "GET / HTTP/1.1\r\n" + std::string(fields) + "\r\n";
+}
 
-DecodeSetup resp(RequestInfo r = {}, bool eof = true) { return testing::response_to({r}, eof); }
+DecodeSetup resp(RequestInfo r = {}, bool eof = true) {
+  return testing::response_to({r}, eof);
+}
 
 std::vector<Row> rows() {
   return {
@@ -42,40 +48,53 @@ std::vector<Row> rows() {
       {"te_cl", post("Transfer-Encoding: chunked\r\nContent-Length: 6\r\n", "0\r\n\r\nG"), 400,
        kErrContentLengthWithTransferEncoding, nullptr},
       // TE.TE obfuscation: §6.1, §6.3, §7.1.
-      {"te_xchunked", post("Transfer-Encoding: xchunked\r\n", ""), 501, kErrUnknownTransferCoding, nullptr},
+      {"te_xchunked", post("Transfer-Encoding: xchunked\r\n", ""), 501, kErrUnknownTransferCoding,
+       nullptr},
       {"te_obs_fold", post("Transfer-Encoding:\r\n chunked\r\n", ""), 400, kErrObsFold, nullptr},
-      {"te_twice_list", post("Transfer-Encoding: chunked, chunked\r\n", ""), 400, kErrChunkedTwice, nullptr},
-      {"te_twice_lines", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", ""), 400,
-       kErrChunkedTwice, nullptr},
-      {"te_params", post("Transfer-Encoding: chunked;x=y\r\n", ""), 400, kErrBadTransferEncoding, nullptr},
-      {"te_identity", post("Transfer-Encoding: identity\r\n", ""), 501, kErrUnknownTransferCoding, nullptr},
-      {"te_gzip_chunked", post("Transfer-Encoding: gzip, chunked\r\n", ""), 501, kErrUnknownTransferCoding, nullptr},
-      {"te_chunked_gzip", post("Transfer-Encoding: chunked, gzip\r\n", ""), 400, kErrChunkedNotFinal, nullptr},
-      {"te_leading_comma", post("Transfer-Encoding: ,chunked\r\n", ""), 400, kErrBadTransferEncoding, nullptr},
+      {"te_twice_list", post("Transfer-Encoding: chunked, chunked\r\n", ""), 400, kErrChunkedTwice,
+       nullptr},
+      {"te_twice_lines", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", ""),
+       400, kErrChunkedTwice, nullptr},
+      {"te_params", post("Transfer-Encoding: chunked;x=y\r\n", ""), 400, kErrBadTransferEncoding,
+       nullptr},
+      {"te_identity", post("Transfer-Encoding: identity\r\n", ""), 501, kErrUnknownTransferCoding,
+       nullptr},
+      {"te_gzip_chunked", post("Transfer-Encoding: gzip, chunked\r\n", ""), 501,
+       kErrUnknownTransferCoding, nullptr},
+      {"te_chunked_gzip", post("Transfer-Encoding: chunked, gzip\r\n", ""), 400,
+       kErrChunkedNotFinal, nullptr},
+      {"te_leading_comma", post("Transfer-Encoding: ,chunked\r\n", ""), 400,
+       kErrBadTransferEncoding, nullptr},
       {"te_empty", post("Transfer-Encoding: \r\n", ""), 400, kErrBadTransferEncoding, nullptr},
-      {"te_space_inside", post("Transfer-Encoding: chun ked\r\n", ""), 400, kErrBadTransferEncoding, nullptr},
+      {"te_space_inside", post("Transfer-Encoding: chun ked\r\n", ""), 400, kErrBadTransferEncoding,
+       nullptr},
       // Accepted: coding names are case-insensitive, and trailing OWS is not part of the value.
-      {"te_uppercase_ok", post("Transfer-Encoding: Chunked\r\n", "0\r\n\r\n"), 0, nullptr, "framing=streaming"},
-      {"te_trailing_tab_ok", post("Transfer-Encoding: chunked\t\r\n", "0\r\n\r\n"), 0, nullptr, "framing=streaming"},
+      {"te_uppercase_ok", post("Transfer-Encoding: Chunked\r\n", "0\r\n\r\n"), 0, nullptr,
+       "framing=streaming"},
+      {"te_trailing_tab_ok", post("Transfer-Encoding: chunked\t\r\n", "0\r\n\r\n"), 0, nullptr,
+       "framing=streaming"},
       // CL obfuscation: RFC 9110 §8.6.
       {"cl_plus", post("Content-Length: +6\r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_minus", post("Content-Length: -1\r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_hex", post("Content-Length: 0x6\r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_underscore", post("Content-Length: 6_0\r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_leading_zero", post("Content-Length: 06\r\n", ""), 400, kErrBadContentLength, nullptr},
-      {"cl_list_differs", post("Content-Length: 6, 7\r\n", ""), 400, kErrConflictingContentLength, nullptr},
+      {"cl_list_differs", post("Content-Length: 6, 7\r\n", ""), 400, kErrConflictingContentLength,
+       nullptr},
       {"cl_lines_differ", post("Content-Length: 5\r\nContent-Length: 6\r\n", ""), 400,
        kErrConflictingContentLength, nullptr},
       {"cl_empty", post("Content-Length: \r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_empty_element", post("Content-Length: 5,\r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_space_colon", post("Content-Length : 6\r\n", ""), 400, kErrSpaceBeforeColon, nullptr},
-      {"cl_overflow", post("Content-Length: 18446744073709551622\r\n", ""), 400, kErrContentLengthOverflow,
-       nullptr},
+      {"cl_overflow", post("Content-Length: 18446744073709551622\r\n", ""), 400,
+       kErrContentLengthOverflow, nullptr},
       {"cl_inner_space", post("Content-Length: 1 2\r\n", ""), 400, kErrBadContentLength, nullptr},
-      {"cl_same_list_ok", post("Content-Length: 5, 5\r\n", "hello"), 0, nullptr, "framing=known(5) violations=2"},
+      {"cl_same_list_ok", post("Content-Length: 5, 5\r\n", "hello"), 0, nullptr,
+       "framing=known(5) violations=2"},
       {"cl_same_lines_ok", post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello"), 0, nullptr,
        "framing=known(5) violations=2"},
-      {"cl_trailing_space_ok", post("Content-Length: 6 \r\n", "abcdef"), 0, nullptr, "framing=known(6)"},
+      {"cl_trailing_space_ok", post("Content-Length: 6 \r\n", "abcdef"), 0, nullptr,
+       "framing=known(6)"},
       // Chunk-size abuse: §7.1.
       {"chunk_0x", chunked("0x5\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
       {"chunk_plus", chunked("+5\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
@@ -83,7 +102,8 @@ std::vector<Row> rows() {
       {"chunk_lead_space", chunked(" 5\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
       {"chunk_trail_space", chunked("5 \r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
       {"chunk_empty", chunked("\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
-      {"chunk_17_digits", chunked("00000000000000005\r\nhello\r\n0\r\n\r\n"), 400, kErrChunkSizeOverflow, nullptr},
+      {"chunk_17_digits", chunked("00000000000000005\r\nhello\r\n0\r\n\r\n"), 400,
+       kErrChunkSizeOverflow, nullptr},
       {"chunk_underscore", chunked("5_\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
       {"chunk_0_2e", chunked("0_2e\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
       // Chunk extensions and ambiguous terminators: §7.1.1.
@@ -93,9 +113,11 @@ std::vector<Row> rows() {
       {"ext_nul", chunked("5;a\0b\r\nhello\r\n0\r\n\r\n"s), 400, kErrBadChunkExtension, nullptr},
       {"ext_huge", chunked("5;a=" + std::string(2000, 'b') + "\r\nhello\r\n0\r\n\r\n"), 400,
        kErrChunkExtensionTooLong, nullptr},
-      {"ext_quoted_cr", chunked("5;a=\"b\rc\"\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkExtension, nullptr},
+      {"ext_quoted_cr", chunked("5;a=\"b\rc\"\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkExtension,
+       nullptr},
       {"ext_bws", chunked("5 ;a=b\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
-      {"ext_valid_ok", chunked("5;a=b;c=\"d e\";f\r\nhello\r\n0\r\n\r\n"), 0, nullptr, "data 1 \"hello\""},
+      {"ext_valid_ok", chunked("5;a=b;c=\"d e\";f\r\nhello\r\n0\r\n\r\n"), 0, nullptr,
+       "data 1 \"hello\""},
       // TERM.SPILL / SPILL.TERM: chunk-data CRLF exactly.
       {"spill_xx", chunked("5\r\nAAAAAXX1a\r\n0\r\n\r\n"), 400, kErrBadChunkTerminator, nullptr},
       {"spill_cr_x", chunked("5\r\nAAAAA\rX0\r\n\r\n"), 400, kErrBadChunkTerminator, nullptr},
@@ -125,10 +147,19 @@ std::vector<Row> rows() {
       {"name_empty", get("Host: a\r\n: z\r\n"), 400, kErrBadFieldName, nullptr},
       {"name_no_colon", get("Host: a\r\nXYZ\r\n"), 400, kErrBadFieldName, nullptr},
       {"value_nul", get("Host: a\r\nX: a\0b\r\n"s), 400, kErrBadFieldValue, nullptr},
-      {"value_ctl", get("Host: a\r\nX: a\x01" "b\r\n"), 400, kErrBadFieldValue, nullptr},
-      {"value_del", get("Host: a\r\nX: a\x7f" "b\r\n"), 400, kErrBadFieldValue, nullptr},
-      {"value_long_ctl", get("Host: a\r\nX: " + std::string(40, 'a') + "\x0b" "b\r\n"), 400,
-       kErrBadFieldValue, nullptr},
+      {"value_ctl",
+       get("Host: a\r\nX: a\x01"
+           "b\r\n"),
+       400, kErrBadFieldValue, nullptr},
+      {"value_del",
+       get("Host: a\r\nX: a\x7f"
+           "b\r\n"),
+       400, kErrBadFieldValue, nullptr},
+      {"value_long_ctl",
+       get("Host: a\r\nX: " + std::string(40, 'a') +
+           "\x0b"
+           "b\r\n"),
+       400, kErrBadFieldValue, nullptr},
       {"value_obs_text_ok", get("Host: a\r\nX: caf\xc3\xa9\r\n"), 0, nullptr, "\"caf\\xc3\\xa9\""},
       // Request line: §3, §2.3.
       {"two_spaces", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadRequestLine, nullptr},
@@ -150,53 +181,60 @@ std::vector<Row> rows() {
       {"asterisk_get", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrAsteriskNotOptions, nullptr},
       {"connect_origin", "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrConnectTarget, nullptr},
       {"absolute_ftp", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadScheme, nullptr},
-      {"absolute_userinfo", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget, nullptr},
+      {"absolute_userinfo", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget,
+       nullptr},
       // Host: §3.2.
       {"host_missing", "GET / HTTP/1.1\r\nX: y\r\n\r\n", 400, kErrMissingHost, nullptr},
       {"host_twice", get("Host: a\r\nHost: a\r\n"), 400, kErrDuplicateHost, nullptr},
       {"host_list", get("Host: a, b\r\n"), 400, kErrBadHost, nullptr},
       {"host_userinfo", get("Host: u@a\r\n"), 400, kErrBadHost, nullptr},
-      {"host_absolute_wins", "GET http://b.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", 0, nullptr,
-       "GET http b.example /x framing=none violations=4"},
-      {"host_http10_optional", "GET / HTTP/1.0\r\n\r\n", 0, nullptr, "HTTP/1.0 GET - - / framing=none close"},
+      {"host_absolute_wins", "GET http://b.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", 0,
+       nullptr, "GET http b.example /x framing=none violations=4"},
+      {"host_http10_optional", "GET / HTTP/1.0\r\n\r\n", 0, nullptr,
+       "HTTP/1.0 GET - - / framing=none close"},
       // HTTP/1.0 + TE: §6.1 — reject.
       {"http10_te", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
        kErrHttp10TransferEncoding, nullptr},
-      {"http10_te_cl", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400,
-       kErrHttp10TransferEncoding, nullptr},
+      {"http10_te_cl", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+       400, kErrHttp10TransferEncoding, nullptr},
       // 0.CL / CL.0 / Expect: bodies are always read to their declared end.
-      {"get_with_body", get("Host: a\r\nContent-Length: 5\r\n") + "GET /x" + "GET /y HTTP/1.1\r\nHost: a\r\n\r\n",
-       0, nullptr, "data 1 \"GET /\"\nend 1\nhead 2 request HTTP/1.1 xGET"},
-      {"expect_obfuscated", post("Expect: y 100-continue\r\nContent-Length: 1\r\n", "x"), 0, nullptr,
-       "framing=known(1)\n"},
+      {"get_with_body",
+       get("Host: a\r\nContent-Length: 5\r\n") + "GET /x" + "GET /y HTTP/1.1\r\nHost: a\r\n\r\n", 0,
+       nullptr, "data 1 \"GET /\"\nend 1\nhead 2 request HTTP/1.1 xGET"},
+      {"expect_obfuscated", post("Expect: y 100-continue\r\nContent-Length: 1\r\n", "x"), 0,
+       nullptr, "framing=known(1)\n"},
       {"expect_exact", post("Expect: 100-continue\r\nContent-Length: 1\r\n", "x"), 0, nullptr,
        "framing=known(1) expect-continue"},
       {"options_body", "OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc", 0, nullptr,
        "data 1 \"abc\"\nend 1"},
       // Pipelining boundaries: an invalid later request leaves earlier ones intact.
-      {"pipeline_second_invalid", get("Host: a\r\n") + "GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n", 400,
-       kErrSpaceBeforeColon, "head 1 request HTTP/1.1 GET - a / framing=none\n  field \"Host\" \"a\"\nend 1\n"
-       "connection-error connection 400 (client): h1: whitespace between field name and colon [stream 2]"},
+      {"pipeline_second_invalid",
+       get("Host: a\r\n") + "GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n", 400,
+       kErrSpaceBeforeColon,
+       "head 1 request HTTP/1.1 GET - a / framing=none\n  field \"Host\" \"a\"\nend 1\n"
+       "connection-error connection 400 (client): h1: whitespace between field name and colon "
+       "[stream 2]"},
       // §3.1 O / P: responses from upstream.
-      {"head_response_body", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 502, kErrIncompleteMessage,
-       nullptr, resp({.head = true})},
+      {"head_response_body", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 502,
+       kErrIncompleteMessage, nullptr, resp({.head = true})},
       {"no_content_body", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello", 502,
        kErrIncompleteMessage, nullptr, resp()},
       {"unsolicited_101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", 502,
        kErrUnexpectedSwitch, nullptr, resp()},
-      {"response_cl_te", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 502,
+      {"response_cl_te",
+       "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 502,
        kErrContentLengthWithTransferEncoding, nullptr, resp()},
-      {"response_bad_cl", "HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\n", 502, kErrBadContentLength,
-       nullptr, resp()},
-      {"response_bare_cr", "HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n", 502, kErrBareCr,
-       nullptr, resp()},
+      {"response_bad_cl", "HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\n", 502,
+       kErrBadContentLength, nullptr, resp()},
+      {"response_bare_cr", "HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n", 502,
+       kErrBareCr, nullptr, resp()},
       {"response_nul", "HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n"s, 502,
        kErrBadFieldValue, nullptr, resp()},
       {"response_extra_after_chunked",
        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 502,
        kErrUnsolicitedResponse, nullptr, resp()},
-      {"response_obs_fold_replaced", "HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\n\r\n", 0,
-       nullptr, "violations=1\n  field \"X\" \"a b\"", resp()},
+      {"response_obs_fold_replaced", "HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\n\r\n",
+       0, nullptr, "violations=1\n  field \"X\" \"a b\"", resp()},
   };
 }
 
@@ -217,7 +255,8 @@ TEST_P(AttackRows, VerdictIsStableAtEverySplit) {
       EXPECT_NE(whole.trace.find(row.expect), std::string::npos) << whole.trace;
     }
   }
-  for (auto [split, seed] : {std::pair{Split::Bytewise, 0u}, {Split::Random, 7u}, {Split::Random, 99u}}) {
+  for (auto [split, seed] :
+       {std::pair{Split::Bytewise, 0u}, {Split::Random, 7u}, {Split::Random, 99u}}) {
     auto other = decode(row.input, row.setup, split, seed);
     EXPECT_EQ(other.trace, whole.trace) << to_string(split);
     EXPECT_EQ(other.error.has_value(), whole.error.has_value()) << to_string(split);

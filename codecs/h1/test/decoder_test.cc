@@ -1,4 +1,5 @@
-// H1 decoder behaviour: events, framing, pipelining, tunnels, persistence, limits, split invariance.
+// H1 decoder behaviour: events, framing, pipelining, tunnels, persistence, limits, split
+// invariance.
 #include "codecs/h1/decoder.h"
 
 #include <gtest/gtest.h>
@@ -52,8 +53,10 @@ TEST(H1Decoder, PipelinedRequestsGetIncreasingStreamIds) {
       "POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
       "\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");  // an empty line between requests is ignored
   ASSERT_FALSE(d.error);
-  EXPECT_NE(d.trace.find("end 1\nhead 2 request HTTP/1.1 POST - a /2 framing=known(3)"), std::string::npos);
-  EXPECT_NE(d.trace.find("data 2 \"abc\"\nend 2\nhead 3 request HTTP/1.1 GET - a /3"), std::string::npos);
+  EXPECT_NE(d.trace.find("end 1\nhead 2 request HTTP/1.1 POST - a /2 framing=known(3)"),
+            std::string::npos);
+  EXPECT_NE(d.trace.find("data 2 \"abc\"\nend 2\nhead 3 request HTTP/1.1 GET - a /3"),
+            std::string::npos);
 }
 
 // The STYLE.md invariant: whole, byte by byte and random splits give identical traces.
@@ -61,8 +64,10 @@ TEST(H1Decoder, SplitInvariance) {
   const std::string inputs[] = {
       "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: x\r\n\r\nPOST /p HTTP/1.1\r\nHost: a\r\n"
       "Content-Length: 10\r\n\r\n0123456789",
-      "PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n"
-      "3;q=\"a b\"\r\nxyz\r\n0\r\nT: 1\r\n\r\nGET /n HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+      "PUT /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+      "3;q=\"a b\"\r\nxyz\r\n0\r\nT: 1\r\n\r\nGET /n HTTP/1.1\r\nHost: h\r\nConnection: "
+      "close\r\n\r\n",
       "GET http://x.example:8080/p?q HTTP/1.1\r\nHost: x.example:8080\r\n\r\n"
       "OPTIONS * HTTP/1.1\r\nHost: y\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok",
   };
@@ -81,7 +86,8 @@ TEST(H1Decoder, SplitInvariance) {
 TEST(H1Decoder, TargetForms) {
   auto abs = decode_request("GET HTTP://Example.com?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
   ASSERT_FALSE(abs.error);
-  EXPECT_NE(abs.trace.find("GET http Example.com /?x=1 framing=none\n"), std::string::npos) << abs.trace;
+  EXPECT_NE(abs.trace.find("GET http Example.com /?x=1 framing=none\n"), std::string::npos)
+      << abs.trace;
   auto star = decode_request("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_NE(star.trace.find("OPTIONS - h * framing=none"), std::string::npos) << star.trace;
   auto ipv6 = decode_request("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n");
@@ -116,13 +122,15 @@ TEST(H1Decoder, HeadViewsPointIntoTheCallersBuffer) {
 }
 
 TEST(H1Decoder, ConnectionCloseStopsConsuming) {
-  auto d = decode_request("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n");
+  auto d = decode_request(
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n");
   ASSERT_FALSE(d.error);
   EXPECT_EQ(d.leftover, "GET /next HTTP/1.1\r\n");
   EXPECT_NE(d.trace.find("framing=none close\n"), std::string::npos);
   auto http10 = decode_request("GET / HTTP/1.0\r\n\r\nGET / HTTP/1.0\r\n\r\n");
   EXPECT_EQ(http10.leftover, "GET / HTTP/1.0\r\n\r\n");
-  auto kept = decode_request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n");
+  auto kept =
+      decode_request("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n");
   EXPECT_EQ(kept.leftover, "");
   EXPECT_NE(kept.trace.find("end 2"), std::string::npos);
 }
@@ -171,14 +179,16 @@ TEST(H1Decoder, ResponseFramingFollowsTheRequest) {
   auto head = decode("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
                      response_to({{.head = true}, {}}));
   ASSERT_FALSE(head.error);
-  EXPECT_NE(head.trace.find("response HTTP/1.1 200 framing=none\n  field \"Content-Length\" \"5\"\nend 1\n"
-                            "head 2 response HTTP/1.1 204 framing=none\nend 2"),
+  EXPECT_NE(head.trace.find(
+                "response HTTP/1.1 200 framing=none\n  field \"Content-Length\" \"5\"\nend 1\n"
+                "head 2 response HTTP/1.1 204 framing=none\nend 2"),
             std::string::npos)
       << head.trace;
   // 1xx interim heads share the final response's stream id and have no end.
-  auto interim = decode("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
-                        "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
-                        response_to({{}}));
+  auto interim = decode(
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
+      "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+      response_to({{}}));
   ASSERT_FALSE(interim.error);
   EXPECT_EQ(interim.trace,
             "head 1 response HTTP/1.1 100 framing=none\n"
@@ -187,25 +197,30 @@ TEST(H1Decoder, ResponseFramingFollowsTheRequest) {
 }
 
 TEST(H1Decoder, CloseDelimitedResponseEndsAtEof) {
-  auto d = decode("HTTP/1.0 200 OK\r\nServer: old\r\n\r\nall of this until close", response_to({{}}, true));
+  auto d = decode("HTTP/1.0 200 OK\r\nServer: old\r\n\r\nall of this until close",
+                  response_to({{}}, true));
   ASSERT_FALSE(d.error);
   EXPECT_NE(d.trace.find("framing=close-delimited close"), std::string::npos);
   EXPECT_NE(d.trace.find("data 1 \"all of this until close\"\nend 1\n"), std::string::npos);
 }
 
 TEST(H1Decoder, SwitchingProtocolsAndConnectResponsesTunnel) {
-  auto ws = decode("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n\x81\x05hello",
-                   response_to({{.upgrade = true}}, true));
+  auto ws = decode(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+      "upgrade\r\n\r\n\x81\x05hello",
+      response_to({{.upgrade = true}}, true));
   ASSERT_FALSE(ws.error);
   EXPECT_NE(ws.trace.find("framing=tunnel"), std::string::npos);
   EXPECT_NE(ws.trace.find("data 1 \"\\x81\\x05hello\"\nend 1"), std::string::npos) << ws.trace;
-  auto connect = decode("HTTP/1.1 200 Connection Established\r\n\r\nTLS...", response_to({{.connect = true}}, true));
+  auto connect = decode("HTTP/1.1 200 Connection Established\r\n\r\nTLS...",
+                        response_to({{.connect = true}}, true));
   ASSERT_FALSE(connect.error);
   EXPECT_NE(connect.trace.find("framing=tunnel\ndata 1 \"TLS...\"\nend 1"), std::string::npos);
 }
 
 TEST(H1Decoder, ExpectContinueOnlyInHttp11) {
-  auto d11 = decode_request("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx");
+  auto d11 = decode_request(
+      "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx");
   EXPECT_NE(d11.trace.find("expect-continue"), std::string::npos);
   auto d10 = decode_request("PUT / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx");
   EXPECT_EQ(d10.trace.find("expect-continue"), std::string::npos);
@@ -233,28 +248,34 @@ TEST(H1Decoder, LimitsGiveTheirStatuses) {
   ASSERT_TRUE(e431.error);
   EXPECT_EQ(e431.error->code, 431u);
   EXPECT_EQ(e431.error->detail, kErrHeadersTooLarge);
-  auto count = decode("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limited({.max_header_count = 3}));
+  auto count = decode("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
+                      limited({.max_header_count = 3}));
   ASSERT_TRUE(count.error);
   EXPECT_EQ(count.error->code, 431u);
   EXPECT_EQ(count.error->detail, kErrTooManyFields);
 
-  auto known = decode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", limited({.max_body = 10}));
+  auto known =
+      decode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", limited({.max_body = 10}));
   ASSERT_TRUE(known.error);
   EXPECT_EQ(known.error->code, 413u);
-  auto chunked = decode("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\n",
-                        limited({.max_body = 10}));
+  auto chunked =
+      decode("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\n",
+             limited({.max_body = 10}));
   ASSERT_TRUE(chunked.error);
   EXPECT_EQ(chunked.error->code, 413u);
   EXPECT_EQ(chunked.error->detail, kErrBodyTooLarge);
   EXPECT_NE(chunked.trace.find("data 1 \"abcdef\""), std::string::npos);
-  auto ext = decode("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=" + std::string(40, 'x'),
-                    limited({.max_chunk_extension = 16}));
+  auto ext = decode(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=" + std::string(40, 'x'),
+      limited({.max_chunk_extension = 16}));
   ASSERT_TRUE(ext.error);
   EXPECT_EQ(ext.error->detail, kErrChunkExtensionTooLong);
 }
 
 TEST(H1Decoder, ForbiddenTrailersAndIncompleteMessages) {
-  auto tr = decode_request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 5\r\n\r\n");
+  auto tr = decode_request(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: "
+      "5\r\n\r\n");
   ASSERT_TRUE(tr.error);
   EXPECT_EQ(tr.error->detail, kErrForbiddenTrailer);
 
@@ -320,20 +341,30 @@ namespace {
 RC_GTEST_PROP(H1DecoderProperty, MutatedInputVerdictIsSplitInvariant, ()) {
   static const std::string kSeeds[] = {
       "GET /a?b=%41 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n",
-      "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=\"y\"\r\nhello\r\n0\r\nT: v\r\n\r\n",
-      "PUT / HTTP/1.0\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabcGET / HTTP/1.1\r\nHost: b\r\n\r\n",
+      "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n5;x=\"y\"\r\nhello\r\n0\r\nT: v\r\n\r\n",
+      "PUT / HTTP/1.0\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabcGET / "
+      "HTTP/1.1\r\nHost: b\r\n\r\n",
       "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
   };
-  static const char kBytes[] = {'\r', '\n', ' ', '\t', ':', ';', '"', '%', '0', 'a', '\0', '\x7f', '\x80', ',', '/'};
-  std::string in = *rc::gen::elementOf(std::vector<std::string>(std::begin(kSeeds), std::end(kSeeds)));
+  static const char kBytes[] = {'\r', '\n', ' ',  '\t',   ':',    ';', '"', '%',
+                                '0',  'a',  '\0', '\x7f', '\x80', ',', '/'};
+  std::string in =
+      *rc::gen::elementOf(std::vector<std::string>(std::begin(kSeeds), std::end(kSeeds)));
   int edits = *rc::gen::inRange(0, 4);
   for (int i = 0; i < edits && !in.empty(); ++i) {
     size_t at = *rc::gen::inRange<size_t>(0, in.size());
     char b = *rc::gen::elementOf(std::vector<char>(std::begin(kBytes), std::end(kBytes)));
     switch (*rc::gen::inRange(0, 3)) {
-      case 0: in[at] = b; break;
-      case 1: in.insert(in.begin() + static_cast<long>(at), b); break;
-      default: in.erase(at, 1); break;
+      case 0:
+        in[at] = b;
+        break;
+      case 1:
+        in.insert(in.begin() + static_cast<long>(at), b);
+        break;
+      default:
+        in.erase(at, 1);
+        break;
     }
   }
   auto whole = decode_request(in);

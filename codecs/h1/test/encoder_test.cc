@@ -48,9 +48,10 @@ TEST(H1Encoder, RequestWithHostFramingHopByHopAndCookies) {
   ASSERT_TRUE(enc.encode_head(h, out));
   ASSERT_TRUE(enc.encode_data(as_bytes("data"), out));
   ASSERT_TRUE(enc.encode_end(out));
-  EXPECT_EQ(out.view(),
-            "POST /submit?x=1 HTTP/1.1\r\nHost: api.example\r\ncookie: a=1; b=2\r\nX-Mixed-Case: v\r\n"
-            "Content-Length: 4\r\n\r\ndata");
+  EXPECT_EQ(
+      out.view(),
+      "POST /submit?x=1 HTTP/1.1\r\nHost: api.example\r\ncookie: a=1; b=2\r\nX-Mixed-Case: v\r\n"
+      "Content-Length: 4\r\n\r\ndata");
 }
 
 TEST(H1Encoder, StreamingBecomesChunkedWithTrailers) {
@@ -122,7 +123,8 @@ TEST(H1Encoder, UpgradeTunnelKeepsUpgrade) {
   Encoder enc(MessageKind::Request);
   ByteBuffer out;
   ASSERT_TRUE(enc.encode_head(h, out));
-  EXPECT_EQ(out.view(), "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n");
+  EXPECT_EQ(out.view(),
+            "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n");
   MessageHead c = request("CONNECT", "", "db:5432");
   c.framing = Framing::Tunnel;
   out.clear();
@@ -138,16 +140,73 @@ struct Refusal {
 
 // §3.1 C, E, G, H, I: nothing the encoder writes may carry CR, LF or NUL, or break the grammar.
 const Refusal kRefusals[] = {
-    {"value_crlf", [] { auto h = request("GET", "/", "a"); h.headers.add_view("foo", "bar\r\nTransfer-Encoding: chunked"); return h; }, kErrEncodeBadFieldValue},
-    {"value_lf", [] { auto h = request("GET", "/", "a"); h.headers.add_view("foo", "bar\nHost: evil"); return h; }, kErrEncodeBadFieldValue},
-    {"value_cr", [] { auto h = request("GET", "/", "a"); h.headers.add_view("foo", "a\rb"); return h; }, kErrEncodeBadFieldValue},
-    {"value_nul", [] { auto h = request("GET", "/", "a"); h.headers.add_view("foo", std::string_view("a\0b", 3)); return h; }, kErrEncodeBadFieldValue},
-    {"cookie_crlf", [] { auto h = request("GET", "/", "a"); h.headers.add_view("cookie", "a=1"); h.headers.add_view("cookie", "b\r\nX: y"); return h; }, kErrEncodeBadFieldValue},
-    {"name_space", [] { auto h = request("GET", "/", "a"); h.headers.add_view("transfer-encoding ", "chunked"); return h; }, kErrEncodeBadFieldName},
-    {"name_colon", [] { auto h = request("GET", "/", "a"); h.headers.add_view("foo:bar", "x"); return h; }, kErrEncodeBadFieldName},
-    {"name_empty", [] { auto h = request("GET", "/", "a"); h.headers.add_view("", "x"); return h; }, kErrEncodeBadFieldName},
-    {"name_pseudo", [] { auto h = request("GET", "/", "a"); h.headers.add_view(":path", "/x"); return h; }, kErrEncodeBadFieldName},
-    {"method_injection", [] { return request("GET /admin HTTP/1.1\r\nHost: x\r\n\r\nGET", "/", "a"); }, kErrEncodeBadMethod},
+    {"value_crlf",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("foo", "bar\r\nTransfer-Encoding: chunked");
+       return h;
+     },
+     kErrEncodeBadFieldValue},
+    {"value_lf",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("foo", "bar\nHost: evil");
+       return h;
+     },
+     kErrEncodeBadFieldValue},
+    {"value_cr",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("foo", "a\rb");
+       return h;
+     },
+     kErrEncodeBadFieldValue},
+    {"value_nul",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("foo", std::string_view("a\0b", 3));
+       return h;
+     },
+     kErrEncodeBadFieldValue},
+    {"cookie_crlf",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("cookie", "a=1");
+       h.headers.add_view("cookie", "b\r\nX: y");
+       return h;
+     },
+     kErrEncodeBadFieldValue},
+    {"name_space",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("transfer-encoding ", "chunked");
+       return h;
+     },
+     kErrEncodeBadFieldName},
+    {"name_colon",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("foo:bar", "x");
+       return h;
+     },
+     kErrEncodeBadFieldName},
+    {"name_empty",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view("", "x");
+       return h;
+     },
+     kErrEncodeBadFieldName},
+    {"name_pseudo",
+     [] {
+       auto h = request("GET", "/", "a");
+       h.headers.add_view(":path", "/x");
+       return h;
+     },
+     kErrEncodeBadFieldName},
+    {"method_injection",
+     [] { return request("GET /admin HTTP/1.1\r\nHost: x\r\n\r\nGET", "/", "a"); },
+     kErrEncodeBadMethod},
     {"method_space", [] { return request("GET /", "/", "a"); }, kErrEncodeBadMethod},
     {"method_empty", [] { return request("", "/", "a"); }, kErrEncodeBadMethod},
     {"path_space", [] { return request("GET", "/a HTTP/1.1\r\nX: ", "a"); }, kErrEncodeBadTarget},

@@ -49,7 +49,8 @@ inline Decoded decode(std::string_view input, const DecodeSetup& setup, Split sp
   return out;
 }
 
-inline Decoded decode_request(std::string_view input, Split split = Split::Whole, uint32_t seed = 1) {
+inline Decoded decode_request(std::string_view input, Split split = Split::Whole,
+                              uint32_t seed = 1) {
   return decode(input, DecodeSetup{}, split, seed);
 }
 

@@ -25,10 +25,13 @@ class Gen {
   explicit Gen(uint32_t seed) : rng_(seed) {}
   size_t pick(size_t n) { return rng_() % n; }
   template <class T, size_t N>
-  const T& one(const T (&a)[N]) { return a[pick(N)]; }
+  const T& one(const T (&a)[N]) {
+    return a[pick(N)];
+  }
 
   std::string token() {
-    static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#$%&'*+^`|~";
+    static const char kChars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#$%&'*+^`|~";
     std::string s;
     size_t n = 1 + pick(12);
     for (size_t i = 0; i < n; ++i) s += kChars[pick(sizeof kChars - 1)];
@@ -51,8 +54,9 @@ class Gen {
   }
   // Extra fields, never ones that change framing or routing.
   std::string extra_fields() {
-    static const char* kNames[] = {"Accept", "User-Agent", "X-Request-Id", "Cookie", "Cache-Control",
-                                   "Accept-Encoding", "Referer", "Authorization"};
+    static const char* kNames[] = {"Accept",  "User-Agent",    "X-Request-Id",
+                                   "Cookie",  "Cache-Control", "Accept-Encoding",
+                                   "Referer", "Authorization"};
     std::string s;
     size_t n = pick(6);
     for (size_t i = 0; i < n; ++i) {
@@ -98,8 +102,14 @@ class Gen {
 
   Stream requests() {
     static const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
-    static const char* kTargets[] = {"/", "/index.html", "/a/b/c?x=1&y=2", "/search?q=a%20b", "/~user/;p=1",
-                                     "http://example.com/abs?q", "https://example.com:8443/", "http://h.example"};
+    static const char* kTargets[] = {"/",
+                                     "/index.html",
+                                     "/a/b/c?x=1&y=2",
+                                     "/search?q=a%20b",
+                                     "/~user/;p=1",
+                                     "http://example.com/abs?q",
+                                     "https://example.com:8443/",
+                                     "http://h.example"};
     Stream s;
     size_t n = 1 + pick(4);
     for (size_t i = 0; i < n; ++i) {
@@ -108,7 +118,8 @@ class Gen {
       std::string target(asterisk ? "*" : one(kTargets));
       bool http10 = pick(8) == 0;
       std::string head = method + " " + target + (http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-      std::string fields = (pick(2) ? "Host: example.com\r\n" : "host: example.com\r\n") + extra_fields();
+      std::string fields =
+          (pick(2) ? "Host: example.com\r\n" : "host: example.com\r\n") + extra_fields();
       std::string body;
       if (method == "POST" || method == "PUT" || (method == "PATCH" && pick(2))) {
         fields += framed_body(body, !http10);
@@ -170,7 +181,8 @@ Traces ours(const Stream& s, MessageKind kind, Split split, uint32_t seed) {
   testing::DecodeSetup setup;
   setup.kind = kind;
   setup.eof = true;
-  for (const auto& m : s.methods) setup.requests.push_back(RequestInfo{m == "HEAD", m == "CONNECT", false});
+  for (const auto& m : s.methods)
+    setup.requests.push_back(RequestInfo{m == "HEAD", m == "CONNECT", false});
   auto d = testing::decode(s.bytes, setup, split, seed);
   return {d.trace, d.error.has_value()};
 }
@@ -208,22 +220,24 @@ TEST(H1VersusLlhttp, RequestCorpusAgrees) {
 }
 
 TEST(H1VersusLlhttp, ResponseCorpusAgrees) {
-  for (uint32_t seed = 1; seed <= 400; ++seed) compare(MessageKind::Response, seed, &Gen::responses);
+  for (uint32_t seed = 1; seed <= 400; ++seed)
+    compare(MessageKind::Response, seed, &Gen::responses);
 }
 
 // The documented differences (llhttp_adapter.h): each is a message llhttp accepts and we refuse.
 TEST(H1VersusLlhttp, DocumentedDifferencesWhereWeAreStricter) {
   const char* stricter[] = {
-      "GET / HTTP/1.1\r\n\r\n",                                                    // no Host
-      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",                              // two Hosts
-      "GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n",                                   // fragment
-      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 05\r\n\r\nhello",             // leading zero
-      "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",                 // TE in 1.0
+      "GET / HTTP/1.1\r\n\r\n",                                          // no Host
+      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",                    // two Hosts
+      "GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n",                         // fragment
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 05\r\n\r\nhello",   // leading zero
+      "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",  // TE in 1.0
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",  // gzip
-      "GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n",                                  // '"' in target
-      "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n",                                   // bad %XX
-      "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",                                      // bad Host
-      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 1\r\n\r\n",
+      "GET /a\"b HTTP/1.1\r\nHost: a\r\n\r\n",  // '"' in target
+      "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n",  // bad %XX
+      "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",    // bad Host
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: "
+      "1\r\n\r\n",
   };
   for (const char* in : stricter) {
     Stream s{in, {}};

@@ -82,8 +82,9 @@ Owned h1_leg(const Owned& in, uint32_t seed) {
   Decoder dec(in.kind);
   if (in.kind == MessageKind::Response) dec.expect_response(RequestInfo{});
   Capture sink;
-  std::string left = codecs::testing::feed_split(wire.view(), codecs::testing::Split::Random, seed,
-                                                 [&](Bytes b) { return dec.feed(b, sink).value_or(SIZE_MAX); });
+  std::string left =
+      codecs::testing::feed_split(wire.view(), codecs::testing::Split::Random, seed,
+                                  [&](Bytes b) { return dec.feed(b, sink).value_or(SIZE_MAX); });
   RC_ASSERT(sink.error.empty());
   RC_ASSERT(left.empty());
   RC_ASSERT(sink.ends == 1);
@@ -124,16 +125,19 @@ rc::Gen<std::string> chars_from(std::string alphabet, int min, int max) {
   });
 }
 
-const std::string kTchar = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~";
+const std::string kTchar =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~";
 const std::string kPchar = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789-._~!$&'()*+,;=:@/?";
 const std::string kHost = "abcdefghijklmnopqrstuvwxyz0123456789-.";
-const std::string kValue = "abcdefghijklmnopqrstuvwxyz0123456789 \t!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\x80\xff";
+const std::string kValue =
+    "abcdefghijklmnopqrstuvwxyz0123456789 \t!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\x80\xff";
 
 rc::Gen<std::string> field_name() {
   // Names the encoder owns or drops are excluded: they are tested as normalisations elsewhere.
   return rc::gen::suchThat(chars_from(kTchar, 1, 16), [](const std::string& n) {
-    for (const char* reserved : {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                                 "proxy-connection", "te", "upgrade", "http2-settings", "cookie"}) {
+    for (const char* reserved :
+         {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
+          "proxy-connection", "te", "upgrade", "http2-settings", "cookie"}) {
       if (iequals(n, reserved)) return false;
     }
     return true;
@@ -152,20 +156,24 @@ Owned gen_message(MessageKind kind) {
   Owned m;
   m.kind = kind;
   if (kind == MessageKind::Request) {
-    m.method = *rc::gen::oneOf(rc::gen::elementOf(std::vector<std::string>{"GET", "POST", "PUT", "DELETE", "PATCH"}),
-                               chars_from(kTchar, 1, 10));
+    m.method = *rc::gen::oneOf(
+        rc::gen::elementOf(std::vector<std::string>{"GET", "POST", "PUT", "DELETE", "PATCH"}),
+        chars_from(kTchar, 1, 10));
     RC_PRE(m.method != "CONNECT" && m.method != "HEAD");
     m.path = "/" + *chars_from(kPchar, 0, 40);
     m.authority = *chars_from(kHost, 1, 20);
   } else {
-    m.status = *rc::gen::elementOf(std::vector<uint16_t>{200, 201, 202, 203, 206, 400, 404, 418, 500, 503, 599});
+    m.status = *rc::gen::elementOf(
+        std::vector<uint16_t>{200, 201, 202, 203, 206, 400, 404, 418, 500, 503, 599});
   }
   m.fields = *rc::gen::container<Fields>(
       rc::gen::oneOf(rc::gen::pair(field_name(), field_value()),
-                     rc::gen::pair(rc::gen::just(std::string("cookie")), chars_from("abcdefghij=0123456789", 1, 12))));
+                     rc::gen::pair(rc::gen::just(std::string("cookie")),
+                                   chars_from("abcdefghij=0123456789", 1, 12))));
   m.body = *rc::gen::string<std::string>();
   m.streaming = *rc::gen::arbitrary<bool>();
-  if (m.streaming) m.trailers = *rc::gen::container<Fields>(rc::gen::pair(field_name(), field_value()));
+  if (m.streaming)
+    m.trailers = *rc::gen::container<Fields>(rc::gen::pair(field_name(), field_value()));
   return m;
 }
 
@@ -181,8 +189,12 @@ void check_round_trip(MessageKind kind) {
   RC_ASSERT(out.trailers == in.trailers);
 }
 
-RC_GTEST_PROP(H1RoundTrip, RequestIrToBytesToIr, ()) { check_round_trip(MessageKind::Request); }
-RC_GTEST_PROP(H1RoundTrip, ResponseIrToBytesToIr, ()) { check_round_trip(MessageKind::Response); }
+RC_GTEST_PROP(H1RoundTrip, RequestIrToBytesToIr, ()) {
+  check_round_trip(MessageKind::Request);
+}
+RC_GTEST_PROP(H1RoundTrip, ResponseIrToBytesToIr, ()) {
+  check_round_trip(MessageKind::Response);
+}
 
 }  // namespace
 }  // namespace crossmux::codecs::h1

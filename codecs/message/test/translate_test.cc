@@ -114,23 +114,44 @@ struct Bad {
 
 const Bad kBad[] = {
     // C: CR / LF / NUL / CTL in values.
-    {"value_crlf", [](MessageHead& h) { h.headers.add_view("foo", "bar\r\nTransfer-Encoding: chunked"); }, kErrTranslateBadFieldValue},
-    {"value_lf", [](MessageHead& h) { h.headers.add_view("foo", "bar\nhost: evil"); }, kErrTranslateBadFieldValue},
-    {"value_cr", [](MessageHead& h) { h.headers.add_view("foo", "a\rb"); }, kErrTranslateBadFieldValue},
-    {"value_nul", [](MessageHead& h) { h.headers.add_view("foo", std::string_view("a\0b", 3)); }, kErrTranslateBadFieldValue},
-    {"value_ctl", [](MessageHead& h) { h.headers.add_view("foo", "a\x01"); }, kErrTranslateBadFieldValue},
+    {"value_crlf",
+     [](MessageHead& h) { h.headers.add_view("foo", "bar\r\nTransfer-Encoding: chunked"); },
+     kErrTranslateBadFieldValue},
+    {"value_lf", [](MessageHead& h) { h.headers.add_view("foo", "bar\nhost: evil"); },
+     kErrTranslateBadFieldValue},
+    {"value_cr", [](MessageHead& h) { h.headers.add_view("foo", "a\rb"); },
+     kErrTranslateBadFieldValue},
+    {"value_nul", [](MessageHead& h) { h.headers.add_view("foo", std::string_view("a\0b", 3)); },
+     kErrTranslateBadFieldValue},
+    {"value_ctl", [](MessageHead& h) { h.headers.add_view("foo", "a\x01"); },
+     kErrTranslateBadFieldValue},
     // D: leading / trailing whitespace.
-    {"value_leading_sp", [](MessageHead& h) { h.headers.add_view("x", " a"); }, kErrTranslateValueWhitespace},
-    {"value_trailing_tab", [](MessageHead& h) { h.headers.add_view("x", "a\t"); }, kErrTranslateValueWhitespace},
+    {"value_leading_sp", [](MessageHead& h) { h.headers.add_view("x", " a"); },
+     kErrTranslateValueWhitespace},
+    {"value_trailing_tab", [](MessageHead& h) { h.headers.add_view("x", "a\t"); },
+     kErrTranslateValueWhitespace},
     // E: names.
-    {"name_space", [](MessageHead& h) { h.headers.add_view("transfer-encoding ", "chunked"); }, kErrTranslateBadFieldName},
-    {"name_colon", [](MessageHead& h) { h.headers.add_view("foo:bar", "x"); }, kErrTranslateBadFieldName},
-    {"name_pseudo", [](MessageHead& h) { h.headers.add_view(":foo", "x"); }, kErrTranslateBadFieldName},
+    {"name_space", [](MessageHead& h) { h.headers.add_view("transfer-encoding ", "chunked"); },
+     kErrTranslateBadFieldName},
+    {"name_colon", [](MessageHead& h) { h.headers.add_view("foo:bar", "x"); },
+     kErrTranslateBadFieldName},
+    {"name_pseudo", [](MessageHead& h) { h.headers.add_view(":foo", "x"); },
+     kErrTranslateBadFieldName},
     {"name_empty", [](MessageHead& h) { h.headers.add_view("", "x"); }, kErrTranslateBadFieldName},
-    {"name_unicode", [](MessageHead& h) { h.headers.add_view("tran\xc5\xbf" "fer-encoding", "x"); }, kErrTranslateBadFieldName},
-    {"name_nul", [](MessageHead& h) { h.headers.add_view(std::string_view("a\0", 2), "x"); }, kErrTranslateBadFieldName},
+    {"name_unicode",
+     [](MessageHead& h) {
+       h.headers.add_view(
+           "tran\xc5\xbf"
+           "fer-encoding",
+           "x");
+     },
+     kErrTranslateBadFieldName},
+    {"name_nul", [](MessageHead& h) { h.headers.add_view(std::string_view("a\0", 2), "x"); },
+     kErrTranslateBadFieldName},
     // G: method injection.
-    {"method_injection", [](MessageHead& h) { h.method = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\nGET"; }, kErrTranslateBadMethod},
+    {"method_injection",
+     [](MessageHead& h) { h.method = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\nGET"; },
+     kErrTranslateBadMethod},
     {"method_space", [](MessageHead& h) { h.method = "GET /"; }, kErrTranslateBadMethod},
     {"method_empty", [](MessageHead& h) { h.method = ""; }, kErrTranslateBadMethod},
     // H: path abuse.
@@ -145,11 +166,14 @@ const Bad kBad[] = {
     {"path_absolute", [](MessageHead& h) { h.path = "http://evil/x"; }, kErrTranslateBadPath},
     {"path_bad_pct", [](MessageHead& h) { h.path = "/%g0"; }, kErrTranslateBadPath},
     // I: authority.
-    {"authority_crlf", [](MessageHead& h) { h.authority = "a\r\nx: y"; }, kErrTranslateBadAuthority},
+    {"authority_crlf", [](MessageHead& h) { h.authority = "a\r\nx: y"; },
+     kErrTranslateBadAuthority},
     {"authority_space", [](MessageHead& h) { h.authority = "a b"; }, kErrTranslateBadAuthority},
-    {"authority_userinfo", [](MessageHead& h) { h.authority = "u@host"; }, kErrTranslateBadAuthority},
+    {"authority_userinfo", [](MessageHead& h) { h.authority = "u@host"; },
+     kErrTranslateBadAuthority},
     {"authority_bad_port", [](MessageHead& h) { h.authority = "a:8x"; }, kErrTranslateBadAuthority},
-    {"scheme_injection", [](MessageHead& h) { h.scheme = "https://evil.com/x?"; }, kErrTranslateBadScheme},
+    {"scheme_injection", [](MessageHead& h) { h.scheme = "https://evil.com/x?"; },
+     kErrTranslateBadScheme},
 };
 
 TEST(Translate, ValidationRejectsEveryUnsafeHeadInBothDirections) {
@@ -191,7 +215,8 @@ TEST(Translate, ResponsesAndTrailers) {
   }
   HeaderList crlf;
   crlf.add_view("x", "a\r\nb");
-  EXPECT_EQ(validate_trailers(crlf, MessageKind::Request).error().detail, kErrTranslateBadFieldValue);
+  EXPECT_EQ(validate_trailers(crlf, MessageKind::Request).error().detail,
+            kErrTranslateBadFieldValue);
 }
 
 TEST(Translate, ValidHeadsPass) {
