@@ -19,7 +19,12 @@ void Decoder::expect_response(const MessageHead& request) {
 void Decoder::reset_head() {
   head_.kind = kind_;
   head_.version = Version::Http11;
-  head_.method = head_.scheme = head_.authority = head_.path = head_.protocol = {};
+  // Separate assignments: a chained one reloads what it just stored (a store-forwarding stall).
+  head_.method = std::string_view();
+  head_.scheme = std::string_view();
+  head_.authority = std::string_view();
+  head_.path = std::string_view();
+  head_.protocol = std::string_view();
   head_.status = 0;
   head_.headers.clear();
   head_.framing = Framing::None;
