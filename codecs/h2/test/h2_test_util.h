@@ -232,7 +232,9 @@ struct Server {
     r.kind = MessageKind::Response;
     r.status = 200;
     EXPECT_TRUE(c.submit_headers(id, r, body.empty()).has_value());
-    if (!body.empty()) EXPECT_TRUE(c.submit_data(id, as_bytes(body), true).has_value());
+    if (!body.empty()) {
+      EXPECT_TRUE(c.submit_data(id, as_bytes(body), true).has_value());
+    }
   }
   // Sends what is on the wire and expects a GOAWAY with `code` and a failed connection.
   void expect_conn_error(uint32_t code) {

@@ -262,7 +262,7 @@ void our_client_to_nghttp2_server(uint32_t client_window, uint32_t server_window
       bool post = opened % 4 == 0;
       std::string body = body_for(opened * 5003 + 1);
       h.method = post ? "POST" : "GET";
-      h.path = post ? "/echo" : path;
+      h.path = post ? std::string_view("/echo") : std::string_view(path);
       Result<StreamId> id = client.submit_headers(0, h, !post);
       ASSERT_TRUE(id.has_value());
       if (post) {
