@@ -338,19 +338,9 @@ namespace {
 
 // Mutated messages: whatever the verdict, it is identical at every split, and (under ASan) no
 // read strays outside the input.
-RC_GTEST_PROP(H1DecoderProperty, MutatedInputVerdictIsSplitInvariant, ()) {
-  static const std::string kSeeds[] = {
-      "GET /a?b=%41 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n",
-      "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
-      "chunked\r\n\r\n5;x=\"y\"\r\nhello\r\n0\r\nT: v\r\n\r\n",
-      "PUT / HTTP/1.0\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabcGET / "
-      "HTTP/1.1\r\nHost: b\r\n\r\n",
-      "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
-  };
+std::string mutate(std::string in) {
   static const char kBytes[] = {'\r', '\n', ' ',  '\t',   ':',    ';', '"', '%',
                                 '0',  'a',  '\0', '\x7f', '\x80', ',', '/'};
-  std::string in =
-      *rc::gen::elementOf(std::vector<std::string>(std::begin(kSeeds), std::end(kSeeds)));
   int edits = *rc::gen::inRange(0, 4);
   for (int i = 0; i < edits && !in.empty(); ++i) {
     size_t at = *rc::gen::inRange<size_t>(0, in.size());
@@ -367,13 +357,47 @@ RC_GTEST_PROP(H1DecoderProperty, MutatedInputVerdictIsSplitInvariant, ()) {
         break;
     }
   }
-  auto whole = decode_request(in);
-  auto split = decode_request(in, Split::Random, *rc::gen::arbitrary<uint32_t>());
-  auto bytewise = decode_request(in, Split::Bytewise);
+  return in;
+}
+
+void check_split_invariance(const std::string& in, const DecodeSetup& setup) {
+  auto whole = decode(in, setup);
+  auto split = decode(in, setup, Split::Random, *rc::gen::arbitrary<uint32_t>());
+  auto bytewise = decode(in, setup, Split::Bytewise);
   RC_ASSERT(split.trace == whole.trace);
   RC_ASSERT(bytewise.trace == whole.trace);
   RC_ASSERT(split.error.has_value() == whole.error.has_value());
   if (whole.error) RC_ASSERT(*split.error == *whole.error);
+}
+
+// Mutated messages: whatever the verdict, it is identical at every split, and (under ASan) no
+// read strays outside the input.
+RC_GTEST_PROP(H1DecoderProperty, MutatedRequestVerdictIsSplitInvariant, ()) {
+  static const std::vector<std::string> kSeeds = {
+      "GET /a?b=%41 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n",
+      "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n5;x=\"y\"\r\nhello\r\n0\r\nT: "
+      "v\r\n\r\n",
+      "PUT / HTTP/1.0\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nabcGET / "
+      "HTTP/1.1\r\nHost: b\r\n\r\n",
+      "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+  };
+  DecodeSetup setup;
+  setup.eof = *rc::gen::arbitrary<bool>();
+  check_split_invariance(mutate(*rc::gen::elementOf(kSeeds)), setup);
+}
+
+RC_GTEST_PROP(H1DecoderProperty, MutatedResponseVerdictIsSplitInvariant, ()) {
+  static const std::vector<std::string> kSeeds = {
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX: a\r\n  b\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      "HTTP/1.0 404 Not Found\r\nServer: s\r\n\r\nuntil close",
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00",
+  };
+  auto flags = *rc::gen::container<std::vector<bool>>(3, rc::gen::arbitrary<bool>());
+  DecodeSetup setup =
+      response_to({{flags[0], flags[1], flags[2]}, {}}, *rc::gen::arbitrary<bool>());
+  check_split_invariance(mutate(*rc::gen::elementOf(kSeeds)), setup);
 }
 
 }  // namespace
