@@ -84,10 +84,11 @@ void DynamicTable::set_max_size(uint32_t max_size) {
 
 // Grows the byte buffer and the slot ring (a power of two) when a larger maximum needs them.
 void DynamicTable::reserve_storage(size_t bytes, size_t slots) {
-  size_t ring = slots_.empty() ? 8 : slots_.size();
+  const size_t current = slots_ ? slot_mask_ + 1 : 0;
+  size_t ring = current ? current : 8;
   while (ring < slots) ring *= 2;
-  if (ring != slots_.size()) {
-    std::vector<Slot> fresh(ring);
+  if (ring != current) {
+    std::unique_ptr<Slot[]> fresh(new Slot[ring]);
     for (size_t i = 0; i < count_; ++i) fresh[i] = slots_[(head_ + i) & slot_mask_];
     slots_ = std::move(fresh);
     slot_mask_ = ring - 1;

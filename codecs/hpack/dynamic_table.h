@@ -69,7 +69,7 @@ class DynamicTable {
   std::unique_ptr<char[]> buf_;
   size_t buf_cap_ = 0;
   size_t write_ = 0;  // end of the newest entry's bytes
-  std::vector<Slot> slots_;
+  std::unique_ptr<Slot[]> slots_;  // ring of slot_mask_ + 1 slots (not zeroed: only live ones read)
   size_t slot_mask_ = 0;
   size_t head_ = 0;  // slot of the oldest entry
   size_t count_ = 0;

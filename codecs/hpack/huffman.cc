@@ -148,23 +148,44 @@ size_t huffman_encode(std::string_view s, uint8_t* out) {
 size_t huffman_encode_if_shorter(std::string_view s, uint8_t* out) {
   uint8_t* o = out;
   uint8_t* const limit = out + s.size();  // reaching it means "not shorter"
-  uint64_t acc = 0;
-  unsigned bits = 0;
-  for (unsigned char ch : s) {
-    const Code c = kCodes[ch];
-    acc |= static_cast<uint64_t>(c.bits) << (64 - bits - c.len);
-    bits += c.len;
+  uint64_t acc = 0;                        // left-aligned
+  unsigned bits = 0;                       // 0..7 between steps
+  // Appends `len` bits, stores the window and moves past the complete octets.
+  auto put = [&](uint64_t code, unsigned len) {
+    acc |= code << (64 - bits - len);
+    bits += len;
     const uint64_t be = __builtin_bswap64(acc);
     std::memcpy(o, &be, 8);
     const unsigned whole = bits >> 3;
     o += whole;
     acc <<= whole * 8;
     bits &= 7;
+  };
+  // Two symbols per step when their codes fit the window together (always, for text): the pair's
+  // code does not depend on the accumulator, which halves the serial chain.
+  const size_t n = s.size();
+  size_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const Code a = kCodes[static_cast<uint8_t>(s[i])];
+    const Code b = kCodes[static_cast<uint8_t>(s[i + 1])];
+    const unsigned len = a.len + b.len;
+    if (len <= 56) {
+      put((static_cast<uint64_t>(a.bits) << b.len) | b.bits, len);
+    } else {
+      put(a.bits, a.len);
+      if (o >= limit) return 0;  // keeps the next store within the slack
+      put(b.bits, b.len);
+    }
+    if (o >= limit) return 0;
+  }
+  if (i < n) {
+    const Code a = kCodes[static_cast<uint8_t>(s[i])];
+    put(a.bits, a.len);
     if (o >= limit) return 0;
   }
   if (bits > 0) *o++ = static_cast<uint8_t>((acc >> 56) | (0xffu >> bits));
-  const size_t n = static_cast<size_t>(o - out);
-  return n < s.size() ? n : 0;
+  const size_t written = static_cast<size_t>(o - out);
+  return written < n ? written : 0;
 }
 
 const char* huffman_decode(const uint8_t* in, size_t n, char* out, size_t& written) {
