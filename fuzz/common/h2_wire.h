@@ -1,0 +1,156 @@
+// PeerWriter: HTTP/2 bytes from structured fuzz input (preface, SETTINGS, HPACK-encoded HEADERS,
+// DATA, raw frames), so fuzzers reach deep connection states instead of dying on the preface.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/base/byte_buffer.h"
+#include "codecs/h2/frame.h"
+#include "codecs/hpack/encoder.h"
+#include "codecs/hpack/field.h"
+#include "fuzz/common/fuzz_input.h"
+
+namespace crossmux::fuzz {
+
+using codecs::ByteBuffer;
+
+inline constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// Picks entry `i` of a vocabulary, or (for the last slot) up to 12 raw input bytes.
+template <size_t N>
+std::string pick(FuzzInput& in, const std::array<std::string_view, N>& vocab) {
+  uint8_t i = static_cast<uint8_t>(in.u8() % (N + 1));
+  if (i < N) return std::string(vocab[i]);
+  auto raw = in.bytes(in.range(0, 12));
+  return std::string(raw.begin(), raw.end());
+}
+
+// Writes what a peer would send. `requests`: the peer is a client (pseudo-headers of requests),
+// else a server (:status). One HPACK encoder keeps the peer's compression context.
+class PeerWriter {
+ public:
+  explicit PeerWriter(bool requests) : requests_(requests) {}
+
+  void preface(ByteBuffer& out) const { out.append(kH2Preface); }
+
+  // SETTINGS with up to 4 entries; `valid` keeps every value in its RFC 9113 §6.5.2 range.
+  void settings(FuzzInput& in, ByteBuffer& out, bool valid) {
+    std::array<codecs::h2::SettingsEntry, 4> e{};
+    size_t n = in.range(0, 4);
+    for (size_t i = 0; i < n; ++i) {
+      e[i].id = static_cast<uint16_t>(in.range(1, valid ? 8 : 12));
+      e[i].value = in.u32();
+      if (valid) e[i].value = clamp_setting(e[i].id, e[i].value);
+      if (e[i].id == 1) encoder_.set_peer_max_table_size(e[i].value);
+    }
+    codecs::h2::write_settings(out, e.data(), n);
+  }
+
+  // A header list from a vocabulary (mostly valid, sometimes raw bytes), HPACK-encoded, sent as
+  // HEADERS plus input-chosen CONTINUATION splits.
+  void headers(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream, bool trailers) {
+    fields_.clear();
+    strings_.clear();
+    if (!trailers) (requests_ ? request_pseudo(in) : response_pseudo(in));
+    static constexpr std::array<std::string_view, 14> kNames = {
+        "content-length", "content-type", "cookie", "te", "user-agent", "accept", "x-a",
+        "connection", "host", "transfer-encoding", "grpc-status", "accept-encoding", "X-Upper",
+        ":path"};
+    static constexpr std::array<std::string_view, 12> kValues = {
+        "0", "5", "10", "trailers", "a=b", "text/plain", "example.com", "gzip", " pad", "x\r\ny",
+        "close", "chunked"};
+    size_t n = in.range(0, 6);
+    for (size_t i = 0; i < n; ++i) add(pick(in, kNames), pick(in, kValues), in.u8() % 16 == 0);
+    block_.clear();
+    encoder_.encode(fields_, block_);
+    write_block(in, out, stream, end_stream);
+  }
+
+  void data(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream) {
+    auto body = in.bytes(in.range(0, 64));
+    codecs::h2::write_data(out, stream, codecs::Bytes(body.data(), body.size()), end_stream);
+  }
+
+  // Any frame: raw type, flags, stream id and payload from the input.
+  static void raw_frame(FuzzInput& in, ByteBuffer& out) {
+    codecs::h2::FrameHeader h;
+    h.type = static_cast<uint8_t>(in.range(0, 0x11));
+    h.flags = in.u8();
+    h.stream_id = in.range(0, 9);
+    auto payload = in.bytes(in.range(0, 24));
+    h.length = static_cast<uint32_t>(payload.size());
+    uint8_t* p = out.prepare(codecs::h2::kFrameHeaderSize);
+    codecs::h2::write_frame_header(p, h);
+    out.commit(codecs::h2::kFrameHeaderSize);
+    out.append(codecs::Bytes(payload.data(), payload.size()));
+  }
+
+ private:
+  static uint32_t clamp_setting(uint16_t id, uint32_t v) {
+    switch (id) {
+      case 2: case 8: return v & 1;                                    // ENABLE_PUSH, CONNECT
+      case 4: return v & 0x7fffffff;                                   // INITIAL_WINDOW_SIZE
+      case 5: return codecs::h2::kDefaultMaxFrameSize + (v % (1u << 23));  // MAX_FRAME_SIZE
+      case 1: return v % 8192;                                         // HEADER_TABLE_SIZE
+      default: return v;
+    }
+  }
+  void add(std::string name, std::string value, bool sensitive = false) {
+    strings_.push_back(std::move(name));
+    std::string_view n = strings_.back();
+    strings_.push_back(std::move(value));
+    fields_.push_back({n, strings_.back(), sensitive});
+  }
+  // A mostly canonical set: one control byte drops, repeats or reorders pseudo-headers.
+  void request_pseudo(FuzzInput& in) {
+    static constexpr std::array<std::string_view, 6> kMethods = {"GET", "POST", "HEAD", "CONNECT",
+                                                                 "OPTIONS", "PUT"};
+    static constexpr std::array<std::string_view, 3> kSchemes = {"https", "http", "h t"};
+    static constexpr std::array<std::string_view, 5> kAuthorities = {"example.com", "a:8080", "",
+                                                                     "u@h", "[::1]"};
+    static constexpr std::array<std::string_view, 6> kPaths = {"/", "/a?b=c", "*", "", "/%zz",
+                                                               "/a#f"};
+    uint8_t shape = in.u8();
+    std::string method = pick(in, kMethods);
+    add(":method", method);
+    if (shape % 8 != 1) add(":scheme", pick(in, kSchemes));
+    if (shape % 8 != 2) add(":authority", pick(in, kAuthorities));
+    if (shape % 8 != 3) add(":path", pick(in, kPaths));
+    if (shape % 8 == 4) add(":method", method);
+    if (shape % 8 == 5) add(":protocol", "websocket");
+  }
+  void response_pseudo(FuzzInput& in) {
+    static constexpr std::array<std::string_view, 7> kStatus = {"200", "204", "100", "404", "304",
+                                                                "101", "20"};
+    add(":status", pick(in, kStatus));
+  }
+  void write_block(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream) {
+    codecs::Bytes rest = block_.bytes();
+    size_t first = in.u8() % 4 == 0 ? in.range(0, static_cast<uint32_t>(rest.size())) : rest.size();
+    codecs::h2::HeadersFrame h;
+    h.block = rest.first(first);
+    h.end_stream = end_stream;
+    h.end_headers = first == rest.size();
+    codecs::h2::write_headers(out, stream, h);
+    rest = rest.subspan(first);
+    while (!rest.empty()) {
+      size_t n = std::max<size_t>(1, in.range(0, static_cast<uint32_t>(rest.size())));
+      codecs::h2::write_continuation(out, stream, rest.first(n), n == rest.size());
+      rest = rest.subspan(n);
+    }
+  }
+
+  bool requests_;
+  codecs::hpack::Encoder encoder_;
+  std::deque<std::string> strings_;
+  std::vector<codecs::hpack::Field> fields_;
+  ByteBuffer block_;
+};
+
+}  // namespace crossmux::fuzz
