@@ -264,3 +264,106 @@ TEST(Connection, ClientStreamIdExhaustion) {
 
 }  // namespace
 }  // namespace crossmux::codecs::h2
+
+namespace crossmux::codecs::h2 {
+namespace {
+
+using testing::Server;
+
+TEST(ConnectionSend, UrgencyOrdersDataAndControlFramesGoFirst) {
+  Server s;
+  s.w.headers(1, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"},
+                            {"priority", "u=7"}}), true);
+  s.w.headers(3, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"},
+                            {"priority", "u=0"}}), true);
+  s.w.get(5);
+  s.send();
+  s.respond(1, "low");
+  s.respond(3, "high");
+  s.respond(5, "default");
+  // PRIORITY_UPDATE moves stream 5 above everything (RFC 9218 §7.1).
+  s.w.raw(0x10, 0, 0, testing::u32(5) + "u=0");
+  s.w.raw(6, 0, 0, std::string(8, 'p'));
+  s.send();
+  testing::Output o = s.out();
+  std::vector<uint32_t> data_order;
+  size_t first_data = 0, ping_at = 0;
+  for (size_t i = 0; i < o.frames.size(); ++i) {
+    if (o.frames[i].header.type == static_cast<uint8_t>(FrameType::Data)) {
+      if (data_order.empty()) first_data = i;
+      data_order.push_back(o.frames[i].header.stream_id);
+    }
+    if (o.frames[i].header.type == static_cast<uint8_t>(FrameType::Ping)) ping_at = i;
+  }
+  EXPECT_EQ(data_order, (std::vector<uint32_t>{3, 5, 1}));
+  EXPECT_LT(ping_at, first_data);
+}
+
+TEST(ConnectionRecv, SlowConsumerHoldsItsStreamNotTheConnection) {
+  Settings local;
+  local.initial_window_size = 1000;
+  RecordingSink sink;  // never consumes
+  Connection c(Role::Server, sink, local);
+  testing::Wire w;
+  w.client_handshake().post(1).post(3);
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+  w.buf.clear();
+  testing::drain(c);
+  for (int i = 0; i < 10; ++i) w.data(1, std::string(100, 'a'), false);
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+  w.buf.clear();
+  // Stream 1 used its window and got nothing back...
+  testing::Output o = testing::read_output(testing::drain(c));
+  EXPECT_EQ(o.count(FrameType::WindowUpdate), 0u);
+  w.data(1, "x", false);
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+  EXPECT_EQ(testing::read_output(testing::drain(c)).rst_code(1), 3u);  // FLOW_CONTROL_ERROR
+  w.buf.clear();
+  // ...while stream 3 still flows, and consuming returns credit.
+  w.data(3, std::string(900, 'b'), false);
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+  c.consume(3, 900);
+  o = testing::read_output(testing::drain(c));
+  bool stream3_credit = false;
+  for (const Frame& f : o.frames) {
+    if (auto* u = std::get_if<WindowUpdateFrame>(&f.payload); u && f.header.stream_id == 3) {
+      stream3_credit = u->increment == 900;
+    }
+  }
+  EXPECT_TRUE(stream3_credit);
+}
+
+TEST(ConnectionRecv, MalformedRequestAnswered400WhenConfigured) {
+  Limits l;
+  l.answer_malformed = true;
+  Server s({}, l);
+  s.w.headers(1, s.w.block({{":method", "GET"}, {":path", "/"}}), true);
+  s.send();
+  testing::Output o = s.out();
+  ASSERT_EQ(o.count(FrameType::Headers), 1u);
+  EXPECT_EQ(o.rst_code(1), std::nullopt);  // both sides ended: no RST needed
+  EXPECT_EQ(s.c.last_stream_error().detail, kMissingPseudo);
+  EXPECT_EQ(s.sink.count(EventKind::Head), 0u);
+}
+
+TEST(ConnectionRecv, PeerGoAwayRefusesStreamsAboveLastId) {
+  RecordingSink sink;
+  Connection c(Role::Client, sink);
+  MessageHead h;
+  h.method = "GET";
+  h.scheme = "https";
+  h.path = "/";
+  h.authority = "a";
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+  testing::Wire w;
+  w.settings().raw(7, 0, 0, testing::u32(1) + testing::u32(0));
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+  EXPECT_NE(sink.trace().find("reset 3 REFUSED_STREAM"), std::string::npos) << sink.trace();
+  EXPECT_NE(sink.trace().find("reset 5 REFUSED_STREAM"), std::string::npos);
+  EXPECT_EQ(c.stream_count(), 1u);
+  EXPECT_FALSE(c.can_open_stream());
+  EXPECT_EQ(c.submit_headers(0, h, true).error().detail, kGoingAway);
+}
+
+}  // namespace
+}  // namespace crossmux::codecs::h2
