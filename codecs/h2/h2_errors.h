@@ -64,7 +64,6 @@ inline constexpr char kGoAwayIdIncreased[] = "GOAWAY last-stream-id increased";
 inline constexpr char kRefusedStream[] = "MAX_CONCURRENT_STREAMS exceeded";
 inline constexpr char kSettingsTimeout[] = "SETTINGS not acknowledged in time";
 inline constexpr char kHeaderTimeout[] = "header block not completed in time";
-inline constexpr char kClosedByPeer[] = "peer closed the connection";
 
 // Abuse limits (attacks-and-fuzzing §2), connection ENHANCE_YOUR_CALM.
 inline constexpr char kResetBudgetSpent[] = "reset budget exhausted (rapid reset / made-you-reset)";

@@ -22,12 +22,11 @@ Status malformed(const char* detail) {
   return unexpected(Error::h2(Scope::Stream, H2Code::ProtocolError, detail));
 }
 
+// Branch-free loops (no early exit) so the compiler can vectorize them; fields are short.
 bool valid_name(std::string_view n) {
-  if (n.empty()) return false;
-  for (char c : n) {
-    if (!kNameChar[static_cast<uint8_t>(c)]) return false;
-  }
-  return true;
+  bool good = !n.empty();
+  for (char c : n) good &= kNameChar[static_cast<uint8_t>(c)];
+  return good;
 }
 
 // §8.2.1: no NUL, CR or LF anywhere; no SP/HTAB at either end.
@@ -36,15 +35,34 @@ bool valid_value(std::string_view v) {
                      v.back() == '\t')) {
     return false;
   }
-  for (char c : v) {
-    if (c == '\0' || c == '\r' || c == '\n') return false;
-  }
-  return true;
+  bool bad = false;
+  for (char c : v) bad |= (c == '\0') | (c == '\r') | (c == '\n');
+  return !bad;
 }
 
+// §8.2.2, dispatched on length so ordinary names cost one comparison at most.
 bool connection_specific(std::string_view n) {
-  return n == "connection" || n == "keep-alive" || n == "proxy-connection" ||
-         n == "transfer-encoding" || n == "upgrade";
+  switch (n.size()) {
+    case 7: return n == "upgrade";
+    case 10: return n == "connection" || n == "keep-alive";
+    case 16: return n == "proxy-connection";
+    case 17: return n == "transfer-encoding";
+    default: return false;
+  }
+}
+
+// Clears a head for reuse, keeping the header list's capacity (no allocation per message).
+void reset(MessageHead& h, MessageKind kind) {
+  h.kind = kind;
+  h.version = Version::Http2;
+  h.method = h.scheme = h.authority = h.path = h.protocol = {};
+  h.status = 0;
+  h.headers.clear();
+  h.framing = Framing::None;
+  h.content_length = 0;
+  h.violations = kViolationNone;
+  h.keep_alive = true;
+  h.expect_continue = false;
 }
 
 // Validates one regular field and tracks content-length (§8.2.1, §8.2.2, §8.1.1).
@@ -52,8 +70,10 @@ Status check_regular(const hpack::Field& f, bool& has_cl, uint64_t& cl) {
   if (!valid_name(f.name)) return malformed(kBadFieldName);
   if (!valid_value(f.value)) return malformed(kBadFieldValue);
   if (connection_specific(f.name)) return malformed(kConnectionSpecific);
-  if (f.name == "te" && !iequals(f.value, "trailers")) return malformed(kBadTe);
-  if (f.name == "content-length") {
+  if (f.name.size() == 2 && f.name == "te" && !iequals(f.value, "trailers")) {
+    return malformed(kBadTe);
+  }
+  if (f.name.size() == 14 && f.name == "content-length") {
     uint64_t v = 0;
     if (!parse_content_length(f.value, v) || (has_cl && v != cl)) {
       return malformed(kBadContentLength);
@@ -131,9 +151,7 @@ bool parse_content_length(std::string_view s, uint64_t& out) {
 
 Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool extended_connect,
                   MessageHead& out) {
-  out.clear();
-  out.kind = MessageKind::Request;
-  out.version = Version::Http2;
+  reset(out, MessageKind::Request);
   RequestPseudo seen;
   bool regular = false, has_cl = false;
   uint64_t cl = 0;
@@ -165,9 +183,7 @@ Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool ex
 
 Status to_response(std::span<const hpack::Field> fields, bool end_stream, RequestFacts request,
                    MessageHead& out) {
-  out.clear();
-  out.kind = MessageKind::Response;
-  out.version = Version::Http2;
+  reset(out, MessageKind::Response);
   bool regular = false, has_cl = false, seen_status = false;
   uint64_t cl = 0;
   for (const hpack::Field& f : fields) {
