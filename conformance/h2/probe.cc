@@ -1,16 +1,6 @@
 // Probe I/O (TCP or TLS with poll timeouts), frame reading and writing, request blocks.
 #include "conformance/h2/probe.h"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -88,127 +78,21 @@ std::string Event::describe() const {
   return "?";
 }
 
-// Transport: a connected socket, optionally wrapped in TLS.
-struct Probe::Io {
-  int fd = -1;
-  SSL_CTX* ctx = nullptr;
-  SSL* ssl = nullptr;
-  ~Io() {
-    if (ssl) SSL_free(ssl);
-    if (ctx) SSL_CTX_free(ctx);
-    if (fd >= 0) ::close(fd);
-  }
-  // Waits for readability (or writability) up to ms; false on timeout.
-  bool wait(short events, int ms) const {
-    pollfd p{fd, events, 0};
-    int r;
-    do r = ::poll(&p, 1, ms); while (r < 0 && errno == EINTR);
-    return r > 0;
-  }
-  // >0 bytes, 0 closed, -1 would block (after timeout), -2 error.
-  ssize_t read(char* buf, size_t n, int ms) {
-    if (ssl && SSL_pending(ssl) > 0) return SSL_read(ssl, buf, static_cast<int>(n));
-    if (!wait(POLLIN, ms)) return -1;
-    if (!ssl) {
-      ssize_t r = ::recv(fd, buf, n, 0);
-      if (r < 0) return (errno == ECONNRESET) ? 0 : -2;
-      return r;
-    }
-    while (true) {
-      int r = SSL_read(ssl, buf, static_cast<int>(n));
-      if (r > 0) return r;
-      int err = SSL_get_error(ssl, r);
-      if (err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL) return 0;
-      if (err == SSL_ERROR_WANT_READ) {
-        if (!wait(POLLIN, ms)) return -1;
-        continue;
-      }
-      return -2;
-    }
-  }
-  void write(std::string_view data) {
-    size_t off = 0;
-    while (off < data.size()) {
-      if (ssl) {
-        int r = SSL_write(ssl, data.data() + off, static_cast<int>(data.size() - off));
-        if (r <= 0) return;  // the peer closed; the next read reports it
-        off += static_cast<size_t>(r);
-      } else {
-        ssize_t r = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return;
-        off += static_cast<size_t>(r);
-      }
-    }
-  }
-};
-
-static int dial(const Target& t, std::string* error) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(t.effective_port());
-  if (int rc = getaddrinfo(t.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    *error = std::string("cannot resolve ") + t.host + ": " + gai_strerror(rc);
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    if (t.receive_buffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &t.receive_buffer, sizeof t.receive_buffer);
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
-    *error = std::strerror(errno);
-    for (char& c : *error) c = static_cast<char>(std::tolower(c));
-    ::close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(res);
-  if (fd >= 0) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{t.timeout_ms / 1000, (t.timeout_ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-  return fd;
-}
-
 std::unique_ptr<Probe> Probe::connect(const Target& target, std::string* error) {
-  auto io = std::make_unique<Io>();
-  io->fd = dial(target, error);
-  if (io->fd < 0) return nullptr;
-  if (target.tls) {
-    io->ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_min_proto_version(io->ctx, TLS1_2_VERSION);
-    static const unsigned char kAlpn[] = {2, 'h', '2'};
-    SSL_CTX_set_alpn_protos(io->ctx, kAlpn, sizeof kAlpn);
-    if (!target.insecure) {
-      SSL_CTX_set_default_verify_paths(io->ctx);
-      SSL_CTX_set_verify(io->ctx, SSL_VERIFY_PEER, nullptr);
-    }
-    io->ssl = SSL_new(io->ctx);
-    SSL_set_fd(io->ssl, io->fd);
-    SSL_set_tlsext_host_name(io->ssl, target.host.c_str());
-    if (!target.insecure) SSL_set1_host(io->ssl, target.host.c_str());
-    if (SSL_connect(io->ssl) != 1) {
-      unsigned long e = ERR_get_error();
-      char buf[256];
-      ERR_error_string_n(e, buf, sizeof buf);
-      *error = std::string("TLS handshake failed: ") + (e ? buf : "connection closed");
-      return nullptr;
-    }
-    const unsigned char* proto = nullptr;
-    unsigned len = 0;
-    SSL_get0_alpn_selected(io->ssl, &proto, &len);
-    if (len != 2 || std::memcmp(proto, "h2", 2) != 0) {
-      *error = "the server did not negotiate h2 with ALPN";
-      return nullptr;
-    }
-  }
+  Endpoint e;
+  e.host = target.host;
+  e.port = target.effective_port();
+  e.tls = target.tls;
+  e.insecure = target.insecure;
+  e.alpn = "h2";
+  e.receive_buffer = target.receive_buffer;
+  e.send_timeout_ms = target.timeout_ms;
+  auto io = Transport::connect(e, error);
+  if (!io) return nullptr;
   return std::unique_ptr<Probe>(new Probe(target, std::move(io)));
 }
 
-Probe::Probe(const Target& target, std::unique_ptr<Io> io) : target_(target), io_(std::move(io)) {}
+Probe::Probe(const Target& target, std::unique_ptr<Transport> io) : target_(target), io_(std::move(io)) {}
 Probe::~Probe() = default;
 
 void Probe::send_raw(std::string_view bytes) {

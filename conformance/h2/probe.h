@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "conformance/transport.h"
+
 namespace crossmux::conformance::h2 {
 
 // Where and how to connect (h2spec's flags).
@@ -119,13 +121,12 @@ class Probe {
   bool server_uses_rfc9218() const { return server_no_rfc7540_priorities_; }
 
  private:
-  struct Io;
-  Probe(const Target& target, std::unique_ptr<Io> io);
+  Probe(const Target& target, std::unique_ptr<Transport> io);
   bool fill(size_t need);  // read until buffer_ has `need` bytes; false on close/timeout/error
   void note_settings(const Frame& f);
 
   Target target_;
-  std::unique_ptr<Io> io_;
+  std::unique_ptr<Transport> io_;
   std::string in_;
   Event::Kind last_failure_ = Event::Kind::Timeout;
   std::string last_error_;

@@ -1,0 +1,45 @@
+// Transport: a blocking client connection (TCP, or TLS with ALPN) with per-read timeouts, shared
+// by the HTTP/2 probe and the HTTP/1.1 client of the conformance suites.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace crossmux::conformance {
+
+struct Endpoint {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  bool tls = false;
+  bool insecure = false;      // skip certificate verification
+  std::string alpn;           // TLS: the one protocol to offer ("h2", "http/1.1"); required to match
+  int receive_buffer = 0;     // SO_RCVBUF before connecting (0: default)
+  int send_timeout_ms = 2000;
+};
+
+class Transport {
+ public:
+  // Connects (and handshakes). On failure returns nullptr with `error` set: the lowercase
+  // strerror ("connection refused"), a resolver message, or a TLS reason.
+  static std::unique_ptr<Transport> connect(const Endpoint& endpoint, std::string* error);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // > 0 bytes read; 0 the peer closed (FIN, TLS close, or reset); -1 nothing within `timeout_ms`;
+  // -2 another error (errno set).
+  ssize_t read(char* buf, size_t n, int timeout_ms);
+  // Writes everything unless the peer is gone (then the next read reports it).
+  void write(std::string_view data);
+
+  struct Impl;  // the socket and TLS state (transport.cc)
+
+ private:
+  Transport();
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crossmux::conformance
