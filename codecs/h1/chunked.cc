@@ -64,35 +64,55 @@ static bool valid_extensions(const uint8_t* p, const uint8_t* end) {
   return true;
 }
 
-Result<ChunkLine> parse_chunk_line(const uint8_t* data, size_t size, MessageKind kind,
-                                   const Limits& limits) {
+// Lines with extensions: find the LF within the bound first, then check the whole line.
+static const char* parse_line_with_extensions(const uint8_t* data, size_t size,
+                                              const Limits& limits, ChunkLine& line) {
   size_t bound = kMaxSizeDigits + limits.max_chunk_extension + 2;
   size_t window = size < bound ? size : bound;
   const void* hit = std::memchr(data, '\n', window);
   if (hit == nullptr) {
-    if (size < bound) return ChunkLine{};
-    bool has_ext = std::memchr(data, ';', window) != nullptr;
-    return unexpected(
-        decode_error(kind, 400, has_ext ? kErrChunkExtensionTooLong : kErrBadChunkSize));
+    return size < bound ? nullptr : kErrChunkExtensionTooLong;
   }
   size_t lf = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data);
-  if (lf == 0 || data[lf - 1] != '\r') return unexpected(decode_error(kind, 400, kErrBareLf));
+  if (data[lf - 1] != '\r') return kErrBareLf;
   const uint8_t* end = data + lf - 1;  // the CR
   const uint8_t* p = data;
   uint64_t value = 0;
+  while (*p != ';') value = value << 4 | static_cast<uint64_t>(hex_value(*p++));
+  if (static_cast<size_t>(end - p) > limits.max_chunk_extension) return kErrChunkExtensionTooLong;
+  if (!valid_extensions(p, end)) return kErrBadChunkExtension;
+  line = ChunkLine{lf + 1, value};
+  return nullptr;
+}
+
+const char* parse_chunk_line(const uint8_t* data, size_t size, const Limits& limits,
+                             ChunkLine& line) {
+  // The common line is digits then CRLF: decide byte by byte, no search. Every verdict depends
+  // only on the bytes up to the deciding one, so it is the same at any split.
+  line = ChunkLine{};
+  const uint8_t* p = data;
+  const uint8_t* end = data + size;
+  uint64_t value = 0;
   while (p < end && hex_value(*p) >= 0) {
-    if (p - data == kMaxSizeDigits)
-      return unexpected(decode_error(kind, 400, kErrChunkSizeOverflow));
+    if (p - data == kMaxSizeDigits) return kErrChunkSizeOverflow;
     value = value << 4 | static_cast<uint64_t>(hex_value(*p));
     ++p;
   }
-  if (p == data || (p < end && *p != ';'))
-    return unexpected(decode_error(kind, 400, kErrBadChunkSize));
-  if (static_cast<size_t>(end - p) > limits.max_chunk_extension) {
-    return unexpected(decode_error(kind, 400, kErrChunkExtensionTooLong));
+  if (p == end) return nullptr;
+  if (p == data) return *p == '\n' ? kErrBareLf : kErrBadChunkSize;
+  switch (*p) {
+    case '\r':
+      if (p + 1 == end) return nullptr;
+      if (p[1] != '\n') return kErrBadChunkSize;
+      line = ChunkLine{static_cast<size_t>(p + 2 - data), value};
+      return nullptr;
+    case '\n':
+      return kErrBareLf;
+    case ';':
+      return parse_line_with_extensions(data, size, limits, line);
+    default:
+      return kErrBadChunkSize;
   }
-  if (!valid_extensions(p, end)) return unexpected(decode_error(kind, 400, kErrBadChunkExtension));
-  return ChunkLine{lf + 1, value};
 }
 
 }  // namespace crossmux::codecs::h1

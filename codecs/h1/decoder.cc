@@ -47,16 +47,16 @@ Result<size_t> Decoder::feed(Bytes input, EventSink& sink) {
   size_t pos = 0;
   while (true) {
     State before = state_;
-    auto used = step(input.data() + pos, input.size() - pos, sink);
-    if (!used) return unexpected(fail(used.error(), sink));
-    pos += *used;
-    if (*used == 0 && state_ == before) break;
+    size_t used = step(input.data() + pos, input.size() - pos, sink);
+    if (used == kStepFailed) return unexpected(fail(step_error_, sink));
+    pos += used;
+    if (used == 0 && state_ == before) break;
   }
   partial_ = pos < input.size();
   return pos;
 }
 
-Result<size_t> Decoder::step(const uint8_t* p, size_t n, EventSink& sink) {
+size_t Decoder::step(const uint8_t* p, size_t n, EventSink& sink) {
   switch (state_) {
     case State::Head:
       return step_head(p, n, sink);
@@ -66,7 +66,7 @@ Result<size_t> Decoder::step(const uint8_t* p, size_t n, EventSink& sink) {
       return used;
     }
     case State::ChunkSize:
-      return step_chunk_size(p, n, sink);
+      return step_chunk_size(p, n);
     case State::ChunkData: {
       size_t used = emit_body(p, n, remaining_, sink);
       if (remaining_ == 0) state_ = State::ChunkDataEnd;
@@ -83,12 +83,12 @@ Result<size_t> Decoder::step(const uint8_t* p, size_t n, EventSink& sink) {
     case State::TunnelPending:
     case State::Closed:
     case State::Failed:
-      return size_t{0};
+      return 0;
   }
-  return size_t{0};
+  return 0;
 }
 
-Result<size_t> Decoder::step_head(const uint8_t* p, size_t n, EventSink& sink) {
+size_t Decoder::step_head(const uint8_t* p, size_t n, EventSink& sink) {
   size_t skip = 0;
   if (scanner_.fresh()) {
     // RFC 9112 §2.2: empty lines before the start line are ignored (robustness).
@@ -96,10 +96,10 @@ Result<size_t> Decoder::step_head(const uint8_t* p, size_t n, EventSink& sink) {
     if (n - skip < 2) return skip;
   }
   auto len = scanner_.scan(p + skip, n - skip, kind_, true, options_.limits);
-  if (!len) return len;
+  if (!len) return step_failed(len.error());
   if (*len == 0) return skip;
   scanner_.reset();
-  if (auto st = parse_head(p + skip, *len); !st) return unexpected(st.error());
+  if (auto st = parse_head(p + skip, *len); !st) return step_failed(st.error());
   if (!interim_) ++stream_;
   sink.on_head(stream_, head_);
   if (kind_ == MessageKind::Response) {
@@ -169,49 +169,51 @@ void Decoder::end_message(EventSink& sink) {
   state_ = keep_alive_ ? State::Head : State::Closed;
 }
 
-Result<size_t> Decoder::step_chunk_size(const uint8_t* p, size_t n, EventSink& sink) {
-  auto line = parse_chunk_line(p, n, kind_, options_.limits);
-  if (!line) return unexpected(line.error());
-  if (line->length == 0) return size_t{0};
-  if (line->size == 0) {
+size_t Decoder::step_chunk_size(const uint8_t* p, size_t n) {
+  ChunkLine line;
+  if (const char* err = parse_chunk_line(p, n, options_.limits, line)) {
+    return step_failed(decode_error(kind_, 400, err));
+  }
+  if (line.length == 0) return 0;
+  if (line.size == 0) {
     state_ = State::Trailers;
-    return line->length;
+    return line.length;
   }
   uint64_t max = options_.limits.max_body;
-  if (max != 0 && (line->size > max || body_total_ > max - line->size)) {
-    return unexpected(decode_error(kind_, 413, kErrBodyTooLarge));
+  if (max != 0 && (line.size > max || body_total_ > max - line.size)) {
+    return step_failed(decode_error(kind_, 413, kErrBodyTooLarge));
   }
-  body_total_ += line->size;
-  remaining_ = line->size;
+  body_total_ += line.size;
+  remaining_ = line.size;
   state_ = State::ChunkData;
-  return line->length;
+  return line.length;
 }
 
 // RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF — exactly CRLF.
-Result<size_t> Decoder::step_chunk_end(const uint8_t* p, size_t n) {
-  if (n == 0) return size_t{0};
-  if (p[0] != '\r') return unexpected(decode_error(kind_, 400, kErrBadChunkTerminator));
-  if (n == 1) return size_t{0};
-  if (p[1] != '\n') return unexpected(decode_error(kind_, 400, kErrBadChunkTerminator));
+size_t Decoder::step_chunk_end(const uint8_t* p, size_t n) {
+  if (n == 0) return 0;
+  if (p[0] != '\r') return step_failed(decode_error(kind_, 400, kErrBadChunkTerminator));
+  if (n == 1) return 0;
+  if (p[1] != '\n') return step_failed(decode_error(kind_, 400, kErrBadChunkTerminator));
   state_ = State::ChunkSize;
-  return size_t{2};
+  return 2;
 }
 
-Result<size_t> Decoder::step_trailers(const uint8_t* p, size_t n, EventSink& sink) {
+size_t Decoder::step_trailers(const uint8_t* p, size_t n, EventSink& sink) {
   auto len = scanner_.scan(p, n, kind_, false, options_.limits);
-  if (!len) return len;
-  if (*len == 0) return size_t{0};
+  if (!len) return step_failed(len.error());
+  if (*len == 0) return 0;
   scanner_.reset();
   if (*len > 2) {
     trailers_.clear();
     FieldFacts facts;
     FieldRules rules{kind_, options_.response_obs_fold, &options_.limits};
     if (auto st = parse_fields(p, p + *len, rules, false, trailers_, facts); !st) {
-      return unexpected(st.error());
+      return step_failed(st.error());
     }
     // RFC 9110 §6.5.1: framing and routing fields are not allowed in trailers.
     if (facts.content_length_lines + facts.transfer_encoding_lines + facts.host_count > 0) {
-      return unexpected(decode_error(kind_, 400, kErrForbiddenTrailer));
+      return step_failed(decode_error(kind_, 400, kErrForbiddenTrailer));
     }
     sink.on_trailers(stream_, trailers_);
   }

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <string_view>
 
@@ -91,12 +92,19 @@ class Decoder {
     Failed,
   };
 
-  Result<size_t> step(const uint8_t* p, size_t n, EventSink& sink);
-  Result<size_t> step_head(const uint8_t* p, size_t n, EventSink& sink);
+  // Steps return the bytes they consumed, or kStepFailed with the error in step_error_ (no
+  // Result on the per-chunk path).
+  static constexpr size_t kStepFailed = SIZE_MAX;
+  size_t step_failed(const Error& e) {
+    step_error_ = e;
+    return kStepFailed;
+  }
+  size_t step(const uint8_t* p, size_t n, EventSink& sink);
+  size_t step_head(const uint8_t* p, size_t n, EventSink& sink);
   Status parse_head(const uint8_t* p, size_t len);
-  Result<size_t> step_chunk_size(const uint8_t* p, size_t n, EventSink& sink);
-  Result<size_t> step_chunk_end(const uint8_t* p, size_t n);
-  Result<size_t> step_trailers(const uint8_t* p, size_t n, EventSink& sink);
+  size_t step_chunk_size(const uint8_t* p, size_t n);
+  size_t step_chunk_end(const uint8_t* p, size_t n);
+  size_t step_trailers(const uint8_t* p, size_t n, EventSink& sink);
   size_t emit_body(const uint8_t* p, size_t n, uint64_t& remaining, EventSink& sink);
   void start_body(EventSink& sink);
   void end_message(EventSink& sink);
@@ -118,6 +126,7 @@ class Decoder {
   HeaderList trailers_;
   std::deque<RequestInfo> pending_;
   Error error_{};
+  Error step_error_{};
 };
 
 }  // namespace crossmux::codecs::h1
