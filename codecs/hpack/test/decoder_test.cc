@@ -181,6 +181,25 @@ TEST(HpackDecoder, InsertEvictingItsOwnNameSource) {
   EXPECT_EQ(dec.table().size(), 92u);
 }
 
+// The same in the encoder's (non-stable) mode, where eviction and compaction reuse the bytes the
+// name views.
+TEST(HpackDynamicTable, NameAliasingAnEvictedEntry) {
+  DynamicTable table(100);
+  const std::string name(30, 'n');
+  table.insert(name, "");
+  for (int i = 0; i < 20; ++i) {
+    const std::string value(30, static_cast<char>('a' + i));
+    table.insert(table.get(0).name, value);
+    ASSERT_EQ(table.count(), 1u);
+    EXPECT_EQ(table.get(0).name, name);
+    EXPECT_EQ(table.get(0).value, value);
+    EXPECT_EQ(table.size(), 92u);
+  }
+  table.insert(std::string(100, 'x'), "");  // larger than the table: empties it
+  EXPECT_EQ(table.count(), 0u);
+  EXPECT_EQ(table.size(), 0u);
+}
+
 // §2.13 (d): churn with entries near the table size; the accounting stays exact.
 TEST(HpackDecoder, TableChurnKeepsExactSize) {
   Decoder dec;

@@ -1,0 +1,73 @@
+// Steady-state allocation checks: once warm, encode() and decode() allocate nothing.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "codecs/hpack/decoder.h"
+#include "codecs/hpack/encoder.h"
+
+namespace {
+std::atomic<size_t> g_allocations{0};
+}  // namespace
+
+// Counting replacements of the global allocation functions (this test binary only).
+void* operator new(size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+namespace crossmux::codecs::hpack {
+namespace {
+
+// A connection's worth of requests: repeated fields, a changing path, an occasional new value that
+// enters the table and evicts older entries.
+std::vector<std::vector<std::pair<std::string, std::string>>> requests() {
+  std::vector<std::vector<std::pair<std::string, std::string>>> out;
+  for (int i = 0; i < 64; ++i) {
+    out.push_back({{":method", "GET"},
+                   {":scheme", "https"},
+                   {":authority", "example.com"},
+                   {":path", "/item/" + std::to_string(i)},
+                   {"user-agent", "test-agent/1.0 (allocation check)"},
+                   {"cookie", "session=0123456789abcdef0123456789abcdef"},
+                   {"x-trace", "trace-" + std::to_string(i % 40) + std::string(300, 't')}});
+  }
+  return out;
+}
+
+TEST(HpackSteadyState, EncodeAndDecodeAllocateNothingOnceWarm) {
+  const auto lists = requests();
+  std::vector<std::vector<Field>> fields;
+  for (const auto& l : lists) {
+    fields.emplace_back();
+    for (const auto& [n, v] : l) fields.back().push_back({n, v, false});
+  }
+  Encoder enc;
+  Decoder dec;
+  DecodedBlock block;
+  ByteBuffer out(1 << 16);
+  auto round = [&] {
+    for (const auto& f : fields) {
+      out.clear();
+      enc.encode(f, out);
+      ASSERT_TRUE(dec.decode(out.bytes(), block).has_value());
+      ASSERT_EQ(block.size(), f.size());
+    }
+  };
+  round();  // grows the arena, field vector and table storage (and relocates it: x-trace churns)
+  round();
+  const size_t before = g_allocations.load();
+  round();
+  round();
+  EXPECT_EQ(g_allocations.load() - before, 0u);
+}
+
+}  // namespace
+}  // namespace crossmux::codecs::hpack
