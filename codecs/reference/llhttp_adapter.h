@@ -2,7 +2,9 @@
 // events as codecs/h1's Decoder. Linked only by tests, fuzzers and benchmarks — never by the proxy.
 //
 // Intentional differences from h1::Decoder (the differential oracles allowlist these; our decoder
-// is the stricter one in every case):
+// is the stricter one in every case but the first):
+// - Methods: llhttp accepts only the methods it knows; we accept any token (RFC 9110 §9.1), so an
+//   unknown method is a request llhttp rejects and we accept.
 // - Content-Length: llhttp accepts leading zeros ("06") and rejects every duplicate, where we
 //   refuse leading zeros and collapse identical values ("5, 5", repeated lines) with
 //   kViolationDuplicateContentLength.
