@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "conformance/h1/suite.h"
 #include "conformance/h2/suite.h"
 #include "conformance/runner.h"
 
@@ -20,12 +21,44 @@ struct H2Options {
   double timeout_s = 2;
 };
 
+struct H1Options {
+  conformance::h1::Target target;
+  conformance::RunOptions run;
+  std::vector<std::string> specs;
+  double timeout_s = 2;
+};
+
+void add_h1(CLI::App* conform, int& exit_code) {
+  auto opts = std::make_shared<H1Options>();
+  auto* h1 = conform->add_subcommand(
+      "h1", "HTTP/1.1 server or proxy conformance: RFC 9112/9110 syntax and framing, and the "
+            "request smuggling classes, each with its accepted verdicts");
+  h1->set_help_flag("--help", "Print this help and exit (-h is --host)");
+  h1->add_option("specs", opts->specs, "Spec ids to run, with prefix selection: http1/6, http1/7.1/3");
+  h1->add_option("-h,--host", opts->target.host, "Target host")->capture_default_str();
+  h1->add_option("-p,--port", opts->target.port, "Target port (default 80, or 443 with --tls)");
+  h1->add_flag("-t,--tls", opts->target.tls, "Connect over TLS (ALPN http/1.1)");
+  h1->add_flag("-k,--insecure", opts->target.insecure, "Do not verify the server certificate");
+  h1->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")->capture_default_str();
+  h1->add_option("-P,--path", opts->target.path, "The request target of every request")->capture_default_str();
+  h1->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
+  h1->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
+  h1->callback([opts, &exit_code] {
+    opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
+    opts->run.specs = opts->specs;
+    opts->run.color = ::isatty(STDOUT_FILENO) != 0;
+    auto summary = conformance::run(conformance::h1::build_suite(opts->target), opts->run, std::cout);
+    exit_code = summary.exit_status();
+  });
+}
+
 }  // namespace
 
 void add_conform_command(CLI::App& app, int& exit_code) {
   auto* conform = app.add_subcommand("conform", "Conformance suites against any HTTP/2 or HTTP/1.1 server");
   conform->require_subcommand(1);
 
+  add_h1(conform, exit_code);
   auto opts = std::make_shared<H2Options>();
   auto* h2 = conform->add_subcommand(
       "h2", "h2spec-style HTTP/2 server conformance: generic, http2 and hpack groups with h2spec's case ids");

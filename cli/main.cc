@@ -6,6 +6,7 @@
 
 #include "cli/conform_command.h"
 #include "cli/origin_command.h"
+#include "cli/proxy_command.h"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   crossmux::cli::add_conform_command(app, exit_code);
   crossmux::cli::add_origin_command(app, exit_code);
+  crossmux::cli::add_proxy_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -109,7 +109,10 @@ ResponsePlan OriginExchange::finish() {
   const std::string_view path = std::string_view(path_).substr(0, path_.find('?'));
   std::vector<uint64_t> n;
   ResponsePlan p;
-  if (path == "/") {
+  if (method_ == "OPTIONS" && path_ == "*") {
+    p = text(200, "");
+    p.headers.emplace_back("allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  } else if (path == "/") {
     p = text(200, "hello from crossmux origin\nprotocol: " + protocol_ + "\nmethod: " + method_ +
                       "\nauthority: " + authority_ + "\npath: " + path_ + "\n");
   } else if (path == "/echo") {

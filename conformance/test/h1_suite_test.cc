@@ -1,0 +1,115 @@
+// The HTTP/1.1 suite fails deliberately wrong servers for every verdict type, so a runner that
+// always says ✔ cannot pass: one that accepts everything (never rejects, never closes) and one that
+// rejects everything.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "conformance/h1/suite.h"
+#include "conformance/runner.h"
+
+namespace crossmux::conformance::h1 {
+namespace {
+
+// Accepts connections until stopped; `serve` handles each one on the accept thread.
+class WrongServer {
+ public:
+  explicit WrongServer(std::function<void(int)> serve) : serve_(std::move(serve)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 64);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) break;
+        serve_(c);
+        ::close(c);
+      }
+    });
+  }
+  ~WrongServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  std::function<void(int)> serve_;
+  int fd_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::set<std::string> failed_ids(uint16_t port) {
+  Target t;
+  t.port = port;
+  t.timeout_ms = 150;
+  RunOptions o;
+  o.progress = false;
+  std::ostringstream out;
+  auto s = run(build_suite(t), o, out);
+  std::set<std::string> ids;
+  for (const auto& r : s.results) {
+    if (r.outcome.verdict == Verdict::Fail) ids.insert(r.id);
+  }
+  return ids;
+}
+
+TEST(H1Suite, AcceptEverythingServerFailsRejectAndDesyncVerdicts) {
+  // Answers 200 to every line it reads and never closes: it accepts malformed requests and
+  // answers hidden ones.
+  WrongServer server([](int fd) {
+    timeval tv{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    std::string in(buf, static_cast<size_t>(n));
+    size_t requests = 0;
+    for (size_t at = 0; (at = in.find("HTTP/1.1", at)) != std::string::npos; ++at) ++requests;
+    std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    for (size_t i = 0; i < std::max<size_t>(requests, 1); ++i) ::send(fd, ok.data(), ok.size(), MSG_NOSIGNAL);
+    ::recv(fd, buf, sizeof buf, 0);  // hold the connection open past the client's timeout
+  });
+  auto failed = failed_ids(server.port());
+  EXPECT_TRUE(failed.count("http1/3/1")) << "RejectClose: two spaces accepted";
+  EXPECT_TRUE(failed.count("http1/6/1")) << "RejectClose: CL.TE accepted";
+  EXPECT_TRUE(failed.count("http1/6/17")) << "NoDesync: the hidden request was answered";
+  EXPECT_TRUE(failed.count("http1/9.3/2")) << "OkThenReject: the invalid request was answered";
+  EXPECT_TRUE(failed.count("http1/9.3/3")) << "OkClose: Connection: close not honoured";
+  EXPECT_FALSE(failed.count("http1/2.2/1")) << "a valid request is answered normally";
+}
+
+TEST(H1Suite, RejectEverythingServerFailsOkVerdicts) {
+  WrongServer server([](int fd) {
+    char buf[4096];
+    ::recv(fd, buf, sizeof buf, 0);
+    std::string bad = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    ::send(fd, bad.data(), bad.size(), MSG_NOSIGNAL);
+  });
+  auto failed = failed_ids(server.port());
+  EXPECT_TRUE(failed.count("http1/2.2/1")) << "Ok: a valid request was rejected";
+  EXPECT_TRUE(failed.count("http1/9.3/1")) << "Ok(2): pipelined requests rejected";
+  EXPECT_TRUE(failed.count("http1/9.3/2")) << "OkThenReject: the first request was rejected";
+  EXPECT_FALSE(failed.count("http1/3/1")) << "a malformed request is rightly rejected";
+  EXPECT_FALSE(failed.count("http1/2.2/2")) << "RejectOrOk passes on a rejection";
+}
+
+}  // namespace
+}  // namespace crossmux::conformance::h1
