@@ -1,0 +1,260 @@
+// Backend connection: connect deadline, request writing, response intake, failure handling.
+#include "mux/proxy/backend_connection.h"
+
+#include <algorithm>
+
+#include "mux/proxy/client_session.h"
+#include "mux/proxy/worker.h"
+
+namespace crossmux::mux::proxy {
+
+BackendConnection::BackendConnection(Worker& worker, BackendKey key,
+                                     const config::Cluster& cluster, net::TcpStream stream)
+    : Peer(worker, std::move(stream)),
+      key_(key),
+      cluster_(cluster),
+      timer_(worker.loop().timers(), [this] {
+        if (connecting_) {
+          worker_.balancer(key_.cluster).mark_down(key_.backend);
+          fail_all(FailureKind::ConnectFailed);
+        }
+        close();
+      }) {
+  if (cluster.protocol == config::BackendProtocol::Http1) {
+    codec_ = make_h1_client(*this, worker.limits());
+  } else {
+    codec_ = make_h2_client(*this, worker.limits());
+  }
+  worker_.balancer(key_.cluster).on_open(key_.backend);
+}
+
+BackendConnection::~BackendConnection() {
+  for (Exchange* ex : exchanges_) ex->backend = nullptr;
+  worker_.pool().remove(this);
+  worker_.balancer(key_.cluster).on_close(key_.backend);
+}
+
+codecs::Status BackendConnection::start() {
+  if (auto s = watch(); !s) return s;
+  connect_started_ms_ = worker_.loop().now_ms();
+  timer_.arm(static_cast<uint64_t>(worker_.config().timeouts.backend_connect.count()));
+  return codecs::ok();
+}
+
+bool BackendConnection::accepts() const {
+  if (closed_ || !codec_->reusable()) return false;
+  if (exchanges_.size() >= codec_->stream_limit()) return false;
+  // HTTP/1.1: only an idle connection; HTTP/2: below the stream limit (checked above).
+  return codec_->multiplexed() || (exchanges_.empty() && !connecting_ && in_.empty());
+}
+
+void BackendConnection::attach(Exchange& ex) {
+  ex.backend = this;
+  ex.backend_stream = 0;
+  ex.backend_address = worker_.backend_name(key_.cluster, key_.backend);
+  exchanges_.push_back(&ex);
+  if (!connecting_) timer_.cancel();
+  wake();
+}
+
+void BackendConnection::detach(Exchange& ex) {
+  std::erase(exchanges_, &ex);
+  ex.backend = nullptr;
+  if (ex.timer) ex.timer->cancel();
+}
+
+void BackendConnection::release(Exchange& ex) {
+  detach(ex);
+  ++served_;
+  wake();
+}
+
+void BackendConnection::abandon(Exchange& ex) {
+  const bool unfinished = !ex.response.end_received || !ex.request.end_sent;
+  detach(ex);
+  if (unfinished && ex.request.head_sent) codec_->reset(ex.backend_stream, codecs::H2Code::Cancel);
+  wake();
+}
+
+Exchange* BackendConnection::find(codecs::StreamId s) {
+  for (Exchange* ex : exchanges_) {
+    if (ex->backend_stream == s && ex->request.head_sent) return ex;
+  }
+  return nullptr;
+}
+
+bool BackendConnection::finish_connect() {
+  if (!watch_->writable() && !watch_->error() && !watch_->hangup()) return true;
+  if (auto s = tcp_.finish_connect(); !s) {
+    worker_.balancer(key_.cluster).mark_down(key_.backend);
+    fail_all(FailureKind::ConnectFailed);
+    return false;
+  }
+  connecting_ = false;
+  timer_.cancel();
+  worker_.balancer(key_.cluster).mark_up(key_.backend);
+  const int64_t us = static_cast<int64_t>(worker_.loop().now_ms() - connect_started_ms_) * 1000;
+  for (Exchange* ex : exchanges_) ex->connect_us = us;
+  return true;
+}
+
+void BackendConnection::on_ready() {
+  if (closed_) return;
+  if (connecting_) {
+    if (!finish_connect()) {
+      close();
+      return;
+    }
+    if (connecting_) return;
+  }
+  bool alive = read_input(reading_paused() ? 0 : kInputCap);
+  if (!reading_paused()) {
+    if (auto s = feed_codec(); !s) alive = false;
+  }
+  if (alive && peer_closed_ && in_.empty()) {
+    (void)codec_->finish();  // ends a close-delimited response
+    alive = false;
+  }
+  pump_requests();
+  if (!flush()) alive = false;
+  if (!alive) {
+    fail_all(FailureKind::ConnectionLost);
+    close();
+    return;
+  }
+  if (exchanges_.empty()) {
+    if (!codec_->reusable() && !output_pending()) {
+      close();
+      return;
+    }
+    if (!timer_.armed()) {
+      timer_.arm(static_cast<uint64_t>(worker_.config().timeouts.client_idle.count()));
+    }
+  }
+  if (!reading_paused() && more_to_read(kInputCap)) wake();
+}
+
+bool BackendConnection::reading_paused() const {
+  for (const Exchange* ex : exchanges_) {
+    if (ex->response.full()) return true;
+  }
+  return false;
+}
+
+void BackendConnection::pump_requests() {
+  auto list = exchanges_;  // a failing exchange detaches itself
+  for (Exchange* ex : list) {
+    if (ex->backend != this) continue;
+    if (!ex->request.head_sent && !codec_->can_open_stream()) continue;
+    if (out_.size() >= kOutputHighWater) break;
+    const bool head_was_sent = ex->request.head_sent;
+    auto r = pump(ex->request, *codec_, ex->backend_stream);
+    if (!r) {
+      // The request cannot be written in the backend's protocol (RFC 9113 §8.2.2 rules).
+      detach(*ex);
+      const auto& e = r.error();
+      const uint16_t status = e.code >= 400 && e.code < 600 ? static_cast<uint16_t>(e.code) : 502;
+      ex->client->answer(*ex, status, e.detail);
+      continue;
+    }
+    if (!head_was_sent && ex->request.head_sent) {
+      ex->request_sent_ms = worker_.loop().now_ms();
+      ClientSession* client = ex->client;
+      ex->timer = std::make_unique<net::Timer>(worker_.loop().timers(),
+                                               [client, ex] { client->exchange_timed_out(*ex); });
+      ex->timer->arm(static_cast<uint64_t>(worker_.config().timeouts.backend_response.count()));
+    }
+    if (*r > 0) {
+      ex->client->codec().consume(ex->client_stream, *r);
+      ex->client->wake();
+      ex->client->progressed(*ex);
+    }
+  }
+}
+
+void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
+  Exchange* ex = find(s);
+  if (!ex) return;
+  if (head.is_informational()) {
+    // RFC 9110 §15.2: interim responses are forwarded (101 is never proxied here).
+    if (head.status != 101) {
+      ex->response.interim.emplace_back();
+      ex->response.interim.back() = std::move(head);
+      ex->response.interim.back().own_all();
+    }
+  } else {
+    ex->response.take_head(head);
+    ex->response.head_ready = true;
+    ex->backend_response_us =
+        static_cast<int64_t>(worker_.loop().now_ms() - ex->request_sent_ms) * 1000;
+    if (ex->timer) {
+      ex->timer->arm(static_cast<uint64_t>(worker_.config().timeouts.stream_progress.count()));
+    }
+  }
+  ex->client->wake();
+}
+
+void BackendConnection::on_data(codecs::StreamId s, codecs::Bytes data) {
+  Exchange* ex = find(s);
+  if (!ex) {
+    codec_->consume(s, data.size());
+    return;
+  }
+  ex->response.append(data);
+  ex->client->wake();
+}
+
+void BackendConnection::on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) {
+  if (Exchange* ex = find(s)) {
+    ex->response.trailers = trailers.clone();
+    ex->response.has_trailers = true;
+  }
+}
+
+void BackendConnection::on_end_of_message(codecs::StreamId s) {
+  if (Exchange* ex = find(s)) {
+    ex->response.end_received = true;
+    if (ex->timer) ex->timer->cancel();
+    ex->client->wake();
+  }
+}
+
+void BackendConnection::on_reset(codecs::StreamId s, uint32_t code) {
+  Exchange* ex = find(s);
+  if (!ex) return;
+  detach(*ex);
+  const bool refused = code == static_cast<uint32_t>(codecs::H2Code::RefusedStream);
+  ex->client->backend_failed(*ex, refused ? FailureKind::RefusedStream
+                                          : FailureKind::ConnectionLost);
+}
+
+void BackendConnection::on_goaway(codecs::StreamId last, uint32_t, std::string_view) {
+  // RFC 9113 §6.8: streams above last-stream-id were not processed and may be retried.
+  auto list = exchanges_;
+  for (Exchange* ex : list) {
+    if (ex->request.head_sent && ex->backend_stream <= last) continue;
+    detach(*ex);
+    ex->client->backend_failed(*ex, FailureKind::GoAwayUnprocessed);
+  }
+  worker_.pool().remove(this);
+}
+
+void BackendConnection::fail_all(FailureKind kind) {
+  auto list = std::move(exchanges_);
+  exchanges_.clear();
+  for (Exchange* ex : list) {
+    ex->backend = nullptr;
+    if (ex->timer) ex->timer->cancel();
+    ex->client->backend_failed(*ex, kind);
+  }
+}
+
+void BackendConnection::close() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.cancel();
+  worker_.pool().remove(this);
+  worker_.loop().retire(std::unique_ptr<Handler>(this));
+}
+
+}  // namespace crossmux::mux::proxy

@@ -1,0 +1,77 @@
+// BackendConnection: one connection to a backend (HTTP/1.1, h2c), carrying exchanges from any
+// client session of the worker; lives in the worker's BackendPool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "mux/net/socket.h"
+#include "mux/net/timer_wheel.h"
+#include "mux/proxy/exchange.h"
+#include "mux/proxy/peer.h"
+#include "mux/proxy/retry_policy.h"
+
+namespace crossmux::mux::proxy {
+
+struct BackendKey {
+  size_t cluster = 0;
+  size_t backend = 0;
+  auto operator<=>(const BackendKey&) const = default;
+};
+
+class BackendConnection final : public Peer {
+ public:
+  BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
+                    net::TcpStream stream);
+  ~BackendConnection() override;
+
+  // Starts watching the connecting socket and arms the connect deadline. Errors: kEpoll.
+  codecs::Status start();
+  void on_ready() override;
+
+  // Carries `ex` from now on (its request is written when the codec can open a stream).
+  void attach(Exchange& ex);
+  // The client finished with `ex` (response complete): forget it; the connection may go idle.
+  void release(Exchange& ex);
+  // The client gave up on `ex` before its response completed: reset its stream (H2) or retire
+  // the connection (H1 framing is then in doubt).
+  void abandon(Exchange& ex);
+
+  // Whether another exchange may be attached now (reusable, below the stream limit; an H1
+  // connection only when idle).
+  bool accepts() const;
+  bool connecting() const { return connecting_; }
+  uint64_t served() const { return served_; }
+  BackendKey key() const { return key_; }
+
+ private:
+  // EventSink: responses decoded from the backend.
+  void on_head(codecs::StreamId s, codecs::MessageHead& head) override;
+  void on_data(codecs::StreamId s, codecs::Bytes data) override;
+  void on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) override;
+  void on_end_of_message(codecs::StreamId s) override;
+  void on_reset(codecs::StreamId s, uint32_t code) override;
+  void on_goaway(codecs::StreamId last, uint32_t code, std::string_view debug) override;
+  void on_connection_error(const codecs::Error&) override {}
+
+  Exchange* find(codecs::StreamId s);
+  void detach(Exchange& ex);
+  bool finish_connect();
+  void pump_requests();
+  bool reading_paused() const;
+  // Detaches every exchange and tells its client session how the connection failed.
+  void fail_all(FailureKind kind);
+  void close();
+
+  BackendKey key_;
+  const config::Cluster& cluster_;
+  std::vector<Exchange*> exchanges_;  // attach order: H1 responses arrive in this order
+  bool connecting_ = true;
+  bool closed_ = false;
+  uint64_t served_ = 0;
+  uint64_t connect_started_ms_ = 0;
+  net::Timer timer_;  // connect deadline, then idle timeout
+};
+
+}  // namespace crossmux::mux::proxy

@@ -1,0 +1,77 @@
+// ClientSession: one client-facing connection (HTTP/1.1 or HTTP/2, told apart by the preface)
+// owning its exchanges and writing their responses through its codec.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "mux/net/timer_wheel.h"
+#include "mux/proxy/exchange.h"
+#include "mux/proxy/peer.h"
+#include "mux/proxy/retry_policy.h"
+
+namespace crossmux::mux::proxy {
+
+class ClientSession final : public Peer {
+ public:
+  ClientSession(Worker& worker, const config::Listener& listener, net::TcpStream stream,
+                std::string peer);
+  ~ClientSession() override;
+
+  // Registers with the loop. Errors: kEpoll.
+  codecs::Status start();
+  void on_ready() override;
+
+  // The proxy answers `ex` itself (a default answer as IR); any backend is released.
+  void answer(Exchange& ex, uint16_t status, std::string_view reason);
+  // Answers with a prepared response head and body (redirects, overrides).
+  void answer_with(Exchange& ex, codecs::MessageHead head, std::string body,
+                   std::string_view reason);
+  // The backend side of `ex` failed (already detached from it): retry, answer or abort, per
+  // retry_policy.h.
+  void backend_failed(Exchange& ex, FailureKind kind);
+  // The backend timer of `ex` fired.
+  void exchange_timed_out(Exchange& ex);
+  // Body bytes moved for `ex` in either direction: restart its progress deadline.
+  void progressed(Exchange& ex);
+
+  const config::Listener& listener() const { return listener_; }
+  const std::string& peer_address() const { return peer_; }
+
+ private:
+  // EventSink: requests decoded from the client.
+  void on_head(codecs::StreamId s, codecs::MessageHead& head) override;
+  void on_data(codecs::StreamId s, codecs::Bytes data) override;
+  void on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) override;
+  void on_end_of_message(codecs::StreamId s) override;
+  void on_reset(codecs::StreamId s, uint32_t code) override;
+  void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
+  void on_connection_error(const codecs::Error&) override {}
+
+  Exchange* find(codecs::StreamId s);
+  bool detect_protocol();
+  void feed();
+  bool reading_paused() const;
+  void pump_responses();
+  bool exchange_done(const Exchange& ex) const;
+  void finish_exchange(Exchange& ex);
+  // Drops an exchange whose response cannot complete (client reset, backend lost mid-response).
+  void abort_exchange(Exchange& ex, codecs::H2Code code);
+  void answer_decode_error(const codecs::Error& e);
+  bool should_close() const;
+  void update_timer();
+  void on_timeout();
+  void close();
+
+  const config::Listener& listener_;
+  std::string peer_;
+  std::map<codecs::StreamId, std::unique_ptr<Exchange>> exchanges_;
+  codecs::StreamId last_stream_ = 0;
+  bool codec_failed_ = false;  // decoding stopped for good (error answered or GOAWAY queued)
+  bool closing_ = false;       // an idle timeout: close once output is flushed
+  bool closed_ = false;
+  net::Timer timer_;
+};
+
+}  // namespace crossmux::mux::proxy

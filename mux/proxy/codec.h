@@ -1,0 +1,99 @@
+// The protocol-neutral codec seen by the proxy: bytes in -> IR events, IR out -> bytes, so no
+// session code above it ever asks which HTTP version a connection speaks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "codecs/base/byte_buffer.h"
+#include "codecs/base/bytes.h"
+#include "codecs/base/error.h"
+#include "codecs/base/result.h"
+#include "codecs/message/events.h"
+#include "codecs/message/message.h"
+#include "mux/config/config.h"
+
+namespace crossmux::mux::proxy {
+
+// One side of one connection. Four implementations: H1 server (client-facing HTTP/1.1), H1 client
+// (HTTP/1.1 backend), H2 server, H2 client. Each applies the translation rules of the protocol it
+// writes (codecs/message/translate.h prepare_for_h1 / prepare_for_h2) in send_head.
+class Codec {
+ public:
+  virtual ~Codec() = default;
+
+  // Decodes `input`, emitting events into the sink given at construction. Returns the bytes
+  // consumed (the caller keeps the rest) or the connection error (H1: error.code is the status to
+  // answer with; H2: a GOAWAY is already queued in the output).
+  virtual codecs::Result<size_t> feed(codecs::Bytes input) = 0;
+  // The peer finished sending. Errors: an H1 message cut short (kErrIncompleteMessage).
+  virtual codecs::Status finish() = 0;
+
+  // Sends a head. Client codecs open a stream and return its id (`stream` is ignored); server
+  // codecs answer `stream`. The head is translated in place for the written protocol.
+  // Errors: translation errors (400 request / 502 response), encoder errors (500), H2 stream
+  // errors (no such stream, stream limit, going away).
+  virtual codecs::Result<codecs::StreamId> send_head(codecs::StreamId stream,
+                                                     codecs::MessageHead& head, bool end) = 0;
+  // Errors: the encoder's (length mismatch, body after end) or kNoSuchStream.
+  virtual codecs::Status send_data(codecs::StreamId stream, codecs::Bytes data, bool end) = 0;
+  // Ends the message with trailers (dropped where the wire cannot carry them).
+  virtual codecs::Status send_trailers(codecs::StreamId stream, codecs::HeaderList& trailers) = 0;
+  // Abandons a stream: RST_STREAM on H2; H1 cannot reset one message, so it marks the connection
+  // unusable (the owner closes it).
+  virtual void reset(codecs::StreamId stream, codecs::H2Code code) = 0;
+  // Stops taking new streams: GOAWAY(NO_ERROR) on H2, `Connection: close` on the next H1
+  // response; exchanges in flight finish.
+  virtual void go_away() = 0;
+  // `n` body bytes of `stream` were forwarded on: return receive credit (H2; no-op on H1).
+  virtual void consume(codecs::StreamId stream, size_t n) = 0;
+
+  // Appends the bytes owed to the peer.
+  virtual void take_output(codecs::ByteBuffer& out) = 0;
+  virtual bool wants_output() const = 0;
+  // Body bytes worth handing to send_data for `stream` now (0: wait).
+  virtual size_t capacity(codecs::StreamId stream) const = 0;
+
+  // Client codecs: whether another request may start now (H1: idle; H2: below the peer's
+  // MAX_CONCURRENT_STREAMS and not going away).
+  virtual bool can_open_stream() const = 0;
+  // Whether the connection can carry further exchanges once the current ones end (H1: cleanly
+  // framed keep-alive; H2: no GOAWAY, no error).
+  virtual bool reusable() const = 0;
+  // How many exchanges a client codec may carry at once (H1: 1; H2: the peer's
+  // MAX_CONCURRENT_STREAMS, capped by the proxy's own limit).
+  virtual size_t stream_limit() const = 0;
+  // True when the codec multiplexes (responses may go out in any order).
+  virtual bool multiplexed() const = 0;
+  virtual std::string_view protocol() const = 0;  // "HTTP/1.1" or "HTTP/2"
+};
+
+// Codec settings derived from the configuration's limits.
+struct CodecLimits {
+  uint32_t max_header_bytes = 65536;
+  uint32_t max_request_line = 8192;
+  uint64_t max_request_body = 0;
+  uint32_t max_concurrent_streams = 100;
+  uint32_t initial_window_size = 65535;
+  uint32_t max_frame_size = 16384;
+  uint32_t header_table_size = 4096;
+  uint32_t max_header_list_size = 65536;
+  uint32_t max_header_fields = 128;
+  uint32_t max_continuation_frames = 16;
+  uint32_t reset_budget = 200;
+  uint32_t glitch_budget = 1000;
+  uint32_t max_queued_control = 1000;
+  uint32_t max_settings_entries = 32;
+  uint32_t settings_ack_ms = 10000;
+  uint32_t header_timeout_ms = 10000;
+};
+CodecLimits codec_limits(const config::Config& config);
+
+std::unique_ptr<Codec> make_h1_server(codecs::EventSink& sink, const CodecLimits& limits);
+std::unique_ptr<Codec> make_h1_client(codecs::EventSink& sink, const CodecLimits& limits);
+std::unique_ptr<Codec> make_h2_server(codecs::EventSink& sink, const CodecLimits& limits);
+std::unique_ptr<Codec> make_h2_client(codecs::EventSink& sink, const CodecLimits& limits);
+
+}  // namespace crossmux::mux::proxy

@@ -1,0 +1,77 @@
+// Exchange halves and the one pump that serves all four protocol pairings.
+#include "mux/proxy/exchange.h"
+
+#include <algorithm>
+
+namespace crossmux::mux::proxy {
+
+namespace {
+// Body bytes handed to a codec per call: one HTTP/2 frame's worth.
+constexpr size_t kPiece = 16 * 1024;
+}  // namespace
+
+void Half::append(codecs::Bytes data) {
+  // Compact before growing so a steady stream reuses the same storage.
+  if (body_off > 0 && body_off >= body.size() / 2) {
+    body.erase(0, body_off);
+    body_off = 0;
+  }
+  body.append(reinterpret_cast<const char*>(data.data()), data.size());
+  bytes_received += data.size();
+}
+
+void Half::take_head(codecs::MessageHead& from) {
+  from.own_all();
+  head = std::move(from);
+}
+
+namespace {
+
+codecs::Status send_heads(Half& h, Codec& writer, codecs::StreamId& stream) {
+  while (!h.interim.empty() && !h.head_sent) {
+    auto r = writer.send_head(stream, h.interim.front(), false);
+    if (!r) return codecs::unexpected(r.error());
+    h.interim.pop_front();
+  }
+  if (!h.head_ready || h.head_sent) return codecs::ok();
+  const bool end = h.end_received && h.queued() == 0 && !h.has_trailers;
+  auto r = writer.send_head(stream, h.head, end);
+  if (!r) return codecs::unexpected(r.error());
+  stream = *r;
+  h.head_sent = true;
+  if (end) h.end_sent = true;
+  return codecs::ok();
+}
+
+}  // namespace
+
+codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream) {
+  if (auto s = send_heads(h, writer, stream); !s) return codecs::unexpected(s.error());
+  if (!h.head_sent || h.end_sent) return size_t{0};
+  size_t written = 0;
+  while (h.queued() > 0) {
+    const size_t room = writer.capacity(stream);
+    if (room == 0) break;
+    const size_t n = std::min({h.queued(), room, kPiece});
+    const bool last = h.end_received && n == h.queued() && !h.has_trailers;
+    codecs::Bytes piece(reinterpret_cast<const uint8_t*>(h.body.data()) + h.body_off, n);
+    if (auto s = writer.send_data(stream, piece, last); !s) return codecs::unexpected(s.error());
+    h.body_off += n;
+    h.bytes_sent += n;
+    written += n;
+    if (last) h.end_sent = true;
+  }
+  if (h.queued() == 0) {
+    h.body.clear();
+    h.body_off = 0;
+  }
+  if (h.queued() == 0 && h.end_received && !h.end_sent) {
+    codecs::Status s = h.has_trailers ? writer.send_trailers(stream, h.trailers)
+                                      : writer.send_data(stream, {}, true);
+    if (!s) return codecs::unexpected(s.error());
+    h.end_sent = true;
+  }
+  return written;
+}
+
+}  // namespace crossmux::mux::proxy

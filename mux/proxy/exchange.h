@@ -1,0 +1,97 @@
+// Exchange: one request and its response as IR, shared by the client session and the backend
+// connection; pump() moves one direction into whichever codec writes it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs/base/result.h"
+#include "codecs/message/events.h"
+#include "codecs/message/message.h"
+#include "mux/config/config.h"
+#include "mux/net/timer_wheel.h"
+#include "mux/proxy/codec.h"
+
+namespace crossmux::mux::proxy {
+
+class ClientSession;
+class BackendConnection;
+
+// Body bytes one direction of one exchange may hold before its reader is paused (H1: stop
+// reading the socket; H2: receive credit is withheld, which the window already bounds).
+inline constexpr size_t kQueueCap = 256 * 1024;
+
+// One direction of an exchange: what arrived from the reader and is not yet written.
+struct Half {
+  codecs::MessageHead head;
+  bool head_ready = false;  // the final head arrived
+  bool head_sent = false;
+  std::deque<codecs::MessageHead> interim;  // 1xx heads to forward before the final head
+  std::string body;                         // received, not yet written, from body_off
+  size_t body_off = 0;
+  codecs::HeaderList trailers;
+  bool has_trailers = false;
+  bool end_received = false;
+  bool end_sent = false;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+
+  size_t queued() const { return body.size() - body_off; }
+  bool full() const { return queued() >= kQueueCap; }
+  void append(codecs::Bytes data);
+  // Takes ownership of a decoded head (copying every view into its own arena).
+  void take_head(codecs::MessageHead& from);
+  bool done() const { return end_sent; }
+};
+
+// Writes what `half` holds into `writer` as far as its capacity allows: interim heads, the head
+// (client codecs assign `stream` here), body, trailers, end. Returns the body bytes written, which
+// the caller credits back to the reader (Codec::consume). Errors: the writer's (translation,
+// encoder, H2 stream errors).
+codecs::Result<size_t> pump(Half& half, Codec& writer, codecs::StreamId& stream);
+
+struct Exchange {
+  Exchange(ClientSession& c, codecs::StreamId id) : client(&c), client_stream(id) {}
+
+  ClientSession* client;
+  codecs::StreamId client_stream;
+  BackendConnection* backend = nullptr;
+  codecs::StreamId backend_stream = 0;
+  Half request;
+  Half response;
+
+  // Routing and retries.
+  const config::Cluster* cluster = nullptr;
+  size_t cluster_index = 0;
+  size_t backend_index = 0;
+  std::vector<size_t> tried;
+  uint32_t attempts = 0;
+  bool reused_connection = false;
+
+  // The proxy answered itself (no backend, or the backend failed): request body is discarded.
+  bool answered = false;
+  std::string_view answer_reason;
+  bool aborted = false;
+
+  // Access log facts (copied: the head is translated in place when it is sent).
+  std::string method;
+  std::string authority;
+  std::string path;
+  std::string backend_address;
+  std::chrono::system_clock::time_point started_wall;
+  uint64_t started_ms = 0;
+  int64_t connect_us = -1;
+  uint64_t request_sent_ms = 0;
+  int64_t backend_response_us = -1;
+
+  // Backend response deadline, then per-stream progress deadline.
+  std::unique_ptr<net::Timer> timer;
+
+  bool complete() const { return request.end_received && response.end_sent; }
+};
+
+}  // namespace crossmux::mux::proxy

@@ -1,0 +1,71 @@
+// Socket reading, codec feeding and output flushing shared by client and backend connections.
+#include "mux/proxy/peer.h"
+
+#include "mux/proxy/worker.h"
+
+namespace crossmux::mux::proxy {
+
+namespace {
+constexpr size_t kReadSize = 16 * 1024;
+}  // namespace
+
+Peer::Peer(Worker& worker, net::TcpStream stream) : worker_(worker), tcp_(std::move(stream)) {}
+
+void Peer::wake() { worker_.loop().schedule(*this); }
+
+codecs::Status Peer::watch() {
+  auto w = net::IoWatch::create(worker_.loop(), tcp_.fd(), *this);
+  if (!w) return codecs::unexpected(w.error());
+  watch_ = std::move(*w);
+  return codecs::ok();
+}
+
+bool Peer::read_input(size_t cap) {
+  while (watch_->readable() && !peer_closed_ && in_.size() < cap) {
+    uint8_t* p = in_.prepare(kReadSize);
+    net::IoResult r = tcp_.read(codecs::MutableBytes(p, kReadSize));
+    watch_->note(r);
+    if (r.ok()) {
+      in_.commit(r.bytes);
+      continue;
+    }
+    if (r.status == net::IoStatus::Closed) peer_closed_ = true;
+    if (r.status == net::IoStatus::Error) return false;
+    break;
+  }
+  return true;
+}
+
+bool Peer::more_to_read(size_t cap) const {
+  return watch_->readable() && !peer_closed_ && in_.size() < cap;
+}
+
+codecs::Status Peer::feed_codec() {
+  if (in_.empty()) return codecs::ok();
+  auto r = codec_->feed(in_.bytes());
+  if (!r) return codecs::unexpected(r.error());
+  in_.consume(*r);
+  return codecs::ok();
+}
+
+bool Peer::flush() {
+  if (codec_ && out_.size() < kOutputHighWater) codec_->take_output(out_);
+  bool progressed = false;
+  while (!out_.empty() && watch_->writable()) {
+    net::IoResult r = tcp_.write(out_.bytes());
+    watch_->note(r);
+    if (r.ok()) {
+      out_.consume(r.bytes);
+      progressed = true;
+      if (out_.empty() && codec_) codec_->take_output(out_);
+      continue;
+    }
+    if (r.status == net::IoStatus::Closed || r.status == net::IoStatus::Error) return false;
+    break;
+  }
+  // Output drained: let this connection's producers (pumps) run again.
+  if (progressed && out_.size() < kOutputHighWater) wake();
+  return true;
+}
+
+}  // namespace crossmux::mux::proxy

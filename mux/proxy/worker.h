@@ -1,0 +1,82 @@
+// Worker: one event loop's proxy — listeners, client sessions, routing, load balancing, the
+// backend pool, default answers and the access log.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "codecs/base/result.h"
+#include "mux/config/config.h"
+#include "mux/net/event_loop.h"
+#include "mux/net/socket.h"
+#include "mux/proxy/access_log.h"
+#include "mux/proxy/backend_pool.h"
+#include "mux/proxy/codec.h"
+#include "mux/proxy/exchange.h"
+#include "mux/proxy/load_balancer.h"
+#include "mux/proxy/router.h"
+
+namespace crossmux::mux::proxy {
+
+class ClientSession;
+class ListenerSocket;
+
+class Worker {
+ public:
+  // `config` and `log` (may be null: no access log) must outlive the worker.
+  Worker(net::EventLoop& loop, const config::Config& config, AccessLog* log);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Resolves backend addresses and binds every listener. Errors: kErrResolve (a backend name
+  // that does not resolve), the listener's bind errors (mux/net/net_errors.h).
+  codecs::Status start();
+  // Port listener `i` is bound to (useful with port 0).
+  uint16_t port(size_t i) const;
+
+  // Routes a request whose head arrived and attaches it to a backend, or answers it.
+  void dispatch(Exchange& ex);
+  // Attaches `ex` to another backend of its cluster after a failure; answers 502 when none is left.
+  void retry(Exchange& ex);
+  // Writes the access log line of a finished exchange.
+  void log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
+                    uint16_t status);
+
+  net::EventLoop& loop() { return loop_; }
+  const config::Config& config() const { return config_; }
+  const CodecLimits& limits() const { return limits_; }
+  BackendPool& pool() { return pool_; }
+  LoadBalancer& balancer(size_t cluster) { return balancers_[cluster]; }
+  const std::string& backend_name(size_t cluster, size_t backend) const {
+    return names_[cluster][backend];
+  }
+
+  void session_opened(ClientSession* s) { sessions_.insert(s); }
+  void session_closed(ClientSession* s) { sessions_.erase(s); }
+  size_t sessions() const { return sessions_.size(); }
+  uint64_t requests() const { return requests_; }
+
+ private:
+  void assign(Exchange& ex);
+
+  net::EventLoop& loop_;
+  const config::Config& config_;
+  AccessLog* log_;
+  CodecLimits limits_;
+  Router router_;
+  std::vector<LoadBalancer> balancers_;
+  std::vector<std::vector<net::SocketAddress>> addresses_;  // [cluster][backend]
+  std::vector<std::vector<std::string>> names_;
+  std::vector<std::unique_ptr<ListenerSocket>> listeners_;
+  std::unordered_set<ClientSession*> sessions_;
+  BackendPool pool_;
+  uint64_t requests_ = 0;
+};
+
+inline constexpr char kErrResolve[] = "proxy: backend address does not resolve";
+inline constexpr char kErrNoBackend[] = "no backend available";
+
+}  // namespace crossmux::mux::proxy
