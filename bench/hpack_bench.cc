@@ -39,8 +39,13 @@ std::vector<Headers> browser_requests() {
                          "/favicon.ico"};
   const char* accepts[] = {
       "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
-      "text/css,*/*;q=0.1", "*/*", "*/*", "image/avif,image/webp,image/apng,*/*;q=0.8",
-      "application/json", "*/*", "image/avif,image/webp,image/apng,*/*;q=0.8"};
+      "text/css,*/*;q=0.1",
+      "*/*",
+      "*/*",
+      "image/avif,image/webp,image/apng,*/*;q=0.8",
+      "application/json",
+      "*/*",
+      "image/avif,image/webp,image/apng,*/*;q=0.8"};
   std::vector<Headers> out;
   for (int i = 0; i < 8; ++i) {
     Headers h = {{":method", "GET"},
@@ -108,7 +113,8 @@ std::vector<Headers> grpc_responses() {
                    {"content-type", "application/grpc"},
                    {"grpc-accept-encoding", "identity, deflate, gzip"},
                    {"grpc-encoding", "identity"}});
-    out.push_back({{"grpc-status", i == 3 ? "5" : "0"}, {"grpc-message", i == 3 ? "not found" : ""}});
+    out.push_back(
+        {{"grpc-status", i == 3 ? "5" : "0"}, {"grpc-message", i == 3 ? "not found" : ""}});
   }
   return out;
 }
@@ -205,8 +211,7 @@ void decode_ours(benchmark::State& state, const Set& s, std::vector<std::vector<
   state.counters["wire"] = static_cast<double>(total(wire));
 }
 
-void decode_nghttp2(benchmark::State& state, const Set& s,
-                    std::vector<std::vector<uint8_t>> wire) {
+void decode_nghttp2(benchmark::State& state, const Set& s, std::vector<std::vector<uint8_t>> wire) {
   for (auto _ : state) {
     nghttp2_hd_inflater* inf;
     nghttp2_hd_inflate_new(&inf);
@@ -300,8 +305,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                 "ours B", "nghttp2 B");
     for (const auto& [name, ours] : rows_) {
       const std::string suffix = "/ours";
-      if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(),
-                                                      suffix) != 0) {
+      if (name.size() < suffix.size() ||
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
         continue;
       }
       const std::string base = name.substr(0, name.size() - suffix.size());
@@ -327,8 +332,8 @@ int main(int argc, char** argv) {
     const Prepared& p = prepared[i];
     for (const auto& [temp, table] : {std::pair{"warm", 4096u}, std::pair{"cold", 0u}}) {
       for (bool huffman : {true, false}) {
-        const std::string base = std::string("decode/") + s.name + "/" +
-                                 (huffman ? "huff" : "raw") + "/" + temp;
+        const std::string base =
+            std::string("decode/") + s.name + "/" + (huffman ? "huff" : "raw") + "/" + temp;
         const auto wire = wire_for(s, p, huffman, table);
         benchmark::RegisterBenchmark((base + "/ours").c_str(), decode_ours, std::cref(s), wire);
         benchmark::RegisterBenchmark((base + "/nghttp2").c_str(), decode_nghttp2, std::cref(s),

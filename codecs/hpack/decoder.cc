@@ -14,10 +14,14 @@ namespace crossmux::codecs::hpack {
 
 std::string_view to_string(Limit l) {
   switch (l) {
-    case Limit::None: return "none";
-    case Limit::HeaderListSize: return "header_list_size";
-    case Limit::FieldCount: return "field_count";
-    case Limit::FieldSize: return "field_size";
+    case Limit::None:
+      return "none";
+    case Limit::HeaderListSize:
+      return "header_list_size";
+    case Limit::FieldCount:
+      return "field_count";
+    case Limit::FieldSize:
+      return "field_size";
   }
   return "unknown";
 }
@@ -28,10 +32,14 @@ std::string_view to_string(LimitAction a) {
 
 const char* limit_detail(Limit l) {
   switch (l) {
-    case Limit::None: return "";
-    case Limit::HeaderListSize: return kHeaderListTooLarge;
-    case Limit::FieldCount: return kTooManyFields;
-    case Limit::FieldSize: return kFieldTooLarge;
+    case Limit::None:
+      return "";
+    case Limit::HeaderListSize:
+      return kHeaderListTooLarge;
+    case Limit::FieldCount:
+      return kTooManyFields;
+    case Limit::FieldSize:
+      return kFieldTooLarge;
   }
   return "";
 }
@@ -59,8 +67,8 @@ void Decoder::set_max_table_size(uint32_t max_table_size) {
 
 Status Decoder::fail(const char* detail) {
   failed_ = true;
-  const bool limit = detail == kHeaderListTooLarge || detail == kTooManyFields ||
-                     detail == kFieldTooLarge;
+  const bool limit =
+      detail == kHeaderListTooLarge || detail == kTooManyFields || detail == kFieldTooLarge;
   return unexpected(Error::h2(Scope::Connection,
                               limit ? H2Code::EnhanceYourCalm : H2Code::CompressionError, detail));
 }
@@ -100,8 +108,7 @@ const char* Decoder::read_size_update(Cursor& c, bool at_start) {
 }
 
 // RFC 7541 §2.3.3: index 0 is never valid; static entries come first, then dynamic ones.
-const char* Decoder::lookup(uint32_t index, std::string_view& name,
-                            std::string_view& value) const {
+const char* Decoder::lookup(uint32_t index, std::string_view& name, std::string_view& value) const {
   if (index == 0) return kIndexZero;
   if (index <= kStaticTableSize) {
     name = kStaticEntries[index].name;
@@ -153,8 +160,7 @@ const char* Decoder::read_indexed(Cursor& c, DecodedBlock& block) {
 
 // RFC 7541 §5.2. Raw strings are views into the block; Huffman strings go to the block's arena
 // when `keep`, else to scratch_ (decoded only to validate them and to feed the dynamic table).
-const char* Decoder::read_string(Cursor& c, bool keep, std::string_view& out,
-                                 DecodedBlock& block) {
+const char* Decoder::read_string(Cursor& c, bool keep, std::string_view& out, DecodedBlock& block) {
   if (c.p == c.end) return kTruncated;
   const bool huffman = (*c.p & 0x80) != 0;
   uint32_t len;
@@ -212,6 +218,8 @@ const char* Decoder::read_literal(Cursor& c, uint8_t first, DecodedBlock& block)
     if (admit(block, name, value)) {
       block.fields_.push_back(Field{name, value, sensitive});
     } else {
+      // The rewound bytes stay intact until the next reserve(), so the insert below can still
+      // copy a Huffman-decoded name or value from them.
       block.arena_.rewind(mark);
       if (limits_.on_limit == LimitAction::Fail) return limit_detail(block.limit_);
     }

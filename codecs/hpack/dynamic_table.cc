@@ -9,7 +9,9 @@
 
 namespace crossmux::codecs::hpack {
 
-DynamicTable::DynamicTable(uint32_t max_size) { set_max_size(max_size); }
+DynamicTable::DynamicTable(uint32_t max_size) {
+  set_max_size(max_size);
+}
 
 void DynamicTable::evict_oldest() {
   const Slot& s = slots_[head_];

@@ -23,7 +23,7 @@ class DynamicTable {
 
   explicit DynamicTable(uint32_t max_size = 4096);
 
-  size_t size() const { return size_; }         // RFC 7541 §4.1 size
+  size_t size() const { return size_; }  // RFC 7541 §4.1 size
   uint32_t max_size() const { return max_size_; }
   size_t count() const { return count_; }
   // Number of entries ever inserted; the entry inserted n-th (0-based) has sequence number n.
@@ -68,7 +68,7 @@ class DynamicTable {
 
   std::unique_ptr<char[]> buf_;
   size_t buf_cap_ = 0;
-  size_t write_ = 0;  // end of the newest entry's bytes
+  size_t write_ = 0;               // end of the newest entry's bytes
   std::unique_ptr<Slot[]> slots_;  // ring of slot_mask_ + 1 slots (not zeroed: only live ones read)
   size_t slot_mask_ = 0;
   size_t head_ = 0;  // slot of the oldest entry

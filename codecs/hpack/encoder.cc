@@ -130,7 +130,8 @@ uint8_t* Encoder::write_field(const Field& f, uint8_t* o) {
     if (dynamic) {
       const long pos = index_.find_pair(table_, f.name, f.value, pair_hash);
       if (pos >= 0) {
-        return o + encode_integer(o, kStaticTableSize + 1 + static_cast<uint32_t>(pos), 7, kIndexed);
+        return o +
+               encode_integer(o, kStaticTableSize + 1 + static_cast<uint32_t>(pos), 7, kIndexed);
       }
     }
   }

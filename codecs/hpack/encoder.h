@@ -55,7 +55,7 @@ class Encoder {
   TableIndex index_;
   uint32_t peer_max_ = kDefaultTableSize;
   uint32_t cap_;
-  uint32_t target_;                   // table size once pending updates are sent
+  uint32_t target_;                    // table size once pending updates are sent
   uint32_t pending_min_ = UINT32_MAX;  // smallest size since the last block
   bool pending_ = false;
   bool huffman_ = true;

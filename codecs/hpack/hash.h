@@ -52,8 +52,8 @@ constexpr uint32_t hash_string(std::string_view s) {
   }
   if (i < s.size()) {
     // The last 8 octets (overlapping what was hashed) when there are that many.
-    const uint64_t tail = s.size() >= 8 ? load_le64(s.data() + s.size() - 8)
-                                        : load_short(s.data(), s.size());
+    const uint64_t tail =
+        s.size() >= 8 ? load_le64(s.data() + s.size() - 8) : load_short(s.data(), s.size());
     h = (h ^ tail) * kHashMul;
     h ^= h >> 32;
   }

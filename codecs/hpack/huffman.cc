@@ -148,8 +148,8 @@ size_t huffman_encode(std::string_view s, uint8_t* out) {
 size_t huffman_encode_if_shorter(std::string_view s, uint8_t* out) {
   uint8_t* o = out;
   uint8_t* const limit = out + s.size();  // reaching it means "not shorter"
-  uint64_t acc = 0;                        // left-aligned
-  unsigned bits = 0;                       // 0..7 between steps
+  uint64_t acc = 0;                       // left-aligned
+  unsigned bits = 0;                      // 0..7 between steps
   // Appends `len` bits, stores the window and moves past the complete octets.
   auto put = [&](uint64_t code, unsigned len) {
     acc |= code << (64 - bits - len);

@@ -24,7 +24,9 @@ size_t huffman_encode(std::string_view s, uint8_t* out);
 size_t huffman_encode_if_shorter(std::string_view s, uint8_t* out);
 
 // Upper bound of the decoded length of `n` Huffman octets (the shortest code is 5 bits).
-inline constexpr size_t huffman_decoded_bound(size_t n) { return n * 8 / 5 + 1; }
+inline constexpr size_t huffman_decoded_bound(size_t n) {
+  return n * 8 / 5 + 1;
+}
 
 // Decodes `n` octets at `in` into `out` (room for huffman_decoded_bound(n) octets). On success
 // sets `written` and returns nullptr; otherwise returns the error detail: kHuffmanEos (the string

@@ -25,7 +25,8 @@ constexpr Index make_index(bool by_pair) {
     bool dup = false;
     while (ix.slot[s] != 0) {
       const StaticEntry& o = kStaticEntries[ix.slot[s]];
-      if (o.name == kStaticEntries[i].name && (!by_pair || o.value == kStaticEntries[i].value)) dup = true;
+      if (o.name == kStaticEntries[i].name && (!by_pair || o.value == kStaticEntries[i].value))
+        dup = true;
       s = (s + 1) & (kSlots - 1);
     }
     if (dup) continue;

@@ -84,8 +84,8 @@ void TableIndex::rebuild(const DynamicTable& table) {
   }
 }
 
-long TableIndex::find_pair(const DynamicTable& table, std::string_view name,
-                           std::string_view value, uint32_t pair_hash) const {
+long TableIndex::find_pair(const DynamicTable& table, std::string_view name, std::string_view value,
+                           uint32_t pair_hash) const {
   for (size_t s = pair_hash & mask_;; s = (s + 1) & mask_) {
     const Slot slot = pairs_[s];
     if (slot.seq1 == 0) return -1;

@@ -1,12 +1,13 @@
 // HPACK decoder: malformed blocks (h2spec hpack cases, attack catalogue §2.13-2.14), table size
 // updates, limits (HPACK bomb §2.12, empty fields §2.6) and dynamic table edge cases.
+#include "codecs/hpack/decoder.h"
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "codecs/hpack/decoder.h"
 #include "codecs/hpack/hpack_errors.h"
 #include "codecs/hpack/huffman.h"
 #include "codecs/hpack/integer.h"
@@ -365,7 +366,8 @@ TEST(HpackDecoder, LimitNames) {
 }
 
 // Any input: success, or a connection COMPRESSION_ERROR; never a crash (ASan in CI).
-RC_GTEST_PROP(HpackDecoder, ArbitraryBlocksFailCleanly, (const std::vector<std::vector<uint8_t>>& blocks)) {
+RC_GTEST_PROP(HpackDecoder, ArbitraryBlocksFailCleanly,
+              (const std::vector<std::vector<uint8_t>>& blocks)) {
   Decoder dec(DecoderLimits{.max_table_size = 256});
   DecodedBlock out;
   for (const auto& b : blocks) {

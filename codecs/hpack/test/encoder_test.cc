@@ -1,11 +1,12 @@
 // HPACK encoder: representation choices, sensitive fields, table size signalling, table index.
+#include "codecs/hpack/encoder.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "codecs/hpack/decoder.h"
-#include "codecs/hpack/encoder.h"
 #include "codecs/hpack/test/test_util.h"
 
 namespace crossmux::codecs::hpack {
@@ -65,8 +66,7 @@ TEST(HpackEncoder, HuffmanOnlyWhenShorter) {
   const std::string binary(8, '\0');  // 13-bit codes: longer than raw
   EXPECT_EQ(encode_hex(enc, {{"x", binary}}), "40017808" + std::string(16, '0'));
   // "www.example.com" is 12 octets in Huffman: used.
-  EXPECT_EQ(encode_hex(enc, {{":authority", "www.example.com"}}),
-            "418cf1e3c2e5f23a6ba0ab90f4ff");
+  EXPECT_EQ(encode_hex(enc, {{":authority", "www.example.com"}}), "418cf1e3c2e5f23a6ba0ab90f4ff");
 }
 
 // RFC 7541 §4.2, attacks §2.13 (a).
@@ -114,7 +114,8 @@ TEST(HpackEncoder, GrowsBeyondDefaultTable) {
   DecodedBlock block;
   std::vector<std::string> values;
   std::vector<Field> fields;
-  for (int i = 0; i < 300; ++i) values.push_back(std::string(100, 'a' + i % 26) + std::to_string(i));
+  for (int i = 0; i < 300; ++i)
+    values.push_back(std::string(100, 'a' + i % 26) + std::to_string(i));
   for (const std::string& v : values) fields.push_back({"x-v", v});
   ByteBuffer out;
   enc.encode(fields, out);

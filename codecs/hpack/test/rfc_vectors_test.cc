@@ -44,14 +44,14 @@ void encode_steps(const std::vector<Step>& steps, bool huffman) {
     ByteBuffer out;
     const std::vector<Field> fields = testing::as_fields(s.headers);
     enc.encode(fields, out);
-    EXPECT_EQ(testing::hex(out.data(), out.size()), testing::hex(unhex(s.wire).data(),
-                                                                   unhex(s.wire).size()));
+    EXPECT_EQ(testing::hex(out.data(), out.size()),
+              testing::hex(unhex(s.wire).data(), unhex(s.wire).size()));
     EXPECT_EQ(enc.table().size(), s.table_size);
   }
 }
 
-const Headers kReq1 = {{":method", "GET"}, {":scheme", "http"}, {":path", "/"},
-                       {":authority", "www.example.com"}};
+const Headers kReq1 = {
+    {":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {":authority", "www.example.com"}};
 const Headers kReq2 = {{":method", "GET"},
                        {":scheme", "http"},
                        {":path", "/"},
@@ -111,7 +111,8 @@ const std::vector<Step> kC6 = {
 
 TEST(HpackRfcVectors, C2LiteralsDecode) {
   decode_steps({{"400a637573746f6d2d6b65790d637573746f6d2d686561646572",
-                 {{"custom-key", "custom-header"}}, 55}},
+                 {{"custom-key", "custom-header"}},
+                 55}},
                4096);
   decode_steps({{"040c2f73616d706c652f70617468", {{":path", "/sample/path"}}, 0}}, 4096);
   decode_steps({{"100870617373776f726406736563726574", {{"password", "secret"}}, 0}}, 4096);
@@ -128,7 +129,8 @@ TEST(HpackRfcVectors, C2NeverIndexedIsReported) {
 
 TEST(HpackRfcVectors, C2LiteralsEncode) {
   encode_steps({{"400a637573746f6d2d6b65790d637573746f6d2d686561646572",
-                 {{"custom-key", "custom-header"}}, 55}},
+                 {{"custom-key", "custom-header"}},
+                 55}},
                false);
   encode_steps({{"040c2f73616d706c652f70617468", {{":path", "/sample/path"}}, 0}}, false);
   encode_steps({{"82", {{":method", "GET"}}, 0}}, false);
@@ -151,8 +153,12 @@ TEST(HpackRfcVectors, C4RequestsWithHuffman) {
 }
 
 // C.5/C.6 index `location`, which our encoder deliberately does not; decode only.
-TEST(HpackRfcVectors, C5ResponsesWithoutHuffman) { decode_steps(kC5, 256); }
-TEST(HpackRfcVectors, C6ResponsesWithHuffman) { decode_steps(kC6, 256); }
+TEST(HpackRfcVectors, C5ResponsesWithoutHuffman) {
+  decode_steps(kC5, 256);
+}
+TEST(HpackRfcVectors, C6ResponsesWithHuffman) {
+  decode_steps(kC6, 256);
+}
 
 }  // namespace
 }  // namespace crossmux::codecs::hpack

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
-#include <ostream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,7 +18,9 @@
 
 namespace crossmux::codecs {
 // Readable gtest failures for Error values.
-inline void PrintTo(const Error& e, std::ostream* os) { *os << to_string(e); }
+inline void PrintTo(const Error& e, std::ostream* os) {
+  *os << to_string(e);
+}
 }  // namespace crossmux::codecs
 
 namespace crossmux::codecs::hpack::testing {
@@ -83,7 +85,8 @@ class JsonReader {
 
  private:
   void skip() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
       ++i_;
     }
   }
@@ -178,17 +181,29 @@ class JsonReader {
       if (i_ >= s_.size()) return false;
       const char e = s_[i_++];
       switch (e) {
-        case 'n': out.push_back('\n'); break;
-        case 't': out.push_back('\t'); break;
-        case 'r': out.push_back('\r'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
         case 'u':
           if (i_ + 4 > s_.size()) return false;
           utf8(out, static_cast<uint32_t>(std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16)));
           i_ += 4;
           break;
-        default: out.push_back(e); break;
+        default:
+          out.push_back(e);
+          break;
       }
     }
     return false;
@@ -206,7 +221,9 @@ class NgInflater {
   NgInflater(const NgInflater&) = delete;
   NgInflater& operator=(const NgInflater&) = delete;
 
-  bool change_table_size(size_t size) { return nghttp2_hd_inflate_change_table_size(p_, size) == 0; }
+  bool change_table_size(size_t size) {
+    return nghttp2_hd_inflate_change_table_size(p_, size) == 0;
+  }
 
   bool inflate(const std::vector<uint8_t>& block, Headers& out) {
     out.clear();
@@ -242,7 +259,9 @@ class NgDeflater {
   NgDeflater(const NgDeflater&) = delete;
   NgDeflater& operator=(const NgDeflater&) = delete;
 
-  bool change_table_size(size_t size) { return nghttp2_hd_deflate_change_table_size(p_, size) == 0; }
+  bool change_table_size(size_t size) {
+    return nghttp2_hd_deflate_change_table_size(p_, size) == 0;
+  }
 
   std::vector<uint8_t> deflate(const Headers& h) {
     std::vector<nghttp2_nv> nva;
