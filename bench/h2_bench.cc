@@ -112,7 +112,8 @@ void BM_ServerConnection_Ours(benchmark::State& state) {
     }
     responses += app.responses;
   }
-  if (responses != static_cast<size_t>(kRequests * state.iterations())) state.SkipWithError("missing responses");
+  if (responses != static_cast<size_t>(kRequests * state.iterations()))
+    state.SkipWithError("missing responses");
   state.SetBytesProcessed(static_cast<int64_t>(in.size() * state.iterations()));
   state.counters["req/s"] =
       benchmark::Counter(static_cast<double>(responses), benchmark::Counter::kIsRate);
@@ -180,7 +181,8 @@ void BM_ServerConnection_Nghttp2(benchmark::State& state) {
     nghttp2_session_del(s);
   }
   nghttp2_session_callbacks_del(cb);
-  if (responses != static_cast<size_t>(kRequests * state.iterations())) state.SkipWithError("missing responses");
+  if (responses != static_cast<size_t>(kRequests * state.iterations()))
+    state.SkipWithError("missing responses");
   state.SetBytesProcessed(static_cast<int64_t>(in.size() * state.iterations()));
   state.counters["req/s"] =
       benchmark::Counter(static_cast<double>(responses), benchmark::Counter::kIsRate);

@@ -27,7 +27,9 @@ hpack::DecoderLimits decoder_limits(const Settings& local, const Limits& limits)
 
 }  // namespace
 
-std::string_view to_string(Role r) { return r == Role::Client ? "client" : "server"; }
+std::string_view to_string(Role r) {
+  return r == Role::Client ? "client" : "server";
+}
 
 std::string_view to_string(DeadlineKind k) {
   return k == DeadlineKind::SettingsAck ? "settings-ack" : "header-completion";
@@ -124,7 +126,8 @@ Status Connection::on_frame(const FrameHeader& h, Bytes payload) {
     return fail(H2Code::ProtocolError, kExpectedContinuation, h.stream_id);
   }
   Result<Frame> f = parse_frame(h, payload, local_.max_frame_size);
-  if (!f && f.error().detail == kSelfDependency && h.type == static_cast<uint8_t>(FrameType::Headers)) {
+  if (!f && f.error().detail == kSelfDependency &&
+      h.type == static_cast<uint8_t>(FrameType::Headers)) {
     // §5.3.1 is a stream error, but the block still goes through HPACK (§4.3).
     block_error_ = kSelfDependency;
     f = parse_headers_lenient(h, payload, local_.max_frame_size);

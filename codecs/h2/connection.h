@@ -43,7 +43,8 @@ struct Limits {
   // Empty DATA without END_STREAM, PRIORITY frames, refused streams (§2.3, §2.8); ten tokens come
   // back per stream that ends cleanly.
   uint32_t glitch_budget = 1000;
-  // PING/SETTINGS ACKs and RST_STREAMs queued while the owner does not take output (§2.2, §2.4, §2.5).
+  // PING/SETTINGS ACKs and RST_STREAMs queued while the owner does not take output (§2.2, §2.4,
+  // §2.5).
   uint32_t max_queued_control = 1000;
   uint32_t max_settings_entries = 32;  // per SETTINGS frame (§2.5)
   // Client role: the first stream id we open (exhaustion tests, §2.15).

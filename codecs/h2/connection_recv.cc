@@ -140,14 +140,16 @@ Status Connection::finish_block(Bytes block) {
     }
   }
   switch (block_target_) {
-    case BlockTarget::NewStream: return deliver_request(id, block_end_stream_);
+    case BlockTarget::NewStream:
+      return deliver_request(id, block_end_stream_);
     case BlockTarget::Existing:
       if (Stream* s = streams_.find(id)) return deliver_on_stream(*s, block_end_stream_);
       return ok();
     case BlockTarget::ClosedStream:
       return stream_error(id, H2Code::StreamClosed, kFrameOnClosedStream);
     case BlockTarget::None:
-    case BlockTarget::Discard: return ok();
+    case BlockTarget::Discard:
+      return ok();
   }
   return ok();
 }

@@ -8,17 +8,28 @@ namespace crossmux::codecs::h2 {
 
 std::string_view to_string(FrameType t) {
   switch (t) {
-    case FrameType::Data: return "DATA";
-    case FrameType::Headers: return "HEADERS";
-    case FrameType::Priority: return "PRIORITY";
-    case FrameType::RstStream: return "RST_STREAM";
-    case FrameType::Settings: return "SETTINGS";
-    case FrameType::PushPromise: return "PUSH_PROMISE";
-    case FrameType::Ping: return "PING";
-    case FrameType::GoAway: return "GOAWAY";
-    case FrameType::WindowUpdate: return "WINDOW_UPDATE";
-    case FrameType::Continuation: return "CONTINUATION";
-    case FrameType::PriorityUpdate: return "PRIORITY_UPDATE";
+    case FrameType::Data:
+      return "DATA";
+    case FrameType::Headers:
+      return "HEADERS";
+    case FrameType::Priority:
+      return "PRIORITY";
+    case FrameType::RstStream:
+      return "RST_STREAM";
+    case FrameType::Settings:
+      return "SETTINGS";
+    case FrameType::PushPromise:
+      return "PUSH_PROMISE";
+    case FrameType::Ping:
+      return "PING";
+    case FrameType::GoAway:
+      return "GOAWAY";
+    case FrameType::WindowUpdate:
+      return "WINDOW_UPDATE";
+    case FrameType::Continuation:
+      return "CONTINUATION";
+    case FrameType::PriorityUpdate:
+      return "PRIORITY_UPDATE";
   }
   return "UNKNOWN";
 }

@@ -97,7 +97,8 @@ struct SettingsFrame {
   Bytes entries;
   size_t count() const { return entries.size() / 6; }
   SettingsEntry entry(size_t i) const {
-    return SettingsEntry{load_u16be(entries.data() + 6 * i), load_u32be(entries.data() + 6 * i + 2)};
+    return SettingsEntry{load_u16be(entries.data() + 6 * i),
+                         load_u32be(entries.data() + 6 * i + 2)};
   }
 };
 struct PushPromiseFrame {

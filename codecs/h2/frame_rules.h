@@ -29,37 +29,32 @@ struct FrameRule {
 
 inline constexpr size_t kFrameRuleCount = 0x11;
 
-// RFC 9113 §6.x, RFC 9218 §7.1. Rows for unknown types have known = false.
+// RFC 9113 §6.1 DATA .. §6.10 CONTINUATION, RFC 9218 §7.1 PRIORITY_UPDATE, by type code. Rows for
+// unknown types have known = false. PRIORITY's wrong length is a *stream* FRAME_SIZE_ERROR (§6.3);
+// WINDOW_UPDATE's a connection one (§6.9).
 inline constexpr std::array<FrameRule, kFrameRuleCount> kFrameRules = [] {
   std::array<FrameRule, kFrameRuleCount> t{};
-  using S = StreamRule;
-  // §6.1 DATA
-  t[0x0] = {true, S::MustNotBeZero, kNoExactLength, 0, Scope::Connection,
-            kFlagEndStream | kFlagPadded, true, false, false};
-  // §6.2 HEADERS
-  t[0x1] = {true, S::MustNotBeZero, kNoExactLength, 0, Scope::Connection,
-            kFlagEndStream | kFlagEndHeaders | kFlagPadded | kFlagPriority, true, true, true};
-  // §6.3 PRIORITY: wrong length is a *stream* FRAME_SIZE_ERROR.
-  t[0x2] = {true, S::MustNotBeZero, 5, 5, Scope::Stream, 0, false, false, false};
-  // §6.4 RST_STREAM
-  t[0x3] = {true, S::MustNotBeZero, 4, 4, Scope::Connection, 0, false, false, false};
-  // §6.5 SETTINGS (length multiple of 6 and ACK-empty are checked in the payload parser)
-  t[0x4] = {true, S::MustBeZero, kNoExactLength, 0, Scope::Connection, kFlagAck, false, false,
-            true};
-  // §6.6 PUSH_PROMISE
-  t[0x5] = {true, S::MustNotBeZero, kNoExactLength, 4, Scope::Connection,
-            kFlagEndHeaders | kFlagPadded, true, false, true};
-  // §6.7 PING
-  t[0x6] = {true, S::MustBeZero, 8, 8, Scope::Connection, kFlagAck, false, false, true};
-  // §6.8 GOAWAY
-  t[0x7] = {true, S::MustBeZero, kNoExactLength, 8, Scope::Connection, 0, false, false, true};
-  // §6.9 WINDOW_UPDATE: length other than 4 is a connection FRAME_SIZE_ERROR.
-  t[0x8] = {true, S::Any, 4, 4, Scope::Connection, 0, false, false, false};
-  // §6.10 CONTINUATION
-  t[0x9] = {true, S::MustNotBeZero, kNoExactLength, 0, Scope::Connection, kFlagEndHeaders, false,
-            false, true};
-  // RFC 9218 §7.1 PRIORITY_UPDATE: sent on stream 0, at least the 4-octet prioritized id.
-  t[0x10] = {true, S::MustBeZero, kNoExactLength, 4, Scope::Connection, 0, false, false, true};
+  constexpr auto Any = StreamRule::Any, Zero = StreamRule::MustBeZero,
+                 NonZero = StreamRule::MustNotBeZero;
+  constexpr auto C = Scope::Connection, S = Scope::Stream;
+  constexpr uint32_t N = kNoExactLength;
+  constexpr uint8_t ES = kFlagEndStream, EH = kFlagEndHeaders, PD = kFlagPadded,
+                    PR = kFlagPriority, AK = kFlagAck;
+  // clang-format off
+  //         known stream   exact min scope flags that matter   padded prio   conn-state
+  t[0x0]  = {true, NonZero, N,    0,  C,    ES | PD,            true,  false, false};  // §6.1 DATA
+  t[0x1]  = {true, NonZero, N,    0,  C,    ES | EH | PD | PR,  true,  true,  true};   // §6.2
+  t[0x2]  = {true, NonZero, 5,    5,  S,    0,                  false, false, false};  // §6.3
+  t[0x3]  = {true, NonZero, 4,    4,  C,    0,                  false, false, false};  // §6.4
+  t[0x4]  = {true, Zero,    N,    0,  C,    AK,                 false, false, true};   // §6.5
+  t[0x5]  = {true, NonZero, N,    4,  C,    EH | PD,            true,  false, true};   // §6.6
+  t[0x6]  = {true, Zero,    8,    8,  C,    AK,                 false, false, true};   // §6.7 PING
+  t[0x7]  = {true, Zero,    N,    8,  C,    0,                  false, false, true};   // §6.8
+  t[0x8]  = {true, Any,     4,    4,  C,    0,                  false, false, false};  // §6.9
+  t[0x9]  = {true, NonZero, N,    0,  C,    EH,                 false, false, true};   // §6.10
+  t[0x10] = {true, Zero,    N,    4,  C,    0,                  false, false, true};   // 9218 §7.1
+  // clang-format on
+  // SETTINGS: a length not a multiple of 6 and an ACK with payload are checked by its parser.
   return t;
 }();
 

@@ -11,8 +11,8 @@ namespace {
 uint8_t* begin_frame(ByteBuffer& out, FrameType type, uint8_t flags, uint32_t stream_id,
                      size_t length) {
   uint8_t* p = out.prepare(kFrameHeaderSize + length);
-  write_frame_header(p, FrameHeader{static_cast<uint32_t>(length), static_cast<uint8_t>(type),
-                                    flags, stream_id});
+  write_frame_header(
+      p, FrameHeader{static_cast<uint32_t>(length), static_cast<uint8_t>(type), flags, stream_id});
   out.commit(kFrameHeaderSize + length);
   return p + kFrameHeaderSize;
 }
@@ -30,8 +30,8 @@ void put_priority(uint8_t* p, const PriorityFields& f) {
 }  // namespace
 
 void write_data(ByteBuffer& out, uint32_t stream_id, Bytes data, bool end_stream) {
-  uint8_t* p = begin_frame(out, FrameType::Data, end_stream ? kFlagEndStream : 0, stream_id,
-                           data.size());
+  uint8_t* p =
+      begin_frame(out, FrameType::Data, end_stream ? kFlagEndStream : 0, stream_id, data.size());
   put(p, data);
 }
 
@@ -73,7 +73,9 @@ void write_settings(ByteBuffer& out, const SettingsEntry* entries, size_t count)
   }
 }
 
-void write_settings_ack(ByteBuffer& out) { begin_frame(out, FrameType::Settings, kFlagAck, 0, 0); }
+void write_settings_ack(ByteBuffer& out) {
+  begin_frame(out, FrameType::Settings, kFlagAck, 0, 0);
+}
 
 void write_push_promise(ByteBuffer& out, uint32_t stream_id, const PushPromiseFrame& f) {
   uint8_t flags = (f.end_headers ? kFlagEndHeaders : 0) | (f.padded ? kFlagPadded : 0);
@@ -149,8 +151,8 @@ struct Writer {
   }
   void operator()(const UnknownFrame& f) {
     uint8_t* p = out.prepare(kFrameHeaderSize + f.payload.size());
-    write_frame_header(p, FrameHeader{static_cast<uint32_t>(f.payload.size()), f.type, h.flags,
-                                      h.stream_id});
+    write_frame_header(
+        p, FrameHeader{static_cast<uint32_t>(f.payload.size()), f.type, h.flags, h.stream_id});
     put(p + kFrameHeaderSize, f.payload);
     out.commit(kFrameHeaderSize + f.payload.size());
   }
@@ -158,6 +160,8 @@ struct Writer {
 
 }  // namespace
 
-void write_frame(ByteBuffer& out, const Frame& f) { std::visit(Writer{out, f.header}, f.payload); }
+void write_frame(ByteBuffer& out, const Frame& f) {
+  std::visit(Writer{out, f.header}, f.payload);
+}
 
 }  // namespace crossmux::codecs::h2

@@ -45,7 +45,8 @@ inline constexpr char kHeaderListTooLarge[] = "header list over the local limit"
 // Connection (RFC 9113 §3-§6, §8; RFC 9218).
 inline constexpr char kBadPreface[] = "client connection preface mismatch";
 inline constexpr char kFirstFrameNotSettings[] = "first frame is not SETTINGS";
-inline constexpr char kExpectedContinuation[] = "frame other than CONTINUATION inside a header block";
+inline constexpr char kExpectedContinuation[] =
+    "frame other than CONTINUATION inside a header block";
 inline constexpr char kUnexpectedContinuation[] = "CONTINUATION without an open header block";
 inline constexpr char kEvenStreamFromClient[] = "client opened an even stream id";
 inline constexpr char kStreamIdRegressed[] = "new stream id not above the previous one";

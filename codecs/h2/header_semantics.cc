@@ -31,8 +31,8 @@ bool valid_name(std::string_view n) {
 
 // §8.2.1: no NUL, CR or LF anywhere; no SP/HTAB at either end.
 bool valid_value(std::string_view v) {
-  if (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.back() == ' ' ||
-                     v.back() == '\t')) {
+  if (!v.empty() &&
+      (v.front() == ' ' || v.front() == '\t' || v.back() == ' ' || v.back() == '\t')) {
     return false;
   }
   bool bad = false;
@@ -43,11 +43,16 @@ bool valid_value(std::string_view v) {
 // §8.2.2, dispatched on length so ordinary names cost one comparison at most.
 bool connection_specific(std::string_view n) {
   switch (n.size()) {
-    case 7: return n == "upgrade";
-    case 10: return n == "connection" || n == "keep-alive";
-    case 16: return n == "proxy-connection";
-    case 17: return n == "transfer-encoding";
-    default: return false;
+    case 7:
+      return n == "upgrade";
+    case 10:
+      return n == "connection" || n == "keep-alive";
+    case 16:
+      return n == "proxy-connection";
+    case 17:
+      return n == "transfer-encoding";
+    default:
+      return false;
   }
 }
 

@@ -7,13 +7,20 @@ namespace crossmux::codecs::h2 {
 
 std::string_view to_string(SettingId id) {
   switch (id) {
-    case SettingId::HeaderTableSize: return "SETTINGS_HEADER_TABLE_SIZE";
-    case SettingId::EnablePush: return "SETTINGS_ENABLE_PUSH";
-    case SettingId::MaxConcurrentStreams: return "SETTINGS_MAX_CONCURRENT_STREAMS";
-    case SettingId::InitialWindowSize: return "SETTINGS_INITIAL_WINDOW_SIZE";
-    case SettingId::MaxFrameSize: return "SETTINGS_MAX_FRAME_SIZE";
-    case SettingId::MaxHeaderListSize: return "SETTINGS_MAX_HEADER_LIST_SIZE";
-    case SettingId::EnableConnectProtocol: return "SETTINGS_ENABLE_CONNECT_PROTOCOL";
+    case SettingId::HeaderTableSize:
+      return "SETTINGS_HEADER_TABLE_SIZE";
+    case SettingId::EnablePush:
+      return "SETTINGS_ENABLE_PUSH";
+    case SettingId::MaxConcurrentStreams:
+      return "SETTINGS_MAX_CONCURRENT_STREAMS";
+    case SettingId::InitialWindowSize:
+      return "SETTINGS_INITIAL_WINDOW_SIZE";
+    case SettingId::MaxFrameSize:
+      return "SETTINGS_MAX_FRAME_SIZE";
+    case SettingId::MaxHeaderListSize:
+      return "SETTINGS_MAX_HEADER_LIST_SIZE";
+    case SettingId::EnableConnectProtocol:
+      return "SETTINGS_ENABLE_CONNECT_PROTOCOL";
   }
   return "UNKNOWN";
 }
@@ -29,12 +36,16 @@ Status fail(H2Code code, const char* detail) {
 Status apply_setting(Settings& s, SettingsEntry e) {
   uint32_t v = e.value;
   switch (static_cast<SettingId>(e.id)) {
-    case SettingId::HeaderTableSize: s.header_table_size = v; break;
+    case SettingId::HeaderTableSize:
+      s.header_table_size = v;
+      break;
     case SettingId::EnablePush:
       if (v > 1) return fail(H2Code::ProtocolError, kEnablePushInvalid);
       s.enable_push = v;
       break;
-    case SettingId::MaxConcurrentStreams: s.max_concurrent_streams = v; break;
+    case SettingId::MaxConcurrentStreams:
+      s.max_concurrent_streams = v;
+      break;
     case SettingId::InitialWindowSize:
       // §6.5.2: above 2^31-1 is a FLOW_CONTROL_ERROR, not a PROTOCOL_ERROR.
       if (v > kMaxWindow) return fail(H2Code::FlowControlError, kInitialWindowTooLarge);
@@ -46,7 +57,9 @@ Status apply_setting(Settings& s, SettingsEntry e) {
       }
       s.max_frame_size = v;
       break;
-    case SettingId::MaxHeaderListSize: s.max_header_list_size = v; break;
+    case SettingId::MaxHeaderListSize:
+      s.max_header_list_size = v;
+      break;
     case SettingId::EnableConnectProtocol:
       if (v > 1) return fail(H2Code::ProtocolError, kEnableConnectInvalid);
       // RFC 8441 §3: once enabled, a sender MUST NOT send 0 afterwards.
@@ -67,8 +80,8 @@ size_t encode_settings(const Settings& local, std::array<SettingsEntry, kMaxSett
   };
   add(SettingId::HeaderTableSize, local.header_table_size, initial.header_table_size, false);
   add(SettingId::EnablePush, local.enable_push, initial.enable_push, true);
-  add(SettingId::MaxConcurrentStreams, local.max_concurrent_streams,
-      initial.max_concurrent_streams, false);
+  add(SettingId::MaxConcurrentStreams, local.max_concurrent_streams, initial.max_concurrent_streams,
+      false);
   add(SettingId::InitialWindowSize, local.initial_window_size, initial.initial_window_size, false);
   add(SettingId::MaxFrameSize, local.max_frame_size, initial.max_frame_size, false);
   add(SettingId::MaxHeaderListSize, local.max_header_list_size, initial.max_header_list_size,

@@ -1,6 +1,8 @@
 // The RFC 9113 §5.1 stream lifecycle as a {state, event} -> state table.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -69,30 +71,25 @@ inline constexpr size_t kStreamEventCount = 8;
 
 // The diagram above, one row per state, one column per event. HEADERS that do not change the
 // state (trailers, 1xx, the response on an open stream) map to the same state.
-inline constexpr StreamState kTransitions[kStreamStateCount][kStreamEventCount] = {
-    // SendH, RecvH, SendES, RecvES, SendR, RecvR, SendPP, RecvPP
-    {StreamState::Open, StreamState::Open, StreamState::Invalid, StreamState::Invalid,
-     StreamState::Invalid, StreamState::Invalid, StreamState::ReservedLocal,
-     StreamState::ReservedRemote},  // Idle
-    {StreamState::HalfClosedRemote, StreamState::Invalid, StreamState::Invalid,
-     StreamState::Invalid, StreamState::Closed, StreamState::Closed, StreamState::Invalid,
-     StreamState::Invalid},  // ReservedLocal
-    {StreamState::Invalid, StreamState::HalfClosedLocal, StreamState::Invalid,
-     StreamState::Invalid, StreamState::Closed, StreamState::Closed, StreamState::Invalid,
-     StreamState::Invalid},  // ReservedRemote
-    {StreamState::Open, StreamState::Open, StreamState::HalfClosedLocal,
-     StreamState::HalfClosedRemote, StreamState::Closed, StreamState::Closed,
-     StreamState::Invalid, StreamState::Invalid},  // Open
-    {StreamState::Invalid, StreamState::HalfClosedLocal, StreamState::Invalid,
-     StreamState::Closed, StreamState::Closed, StreamState::Closed, StreamState::Invalid,
-     StreamState::Invalid},  // HalfClosedLocal
-    {StreamState::HalfClosedRemote, StreamState::Invalid, StreamState::Closed,
-     StreamState::Invalid, StreamState::Closed, StreamState::Closed, StreamState::Invalid,
-     StreamState::Invalid},  // HalfClosedRemote
-    {StreamState::Invalid, StreamState::Invalid, StreamState::Invalid, StreamState::Invalid,
-     StreamState::Closed, StreamState::Closed, StreamState::Invalid,
-     StreamState::Invalid},  // Closed
-};
+using TransitionTable = std::array<std::array<StreamState, kStreamEventCount>, kStreamStateCount>;
+inline constexpr TransitionTable kTransitions = [] {
+  constexpr StreamState Op = StreamState::Open, HL = StreamState::HalfClosedLocal,
+                        HR = StreamState::HalfClosedRemote, RL = StreamState::ReservedLocal,
+                        RR = StreamState::ReservedRemote, Cl = StreamState::Closed,
+                        No = StreamState::Invalid;
+  // clang-format off
+  return TransitionTable{{
+      //                  SendH RecvH SendES RecvES SendR RecvR SendPP RecvPP
+      /* idle */         {{Op,   Op,   No,    No,    No,   No,   RL,    RR}},
+      /* reserved (l) */ {{HR,   No,   No,    No,    Cl,   Cl,   No,    No}},
+      /* reserved (r) */ {{No,   HL,   No,    No,    Cl,   Cl,   No,    No}},
+      /* open */         {{Op,   Op,   HL,    HR,    Cl,   Cl,   No,    No}},
+      /* half-cl (l) */  {{No,   HL,   No,    Cl,    Cl,   Cl,   No,    No}},
+      /* half-cl (r) */  {{HR,   No,   Cl,    No,    Cl,   Cl,   No,    No}},
+      /* closed */       {{No,   No,   No,    No,    Cl,   Cl,   No,    No}},
+  }};
+  // clang-format on
+}();
 
 constexpr StreamState transition(StreamState s, StreamEvent e) {
   if (s == StreamState::Invalid) return StreamState::Invalid;

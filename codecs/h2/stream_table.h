@@ -25,13 +25,13 @@ struct Stream {
   uint64_t content_length = 0;
   uint64_t received = 0;
   uint64_t unconsumed = 0;  // delivered to the sink, not yet consume()d
-  RequestFacts request;  // client role: what the response parser needs
+  RequestFacts request;     // client role: what the response parser needs
   // Send side.
   FlowWindow send;
-  ByteBuffer queue;          // DATA not yet framed
-  bool end_queued = false;   // END_STREAM goes with the last queued byte
+  ByteBuffer queue;         // DATA not yet framed
+  bool end_queued = false;  // END_STREAM goes with the last queued byte
   bool trailers_queued = false;
-  HeaderList trailers;       // owned copy, sent once `queue` drains
+  HeaderList trailers;  // owned copy, sent once `queue` drains
   bool final_head_sent = false;
   bool scheduled = false;
   Priority priority;

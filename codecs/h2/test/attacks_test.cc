@@ -67,8 +67,10 @@ TEST(Attack, PriorityResourceLoop_2_3) {
 TEST(Attack, ResetFlood_2_4) {
   Server s;  // reset budget 200 < control queue 1000
   for (uint32_t i = 0; i < 300; ++i) {
-    s.w.headers(2 * i + 1, s.w.block({{":method", "GET"}, {":scheme", "http"},
-                                      {":path", "/"}, {"X-Upper", "1"}}), true);
+    s.w.headers(
+        2 * i + 1,
+        s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"X-Upper", "1"}}),
+        true);
   }
   s.send();
   EXPECT_EQ(s.error, kCalm);
@@ -240,7 +242,8 @@ TEST(Attack, TableSizeAbuse_2_13) {
     MessageHead r;
     r.kind = MessageKind::Response;
     r.status = 200;
-    for (int i = 0; i < 50; ++i) r.headers.add_copy("x-h" + std::to_string(i), std::string(100, 'a'));
+    for (int i = 0; i < 50; ++i)
+      r.headers.add_copy("x-h" + std::to_string(i), std::string(100, 'a'));
     ASSERT_TRUE(s.c.submit_headers(1, r, true).has_value());
     // Our encoder kept its table within its own cap: a 4096-byte decoder follows it.
     hpack::Decoder d;

@@ -8,10 +8,10 @@
 namespace crossmux::codecs::h2 {
 namespace {
 
+using testing::App;
 using testing::Output;
 using testing::read_output;
 using testing::Wire;
-using testing::App;
 
 TEST(Connection, ServerHandshake) {
   RecordingSink sink;
@@ -236,8 +236,8 @@ TEST(Connection, GracefulGoAwayIsTwoStep) {
   EXPECT_EQ(std::get<GoAwayFrame>(first.frames[0].payload).last_stream_id, kMaxStreamId);
   // The request crossed the first GOAWAY: it is still served.
   ASSERT_TRUE(p.server.feed(as_bytes(req)).has_value());
-  ASSERT_TRUE(p.client.feed(first.storage[0].size() ? as_bytes(first.storage[0]) : Bytes())
-                  .has_value());
+  ASSERT_TRUE(
+      p.client.feed(first.storage[0].size() ? as_bytes(first.storage[0]) : Bytes()).has_value());
   ASSERT_TRUE(testing::pump(p.client, p.server));
   EXPECT_EQ(p.client_app.bodies[id].size(), 10u);
   EXPECT_NE(p.client_app.trace().find("goaway 2147483647"), std::string::npos);
@@ -272,10 +272,12 @@ using testing::Server;
 
 TEST(ConnectionSend, UrgencyOrdersDataAndControlFramesGoFirst) {
   Server s;
-  s.w.headers(1, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"},
-                            {"priority", "u=7"}}), true);
-  s.w.headers(3, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"},
-                            {"priority", "u=0"}}), true);
+  s.w.headers(
+      1, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"priority", "u=7"}}),
+      true);
+  s.w.headers(
+      3, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"priority", "u=0"}}),
+      true);
   s.w.get(5);
   s.send();
   s.respond(1, "low");

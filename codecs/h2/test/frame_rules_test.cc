@@ -1,9 +1,10 @@
 // One row per frame-level rule of RFC 9113 §4-§6 (plus h2spec 4.x/6.x and attack §2.16 frames).
+#include "codecs/h2/frame_rules.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "codecs/h2/frame_rules.h"
 #include "codecs/h2/h2_errors.h"
 
 namespace crossmux::codecs::h2 {
@@ -22,7 +23,9 @@ struct Case {
   const char* detail = "";
 };
 
-std::string zeros(size_t n) { return std::string(n, '\0'); }
+std::string zeros(size_t n) {
+  return std::string(n, '\0');
+}
 std::string u32(uint32_t v) {
   std::string s(4, '\0');
   store_u32be(reinterpret_cast<uint8_t*>(s.data()), v);
@@ -66,8 +69,8 @@ const Case kCases[] = {
         kFrameTooLarge),
     // §6.1 DATA / h2spec 6.1/1, 6.1/3.
     bad("data_stream0", 0, 0, 0, "test", C, H2Code::ProtocolError, kStreamIdMustNotBeZero),
-    bad("data_pad_too_long", 0, kFlagPadded | kFlagEndStream, 1, std::string("\x06", 1) + "test",
-        C, H2Code::ProtocolError, kPaddingTooLong),
+    bad("data_pad_too_long", 0, kFlagPadded | kFlagEndStream, 1, std::string("\x06", 1) + "test", C,
+        H2Code::ProtocolError, kPaddingTooLong),
     bad("data_pad_equals_payload", 0, kFlagPadded, 1, std::string("\x05", 1) + "test", C,
         H2Code::ProtocolError, kPaddingTooLong),
     ok("data_pad_fills_all_but_pad_length", 0, kFlagPadded, 1, std::string("\x04", 1) + "abcd"),
@@ -121,8 +124,7 @@ const Case kCases[] = {
     bad("goaway_short", 7, 0, 0, zeros(7), C, H2Code::FrameSizeError, kFrameTooShort),
     ok("goaway_with_debug", 7, 0, 0, zeros(8) + "bye"),
     // §6.9 WINDOW_UPDATE / h2spec 6.9/1, 6.9/2, 6.9/3; attack §2.16 (increment 0).
-    bad("window_update_zero_conn", 8, 0, 0, u32(0), C, H2Code::ProtocolError,
-        kWindowIncrementZero),
+    bad("window_update_zero_conn", 8, 0, 0, u32(0), C, H2Code::ProtocolError, kWindowIncrementZero),
     bad("window_update_zero_stream", 8, 0, 1, u32(0), S, H2Code::ProtocolError,
         kWindowIncrementZero),
     bad("window_update_reserved_bit_only", 8, 0, 1, u32(0x80000000u), S, H2Code::ProtocolError,
@@ -135,8 +137,7 @@ const Case kCases[] = {
     // RFC 9218 §7.1 PRIORITY_UPDATE.
     bad("priority_update_stream1", 0x10, 0, 1, u32(1) + "u=1", C, H2Code::ProtocolError,
         kStreamIdMustBeZero),
-    bad("priority_update_short", 0x10, 0, 0, zeros(3), C, H2Code::FrameSizeError,
-        kFrameTooShort),
+    bad("priority_update_short", 0x10, 0, 0, zeros(3), C, H2Code::FrameSizeError, kFrameTooShort),
     bad("priority_update_for_stream0", 0x10, 0, 0, u32(0) + "u=1", C, H2Code::ProtocolError,
         kPriorityUpdateStreamZero),
     ok("priority_update_ok", 0x10, 0, 0, u32(5) + "u=1, i"),
@@ -146,9 +147,9 @@ class FrameRules : public ::testing::TestWithParam<Case> {};
 
 TEST_P(FrameRules, ExactVerdict) {
   const Case& c = GetParam();
-  FrameHeader h{c.length_override == UINT32_MAX ? static_cast<uint32_t>(c.payload.size())
-                                                : c.length_override,
-                c.type, c.flags, c.stream_id};
+  FrameHeader h{
+      c.length_override == UINT32_MAX ? static_cast<uint32_t>(c.payload.size()) : c.length_override,
+      c.type, c.flags, c.stream_id};
   Result<Frame> f = parse_frame(h, as_bytes(c.payload), kDefaultMaxFrameSize);
   if (c.ok) {
     EXPECT_TRUE(f.has_value()) << to_string(f.error());

@@ -1,16 +1,18 @@
 // Serialize -> parse identity for every HTTP/2 frame type (rapidcheck) and frame header codec.
+#include "codecs/h2/frame.h"
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "codecs/h2/frame.h"
-
 namespace crossmux::codecs::h2 {
 namespace {
 
-std::string str(Bytes b) { return std::string(as_chars(b)); }
+std::string str(Bytes b) {
+  return std::string(as_chars(b));
+}
 
 // Parses a buffer that holds exactly one frame.
 Result<Frame> reparse(const ByteBuffer& buf, uint32_t max = kMaxMaxFrameSize) {
@@ -19,7 +21,9 @@ Result<Frame> reparse(const ByteBuffer& buf, uint32_t max = kMaxMaxFrameSize) {
   return parse_frame(h, buf.bytes().subspan(kFrameHeaderSize), max);
 }
 
-uint32_t gen_stream() { return *rc::gen::inRange<uint32_t>(1, kMaxStreamId); }
+uint32_t gen_stream() {
+  return *rc::gen::inRange<uint32_t>(1, kMaxStreamId);
+}
 std::string gen_bytes(size_t max) {
   return *rc::gen::container<std::string>(*rc::gen::inRange<size_t>(0, max),
                                           rc::gen::arbitrary<char>());
@@ -186,21 +190,39 @@ RC_GTEST_PROP(FrameIdentity, GenericWriterReproducesBytes, ()) {
   std::string body = gen_bytes(64);
   uint32_t sid = gen_stream();
   switch (type) {
-    case 0: write_data_padded(buf, sid, as_bytes(body), true, 3); break;
-    case 1: write_headers(buf, sid, HeadersFrame{as_bytes(body), true, true, true, 2, true,
-                                                 {sid - 1, true, 7}}); break;
-    case 2: write_priority(buf, sid, {sid - 1, false, 1}); break;
-    case 3: write_rst_stream(buf, sid, 8); break;
+    case 0:
+      write_data_padded(buf, sid, as_bytes(body), true, 3);
+      break;
+    case 1:
+      write_headers(buf, sid,
+                    HeadersFrame{as_bytes(body), true, true, true, 2, true, {sid - 1, true, 7}});
+      break;
+    case 2:
+      write_priority(buf, sid, {sid - 1, false, 1});
+      break;
+    case 3:
+      write_rst_stream(buf, sid, 8);
+      break;
     case 4: {
       SettingsEntry e[2] = {{1, 4096}, {0x99, 7}};
       write_settings(buf, e, 2);
       break;
     }
-    case 6: write_ping(buf, true, {1, 2, 3, 4, 5, 6, 7, 8}); break;
-    case 7: write_goaway(buf, sid, 2, as_bytes(body)); break;
-    case 8: write_window_update(buf, sid, 1000); break;
-    case 9: write_continuation(buf, sid, as_bytes(body), true); break;
-    case 0x10: write_priority_update(buf, sid, as_bytes(body)); break;
+    case 6:
+      write_ping(buf, true, {1, 2, 3, 4, 5, 6, 7, 8});
+      break;
+    case 7:
+      write_goaway(buf, sid, 2, as_bytes(body));
+      break;
+    case 8:
+      write_window_update(buf, sid, 1000);
+      break;
+    case 9:
+      write_continuation(buf, sid, as_bytes(body), true);
+      break;
+    case 0x10:
+      write_priority_update(buf, sid, as_bytes(body));
+      break;
     default: {
       uint8_t* p = buf.prepare(kFrameHeaderSize + body.size());
       write_frame_header(p, FrameHeader{static_cast<uint32_t>(body.size()), type, 0, sid});

@@ -62,12 +62,20 @@ struct Wire {
   }
   Wire& post(uint32_t sid, std::string_view content_length = {}) {
     if (content_length.empty()) {
-      return headers(sid, block({{":method", "POST"}, {":scheme", "http"},
-                                 {":authority", "example.com"}, {":path", "/"}}), false);
+      return headers(sid,
+                     block({{":method", "POST"},
+                            {":scheme", "http"},
+                            {":authority", "example.com"},
+                            {":path", "/"}}),
+                     false);
     }
-    return headers(sid, block({{":method", "POST"}, {":scheme", "http"},
-                               {":authority", "example.com"}, {":path", "/"},
-                               {"content-length", content_length}}), false);
+    return headers(sid,
+                   block({{":method", "POST"},
+                          {":scheme", "http"},
+                          {":authority", "example.com"},
+                          {":path", "/"},
+                          {"content-length", content_length}}),
+                   false);
   }
   Wire& data(uint32_t sid, std::string_view d, bool end_stream) {
     write_data(buf, sid, as_bytes(d), end_stream);

@@ -9,14 +9,13 @@ namespace {
 
 using testing::Output;
 using testing::read_output;
-using testing::u32;
-using testing::Wire;
 using testing::Server;
 using testing::setting;
+using testing::u32;
+using testing::Wire;
 
-constexpr uint32_t kProtocol = 0x1, kFlow = 0x3, kClosed = 0x5, kFrameSize = 0x6,
-                   kRefused = 0x7, kCompression = 0x9;
-
+constexpr uint32_t kProtocol = 0x1, kFlow = 0x3, kClosed = 0x5, kFrameSize = 0x6, kRefused = 0x7,
+                   kCompression = 0x9;
 
 TEST(H2spec, s3_5_2_InvalidPreface) {
   RecordingSink sink;
@@ -272,9 +271,9 @@ TEST(H2spec, s6_3_Priority) {
 }
 
 TEST(H2spec, s6_4_RstStream) {
-  for (auto [sid, payload, code] : {std::tuple{0u, u32(8), kProtocol},
-                                    std::tuple{1u, u32(8), kProtocol},
-                                    std::tuple{1u, std::string(3, '\0'), kFrameSize}}) {
+  for (auto [sid, payload, code] :
+       {std::tuple{0u, u32(8), kProtocol}, std::tuple{1u, u32(8), kProtocol},
+        std::tuple{1u, std::string(3, '\0'), kFrameSize}}) {
     Server s;
     if (payload.size() == 3) s.w.get(1);
     s.w.raw(3, 0, sid, payload);
@@ -301,9 +300,9 @@ TEST(H2spec, s6_5_Settings) {
 }
 
 TEST(H2spec, s6_5_2_SettingValues) {
-  for (auto [id, value, code] : {std::tuple{2, 2u, kProtocol}, std::tuple{4, 0x80000000u, kFlow},
-                                 std::tuple{5, 16383u, kProtocol},
-                                 std::tuple{5, 1u << 24, kProtocol}}) {
+  for (auto [id, value, code] :
+       {std::tuple{2, 2u, kProtocol}, std::tuple{4, 0x80000000u, kFlow},
+        std::tuple{5, 16383u, kProtocol}, std::tuple{5, 1u << 24, kProtocol}}) {
     Server s;
     s.w.raw(4, 0, 0, setting(static_cast<uint16_t>(id), value));
     s.expect_conn_error(code);
@@ -442,8 +441,9 @@ TEST(H2spec, s6_10_Continuation) {
   {
     Server s;
     std::string block = s.w.block(Wire::get_fields());
-    s.w.headers(1, block.substr(0, 2), false, false).raw(9, 0, 1, block.substr(2, 1)).data(1, "x",
-                                                                                           true);
+    s.w.headers(1, block.substr(0, 2), false, false)
+        .raw(9, 0, 1, block.substr(2, 1))
+        .data(1, "x", true);
     s.expect_conn_error(kProtocol);
   }
   {

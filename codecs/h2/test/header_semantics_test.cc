@@ -1,16 +1,18 @@
 // RFC 9113 §8 header semantics: request/response/trailer validation and IR mapping both ways.
+#include "codecs/h2/header_semantics.h"
+
 #include <gtest/gtest.h>
 
 #include "codecs/h2/h2_errors.h"
-#include "codecs/h2/header_semantics.h"
 
 namespace crossmux::codecs::h2 {
 namespace {
 
 using F = std::vector<hpack::Field>;
 
-F get() { return {{":method", "GET"}, {":scheme", "https"}, {":authority", "a.example"},
-                  {":path", "/x?y"}}; }
+F get() {
+  return {{":method", "GET"}, {":scheme", "https"}, {":authority", "a.example"}, {":path", "/x?y"}};
+}
 
 const char* request_error(F f, bool end_stream = true, bool ext = false) {
   MessageHead h;
@@ -66,27 +68,32 @@ TEST(HeaderSemantics, RequestRules) {
   EXPECT_EQ(request_error(plus({"content-length", "3"}), true), kContentLengthMismatch);
   EXPECT_EQ(request_error(plus({":protocol", "websocket"})), kUnknownPseudo);
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "x"}}), kBadPath);
-  EXPECT_EQ(request_error({{":method", "OPTIONS"}, {":scheme", "https"}, {":path", "*"}}),
-            nullptr);
+  EXPECT_EQ(request_error({{":method", "OPTIONS"}, {":scheme", "https"}, {":path", "*"}}), nullptr);
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "*"}}), kBadPath);
 }
 
 TEST(HeaderSemantics, ConnectAndExtendedConnect) {
   MessageHead h;
-  ASSERT_TRUE(to_request(F{{":method", "CONNECT"}, {":authority", "a:443"}}, false, false, h)
-                  .has_value());
+  ASSERT_TRUE(
+      to_request(F{{":method", "CONNECT"}, {":authority", "a:443"}}, false, false, h).has_value());
   EXPECT_EQ(h.framing, Framing::Tunnel);
   EXPECT_EQ(request_error({{":method", "CONNECT"}, {":authority", "a:443"}, {":path", "/"}}),
             kConnectPseudo);
   EXPECT_EQ(request_error({{":method", "CONNECT"}}), kConnectPseudo);
-  F ws = {{":method", "CONNECT"}, {":protocol", "websocket"}, {":scheme", "https"},
-          {":authority", "a"}, {":path", "/chat"}};
+  F ws = {{":method", "CONNECT"},
+          {":protocol", "websocket"},
+          {":scheme", "https"},
+          {":authority", "a"},
+          {":path", "/chat"}};
   EXPECT_EQ(request_error(ws, false, false), kUnknownPseudo);  // not enabled
   ASSERT_TRUE(to_request(ws, false, true, h).has_value());
   EXPECT_EQ(h.protocol, "websocket");
   EXPECT_EQ(h.framing, Framing::Tunnel);
-  F bad = {{":method", "GET"}, {":protocol", "websocket"}, {":scheme", "https"},
-           {":authority", "a"}, {":path", "/chat"}};
+  F bad = {{":method", "GET"},
+           {":protocol", "websocket"},
+           {":scheme", "https"},
+           {":authority", "a"},
+           {":path", "/chat"}};
   EXPECT_EQ(request_error(bad, false, true), kUnknownPseudo);
 }
 
@@ -112,16 +119,15 @@ TEST(HeaderSemantics, Responses) {
   EXPECT_EQ(to_response(F{{"x", "1"}}, false, {}, h).error().detail, kMissingPseudo);
   EXPECT_EQ(to_response(F{{":status", "200"}, {":path", "/"}}, false, {}, h).error().detail,
             kUnknownPseudo);
-  ASSERT_TRUE(
-      to_response(F{{":status", "200"}, {"content-length", "10"}}, false, {true, false}, h)
-          .has_value());
+  ASSERT_TRUE(to_response(F{{":status", "200"}, {"content-length", "10"}}, false, {true, false}, h)
+                  .has_value());
   EXPECT_EQ(h.framing, Framing::None);  // response to HEAD
   ASSERT_TRUE(to_response(F{{":status", "200"}}, false, {false, true}, h).has_value());
   EXPECT_EQ(h.framing, Framing::Tunnel);
   ASSERT_TRUE(to_response(F{{":status", "204"}}, false, {}, h).has_value());
   EXPECT_EQ(h.framing, Framing::None);
-  ASSERT_TRUE(to_response(F{{":status", "200"}, {"content-length", "7"}}, false, {}, h)
-                  .has_value());
+  ASSERT_TRUE(
+      to_response(F{{":status", "200"}, {"content-length", "7"}}, false, {}, h).has_value());
   EXPECT_EQ(h.framing, Framing::KnownLength);
   EXPECT_EQ(h.status, 200);
 }
@@ -149,9 +155,13 @@ TEST(HeaderSemantics, FromHeadBuildsPseudoHeadersAndLowercases) {
   F out;
   std::string scratch;
   from_head(h, out, scratch);
-  F want = {{":method", "POST"},           {":scheme", "http"},  {":authority", "h.example"},
-            {":path", "/p"},               {"content-type", "text/plain"},
-            {"te", "trailers"},            {"content-length", "12"}};
+  F want = {{":method", "POST"},
+            {":scheme", "http"},
+            {":authority", "h.example"},
+            {":path", "/p"},
+            {"content-type", "text/plain"},
+            {"te", "trailers"},
+            {"content-length", "12"}};
   EXPECT_EQ(out, want);
   MessageHead r;
   r.kind = MessageKind::Response;

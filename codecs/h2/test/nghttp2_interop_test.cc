@@ -79,8 +79,8 @@ int on_frame_recv(nghttp2_session* s, const nghttp2_frame* f, void* user) {
   }
   int32_t sid = f->hd.stream_id;
   const std::string& path = p->paths[sid];
-  p->outgoing[sid] = path.rfind("/size/", 0) == 0 ? body_for(std::stoul(path.substr(6)))
-                                                    : p->bodies[sid];
+  p->outgoing[sid] =
+      path.rfind("/size/", 0) == 0 ? body_for(std::stoul(path.substr(6))) : p->bodies[sid];
   nghttp2_nv nv[] = {{(uint8_t*)":status", (uint8_t*)"200", 7, 3, NGHTTP2_NV_FLAG_NONE},
                      {(uint8_t*)"server", (uint8_t*)"nghttp2", 6, 7, NGHTTP2_NV_FLAG_NONE}};
   nghttp2_data_provider dp;
@@ -202,12 +202,14 @@ void nghttp2_client_to_our_server(uint32_t client_window, uint32_t server_window
     EXPECT_EQ(peer.statuses[sid], "200") << sid;
     if (peer.bodies[sid].size() != size) {
       ADD_FAILURE() << "sid " << sid << " got " << peer.bodies[sid].size() << " of " << size
-                    << " queued " << server.queued_bytes(sid) << " win "
-                    << server.send_window(sid) << " peer-recv-win "
+                    << " queued " << server.queued_bytes(sid) << " win " << server.send_window(sid)
+                    << " peer-recv-win "
                     << nghttp2_session_get_stream_effective_local_window_size(peer.session, sid)
-                    << " peer-send-win " << nghttp2_session_get_stream_remote_window_size(peer.session, sid)
-                    << " peer-conn-send-win " << nghttp2_session_get_remote_window_size(peer.session)
-                    << " server-got " << app.bodies[sid].size();
+                    << " peer-send-win "
+                    << nghttp2_session_get_stream_remote_window_size(peer.session, sid)
+                    << " peer-conn-send-win "
+                    << nghttp2_session_get_remote_window_size(peer.session) << " server-got "
+                    << app.bodies[sid].size();
     }
     EXPECT_EQ(peer.bodies[sid].size(), size) << sid;
     EXPECT_EQ(peer.bodies[sid], body_for(size)) << sid;
@@ -217,17 +219,20 @@ void nghttp2_client_to_our_server(uint32_t client_window, uint32_t server_window
   EXPECT_EQ(server.stream_count(), 0u);
   if (::testing::Test::HasFailure()) {
     ADD_FAILURE() << server.last_stream_error().detail << " statuses " << peer.statuses.size()
-                  << " closed " << peer.closed << " open " << server.stream_count()
-                  << " want " << nghttp2_session_want_write(peer.session) << "/"
-                  << server.wants_output() << " connwin " << server.connection_send_window()
-                  << "\n"
+                  << " closed " << peer.closed << " open " << server.stream_count() << " want "
+                  << nghttp2_session_want_write(peer.session) << "/" << server.wants_output()
+                  << " connwin " << server.connection_send_window() << "\n"
                   << app.trace().substr(0, 1000);
   }
 }
 
-TEST(Nghttp2Interop, ClientToOurServerDefaults) { nghttp2_client_to_our_server(65535, 65535, 4096); }
+TEST(Nghttp2Interop, ClientToOurServerDefaults) {
+  nghttp2_client_to_our_server(65535, 65535, 4096);
+}
 
-TEST(Nghttp2Interop, ClientToOurServerTinyWindows) { nghttp2_client_to_our_server(17, 300, 64); }
+TEST(Nghttp2Interop, ClientToOurServerTinyWindows) {
+  nghttp2_client_to_our_server(17, 300, 64);
+}
 
 TEST(Nghttp2Interop, ClientToOurServerLargeWindows) {
   nghttp2_client_to_our_server(1u << 20, 1u << 20, 65536);
@@ -293,7 +298,9 @@ void our_client_to_nghttp2_server(uint32_t client_window, uint32_t server_window
   EXPECT_TRUE(peer.resets.empty());
 }
 
-TEST(Nghttp2Interop, OurClientToServerDefaults) { our_client_to_nghttp2_server(65535, 65535, false); }
+TEST(Nghttp2Interop, OurClientToServerDefaults) {
+  our_client_to_nghttp2_server(65535, 65535, false);
+}
 
 TEST(Nghttp2Interop, OurClientToServerTinyWindowsAndTrailers) {
   our_client_to_nghttp2_server(33, 500, true);

@@ -16,8 +16,13 @@ std::string seed_stream() {
   w.client_handshake();
   w.post(1, "10").data(1, "0123456789", true);
   w.get(3);
-  w.headers(5, w.block({{":method", "GET"}, {":scheme", "https"}, {":path", "/a"},
-                        {":authority", "x"}, {"priority", "u=1, i"}}), false, false);
+  w.headers(5,
+            w.block({{":method", "GET"},
+                     {":scheme", "https"},
+                     {":path", "/a"},
+                     {":authority", "x"},
+                     {"priority", "u=1, i"}}),
+            false, false);
   w.raw(9, kFlagEndHeaders, 5, w.block({{"accept", "*/*"}}));
   w.raw(8, 0, 0, testing::u32(100)).raw(6, 0, 0, "abcdefgh").raw(3, 0, 5, testing::u32(8));
   w.raw(0x10, 0, 0, testing::u32(3) + "u=0");
@@ -52,10 +57,15 @@ RC_GTEST_PROP(Robustness, MutatedInputIsSplitIndependent, ()) {
   for (int i = 0; i < n; ++i) {
     size_t at = *rc::gen::inRange<size_t>(24, in.size());
     switch (*rc::gen::inRange(0, 3)) {
-      case 0: in[at] = *rc::gen::arbitrary<char>(); break;
-      case 1: in.erase(at, *rc::gen::inRange<size_t>(1, 10)); break;
-      default: in.insert(at, *rc::gen::container<std::string>(*rc::gen::inRange<size_t>(1, 12),
-                                                                rc::gen::arbitrary<char>()));
+      case 0:
+        in[at] = *rc::gen::arbitrary<char>();
+        break;
+      case 1:
+        in.erase(at, *rc::gen::inRange<size_t>(1, 10));
+        break;
+      default:
+        in.insert(at, *rc::gen::container<std::string>(*rc::gen::inRange<size_t>(1, 12),
+                                                       rc::gen::arbitrary<char>()));
     }
   }
   uint32_t seed = *rc::gen::arbitrary<uint32_t>();

@@ -136,7 +136,7 @@ TEST(StreamState, TableFollowsRfcDiagram) {
 TEST(Priority, ParsesRfc9218Members) {
   EXPECT_EQ(parse_priority("u=1, i"), (Priority{1, true}));
   EXPECT_EQ(parse_priority("i=?0, u=7"), (Priority{7, false}));
-  EXPECT_EQ(parse_priority("u=9"), (Priority{3, false}));      // out of range ignored
+  EXPECT_EQ(parse_priority("u=9"), (Priority{3, false}));         // out of range ignored
   EXPECT_EQ(parse_priority("x=1;p, u=0"), (Priority{0, false}));  // unknown ignored
   EXPECT_EQ(parse_priority("", Priority{5, true}), (Priority{5, true}));
 }
