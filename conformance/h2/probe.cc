@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <iostream>
 
 #include "codecs/hpack/huffman.h"
@@ -92,7 +93,46 @@ std::unique_ptr<Probe> Probe::connect(const Target& target, std::string* error) 
   return std::unique_ptr<Probe>(new Probe(target, std::move(io)));
 }
 
-Probe::Probe(const Target& target, std::unique_ptr<Transport> io) : target_(target), io_(std::move(io)) {}
+Probe::Probe(const Target& target, std::unique_ptr<Transport> io)
+    : target_(target), io_(std::move(io)) {
+  codecs::hpack::DecoderLimits limits;
+  limits.max_header_list_size = 1 << 20;
+  limits.max_field_count = 4096;
+  limits.max_field_size = 1 << 20;
+  hpack_ = std::make_unique<codecs::hpack::Decoder>(limits);
+}
+
+int Event::status() const {
+  for (const auto& [n, v] : headers) {
+    if (n == ":status") return std::atoi(v.c_str());
+  }
+  return -1;
+}
+
+void Probe::decode_block(Event& e) {
+  const Frame& f = e.frame;
+  std::string_view frag = f.payload;
+  if (f.type == kHeaders || f.type == kPushPromise) {
+    size_t skip = 0, pad = 0;
+    if (f.flags & kPadded) {
+      if (frag.empty()) return;
+      pad = static_cast<uint8_t>(frag[0]);
+      skip = 1;
+    }
+    if (f.type == kHeaders && (f.flags & kPriorityFlag)) skip += 5;
+    if (f.type == kPushPromise) skip += 4;
+    if (skip + pad > frag.size()) return;
+    frag = frag.substr(skip, frag.size() - skip - pad);
+    pending_block_.assign(frag);
+  } else {
+    pending_block_.append(frag);
+  }
+  if (!(f.flags & kEndHeaders)) return;
+  codecs::hpack::DecodedBlock block;
+  e.block_decoded = hpack_->decode(codecs::as_bytes(pending_block_), block).has_value();
+  for (const auto& field : block.fields()) e.headers.emplace_back(std::string(field.name), std::string(field.value));
+  pending_block_.clear();
+}
 Probe::~Probe() = default;
 
 void Probe::send_raw(std::string_view bytes) {
@@ -224,6 +264,9 @@ Event Probe::next_event() {
     }
   }
   if (e.frame.type == kSettings && !(e.frame.flags & kAck)) note_settings(e.frame);
+  if (e.frame.type == kHeaders || e.frame.type == kContinuation || e.frame.type == kPushPromise) {
+    decode_block(e);
+  }
   return e;
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "codecs/hpack/decoder.h"
 #include "conformance/transport.h"
 
 namespace crossmux::conformance::h2 {
@@ -52,15 +53,20 @@ struct Frame {
 std::string frame_type_name(uint8_t type);
 std::string error_code_name(uint32_t code);
 
+// One header field (request blocks; decoded response heads).
+using Field = std::pair<std::string, std::string>;
+
 struct Event {
   enum class Kind : uint8_t { Frame = 0, Closed = 1, Timeout = 2, Error = 3 } kind = Kind::Timeout;
   Frame frame;
+  // For the frame that completes a header block (END_HEADERS): the decoded fields, and
+  // `block_decoded` false when the server's block did not decode.
+  std::vector<Field> headers;
+  bool block_decoded = false;
+  int status() const;  // :status of `headers`, or -1
   std::string error;  // Kind::Error
   std::string describe() const;  // "Timeout", "Connection closed", a frame, "Error: ..."
 };
-
-// One header field for request blocks.
-using Field = std::pair<std::string, std::string>;
 
 class Probe {
  public:
@@ -138,6 +144,11 @@ class Probe {
   // h2spec's client flow control: DATA received per stream (0 = connection) since the last
   // WINDOW_UPDATE; topped up once a default 65535-byte window is used.
   std::map<uint32_t, uint32_t> consumed_;
+  // Every header block the server sends is decoded, so the HPACK context stays in sync and
+  // suites can read response heads.
+  std::unique_ptr<codecs::hpack::Decoder> hpack_;
+  std::string pending_block_;
+  void decode_block(Event& e);
 };
 
 // HPACK pieces the hpack/ cases assemble by hand (RFC 7541 §5.1, §5.2, §6).
