@@ -14,3 +14,5 @@ foreach(_role server client)
     endif()
   endforeach()
 endforeach()
+crossmux_fuzz_target(h2_diff SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/h2/h2_diff_fuzzer.cc
+                     LIBS codecs_h2 codecs_reference)

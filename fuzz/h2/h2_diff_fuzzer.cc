@@ -1,0 +1,192 @@
+// h2_diff: the same client bytes (preface, SETTINGS, HPACK-encoded requests, DATA, trailers,
+// control frames, a few raw frames) through our server Connection and nghttp2's server session.
+// Verdicts must agree: connection error or not, and per stream the delivered request (head, body,
+// trailers) or a reset, after the allowlist in fuzz/common/h2_diff_allowlist.h.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include "codecs/base/byte_buffer.h"
+#include "codecs/h2/connection.h"
+#include "codecs/reference/nghttp2_adapter.h"
+#include "fuzz/common/fuzz_input.h"
+#include "fuzz/common/h2_diff_allowlist.h"
+#include "fuzz/common/h2_wire.h"
+
+using namespace crossmux;
+
+namespace {
+
+struct StreamRecord {
+  std::string method, scheme, authority, path, head, body, tail;  // tail: trailers and end
+  size_t content_length_fields = 0, host_fields = 0;
+  bool host_mismatch = false, routing_in_trailers = false, ctl_in_value = false;
+  bool reset = false;
+  fuzz::StreamView view() const {
+    return {method, scheme, authority, path, content_length_fields, host_fields, host_mismatch,
+            routing_in_trailers, ctl_in_value};
+  }
+};
+
+bool has_ctl(std::string_view v) {
+  for (unsigned char c : v) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// Records per-stream verdicts; returns flow credit at once (as nghttp2's auto window update).
+class DiffSink : public codecs::EventSink {
+ public:
+  void on_head(codecs::StreamId s, codecs::MessageHead& h) override {
+    StreamRecord& r = streams[s];
+    r.method = h.method;
+    r.scheme = h.scheme;
+    r.authority = h.authority;
+    r.path = h.path;
+    r.content_length_fields = h.headers.count("content-length");
+    r.host_fields = h.headers.count("host");
+    r.host_mismatch = (h.violations & codecs::kViolationHostAuthorityMismatch) != 0;
+    r.head += "head " + r.method + " " + r.scheme + " " + r.authority + " " +
+              r.path + " " + std::string(h.protocol) + "\n";
+    for (const auto& f : h.headers) {
+      r.ctl_in_value |= has_ctl(f.value);
+      r.head += " " + std::string(f.name) + ": " + std::string(f.value) + "\n";
+    }
+  }
+  void on_data(codecs::StreamId s, codecs::Bytes d) override {
+    streams[s].body += codecs::as_chars(d);
+    if (conn) conn->consume(s, d.size());
+  }
+  void on_trailers(codecs::StreamId s, codecs::HeaderList& t) override {
+    if (t.count("content-length") + t.count("host") != 0) streams[s].routing_in_trailers = true;
+    for (const auto& f : t) streams[s].ctl_in_value |= has_ctl(f.value);
+    std::string& text = streams[s].tail;
+    text += "trailers\n";
+    for (const auto& f : t) text += " " + std::string(f.name) + ": " + std::string(f.value) + "\n";
+  }
+  void on_end_of_message(codecs::StreamId s) override { streams[s].tail += "end\n"; }
+  void on_reset(codecs::StreamId s, uint32_t) override { streams[s].reset = true; }
+  void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
+  void on_connection_error(const codecs::Error& e) override {
+    failed = true;
+    error = e;
+  }
+
+  codecs::h2::Connection* conn = nullptr;
+  std::map<codecs::StreamId, StreamRecord> streams;
+  bool failed = false;
+  codecs::Error error;
+};
+
+// Prints both sides' view of a stream (the crash log is the triage report) and aborts.
+[[noreturn]] void mismatch(const char* what, codecs::StreamId id, const StreamRecord* ours,
+                           const StreamRecord* theirs) {
+  std::fprintf(stderr, "h2_diff: %s (stream %u)\n", what, id);
+  for (const StreamRecord* r : {ours, theirs}) {
+    std::fprintf(stderr, "--- %s\n", r == ours ? "ours" : "nghttp2");
+    if (r) {
+      std::fprintf(stderr, "%s%sbody %zu bytes\n%s", r->reset ? "reset\n" : "", r->head.c_str(),
+                   r->body.size(), r->tail.c_str());
+    }
+  }
+  std::abort();
+}
+
+// Client bytes from the input: mostly valid, so the comparison reaches deep states.
+void build_wire(fuzz::FuzzInput& in, codecs::ByteBuffer& wire) {
+  fuzz::PeerWriter w(true);
+  w.preface(wire);
+  w.settings(in, wire, true);
+  uint32_t next = 1;
+  while (!in.empty()) {
+    uint8_t op = in.u8();
+    uint32_t open = next > 1 ? (next - 2) - 2 * (in.u8() % ((next - 1) / 2)) : 1;
+    switch (op % 10) {
+      case 0: case 1: case 2:
+        if (next < 17) w.headers(in, wire, next, in.u8() % 4 == 0, false), next += 2;
+        break;
+      case 3: case 4: case 5: w.data(in, wire, open, in.u8() % 4 == 0); break;
+      case 6: w.headers(in, wire, open, true, true); break;
+      case 7: codecs::h2::write_window_update(wire, in.range(0, 1) * open, in.range(1, 1u << 16)); break;
+      case 8: codecs::h2::write_rst_stream(wire, open, in.range(0, 13)); break;
+      default:
+        if (op % 4 == 0) fuzz::PeerWriter::raw_frame(in, wire);
+        else codecs::h2::write_ping(wire, false, {});
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::FuzzInput in(data, size);
+  auto sizes = in.bytes(in.range(0, 4));
+  codecs::ByteBuffer wire;
+  build_wire(in, wire);
+
+  if (std::getenv("CROSSMUX_FUZZ_DEBUG")) {
+    std::fprintf(stderr, "wire: %s\n", codecs::escape_bytes(wire.view()).c_str());
+  }
+  codecs::h2::Settings local;
+  local.max_concurrent_streams = 100;  // as the reference's default
+  codecs::h2::Limits limits;
+  limits.max_continuations = 8;  // nghttp2's CONTINUATION limit
+  DiffSink ours_sink, theirs_sink;
+  codecs::h2::Connection ours(codecs::h2::Role::Server, ours_sink, local, limits);
+  ours_sink.conn = &ours;
+  codecs::reference::Nghttp2Session theirs(codecs::reference::Nghttp2Session::Role::Server,
+                                           theirs_sink);
+  codecs::ByteBuffer pending, out;
+  for (auto piece : fuzz::split_by(wire.bytes(), sizes)) {
+    pending.append(piece);
+    if (!ours_sink.failed) {
+      if (auto r = ours.feed(pending.bytes())) pending.consume(*r);
+    }
+    out.clear();
+    ours.take_output(out);
+  }
+  // nghttp2 gets everything at once: fed a CONTINUATION frame header in pieces, it counts the
+  // frame more than once and fails with "Too many CONTINUATION frames" (the installed nghttp2).
+  if (auto r = theirs.feed(wire.bytes()); !r) theirs_sink.on_connection_error(r.error());
+  theirs.take_output(out);
+  if (theirs_sink.failed && !ours_sink.failed &&
+      fuzz::allowed_theirs_connection_error(theirs_sink.error.code)) {
+    return 0;
+  }
+  if (ours_sink.failed && !theirs_sink.failed && ours_sink.error.detail &&
+      fuzz::allowed_ours_connection_error(ours_sink.error.detail)) {
+    return 0;
+  }
+  if (ours_sink.failed != theirs_sink.failed) {
+    const codecs::Error& e = ours_sink.failed ? ours_sink.error : theirs_sink.error;
+    std::fprintf(stderr, "connection error: %s %s\n", codecs::to_string(e.h2_code()).data(),
+                 e.detail ? e.detail : "");
+    mismatch(ours_sink.failed ? "only we failed the connection" : "only nghttp2 failed it", 0,
+             nullptr, nullptr);
+  }
+  if (ours_sink.failed) return 0;
+  // A stream one side never reported counts as refused: both codecs may reset a malformed
+  // request without telling the application, before any head event.
+  static const StreamRecord kRefused{.reset = true};
+  std::map<codecs::StreamId, std::pair<const StreamRecord*, const StreamRecord*>> all;
+  for (const auto& [id, r] : ours_sink.streams) all[id] = {&r, &kRefused};
+  for (const auto& [id, r] : theirs_sink.streams) {
+    all.try_emplace(id, &kRefused, &r).first->second.second = &r;
+  }
+  for (const auto& [id, pair] : all) {
+    const StreamRecord& ours_rec = *pair.first;
+    const StreamRecord& theirs_rec = *pair.second;
+    if (ours_rec.reset && theirs_rec.reset) continue;
+    if (ours_rec.reset && fuzz::allowed_ours_reset(theirs_rec.view())) continue;
+    if (theirs_rec.reset && fuzz::allowed_theirs_reset(ours_rec.view())) continue;
+    if (ours_rec.reset != theirs_rec.reset) mismatch("reset verdicts differ", id, &ours_rec, &theirs_rec);
+    if (ours_rec.head != theirs_rec.head || ours_rec.body != theirs_rec.body ||
+        ours_rec.tail != theirs_rec.tail) {
+      mismatch("delivered requests differ", id, &ours_rec, &theirs_rec);
+    }
+  }
+  return 0;
+}
