@@ -9,6 +9,7 @@
 #include "conformance/h1/suite.h"
 #include "conformance/h2/suite.h"
 #include "conformance/runner.h"
+#include "conformance/translate/replay.h"
 
 namespace crossmux::cli {
 
@@ -52,6 +53,53 @@ void add_h1(CLI::App* conform, int& exit_code) {
   });
 }
 
+struct TranslateOptions {
+  conformance::translate::ProxyTarget target;
+  conformance::RunOptions run;
+  std::vector<std::string> specs;
+  std::string scenarios = "corpus/translate";
+  double timeout_s = 2;
+};
+
+void add_translate(CLI::App* conform, int& exit_code) {
+  auto opts = std::make_shared<TranslateOptions>();
+  auto* tr = conform->add_subcommand(
+      "translate",
+      "Replays translation scenarios through a proxy in all four pairings (HTTP/1.1 and HTTP/2\n"
+      "clients; HTTP/1.1 and h2c backends) and checks, from the record file of the `crossmux origin`\n"
+      "behind the proxy, that a malformed request never reaches the backend and that a valid one\n"
+      "arrives exactly once, equal to what was sent. The proxy routes --h1-authority to an\n"
+      "HTTP/1.1 backend and --h2-authority to an h2c backend, both that origin.");
+  tr->set_help_flag("--help", "Print this help and exit (-h is --host)");
+  tr->add_option("specs", opts->specs, "Spec ids to run, with prefix selection: translate/h2-h1");
+  tr->add_option("-h,--host", opts->target.host, "Proxy host")->capture_default_str();
+  tr->add_option("-p,--port", opts->target.port, "Proxy port")->required();
+  tr->add_flag("-t,--tls", opts->target.tls, "Connect over TLS (ALPN h2 or http/1.1)");
+  tr->add_flag("-k,--insecure", opts->target.insecure, "Do not verify the proxy's certificate");
+  tr->add_option("-r,--record", opts->target.record_path, "The origin's --record file")->required();
+  tr->add_option("-s,--scenarios", opts->scenarios, "Directory of *.scenario files")->capture_default_str();
+  tr->add_option("--h1-authority", opts->target.h1_authority, "Authority routed to the HTTP/1.1 backend")->capture_default_str();
+  tr->add_option("--h2-authority", opts->target.h2_authority, "Authority routed to the h2c backend")->capture_default_str();
+  tr->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")->capture_default_str();
+  tr->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
+  tr->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
+  tr->callback([opts, &exit_code] {
+    std::vector<std::string> errors;
+    auto scenarios = conformance::translate::load_scenarios(opts->scenarios, errors);
+    for (const auto& e : errors) std::cerr << "crossmux conform translate: " << e << "\n";
+    if (!errors.empty() || scenarios.empty()) {
+      if (scenarios.empty()) std::cerr << "crossmux conform translate: no scenarios in " << opts->scenarios << "\n";
+      exit_code = 2;
+      return;
+    }
+    opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
+    opts->run.specs = opts->specs;
+    opts->run.color = ::isatty(STDOUT_FILENO) != 0;
+    auto suite = conformance::translate::build_suite(opts->target, scenarios);
+    exit_code = conformance::run(suite, opts->run, std::cout).exit_status();
+  });
+}
+
 }  // namespace
 
 void add_conform_command(CLI::App& app, int& exit_code) {
@@ -59,6 +107,7 @@ void add_conform_command(CLI::App& app, int& exit_code) {
   conform->require_subcommand(1);
 
   add_h1(conform, exit_code);
+  add_translate(conform, exit_code);
   auto opts = std::make_shared<H2Options>();
   auto* h2 = conform->add_subcommand(
       "h2", "h2spec-style HTTP/2 server conformance: generic, http2 and hpack groups with h2spec's case ids");
