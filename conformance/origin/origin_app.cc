@@ -112,9 +112,14 @@ ResponsePlan OriginExchange::finish() {
   if (method_ == "OPTIONS" && path_ == "*") {
     p = text(200, "");
     p.headers.emplace_back("allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
-  } else if (path == "/") {
+  } else if (path.ends_with("/")) {
+    std::string via;
+    for (const auto& [k, v] : headers_) {
+      if (k == "via" || k == "Via") via += via.empty() ? v : ", " + v;
+    }
     p = text(200, "hello from crossmux origin\nprotocol: " + protocol_ + "\nmethod: " + method_ +
-                      "\nauthority: " + authority_ + "\npath: " + path_ + "\n");
+                      "\nauthority: " + authority_ + "\npath: " + path_ + "\n" +
+                      (via.empty() ? "" : "via: " + via + "\n"));
   } else if (path == "/echo") {
     if (body_too_large_) return text(413, "echo keeps at most 16 MiB; use /sha256\n");
     p.status = 200;

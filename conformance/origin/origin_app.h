@@ -33,7 +33,8 @@ struct ResponsePlan {
 inline uint8_t generated_byte(uint64_t i) { return static_cast<uint8_t>('a' + (i * 7 + i / 251) % 26); }
 
 // One request's handling. Endpoints (all methods unless noted):
-//   /                 200 text: who we are and which protocol reached us (>= 5 bytes body)
+//   /, any path ending in /   200 text: who we are, which protocol reached us, and the Via
+//                     field a proxy added (>= 5 bytes body)
 //   /echo             the request body back, same content-type (request body up to 16 MiB)
 //   /sha256           the request body's SHA-256 and length as "hex length\n" (any size)
 //   /headers          the request head as "name: value" lines, pseudo-fields first
