@@ -153,4 +153,29 @@ class PeerWriter {
   ByteBuffer block_;
 };
 
+// Client bytes from the input: preface, SETTINGS, then up to 8 requests with DATA, trailers,
+// WINDOW_UPDATE, RST_STREAM, PING and a few raw frames; mostly valid, so oracles reach deep states.
+inline void build_client_wire(fuzz::FuzzInput& in, codecs::ByteBuffer& wire) {
+  PeerWriter w(true);
+  w.preface(wire);
+  w.settings(in, wire, true);
+  uint32_t next = 1;
+  while (!in.empty()) {
+    uint8_t op = in.u8();
+    uint32_t open = next > 1 ? (next - 2) - 2 * (in.u8() % ((next - 1) / 2)) : 1;
+    switch (op % 10) {
+      case 0: case 1: case 2:
+        if (next < 17) w.headers(in, wire, next, in.u8() % 4 == 0, false), next += 2;
+        break;
+      case 3: case 4: case 5: w.data(in, wire, open, in.u8() % 4 == 0); break;
+      case 6: w.headers(in, wire, open, true, true); break;
+      case 7: codecs::h2::write_window_update(wire, in.range(0, 1) * open, in.range(1, 1u << 16)); break;
+      case 8: codecs::h2::write_rst_stream(wire, open, in.range(0, 13)); break;
+      default:
+        if (op % 4 == 0) PeerWriter::raw_frame(in, wire);
+        else codecs::h2::write_ping(wire, false, {});
+    }
+  }
+}
+
 }  // namespace crossmux::fuzz
