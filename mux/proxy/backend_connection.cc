@@ -183,6 +183,7 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
       ex->response.interim.back().own_all();
     }
   } else {
+    if (ex->method == "HEAD") keep_head_length(head);
     ex->response.take_head(head);
     ex->response.head_ready = true;
     ex->backend_response_us =

@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "codecs/message/translate.h"
 #include "mux/proxy/answers.h"
 #include "mux/proxy/backend_connection.h"
 #include "mux/proxy/worker.h"
@@ -117,6 +118,16 @@ void ClientSession::answer_decode_error(const codecs::Error& e) {
 void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   if (!head.is_request()) return;
   last_stream_ = s;
+  // RFC 9113 §8.1.1: a malformed HTTP/2 request is a stream error of type PROTOCOL_ERROR; an
+  // HTTP/1.1 one gets its 400 below, through the normal answer path.
+  const auto valid = codecs::validate_for_forwarding(head);
+  const auto* host = head.headers.find("host");
+  const bool host_mismatch =
+      host && !head.authority.empty() && !codecs::iequals(host->value, head.authority);
+  if ((!valid || host_mismatch) && codec_->multiplexed()) {
+    codec_->reset(s, codecs::H2Code::ProtocolError);
+    return;
+  }
   auto ex = std::make_unique<Exchange>(*this, s);
   ex->started_wall = std::chrono::system_clock::now();
   ex->started_ms = worker_.loop().now_ms();
@@ -130,6 +141,10 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   ex->request.head_ready = true;
   Exchange& ref = *ex;
   exchanges_[s] = std::move(ex);
+  if (!valid) {
+    answer(ref, 400, valid.error().detail);
+    return;
+  }
   worker_.dispatch(ref);
 }
 
@@ -148,6 +163,15 @@ void ClientSession::on_data(codecs::StreamId s, codecs::Bytes data) {
 void ClientSession::on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) {
   Exchange* ex = find(s);
   if (!ex || ex->answered) return;
+  // RFC 9110 §6.5.1: framing fields in trailers make the message malformed.
+  if (!codecs::validate_trailers(trailers, codecs::MessageKind::Request)) {
+    if (codec_->multiplexed()) {
+      abort_exchange(*ex, codecs::H2Code::ProtocolError);
+    } else {
+      answer(*ex, 400, codecs::kErrTranslateForbiddenTrailer);
+    }
+    return;
+  }
   ex->request.trailers = trailers.clone();
   ex->request.has_trailers = true;
 }

@@ -41,7 +41,6 @@ codecs::h2::Limits h2_limits(const CodecLimits& l, codecs::h2::Role role) {
   o.max_settings_entries = l.max_settings_entries;
   o.settings_ack_timeout_ms = l.settings_ack_ms;
   o.header_timeout_ms = l.header_timeout_ms;
-  o.answer_malformed = role == codecs::h2::Role::Server;
   return o;
 }
 

@@ -25,6 +25,21 @@ void Half::take_head(codecs::MessageHead& from) {
   head = std::move(from);
 }
 
+void keep_head_length(codecs::MessageHead& head) {
+  if (head.framing != codecs::Framing::None) return;
+  if (head.content_length == 0) {
+    const auto* cl = head.headers.find("content-length");
+    if (!cl || cl->value.empty()) return;
+    uint64_t n = 0;
+    for (char c : cl->value) {
+      if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10) return;
+      n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    head.content_length = n;
+  }
+  head.framing = codecs::Framing::KnownLength;
+}
+
 namespace {
 
 codecs::Status send_heads(Half& h, Codec& writer, codecs::StreamId& stream) {

@@ -48,6 +48,11 @@ struct Half {
   bool done() const { return end_sent; }
 };
 
+// RFC 9110 §9.3.2: a HEAD response's Content-Length describes the GET body. Decoders frame such
+// a response as bodiless; this restores the length as metadata (from content_length or the
+// Content-Length field) so the writer repeats it without sending a body.
+void keep_head_length(codecs::MessageHead& head);
+
 // Writes what `half` holds into `writer` as far as its capacity allows: interim heads, the head
 // (client codecs assign `stream` here), body, trailers, end. Returns the body bytes written, which
 // the caller credits back to the reader (Codec::consume). Errors: the writer's (translation,
