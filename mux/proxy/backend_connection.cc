@@ -9,10 +9,11 @@
 namespace crossmux::mux::proxy {
 
 BackendConnection::BackendConnection(Worker& worker, BackendKey key,
-                                     const config::Cluster& cluster, net::TcpStream stream)
+                                     const config::Cluster& cluster,
+                                     std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp)
     : Peer(worker, std::move(stream)),
       key_(key),
-      cluster_(cluster),
+      tcp_(tcp),
       timer_(worker.loop().timers(), [this] {
         if (connecting_) {
           worker_.balancer(key_.cluster).mark_down(key_.backend);

@@ -22,8 +22,9 @@ struct BackendKey {
 
 class BackendConnection final : public Peer {
  public:
+  // `tcp` is the connecting socket inside `stream` (itself, or under TLS).
   BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
-                    net::TcpStream stream);
+                    std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp);
   ~BackendConnection() override;
 
   // Starts watching the connecting socket and arms the connect deadline. Errors: kEpoll.
@@ -65,7 +66,7 @@ class BackendConnection final : public Peer {
   void close();
 
   BackendKey key_;
-  const config::Cluster& cluster_;
+  net::TcpStream& tcp_;
   std::vector<Exchange*> exchanges_;  // attach order: H1 responses arrive in this order
   bool connecting_ = true;
   bool closed_ = false;

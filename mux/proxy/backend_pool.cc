@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "mux/net/tls_stream.h"
 #include "mux/proxy/worker.h"
 
 namespace crossmux::mux::proxy {
@@ -29,9 +30,22 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
     return codecs::unexpected(codecs::Error::http(503, kErrPoolFull, codecs::Side::Internal,
                                                   codecs::Scope::Stream));
   }
-  auto stream = net::TcpStream::connect(address);
-  if (!stream) return codecs::unexpected(stream.error());
-  auto* c = new BackendConnection(worker_, key, *ex.cluster, std::move(*stream));
+  auto tcp = net::TcpStream::connect(address);
+  if (!tcp) return codecs::unexpected(tcp.error());
+  std::unique_ptr<net::ByteStream> stream;
+  net::TcpStream* socket = nullptr;
+  if (const net::TlsClientContext* tls = worker_.backend_tls(ex.cluster_index)) {
+    auto s = net::TlsStream::connect(std::move(*tcp), *tls, worker_.backend_sni(ex));
+    if (!s) return codecs::unexpected(s.error());
+    auto owned = std::make_unique<net::TlsStream>(std::move(*s));
+    socket = &owned->tcp();
+    stream = std::move(owned);
+  } else {
+    auto owned = std::make_unique<net::TcpStream>(std::move(*tcp));
+    socket = owned.get();
+    stream = std::move(owned);
+  }
+  auto* c = new BackendConnection(worker_, key, *ex.cluster, std::move(stream), *socket);
   if (auto s = c->start(); !s) {
     delete c;
     return s;

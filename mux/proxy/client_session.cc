@@ -18,9 +18,11 @@ constexpr size_t kMaxPipeline = 16;
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, const config::Listener& listener,
-                             net::TcpStream stream, std::string peer)
+                             std::unique_ptr<net::ByteStream> stream, net::TlsStream* tls,
+                             std::string peer)
     : Peer(worker, std::move(stream)),
       listener_(listener),
+      tls_(tls),
       peer_(std::move(peer)),
       timer_(worker.loop().timers(), [this] { on_timeout(); }) {
   worker_.session_opened(this);
@@ -48,6 +50,11 @@ Exchange* ClientSession::find(codecs::StreamId s) {
 
 void ClientSession::on_ready() {
   if (closed_) return;
+  if (!codec_ && tls_ && !handshake()) {
+    close();
+    return;
+  }
+  if (tls_ && !codec_) return;  // handshake in progress: the watch wakes us
   bool alive = read_input(reading_paused() ? 0 : kInputCap);
   if (codec_ || detect_protocol()) {
     feed();
@@ -66,6 +73,20 @@ void ClientSession::on_ready() {
   }
   update_timer();
   if (!reading_paused() && more_to_read(kInputCap)) wake();
+}
+
+bool ClientSession::handshake() {
+  net::IoResult r = tls_->handshake();
+  watch_->note(r);
+  if (r.would_block()) return true;
+  if (!r.ok()) return false;
+  // RFC 9113 §3.2: "h2" selects HTTP/2; no ALPN agreement means HTTP/1.1.
+  if (tls_->alpn() == "h2") {
+    codec_ = make_h2_server(*this, worker_.limits());
+  } else {
+    codec_ = make_h1_server(*this, worker_.limits());
+  }
+  return true;
 }
 
 bool ClientSession::detect_protocol() {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mux/net/timer_wheel.h"
+#include "mux/net/tls_stream.h"
 #include "mux/proxy/exchange.h"
 #include "mux/proxy/peer.h"
 #include "mux/proxy/retry_policy.h"
@@ -15,8 +16,9 @@ namespace crossmux::mux::proxy {
 
 class ClientSession final : public Peer {
  public:
-  ClientSession(Worker& worker, const config::Listener& listener, net::TcpStream stream,
-                std::string peer);
+  // `tls` is the stream itself when the listener is a TLS one (ALPN picks the codec).
+  ClientSession(Worker& worker, const config::Listener& listener,
+                std::unique_ptr<net::ByteStream> stream, net::TlsStream* tls, std::string peer);
   ~ClientSession() override;
 
   // Registers with the loop. Errors: kEpoll.
@@ -51,6 +53,8 @@ class ClientSession final : public Peer {
 
   Exchange* find(codecs::StreamId s);
   bool detect_protocol();
+  // TLS: drives the handshake, then picks the codec from ALPN. False on a failed handshake.
+  bool handshake();
   void feed();
   bool reading_paused() const;
   void pump_responses();
@@ -65,6 +69,7 @@ class ClientSession final : public Peer {
   void close();
 
   const config::Listener& listener_;
+  net::TlsStream* tls_;
   std::string peer_;
   std::map<codecs::StreamId, std::unique_ptr<Exchange>> exchanges_;
   codecs::StreamId last_stream_ = 0;

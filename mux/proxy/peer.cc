@@ -9,12 +9,13 @@ namespace {
 constexpr size_t kReadSize = 16 * 1024;
 }  // namespace
 
-Peer::Peer(Worker& worker, net::TcpStream stream) : worker_(worker), tcp_(std::move(stream)) {}
+Peer::Peer(Worker& worker, std::unique_ptr<net::ByteStream> stream)
+    : worker_(worker), stream_(std::move(stream)) {}
 
 void Peer::wake() { worker_.loop().schedule(*this); }
 
 codecs::Status Peer::watch() {
-  auto w = net::IoWatch::create(worker_.loop(), tcp_.fd(), *this);
+  auto w = net::IoWatch::create(worker_.loop(), stream_->fd(), *this);
   if (!w) return codecs::unexpected(w.error());
   watch_ = std::move(*w);
   return codecs::ok();
@@ -23,7 +24,7 @@ codecs::Status Peer::watch() {
 bool Peer::read_input(size_t cap) {
   while (watch_->readable() && !peer_closed_ && in_.size() < cap) {
     uint8_t* p = in_.prepare(kReadSize);
-    net::IoResult r = tcp_.read(codecs::MutableBytes(p, kReadSize));
+    net::IoResult r = stream_->read(codecs::MutableBytes(p, kReadSize));
     watch_->note(r);
     if (r.ok()) {
       in_.commit(r.bytes);
@@ -52,7 +53,7 @@ bool Peer::flush() {
   if (codec_ && out_.size() < kOutputHighWater) codec_->take_output(out_);
   bool progressed = false;
   while (!out_.empty() && watch_->writable()) {
-    net::IoResult r = tcp_.write(out_.bytes());
+    net::IoResult r = stream_->write(out_.bytes());
     watch_->note(r);
     if (r.ok()) {
       out_.consume(r.bytes);

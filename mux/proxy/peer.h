@@ -22,7 +22,7 @@ class Peer : public net::Handler, protected codecs::EventSink {
   void wake();
 
  protected:
-  Peer(Worker& worker, net::TcpStream stream);
+  Peer(Worker& worker, std::unique_ptr<net::ByteStream> stream);
 
   // Registers the socket with the loop. Errors: kEpoll.
   codecs::Status watch();
@@ -39,8 +39,8 @@ class Peer : public net::Handler, protected codecs::EventSink {
   bool more_to_read(size_t cap) const;
 
   Worker& worker_;
-  net::TcpStream tcp_;
-  std::unique_ptr<net::IoWatch> watch_;  // after the stream: destroyed first
+  std::unique_ptr<net::ByteStream> stream_;  // TcpStream or TlsStream
+  std::unique_ptr<net::IoWatch> watch_;       // after the stream: destroyed first
   codecs::ByteBuffer in_;
   codecs::ByteBuffer out_;
   std::unique_ptr<Codec> codec_;

@@ -3,6 +3,7 @@
 
 #include <netdb.h>
 
+#include "mux/net/tls_stream.h"
 #include "mux/proxy/answers.h"
 #include "mux/proxy/client_session.h"
 
@@ -11,8 +12,9 @@ namespace crossmux::mux::proxy {
 // A listening socket accepting client connections into sessions.
 class ListenerSocket final : public net::Handler {
  public:
-  ListenerSocket(Worker& worker, const config::Listener& config, net::TcpListener listener)
-      : worker_(worker), config_(config), listener_(std::move(listener)) {}
+  ListenerSocket(Worker& worker, const config::Listener& config, net::TcpListener listener,
+                 std::unique_ptr<net::TlsServerContext> tls)
+      : worker_(worker), config_(config), listener_(std::move(listener)), tls_(std::move(tls)) {}
 
   codecs::Status start() {
     auto w = net::IoWatch::create(worker_.loop(), listener_.fd(), *this);
@@ -24,17 +26,31 @@ class ListenerSocket final : public net::Handler {
 
   void on_ready() override {
     if (!watch_->readable()) return;
-    net::IoResult r = listener_.accept_all([this](net::Accepted&& a) {
-      auto* s = new ClientSession(worker_, config_, std::move(a.stream), a.peer.to_string());
-      if (!s->start()) delete s;
-    });
+    net::IoResult r = listener_.accept_all([this](net::Accepted&& a) { admit(std::move(a)); });
     watch_->note(r);
   }
 
  private:
+  void admit(net::Accepted&& a) {
+    std::unique_ptr<net::ByteStream> stream;
+    net::TlsStream* tls = nullptr;
+    if (tls_) {
+      auto s = net::TlsStream::accept(std::move(a.stream), *tls_);
+      if (!s) return;  // kTlsNew: out of memory for this one connection
+      auto owned = std::make_unique<net::TlsStream>(std::move(*s));
+      tls = owned.get();
+      stream = std::move(owned);
+    } else {
+      stream = std::make_unique<net::TcpStream>(std::move(a.stream));
+    }
+    auto* s = new ClientSession(worker_, config_, std::move(stream), tls, a.peer.to_string());
+    if (!s->start()) delete s;
+  }
+
   Worker& worker_;
   const config::Listener& config_;
   net::TcpListener listener_;
+  std::unique_ptr<net::TlsServerContext> tls_;
   std::unique_ptr<net::IoWatch> watch_;
 };
 
@@ -73,7 +89,23 @@ Worker::~Worker() {
 }
 
 codecs::Status Worker::start() {
+  if (auto s = start_clusters(); !s) return s;
+  return start_listeners();
+}
+
+codecs::Status Worker::start_clusters() {
   for (const auto& c : config_.clusters) {
+    backend_tls_.emplace_back();
+    if (c.tls.enabled || c.protocol == config::BackendProtocol::H2) {
+      net::TlsClientConfig tc;
+      tc.verify_peer = c.tls.verify;
+      tc.ca_file = c.tls.ca_file;
+      // RFC 9113 §3.2: HTTP/2 over TLS is negotiated with ALPN "h2".
+      tc.alpn = {c.protocol == config::BackendProtocol::Http1 ? "http/1.1" : "h2"};
+      auto ctx = net::TlsClientContext::create(tc);
+      if (!ctx) return codecs::unexpected(ctx.error());
+      backend_tls_.back() = std::make_unique<net::TlsClientContext>(std::move(*ctx));
+    }
     addresses_.emplace_back();
     names_.emplace_back();
     for (const auto& b : c.backends) {
@@ -83,12 +115,38 @@ codecs::Status Worker::start() {
       names_.back().push_back(a->to_string());
     }
   }
+  return codecs::ok();
+}
+
+namespace {
+
+codecs::Result<std::unique_ptr<net::TlsServerContext>> server_tls(const config::Listener& l) {
+  if (!l.tls()) return std::unique_ptr<net::TlsServerContext>();
+  net::TlsServerConfig tc;
+  for (const auto& c : l.certificates) {
+    auto pem = net::load_certificate_files(c.cert_file, c.key_file);
+    if (!pem) return codecs::unexpected(pem.error());
+    tc.certificates.push_back(std::move(*pem));
+  }
+  tc.alpn.clear();
+  if (l.http2) tc.alpn.push_back("h2");
+  if (l.http1) tc.alpn.push_back("http/1.1");
+  auto ctx = net::TlsServerContext::create(tc);
+  if (!ctx) return codecs::unexpected(ctx.error());
+  return std::make_unique<net::TlsServerContext>(std::move(*ctx));
+}
+
+}  // namespace
+
+codecs::Status Worker::start_listeners() {
   for (const auto& l : config_.listeners) {
     auto at = resolve(l.address);
     if (!at) return codecs::unexpected(at.error());
+    auto tls = server_tls(l);
+    if (!tls) return codecs::unexpected(tls.error());
     auto listener = net::TcpListener::bind(*at);
     if (!listener) return codecs::unexpected(listener.error());
-    auto s = std::make_unique<ListenerSocket>(*this, l, std::move(*listener));
+    auto s = std::make_unique<ListenerSocket>(*this, l, std::move(*listener), std::move(*tls));
     if (auto st = s->start(); !st) return st;
     listeners_.push_back(std::move(s));
   }
@@ -96,6 +154,11 @@ codecs::Status Worker::start() {
 }
 
 uint16_t Worker::port(size_t i) const { return listeners_.at(i)->port(); }
+
+std::string Worker::backend_sni(const Exchange& ex) const {
+  if (!ex.cluster->tls.sni.empty()) return ex.cluster->tls.sni;
+  return ex.cluster->backends[ex.backend_index].address.host;
+}
 
 void Worker::dispatch(Exchange& ex) {
   ++requests_;

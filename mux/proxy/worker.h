@@ -11,6 +11,7 @@
 #include "mux/config/config.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
+#include "mux/net/tls.h"
 #include "mux/proxy/access_log.h"
 #include "mux/proxy/backend_pool.h"
 #include "mux/proxy/codec.h"
@@ -54,6 +55,13 @@ class Worker {
     return names_[cluster][backend];
   }
 
+  // The TLS client context of a cluster's backends, null for plain TCP.
+  const net::TlsClientContext* backend_tls(size_t cluster) const {
+    return backend_tls_[cluster].get();
+  }
+  // SNI and verified name for `ex`'s backend: the cluster's tls.sni, else the backend's host.
+  std::string backend_sni(const Exchange& ex) const;
+
   void session_opened(ClientSession* s) { sessions_.insert(s); }
   void session_closed(ClientSession* s) { sessions_.erase(s); }
   size_t sessions() const { return sessions_.size(); }
@@ -61,6 +69,8 @@ class Worker {
 
  private:
   void assign(Exchange& ex);
+  codecs::Status start_clusters();
+  codecs::Status start_listeners();
 
   net::EventLoop& loop_;
   const config::Config& config_;
@@ -70,6 +80,7 @@ class Worker {
   std::vector<LoadBalancer> balancers_;
   std::vector<std::vector<net::SocketAddress>> addresses_;  // [cluster][backend]
   std::vector<std::vector<std::string>> names_;
+  std::vector<std::unique_ptr<net::TlsClientContext>> backend_tls_;  // per cluster, may be null
   std::vector<std::unique_ptr<ListenerSocket>> listeners_;
   std::unordered_set<ClientSession*> sessions_;
   BackendPool pool_;
