@@ -200,6 +200,12 @@ Status validate_for_forwarding(const MessageHead& head) {
       return fail(kind, kErrTranslateBadAuthority);
     }
     if (!valid_scheme(head.scheme)) return fail(kind, kErrTranslateBadScheme);
+    // RFC 9113 §8.3.1: an HTTP/2 request whose host differs from :authority SHOULD be treated as
+    // malformed (class I). HTTP/1.1 absolute-form is different: its authority wins and Host is
+    // ignored (RFC 9112 §3.2.2), and the H1 encoder writes Host from the authority.
+    if (head.version == Version::Http2 && (head.violations & kViolationHostAuthorityMismatch)) {
+      return fail(kind, kErrTranslateHostMismatch);
+    }
   } else if (head.status < 100 || head.status > 599) {
     return fail(kind, kErrTranslateBadStatus);
   }

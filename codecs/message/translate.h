@@ -32,6 +32,8 @@ inline constexpr char kErrTranslateForbiddenTrailer[] =
 //     '/', '?' and valid %XX) or "*" for OPTIONS, and is empty only for CONNECT (class H);
 //     authority is uri-host [":" port] with no userinfo, spaces or controls (class I); scheme is
 //     empty (origin-form H1: the listener decides) or an RFC 3986 scheme;
+//   - an HTTP/2 request whose host field differs from :authority (kViolationHostAuthorityMismatch)
+//     is refused with kErrTranslateHostMismatch (RFC 9113 §8.3.1, class I);
 //   - response status is 100..599;
 //   - every field name is a non-empty token (so no ":pseudo", spaces, controls, non-ASCII; class
 //   E);
@@ -39,7 +41,8 @@ inline constexpr char kErrTranslateForbiddenTrailer[] =
 //     starts nor ends with SP or HTAB (class D).
 // Errors: kErrTranslateBadMethod, kErrTranslateBadPath, kErrTranslateEmptyPath,
 // kErrTranslateBadAuthority, kErrTranslateBadScheme, kErrTranslateBadStatus,
-// kErrTranslateBadFieldName, kErrTranslateBadFieldValue, kErrTranslateValueWhitespace.
+// kErrTranslateBadFieldName, kErrTranslateBadFieldValue, kErrTranslateValueWhitespace,
+// kErrTranslateHostMismatch.
 Status validate_for_forwarding(const MessageHead& head);
 
 // Trailers to forward: the same field rules, and no Content-Length, Transfer-Encoding, Host or

@@ -316,8 +316,9 @@ std::string hpack_int(uint8_t flags, uint8_t prefix_bits, uint64_t value) {
 
 std::string hpack_string(std::string_view s, bool huffman) {
   if (!huffman) return hpack_int(0, 7, s.size()) + std::string(s);
-  std::string coded(codecs::hpack::huffman_encoded_size(s), '\0');
-  codecs::hpack::huffman_encode(s, reinterpret_cast<uint8_t*>(coded.data()));
+  // huffman_encode stores whole words: leave it the slack its contract asks for.
+  std::string coded(codecs::hpack::huffman_encoded_size(s) + codecs::hpack::kHuffmanEncodeSlack, '\0');
+  coded.resize(codecs::hpack::huffman_encode(s, reinterpret_cast<uint8_t*>(coded.data())));
   return hpack_int(0x80, 7, coded.size()) + coded;
 }
 

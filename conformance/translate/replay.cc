@@ -185,6 +185,12 @@ Outcome judge(const Scenario& s, const ClientSaw& saw, const std::vector<std::st
       return rejected_ok ? Outcome::pass() : Outcome::fail({"a rejection (4xx, RST_STREAM or close) and nothing at the backend"}, actual);
     case Expect::Forwarded:
       return forwarded_ok ? Outcome::pass() : Outcome::fail({"status " + std::to_string(s.status) + " and exactly the sent request at the backend"}, actual);
+    case Expect::NotSmuggled: {
+      const bool same_request = fresh.size() == 1 && (why.empty() || why == "body differs");
+      return saw.rejected && (nothing || same_request)
+                 ? Outcome::pass()
+                 : Outcome::fail({"a rejection, and at the backend nothing or the one request cut at its declared length"}, actual);
+    }
     case Expect::RejectedOrForwarded:
       return rejected_ok || forwarded_ok ? Outcome::pass()
                                          : Outcome::fail({"a rejection and nothing at the backend", "or exactly the sent request at the backend"}, actual);

@@ -78,6 +78,7 @@ bool parse_scenario(const std::string& id, const std::string& text, Scenario& s,
       if (value == "rejected") s.expect = Expect::Rejected;
       else if (value == "forwarded") s.expect = Expect::Forwarded;
       else if (value == "rejected-or-forwarded") s.expect = Expect::RejectedOrForwarded;
+      else if (value == "not-smuggled") s.expect = Expect::NotSmuggled;
       else { error = "line " + std::to_string(n) + ": unknown expect \"" + value + "\""; return false; }
     } else if (key == "header" || key == "trailer" || key == "backend-header") {
       if (!split_field(value, f)) { error = "line " + std::to_string(n) + ": expected \"name: value\""; return false; }

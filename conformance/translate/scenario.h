@@ -16,6 +16,10 @@ enum class Expect : uint8_t {
   Rejected = 0,             // the client gets 4xx, RST_STREAM or a close; the backend gets nothing
   Forwarded = 1,            // the backend gets exactly one request equal to the one sent
   RejectedOrForwarded = 2,  // either of the above, never a malformed or second request
+  // The client is refused; the backend got nothing, or one request with the same method and path
+  // whose body stopped where the declared length said (a proxy that streams the head before the
+  // body contradicts its content-length, then aborts), and never a second, smuggled request.
+  NotSmuggled = 3,
 };
 
 using Field = std::pair<std::string, std::string>;
@@ -30,7 +34,7 @@ using Field = std::pair<std::string, std::string>;
 //   body: <bytes>                      (repeatable, concatenated)
 //   trailer: name: value               (repeatable; H1 clients send them with chunked)
 //   raw-h1: <bytes>                    (H1 clients send exactly this; {target} {host} expand)
-//   expect: rejected | forwarded | rejected-or-forwarded
+//   expect: rejected | forwarded | rejected-or-forwarded | not-smuggled
 //   status: 200                        (the client's status when forwarded)
 //   backend-header: name: value        (must arrive, name compared case-insensitively)
 //   backend-no-header: name            (must not arrive)

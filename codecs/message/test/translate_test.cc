@@ -238,3 +238,26 @@ TEST(Translate, ValidHeadsPass) {
 
 }  // namespace
 }  // namespace crossmux::codecs
+
+namespace crossmux::codecs {
+namespace {
+
+// Class I toward an HTTP/2 backend: the H2 codec marks host != :authority, and forwarding refuses
+// it; an HTTP/1.1 absolute-form request with another Host is fine (its authority wins).
+TEST(Translate, H2HostMismatchIsRefusedForAnyBackend) {
+  MessageHead h;
+  h.version = Version::Http2;
+  h.method = "GET";
+  h.scheme = "https";
+  h.authority = "a.com";
+  h.path = "/";
+  h.violations |= kViolationHostAuthorityMismatch;
+  auto st = validate_for_forwarding(h);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().detail, kErrTranslateHostMismatch);
+  h.version = Version::Http11;
+  EXPECT_TRUE(validate_for_forwarding(h));
+}
+
+}  // namespace
+}  // namespace crossmux::codecs
