@@ -10,6 +10,9 @@
 #   -o  output directory (default fuzz-out/<date>)
 #   -u  update corpus/<target>/ with the merged corpus (files named by SHA-256)
 #   TARGET  names without the _fuzzer suffix (default: every target the fuzz preset builds)
+# Environment: CROSSMUX_FUZZ_BUILD_DIR uses an already configured fuzz build instead of the preset's
+# build/fuzz; CROSSMUX_FUZZ_COV_DIR the coverage build dir (default build/fuzz-cov);
+# CROSSMUX_SKIP_DIRS is passed to the coverage configure; CROSSMUX_JOBS caps build parallelism.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,10 +32,20 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=1:detect_leaks=1}
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$llvm_bin/llvm-symbolizer}
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
-log "building the fuzz preset"
-cmake --preset fuzz >"$out/build.log" 2>&1 && cmake --build --preset fuzz >>"$out/build.log" 2>&1 \
-  || { echo "fuzz build failed: see $out/build.log" >&2; exit 1; }
-bindir=$root/build/fuzz/fuzz
+build_jobs=${CROSSMUX_JOBS:-$(nproc)}
+if [ -n "${CROSSMUX_FUZZ_BUILD_DIR:-}" ]; then
+  builddir=$(cd "$CROSSMUX_FUZZ_BUILD_DIR" && pwd)
+  log "building $builddir"
+  cmake --build "$builddir" -j"$build_jobs" >"$out/build.log" 2>&1 \
+    || { echo "fuzz build failed: see $out/build.log" >&2; exit 1; }
+else
+  builddir=$root/build/fuzz
+  log "building the fuzz preset"
+  cmake --preset fuzz >"$out/build.log" 2>&1 \
+    && cmake --build --preset fuzz -j"$build_jobs" >>"$out/build.log" 2>&1 \
+    || { echo "fuzz build failed: see $out/build.log" >&2; exit 1; }
+fi
+bindir=$builddir/fuzz
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
@@ -110,17 +123,18 @@ for t in "${targets[@]}"; do
     "$bindir/${t}_fuzzer" -minimize_crash=1 -runs=20000 -exact_artifact_path="$min" "$c" >/dev/null 2>&1 \
       || cp "$c" "$min"
     [ -f "$min" ] || cp "$c" "$min"
-    crash_rows+=("$t|$key|${reason:-unknown}|build/fuzz/fuzz/${t}_fuzzer $min")
+    crash_rows+=("$t|$key|${reason:-unknown}|$bindir/${t}_fuzzer $min")
   done
 done
 
 log "measuring line coverage of the merged corpora (llvm-cov)"
-covdir=$root/build/fuzz-cov
+covdir=${CROSSMUX_FUZZ_COV_DIR:-$root/build/fuzz-cov}
 cov_summary="(coverage build failed; see $out/coverage-build.log)"
 if cmake -S . -B "$covdir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
      -DCMAKE_BUILD_TYPE=Debug -DCROSSMUX_FUZZ=ON -DCROSSMUX_COVERAGE=ON -DCROSSMUX_TESTS=OFF \
-     -DCROSSMUX_PROGRAMS=OFF >"$out/coverage-build.log" 2>&1 \
-   && cmake --build "$covdir" >>"$out/coverage-build.log" 2>&1; then
+     -DCROSSMUX_PROGRAMS=OFF -DCROSSMUX_SKIP_DIRS="${CROSSMUX_SKIP_DIRS:-}" \
+     >"$out/coverage-build.log" 2>&1 \
+   && cmake --build "$covdir" -j"$build_jobs" >>"$out/coverage-build.log" 2>&1; then
   rm -f "$out"/cov-*.profraw
   objs=()
   for t in "${targets[@]}"; do
