@@ -45,6 +45,8 @@ bool Router::host_matches(std::string_view pattern, std::string_view host) {
 
 bool Router::path_matches(const Compiled& c, std::string_view path) const {
   const auto& f = *c.frontend;
+  // OPTIONS * (RFC 9110 §9.3.7) concerns the server as a whole: it goes where "/" would.
+  if (path == "*") return f.path_match == config::PathMatch::Prefix && f.path == "/";
   if (c.regex) return std::regex_search(path.begin(), path.end(), *c.regex);
   std::string_view p = path.substr(0, path.find('?'));
   if (f.path_match == config::PathMatch::Exact) return p == f.path;

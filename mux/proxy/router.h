@@ -29,7 +29,8 @@ struct RouteResult {
 // - host: the request authority without port, lowercased; exact names match exactly, "*.suffix"
 //   matches any name with at least one more label ending in ".suffix", "*" matches anything;
 // - path: the path before '?' for prefix and exact; regex (ECMAScript, searched) sees path+query;
-// - method: exact, case-sensitive (RFC 9110 §9.1), empty matches any.
+// - method: exact, case-sensitive (RFC 9110 §9.1), empty matches any;
+// - the asterisk target of OPTIONS * matches only the catch-all prefix "/".
 // First match in configuration order wins. The Config must outlive the Router.
 class Router {
  public:

@@ -87,6 +87,8 @@ TEST(Router, MatchesInOrderWithEveryRuleKind) {
   EXPECT_EQ(route_name(r, "b", "x.test", "/anything"), "only-b");
   EXPECT_EQ(route_name(r, "a", "fallback.test.", "/"), "fallback") << "trailing dot is the same name";
   EXPECT_EQ(route_name(r, "a", "[::1]:80", "/"), "404");
+  EXPECT_EQ(route_name(r, "a", "api.example.com", "*", "OPTIONS"), "wild") << "OPTIONS * routes as /";
+  EXPECT_EQ(route_name(r, "a", "www.example.com", "*", "OPTIONS"), "wild") << "an exact path never matches *";
 }
 
 TEST(Router, MethodOnlyMissIs405) {
