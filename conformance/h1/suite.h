@@ -31,7 +31,9 @@ struct Observed {
 };
 
 // Sends `bytes` on a fresh connection, then reads responses (one per request the server answers;
-// 1xx interim responses are skipped) until the connection closes or a read times out.
+// 1xx interim responses are skipped) until the connection closes or a read times out. Once
+// `methods.size()` responses arrived, it waits only a short grace period (300 ms at most) for a
+// close or an unexpected extra response.
 Observed exchange(const Target& t, const std::string& bytes, const std::vector<std::string>& methods);
 
 std::vector<Section> build_suite(const Target& t);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs all three conformance suites against `crossmux proxy` (h2c and TLS listeners) with a
+# recording `crossmux origin` behind it on both an HTTP/1.1 and an h2c cluster:
+#   conform h2         every case must pass (h2spec's groups, RFC 9113 additions, abuse probes)
+#   conform h1         every case must pass
+#   conform translate  every scenario in all four pairings must pass
+# Usage: proxy_conformance.sh CROSSMUX_BINARY SOURCE_DIR
+set -uo pipefail
+crossmux=$1 src=$2
+work=$(mktemp -d)
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+pick_port() { local p; for _ in $(seq 1 50); do p=$((20000 + RANDOM % 30000)); port_free "$p" && { echo "$p"; return; }; done; return 1; }
+wait_port() { for _ in $(seq 1 100); do port_free "$1" || return 0; sleep 0.05; done; return 1; }
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
+  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,DNS:*.translate.test,IP:127.0.0.1" >/dev/null 2>&1 \
+  || fail "openssl could not make a certificate"
+
+"$crossmux" origin -l 127.0.0.1:0 -r "$work/record.jsonl" >"$work/origin.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q listening "$work/origin.log" && break; sleep 0.05; done
+origin=$(sed -n 's/.*listening on \([0-9.:]*\) .*/\1/p' "$work/origin.log")
+[ -n "$origin" ] || fail "origin did not start"
+
+h2c_port=$(pick_port) && tls_port=$(pick_port) || fail "no free port"
+cat >"$work/proxy.toml" <<TOML
+[global]
+access_log = "$work/access.log"
+[[listeners]]
+name = "plain"
+address = "127.0.0.1:$h2c_port"
+protocols = ["http/1.1", "h2c"]
+[[listeners]]
+name = "tls"
+address = "127.0.0.1:$tls_port"
+protocols = ["h2", "http/1.1"]
+[[listeners.tls]]
+cert = "$work/cert.pem"
+key = "$work/key.pem"
+[[clusters]]
+name = "h1"
+protocol = "http1"
+backends = ["$origin"]
+[[clusters]]
+name = "h2c"
+protocol = "h2c"
+backends = ["$origin"]
+[[frontends]]
+hostname = "h2.translate.test"
+cluster = "h2c"
+[[frontends]]
+cluster = "h1"
+TOML
+"$crossmux" proxy --check -c "$work/proxy.toml" >"$work/check.txt" 2>&1 || fail "config rejected: $(cat "$work/check.txt")"
+"$crossmux" proxy -c "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
+pids+=($!)
+wait_port "$h2c_port" && wait_port "$tls_port" || fail "proxy did not listen: $(cat "$work/proxy.log")"
+
+status=0
+suite() {  # suite NAME ARGS...
+  local name=$1; shift
+  "$crossmux" conform "$@" -o 2 -j "$work/$name.xml" >"$work/$name.txt" 2>&1
+  local rc=$?
+  echo "$name: $(tail -1 "$work/$name.txt")"
+  if [ $rc -ne 0 ]; then sed -n '/^Failures:/,$p' "$work/$name.txt" | head -80; status=1; fi
+}
+suite h2-h2c h2 -p "$h2c_port" -S
+suite h2-tls h2 -p "$tls_port" -t -k -h localhost
+suite h1-plain h1 -p "$h2c_port"
+suite h1-tls h1 -p "$tls_port" -t -k -h localhost
+suite translate-plain translate -p "$h2c_port" -r "$work/record.jsonl" -s "$src/corpus/translate"
+suite translate-tls translate -p "$tls_port" -t -k -r "$work/record.jsonl" -s "$src/corpus/translate"
+exit $status
