@@ -76,7 +76,7 @@ stopping=0
 trap 'stopping=1; log "stopping (Ctrl-C): writing the report"; kill "${pids[@]}" 2>/dev/null' INT TERM
 start=$(date +%s)
 stat_line() { grep -aE '^#[0-9]+' "$out/$1/fuzz.log" 2>/dev/null | tail -1; }
-field() { sed -nE "s/.* $2: ?([0-9]+[a-zA-Z]*).*/\1/p" <<<"$1"; }
+field() { sed -nE "s|.* $2:? ?([0-9]+[a-zA-Z]*).*|\1|p" <<<"$1"; }
 while [ $stopping -eq 0 ]; do
   alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
   now=$(( $(date +%s) - start ))
@@ -114,7 +114,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$out/$t/minimized"
   for c in "$out/$t/crashes"/*; do
     [ -f "$c" ] || continue
-    trace=$("$bindir/${t}_fuzzer" "$c" 2>&1 | grep -E '^ +#[0-9]+ ' | grep -vE 'libFuzzer|compiler-rt|libc\.so|LLVMFuzzer|__sanitizer|__asan|__ubsan' | head -3 | sed -E 's/0x[0-9a-f]+//g; s/ +/ /g')
+    trace=$("$bindir/${t}_fuzzer" "$c" 2>&1 | grep -E '^ +#[0-9]+ ' | grep -vE 'fuzzer::|libFuzzer|compiler-rt|libc\.so|__sanitizer|__asan|__ubsan| in main | in _start' | head -3 | sed -E 's/0x[0-9a-f]+//g; s/ +/ /g')
     reason=$("$bindir/${t}_fuzzer" "$c" 2>&1 | grep -m1 -E 'ERROR: |runtime error|SUMMARY' | cut -c1-160)
     key=$(printf '%s\n%s' "$t" "$trace" | sha256sum | cut -c1-12)
     [ -n "${seen[$key]:-}" ] && continue
@@ -138,6 +138,7 @@ if cmake -S . -B "$covdir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILE
   rm -f "$out"/cov-*.profraw
   objs=()
   for t in "${targets[@]}"; do
+    [ -x "$covdir/fuzz/${t}_fuzzer" ] || continue  # a target the coverage build does not have
     LLVM_PROFILE_FILE="$out/cov-$t.profraw" "$covdir/fuzz/${t}_fuzzer" -runs=0 "$out/$t/merged" >/dev/null 2>&1
     objs+=(-object "$covdir/fuzz/${t}_fuzzer")
   done
@@ -166,7 +167,10 @@ log "writing the report"
   echo "## Coverage over time (edges, cov)"
   echo
   for t in "${targets[@]}"; do
-    echo "- $t: $(awk 'NR>1 && NR%6==2 {printf "%ss:%s ", $1, $2}' "$out/$t/coverage.tsv")"
+    # About ten samples whatever the run length, and always the last one.
+    rows=$(( $(wc -l <"$out/$t/coverage.tsv") - 1 ))
+    echo "- $t: $(awk -v n="$rows" 'NR>1 { i = NR - 2; step = n > 10 ? int(n / 10) : 1;
+      if (i % step == 0 || i == n - 1) printf "%ss:%s ", $1, $2 }' "$out/$t/coverage.tsv")"
   done
   echo
   echo "## Line coverage of the merged corpora"
