@@ -54,6 +54,9 @@ class BuiltinOrigin {
       port.set_value((*server)->port());
       (void)(*loop)->run();
       loop_.store(nullptr);
+      // The proxy closed its backend connections before stopping us: let the origin's side see
+      // those ends (at most a second), so no connection outlives the server.
+      for (int i = 0; i < 100 && (*server)->open_connections() > 0; ++i) (void)(*loop)->run_once(10);
       server->reset();
     });
     return ready.get();
