@@ -37,6 +37,10 @@ bool has_ctl(std::string_view v) {
   return false;
 }
 
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(" ").append(name).append(": ").append(value).append("\n");
+}
+
 // Records per-stream verdicts; returns flow credit at once (as nghttp2's auto window update).
 class DiffSink : public codecs::EventSink {
  public:
@@ -53,7 +57,7 @@ class DiffSink : public codecs::EventSink {
               r.path + " " + std::string(h.protocol) + "\n";
     for (const auto& f : h.headers) {
       r.ctl_in_value |= has_ctl(f.value);
-      r.head += " " + std::string(f.name) + ": " + std::string(f.value) + "\n";
+      append_field(r.head, f.name, f.value);
     }
   }
   void on_data(codecs::StreamId s, codecs::Bytes d) override {
@@ -65,7 +69,7 @@ class DiffSink : public codecs::EventSink {
     for (const auto& f : t) streams[s].ctl_in_value |= has_ctl(f.value);
     std::string& text = streams[s].tail;
     text += "trailers\n";
-    for (const auto& f : t) text += " " + std::string(f.name) + ": " + std::string(f.value) + "\n";
+    for (const auto& f : t) append_field(text, f.name, f.value);
   }
   void on_end_of_message(codecs::StreamId s) override { streams[s].tail += "end\n"; }
   void on_reset(codecs::StreamId s, uint32_t) override { streams[s].reset = true; }
@@ -146,7 +150,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ours_sink.failed) return 0;
   // A stream one side never reported counts as refused: both codecs may reset a malformed
   // request without telling the application, before any head event.
-  static const StreamRecord kRefused{.reset = true};
+  static const StreamRecord kRefused = [] {
+    StreamRecord r;
+    r.reset = true;
+    return r;
+  }();
   std::map<codecs::StreamId, std::pair<const StreamRecord*, const StreamRecord*>> all;
   for (const auto& [id, r] : ours_sink.streams) all[id] = {&r, &kRefused};
   for (const auto& [id, r] : theirs_sink.streams) {
