@@ -63,6 +63,10 @@ name = "nghttpd"
 protocol = "h2c"
 backends = ["127.0.0.1:$nghttpd_port"]
 [[clusters]]
+name = "retry"
+protocol = "h2c"
+backends = ["127.0.0.1:$dead_port", "127.0.0.1:$nghttpd_port"]
+[[clusters]]
 name = "dead"
 protocol = "http1"
 backends = ["127.0.0.1:$dead_port"]
@@ -75,6 +79,9 @@ cluster = "nghttpd"
 [[frontends]]
 hostname = "tls.test"
 cluster = "nghttpd-tls"
+[[frontends]]
+hostname = "retry.test"
+cluster = "retry"
 [[frontends]]
 hostname = "dead.test"
 cluster = "dead"
@@ -137,6 +144,12 @@ for client in --http1.1 --http2; do
   [ "$got" = "$up_sha 16777216" ] || fail "TLS POST 16 MiB $client: $got"
   got=$($c -H Host:tls.test "https://127.0.0.1:$tls_port/big.bin" | sha256sum | cut -c1-64)
   [ "$got" = "$big_sha" ] || fail "TLS h2 backend 16 MiB $client"
+done
+
+# A refused connect is retried on the cluster's other backend (retry_policy.h).
+for i in 1 2 3; do
+  code=$(curl -sS -m 10 -H Host:retry.test -o /dev/null -w '%{http_code}' "$base/big.bin")
+  [ "$code" = 200 ] || fail "retry cluster gave $code"
 done
 
 # HTTP/2 -> HTTP/1.1 trailers go out chunked; nghttp sees them on both cluster kinds.
