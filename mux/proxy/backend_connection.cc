@@ -117,7 +117,7 @@ void BackendConnection::on_ready() {
     alive = false;
   }
   pump_requests();
-  if (!flush()) alive = false;
+  if (!flush() || codec_failed_) alive = false;
   if (!alive) {
     fail_all(FailureKind::ConnectionLost);
     close();
@@ -132,6 +132,7 @@ void BackendConnection::on_ready() {
       timer_.arm(static_cast<uint64_t>(worker_.config().timeouts.client_idle.count()));
     }
   }
+  sync_deadlines();
   if (!reading_paused() && more_to_read(kInputCap)) wake();
 }
 

@@ -54,7 +54,7 @@ class BackendConnection final : public Peer {
   void on_end_of_message(codecs::StreamId s) override;
   void on_reset(codecs::StreamId s, uint32_t code) override;
   void on_goaway(codecs::StreamId last, uint32_t code, std::string_view debug) override;
-  void on_connection_error(const codecs::Error&) override {}
+  void on_connection_error(const codecs::Error&) override { codec_failed_ = true; }
 
   Exchange* find(codecs::StreamId s);
   void detach(Exchange& ex);
@@ -69,6 +69,7 @@ class BackendConnection final : public Peer {
   net::TcpStream& tcp_;
   std::vector<Exchange*> exchanges_;  // attach order: H1 responses arrive in this order
   bool connecting_ = true;
+  bool codec_failed_ = false;
   bool closed_ = false;
   uint64_t served_ = 0;
   uint64_t connect_started_ms_ = 0;

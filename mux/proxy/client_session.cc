@@ -71,6 +71,7 @@ void ClientSession::on_ready() {
     close();
     return;
   }
+  sync_deadlines();
   update_timer();
   if (!reading_paused() && more_to_read(kInputCap)) wake();
 }
@@ -118,6 +119,18 @@ void ClientSession::feed() {
   codec_failed_ = true;
   in_.clear();
   if (!codec_->multiplexed()) answer_decode_error(s.error());
+}
+
+void ClientSession::on_connection_error(const codecs::Error&) {
+  if (!codec_ || !codec_->multiplexed()) return;  // HTTP/1.1: feed() answers the error
+  codec_failed_ = true;
+  abort_all();
+  wake();
+}
+
+void ClientSession::abort_all() {
+  // RFC 9113 §5.4.1: after a connection error no stream carries on.
+  while (!exchanges_.empty()) abort_exchange(*exchanges_.begin()->second, codecs::H2Code::Cancel);
 }
 
 void ClientSession::answer_decode_error(const codecs::Error& e) {

@@ -49,7 +49,8 @@ class ClientSession final : public Peer {
   void on_end_of_message(codecs::StreamId s) override;
   void on_reset(codecs::StreamId s, uint32_t code) override;
   void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
-  void on_connection_error(const codecs::Error&) override {}
+  // H2 connection errors (decoding, deadlines): the GOAWAY is queued; every exchange ends.
+  void on_connection_error(const codecs::Error&) override;
 
   Exchange* find(codecs::StreamId s);
   bool detect_protocol();
@@ -63,6 +64,7 @@ class ClientSession final : public Peer {
   // Drops an exchange whose response cannot complete (client reset, backend lost mid-response).
   void abort_exchange(Exchange& ex, codecs::H2Code code);
   void answer_decode_error(const codecs::Error& e);
+  void abort_all();
   bool should_close() const;
   void update_timer();
   void on_timeout();

@@ -17,6 +17,16 @@
 
 namespace crossmux::mux::proxy {
 
+// A deadline a codec asks its owner to time (it has no clock): when `serial` changes while armed,
+// start a timer of `timeout_ms`; when it fires, call Codec::expire(kind, serial).
+struct CodecDeadline {
+  bool armed = false;
+  uint32_t timeout_ms = 0;
+  uint64_t serial = 0;
+};
+// H2: SETTINGS acknowledgement and header-block completion (RFC 9113 §6.5.3, §6.10).
+inline constexpr size_t kDeadlineKinds = 2;
+
 // One side of one connection. Four implementations: H1 server (client-facing HTTP/1.1), H1 client
 // (HTTP/1.1 backend), H2 server, H2 client. Each applies the translation rules of the protocol it
 // writes (codecs/message/translate.h prepare_for_h1 / prepare_for_h2) in send_head.
@@ -49,6 +59,12 @@ class Codec {
   virtual void go_away() = 0;
   // `n` body bytes of `stream` were forwarded on: return receive credit (H2; no-op on H1).
   virtual void consume(codecs::StreamId stream, size_t n) = 0;
+
+  // Deadline `kind` (< kDeadlineKinds); H1 codecs never arm one.
+  virtual CodecDeadline deadline(size_t kind) const = 0;
+  // A deadline fired. Stale serials are ignored; otherwise a connection error (SETTINGS_TIMEOUT,
+  // ENHANCE_YOUR_CALM) goes to the sink and a GOAWAY into the output.
+  virtual void expire(size_t kind, uint64_t serial) = 0;
 
   // Appends the bytes owed to the peer.
   virtual void take_output(codecs::ByteBuffer& out) = 0;

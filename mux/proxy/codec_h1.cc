@@ -61,6 +61,8 @@ class H1Base : public Codec, protected codecs::EventSink {
   void reset(StreamId, codecs::H2Code) override { broken_ = true; }
   void go_away() override { closing_ = true; }
   void consume(StreamId, size_t) override {}
+  CodecDeadline deadline(size_t) const override { return {}; }
+  void expire(size_t, uint64_t) override {}
   void take_output(codecs::ByteBuffer& out) override {
     out.append(out_.bytes());
     out_.clear();

@@ -74,6 +74,13 @@ class H2Codec final : public Codec {
   void reset(StreamId stream, codecs::H2Code code) override { conn_.reset(stream, code); }
   void go_away() override { conn_.go_away(codecs::H2Code::NoError); }
   void consume(StreamId stream, size_t n) override { conn_.consume(stream, n); }
+  CodecDeadline deadline(size_t kind) const override {
+    const codecs::h2::Deadline d = conn_.deadline(static_cast<codecs::h2::DeadlineKind>(kind));
+    return CodecDeadline{d.armed, d.timeout_ms, d.serial};
+  }
+  void expire(size_t kind, uint64_t serial) override {
+    conn_.on_timeout(static_cast<codecs::h2::DeadlineKind>(kind), serial);
+  }
   void take_output(codecs::ByteBuffer& out) override { conn_.take_output(out); }
   bool wants_output() const override { return conn_.wants_output(); }
   size_t capacity(StreamId stream) const override {

@@ -49,6 +49,26 @@ codecs::Status Peer::feed_codec() {
   return codecs::ok();
 }
 
+void Peer::sync_deadlines() {
+  if (!codec_) return;
+  for (size_t k = 0; k < kDeadlineKinds; ++k) {
+    const CodecDeadline d = codec_->deadline(k);
+    auto& timer = deadline_timers_[k];
+    if (!d.armed) {
+      if (timer) timer->cancel();
+      continue;
+    }
+    if (timer && timer->armed() && deadline_serials_[k] == d.serial) continue;
+    deadline_serials_[k] = d.serial;
+    const uint64_t serial = d.serial;
+    timer = std::make_unique<net::Timer>(worker_.loop().timers(), [this, k, serial] {
+      codec_->expire(k, serial);
+      wake();
+    });
+    timer->arm(d.timeout_ms);
+  }
+}
+
 bool Peer::flush() {
   if (codec_ && out_.size() < kOutputHighWater) codec_->take_output(out_);
   bool progressed = false;

@@ -2,12 +2,14 @@
 // reading into a bounded input buffer, feeding the codec, flushing its output.
 #pragma once
 
+#include <array>
 #include <memory>
 
 #include "codecs/base/byte_buffer.h"
 #include "codecs/message/events.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
+#include "mux/net/timer_wheel.h"
 #include "mux/proxy/codec.h"
 
 namespace crossmux::mux::proxy {
@@ -34,6 +36,8 @@ class Peer : public net::Handler, protected codecs::EventSink {
   // Takes the codec's output and writes while the socket accepts it. False when the connection
   // broke. Reschedules itself after progress so producers can refill the output.
   bool flush();
+  // Arms or cancels a timer per codec deadline (call after feeding and after producing output).
+  void sync_deadlines();
   bool output_pending() const { return !out_.empty() || (codec_ && codec_->wants_output()); }
   // Input held back (a paused reader) while the socket may still have more.
   bool more_to_read(size_t cap) const;
@@ -45,6 +49,10 @@ class Peer : public net::Handler, protected codecs::EventSink {
   codecs::ByteBuffer out_;
   std::unique_ptr<Codec> codec_;
   bool peer_closed_ = false;
+
+ private:
+  std::array<std::unique_ptr<net::Timer>, kDeadlineKinds> deadline_timers_;
+  std::array<uint64_t, kDeadlineKinds> deadline_serials_{};
 };
 
 // Input bytes a connection buffers before it stops reading.

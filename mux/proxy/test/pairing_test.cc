@@ -149,7 +149,12 @@ TEST_P(Pairing, RequestAndResponseWithTrailersCross) {
 
 INSTANTIATE_TEST_SUITE_P(AllFour, Pairing,
                          ::testing::Combine(::testing::Values(P::H1, P::H2),
-                                            ::testing::Values(P::H1, P::H2)));
+                                            ::testing::Values(P::H1, P::H2)),
+                         [](const auto& info) {
+                           auto name = [](P p) { return p == P::H1 ? "H1" : "H2"; };
+                           return std::string(name(std::get<0>(info.param))) + "to" +
+                                  name(std::get<1>(info.param));
+                         });
 
 // pump() hands a codec no more than its capacity, so a slow peer bounds what the proxy holds in
 // codecs; the rest stays queued (and, past kQueueCap, pauses the reader).
