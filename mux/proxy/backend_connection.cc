@@ -133,6 +133,7 @@ void BackendConnection::on_ready() {
     }
   }
   sync_deadlines();
+  if (accepts()) worker_.pool().on_capacity(this);
   if (!reading_paused() && more_to_read(kInputCap)) wake();
 }
 

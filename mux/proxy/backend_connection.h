@@ -43,6 +43,10 @@ class BackendConnection final : public Peer {
   // connection only when idle).
   bool accepts() const;
   bool connecting() const { return connecting_; }
+  bool multiplexed() const { return codec_->multiplexed(); }
+  // Whether the pool lists this connection as idle (kept by the pool).
+  bool idle_listed() const { return idle_listed_; }
+  void set_idle_listed(bool on) { idle_listed_ = on; }
   uint64_t served() const { return served_; }
   BackendKey key() const { return key_; }
 
@@ -70,6 +74,7 @@ class BackendConnection final : public Peer {
   std::vector<Exchange*> exchanges_;  // attach order: H1 responses arrive in this order
   bool connecting_ = true;
   bool codec_failed_ = false;
+  bool idle_listed_ = false;
   bool closed_ = false;
   uint64_t served_ = 0;
   uint64_t connect_started_ms_ = 0;

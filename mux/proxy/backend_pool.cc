@@ -11,24 +11,41 @@ namespace crossmux::mux::proxy {
 BackendPool::~BackendPool() {
   // Connections unregister themselves as they die; take the lists first.
   auto all = std::move(conns_);
-  for (auto& [key, list] : all) {
-    for (BackendConnection* c : list) delete c;
+  for (auto& [key, entry] : all) {
+    for (BackendConnection* c : entry.all) delete c;
   }
+}
+
+void BackendPool::attach(BackendConnection* c, Exchange& ex) {
+  ex.waiting = false;
+  ex.reused_connection = c->served() > 0;
+  if (ex.reused_connection) ++reused_;
+  c->attach(ex);
 }
 
 codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& address) {
   const BackendKey key{ex.cluster_index, ex.backend_index};
-  auto& list = conns_[key];
-  for (BackendConnection* c : list) {
-    if (!c->accepts()) continue;
-    ex.reused_connection = c->served() > 0;
-    if (ex.reused_connection) ++reused_;
-    c->attach(ex);
-    return codecs::ok();
+  Entry& e = conns_[key];
+  while (!e.idle.empty()) {
+    BackendConnection* c = e.idle.back();
+    e.idle.pop_back();
+    c->set_idle_listed(false);
+    if (c->accepts()) {
+      attach(c, ex);
+      return codecs::ok();
+    }
   }
-  if (list.size() >= ex.cluster->max_connections_per_backend) {
-    return codecs::unexpected(codecs::Error::http(503, kErrPoolFull, codecs::Side::Internal,
-                                                  codecs::Scope::Stream));
+  // HTTP/2 connections take streams while below their limit.
+  for (BackendConnection* c : e.all) {
+    if (c->multiplexed() && c->accepts()) {
+      attach(c, ex);
+      return codecs::ok();
+    }
+  }
+  if (e.all.size() >= ex.cluster->max_connections_per_backend) {
+    ex.waiting = true;
+    e.waiting.push_back(&ex);
+    return codecs::ok();
   }
   auto tcp = net::TcpStream::connect(address);
   if (!tcp) return codecs::unexpected(tcp.error());
@@ -51,21 +68,43 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
     return s;
   }
   ++opened_;
-  list.push_back(c);
-  ex.reused_connection = false;
-  c->attach(ex);
+  e.all.push_back(c);
+  attach(c, ex);
   return codecs::ok();
+}
+
+void BackendPool::cancel(Exchange& ex) {
+  if (!ex.waiting) return;
+  ex.waiting = false;
+  auto it = conns_.find(BackendKey{ex.cluster_index, ex.backend_index});
+  if (it != conns_.end()) std::erase(it->second.waiting, &ex);
+}
+
+void BackendPool::on_capacity(BackendConnection* c) {
+  auto it = conns_.find(c->key());
+  if (it == conns_.end()) return;
+  Entry& e = it->second;
+  while (!e.waiting.empty() && c->accepts()) {
+    Exchange* ex = e.waiting.front();
+    e.waiting.pop_front();
+    attach(c, *ex);
+  }
+  if (!c->multiplexed() && !c->idle_listed() && c->accepts()) {
+    c->set_idle_listed(true);
+    e.idle.push_back(c);
+  }
 }
 
 void BackendPool::remove(BackendConnection* c) {
   auto it = conns_.find(c->key());
   if (it == conns_.end()) return;
-  std::erase(it->second, c);
+  std::erase(it->second.all, c);
+  std::erase(it->second.idle, c);
 }
 
 size_t BackendPool::connections(BackendKey key) const {
   auto it = conns_.find(key);
-  return it == conns_.end() ? 0 : it->second.size();
+  return it == conns_.end() ? 0 : it->second.all.size();
 }
 
 }  // namespace crossmux::mux::proxy

@@ -1,9 +1,11 @@
 // BackendPool: the worker-wide set of backend connections per (cluster, backend), shared by every
 // client session: idle HTTP/1.1 keep-alive connections are reused, HTTP/2 connections carry
-// streams up to the peer's MAX_CONCURRENT_STREAMS and another opens when they are full.
+// streams up to the peer's MAX_CONCURRENT_STREAMS and another opens when they are full; at
+// max_connections_per_backend, exchanges wait in order for a connection to free up.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <vector>
 
@@ -21,10 +23,16 @@ class BackendPool {
   BackendPool& operator=(const BackendPool&) = delete;
 
   // Attaches `ex` (its cluster and backend chosen) to a connection that accepts it, opening one
-  // when none does. Errors: kErrPoolFull (max_connections_per_backend reached), the socket's
-  // connect errors (kConnect, kSocket: an immediate failure, retryable on another backend).
+  // when none does, or queues it (Exchange::waiting) when max_connections_per_backend are open.
+  // Errors: the socket's connect errors (kConnect, kSocket: an immediate failure, retryable on
+  // another backend), kEpoll.
   codecs::Status assign(Exchange& ex, const net::SocketAddress& address);
+  // A queued exchange that no longer wants a backend (answered, reset, its client gone).
+  void cancel(Exchange& ex);
 
+  // Called by a connection that can take another exchange: hands it queued exchanges, or lists
+  // an idle HTTP/1.1 connection for reuse.
+  void on_capacity(BackendConnection* c);
   // Called by a connection when it closes (it is no longer offered to new exchanges).
   void remove(BackendConnection* c);
 
@@ -33,12 +41,18 @@ class BackendPool {
   uint64_t reused() const { return reused_; }
 
  private:
+  struct Entry {
+    std::vector<BackendConnection*> all;
+    std::vector<BackendConnection*> idle;  // HTTP/1.1 connections ready for reuse
+    std::deque<Exchange*> waiting;         // exchanges queued at the connection cap
+  };
+  void attach(BackendConnection* c, Exchange& ex);
+
   Worker& worker_;
-  std::map<BackendKey, std::vector<BackendConnection*>> conns_;
+  std::map<BackendKey, Entry> conns_;
   uint64_t opened_ = 0;
   uint64_t reused_ = 0;
 };
 
-inline constexpr char kErrPoolFull[] = "proxy: max_connections_per_backend reached";
 
 }  // namespace crossmux::mux::proxy

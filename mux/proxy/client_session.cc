@@ -31,6 +31,7 @@ ClientSession::ClientSession(Worker& worker, const config::Listener& listener,
 ClientSession::~ClientSession() {
   for (auto& [id, ex] : exchanges_) {
     if (ex->backend) ex->backend->abandon(*ex);
+    worker_.pool().cancel(*ex);
   }
   exchanges_.clear();
   worker_.session_closed(this);
@@ -270,6 +271,7 @@ void ClientSession::finish_exchange(Exchange& ex) {
 
 void ClientSession::abort_exchange(Exchange& ex, codecs::H2Code code) {
   if (ex.backend) ex.backend->abandon(ex);
+  worker_.pool().cancel(ex);
   codec_->reset(ex.client_stream, code);
   ex.aborted = true;
   worker_.log_exchange(ex, *this, codec_->protocol(), ex.response.head.status);
@@ -287,6 +289,7 @@ void ClientSession::answer(Exchange& ex, uint16_t status, std::string_view reaso
 void ClientSession::answer_with(Exchange& ex, codecs::MessageHead head, std::string body,
                                 std::string_view reason) {
   if (ex.backend) ex.backend->abandon(ex);
+  worker_.pool().cancel(ex);
   if (ex.timer) ex.timer->cancel();
   ex.answered = true;
   ex.answer_reason = reason;

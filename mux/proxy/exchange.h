@@ -76,6 +76,7 @@ struct Exchange {
   std::vector<size_t> tried;
   uint32_t attempts = 0;
   bool reused_connection = false;
+  bool waiting = false;  // queued in the BackendPool for a connection
 
   // The proxy answered itself (no backend, or the backend failed): request body is discarded.
   bool answered = false;

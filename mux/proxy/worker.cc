@@ -195,10 +195,6 @@ void Worker::assign(Exchange& ex) {
     ex.backend_index = *pick;
     auto s = pool_.assign(ex, addresses_[ex.cluster_index][*pick]);
     if (s) return;
-    if (s.error().detail == kErrPoolFull) {
-      ex.client->answer(ex, 503, kErrPoolFull);
-      return;
-    }
     lb.mark_down(*pick);  // an immediate connect failure: try the next backend
   }
 }

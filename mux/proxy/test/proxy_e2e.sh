@@ -102,7 +102,7 @@ grep -q "bad2.toml.*timeouts.backend_conect" "$work/bad2.out" || fail "bad2: $(c
 
 "$crossmux" proxy --config "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do grep -q "listener main" "$work/proxy.log" && break; sleep 0.05; done
+for _ in $(seq 1 100); do grep -qs "listener main" "$work/proxy.log" && break; sleep 0.05; done
 grep -q "listener main" "$work/proxy.log" || fail "proxy did not start"
 base="http://127.0.0.1:$proxy_port"
 
@@ -191,7 +191,7 @@ sed -e "s/^address = \"127.0.0.1:$proxy_port\"/address = \"127.0.0.1:$slow_port\
     "$work/proxy.toml" >"$work/slow.toml"
 "$crossmux" proxy --config "$work/slow.toml" >"$work/slow.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do grep -q "listener main" "$work/slow.log" && break; sleep 0.05; done
+for _ in $(seq 1 100); do grep -qs "listener main" "$work/slow.log" && break; sleep 0.05; done
 for client in --http1.1 --http2-prior-knowledge; do
   code=$(curl -sS -m 10 $client -o /dev/null -w '%{http_code}' "http://127.0.0.1:$slow_port/slow/1000")
   [ "$code" = 504 ] || fail "slow backend gave $code ($client)"
