@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -197,6 +198,8 @@ void Probe::send_goaway(uint32_t last, uint32_t code, std::string_view debug) {
 }
 
 void Probe::send_data(uint32_t stream, std::string_view data, bool end) {
+  window(0) -= static_cast<int64_t>(data.size());
+  window(stream) -= static_cast<int64_t>(data.size());
   send_frame(kData, end ? kEndStream : 0, stream, data);
 }
 
@@ -226,6 +229,7 @@ void Probe::note_settings(const Frame& f) {
     if (id == 0x1) server_header_table_size_ = v;
     if (id == 0x3) server_mcs_ = v;
     if (id == 0x5) server_max_frame_size_ = v;
+    if (id == 0x4) server_initial_window_ = v;
     if (id == 0x8) server_connect_protocol_ = v == 1;
     if (id == 0x9) server_no_rfc7540_priorities_ = v == 1;
   }
@@ -264,6 +268,9 @@ Event Probe::next_event() {
     }
   }
   if (e.frame.type == kSettings && !(e.frame.flags & kAck)) note_settings(e.frame);
+  if (e.frame.type == kWindowUpdate && e.frame.payload.size() == 4) {
+    window(e.frame.stream) += get_u32(e.frame.payload, 0) & 0x7fffffffu;
+  }
   if (e.frame.type == kHeaders || e.frame.type == kContinuation || e.frame.type == kPushPromise) {
     decode_block(e);
   }
@@ -288,6 +295,36 @@ bool Probe::handshake(std::string* error) {
       send_frame(kSettings, kAck, 0, "");
     }
   }
+  return true;
+}
+
+int64_t& Probe::window(uint32_t stream) {
+  auto it = send_window_.find(stream);
+  if (it == send_window_.end()) {
+    // RFC 9113 §6.9.2: the connection window starts at 65535, streams at INITIAL_WINDOW_SIZE.
+    it = send_window_.emplace(stream, stream == 0 ? 65535 : server_initial_window_).first;
+  }
+  return it->second;
+}
+
+bool Probe::send_body(uint32_t stream, std::string_view body, bool end_stream, Event* ended) {
+  size_t at = 0;
+  do {
+    const int64_t room = std::min(window(0), window(stream));
+    if (room <= 0 && at < body.size()) {
+      Event e = next_event();  // credits WINDOW_UPDATEs
+      if (e.kind != Event::Kind::Frame || e.frame.type == kGoAway ||
+          (e.frame.type == kRstStream && e.frame.stream == stream)) {
+        if (ended) *ended = e;
+        return false;
+      }
+      continue;
+    }
+    const size_t n = std::min<size_t>({body.size() - at, static_cast<size_t>(std::max<int64_t>(room, 0)),
+                                       server_max_frame_size_});
+    send_data(stream, body.substr(at, n), at + n == body.size() && end_stream);
+    at += n;
+  } while (at < body.size());
   return true;
 }
 

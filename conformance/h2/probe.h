@@ -121,6 +121,11 @@ class Probe {
   uint32_t server_max_frame_size() const { return server_max_frame_size_; }
   std::optional<uint32_t> server_max_concurrent_streams() const { return server_mcs_; }
   uint32_t server_header_table_size() const { return server_header_table_size_; }
+  uint32_t server_initial_window() const { return server_initial_window_; }
+  // Sends a request body within the server's flow-control windows and MAX_FRAME_SIZE, reading
+  // (and crediting) WINDOW_UPDATEs while blocked. False when the stream or the connection ended
+  // first (`ended` then holds that event).
+  bool send_body(uint32_t stream, std::string_view body, bool end_stream, Event* ended);
   // RFC 8441 SETTINGS_ENABLE_CONNECT_PROTOCOL (0x8) and RFC 9218
   // SETTINGS_NO_RFC7540_PRIORITIES (0x9) as the server advertised them.
   bool server_enables_connect_protocol() const { return server_connect_protocol_; }
@@ -139,6 +144,11 @@ class Probe {
   uint32_t server_max_frame_size_ = 16384;
   std::optional<uint32_t> server_mcs_;
   uint32_t server_header_table_size_ = 4096;
+  uint32_t server_initial_window_ = 65535;
+  // Send windows granted by the server (0 = connection), from every WINDOW_UPDATE read and every
+  // DATA sent; streams start at the server's INITIAL_WINDOW_SIZE.
+  std::map<uint32_t, int64_t> send_window_;
+  int64_t& window(uint32_t stream);
   bool server_connect_protocol_ = false;
   bool server_no_rfc7540_priorities_ = false;
   // h2spec's client flow control: DATA received per stream (0 = connection) since the last

@@ -122,7 +122,14 @@ ClientSaw send_h2(const ProxyTarget& t, const Scenario& s, const std::string& au
   fields.insert(fields.end(), s.headers.begin(), s.headers.end());
   const bool end_on_headers = s.body.empty() && s.trailers.empty();
   p->send_headers(1, p->fields_block(fields), h2::kEndHeaders | (end_on_headers ? h2::kEndStream : 0));
-  if (!s.body.empty()) p->send_data(1, s.body, s.trailers.empty());
+  if (!s.body.empty()) {
+    h2::Event ended;
+    if (!p->send_body(1, s.body, s.trailers.empty(), &ended)) {
+      saw.text = "HTTP/2 client saw " + ended.describe() + " while sending the body";
+      saw.rejected = ended.kind != h2::Event::Kind::Timeout;
+      return saw;
+    }
+  }
   if (!s.trailers.empty()) p->send_headers(1, p->fields_block(s.trailers), h2::kEndHeaders | h2::kEndStream);
   h2::Event e = p->wait_for([](const h2::Frame& f) {
     return (f.type == h2::kHeaders && f.stream == 1 && (f.flags & h2::kEndHeaders)) ||
@@ -186,10 +193,12 @@ Outcome judge(const Scenario& s, const ClientSaw& saw, const std::vector<std::st
     case Expect::Forwarded:
       return forwarded_ok ? Outcome::pass() : Outcome::fail({"status " + std::to_string(s.status) + " and exactly the sent request at the backend"}, actual);
     case Expect::NotSmuggled: {
+      // The client may even see the backend's answer to the truncated request: what matters is
+      // that no second (smuggled) request reached the backend.
       const bool same_request = fresh.size() == 1 && (why.empty() || why == "body differs");
-      return saw.rejected && (nothing || same_request)
+      return nothing || same_request
                  ? Outcome::pass()
-                 : Outcome::fail({"a rejection, and at the backend nothing or the one request cut at its declared length"}, actual);
+                 : Outcome::fail({"at the backend nothing, or the one request cut at its declared length"}, actual);
     }
     case Expect::RejectedOrForwarded:
       return rejected_ok || forwarded_ok ? Outcome::pass()

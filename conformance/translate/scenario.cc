@@ -2,6 +2,7 @@
 #include "conformance/translate/scenario.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -71,6 +72,11 @@ bool parse_scenario(const std::string& id, const std::string& text, Scenario& s,
     } else if (key == "method") s.method = unescape(value);
     else if (key == "path") s.path = unescape(value);
     else if (key == "body") s.body += unescape(value);
+    else if (key == "body-size") {
+      const long n = std::atol(value.c_str());
+      if (n <= 0 || n > (64 << 20)) { error = "line " + std::to_string(n) + ": body-size is 1..64 MiB"; return false; }
+      for (long i = 0; i < n; ++i) s.body += static_cast<char>('a' + (i * 7 + i / 251) % 26);
+    }
     else if (key == "raw-h1") s.raw_h1 += unescape(value);
     else if (key == "status") s.status = std::atoi(value.c_str());
     else if (key == "backend-no-header") s.backend_absent.push_back(value);
