@@ -13,6 +13,7 @@
 #include "codecs/h2/connection.h"
 #include "codecs/h2/frame.h"
 #include "codecs/hpack/decoder.h"
+#include "codecs/hpack/encoder.h"
 #include "fuzz/common/h2_wire.h"
 
 namespace crossmux::fuzz {
@@ -23,11 +24,6 @@ class H2OutputCheck {
       : conn_(conn), limits_(limits), decoder_(mirror_limits()) {
     preface_pending_ = conn.role() == codecs::h2::Role::Client;
     inbound_preface_left_ = conn.role() == codecs::h2::Role::Server ? kH2Preface.size() : 0;
-  }
-
-  // The peer advertised this HEADER_TABLE_SIZE at some point: our encoder may use up to it.
-  void peer_table_size(uint32_t size) {
-    if (size > max_table_) decoder_.set_max_table_size(max_table_ = size);
   }
 
   // Bytes the connection consumed: DATA lengths charge our receive windows.
@@ -48,6 +44,9 @@ class H2OutputCheck {
     inbound_.erase(inbound_.begin(), inbound_.begin() + static_cast<std::ptrdiff_t>(at));
     check_windows();
   }
+
+  // The application reset a stream: that RST_STREAM is not charged to the peer's control budget.
+  void app_reset() { ++app_resets_; }
 
   // One take_output() result.
   void output(codecs::Bytes out) {
@@ -77,7 +76,9 @@ class H2OutputCheck {
     if (data_bytes > limits_.max_output_per_take + conn_.peer_settings().max_frame_size) {
       std::abort();
     }
-    if (control > limits_.max_queued_control + 2) std::abort();
+    // Peer-provoked ACKs and RST_STREAMs stay within the queue budget (§2.2, §2.4, §2.5).
+    if (control > limits_.max_queued_control + 2 + app_resets_) std::abort();
+    app_resets_ = 0;
     if (conn_.failed() && last_type != 0xff) {
       // The output that follows a connection error ends with its GOAWAY and carries no DATA.
       if (any_data || last_type != static_cast<uint8_t>(codecs::h2::FrameType::GoAway)) {
@@ -89,8 +90,11 @@ class H2OutputCheck {
   }
 
  private:
+  // The peer's decoder: any block size, and a table of 4096 octets, the cap of the connection's
+  // encoder (hpack::kDefaultTableSize) whatever HEADER_TABLE_SIZE the peer announced.
   static codecs::hpack::DecoderLimits mirror_limits() {
     codecs::hpack::DecoderLimits l;
+    l.max_table_size = codecs::hpack::kDefaultTableSize;
     l.max_header_list_size = SIZE_MAX;
     l.max_field_count = SIZE_MAX;
     l.max_field_size = SIZE_MAX;
@@ -156,9 +160,9 @@ class H2OutputCheck {
   codecs::h2::Limits limits_;
   codecs::hpack::Decoder decoder_;
   codecs::hpack::DecodedBlock block_out_;
-  uint32_t max_table_ = 4096;
   bool preface_pending_ = false;
   bool flushed_goaway_ = false;
+  size_t app_resets_ = 0;
   size_t inbound_preface_left_ = 0;
   std::vector<uint8_t> inbound_;
   std::vector<uint8_t> block_;

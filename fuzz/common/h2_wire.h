@@ -39,6 +39,9 @@ class PeerWriter {
 
   void preface(ByteBuffer& out) const { out.append(kH2Preface); }
 
+  // The HEADER_TABLE_SIZE the receiving connection announced: the peer's encoder stays within it.
+  void receiver_table_size(uint32_t size) { encoder_.set_peer_max_table_size(size); }
+
   // SETTINGS with up to 4 entries; `valid` keeps every value in its RFC 9113 §6.5.2 range.
   void settings(FuzzInput& in, ByteBuffer& out, bool valid) {
     std::array<codecs::h2::SettingsEntry, 4> e{};
@@ -47,7 +50,6 @@ class PeerWriter {
       e[i].id = static_cast<uint16_t>(in.range(1, valid ? 8 : 12));
       e[i].value = in.u32();
       if (valid) e[i].value = clamp_setting(e[i].id, e[i].value);
-      if (e[i].id == 1) encoder_.set_peer_max_table_size(e[i].value);
     }
     codecs::h2::write_settings(out, e.data(), n);
   }

@@ -89,7 +89,9 @@ void app_head(fuzz::FuzzInput& in, codecs::MessageHead& head, bool end_stream) {
 struct Harness {
   explicit Harness(fuzz::FuzzInput& in)
       : in(in), limits(limits_from(in)), conn(kRole, sink, settings_from(in), limits),
-        check(conn, limits), writer(kRole == Role::Server) {}
+        check(conn, limits), writer(kRole == Role::Server) {
+    writer.receiver_table_size(conn.local_settings().header_table_size);
+  }
 
   // The id of a stream the input picks: one the peer opened, ours, or any small number.
   uint32_t stream() {
@@ -103,7 +105,7 @@ struct Harness {
   }
   void peer_op(uint8_t op) {
     switch (op) {
-      case 0: writer.settings(in, wire, in.u8() != 0); note_table(); break;
+      case 0: writer.settings(in, wire, in.u8() != 0); break;
       case 1: {
         uint32_t id = kRole == Role::Server ? (next_peer_stream += 2) : stream();
         opened.insert(id);
@@ -121,10 +123,6 @@ struct Harness {
         else codecs::h2::write_settings_ack(wire);
       }
     }
-  }
-  void note_table() {
-    // Every HEADER_TABLE_SIZE the peer may have sent: the encoder may grow up to the largest.
-    check.peer_table_size(8192);
   }
   void feed(size_t n) {
     size_t take = std::min(n, wire.size());
@@ -159,7 +157,10 @@ struct Harness {
         (void)conn.submit_trailers(stream(), t);
         break;
       }
-      case 3: conn.reset(stream(), static_cast<codecs::H2Code>(in.range(0, 14))); break;
+      case 3:
+        conn.reset(stream(), static_cast<codecs::H2Code>(in.range(0, 14)));
+        check.app_reset();
+        break;
       case 4: conn.go_away(static_cast<codecs::H2Code>(in.range(0, 14) * (in.u8() % 2)), "bye"); break;
       case 5: conn.consume(stream(), in.u16()); break;
       case 6: conn.ping({1, 2, 3, 4, 5, 6, 7, 8}); break;
