@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(release asan fuzz)
+[ ${#steps[@]} -gt 0 ] || steps=(release fuzz asan)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 for step in "${steps[@]}"; do
