@@ -63,6 +63,11 @@ name = "nghttpd"
 protocol = "h2c"
 backends = ["127.0.0.1:$nghttpd_port"]
 [[clusters]]
+name = "capped"
+protocol = "http1"
+builtin_origin = true
+max_connections_per_backend = 2
+[[clusters]]
 name = "retry"
 protocol = "h2c"
 backends = ["127.0.0.1:$dead_port", "127.0.0.1:$nghttpd_port"]
@@ -79,6 +84,9 @@ cluster = "nghttpd"
 [[frontends]]
 hostname = "tls.test"
 cluster = "nghttpd-tls"
+[[frontends]]
+hostname = "capped.test"
+cluster = "capped"
 [[frontends]]
 hostname = "retry.test"
 cluster = "retry"
@@ -164,6 +172,9 @@ for host in origin.test h2.test nghttpd.test; do
   grep -q "$n succeeded" "$work/h2load.out" || fail "h2load $host: $(grep requests: "$work/h2load.out")"
 done
 nghttp -n -m 100 -H ":authority: h2.test" "$base/bytes/20000" || fail "nghttp -m 100"
+# At max_connections_per_backend, requests queue for a free connection instead of failing.
+h2load -n 60 -c 1 -m 30 -H ":authority: capped.test" "$base/bytes/1000" >"$work/h2load.out" 2>&1
+grep -q "60 succeeded" "$work/h2load.out" || fail "capped cluster: $(grep requests: "$work/h2load.out")"
 
 # Pool reuse: sequential requests from separate clients share idle backend connections.
 for i in $(seq 1 30); do
@@ -177,6 +188,8 @@ connects=$(grep '"GET reuse.test /bytes/10" 200' "$work/access.txt" | grep -vc "
 [ "$lines" = 60 ] || fail "access log has $lines of 60 reuse lines"
 [ "$connects" -le 2 ] || fail "$connects backend connects for 60 sequential requests: no reuse"
 grep -q '"GET dead.test /" 502' "$work/access.txt" || fail "502 not logged"
+capped=$(grep "cluster=capped" "$work/access.txt" | grep -vc "connect=-")
+[ "$capped" -le 2 ] || fail "capped cluster opened $capped backend connections"
 
 # The h2spec-style suite against the proxy's h2c listener.
 "$crossmux" conform h2 -h 127.0.0.1 -p "$proxy_port" -o 1 >"$work/conform.log" 2>&1 \
