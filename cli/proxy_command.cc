@@ -56,7 +56,8 @@ class BuiltinOrigin {
       loop_.store(nullptr);
       // The proxy closed its backend connections before stopping us: let the origin's side see
       // those ends (at most a second), so no connection outlives the server.
-      for (int i = 0; i < 100 && (*server)->open_connections() > 0; ++i) (void)(*loop)->run_once(10);
+      for (int i = 0; i < 100 && (*server)->open_connections() > 0; ++i)
+        (void)(*loop)->run_once(10);
       server->reset();
     });
     return ready.get();
@@ -120,7 +121,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "proxy",
       "The multiplexing reverse proxy. Clients speak HTTP/1.1 or HTTP/2 (prior knowledge, told\n"
-      "apart by the preface on one port); clusters speak HTTP/1.1 or h2c. Without --config it runs\n"
+      "apart by the preface on one port); clusters speak HTTP/1.1 or h2c. Without --config it "
+      "runs\n"
       "the embedded default: 127.0.0.1:8080 in front of the built-in origin (/h2/ over h2c,\n"
       "everything else over HTTP/1.1), so `curl http://127.0.0.1:8080/` works at once. One access\n"
       "log line per request; SIGINT/SIGTERM stop it.");

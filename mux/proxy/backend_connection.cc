@@ -8,13 +8,9 @@
 
 namespace crossmux::mux::proxy {
 
-BackendConnection::BackendConnection(Worker& worker, BackendKey key,
-                                     const config::Cluster& cluster,
+BackendConnection::BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
                                      std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp)
-    : Peer(worker, std::move(stream)),
-      key_(key),
-      tcp_(tcp),
-      timer_(worker.loop().timers(), [this] {
+    : Peer(worker, std::move(stream)), key_(key), tcp_(tcp), timer_(worker.loop().timers(), [this] {
         if (connecting_) {
           worker_.balancer(key_.cluster).mark_down(key_.backend);
           fail_all(FailureKind::ConnectFailed);
@@ -228,8 +224,8 @@ void BackendConnection::on_reset(codecs::StreamId s, uint32_t code) {
   if (!ex) return;
   detach(*ex);
   const bool refused = code == static_cast<uint32_t>(codecs::H2Code::RefusedStream);
-  ex->client->backend_failed(*ex, refused ? FailureKind::RefusedStream
-                                          : FailureKind::ConnectionLost);
+  ex->client->backend_failed(*ex,
+                             refused ? FailureKind::RefusedStream : FailureKind::ConnectionLost);
 }
 
 void BackendConnection::on_goaway(codecs::StreamId last, uint32_t, std::string_view) {

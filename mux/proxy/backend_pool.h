@@ -54,5 +54,4 @@ class BackendPool {
   uint64_t reused_ = 0;
 };
 
-
 }  // namespace crossmux::mux::proxy

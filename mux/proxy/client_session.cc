@@ -281,8 +281,8 @@ void ClientSession::abort_exchange(Exchange& ex, codecs::H2Code code) {
 
 void ClientSession::answer(Exchange& ex, uint16_t status, std::string_view reason) {
   const config::Answers* cluster = ex.cluster ? &ex.cluster->answers : nullptr;
-  DefaultAnswer a = make_answer(status, reason, cluster, &listener_.answers,
-                                &worker_.config().answers);
+  DefaultAnswer a =
+      make_answer(status, reason, cluster, &listener_.answers, &worker_.config().answers);
   answer_with(ex, std::move(a.head), std::move(a.body), a.reason);
 }
 
@@ -325,8 +325,9 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
       worker_.retry(ex);
       break;
     case RetryDecision::AnswerBadGateway:
-      answer(ex, 502, kind == FailureKind::ConnectFailed ? "backend connect failed"
-                                                         : "backend connection lost");
+      answer(ex, 502,
+             kind == FailureKind::ConnectFailed ? "backend connect failed"
+                                                : "backend connection lost");
       break;
     case RetryDecision::AnswerGatewayTimeout:
       answer(ex, 504, "backend timeout");

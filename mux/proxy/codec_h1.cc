@@ -1,4 +1,5 @@
-// HTTP/1.1 adapters of the proxy's Codec interface: the client-facing server and the backend client.
+// HTTP/1.1 adapters of the proxy's Codec interface: the client-facing server and the backend
+// client.
 #include <deque>
 #include <map>
 #include <string>

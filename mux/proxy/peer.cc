@@ -12,7 +12,9 @@ constexpr size_t kReadSize = 16 * 1024;
 Peer::Peer(Worker& worker, std::unique_ptr<net::ByteStream> stream)
     : worker_(worker), stream_(std::move(stream)) {}
 
-void Peer::wake() { worker_.loop().schedule(*this); }
+void Peer::wake() {
+  worker_.loop().schedule(*this);
+}
 
 codecs::Status Peer::watch() {
   auto w = net::IoWatch::create(worker_.loop(), stream_->fd(), *this);

@@ -44,7 +44,7 @@ class Peer : public net::Handler, protected codecs::EventSink {
 
   Worker& worker_;
   std::unique_ptr<net::ByteStream> stream_;  // TcpStream or TlsStream
-  std::unique_ptr<net::IoWatch> watch_;       // after the stream: destroyed first
+  std::unique_ptr<net::IoWatch> watch_;      // after the stream: destroyed first
   codecs::ByteBuffer in_;
   codecs::ByteBuffer out_;
   std::unique_ptr<Codec> codec_;

@@ -153,7 +153,9 @@ codecs::Status Worker::start_listeners() {
   return codecs::ok();
 }
 
-uint16_t Worker::port(size_t i) const { return listeners_.at(i)->port(); }
+uint16_t Worker::port(size_t i) const {
+  return listeners_.at(i)->port();
+}
 
 std::string Worker::backend_sni(const Exchange& ex) const {
   if (!ex.cluster->tls.sni.empty()) return ex.cluster->tls.sni;
@@ -180,7 +182,9 @@ void Worker::dispatch(Exchange& ex) {
   assign(ex);
 }
 
-void Worker::retry(Exchange& ex) { assign(ex); }
+void Worker::retry(Exchange& ex) {
+  assign(ex);
+}
 
 void Worker::assign(Exchange& ex) {
   LoadBalancer& lb = balancers_[ex.cluster_index];
@@ -206,10 +210,10 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
   r.time = ex.started_wall;
   r.client = s.peer_address();
   r.protocol_in = protocol_in;
-  r.protocol_out = ex.cluster && !ex.answered
-                       ? (ex.cluster->protocol == config::BackendProtocol::Http1 ? "HTTP/1.1"
-                                                                                 : "HTTP/2")
-                       : "-";
+  r.protocol_out =
+      ex.cluster && !ex.answered
+          ? (ex.cluster->protocol == config::BackendProtocol::Http1 ? "HTTP/1.1" : "HTTP/2")
+          : "-";
   r.method = ex.method;
   r.authority = ex.authority;
   r.path = ex.path;

@@ -13,8 +13,8 @@
 namespace crossmux::mux::proxy {
 namespace {
 
-using codecs::Bytes;
 using codecs::ByteBuffer;
+using codecs::Bytes;
 using codecs::HeaderList;
 using codecs::MessageHead;
 using codecs::StreamId;
@@ -66,19 +66,23 @@ class Pairing : public ::testing::TestWithParam<std::tuple<P, P>> {
 TEST_P(Pairing, RequestAndResponseWithTrailersCross) {
   const auto [front, back] = GetParam();
   Collector request, response;
-  auto server = front == P::H1 ? make_h1_server(request, limits_) : make_h2_server(request, limits_);
-  auto client = back == P::H1 ? make_h1_client(response, limits_) : make_h2_client(response, limits_);
+  auto server =
+      front == P::H1 ? make_h1_server(request, limits_) : make_h2_server(request, limits_);
+  auto client =
+      back == P::H1 ? make_h1_client(response, limits_) : make_h2_client(response, limits_);
 
   // A chunked request with trailers from a reference client.
   std::string wire;
   if (front == P::H1) {
-    wire = "POST /up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "b\r\nhello world\r\n0\r\nx-sum: 42\r\n\r\n";
+    wire =
+        "POST /up HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "b\r\nhello world\r\n0\r\nx-sum: 42\r\n\r\n";
   } else {
     MessageHead h = request_head();
     auto id = ref_client_.submit_headers(0, h, false);
     ASSERT_TRUE(id);
-    ASSERT_TRUE(ref_client_.submit_data(*id, codecs::as_bytes(std::string_view("hello world")), false));
+    ASSERT_TRUE(
+        ref_client_.submit_data(*id, codecs::as_bytes(std::string_view("hello world")), false));
     HeaderList t;
     t.add_view("x-sum", "42");
     ASSERT_TRUE(ref_client_.submit_trailers(*id, t));
@@ -111,15 +115,17 @@ TEST_P(Pairing, RequestAndResponseWithTrailersCross) {
   // The reference backend answers with a streamed body and trailers.
   std::string reply;
   if (back == P::H1) {
-    reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nthere\r\n0\r\n"
-            "grpc-status: 0\r\n\r\n";
+    reply =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nthere\r\n0\r\n"
+        "grpc-status: 0\r\n\r\n";
   } else {
     MessageHead h;
     h.kind = codecs::MessageKind::Response;
     h.status = 200;
     h.framing = codecs::Framing::Streaming;
     ASSERT_TRUE(ref_backend_.submit_headers(backend_stream, h, false));
-    ASSERT_TRUE(ref_backend_.submit_data(backend_stream, codecs::as_bytes(std::string_view("there")), false));
+    ASSERT_TRUE(ref_backend_.submit_data(backend_stream,
+                                         codecs::as_bytes(std::string_view("there")), false));
     HeaderList t;
     t.add_view("grpc-status", "0");
     ASSERT_TRUE(ref_backend_.submit_trailers(backend_stream, t));
