@@ -19,11 +19,12 @@ constexpr size_t kMaxPipeline = 16;
 
 ClientSession::ClientSession(Worker& worker, const config::Listener& listener,
                              std::unique_ptr<net::ByteStream> stream, net::TlsStream* tls,
-                             std::string peer)
+                             std::string peer, std::string ip)
     : Peer(worker, std::move(stream)),
       listener_(listener),
       tls_(tls),
       peer_(std::move(peer)),
+      ip_(std::move(ip)),
       timer_(worker.loop().timers(), [this] { on_timeout(); }) {
   worker_.session_opened(this);
 }
@@ -35,6 +36,7 @@ ClientSession::~ClientSession() {
   }
   exchanges_.clear();
   worker_.session_closed(this);
+  worker_.limiter().release(ip_);
 }
 
 codecs::Status ClientSession::start() {

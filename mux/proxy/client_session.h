@@ -16,9 +16,11 @@ namespace crossmux::mux::proxy {
 
 class ClientSession final : public Peer {
  public:
-  // `tls` is the stream itself when the listener is a TLS one (ALPN picks the codec).
+  // `ip` was counted by the worker's ConnectionLimiter. `tls` is the stream itself when the
+  // listener is a TLS one (ALPN picks the codec).
   ClientSession(Worker& worker, const config::Listener& listener,
-                std::unique_ptr<net::ByteStream> stream, net::TlsStream* tls, std::string peer);
+                std::unique_ptr<net::ByteStream> stream, net::TlsStream* tls, std::string peer,
+                std::string ip);
   ~ClientSession() override;
 
   // Registers with the loop. Errors: kEpoll.
@@ -73,6 +75,7 @@ class ClientSession final : public Peer {
   const config::Listener& listener_;
   net::TlsStream* tls_;
   std::string peer_;
+  std::string ip_;  // released to the worker's ConnectionLimiter on destruction
   std::map<codecs::StreamId, std::unique_ptr<Exchange>> exchanges_;
   codecs::StreamId last_stream_ = 0;
   bool codec_failed_ = false;  // decoding stopped for good (error answered or GOAWAY queued)

@@ -32,18 +32,26 @@ class ListenerSocket final : public net::Handler {
 
  private:
   void admit(net::Accepted&& a) {
+    // Over the global or per-address cap the connection is closed at once (a.stream's
+    // destructor), before any buffer is spent on it.
+    const std::string peer = a.peer.to_string();
+    std::string ip = peer.substr(0, peer.rfind(':'));
+    if (worker_.limiter().try_acquire(ip) != ConnectionLimiter::Verdict::Accept) return;
     std::unique_ptr<net::ByteStream> stream;
     net::TlsStream* tls = nullptr;
     if (tls_) {
       auto s = net::TlsStream::accept(std::move(a.stream), *tls_);
-      if (!s) return;  // kTlsNew: out of memory for this one connection
+      if (!s) {  // kTlsNew: out of memory for this one connection
+        worker_.limiter().release(ip);
+        return;
+      }
       auto owned = std::make_unique<net::TlsStream>(std::move(*s));
       tls = owned.get();
       stream = std::move(owned);
     } else {
       stream = std::make_unique<net::TcpStream>(std::move(a.stream));
     }
-    auto* s = new ClientSession(worker_, config_, std::move(stream), tls, a.peer.to_string());
+    auto* s = new ClientSession(worker_, config_, std::move(stream), tls, peer, std::move(ip));
     if (!s->start()) delete s;
   }
 
@@ -78,6 +86,7 @@ Worker::Worker(net::EventLoop& loop, const config::Config& config, AccessLog* lo
       log_(log),
       limits_(codec_limits(config)),
       router_(config),
+      limiter_(config.limits.max_connections, config.limits.max_connections_per_ip),
       pool_(*this) {
   for (const auto& c : config.clusters) balancers_.emplace_back(c);
 }

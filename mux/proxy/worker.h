@@ -15,6 +15,7 @@
 #include "mux/proxy/access_log.h"
 #include "mux/proxy/backend_pool.h"
 #include "mux/proxy/codec.h"
+#include "mux/proxy/connection_limiter.h"
 #include "mux/proxy/exchange.h"
 #include "mux/proxy/load_balancer.h"
 #include "mux/proxy/router.h"
@@ -50,6 +51,8 @@ class Worker {
   const config::Config& config() const { return config_; }
   const CodecLimits& limits() const { return limits_; }
   BackendPool& pool() { return pool_; }
+  // Caps on open client connections (limits.max_connections, max_connections_per_ip).
+  ConnectionLimiter& limiter() { return limiter_; }
   LoadBalancer& balancer(size_t cluster) { return balancers_[cluster]; }
   const std::string& backend_name(size_t cluster, size_t backend) const {
     return names_[cluster][backend];
@@ -83,6 +86,7 @@ class Worker {
   std::vector<std::unique_ptr<net::TlsClientContext>> backend_tls_;  // per cluster, may be null
   std::vector<std::unique_ptr<ListenerSocket>> listeners_;
   std::unordered_set<ClientSession*> sessions_;
+  ConnectionLimiter limiter_;
   BackendPool pool_;
   uint64_t requests_ = 0;
 };
