@@ -127,6 +127,7 @@ void BackendConnection::on_ready() {
     if (!timer_.armed()) {
       timer_.arm(static_cast<uint64_t>(worker_.config().timeouts.client_idle.count()));
     }
+    trim();
   }
   sync_deadlines();
   if (accepts()) worker_.pool().on_capacity(this);

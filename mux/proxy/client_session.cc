@@ -76,6 +76,7 @@ void ClientSession::on_ready() {
   }
   sync_deadlines();
   update_timer();
+  if (exchanges_.empty()) trim();
   if (!reading_paused() && more_to_read(kInputCap)) wake();
 }
 

@@ -51,6 +51,11 @@ codecs::Status Peer::feed_codec() {
   return codecs::ok();
 }
 
+void Peer::trim() {
+  if (in_.empty() && in_.capacity() > 0) in_ = codecs::ByteBuffer();
+  if (out_.empty() && out_.capacity() > 0) out_ = codecs::ByteBuffer();
+}
+
 void Peer::sync_deadlines() {
   if (!codec_) return;
   for (size_t k = 0; k < kDeadlineKinds; ++k) {

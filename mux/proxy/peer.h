@@ -36,6 +36,8 @@ class Peer : public net::Handler, protected codecs::EventSink {
   // Takes the codec's output and writes while the socket accepts it. False when the connection
   // broke. Reschedules itself after progress so producers can refill the output.
   bool flush();
+  // Gives back empty buffers (an idle connection then holds no I/O memory).
+  void trim();
   // Arms or cancels a timer per codec deadline (call after feeding and after producing output).
   void sync_deadlines();
   bool output_pending() const { return !out_.empty() || (codec_ && codec_->wants_output()); }
