@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -108,7 +109,13 @@ int run(const ProxyArgs& args) {
   std::signal(SIGTERM, stop_proxy);
   auto status = mux::proxy::run_proxy(config, options);
   if (!status) {
-    std::cerr << "crossmux proxy: " << codecs::to_string(status.error()) << "\n";
+    // Socket errors carry errno in Error::code (mux/net/net_errors.h).
+    const codecs::Error& e = status.error();
+    std::cerr << "crossmux proxy: " << e.detail;
+    if (std::string_view(e.detail).starts_with("net:") && e.code != 0) {
+      std::cerr << ": " << std::strerror(static_cast<int>(e.code));
+    }
+    std::cerr << "\n";
     return 1;
   }
   return 0;
