@@ -104,6 +104,7 @@ Result<size_t> Connection::feed(Bytes input) {
 }
 
 Result<size_t> Connection::feed_preface(Bytes input) {
+  if (input.empty()) return size_t{0};  // memcmp with a null pointer is UB even for 0 bytes
   size_t at = kClientMagic.size() - preface_left_;
   size_t n = std::min(preface_left_, input.size());
   if (std::memcmp(input.data(), kClientMagic.data() + at, n) != 0) {

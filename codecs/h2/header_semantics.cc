@@ -116,8 +116,46 @@ Status request_pseudo(const hpack::Field& f, bool extended_connect, RequestPseud
 }
 
 // §8.3.1 presence rules, §8.5 CONNECT, RFC 8441 §4 extended CONNECT.
+// RFC 9110 §5.6.2 tchar.
+bool token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+bool scheme_ok(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alpha && !(i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) return false;
+  }
+  return true;
+}
+
+// RFC 3986 §3.2 authority octets: unreserved, pct-encoded, sub-delims, ':', '@', '[', ']'.
+// Userinfo ('@') is refused later by the translation rules (RFC 9113 §8.3.1).
+bool authority_ok(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum && std::string_view("-._~%!$&'()*+,;=:@[]").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status check_request_pseudo(const RequestPseudo& seen, const MessageHead& out) {
   if (!seen.method || out.method.empty()) return malformed(kMissingPseudo);
+  if (!token(out.method)) return malformed(kBadMethod);                          // RFC 9110 §9.1
+  if (seen.authority && !authority_ok(out.authority)) return malformed(kBadAuthority);  // §8.3.1
   bool connect = out.method == "CONNECT";
   if (connect && !seen.protocol) {
     if (seen.scheme || seen.path || !seen.authority) return malformed(kConnectPseudo);
@@ -125,6 +163,7 @@ Status check_request_pseudo(const RequestPseudo& seen, const MessageHead& out) {
   }
   if (seen.protocol && !connect) return malformed(kUnknownPseudo);
   if (!seen.scheme || !seen.path) return malformed(kMissingPseudo);
+  if (!scheme_ok(out.scheme)) return malformed(kBadScheme);
   if (seen.protocol && !seen.authority) return malformed(kConnectPseudo);
   bool origin_form = !out.path.empty() && out.path[0] == '/';
   bool asterisk = out.path == "*" && out.method == "OPTIONS";

@@ -43,24 +43,6 @@ inline bool known_open_bug(const StreamView& ours) {
   // We deliver an empty :authority (no Host either) that nghttp2 refuses; RFC 9110 §4.2.2
   // forbids an empty host in an https URI (empty-authority-delivered).
   if (ours.authority.empty() && ours.method != "CONNECT") return true;
-  // We deliver a :method that is not a token, e.g. "\x04" (method-control-byte-delivered).
-  for (char c : ours.method) {
-    if (!token_char(static_cast<unsigned char>(c))) return true;
-  }
-  // We deliver an :authority with bytes outside RFC 3986 authority (userinfo aside), e.g. '#'
-  // or 0x17 (authority-with-hash-delivered, authority-with-control-byte-delivered).
-  for (char c : ours.authority) {
-    if (!authority_char(static_cast<unsigned char>(c))) return true;
-  }
-  // We deliver a :scheme that is not an RFC 3986 scheme: "h t", "2" or ""
-  // (scheme-with-space-delivered, scheme-empty-delivered).
-  if (ours.scheme.empty() && ours.method != "CONNECT") return true;
-  for (size_t i = 0; i < ours.scheme.size(); ++i) {
-    char c = ours.scheme[i];
-    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    bool ok = alpha || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return true;
-  }
   return false;
 }
 
