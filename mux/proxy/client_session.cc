@@ -258,15 +258,14 @@ void ClientSession::pump_responses() {
 
 bool ClientSession::exchange_done(const Exchange& ex) const {
   if (!ex.response.end_sent) return false;
-  // HTTP/2 may end a response before the request (RFC 9113 §8.1); HTTP/1.1 must read the whole
-  // request unless the connection closes after this response.
-  return ex.request.end_received || codec_->multiplexed() || !codec_->reusable();
+  // A response may end before its request (RFC 9113 §8.1, RFC 9112 §9.3): the rest of the
+  // request is still read (and discarded when the proxy answered) unless the connection is
+  // closing. An RST_STREAM(NO_ERROR) instead would go out ahead of the response's queued DATA
+  // (control frames come first) and cut it.
+  return ex.request.end_received || !codec_->reusable();
 }
 
 void ClientSession::finish_exchange(Exchange& ex) {
-  if (!ex.request.end_received && codec_->multiplexed()) {
-    codec_->reset(ex.client_stream, codecs::H2Code::NoError);
-  }
   worker_.log_exchange(ex, *this, codec_->protocol(), ex.response.head.status);
   if (ex.backend) ex.backend->release(ex);
   exchanges_.erase(ex.client_stream);
