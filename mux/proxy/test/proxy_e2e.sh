@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end: `crossmux proxy` between curl / nghttp / h2load and the built-in origin (HTTP/1.1 and
-# h2c clusters) and nghttpd (h2c) — every pairing, GET/POST/HEAD, 16 MiB bodies each way with
+# h2c clusters) and nghttpd (h2c) — every pairing, GET/POST/HEAD, 8 MiB bodies each way with
 # checksums, trailers, 100 concurrent streams, 502 and 504 answers, pool reuse, --check, and the
 # h2spec-style suite against the proxy's h2c listener.
 # Also a TLS listener (ALPN h2 / http/1.1) and an HTTP/2-over-TLS backend.
@@ -23,7 +23,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
   -out "$work/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
   >/dev/null 2>&1 || fail "openssl could not make a certificate"
 mkdir -p "$work/www"
-head -c 16777216 /dev/urandom >"$work/www/big.bin"
+head -c 8388608 /dev/urandom >"$work/www/big.bin"
 big_sha=$(sha256sum "$work/www/big.bin" | cut -c1-64)
 nghttpd --no-tls -d "$work/www" "$nghttpd_port" >"$work/nghttpd.log" 2>&1 &
 pids+=($!)
@@ -120,7 +120,7 @@ for _ in $(seq 1 100); do grep -qs "listener main" "$work/proxy.log" && break; s
 grep -q "listener main" "$work/proxy.log" || fail "proxy did not start"
 base="http://127.0.0.1:$proxy_port"
 
-head -c 16777216 /dev/urandom >"$work/up.bin"
+head -c 8388608 /dev/urandom >"$work/up.bin"
 up_sha=$(sha256sum "$work/up.bin" | cut -c1-64)
 gen_sha=$(expected_sha 8388608)
 for client in --http1.1 --http2-prior-knowledge; do
@@ -129,7 +129,7 @@ for client in --http1.1 --http2-prior-knowledge; do
     c="curl -sS -m 30 $client -H Host:$host"
     $c "$base/" | grep -q "protocol: $want" || fail "GET / $client $host"
     got=$($c --data-binary @"$work/up.bin" "$base/sha256")
-    [ "$got" = "$up_sha 16777216" ] || fail "POST 16 MiB $client $host: $got"
+    [ "$got" = "$up_sha 8388608" ] || fail "POST 8 MiB $client $host: $got"
     got=$($c "$base/bytes/8388608" | sha256sum | cut -c1-64)
     [ "$got" = "$gen_sha" ] || fail "GET 8 MiB $client $host"
     got=$($c "$base/chunked/8388608/10000" | sha256sum | cut -c1-64)
@@ -142,7 +142,7 @@ for client in --http1.1 --http2-prior-knowledge; do
       || fail "trailers $client $host"
   done
   got=$(curl -sS -m 30 $client -H Host:nghttpd.test "$base/big.bin" | sha256sum | cut -c1-64)
-  [ "$got" = "$big_sha" ] || fail "nghttpd 16 MiB $client"
+  [ "$got" = "$big_sha" ] || fail "nghttpd 8 MiB $client"
   code=$(curl -sS -m 10 $client -H Host:dead.test -o "$work/dead.out" -w '%{http_code}' "$base/")
   [ "$code" = 502 ] || fail "refused backend gave $code ($client)"
   grep -q "the dead cluster is down" "$work/dead.out" || fail "502 override: $(cat "$work/dead.out")"
@@ -156,9 +156,9 @@ for client in --http1.1 --http2; do
   [ "$got" = "$want" ] || fail "TLS ALPN $client negotiated $got"
   grep -q "protocol: HTTP/1.1" "$work/tls.out" || fail "TLS $client GET /"
   got=$($c -H Host:h2.test --data-binary @"$work/up.bin" "https://127.0.0.1:$tls_port/sha256")
-  [ "$got" = "$up_sha 16777216" ] || fail "TLS POST 16 MiB $client: $got"
+  [ "$got" = "$up_sha 8388608" ] || fail "TLS POST 8 MiB $client: $got"
   got=$($c -H Host:tls.test "https://127.0.0.1:$tls_port/big.bin" | sha256sum | cut -c1-64)
-  [ "$got" = "$big_sha" ] || fail "TLS h2 backend 16 MiB $client"
+  [ "$got" = "$big_sha" ] || fail "TLS h2 backend 8 MiB $client"
 done
 
 # A plain listener with https_redirect: 301 for GET, 308 for POST, to the same host and path.
