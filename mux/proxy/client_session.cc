@@ -175,6 +175,12 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   if (ex->authority.empty()) {
     if (const auto* host = head.headers.find("host")) ex->authority = host->value;
   }
+  if (ex->authority.empty() && head.method != "CONNECT") {
+    // RFC 9112 §3.3: an origin-form request without Host (HTTP/1.0) names the inbound
+    // connection's own authority: the listener's address. The backend then gets a Host.
+    ex->authority = listener_.address.to_string();
+    head.authority = head.headers.own(ex->authority);
+  }
   ex->request.take_head(head);
   ex->request.head_ready = true;
   Exchange& ref = *ex;
