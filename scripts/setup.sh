@@ -16,7 +16,7 @@ PACKAGES=(
   # libraries
   libnghttp2-dev libssl-dev libcli11-dev libtomlplusplus-dev libfmt-dev
   # oracles and peers: nghttp2's library and tools, llhttp's C sources, curl
-  nghttp2-client nghttp2-server nghttp2-proxy node-llhttp curl openssl zip
+  nghttp2-client nghttp2-server nghttp2-proxy node-llhttp curl openssl zip python3
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   # fuzzing: libFuzzer, sanitizer runtimes, llvm-cov/llvm-profdata/llvm-symbolizer

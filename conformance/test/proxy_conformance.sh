@@ -27,8 +27,13 @@ for _ in $(seq 1 100); do grep -q listening "$work/origin.log" && break; sleep 0
 origin=$(sed -n 's/.*listening on \([0-9.:]*\) .*/\1/p' "$work/origin.log")
 [ -n "$origin" ] || fail "origin did not start"
 
-h2c_port=$(pick_port) && tls_port=$(pick_port) || fail "no free port"
-cat >"$work/proxy.toml" <<TOML
+# Ports are picked at run time; another test may take one between the pick and the bind, so a
+# bind failure retries with new ports.
+started=0
+for attempt in 1 2 3 4 5; do
+  h2c_port=$(pick_port) && tls_port=$(pick_port) || fail "no free port"
+  [ "$h2c_port" != "$tls_port" ] || continue
+  cat >"$work/proxy.toml" <<TOML
 [global]
 access_log = "$work/access.log"
 [[listeners]]
@@ -56,10 +61,20 @@ cluster = "h2c"
 [[frontends]]
 cluster = "h1"
 TOML
-"$crossmux" proxy --check -c "$work/proxy.toml" >"$work/check.txt" 2>&1 || fail "config rejected: $(cat "$work/check.txt")"
-"$crossmux" proxy -c "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
-pids+=($!)
-wait_port "$h2c_port" && wait_port "$tls_port" || fail "proxy did not listen: $(cat "$work/proxy.log")"
+
+  "$crossmux" proxy --check -c "$work/proxy.toml" >"$work/check.txt" 2>&1 || fail "config rejected: $(cat "$work/check.txt")"
+  "$crossmux" proxy -c "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
+  proxy_pid=$!
+  # Someone listens on both ports; make sure it is our proxy (a failed bind exits at once).
+  if wait_port "$h2c_port" && wait_port "$tls_port" && sleep 0.3 && kill -0 "$proxy_pid" 2>/dev/null; then
+    pids+=("$proxy_pid")
+    started=1
+    break
+  fi
+  kill "$proxy_pid" 2>/dev/null
+  wait "$proxy_pid" 2>/dev/null
+done
+[ $started -eq 1 ] || fail "proxy did not listen: $(cat "$work/proxy.log")"
 
 status=0
 suite() {  # suite NAME ARGS...
