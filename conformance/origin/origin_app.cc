@@ -12,24 +12,6 @@ namespace {
 
 constexpr uint64_t kMaxEcho = 16 << 20;
 
-std::string json_escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 // Splits "/a/b/c" after a known prefix into numeric parts; false when a part is not a number.
 bool numbers_after(std::string_view path, std::string_view prefix, std::vector<uint64_t>& out) {
   path = path.substr(0, path.find('?'));
@@ -57,6 +39,24 @@ ResponsePlan text(uint16_t status, std::string body) {
 }
 
 }  // namespace
+
+std::string json_escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 struct OriginExchange::Hash {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();

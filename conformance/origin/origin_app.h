@@ -29,6 +29,10 @@ struct ResponsePlan {
   uint64_t total_body() const { return body_bytes ? body_bytes : body.size(); }
 };
 
+// JSON string escaping used by the request record: quote and backslash escaped, every other byte
+// outside printable ASCII as \u00NN. Readers of the record (conform translate) escape with this too.
+std::string json_escape(std::string_view s);
+
 // Byte i of every generated body: deterministic so a client can check it without the origin.
 inline uint8_t generated_byte(uint64_t i) { return static_cast<uint8_t>('a' + (i * 7 + i / 251) % 26); }
 

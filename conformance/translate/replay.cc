@@ -9,6 +9,7 @@
 
 #include "conformance/h1/suite.h"
 #include "conformance/h2/probe.h"
+#include "conformance/origin/origin_app.h"
 
 namespace crossmux::conformance::translate {
 
@@ -29,24 +30,6 @@ std::string sha256_hex(const std::string& data) {
   for (unsigned i = 0; i < len; ++i) {
     out += kHex[md[i] >> 4];
     out += kHex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string json(std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
   }
   return out;
 }
@@ -155,21 +138,21 @@ std::vector<std::string> record_lines(const std::string& path) {
 
 // Does one record say the backend got exactly the request the scenario sent?
 std::string mismatch(const Scenario& s, const std::string& target, const std::string& record) {
-  if (record.find("\"method\":\"" + json(s.method) + "\"") == std::string::npos) return "method differs";
-  if (record.find("\"path\":\"" + json(target) + "\"") == std::string::npos) return "path differs";
+  if (record.find("\"method\":\"" + json_escape(s.method) + "\"") == std::string::npos) return "method differs";
+  if (record.find("\"path\":\"" + json_escape(target) + "\"") == std::string::npos) return "path differs";
   if (record.find("\"body_sha256\":\"" + sha256_hex(s.body) + "\"") == std::string::npos) return "body differs";
   const std::string lowered = lower(record);
   for (const auto& [n, v] : s.backend_headers) {
-    if (lowered.find("[\"" + lower(json(n)) + "\",\"" + lower(json(v)) + "\"]") == std::string::npos) {
+    if (lowered.find("[\"" + lower(json_escape(n)) + "\",\"" + lower(json_escape(v)) + "\"]") == std::string::npos) {
       return "header \"" + n + ": " + v + "\" missing";
     }
   }
   for (const auto& n : s.backend_absent) {
-    if (lowered.find("[\"" + lower(json(n)) + "\",") != std::string::npos) return "header \"" + n + "\" present";
+    if (lowered.find("[\"" + lower(json_escape(n)) + "\",") != std::string::npos) return "header \"" + n + "\" present";
   }
   for (const auto& [n, v] : s.trailers) {
     if (lowered.find("\"trailers\":[") == std::string::npos ||
-        lowered.find("[\"" + lower(json(n)) + "\",\"" + lower(json(v)) + "\"]", lowered.find("\"trailers\":[")) == std::string::npos) {
+        lowered.find("[\"" + lower(json_escape(n)) + "\",\"" + lower(json_escape(v)) + "\"]", lowered.find("\"trailers\":[")) == std::string::npos) {
       return "trailer \"" + n + "\" missing";
     }
   }
