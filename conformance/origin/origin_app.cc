@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace crossmux::conformance {
@@ -28,6 +29,12 @@ bool numbers_after(std::string_view path, std::string_view prefix, std::vector<u
     path.remove_prefix(slash + 1);
   }
   return !out.empty();
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 ResponsePlan text(uint16_t status, std::string body) {
@@ -76,6 +83,12 @@ void OriginExchange::on_head(const codecs::MessageHead& head) {
   path_ = head.path;
   for (const auto& f : head.headers) headers_.emplace_back(std::string(f.name), std::string(f.value));
   keep_body_ = path_.substr(0, path_.find('?')) == "/echo";
+  // HTTP/1.1 decoders set expect_continue; HTTP/2 heads carry the field as it came.
+  bool expects = head.expect_continue;
+  for (const auto& f : head.headers) {
+    expects = expects || (iequals(f.name, "expect") && iequals(f.value, "100-continue"));
+  }
+  wants_continue_ = expects && head.framing != codecs::Framing::None;
 }
 
 void OriginExchange::on_data(codecs::Bytes data) {
@@ -158,6 +171,22 @@ ResponsePlan OriginExchange::finish() {
     uint16_t s = static_cast<uint16_t>(n[0]);
     p = text(s, (s == 204 || s == 304) ? "" : "status " + std::to_string(s) + "\n");
     if (s == 204 || s == 304) p.headers.clear();
+    if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
+      p.headers.emplace_back("location", "https://www.example.com/landing?from=" + std::to_string(s));
+    }
+  } else if (path == "/early-hints") {
+    p = text(200, "early hints sent\n");
+    p.interim.push_back({103, {{"link", "</style.css>; rel=preload; as=style"},
+                               {"link", "</app.js>; rel=preload; as=script"}}});
+  } else if (path == "/cookies") {
+    std::string out;
+    for (const auto& [k, v] : headers_) {
+      if (iequals(k, "cookie")) out += "cookie: " + v + "\n";
+    }
+    p = text(200, out);
+    p.headers.emplace_back("set-cookie", "session=abc123; Path=/; HttpOnly");
+    p.headers.emplace_back("set-cookie", "theme=dark; Path=/; Max-Age=3600");
+    p.headers.emplace_back("set-cookie", "seen=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
   } else {
     p = text(404, "no such endpoint: " + std::string(path) + "\n");
   }

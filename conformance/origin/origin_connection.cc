@@ -110,8 +110,22 @@ void OriginConnection::feed() {
 void OriginConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   auto x = std::make_unique<OriginExchange>(proto_ == Proto::Http2 ? "HTTP/2" : "HTTP/1.1", peer_);
   x->on_head(head);
+  if (x->wants_continue()) write_interim(s, head.method, 100, {});
   exchanges_[s] = std::move(x);
   methods_[s] = {std::string(head.method), head.keep_alive};
+}
+
+void OriginConnection::write_interim(codecs::StreamId s, std::string_view method, uint16_t status,
+                                     const std::vector<std::pair<std::string, std::string>>& fields) {
+  codecs::MessageHead head;
+  head.kind = codecs::MessageKind::Response;
+  head.status = status;
+  for (const auto& [k, v] : fields) head.headers.add_view(k, v);
+  if (proto_ == Proto::Http2) {
+    (void)h2_->submit_headers(s, head, false);  // produce() takes the codec's output
+  } else {
+    (void)h1_encoder_->encode_head(head, out_, method);
+  }
 }
 
 void OriginConnection::on_data(codecs::StreamId s, codecs::Bytes data) {
@@ -205,6 +219,7 @@ void OriginConnection::write_head(Response& r) {
   }
   const bool end = bodyless || (!r.plan.streaming && r.plan.total_body() == 0);
   r.head_sent = true;
+  for (const auto& i : r.plan.interim) write_interim(r.stream, r.method, i.status, i.headers);
   if (proto_ == Proto::Http2) {
     if (bodyless && head.status != 204 && head.status != 304) head.framing = codecs::Framing::KnownLength;
     if (head.status == 204 || head.status == 304) head.framing = codecs::Framing::None;

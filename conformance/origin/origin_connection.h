@@ -58,6 +58,9 @@ class OriginConnection final : public mux::net::Handler, private codecs::EventSi
   void produce();         // move response bytes into the codec / output buffer
   bool produce_one(Response& r);  // false: blocked (backpressure or a timer)
   void write_head(Response& r);
+  // A 1xx head (100 Continue, 103 Early Hints) ahead of the final response on stream `s`.
+  void write_interim(codecs::StreamId s, std::string_view method, uint16_t status,
+                     const std::vector<std::pair<std::string, std::string>>& fields);
   void write_piece(Response& r);
   bool flush();           // false: the connection failed
   bool finished() const;

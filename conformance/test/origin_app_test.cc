@@ -74,6 +74,52 @@ TEST(Origin, TrailersStatusHeadAnd404) {
   EXPECT_TRUE(request("HEAD", "/bytes/10").head_only);
 }
 
+TEST(Origin, RedirectsEarlyHintsAndCookies) {
+  auto r = request("GET", "/status/308");
+  EXPECT_EQ(r.status, 308);
+  EXPECT_EQ(header(r, "location"), "https://www.example.com/landing?from=308");
+  EXPECT_EQ(header(request("GET", "/status/200"), "location"), "");
+  auto e = request("GET", "/early-hints");
+  EXPECT_EQ(e.status, 200);
+  ASSERT_EQ(e.interim.size(), 1u);
+  EXPECT_EQ(e.interim[0].status, 103);
+  ASSERT_EQ(e.interim[0].headers.size(), 2u);
+  EXPECT_EQ(e.interim[0].headers[0], (std::pair<std::string, std::string>{"link", "</style.css>; rel=preload; as=style"}));
+  EXPECT_TRUE(request("GET", "/echo").interim.empty());
+
+  codecs::MessageHead head;
+  head.method = "GET";
+  head.path = "/cookies";
+  head.headers.add_view("cookie", "a=1; b=2");
+  head.headers.add_view("Cookie", "c=3");
+  OriginExchange x("HTTP/1.1", "127.0.0.1:1");
+  x.on_head(head);
+  auto c = x.finish();
+  EXPECT_EQ(c.body, "cookie: a=1; b=2\ncookie: c=3\n");
+  int set_cookies = 0;
+  for (const auto& [k, v] : c.headers) set_cookies += k == "set-cookie";
+  EXPECT_EQ(set_cookies, 3) << "each set-cookie is its own field";
+}
+
+TEST(Origin, ContinueOnlyWhenABodyIsExpected) {
+  auto wants = [](std::string_view expect, codecs::Framing framing, bool decoder_flag) {
+    codecs::MessageHead head;
+    head.method = "POST";
+    head.path = "/echo";
+    head.framing = framing;
+    head.expect_continue = decoder_flag;
+    if (!expect.empty()) head.headers.add_view("expect", expect);
+    OriginExchange x("HTTP/2", "127.0.0.1:1");
+    x.on_head(head);
+    return x.wants_continue();
+  };
+  EXPECT_TRUE(wants("100-Continue", codecs::Framing::KnownLength, false)) << "HTTP/2: the field itself";
+  EXPECT_TRUE(wants("", codecs::Framing::Streaming, true)) << "HTTP/1.1: the decoder's flag";
+  EXPECT_FALSE(wants("100-continue", codecs::Framing::None, false)) << "no body to wait for";
+  EXPECT_FALSE(wants("200-ok", codecs::Framing::KnownLength, false));
+  EXPECT_FALSE(wants("", codecs::Framing::KnownLength, false));
+}
+
 TEST(Origin, RecordsWhatArrived) {
   std::string record;
   request("POST", "/echo", "a\"b\n", &record);

@@ -37,6 +37,15 @@ for proto in --http1.1 --http2-prior-knowledge; do
   grep -qi "^content-length: 77" "$work/h" || fail "HEAD $proto content-length: $(cat "$work/h")"
   [ "$(curl -sS $proto -o /dev/null -w '%{http_code}' "$base/status/503")" = 503 ] || fail "status $proto"
   [ "$(curl -sS $proto -o /dev/null -w '%{http_code}' "$base/nope")" = 404 ] || fail "404 $proto"
+  out=$(curl -sS $proto -v "$base/early-hints" 2>&1)
+  grep -q '^< HTTP/[12.]* 103' <<<"$out" || fail "103 $proto: $out"
+  grep -qi '^< link: </style.css>; rel=preload; as=style' <<<"$out" || fail "103 link $proto: $out"
+  grep -q '^early hints sent' <<<"$out" || fail "final response after 103 $proto: $out"
+  out=$(curl -sS $proto -v -H 'Expect: 100-continue' --data-binary @"$work/up.bin" "$base/sha256" 2>&1)
+  grep -q '^< HTTP/[12.]* 100' <<<"$out" || fail "100 Continue $proto: $(grep '^[<>]' <<<"$out")"
+  grep -q "^$want_up" <<<"$out" || fail "upload after 100 Continue $proto"
+  out=$(curl -sS $proto -D - -o /dev/null "$base/cookies")
+  [ "$(grep -ci '^set-cookie:' <<<"$out")" = 3 ] || fail "three set-cookie fields $proto: $out"
 done
 out=$(curl -sS --http2-prior-knowledge -v "$base/trailers" 2>&1)
 grep -q "grpc-status: 0" <<<"$out" || fail "h2 trailers: $out"
