@@ -235,7 +235,8 @@ void OriginConnection::write_head(Response& r) {
     if (end) (void)h1_encoder_->encode_end(out_);
   }
   if (end) r.done = true;
-  if (!r.done && r.plan.interval_ms > 0) arm(r, r.plan.interval_ms);
+  // No body pieces to pace (/slow/MS/0): the end goes out with the head.
+  if (!r.done && r.plan.interval_ms > 0 && r.plan.total_body() > 0) arm(r, r.plan.interval_ms);
 }
 
 void OriginConnection::write_piece(Response& r) {

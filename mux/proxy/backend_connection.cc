@@ -175,6 +175,8 @@ void BackendConnection::pump_requests() {
 void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   Exchange* ex = find(s);
   if (!ex) return;
+  // The backend started answering: the request can no longer be replayed elsewhere.
+  ex->request.release_replay();
   if (head.is_informational()) {
     // RFC 9110 §15.2: interim responses are forwarded (101 is never proxied here).
     if (head.status != 101) {
@@ -246,6 +248,15 @@ void BackendConnection::fail_all(FailureKind kind) {
   for (Exchange* ex : list) {
     ex->backend = nullptr;
     if (ex->timer) ex->timer->cancel();
+    // A response already complete (the backend answered, then closed) is delivered, not failed;
+    // what is left of its request is discarded.
+    if (ex->response.end_received) {
+      ex->request.release_replay();
+      ex->request.body.clear();
+      ex->request.body_off = 0;
+      ex->client->wake();
+      continue;
+    }
     ex->client->backend_failed(*ex, kind);
   }
 }

@@ -26,7 +26,7 @@ void BackendPool::attach(BackendConnection* c, Exchange& ex) {
 codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& address) {
   const BackendKey key{ex.cluster_index, ex.backend_index};
   Entry& e = conns_[key];
-  while (!e.idle.empty()) {
+  while (!e.idle.empty() && !ex.fresh_connection) {
     BackendConnection* c = e.idle.back();
     e.idle.pop_back();
     c->set_idle_listed(false);
@@ -37,6 +37,7 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
   }
   // HTTP/2 connections take streams while below their limit.
   for (BackendConnection* c : e.all) {
+    if (ex.fresh_connection) break;
     if (c->multiplexed() && c->accepts()) {
       attach(c, ex);
       return codecs::ok();

@@ -183,6 +183,8 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   }
   ex->request.take_head(head);
   ex->request.head_ready = true;
+  // Kept until the first response byte so the request can be replayed (retry_policy.h).
+  ex->request.replay = true;
   Exchange& ref = *ex;
   exchanges_[s] = std::move(ex);
   if (!valid) {
@@ -194,7 +196,8 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
 
 void ClientSession::on_data(codecs::StreamId s, codecs::Bytes data) {
   Exchange* ex = find(s);
-  if (!ex || ex->answered) {
+  // The proxy answered, or the backend sent its whole response and went away.
+  if (!ex || ex->answered || (!ex->backend && ex->response.end_received)) {
     // Nobody will forward these bytes: credit them back at once.
     codec_->consume(s, data.size());
     if (ex) ex->request.bytes_received += data.size();
@@ -322,15 +325,16 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
   st.response_bytes_received = ex.response.head_ready || !ex.response.interim.empty();
   st.response_head_forwarded = ex.response.head_sent;
   st.connection_reused = ex.reused_connection;
-  st.request_replayable = ex.request.bytes_sent == 0;
+  st.request_replayable = ex.request.replayable();
   st.attempts = ex.attempts;
   st.max_attempts = ex.cluster ? ex.cluster->connect_retries + 1 : 1;
   switch (decide_retry(st)) {
     case RetryDecision::Retry:
-      ex.request.head_sent = false;
-      ex.request.end_sent = false;
+      ex.request.rewind();
       ex.response = Half{};
-      worker_.retry(ex);
+      // The keep-alive race: other idle connections to that backend may be as stale.
+      ex.fresh_connection = kind == FailureKind::ConnectionLost;
+      worker_.retry(ex, kind);
       break;
     case RetryDecision::AnswerBadGateway:
       answer(ex, 502,

@@ -11,13 +11,30 @@ constexpr size_t kPiece = 16 * 1024;
 }  // namespace
 
 void Half::append(codecs::Bytes data) {
-  // Compact before growing so a steady stream reuses the same storage.
-  if (body_off > 0 && body_off >= body.size() / 2) {
+  // Compact before growing so a steady stream reuses the same storage (written bytes kept for a
+  // replay stay).
+  if (!replay && body_off > 0 && body_off >= body.size() / 2) {
     body.erase(0, body_off);
     body_off = 0;
   }
   body.append(reinterpret_cast<const char*>(data.data()), data.size());
   bytes_received += data.size();
+}
+
+void Half::release_replay() {
+  if (!replay) return;
+  replay = false;
+  body.erase(0, body_off);
+  body_off = 0;
+}
+
+bool Half::rewind() {
+  if (!replayable()) return false;
+  body_off = 0;
+  bytes_sent = 0;
+  head_sent = false;
+  end_sent = false;
+  return true;
 }
 
 void Half::take_head(codecs::MessageHead& from) {
@@ -73,10 +90,15 @@ codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream) {
     if (auto s = writer.send_data(stream, piece, last); !s) return codecs::unexpected(s.error());
     h.body_off += n;
     h.bytes_sent += n;
-    written += n;
+    if (h.bytes_sent > h.bytes_credited) {
+      written += static_cast<size_t>(h.bytes_sent - h.bytes_credited);
+      h.bytes_credited = h.bytes_sent;
+    }
     if (last) h.end_sent = true;
   }
-  if (h.queued() == 0) {
+  // RFC 9110 §9.2.2: only a request still held whole may be replayed; past the cap it never is.
+  if (h.replay && h.body_off > kReplayCap) h.release_replay();
+  if (h.queued() == 0 && !h.replay) {
     h.body.clear();
     h.body_off = 0;
   }

@@ -24,6 +24,9 @@ class BackendConnection;
 // Body bytes one direction of one exchange may hold before its reader is paused (H1: stop
 // reading the socket; H2: receive credit is withheld, which the window already bounds).
 inline constexpr size_t kQueueCap = 256 * 1024;
+// Request body bytes kept after they were written so the request can be replayed on another
+// connection (retry_policy.h); past this the request is no longer replayable.
+inline constexpr size_t kReplayCap = 64 * 1024;
 
 // One direction of an exchange: what arrived from the reader and is not yet written.
 struct Half {
@@ -39,10 +42,25 @@ struct Half {
   bool end_sent = false;
   uint64_t bytes_received = 0;
   uint64_t bytes_sent = 0;
+  uint64_t bytes_credited = 0;  // most body bytes ever written: what pump() reported as moved
+  // Replay buffer (requests): while on, written body bytes stay in `body` before body_off (they
+  // count against kQueueCap) so rewind() can write the whole message again. Off for good once the
+  // first response byte arrives (release_replay) or past kReplayCap written bytes.
+  bool replay = false;
 
   size_t queued() const { return body.size() - body_off; }
-  bool full() const { return queued() >= kQueueCap; }
+  // Body bytes held: queued ones and those kept for a replay.
+  size_t held() const { return replay ? body.size() : queued(); }
+  bool full() const { return held() >= kQueueCap; }
   void append(codecs::Bytes data);
+  // Drops the bytes kept for a replay; the message can no longer be rewound.
+  void release_replay();
+  // Whether rewind() can write the message again from its first byte.
+  bool replayable() const { return replay || bytes_sent == 0; }
+  // Prepares to write the message again (head, body from the start, trailers, end). The head was
+  // translated in place when first written; translation is idempotent, so it is written as is.
+  // False (nothing changed) when !replayable().
+  bool rewind();
   // Takes ownership of a decoded head (copying every view into its own arena).
   void take_head(codecs::MessageHead& from);
   bool done() const { return end_sent; }
@@ -54,8 +72,9 @@ struct Half {
 void keep_head_length(codecs::MessageHead& head);
 
 // Writes what `half` holds into `writer` as far as its capacity allows: interim heads, the head
-// (client codecs assign `stream` here), body, trailers, end. Returns the body bytes written, which
-// the caller credits back to the reader (Codec::consume). Errors: the writer's (translation,
+// (client codecs assign `stream` here), body, trailers, end. Returns the body bytes written for
+// the first time (a replay writes again what was already credited), which the caller credits back
+// to the reader (Codec::consume). Errors: the writer's (translation,
 // encoder, H2 stream errors).
 codecs::Result<size_t> pump(Half& half, Codec& writer, codecs::StreamId& stream);
 
@@ -76,6 +95,8 @@ struct Exchange {
   std::vector<size_t> tried;
   uint32_t attempts = 0;
   bool reused_connection = false;
+  // A replay after a lost connection: the pool opens a new connection rather than reuse one.
+  bool fresh_connection = false;
   bool waiting = false;  // queued in the BackendPool for a connection
 
   // The proxy answered itself (no backend, or the backend failed): request body is discarded.

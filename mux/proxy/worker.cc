@@ -191,14 +191,16 @@ void Worker::dispatch(Exchange& ex) {
   assign(ex);
 }
 
-void Worker::retry(Exchange& ex) {
-  assign(ex);
+void Worker::retry(Exchange& ex, FailureKind kind) {
+  assign(ex, kind != FailureKind::ConnectFailed);
 }
 
-void Worker::assign(Exchange& ex) {
+void Worker::assign(Exchange& ex, bool allow_tried) {
   LoadBalancer& lb = balancers_[ex.cluster_index];
   for (;;) {
     auto pick = lb.pick(ex.tried);
+    if (!pick && allow_tried) pick = lb.pick();
+    allow_tried = false;  // a connect failure below moves on to untried backends only
     if (!pick || ex.attempts > ex.cluster->connect_retries) {
       ex.client->answer(ex, ex.tried.empty() ? 503 : 502, kErrNoBackend);
       return;

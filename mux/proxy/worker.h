@@ -18,6 +18,7 @@
 #include "mux/proxy/connection_limiter.h"
 #include "mux/proxy/exchange.h"
 #include "mux/proxy/load_balancer.h"
+#include "mux/proxy/retry_policy.h"
 #include "mux/proxy/router.h"
 
 namespace crossmux::mux::proxy {
@@ -41,8 +42,11 @@ class Worker {
 
   // Routes a request whose head arrived and attaches it to a backend, or answers it.
   void dispatch(Exchange& ex);
-  // Attaches `ex` to another backend of its cluster after a failure; answers 502 when none is left.
-  void retry(Exchange& ex);
+  // Attaches `ex` to another backend of its cluster after a failure of `kind`; answers 502 when
+  // none is left. After a connect failure only untried backends qualify; a request that reached a
+  // backend and provably was not processed (or the keep-alive race) prefers an untried backend and
+  // else goes back to a tried one (on a new connection, per Exchange::fresh_connection).
+  void retry(Exchange& ex, FailureKind kind);
   // Writes the access log line of a finished exchange.
   void log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
                     uint16_t status);
@@ -71,7 +75,7 @@ class Worker {
   uint64_t requests() const { return requests_; }
 
  private:
-  void assign(Exchange& ex);
+  void assign(Exchange& ex, bool allow_tried = false);
   codecs::Status start_clusters();
   codecs::Status start_listeners();
 
