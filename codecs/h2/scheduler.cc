@@ -59,9 +59,16 @@ uint32_t Scheduler::pop() {
       --size_;
       return id;
     }
-    if (!l.incremental.empty()) {
-      uint32_t id = l.incremental.front();
-      l.incremental.pop_front();
+    if (!l.incremental_empty()) {
+      uint32_t id = l.incremental[l.head++];
+      if (l.incremental_empty()) {
+        l.incremental.clear();
+        l.head = 0;
+      } else if (l.head >= 64 && l.head * 2 >= l.incremental.size()) {
+        // Amortised compaction: the consumed prefix never exceeds the live part for long.
+        l.incremental.erase(l.incremental.begin(), l.incremental.begin() + l.head);
+        l.head = 0;
+      }
       --size_;
       return id;
     }
@@ -72,7 +79,8 @@ uint32_t Scheduler::pop() {
 void Scheduler::remove(uint32_t stream_id, Priority p) {
   Level& l = levels_[p.urgency & 7];
   if (p.incremental) {
-    auto it = std::find(l.incremental.begin(), l.incremental.end(), stream_id);
+    auto begin = l.incremental.begin() + static_cast<std::ptrdiff_t>(l.head);
+    auto it = std::find(begin, l.incremental.end(), stream_id);
     if (it == l.incremental.end()) return;
     l.incremental.erase(it);
   } else if (l.sequential.erase(stream_id) == 0) {

@@ -67,6 +67,7 @@ void DynamicTable::insert(std::string_view name, std::string_view value) {
     name = alias_;
   }
   while (size_ + need > max_size_) evict_oldest();
+  grow_for(name.size() + value.size());
   char* p = place(name.size() + value.size());
   if (!name.empty()) std::memcpy(p, name.data(), name.size());
   if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
@@ -81,11 +82,26 @@ void DynamicTable::insert(std::string_view name, std::string_view value) {
 void DynamicTable::set_max_size(uint32_t max_size) {
   max_size_ = max_size;
   while (size_ > max_size_) evict_oldest();
-  reserve_storage(2 * static_cast<size_t>(max_size), max_size / kEntryOverhead + 1);
 }
 
-// Grows the byte buffer and the slot ring (a power of two) when a larger maximum needs them.
-void DynamicTable::reserve_storage(size_t bytes, size_t slots) {
+// Storage grows with the live entries rather than being sized for the maximum up front: an idle
+// connection's two tables cost nothing, a busy one ends at the same 2 x max_size as before. The
+// buffer keeps at least twice the live bytes (after this insert), so compaction stays amortised
+// and any entry that fits the table fits the buffer after compaction.
+void DynamicTable::grow_for(size_t entry_bytes) {
+  const size_t live = size_ - count_ * kEntryOverhead + entry_bytes;
+  const size_t limit = 2 * static_cast<size_t>(max_size_);
+  if (2 * live > buf_cap_ && buf_cap_ < limit) {
+    size_t want = buf_cap_ ? buf_cap_ : kMinBuffer;
+    while (want < 2 * live) want *= 2;
+    relocate(std::min(want, limit));
+  }
+  const size_t ring = slots_ ? slot_mask_ + 1 : 0;
+  if (count_ + 1 > ring) reserve_slots(ring ? ring * 2 : 8);
+}
+
+// Grows the slot ring (a power of two), keeping the live slots in order from 0.
+void DynamicTable::reserve_slots(size_t slots) {
   const size_t current = slots_ ? slot_mask_ + 1 : 0;
   size_t ring = current ? current : 8;
   while (ring < slots) ring *= 2;
@@ -96,7 +112,6 @@ void DynamicTable::reserve_storage(size_t bytes, size_t slots) {
     slot_mask_ = ring - 1;
     head_ = 0;
   }
-  if (bytes > buf_cap_) relocate(bytes);
 }
 
 // Copies the live entries to the front of a buffer of `bytes` octets (the spare when it fits);

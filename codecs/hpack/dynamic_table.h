@@ -10,7 +10,8 @@
 
 namespace crossmux::codecs::hpack {
 
-// Entries live in one byte buffer of twice the maximum size, appended at the end and compacted
+// Entries live in one byte buffer of up to twice the maximum size (grown with the live entries),
+// appended at the end and compacted
 // when the tail runs out, plus a ring of {offset, lengths} slots. Size is name + value + 32 per
 // entry (RFC 7541 §4.1). Views returned by get() stay valid until the next insert(),
 // set_max_size() or clear() -- or, in stable mode, until release_retired(). Not thread-safe.
@@ -63,7 +64,9 @@ class DynamicTable {
 
   void evict_oldest();
   char* place(size_t len);
-  void reserve_storage(size_t bytes, size_t slots);
+  void grow_for(size_t entry_bytes);
+  void reserve_slots(size_t slots);
+  static constexpr size_t kMinBuffer = 256;
   void relocate(size_t bytes);
 
   std::unique_ptr<char[]> buf_;

@@ -12,10 +12,18 @@ namespace crossmux::codecs::hpack {
 void TableIndex::reset(uint32_t max_table_size) {
   size_t cap = 16;
   while (cap < 2 * (max_table_size / kEntryOverhead + 1)) cap *= 2;
-  names_.assign(cap, Slot{0, 0});
-  pairs_.assign(cap, Slot{0, 0});
   mask_ = cap - 1;
   used_ = 0;
+  // Slots are allocated by the first insertion: a connection that never indexes a field (or
+  // never sends a header block) spends nothing on them.
+  if (names_.empty()) return;
+  names_.assign(cap, Slot{0, 0});
+  pairs_.assign(cap, Slot{0, 0});
+}
+
+void TableIndex::allocate() {
+  names_.assign(mask_ + 1, Slot{0, 0});
+  pairs_.assign(mask_ + 1, Slot{0, 0});
 }
 
 void TableIndex::add(std::vector<Slot>& slots, const DynamicTable& table, uint32_t hash,
@@ -44,6 +52,7 @@ void TableIndex::add(std::vector<Slot>& slots, const DynamicTable& table, uint32
 }
 
 void TableIndex::on_insert(const DynamicTable& table, uint32_t name_hash, uint32_t pair_hash) {
+  if (names_.empty()) allocate();
   if (used_ + 1 > (mask_ + 1) * 3 / 4) {
     rebuild(table);
     return;
@@ -56,6 +65,11 @@ void TableIndex::on_insert(const DynamicTable& table, uint32_t name_hash, uint32
 
 // Re-adds the live entries, oldest first, so newer ones replace older ones with the same key.
 void TableIndex::rebuild(const DynamicTable& table) {
+  if (names_.empty()) {
+    used_ = 0;
+    if (table.count() == 0) return;
+    allocate();
+  }
   std::fill(names_.begin(), names_.end(), Slot{0, 0});
   std::fill(pairs_.begin(), pairs_.end(), Slot{0, 0});
   used_ = 0;
@@ -86,6 +100,7 @@ void TableIndex::rebuild(const DynamicTable& table) {
 
 long TableIndex::find_pair(const DynamicTable& table, std::string_view name, std::string_view value,
                            uint32_t pair_hash) const {
+  if (pairs_.empty()) return -1;
   for (size_t s = pair_hash & mask_;; s = (s + 1) & mask_) {
     const Slot slot = pairs_[s];
     if (slot.seq1 == 0) return -1;
@@ -99,6 +114,7 @@ long TableIndex::find_pair(const DynamicTable& table, std::string_view name, std
 
 long TableIndex::find_name(const DynamicTable& table, std::string_view name,
                            uint32_t name_hash) const {
+  if (names_.empty()) return -1;
   for (size_t s = name_hash & mask_;; s = (s + 1) & mask_) {
     const Slot slot = names_[s];
     if (slot.seq1 == 0) return -1;

@@ -16,7 +16,8 @@ namespace crossmux::codecs::hpack {
 // match on a probe chain is always the newest entry with that key (lowest HPACK index).
 class TableIndex {
  public:
-  // Sizes the index for a table of at most `max_table_size` octets and empties it.
+  // Sizes the index for a table of at most `max_table_size` octets and empties it (the slots
+  // themselves are allocated by the first insertion).
   void reset(uint32_t max_table_size);
 
   // Re-indexes the live entries of `table` (after reset(), or when stale slots pile up).
@@ -41,6 +42,7 @@ class TableIndex {
     const uint32_t age = static_cast<uint32_t>(table.inserted()) - s.seq1;
     return age < table.count() ? static_cast<long>(age) : -1;
   }
+  void allocate();
   void add(std::vector<Slot>& slots, const DynamicTable& table, uint32_t hash, bool by_pair);
 
   std::vector<Slot> names_;
