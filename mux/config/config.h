@@ -132,6 +132,9 @@ enum class LogFormat : uint8_t { Text = 0, Json = 1 };
 
 struct Global {
   uint32_t workers = 0;  // 0: one per core
+  // RFC 9110 §7.6.3 pseudonym added as `Via: <protocol> <via>` to every forwarded request and
+  // response; empty: no Via (the operator's choice, e.g. behind another proxy that adds one).
+  std::string via = "crossmux";
   std::string access_log = "stdout";  // a path, "stdout", or "off"
   LogFormat access_log_format = LogFormat::Text;
   std::optional<Address> admin;  // metrics and admin endpoints

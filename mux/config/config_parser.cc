@@ -202,6 +202,7 @@ void read_global(TableReader& root, Config& c, std::vector<ConfigError>& errors)
   if (const auto* t = root.subtable("global")) {
     TableReader r(*t, "global", errors);
     r.read_int("workers", c.global.workers, 0, 256);
+    r.read("via", c.global.via);
     r.read("access_log", c.global.access_log);
     r.read_enum("access_log_format", c.global.access_log_format, {"text", "json"});
     if (r.get("admin")) {

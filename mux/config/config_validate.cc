@@ -121,6 +121,11 @@ std::vector<ConfigError> validate(const Config& c) {
   check_clusters(c, errors);
   check_frontends(c, errors);
   check_answers(c.answers, "answers", errors);
+  // RFC 9110 §7.6.3: received-by is a pseudonym (a token) or host[:port].
+  if (!std::all_of(c.global.via.begin(), c.global.via.end(),
+                   [](char ch) { return is_token_char(ch) || ch == ':' || ch == '[' || ch == ']'; })) {
+    errors.push_back({"global.via", "\"" + c.global.via + "\" is not a pseudonym (token) or host[:port]"});
+  }
   if (c.limits.max_buffers_per_connection > c.limits.max_buffers) {
     errors.push_back({"limits.max_buffers_per_connection", "cannot exceed limits.max_buffers"});
   }

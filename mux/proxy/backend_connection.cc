@@ -183,10 +183,12 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
       ex->response.interim.emplace_back();
       ex->response.interim.back() = std::move(head);
       ex->response.interim.back().own_all();
+      worker_.add_via(ex->response.interim.back());
     }
   } else {
     if (ex->method == "HEAD") keep_head_length(head);
     ex->response.take_head(head);
+    worker_.add_via(ex->response.head);
     ex->response.head_ready = true;
     ex->backend_response_us =
         static_cast<int64_t>(worker_.loop().now_ms() - ex->request_sent_ms) * 1000;

@@ -70,7 +70,7 @@ void ClientSession::on_ready() {
     alive = false;
   }
   if (!flush()) alive = false;
-  if (!alive || should_close()) {
+  if (!alive || drop_output_ || should_close()) {
     close();
     return;
   }
@@ -182,6 +182,7 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
     head.authority = head.headers.own(ex->authority);
   }
   ex->request.take_head(head);
+  worker_.add_via(ex->request.head);
   ex->request.head_ready = true;
   // Kept until the first response byte so the request can be replayed (retry_policy.h).
   ex->request.replay = true;
@@ -252,10 +253,13 @@ void ClientSession::pump_responses() {
         abort_exchange(ex, codecs::H2Code::InternalError);
         continue;
       }
-    } else if (*r > 0 && ex.backend) {
-      ex.backend->codec().consume(ex.backend_stream, *r);
-      ex.backend->wake();
-      progressed(ex);
+    } else {
+      if (*r > 0 && ex.backend) {
+        ex.backend->codec().consume(ex.backend_stream, *r);
+        ex.backend->wake();
+        progressed(ex);
+      }
+      track_stall(ex, *r);
     }
     if (exchange_done(ex)) {
       finish_exchange(ex);
@@ -361,6 +365,38 @@ void ClientSession::progressed(Exchange& ex) {
   }
 }
 
+// RFC 9113 §5.2 lets a receiver hold its window at zero as long as it likes, and an HTTP/1.1
+// client may simply stop reading; either way the response waits here, holding its queue and
+// the backend stream (the slow-read class of CVE-2019-9517). timeouts.flow_control_stall bounds
+// that wait; the stall starts when a pump finds queued bytes and writes none of them.
+void ClientSession::track_stall(Exchange& ex, size_t wrote) {
+  const bool stalled = wrote == 0 && ex.response.head_sent && ex.response.queued() > 0;
+  if (!stalled) {
+    if (ex.stall_timer) ex.stall_timer->cancel();
+    return;
+  }
+  if (ex.stall_timer && ex.stall_timer->armed()) return;
+  if (!ex.stall_timer) {
+    Exchange* p = &ex;  // the timer is owned by the exchange, so never outlives it
+    ex.stall_timer = std::make_unique<net::Timer>(worker_.loop().timers(),
+                                                  [this, p] { stalled_out(*p); });
+  }
+  ex.stall_timer->arm(static_cast<uint64_t>(worker_.config().timeouts.flow_control_stall.count()));
+}
+
+void ClientSession::stalled_out(Exchange& ex) {
+  ex.answer_reason = "flow-control stall";
+  if (codec_ && codec_->multiplexed()) {
+    // The stream alone is cut; the connection's other streams go on.
+    abort_exchange(ex, codecs::H2Code::Cancel);
+    return;
+  }
+  // HTTP/1.1 cannot cut one response: the connection goes, with what it never read.
+  drop_output_ = true;
+  abort_all();
+  wake();
+}
+
 bool ClientSession::should_close() const {
   if (output_pending()) return false;
   if (closing_) return true;
@@ -386,6 +422,8 @@ void ClientSession::on_timeout() {
     in_.clear();
     answer_decode_error(codecs::Error::http(408, "request headers timeout"));
   } else {
+    // A second idle timeout while output still waits: the client reads nothing; drop it.
+    if (closing_) drop_output_ = true;
     if (codec_) codec_->go_away();
     closing_ = true;
   }

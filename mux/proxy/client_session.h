@@ -39,6 +39,8 @@ class ClientSession final : public Peer {
   void exchange_timed_out(Exchange& ex);
   // Body bytes moved for `ex` in either direction: restart its progress deadline.
   void progressed(Exchange& ex);
+  // Starts or stops `ex`'s flow-control stall deadline after a pump that wrote `wrote` bytes.
+  void track_stall(Exchange& ex, size_t wrote);
 
   const config::Listener& listener() const { return listener_; }
   const std::string& peer_address() const { return peer_; }
@@ -70,6 +72,8 @@ class ClientSession final : public Peer {
   bool should_close() const;
   void update_timer();
   void on_timeout();
+  // `ex`'s response waited timeouts.flow_control_stall for a client that took nothing.
+  void stalled_out(Exchange& ex);
   void close();
 
   const config::Listener& listener_;
@@ -80,6 +84,7 @@ class ClientSession final : public Peer {
   codecs::StreamId last_stream_ = 0;
   bool codec_failed_ = false;  // decoding stopped for good (error answered or GOAWAY queued)
   bool closing_ = false;       // an idle timeout: close once output is flushed
+  bool drop_output_ = false;   // a client that reads nothing: close without flushing
   bool closed_ = false;
   net::Timer timer_;
 };

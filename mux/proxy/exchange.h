@@ -117,6 +117,9 @@ struct Exchange {
 
   // Backend response deadline, then per-stream progress deadline.
   std::unique_ptr<net::Timer> timer;
+  // Armed while response bytes wait for a client that takes none (zero flow-control window or
+  // an unread socket): timeouts.flow_control_stall. Created on the first stall.
+  std::unique_ptr<net::Timer> stall_timer;
 
   bool complete() const { return request.end_received && response.end_sent; }
 };

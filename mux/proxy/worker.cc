@@ -89,6 +89,11 @@ Worker::Worker(net::EventLoop& loop, const config::Config& config, AccessLog* lo
       limiter_(config.limits.max_connections, config.limits.max_connections_per_ip),
       pool_(*this) {
   for (const auto& c : config.clusters) balancers_.emplace_back(c);
+  if (!config.global.via.empty()) {
+    via_[static_cast<size_t>(codecs::Version::Http10)] = "1.0 " + config.global.via;
+    via_[static_cast<size_t>(codecs::Version::Http11)] = "1.1 " + config.global.via;
+    via_[static_cast<size_t>(codecs::Version::Http2)] = "2 " + config.global.via;
+  }
 }
 
 Worker::~Worker() {
@@ -237,7 +242,8 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
   r.cluster = ex.cluster ? std::string_view(ex.cluster->name) : std::string_view("-");
   r.backend = ex.backend_address.empty() ? std::string_view("-") : ex.backend_address;
   r.retries = ex.attempts > 0 ? ex.attempts - 1 : 0;
-  r.answered_reason = ex.aborted ? std::string_view("aborted") : ex.answer_reason;
+  r.answered_reason = ex.aborted && ex.answer_reason.empty() ? std::string_view("aborted")
+                                                             : ex.answer_reason;
   log_->log(r);
 }
 

@@ -2,6 +2,7 @@
 // backend pool, default answers and the access log.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -69,6 +70,15 @@ class Worker {
   // SNI and verified name for `ex`'s backend: the cluster's tls.sni, else the backend's host.
   std::string backend_sni(const Exchange& ex) const;
 
+  // RFC 9110 §7.6.3 Via field value for a message that arrived as `v` ("1.1 crossmux"), empty
+  // when global.via is empty.
+  std::string_view via(codecs::Version v) const { return via_[static_cast<size_t>(v)]; }
+  // Appends the Via field line to a head about to be forwarded (no-op when disabled).
+  void add_via(codecs::MessageHead& head) const {
+    std::string_view v = via(head.version);
+    if (!v.empty()) head.headers.add_view("via", v);
+  }
+
   void session_opened(ClientSession* s) { sessions_.insert(s); }
   void session_closed(ClientSession* s) { sessions_.erase(s); }
   size_t sessions() const { return sessions_.size(); }
@@ -93,6 +103,7 @@ class Worker {
   ConnectionLimiter limiter_;
   BackendPool pool_;
   uint64_t requests_ = 0;
+  std::array<std::string, 3> via_;  // by codecs::Version
 };
 
 inline constexpr char kErrResolve[] = "proxy: backend address does not resolve";

@@ -33,6 +33,7 @@ TEST(Config, FullFileRoundTripsEveryKey) {
   auto r = parse_config(R"(
 [global]
 workers = 2
+via = "edge-1"
 access_log = "off"
 access_log_format = "json"
 admin = "127.0.0.1:9901"
@@ -70,6 +71,7 @@ cluster = "api"
   ASSERT_TRUE(r.config) << all_errors(r);
   const Config& c = *r.config;
   EXPECT_EQ(c.global.workers, 2u);
+  EXPECT_EQ(c.global.via, "edge-1");
   EXPECT_EQ(c.global.access_log_format, LogFormat::Json);
   ASSERT_TRUE(c.global.admin);
   EXPECT_EQ(c.global.admin->port, 9901);
@@ -151,6 +153,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"missing_cert", "[[listeners]]\nname = \"t\"\naddress = \"127.0.0.1:8443\"\n"
                                 "[[listeners.tls]]\ncert = \"/nonexistent.pem\"\nkey = \"/nonexistent.key\"\n",
                 "listeners[1].tls[0].cert: cannot read \"/nonexistent.pem\""},
+        BadCase{"bad_via", "[global]\nvia = \"my proxy\"\n",
+                "global.via: \"my proxy\" is not a pseudonym (token) or host[:port]"},
         BadCase{"bad_answer_status", "[answers.42]\nbody = \"x\"\n", "answers.42: answer keys are HTTP status codes"},
         BadCase{"unknown_protocol", "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\nprotocols = [\"spdy\"]\n",
                 "listeners[1].protocols: unknown protocol \"spdy\""},

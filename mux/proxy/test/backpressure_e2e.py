@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""Backpressure end to end with the real `crossmux proxy` binary.
+
+A client that stops reading a 64 MiB download must stop the backend's writes, and a backend that
+stops reading a 64 MiB upload must stop the client's; meanwhile the proxy's memory stays bounded
+(its RSS grows by far less than the body), and once the stalled side resumes every byte arrives
+(SHA-256 checked). Then timeouts.flow_control_stall: a client that never takes the response (an
+HTTP/2 client holding its window at zero, an HTTP/1.1 client not reading) loses that stream (RST_STREAM
+CANCEL, the connection still answers PING) or, on HTTP/1.1, the connection. HTTP/1.1 on both sides
+for the resume cases, where only the proxy's own backpressure (pausing reads)
+can stop the flow; HTTP/2 flow control is covered by the codec and pairing tests.
+
+Usage: backpressure_e2e.py CROSSMUX_BINARY
+"""
+import hashlib
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BODY = 64 * 1024 * 1024
+CHUNK = 256 * 1024
+# Kernel socket buffers on loopback can hold several MiB per direction and connection; the proxy
+# itself may hold its per-exchange queue and codec buffers. Anything near the body size means the
+# proxy buffered instead of pushing back.
+MAX_IN_FLIGHT = 32 * 1024 * 1024
+MAX_RSS_GROWTH_KIB = 16 * 1024
+STALL_SECONDS = 2.0
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def pattern(n, offset=0):
+    """Deterministic body bytes (so both ends can check without holding 64 MiB twice)."""
+    block = bytes((i * 31 + 7) % 251 for i in range(CHUNK))
+    out = bytearray()
+    while len(out) < n:
+        out += block
+    return bytes(out[:n])
+
+
+BLOCK = pattern(CHUNK)
+
+
+def expected_sha():
+    h = hashlib.sha256()
+    left = BODY
+    while left:
+        n = min(left, CHUNK)
+        h.update(BLOCK[:n])
+        left -= n
+    return h.hexdigest()
+
+
+def read_head(sock):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = sock.recv(65536)
+        if not d:
+            raise EOFError("connection closed before the head ended")
+        buf += d
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    return head.decode("latin-1"), rest
+
+
+class StallingBackend(threading.Thread):
+    """A tiny HTTP/1.1 origin. GET /download sends BODY bytes, counting what send() accepted;
+    POST /upload waits for `resume` before reading the body, then answers its SHA-256."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.sent = 0
+        self.resume = threading.Event()
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", port))
+        self.srv.listen(16)
+
+    def run(self):
+        while True:
+            try:
+                conn, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        try:
+            while True:
+                head, rest = read_head(conn)
+                line = head.split("\r\n", 1)[0]
+                fields = {}
+                for l in head.split("\r\n")[1:]:
+                    k, _, v = l.partition(":")
+                    fields[k.strip().lower()] = v.strip()
+                if line.startswith("GET /download"):
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % BODY)
+                    left = BODY
+                    while left:
+                        n = min(left, CHUNK)
+                        conn.sendall(BLOCK[:n])
+                        self.sent += n
+                        left -= n
+                elif line.startswith("POST /upload"):
+                    self.resume.wait()
+                    length = int(fields.get("content-length", "0"))
+                    h = hashlib.sha256()
+                    h.update(rest)
+                    got = len(rest)
+                    while got < length:
+                        d = conn.recv(1 << 20)
+                        if not d:
+                            return
+                        h.update(d)
+                        got += len(d)
+                    body = h.hexdigest().encode()
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+                else:
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+        except (OSError, EOFError):
+            pass
+        finally:
+            conn.close()
+
+
+def wait_listening(port, proc, log):
+    for _ in range(200):
+        if proc.poll() is not None:
+            fail("proxy exited: " + open(log).read())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    fail("proxy did not listen")
+
+
+def download_case(proxy_port, host, backend, proxy_pid):
+    backend.sent = 0
+    s = socket.create_connection(("127.0.0.1", proxy_port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    base = rss_kib(proxy_pid)
+    s.sendall(f"GET /download HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    head, rest = read_head(s)
+    if " 200 " not in head.split("\r\n")[0]:
+        fail(f"download via {host}: {head}")
+    time.sleep(STALL_SECONDS)  # the client reads nothing: the pipeline must fill up and stop
+    in_flight = backend.sent
+    growth = rss_kib(proxy_pid) - base
+    if in_flight >= MAX_IN_FLIGHT:
+        fail(f"download via {host}: the backend wrote {in_flight} bytes to a client that reads nothing")
+    if growth > MAX_RSS_GROWTH_KIB:
+        fail(f"download via {host}: proxy RSS grew by {growth} KiB while the client stalled")
+    h = hashlib.sha256()
+    h.update(rest)
+    got = len(rest)
+    s.settimeout(60)
+    while got < BODY:
+        d = s.recv(1 << 20)
+        if not d:
+            fail(f"download via {host}: connection closed after {got} bytes")
+        h.update(d)
+        got += len(d)
+    s.close()
+    if got != BODY or h.hexdigest() != expected_sha():
+        fail(f"download via {host}: {got} bytes, checksum mismatch")
+    print(f"ok download via {host}: stalled with {in_flight >> 20} MiB in flight, RSS +{growth} KiB")
+
+
+def upload_case(proxy_port, host, backend, proxy_pid):
+    backend.resume.clear()
+    s = socket.create_connection(("127.0.0.1", proxy_port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+    base = rss_kib(proxy_pid)
+    sent = [0]
+    error = []
+
+    def writer():
+        try:
+            s.sendall(f"POST /upload HTTP/1.1\r\nHost: {host}\r\ncontent-length: {BODY}\r\n\r\n".encode())
+            left = BODY
+            while left:
+                n = min(left, CHUNK)
+                s.sendall(BLOCK[:n])
+                sent[0] += n
+                left -= n
+        except OSError as e:
+            error.append(e)
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    time.sleep(STALL_SECONDS)  # the backend reads nothing: the client's writes must block
+    in_flight = sent[0]
+    growth = rss_kib(proxy_pid) - base
+    if in_flight >= MAX_IN_FLIGHT:
+        fail(f"upload via {host}: the client wrote {in_flight} bytes to a backend that reads nothing")
+    if growth > MAX_RSS_GROWTH_KIB:
+        fail(f"upload via {host}: proxy RSS grew by {growth} KiB while the backend stalled")
+    backend.resume.set()
+    t.join(60)
+    if t.is_alive() or error:
+        fail(f"upload via {host}: the client could not finish sending ({error})")
+    s.settimeout(60)
+    head, rest = read_head(s)
+    if " 200 " not in head.split("\r\n")[0]:
+        fail(f"upload via {host}: {head}")
+    while len(rest) < 64:
+        d = s.recv(4096)
+        if not d:
+            break
+        rest += d
+    s.close()
+    if rest[:64].decode() != expected_sha():
+        fail(f"upload via {host}: the backend got a different body ({rest[:64]!r})")
+    print(f"ok upload via {host}: stalled with {in_flight >> 20} MiB in flight, RSS +{growth} KiB")
+
+
+def h2_frame(ftype, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream) + payload
+
+
+def read_frames(sock, until, deadline):
+    """Reads HTTP/2 frames until `until(type, flags, stream, payload)` is true or the deadline."""
+    buf = b""
+    sock.settimeout(0.5)
+    while time.time() < deadline:
+        while len(buf) >= 9:
+            n = int.from_bytes(buf[:3], "big")
+            if len(buf) < 9 + n:
+                break
+            ftype, flags = buf[3], buf[4]
+            stream = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+            payload = buf[9:9 + n]
+            buf = buf[9 + n:]
+            if until(ftype, flags, stream, payload):
+                return (ftype, flags, stream, payload)
+        try:
+            d = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not d:
+            return None
+        buf += d
+    return None
+
+
+def stall_h2_case(proxy_port, host):
+    """An h2c client with SETTINGS_INITIAL_WINDOW_SIZE 0 asks for 64 MiB and never opens its window."""
+    s = socket.create_connection(("127.0.0.1", proxy_port))
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(0x4, 0, 0, struct.pack(">HI", 0x4, 0)))
+    authority = host.encode()
+    block = (b"\x82\x86" + b"\x41" + bytes([len(authority)]) + authority +
+             b"\x04" + bytes([len(b"/download")]) + b"/download")
+    s.sendall(h2_frame(0x1, 0x5, 1, block))  # HEADERS, END_STREAM | END_HEADERS
+    start = time.time()
+    rst = read_frames(s, lambda t, f, sid, p: t == 0x3 and sid == 1, start + 30)
+    if rst is None:
+        fail("h2 zero window: no RST_STREAM for the stalled stream")
+    code = int.from_bytes(rst[3], "big")
+    if code != 0x8:
+        fail(f"h2 zero window: RST_STREAM code {code}, expected CANCEL (8)")
+    waited = time.time() - start
+    s.sendall(h2_frame(0x6, 0, 0, b"stillok!"))
+    ack = read_frames(s, lambda t, f, sid, p: t == 0x6 and f & 1 and p == b"stillok!", time.time() + 10)
+    if ack is None:
+        fail("h2 zero window: the connection did not answer PING after the stream was cut")
+    s.close()
+    print(f"ok h2 zero window: stream cut with CANCEL after {waited:.1f} s, connection alive")
+
+
+def stall_h1_case(proxy_port, host):
+    """An HTTP/1.1 client that reads the head of a 64 MiB response and then nothing: closed."""
+    s = socket.create_connection(("127.0.0.1", proxy_port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    s.sendall(f"GET /download HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    start = time.time()
+    head, rest = read_head(s)
+    time.sleep(4)  # well past the 1 s stall deadline
+    got = len(rest)
+    s.settimeout(10)
+    try:
+        while True:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            got += len(d)
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        fail("h1 stalled reader: the proxy kept the connection open")
+    if got >= BODY:
+        fail("h1 stalled reader: the whole body arrived although the client stalled past the deadline")
+    s.close()
+    print(f"ok h1 stalled reader: closed after {got >> 20} MiB, {time.time() - start:.1f} s")
+
+
+def start_proxy(crossmux, work, name, proxy_port, backend_port, stall):
+    cfg = os.path.join(work, name + ".toml")
+    with open(cfg, "w") as f:
+        f.write(f"""[global]
+access_log = "off"
+[timeouts]
+flow_control_stall = "{stall}"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:{proxy_port}"
+protocols = ["http/1.1", "h2c"]
+[[clusters]]
+name = "stall"
+protocol = "http1"
+backends = ["127.0.0.1:{backend_port}"]
+[[frontends]]
+cluster = "stall"
+""")
+    log = os.path.join(work, name + ".log")
+    with open(log, "w") as out:
+        proc = subprocess.Popen([crossmux, "proxy", "--config", cfg], stdout=out, stderr=out)
+    wait_listening(proxy_port, proc, log)
+    return proc, log
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail(__doc__)
+    crossmux = sys.argv[1]
+    work = tempfile.mkdtemp(prefix="crossmux-bp-")
+    backend = StallingBackend(free_port())
+    backend.start()
+    proxy_port = free_port()
+    proc, log = start_proxy(crossmux, work, "patient", proxy_port, backend.port, "60s")
+    try:
+        download_case(proxy_port, "stall.test", backend, proc.pid)
+        upload_case(proxy_port, "stall.test", backend, proc.pid)
+        if proc.poll() is not None:
+            fail("proxy died: " + open(log).read())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    strict_port = free_port()
+    proc, log = start_proxy(crossmux, work, "strict", strict_port, backend.port, "1s")
+    try:
+        stall_h2_case(strict_port, "stall.test")
+        stall_h1_case(strict_port, "stall.test")
+        if proc.poll() is not None:
+            fail("proxy died: " + open(log).read())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print("backpressure ok")
+
+
+if __name__ == "__main__":
+    main()
