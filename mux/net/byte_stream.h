@@ -33,11 +33,19 @@ struct IoResult {
   Direction blocked_on = Direction::Read;
   int error = 0;            // errno for IoStatus::Error when the kernel gave one
   const char* detail = "";  // named static string from net_errors.h for Closed/Error
+  // Ok, and the kernel moved fewer bytes than asked: its socket buffer was empty (read) or full
+  // (write) at that instant, so the next call would block. Plain TCP sets it; IoWatch::note
+  // clears the readiness bit on it and saves that call (a TLS stream never sets it: OpenSSL may
+  // hold decrypted bytes the socket no longer shows).
+  bool exhausted = false;
 
   bool ok() const { return status == IoStatus::Ok; }
   bool would_block() const { return status == IoStatus::WouldBlock; }
 
   static IoResult done(size_t n) { return IoResult{IoStatus::Ok, n, Direction::Read, 0, ""}; }
+  static IoResult partial(size_t n, Direction d) {
+    return IoResult{IoStatus::Ok, n, d, 0, "", true};
+  }
   static IoResult blocked(Direction d) { return IoResult{IoStatus::WouldBlock, 0, d, 0, ""}; }
   static IoResult closed(const char* why) {
     return IoResult{IoStatus::Closed, 0, Direction::Read, 0, why};

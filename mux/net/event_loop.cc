@@ -89,6 +89,15 @@ IoWatch::~IoWatch() {
 }
 
 void IoWatch::note(const IoResult& r) {
+  if (r.ok()) {
+    // A short read or write on an edge-triggered socket: the next edge reports new room or
+    // bytes, so the EAGAIN call can be skipped -- except after a hang-up, where reads go on
+    // until they return Closed (the FIN shares the edge that brought the last bytes).
+    if (!r.exhausted) return;
+    if (r.blocked_on == Direction::Read && hangup()) return;
+    clear(r.blocked_on == Direction::Read ? Ready::Readable : Ready::Writable);
+    return;
+  }
   if (!r.would_block()) return;
   clear(r.blocked_on == Direction::Read ? Ready::Readable : Ready::Writable);
 }

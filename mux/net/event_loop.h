@@ -75,7 +75,9 @@ class IoWatch {
   bool error() const { return has(Ready::Error); }
   bool has(Ready r) const { return (bits_ & static_cast<uint32_t>(r)) != 0; }
   void clear(Ready r) { bits_ &= ~static_cast<uint32_t>(r); }
-  // After a WouldBlock result, clears the bit it waited on; other results change nothing.
+  // After a WouldBlock result, clears the bit it waited on; likewise after a short TCP read or
+  // write (IoResult::exhausted; reads only while no hang-up was seen). Other results change
+  // nothing.
   void note(const IoResult& r);
 
  private:

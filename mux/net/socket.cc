@@ -158,6 +158,9 @@ IoResult TcpStream::read(MutableBytes into) {
   if (into.empty()) return IoResult::done(0);
   for (;;) {
     const ssize_t n = ::recv(fd_.get(), into.data(), into.size(), 0);
+    if (n > 0 && static_cast<size_t>(n) < into.size()) {
+      return IoResult::partial(static_cast<size_t>(n), Direction::Read);
+    }
     if (n > 0) return IoResult::done(static_cast<size_t>(n));
     if (n == 0) return IoResult::closed(errors::kPeerClosed);
     if (errno == EINTR) continue;
@@ -171,6 +174,9 @@ IoResult TcpStream::write(Bytes data) {
   if (data.empty()) return IoResult::done(0);
   for (;;) {
     const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0 && static_cast<size_t>(n) < data.size()) {
+      return IoResult::partial(static_cast<size_t>(n), Direction::Write);
+    }
     if (n >= 0) return IoResult::done(static_cast<size_t>(n));
     if (errno != EINTR) return write_failure(errno);
   }

@@ -139,7 +139,7 @@ TEST(EventLoop, InternallyProducedOutputNeedsNoEpollEdge) {
   EXPECT_EQ(std::string(buf), "produced later");
 }
 
-TEST(EventLoop, ReadinessBitClearedOnlyByWouldBlock) {
+TEST(EventLoop, ReadinessBitClearedByWouldBlockOrShortRead) {
   auto loop = make_loop();
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -148,23 +148,45 @@ TEST(EventLoop, ReadinessBitClearedOnlyByWouldBlock) {
   TcpStream s(std::move(a));  // read() semantics over any stream socket
   Counter c;
   auto watch = IoWatch::create(*loop, s.fd(), c).value();
-  ASSERT_EQ(::send(b.get(), "x", 1, 0), 1);
+  ASSERT_EQ(::send(b.get(), "0123456789", 10, 0), 10);
   ASSERT_TRUE(loop->run_once(50));
   EXPECT_TRUE(watch->readable());
   uint8_t buf[8];
   IoResult r = s.read(buf);
   watch->note(r);
+  EXPECT_EQ(r.bytes, 8u);
+  EXPECT_FALSE(r.exhausted);
+  EXPECT_TRUE(watch->readable());  // a full read keeps the bit: more may wait
+  r = s.read(buf);
+  watch->note(r);
+  EXPECT_EQ(r.bytes, 2u);
+  EXPECT_TRUE(r.exhausted);
+  EXPECT_FALSE(watch->readable());  // a short read emptied the socket: no EAGAIN call needed
+  // The next edge sets it again; WouldBlock clears it too.
+  ASSERT_EQ(::send(b.get(), "x", 1, 0), 1);
+  ASSERT_TRUE(loop->run_once(50));
+  EXPECT_TRUE(watch->readable());
+  uint8_t one[1];
+  r = s.read(one);
+  watch->note(r);
   EXPECT_EQ(r.bytes, 1u);
-  EXPECT_TRUE(watch->readable());  // success keeps the bit
+  EXPECT_TRUE(watch->readable());
   r = s.read(buf);
   watch->note(r);
   EXPECT_TRUE(r.would_block());
   EXPECT_EQ(r.blocked_on, Direction::Read);
   EXPECT_FALSE(watch->readable());
+  // Bytes and the FIN in one edge: the short read must not clear the bit, or the close would
+  // never be seen.
+  ASSERT_EQ(::send(b.get(), "yz", 2, 0), 2);
   ::close(b.release());
   ASSERT_TRUE(loop->run_once(50));
   EXPECT_TRUE(watch->readable());
   EXPECT_TRUE(watch->hangup());
+  r = s.read(buf);
+  watch->note(r);
+  EXPECT_EQ(r.bytes, 2u);
+  EXPECT_TRUE(watch->readable());
   EXPECT_EQ(s.read(buf).status, IoStatus::Closed);
 }
 
