@@ -65,6 +65,7 @@ Connection::Connection(Role role, EventSink& sink, const Settings& local, const 
   // RFC 9113 §3.4: the client sends the magic then SETTINGS; the server's preface is SETTINGS.
   if (role == Role::Client) {
     control_.append(kClientMagic);
+    magic_unsent_ = kClientMagic.size();
   } else {
     preface_left_ = kClientMagic.size();
   }
@@ -98,6 +99,7 @@ Result<size_t> Connection::feed(Bytes input) {
     if (input.size() - used < kFrameHeaderSize + h.length) break;
     Bytes payload = input.subspan(used + kFrameHeaderSize, h.length);
     used += kFrameHeaderSize + h.length;
+    if (counters_) ++counters_->frames_in[Counters::frame_slot(h.type)];
     if (Status s = on_frame(h, payload); !s) return unexpected(s.error());
   }
   return used;
@@ -174,19 +176,26 @@ Status Connection::stream_error(StreamId id, H2Code code, const char* detail, bo
 }
 
 Status Connection::charge_reset() {
-  if (reset_tokens_ == 0) return fail(H2Code::EnhanceYourCalm, kResetBudgetSpent);
+  if (reset_tokens_ == 0) {
+    count_limit(LimitKind::ResetBudget);
+    return fail(H2Code::EnhanceYourCalm, kResetBudgetSpent);
+  }
   --reset_tokens_;
   return ok();
 }
 
 Status Connection::glitch() {
-  if (glitch_tokens_ == 0) return fail(H2Code::EnhanceYourCalm, kGlitchBudgetSpent);
+  if (glitch_tokens_ == 0) {
+    count_limit(LimitKind::GlitchBudget);
+    return fail(H2Code::EnhanceYourCalm, kGlitchBudgetSpent);
+  }
   --glitch_tokens_;
   return ok();
 }
 
 Status Connection::queue_control() {
   if (++queued_control_ > limits_.max_queued_control) {
+    count_limit(LimitKind::ControlQueue);
     return fail(H2Code::EnhanceYourCalm, kControlQueueFull);
   }
   return ok();
@@ -208,6 +217,7 @@ void Connection::on_timeout(DeadlineKind kind, uint64_t serial) {
   if (kind == DeadlineKind::SettingsAck) {
     (void)fail(H2Code::SettingsTimeout, kSettingsTimeout);
   } else {
+    count_limit(LimitKind::HeaderTimeout);
     (void)fail(H2Code::EnhanceYourCalm, kHeaderTimeout);
   }
 }
@@ -251,6 +261,7 @@ Status Connection::on_settings(const Frame& f) {
     return ok();
   }
   if (sf.count() > limits_.max_settings_entries) {
+    count_limit(LimitKind::SettingsEntries);
     return fail(H2Code::EnhanceYourCalm, kTooManySettings);
   }
   uint32_t old_window = peer_.initial_window_size;
@@ -296,6 +307,7 @@ Status Connection::on_ping(const Frame& f) {
 
 Status Connection::on_goaway(const Frame& f) {
   const auto& g = std::get<GoAwayFrame>(f.payload);
+  if (counters_) ++counters_->goaway_in[Counters::code_slot(g.code)];
   // §6.8: endpoints MUST NOT increase the last-stream-id of later GOAWAYs.
   if (peer_goaway_ && g.last_stream_id > peer_goaway_last_) {
     return fail(H2Code::ProtocolError, kGoAwayIdIncreased);
@@ -337,6 +349,7 @@ Status Connection::on_window_update(const Frame& f) {
 
 Status Connection::on_rst_stream(const Frame& f) {
   StreamId id = f.header.stream_id;
+  if (counters_) ++counters_->rst_in[Counters::code_slot(std::get<RstStreamFrame>(f.payload).code)];
   Stream* s = streams_.find(id);
   if (!s) {
     if (is_idle(id)) return fail(H2Code::ProtocolError, kFrameOnIdleStream, id);

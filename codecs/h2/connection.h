@@ -10,6 +10,7 @@
 
 #include "codecs/base/byte_buffer.h"
 #include "codecs/base/result.h"
+#include "codecs/h2/counters.h"
 #include "codecs/h2/frame.h"
 #include "codecs/h2/settings.h"
 #include "codecs/h2/stream_table.h"
@@ -128,6 +129,10 @@ class Connection {
   size_t queued_bytes(StreamId stream) const;
   // The last stream error we detected (RST_STREAM sent because of the peer), for logs and tests.
   const Error& last_stream_error() const { return last_stream_error_; }
+  // From now on, adds this connection's frames (counted as feed() consumes them and as
+  // take_output() hands them out), RST_STREAM/GOAWAY codes and fired limits to `*c` (null: stop).
+  // `c` may be shared by many connections and must outlive this one. Costs one increment per frame.
+  void count_into(Counters* c) { counters_ = c; }
 
  private:
   using Handler = Status (Connection::*)(const Frame&);
@@ -144,6 +149,14 @@ class Connection {
   Status charge_reset();
   Status glitch();
   Status queue_control();
+  void count_limit(LimitKind k) {
+    if (counters_) ++counters_->limits[static_cast<size_t>(k)];
+  }
+  void count_header_limit() {
+    count_limit(decoded_.limit() == hpack::Limit::FieldCount ? LimitKind::HeaderFields
+                                                              : LimitKind::HeaderListSize);
+  }
+  void count_output(Bytes written);
   void arm(DeadlineKind kind, bool on);
   Status on_settings(const Frame& f);
   Status on_ping(const Frame& f);
@@ -230,6 +243,9 @@ class Connection {
   StreamId peer_goaway_last_ = kMaxStreamId;
   std::array<Deadline, 2> deadlines_{};
   uint64_t deadline_serial_ = 0;
+
+  Counters* counters_ = nullptr;
+  size_t magic_unsent_ = 0;  // client preface bytes at the head of the next output (not a frame)
 };
 
 }  // namespace crossmux::codecs::h2

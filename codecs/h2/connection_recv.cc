@@ -102,6 +102,7 @@ Status Connection::on_headers(const Frame& f) {
   block_continuations_ = 0;
   if (hf.end_headers) return finish_block(hf.block);
   if (hf.block.size() > limits_.max_header_block_bytes) {
+    count_limit(LimitKind::HeaderBlockBytes);
     return fail(H2Code::EnhanceYourCalm, kHeaderBlockTooLarge, id);
   }
   block_buf_.assign(hf.block.begin(), hf.block.end());
@@ -117,9 +118,11 @@ Status Connection::on_continuation(const Frame& f) {
   // CONTINUATION flood (2024): bound the count and the encoded bytes; the block must be decoded
   // to keep HPACK in sync, so the only safe reaction is to close (§10.5.1).
   if (++block_continuations_ > limits_.max_continuations) {
+    count_limit(LimitKind::Continuations);
     return fail(H2Code::EnhanceYourCalm, kTooManyContinuations, block_stream_);
   }
   if (block_buf_.size() + cf.block.size() > limits_.max_header_block_bytes) {
+    count_limit(LimitKind::HeaderBlockBytes);
     return fail(H2Code::EnhanceYourCalm, kHeaderBlockTooLarge, block_stream_);
   }
   block_buf_.insert(block_buf_.end(), cf.block.begin(), cf.block.end());
@@ -156,10 +159,12 @@ Status Connection::finish_block(Bytes block) {
 
 Status Connection::deliver_request(StreamId id, bool end_stream) {
   if (decoded_.limit() != hpack::Limit::None) {
+    count_header_limit();
     return answer_and_reset(id, 431, kHeaderListTooLarge, end_stream);
   }
   // §5.1.2: beyond our MAX_CONCURRENT_STREAMS, REFUSED_STREAM tells the client to retry.
   if (streams_.open_count(false) >= local_.max_concurrent_streams) {
+    count_limit(LimitKind::ConcurrentStreams);
     if (Status g = glitch(); !g) return g;
     return stream_error(id, H2Code::RefusedStream, kRefusedStream, false);
   }
@@ -182,6 +187,7 @@ Status Connection::deliver_request(StreamId id, bool end_stream) {
 Status Connection::deliver_on_stream(Stream& s, bool end_stream) {
   StreamId id = s.id;
   if (decoded_.limit() != hpack::Limit::None) {
+    count_header_limit();
     return stream_error(id, H2Code::ProtocolError, kHeaderListTooLarge);
   }
   if (!s.final_head_received) {

@@ -157,7 +157,32 @@ size_t Connection::take_output(ByteBuffer& out) {
   control_.clear();
   queued_control_ = 0;
   if (!error_) send_data(out);
+  Bytes written = out.bytes().subspan(before);
+  if (magic_unsent_ > 0) {  // the client preface is not a frame
+    const size_t n = std::min(magic_unsent_, written.size());
+    magic_unsent_ -= n;
+    written = written.subspan(n);
+  }
+  if (counters_) count_output(written);
   return out.size() - before;
+}
+
+void Connection::count_output(Bytes written) {
+  // Output is whole frames, so walking the headers finds each one; counting here rather than at
+  // every write site cannot miss a frame.
+  size_t at = 0;
+  while (written.size() - at >= kFrameHeaderSize) {
+    const FrameHeader h = parse_frame_header(written.data() + at);
+    const uint8_t* payload = written.data() + at + kFrameHeaderSize;
+    at += kFrameHeaderSize + h.length;
+    if (at > written.size()) break;
+    ++counters_->frames_out[Counters::frame_slot(h.type)];
+    if (h.type == static_cast<uint8_t>(FrameType::RstStream) && h.length >= 4) {
+      ++counters_->rst_out[Counters::code_slot(load_u32be(payload))];
+    } else if (h.type == static_cast<uint8_t>(FrameType::GoAway) && h.length >= 8) {
+      ++counters_->goaway_out[Counters::code_slot(load_u32be(payload + 4))];
+    }
+  }
 }
 
 void Connection::schedule(Stream& s) {
