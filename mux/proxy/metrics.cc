@@ -59,14 +59,21 @@ double Family::value(const LabelValues& labels) const {
   return it == series_.end() ? 0 : it->second.value;
 }
 
-void Family::observe(const LabelValues& labels, double v) {
-  Series& s = series(labels);
+void Family::observe(const LabelValues& labels, double v) { observe(series(labels), v); }
+
+void Family::observe(Series& s, double v) const {
   s.value += v;
   ++s.count;
   // Stored per bucket (not cumulative) so an observation costs one increment.
   auto it = std::lower_bound(bounds_.begin(), bounds_.end(), v);
   if (it != bounds_.end()) ++s.buckets[static_cast<size_t>(it - bounds_.begin())];
 }
+
+Family::Handle Family::handle(const LabelValues& labels) { return Handle(this, &series(labels)); }
+
+void Family::Handle::add(double delta) { series_->value += delta; }
+void Family::Handle::set(double value) { series_->value = value; }
+void Family::Handle::observe(double v) { family_->observe(*series_, v); }
 
 uint64_t Family::count(const LabelValues& labels) const {
   auto it = series_.find(labels);
@@ -115,6 +122,11 @@ void Family::merge_from(const Family& other) {
     mine.count += s.count;
     for (size_t i = 0; i < mine.buckets.size() && i < s.buckets.size(); ++i) mine.buckets[i] += s.buckets[i];
   }
+}
+
+Registry::Registry(const Registry& other) {
+  families_.reserve(other.families_.size());
+  for (const auto& f : other.families_) families_.push_back(std::make_unique<Family>(*f));
 }
 
 Family& Registry::counter(std::string name, std::string help, std::vector<std::string> labels) {

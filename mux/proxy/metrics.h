@@ -17,8 +17,27 @@ using LabelValues = std::vector<std::string>;
 // One metric family. Single-threaded (one registry per worker); the admin endpoint merges
 // workers by summing (see Registry::merge_from).
 class Family {
+  struct Series;
+
  public:
   enum class Type : uint8_t { Counter = 0, Gauge = 1, Histogram = 2 };
+
+  // One series resolved once, for hot paths that then update it without a label lookup. Valid as
+  // long as its family (series are never removed); a default Handle is empty.
+  class Handle {
+   public:
+    Handle() = default;
+    void add(double delta = 1);
+    void set(double value);
+    void observe(double v);  // histograms
+    explicit operator bool() const { return series_ != nullptr; }
+
+   private:
+    friend class Family;
+    Handle(const Family* family, Series* series) : family_(family), series_(series) {}
+    const Family* family_ = nullptr;
+    Series* series_ = nullptr;
+  };
 
   Family(std::string name, std::string help, Type type, std::vector<std::string> labels,
          std::vector<double> buckets = {});
@@ -30,6 +49,8 @@ class Family {
   // Histograms: one observation (e.g. seconds).
   void observe(const LabelValues& labels, double v);
   uint64_t count(const LabelValues& labels) const;
+  // The series of `labels`, created (at zero) when absent.
+  Handle handle(const LabelValues& labels);
 
   const std::string& name() const { return name_; }
   Type type() const { return type_; }
@@ -43,6 +64,7 @@ class Family {
     std::vector<uint64_t> buckets;    // histogram, cumulative at render time
   };
   Series& series(const LabelValues& labels);
+  void observe(Series& s, double v) const;
   std::string label_text(const LabelValues& values, std::string_view extra = {}) const;
 
   std::string name_;
@@ -56,6 +78,14 @@ class Family {
 // Owns the families. Families are created once at startup and referred to by pointer after.
 class Registry {
  public:
+  Registry() = default;
+  // A deep copy (a worker's snapshot for the admin endpoint; handles keep pointing at the
+  // original).
+  Registry(const Registry& other);
+  Registry& operator=(const Registry&) = delete;
+  Registry(Registry&&) = default;
+  Registry& operator=(Registry&&) = default;
+
   Family& counter(std::string name, std::string help, std::vector<std::string> labels = {});
   Family& gauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family& histogram(std::string name, std::string help, std::vector<std::string> labels,
