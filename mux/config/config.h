@@ -106,11 +106,15 @@ struct Limits {
   uint32_t max_header_list_size = 65536;
   uint32_t max_header_fields = 128;
   uint32_t max_continuation_frames = 16;
-  uint32_t reset_budget = 200;          // peer- and peer-caused resets per reset_budget_window
-  Millis reset_budget_window{10000};
+  uint32_t max_header_block_bytes = 256u << 10;  // encoded, across CONTINUATION frames
+  // Tokens for resets the peer sends or provokes (Rapid Reset, MadeYouReset); a stream that ends
+  // cleanly gives one back, so only a connection that resets more than it completes runs out.
+  uint32_t reset_budget = 200;
   uint32_t max_queued_control_acks = 1000;
   uint32_t max_settings_entries = 32;
-  uint32_t glitch_budget = 1000;        // empty frames and other oddities per connection
+  // Tokens for empty DATA, PRIORITY and refused streams; a clean stream gives ten back.
+  uint32_t glitch_budget = 1000;
+  uint32_t connection_window = 16u << 20;  // HTTP/2 connection receive window
   // HTTP/1.1.
   uint32_t max_request_line = 8192;
   uint32_t max_header_bytes = 65536;

@@ -231,11 +231,13 @@ void read_limits(TableReader& root, Limits& l, std::vector<ConfigError>& errors)
   r.read_int("max_header_list_size", l.max_header_list_size, 1024, 16 << 20);
   r.read_int("max_header_fields", l.max_header_fields, 8, 100'000);
   r.read_int("max_continuation_frames", l.max_continuation_frames, 1, 10'000);
+  r.read_int("max_header_block_bytes", l.max_header_block_bytes, 1024, 64 << 20);
   r.read_int("reset_budget", l.reset_budget, 1, 10'000'000);
-  r.read("reset_budget_window", l.reset_budget_window);
   r.read_int("max_queued_control_acks", l.max_queued_control_acks, 1, 1'000'000);
   r.read_int("max_settings_entries", l.max_settings_entries, 6, 10'000);
   r.read_int("glitch_budget", l.glitch_budget, 1, 100'000'000);
+  // RFC 9113 §6.9.1: at least the initial 65535, at most 2^31-1.
+  r.read_int("connection_window", l.connection_window, 65535, kU31);
   r.read_int("max_request_line", l.max_request_line, 64, 1 << 20);
   r.read_int("max_header_bytes", l.max_header_bytes, 256, 16 << 20);
   r.read_int("max_request_body", l.max_request_body, 0, INT64_MAX);

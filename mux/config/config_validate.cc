@@ -129,6 +129,13 @@ std::vector<ConfigError> validate(const Config& c) {
   if (c.limits.max_buffers_per_connection > c.limits.max_buffers) {
     errors.push_back({"limits.max_buffers_per_connection", "cannot exceed limits.max_buffers"});
   }
+  if (c.global.admin) {
+    for (const auto& l : c.listeners) {
+      if (l.address.to_string() == c.global.admin->to_string()) {
+        errors.push_back({"global.admin", "listener \"" + l.name + "\" already uses " + l.address.to_string()});
+      }
+    }
+  }
   if (c.limits.max_connections_per_ip > c.limits.max_connections) {
     errors.push_back({"limits.max_connections_per_ip", "cannot exceed limits.max_connections"});
   }

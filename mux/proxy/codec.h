@@ -11,6 +11,7 @@
 #include "codecs/base/bytes.h"
 #include "codecs/base/error.h"
 #include "codecs/base/result.h"
+#include "codecs/h2/counters.h"
 #include "codecs/message/events.h"
 #include "codecs/message/message.h"
 #include "mux/config/config.h"
@@ -104,6 +105,13 @@ struct CodecLimits {
   uint32_t max_settings_entries = 32;
   uint32_t settings_ack_ms = 10000;
   uint32_t header_timeout_ms = 10000;
+  uint32_t connection_window = 16u << 20;
+  uint32_t max_header_block_bytes = 256u << 10;
+  // Where HTTP/2 connections tally frames, resets, GOAWAYs and fired limits (the worker's
+  // metrics): server-role codecs (client-facing) into `h2_client_side`, client-role codecs
+  // (backends) into `h2_backend_side`. Null: not counted.
+  codecs::h2::Counters* h2_client_side = nullptr;
+  codecs::h2::Counters* h2_backend_side = nullptr;
 };
 CodecLimits codec_limits(const config::Config& config);
 

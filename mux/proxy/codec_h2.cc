@@ -41,6 +41,8 @@ codecs::h2::Limits h2_limits(const CodecLimits& l, codecs::h2::Role role) {
   o.max_settings_entries = l.max_settings_entries;
   o.settings_ack_timeout_ms = l.settings_ack_ms;
   o.header_timeout_ms = l.header_timeout_ms;
+  o.connection_window = l.connection_window;
+  o.max_header_block_bytes = l.max_header_block_bytes;
   return o;
 }
 
@@ -48,7 +50,10 @@ class H2Codec final : public Codec {
  public:
   H2Codec(codecs::h2::Role role, codecs::EventSink& sink, const CodecLimits& limits)
       : conn_(role, sink, local_settings(limits), h2_limits(limits, role)),
-        limit_(limits.max_concurrent_streams) {}
+        limit_(limits.max_concurrent_streams) {
+    conn_.count_into(role == codecs::h2::Role::Server ? limits.h2_client_side
+                                                      : limits.h2_backend_side);
+  }
 
   Result<size_t> feed(Bytes input) override { return conn_.feed(input); }
   Status finish() override { return codecs::ok(); }
@@ -121,6 +126,8 @@ CodecLimits codec_limits(const config::Config& config) {
   c.max_settings_entries = l.max_settings_entries;
   c.settings_ack_ms = static_cast<uint32_t>(config.timeouts.settings_ack.count());
   c.header_timeout_ms = static_cast<uint32_t>(config.timeouts.request_headers.count());
+  c.connection_window = l.connection_window;
+  c.max_header_block_bytes = l.max_header_block_bytes;
   return c;
 }
 

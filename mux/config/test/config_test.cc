@@ -40,7 +40,8 @@ admin = "127.0.0.1:9901"
 [limits]
 max_concurrent_streams = 50
 initial_window_size = 1048576
-reset_budget_window = "5s"
+connection_window = 1048576
+max_header_block_bytes = 65536
 max_request_body = 1000000
 [timeouts]
 backend_connect = "250ms"
@@ -76,7 +77,8 @@ cluster = "api"
   ASSERT_TRUE(c.global.admin);
   EXPECT_EQ(c.global.admin->port, 9901);
   EXPECT_EQ(c.limits.max_concurrent_streams, 50u);
-  EXPECT_EQ(c.limits.reset_budget_window, Millis(5000));
+  EXPECT_EQ(c.limits.connection_window, 1048576u);
+  EXPECT_EQ(c.limits.max_header_block_bytes, 65536u);
   EXPECT_EQ(c.timeouts.backend_connect, Millis(250));
   EXPECT_EQ(c.timeouts.client_idle, Millis(120000));
   EXPECT_EQ(c.answers.at(503).body, "busy");
@@ -158,6 +160,23 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_answer_status", "[answers.42]\nbody = \"x\"\n", "answers.42: answer keys are HTTP status codes"},
         BadCase{"unknown_protocol", "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\nprotocols = [\"spdy\"]\n",
                 "listeners[1].protocols: unknown protocol \"spdy\""},
+        BadCase{"connection_window", "[limits]\nconnection_window = 100\n",
+                "limits.connection_window: must be between 65535 and 2147483647 (got 100)"},
+        BadCase{"header_block", "[limits]\nmax_header_block_bytes = 10\n",
+                "limits.max_header_block_bytes: must be between 1024"},
+        BadCase{"reset_budget", "[limits]\nreset_budget = 0\n", "limits.reset_budget: must be between 1"},
+        BadCase{"glitch_budget", "[limits]\nglitch_budget = -1\n", "limits.glitch_budget: must be between 1"},
+        BadCase{"settings_entries", "[limits]\nmax_settings_entries = 2\n",
+                "limits.max_settings_entries: must be between 6"},
+        BadCase{"continuations", "[limits]\nmax_continuation_frames = 0\n",
+                "limits.max_continuation_frames: must be between 1"},
+        BadCase{"control_acks", "[limits]\nmax_queued_control_acks = \"many\"\n",
+                "limits.max_queued_control_acks: must be an integer"},
+        BadCase{"per_ip_above_total", "[limits]\nmax_connections = 10\nmax_connections_per_ip = 11\n",
+                "limits.max_connections_per_ip: cannot exceed limits.max_connections"},
+        BadCase{"admin_port", "[global]\nadmin = \"127.0.0.1\"\n", "global.admin: must be \"host:port\""},
+        BadCase{"admin_on_listener", "[global]\nadmin = \"127.0.0.1:8080\"\n",
+                "global.admin: listener \"l\" already uses 127.0.0.1:8080"},
         BadCase{"top_level_typo", "[[listners]]\nname = \"x\"\n",
                 "listners: unknown key; did you mean \"listeners\"?"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
