@@ -105,6 +105,10 @@ int run(const ProxyArgs& args) {
                 << config.listeners[i].address.host << ":" << ports[i] << "\n";
     }
   };
+  options.on_admin = [&config](uint16_t port) {
+    std::cerr << "crossmux proxy: admin on " << config.global.admin->host << ":" << port
+              << " (GET /metrics, /ready)\n";
+  };
   std::signal(SIGINT, stop_proxy);
   std::signal(SIGTERM, stop_proxy);
   auto status = mux::proxy::run_proxy(config, options);
@@ -132,7 +136,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       "runs\n"
       "the embedded default: 127.0.0.1:8080 in front of the built-in origin (/h2/ over h2c,\n"
       "everything else over HTTP/1.1), so `curl http://127.0.0.1:8080/` works at once. One access\n"
-      "log line per request; SIGINT/SIGTERM stop it.");
+      "log line per request; metrics on the admin listener (global.admin) at /metrics;\n"
+      "SIGINT/SIGTERM stop it.");
   cmd->add_option("-c,--config", args->config, "TOML configuration file (see mux/config/config.h)");
   cmd->add_flag("--check", args->check,
                 "Validate the configuration, print every error with its key, and exit (1 on "

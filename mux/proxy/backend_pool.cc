@@ -19,7 +19,11 @@ BackendPool::~BackendPool() {
 void BackendPool::attach(BackendConnection* c, Exchange& ex) {
   ex.waiting = false;
   ex.reused_connection = c->served() > 0;
-  if (ex.reused_connection) ++reused_;
+  if (ex.reused_connection) {
+    ++reused_;
+    if (reused_by_cluster_.size() <= ex.cluster_index) reused_by_cluster_.resize(ex.cluster_index + 1);
+    ++reused_by_cluster_[ex.cluster_index];
+  }
   c->attach(ex);
 }
 
@@ -69,6 +73,8 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
     return s;
   }
   ++opened_;
+  if (opened_by_cluster_.size() <= ex.cluster_index) opened_by_cluster_.resize(ex.cluster_index + 1);
+  ++opened_by_cluster_[ex.cluster_index];
   e.all.push_back(c);
   attach(c, ex);
   return codecs::ok();
@@ -106,6 +112,18 @@ void BackendPool::remove(BackendConnection* c) {
 size_t BackendPool::connections(BackendKey key) const {
   auto it = conns_.find(key);
   return it == conns_.end() ? 0 : it->second.all.size();
+}
+
+std::vector<BackendPool::ClusterStats> BackendPool::cluster_stats(size_t clusters) const {
+  std::vector<ClusterStats> out(clusters);
+  for (size_t c = 0; c < clusters; ++c) {
+    if (c < opened_by_cluster_.size()) out[c].misses = opened_by_cluster_[c];
+    if (c < reused_by_cluster_.size()) out[c].hits = reused_by_cluster_[c];
+  }
+  for (const auto& [key, entry] : conns_) {
+    if (key.cluster < clusters) out[key.cluster].connections += entry.all.size();
+  }
+  return out;
 }
 
 }  // namespace crossmux::mux::proxy

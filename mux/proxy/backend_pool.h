@@ -39,6 +39,14 @@ class BackendPool {
   size_t connections(BackendKey key) const;
   uint64_t opened() const { return opened_; }
   uint64_t reused() const { return reused_; }
+  // Per cluster (metrics): connections opened (misses), exchanges given a connection that had
+  // served before (hits), open connections.
+  struct ClusterStats {
+    uint64_t misses = 0;
+    uint64_t hits = 0;
+    uint64_t connections = 0;
+  };
+  std::vector<ClusterStats> cluster_stats(size_t clusters) const;
 
  private:
   struct Entry {
@@ -52,6 +60,8 @@ class BackendPool {
   std::map<BackendKey, Entry> conns_;
   uint64_t opened_ = 0;
   uint64_t reused_ = 0;
+  std::vector<uint64_t> opened_by_cluster_;
+  std::vector<uint64_t> reused_by_cluster_;
 };
 
 }  // namespace crossmux::mux::proxy

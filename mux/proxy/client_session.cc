@@ -420,7 +420,7 @@ void ClientSession::on_timeout() {
   if (codec_ && !codec_->multiplexed() && !in_.empty() && !codec_failed_) {
     codec_failed_ = true;
     in_.clear();
-    answer_decode_error(codecs::Error::http(408, "request headers timeout"));
+    answer_decode_error(codecs::Error::http(408, kRequestHeadersTimeout));
   } else {
     // A second idle timeout while output still waits: the client reads nothing; drop it.
     if (closing_) drop_output_ = true;

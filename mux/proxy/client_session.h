@@ -44,6 +44,8 @@ class ClientSession final : public Peer {
 
   const config::Listener& listener() const { return listener_; }
   const std::string& peer_address() const { return peer_; }
+  // Requests in flight (metrics).
+  size_t active_exchanges() const { return exchanges_.size(); }
 
  private:
   // EventSink: requests decoded from the client.

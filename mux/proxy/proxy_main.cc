@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "mux/proxy/access_log.h"
+#include "mux/proxy/admin_server.h"
+#include "mux/proxy/metrics_hub.h"
 #include "mux/proxy/worker.h"
 
 namespace crossmux::mux::proxy {
@@ -18,9 +20,21 @@ codecs::Status run_proxy(const config::Config& config, const RunOptions& options
   auto loop = net::EventLoop::create();
   if (!loop) return codecs::unexpected(loop.error());
   codecs::Status status = codecs::ok();
+  MetricsHub hub(1);
   {
     Worker worker(**loop, config, &log);
     if (auto s = worker.start(); !s) return s;
+    worker.publish_to(hub, 0, kMetricsPublishMs);
+    std::unique_ptr<AdminServer> admin;
+    if (config.global.admin) {
+      auto at = resolve_address(*config.global.admin);
+      if (!at) return codecs::unexpected(at.error());
+      // The admin shares the worker's loop: a scrape first publishes this worker's latest values.
+      auto a = AdminServer::start(**loop, *at, hub, [&worker] { worker.publish_metrics(); });
+      if (!a) return codecs::unexpected(a.error());
+      admin = std::move(*a);
+      if (options.on_admin) options.on_admin(admin->port());
+    }
     if (options.loop_out) options.loop_out->store(loop->get());
     if (options.on_listening) {
       std::vector<uint16_t> ports;

@@ -3,6 +3,12 @@
 
 #include <netdb.h>
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "codecs/h1/h1_errors.h"
+
 #include "mux/net/tls_stream.h"
 #include "mux/proxy/answers.h"
 #include "mux/proxy/client_session.h"
@@ -36,7 +42,14 @@ class ListenerSocket final : public net::Handler {
     // destructor), before any buffer is spent on it.
     const std::string peer = a.peer.to_string();
     std::string ip = peer.substr(0, peer.rfind(':'));
-    if (worker_.limiter().try_acquire(ip) != ConnectionLimiter::Verdict::Accept) return;
+    const auto verdict = worker_.limiter().try_acquire(ip);
+    if (verdict != ConnectionLimiter::Verdict::Accept) {
+      worker_.metrics().limit(verdict == ConnectionLimiter::Verdict::TooManyTotal
+                                  ? ProxyLimit::MaxConnections
+                                  : ProxyLimit::MaxConnectionsPerIp);
+      return;
+    }
+    worker_.metrics().connection_accepted();
     std::unique_ptr<net::ByteStream> stream;
     net::TlsStream* tls = nullptr;
     if (tls_) {
@@ -62,10 +75,8 @@ class ListenerSocket final : public net::Handler {
   std::unique_ptr<net::IoWatch> watch_;
 };
 
-namespace {
-
 // Names are resolved once at startup, never on the worker's loop (mux/net/README.md).
-codecs::Result<net::SocketAddress> resolve(const config::Address& a) {
+codecs::Result<net::SocketAddress> resolve_address(const config::Address& a) {
   if (auto numeric = net::SocketAddress::parse(a.host, a.port)) return *numeric;
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -78,8 +89,6 @@ codecs::Result<net::SocketAddress> resolve(const config::Address& a) {
   return net::SocketAddress::parse(out.to_string().substr(0, out.to_string().rfind(':')), a.port);
 }
 
-}  // namespace
-
 Worker::Worker(net::EventLoop& loop, const config::Config& config, AccessLog* log)
     : loop_(loop),
       config_(config),
@@ -87,13 +96,41 @@ Worker::Worker(net::EventLoop& loop, const config::Config& config, AccessLog* lo
       limits_(codec_limits(config)),
       router_(config),
       limiter_(config.limits.max_connections, config.limits.max_connections_per_ip),
-      pool_(*this) {
+      pool_(*this),
+      metrics_(config),
+      publish_timer_(loop.timers(), [this] {
+        publish_metrics();
+        publish_timer_.arm(publish_interval_ms_);
+      }) {
   for (const auto& c : config.clusters) balancers_.emplace_back(c);
   if (!config.global.via.empty()) {
     via_[static_cast<size_t>(codecs::Version::Http10)] = "1.0 " + config.global.via;
     via_[static_cast<size_t>(codecs::Version::Http11)] = "1.1 " + config.global.via;
     via_[static_cast<size_t>(codecs::Version::Http2)] = "2 " + config.global.via;
   }
+  limits_.h2_client_side = &metrics_.h2_client_side();
+  limits_.h2_backend_side = &metrics_.h2_backend_side();
+}
+
+void Worker::publish_to(MetricsHub& hub, size_t slot, uint64_t interval_ms) {
+  hub_ = &hub;
+  hub_slot_ = slot;
+  publish_interval_ms_ = interval_ms;
+  publish_metrics();
+  publish_timer_.arm(publish_interval_ms_);
+}
+
+void Worker::publish_metrics() {
+  if (!hub_) return;
+  ProxyMetrics::Gauges g;
+  g.client_connections = sessions_.size();
+  for (const ClientSession* s : sessions_) g.active_streams += s->active_exchanges();
+  for (const auto& c : pool_.cluster_stats(config_.clusters.size())) {
+    g.pool_connections.push_back(c.connections);
+    g.pool_hits.push_back(c.hits);
+    g.pool_misses.push_back(c.misses);
+  }
+  hub_->publish(hub_slot_, metrics_.sync(g));
 }
 
 Worker::~Worker() {
@@ -123,7 +160,7 @@ codecs::Status Worker::start_clusters() {
     addresses_.emplace_back();
     names_.emplace_back();
     for (const auto& b : c.backends) {
-      auto a = resolve(b.address);
+      auto a = resolve_address(b.address);
       if (!a) return codecs::unexpected(a.error());
       addresses_.back().push_back(*a);
       names_.back().push_back(a->to_string());
@@ -154,7 +191,7 @@ codecs::Result<std::unique_ptr<net::TlsServerContext>> server_tls(const config::
 
 codecs::Status Worker::start_listeners() {
   for (const auto& l : config_.listeners) {
-    auto at = resolve(l.address);
+    auto at = resolve_address(l.address);
     if (!at) return codecs::unexpected(at.error());
     auto tls = server_tls(l);
     if (!tls) return codecs::unexpected(tls.error());
@@ -219,8 +256,43 @@ void Worker::assign(Exchange& ex, bool allow_tried) {
   }
 }
 
+namespace {
+
+// HTTP/1.1 requests the proxy refused because a configured limit was crossed, told apart by the
+// codec's named error (the reason the answer carries).
+std::optional<ProxyLimit> h1_limit(const Exchange& ex) {
+  if (!ex.answered) return std::nullopt;
+  const std::string_view why = ex.answer_reason;
+  if (why == codecs::h1::kErrRequestLineTooLong) return ProxyLimit::MaxRequestLine;
+  if (why == codecs::h1::kErrHeadersTooLarge) return ProxyLimit::MaxHeaderBytes;
+  if (why == codecs::h1::kErrTooManyFields) return ProxyLimit::MaxHeaderFields;
+  if (why == codecs::h1::kErrBodyTooLarge) return ProxyLimit::MaxRequestBody;
+  if (why == kRequestHeadersTimeout) return ProxyLimit::RequestHeadersTimeout;
+  return std::nullopt;
+}
+
+}  // namespace
+
 void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
                           uint16_t status) {
+  // Wall-clock microseconds: the loop's cached millisecond clock would round every fast request
+  // to 0 or 1 ms.
+  const int64_t total_us = std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
+                                                               ex.started_wall)
+             .count());
+  RequestSample m;
+  m.cluster = ex.cluster ? static_cast<int>(ex.cluster_index) : -1;
+  m.h2_in = protocol_in == "HTTP/2";
+  m.answered = ex.answered;
+  m.h2_out = ex.cluster && ex.cluster->protocol != config::BackendProtocol::Http1;
+  m.status = ex.aborted && !ex.response.head_sent ? 0 : status;
+  m.total_seconds = static_cast<double>(total_us) / 1e6;
+  m.backend_seconds =
+      ex.backend_response_us >= 0 ? static_cast<double>(ex.backend_response_us) / 1e6 : -1;
+  metrics_.request(m);
+  if (auto l = h1_limit(ex)) metrics_.limit(*l);
+
   if (!log_ || !log_->enabled()) return;
   AccessRecord r;
   r.time = ex.started_wall;
@@ -236,7 +308,7 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
   r.status = status;
   r.bytes_in = ex.request.bytes_received;
   r.bytes_out = ex.response.bytes_sent;
-  r.total_us = static_cast<int64_t>(loop_.now_ms() - ex.started_ms) * 1000;
+  r.total_us = total_us;
   r.backend_connect_us = ex.connect_us;
   r.backend_response_us = ex.backend_response_us;
   r.cluster = ex.cluster ? std::string_view(ex.cluster->name) : std::string_view("-");

@@ -12,6 +12,7 @@
 #include "mux/config/config.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
+#include "mux/net/timer_wheel.h"
 #include "mux/net/tls.h"
 #include "mux/proxy/access_log.h"
 #include "mux/proxy/backend_pool.h"
@@ -19,6 +20,8 @@
 #include "mux/proxy/connection_limiter.h"
 #include "mux/proxy/exchange.h"
 #include "mux/proxy/load_balancer.h"
+#include "mux/proxy/metrics_hub.h"
+#include "mux/proxy/proxy_metrics.h"
 #include "mux/proxy/retry_policy.h"
 #include "mux/proxy/router.h"
 
@@ -48,7 +51,7 @@ class Worker {
   // backend and provably was not processed (or the keep-alive race) prefers an untried backend and
   // else goes back to a tried one (on a new connection, per Exchange::fresh_connection).
   void retry(Exchange& ex, FailureKind kind);
-  // Writes the access log line of a finished exchange.
+  // Counts a finished exchange in the metrics and writes its access log line.
   void log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
                     uint16_t status);
 
@@ -78,6 +81,12 @@ class Worker {
     std::string_view v = via(head.version);
     if (!v.empty()) head.headers.add_view("via", v);
   }
+  // From now on, publishes a snapshot of this worker's metrics to slot `slot` of `hub` every
+  // `interval_ms` (and at once). `hub` must outlive the worker.
+  void publish_to(MetricsHub& hub, size_t slot, uint64_t interval_ms);
+  // Publishes now (e.g. the admin endpoint on this worker's loop, before it renders).
+  void publish_metrics();
+  ProxyMetrics& metrics() { return metrics_; }
 
   void session_opened(ClientSession* s) { sessions_.insert(s); }
   void session_closed(ClientSession* s) { sessions_.erase(s); }
@@ -104,9 +113,19 @@ class Worker {
   BackendPool pool_;
   uint64_t requests_ = 0;
   std::array<std::string, 3> via_;  // by codecs::Version
+  ProxyMetrics metrics_;
+  MetricsHub* hub_ = nullptr;
+  size_t hub_slot_ = 0;
+  uint64_t publish_interval_ms_ = 1000;
+  net::Timer publish_timer_;
 };
+
+// Resolves a configured address once, at startup (numeric, else getaddrinfo). Errors: kErrResolve.
+codecs::Result<net::SocketAddress> resolve_address(const config::Address& a);
 
 inline constexpr char kErrResolve[] = "proxy: backend address does not resolve";
 inline constexpr char kErrNoBackend[] = "no backend available";
+// The reason of the 408 for an HTTP/1.1 request head not completed within timeouts.request_headers.
+inline constexpr char kRequestHeadersTimeout[] = "request headers timeout";
 
 }  // namespace crossmux::mux::proxy

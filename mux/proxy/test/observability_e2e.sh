@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# End to end: the admin listener's /metrics against known traffic (exact counter values), the
+# access log's fields in text (to a file) and JSON (to stdout), a Rapid Reset client tripping
+# limits.reset_budget, and limits.max_connections_per_ip refusing the connection over the cap.
+# Usage: observability_e2e.sh CROSSMUX_BINARY
+set -uo pipefail
+crossmux=$1
+here=$(dirname "$0")
+source "$here/e2e_lib.sh"
+
+proxy_port=$(free_port); admin_port=$(free_port)
+write_config() {  # write_config FILE PROXY_PORT ADMIN_PORT ACCESS_LOG FORMAT
+  cat >"$1" <<TOML
+[global]
+access_log = "$4"
+access_log_format = "$5"
+admin = "127.0.0.1:$3"
+[limits]
+max_connections_per_ip = 3
+reset_budget = 10
+max_header_bytes = 1024
+[[listeners]]
+name = "main"
+address = "127.0.0.1:$2"
+protocols = ["http/1.1", "h2c"]
+[[clusters]]
+name = "o1"
+protocol = "http1"
+builtin_origin = true
+[[clusters]]
+name = "o2"
+protocol = "h2c"
+builtin_origin = true
+[[frontends]]
+hostname = "h1.test"
+cluster = "o1"
+[[frontends]]
+hostname = "h2.test"
+cluster = "o2"
+TOML
+}
+write_config "$work/text.toml" "$proxy_port" "$admin_port" "$work/access.txt" text
+"$crossmux" proxy --config "$work/text.toml" >"$work/proxy.log" 2>&1 &
+pids+=($!)
+wait_for_line "$work/proxy.log" "listener main" || fail "proxy did not start"
+grep -q "admin on 127.0.0.1:$admin_port" "$work/proxy.log" || fail "no admin listener line"
+base="http://127.0.0.1:$proxy_port"
+admin="http://127.0.0.1:$admin_port"
+
+# The admin endpoints, served by our own H1 codec.
+[ "$(curl -sS -m 5 "$admin/ready")" = ready ] || fail "/ready"
+code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "$admin/nope"); [ "$code" = 404 ] || fail "/nope: $code"
+code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -X POST "$admin/metrics"); [ "$code" = 405 ] || fail "POST: $code"
+curl -sS -m 5 -D "$work/h" -o /dev/null "$admin/metrics" || fail "GET /metrics"
+grep -qi "^content-type: text/plain; version=0.0.4" "$work/h" || fail "content type: $(cat "$work/h")"
+# Two requests on one connection (keep-alive), and a malformed one answered 400.
+n=$(curl -sS -m 5 "$admin/ready" "$admin/ready" | grep -c ready); [ "$n" = 2 ] || fail "keep-alive"
+printf 'GET /metrics HTTP/1.1\r\nHost: a\r\nbad header\r\n\r\n' >"$work/bad.req"
+python3 - "$admin_port" "$work/bad.req" <<'PY' || fail "malformed admin request not answered 400"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(open(sys.argv[2], "rb").read())
+data = b""
+while True:
+    c = s.recv(4096)
+    if not c:
+        break
+    data += c
+sys.exit(0 if data.startswith(b"HTTP/1.1 400 ") else 1)
+PY
+
+# Known traffic: 7 GETs over HTTP/1.1 to an HTTP/1.1 cluster, 5 over h2c to an h2c cluster, two
+# unrouted requests (404, one per protocol), one over max_header_bytes, one client resetting 11
+# streams in a row.
+for i in $(seq 1 7); do
+  curl -sS -m 10 -o /dev/null -H Host:h1.test "$base/bytes/100" || fail "h1 GET $i"
+done
+for i in $(seq 1 5); do
+  curl -sS -m 10 -o /dev/null --http2-prior-knowledge -H Host:h2.test "$base/bytes/100" || fail "h2 GET $i"
+done
+code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -H Host:nowhere.test "$base/x"); [ "$code" = 404 ] || fail "h1 404: $code"
+code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' --http2-prior-knowledge -H Host:nowhere.test "$base/y")
+[ "$code" = 404 ] || fail "h2 404: $code"
+# max_header_bytes = 1024: a 2000-byte field is refused with 431.
+big=$(head -c 2000 /dev/zero | tr '\0' a)
+code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -H Host:h1.test -H "x-big: $big" "$base/")
+[ "$code" = 431 ] || fail "big header: $code"
+# reset_budget = 10: the eleventh reset spends it; ENHANCE_YOUR_CALM (11).
+out=$(python3 "$here/h2_rapid_reset.py" "$proxy_port" abuse.test 40) || fail "rapid reset: $out"
+[ "$out" = "goaway 11" ] || fail "rapid reset ended with: $out"
+
+# metric NAME{LABELS}: its value on a fresh scrape.
+metric() { curl -sS -m 5 "$admin/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+# wait_metric KEY VALUE: the scrape reaches VALUE within 10 s (connections close asynchronously).
+wait_metric() {
+  for _ in $(seq 1 200); do [ "$(metric "$1")" = "$2" ] && return 0; sleep 0.05; done
+  fail "$1 is $(metric "$1"), expected $2"
+}
+wait_metric crossmux_client_connections 0
+curl -sS -m 5 "$admin/metrics" >"$work/metrics.txt"
+expect() {  # expect KEY VALUE (from the saved scrape)
+  got=$(awk -v k="$1" '$1 == k { print $2 }' "$work/metrics.txt")
+  [ "$got" = "$2" ] || fail "$1 = '$got', expected $2"
+}
+expect 'crossmux_requests_total{cluster="o1",pairing="h1->h1",class="2xx"}' 7
+expect 'crossmux_requests_total{cluster="o2",pairing="h2->h2",class="2xx"}' 5
+expect 'crossmux_requests_total{cluster="-",pairing="h1->proxy",class="4xx"}' 2
+expect 'crossmux_requests_total{cluster="-",pairing="h2->proxy",class="4xx"}' 1
+# The reset requests were unrouted (answered 404) and cut before any response: class none.
+expect 'crossmux_requests_total{cluster="-",pairing="h2->proxy",class="none"}' 11
+[ "$(grep -c '^crossmux_requests_total{' "$work/metrics.txt")" = 5 ] || fail "unexpected request series"
+expect 'crossmux_request_duration_seconds_count{cluster="o1"}' 7
+expect 'crossmux_request_duration_seconds_bucket{cluster="o1",le="+Inf"}' 7
+expect 'crossmux_request_duration_seconds_count{cluster="o2"}' 5
+expect 'crossmux_request_duration_seconds_count{cluster="-"}' 14
+expect 'crossmux_backend_response_seconds_count{cluster="o1"}' 7
+expect 'crossmux_backend_response_seconds_count{cluster="o2"}' 5
+expect 'crossmux_client_connections_total' 16
+expect 'crossmux_active_streams' 0
+# Sequential requests share backend connections: every request is a hit or a miss.
+for c in o1:7 o2:5; do
+  hits=$(awk -v k="crossmux_backend_pool_hits_total{cluster=\"${c%:*}\"}" '$1 == k { print $2 }' "$work/metrics.txt")
+  misses=$(awk -v k="crossmux_backend_pool_misses_total{cluster=\"${c%:*}\"}" '$1 == k { print $2 }' "$work/metrics.txt")
+  [ $((hits + misses)) = "${c#*:}" ] && [ "$misses" -ge 1 ] && [ "$misses" -le 2 ] \
+    || fail "pool ${c%:*}: $hits hits, $misses misses"
+done
+expect 'crossmux_backend_pool_connections{cluster="o1"}' "$(awk '$1 == "crossmux_backend_pool_misses_total{cluster=\"o1\"}" { print $2 }' "$work/metrics.txt")"
+# HTTP/2 on the client side: 5 + 1 + 11 request HEADERS in, 11 RST_STREAM(CANCEL) in, one GOAWAY.
+expect 'crossmux_h2_frames_total{side="client",direction="in",type="HEADERS"}' 17
+expect 'crossmux_h2_frames_total{side="client",direction="in",type="RST_STREAM"}' 11
+expect 'crossmux_h2_frames_total{side="client",direction="out",type="HEADERS"}' 6
+expect 'crossmux_h2_frames_total{side="client",direction="out",type="GOAWAY"}' 1
+expect 'crossmux_h2_rst_stream_total{side="client",direction="in",code="CANCEL"}' 11
+expect 'crossmux_h2_goaway_total{side="client",direction="out",code="ENHANCE_YOUR_CALM"}' 1
+# The h2c cluster carried the five forwarded requests.
+expect 'crossmux_h2_frames_total{side="backend",direction="out",type="HEADERS"}' 5
+expect 'crossmux_h2_frames_total{side="backend",direction="in",type="HEADERS"}' 5
+expect 'crossmux_limit_hits_total{side="client",limit="reset_budget"}' 1
+expect 'crossmux_limit_hits_total{side="client",limit="max_header_bytes"}' 1
+expect 'crossmux_limit_hits_total{side="client",limit="max_connections_per_ip"}' 0
+expect 'crossmux_limit_hits_total{side="client",limit="glitch_budget"}' 0
+
+# limits.max_connections_per_ip = 3: three held connections are served, the fourth is closed
+# unanswered and counted.
+python3 - "$proxy_port" "$admin_port" <<'PY' || fail "per-address connection cap"
+import socket, sys, time, urllib.request
+port, admin = int(sys.argv[1]), int(sys.argv[2])
+def scrape(key):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5).read().decode()
+    return next((l.split()[1] for l in text.splitlines() if l.split(" ")[0] == key), None)
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+for _ in range(200):
+    if scrape("crossmux_client_connections") == "3":
+        break
+    time.sleep(0.05)
+else:
+    sys.exit("three connections never showed as open")
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(5)
+extra.sendall(b"GET / HTTP/1.1\r\nHost: h1.test\r\n\r\n")
+try:
+    refused = extra.recv(100) == b""
+except ConnectionResetError:
+    refused = True
+if not refused:
+    sys.exit("the fourth connection was served")
+for s in held:  # the held ones still work
+    s.settimeout(5)
+    s.sendall(b"GET /bytes/3 HTTP/1.1\r\nHost: h1.test\r\nConnection: close\r\n\r\n")
+    if not s.recv(100).startswith(b"HTTP/1.1 200"):
+        sys.exit("a held connection was not served")
+if scrape('crossmux_limit_hits_total{side="client",limit="max_connections_per_ip"}') != "1":
+    sys.exit("the refusal was not counted")
+PY
+
+# The text access log: one line per request with every field.
+wait_for_line "$work/access.txt" 'reason="aborted"' || fail "no access log"
+sleep 0.2
+[ "$(wc -l <"$work/access.txt")" = 29 ] || fail "$(wc -l <"$work/access.txt") access log lines, expected 29"
+ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+ip='127\.0\.0\.1:[0-9]+'
+ms='[0-9]+\.[0-9]{3}ms'
+n=$(grep -cE "^$ts $ip HTTP/1\.1>HTTP/1\.1 \"GET h1\.test /bytes/100\" 200 in=0 out=100 total=$ms connect=($ms|-) backend=$ms cluster=o1 backend=$ip retries=0 reason=\"-\"$" "$work/access.txt")
+[ "$n" = 7 ] || fail "$n of 7 h1 lines: $(head -3 "$work/access.txt")"
+n=$(grep -cE "^$ts $ip HTTP/2>HTTP/2 \"GET h2\.test /bytes/100\" 200 in=0 out=100 total=$ms connect=($ms|-) backend=$ms cluster=o2 backend=$ip retries=0 reason=\"-\"$" "$work/access.txt")
+[ "$n" = 5 ] || fail "$n of 5 h2 lines"
+grep -qE "^$ts $ip HTTP/1\.1>- \"GET nowhere\.test /x\" 404 in=0 out=[0-9]+ total=$ms connect=- backend=- cluster=- backend=- retries=0 reason=\"no route\"$" "$work/access.txt" || fail "h1 404 line"
+grep -qE "^$ts $ip HTTP/2>- \"GET nowhere\.test /y\" 404 " "$work/access.txt" || fail "h2 404 line"
+grep -qE " 431 .* reason=\"h1: header section too large\"$" "$work/access.txt" || fail "431 line"
+n=$(grep -cE "HTTP/2>- \"GET abuse\.test /\" 404 in=0 out=0 .* reason=\"aborted\"$" "$work/access.txt")
+[ "$n" = 11 ] || fail "$n of 11 aborted lines"
+n=$(grep -cE "HTTP/1\.1>HTTP/1\.1 \"GET h1\.test /bytes/3\" 200 in=0 out=3 " "$work/access.txt")
+[ "$n" = 3 ] || fail "$n of 3 lines from the held connections"
+kill -TERM "${pids[0]}" && wait "${pids[0]}" || fail "proxy did not exit cleanly"
+
+# The JSON access log, to stdout: every field, typed.
+proxy_port=$(free_port); admin_port=$(free_port)
+write_config "$work/json.toml" "$proxy_port" "$admin_port" stdout json
+"$crossmux" proxy --config "$work/json.toml" >"$work/access.json" 2>"$work/json-proxy.log" &
+pids+=($!)
+wait_for_line "$work/json-proxy.log" "listener main" || fail "json proxy did not start"
+curl -sS -m 10 -o /dev/null -H Host:h1.test -d 'twelve bytes' "http://127.0.0.1:$proxy_port/echo" || fail "json h1"
+curl -sS -m 10 -o /dev/null --http2-prior-knowledge -H Host:h2.test "http://127.0.0.1:$proxy_port/bytes/5" || fail "json h2"
+curl -sS -m 10 -o /dev/null -H Host:nowhere.test "http://127.0.0.1:$proxy_port/z" || fail "json 404"
+wait_for_line "$work/access.json" '"path":"/z"' || fail "no JSON lines"
+python3 - "$work/access.json" <<'PY' || fail "JSON access log: $(cat "$work/access.json")"
+import json, re, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 3, lines
+keys = ["time", "client", "protocol_in", "protocol_out", "method", "authority", "path", "status",
+        "bytes_in", "bytes_out", "total_us", "backend_connect_us", "backend_response_us",
+        "cluster", "backend", "retries", "reason"]
+for l in lines:
+    assert list(l) == keys, list(l)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["time"]), l
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", l["client"]), l
+    assert isinstance(l["total_us"], int) and l["total_us"] >= 0, l
+h1, h2, miss = lines
+assert (h1["protocol_in"], h1["protocol_out"], h1["method"], h1["authority"], h1["path"],
+        h1["status"], h1["bytes_in"], h1["bytes_out"], h1["cluster"], h1["retries"],
+        h1["reason"]) == ("HTTP/1.1", "HTTP/1.1", "POST", "h1.test", "/echo", 200, 12, 12, "o1",
+                          0, ""), h1
+assert isinstance(h1["backend_connect_us"], int) and isinstance(h1["backend_response_us"], int), h1
+assert re.fullmatch(r"127\.0\.0\.1:\d+", h1["backend"]), h1
+assert (h2["protocol_in"], h2["protocol_out"], h2["status"], h2["bytes_out"], h2["cluster"]) == (
+    "HTTP/2", "HTTP/2", 200, 5, "o2"), h2
+assert (miss["protocol_out"], miss["status"], miss["cluster"], miss["backend"], miss["reason"],
+        miss["backend_connect_us"], miss["backend_response_us"]) == (
+    "-", 404, "-", "-", "no route", None, None), miss
+PY
+kill -TERM "${pids[1]}" && wait "${pids[1]}" || fail "json proxy did not exit cleanly"
+if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work"/*.log; then
+  fail "sanitizer report"
+fi
+echo "observability end to end: ok"
