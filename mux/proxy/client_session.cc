@@ -33,6 +33,9 @@ ClientSession::~ClientSession() {
   for (auto& [id, ex] : exchanges_) {
     if (ex->backend) ex->backend->abandon(*ex);
     worker_.pool().cancel(*ex);
+    // The connection broke with the exchange in flight: it still gets its log line and count.
+    ex->aborted = true;
+    worker_.log_exchange(*ex, *this, codec_ ? codec_->protocol() : "-", ex->response.head.status);
   }
   exchanges_.clear();
   worker_.session_closed(this);

@@ -204,10 +204,21 @@ curl -sS -m 10 -o /dev/null -H Host:h1.test -d 'twelve bytes' "http://127.0.0.1:
 curl -sS -m 10 -o /dev/null --http2-prior-knowledge -H Host:h2.test "http://127.0.0.1:$proxy_port/bytes/5" || fail "json h2"
 curl -sS -m 10 -o /dev/null -H Host:nowhere.test "http://127.0.0.1:$proxy_port/z" || fail "json 404"
 wait_for_line "$work/access.json" '"path":"/z"' || fail "no JSON lines"
+# A client that resets its connection while its request waits on the backend: the request is
+# still logged, as aborted.
+python3 - "$proxy_port" <<'PY' || fail "reset client"
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /slow/800 HTTP/1.1\r\nHost: h1.test\r\n\r\n")
+time.sleep(0.3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()  # RST
+PY
+wait_for_line "$work/access.json" '"path":"/slow/800"' || fail "the reset request was not logged"
 python3 - "$work/access.json" <<'PY' || fail "JSON access log: $(cat "$work/access.json")"
 import json, re, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
-assert len(lines) == 3, lines
+assert len(lines) == 4, lines
 keys = ["time", "client", "protocol_in", "protocol_out", "method", "authority", "path", "status",
         "bytes_in", "bytes_out", "total_us", "backend_connect_us", "backend_response_us",
         "cluster", "backend", "retries", "reason"]
@@ -216,7 +227,7 @@ for l in lines:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["time"]), l
     assert re.fullmatch(r"127\.0\.0\.1:\d+", l["client"]), l
     assert isinstance(l["total_us"], int) and l["total_us"] >= 0, l
-h1, h2, miss = lines
+h1, h2, miss, cut = lines
 assert (h1["protocol_in"], h1["protocol_out"], h1["method"], h1["authority"], h1["path"],
         h1["status"], h1["bytes_in"], h1["bytes_out"], h1["cluster"], h1["retries"],
         h1["reason"]) == ("HTTP/1.1", "HTTP/1.1", "POST", "h1.test", "/echo", 200, 12, 12, "o1",
@@ -228,6 +239,8 @@ assert (h2["protocol_in"], h2["protocol_out"], h2["status"], h2["bytes_out"], h2
 assert (miss["protocol_out"], miss["status"], miss["cluster"], miss["backend"], miss["reason"],
         miss["backend_connect_us"], miss["backend_response_us"]) == (
     "-", 404, "-", "-", "no route", None, None), miss
+assert (cut["path"], cut["status"], cut["protocol_out"], cut["cluster"], cut["reason"]) == (
+    "/slow/800", 0, "HTTP/1.1", "o1", "aborted"), cut
 PY
 kill -TERM "${pids[1]}" && wait "${pids[1]}" || fail "json proxy did not exit cleanly"
 if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work"/*.log; then
