@@ -186,8 +186,10 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
       worker_.add_via(ex->response.interim.back());
     }
   } else {
-    if (ex->method == "HEAD") keep_head_length(head);
     ex->response.take_head(head);
+    // On our copy only: the HTTP/1.1 decoder frames the rest of this response from its own head
+    // once on_head returns, and a response to HEAD has no body whatever its Content-Length says.
+    if (ex->method == "HEAD") keep_head_length(ex->response.head);
     worker_.add_via(ex->response.head);
     ex->response.head_ready = true;
     ex->backend_response_us =
