@@ -122,6 +122,9 @@ class Connection {
   bool failed() const { return error_.has_value(); }
   // GOAWAY sent or received, or failed: the owner stops opening streams and closes when idle.
   bool going_away() const { return failed() || goaway_sent_ || peer_goaway_; }
+  // Our graceful GOAWAY is between its two steps (the PING is not acknowledged yet): streams
+  // the peer opens meanwhile are still served.
+  bool graceful_pending() const { return graceful_pending_; }
   // Signed send window of a stream (0 for unknown streams) and of the connection.
   int64_t send_window(StreamId stream) const;
   int64_t connection_send_window() const { return conn_send_.available(); }

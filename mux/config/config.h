@@ -129,18 +129,24 @@ struct Timeouts {
   Millis stream_progress{30000};
   Millis flow_control_stall{30000};
   Millis settings_ack{10000};
+  // SIGTERM/SIGINT: how long in-flight exchanges may take to finish once every worker stopped
+  // accepting and drained its connections; what is still open then is closed.
   Millis graceful_shutdown{10000};
 };
 
 enum class LogFormat : uint8_t { Text = 0, Json = 1 };
 
+// workers, access_log and access_log_format are read at startup only (a reload keeps them).
 struct Global {
-  uint32_t workers = 0;  // 0: one per core
+  uint32_t workers = 0;  // worker threads; 0: one per core (`crossmux proxy --workers` overrides)
   // RFC 9110 §7.6.3 pseudonym added as `Via: <protocol> <via>` to every forwarded request and
   // response; empty: no Via (the operator's choice, e.g. behind another proxy that adds one).
   std::string via = "crossmux";
-  std::string access_log = "stdout";  // a path, "stdout", or "off"
+  std::string access_log = "stdout";  // a path, "stdout", or "off"; SIGUSR1 reopens a path
   LogFormat access_log_format = LogFormat::Text;
+  // Written with the proxy's pid once it listens, removed when it exits; read by
+  // `crossmux proxy --reload` to find the process to signal (`--pid-file` overrides).
+  std::string pid_file;
   std::optional<Address> admin;  // metrics and admin endpoints
 };
 

@@ -74,15 +74,22 @@ class TableReader {
     if (!d) return error(k, "must be a duration string such as \"500ms\", \"10s\", \"2m\"", n);
     out = *d;
   }
-  void read(std::string_view k, Address& out, bool required) {
+  // `any_port`: port 0 (the kernel picks a free port) is allowed, for listeners.
+  void read(std::string_view k, Address& out, bool required, bool any_port = false) {
     const auto* n = get(k);
     if (!n) {
       if (required) error(k, "is required (\"host:port\")");
       return;
     }
     auto s = n->value<std::string>();
-    auto a = s ? parse_address(*s) : std::nullopt;
-    if (!a) return error(k, "must be \"host:port\" with a port 1-65535 (IPv6 as \"[::1]:80\")", n);
+    auto a = s ? parse_address(*s, any_port) : std::nullopt;
+    if (!a) {
+      return error(k,
+                   any_port ? "must be \"host:port\" with a port 0-65535 (0: any free port; IPv6 "
+                              "as \"[::1]:80\")"
+                            : "must be \"host:port\" with a port 1-65535 (IPv6 as \"[::1]:80\")",
+                   n);
+    }
     out = *a;
   }
   void read(std::string_view k, std::vector<std::string>& out) {
@@ -205,6 +212,7 @@ void read_global(TableReader& root, Config& c, std::vector<ConfigError>& errors)
     r.read("via", c.global.via);
     r.read("access_log", c.global.access_log);
     r.read_enum("access_log_format", c.global.access_log_format, {"text", "json"});
+    r.read("pid_file", c.global.pid_file);
     if (r.get("admin")) {
       Address a;
       r.read("admin", a, true);
@@ -263,7 +271,7 @@ void read_listener(const toml::table& t, const std::string& at, Config& c, std::
   TableReader r(t, at, errors);
   Listener l;
   r.read("name", l.name);
-  r.read("address", l.address, true);
+  r.read("address", l.address, true, true);
   std::vector<std::string> protocols;
   r.read("protocols", protocols);
   if (r.get("protocols")) {

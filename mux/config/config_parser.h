@@ -40,7 +40,8 @@ std::vector<ConfigError> validate(const Config& config);
 
 // "10s", "250ms", "2m", "1h" -> milliseconds; nullopt when malformed.
 std::optional<Millis> parse_duration(std::string_view text);
-// "127.0.0.1:8080", "[::1]:443", "localhost:80" -> Address; nullopt when malformed.
-std::optional<Address> parse_address(std::string_view text);
+// "127.0.0.1:8080", "[::1]:443", "localhost:80" -> Address; nullopt when malformed. Port 0 ("any
+// free port", for listeners) only with `any_port`.
+std::optional<Address> parse_address(std::string_view text, bool any_port = false);
 
 }  // namespace crossmux::mux::config

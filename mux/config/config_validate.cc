@@ -157,7 +157,7 @@ std::optional<Millis> parse_duration(std::string_view text) {
   return Millis(static_cast<int64_t>(n * factor));
 }
 
-std::optional<Address> parse_address(std::string_view text) {
+std::optional<Address> parse_address(std::string_view text, bool any_port) {
   Address a;
   std::string_view port;
   if (text.starts_with("[")) {
@@ -177,7 +177,9 @@ std::optional<Address> parse_address(std::string_view text) {
   }
   unsigned v = 0;
   auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
-  if (ec != std::errc() || p != port.data() + port.size() || v == 0 || v > 65535) return std::nullopt;
+  if (ec != std::errc() || p != port.data() + port.size() || (v == 0 && !any_port) || v > 65535) {
+    return std::nullopt;
+  }
   a.port = static_cast<uint16_t>(v);
   return a;
 }

@@ -2,8 +2,11 @@
 #include "mux/proxy/access_log.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -128,42 +131,84 @@ AccessLog::AccessLog(std::string destination, config::LogFormat format)
     : destination_(std::move(destination)), format_(format) {}
 
 AccessLog::~AccessLog() {
-  flush();
+  own_.flush();
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
 }
+
+namespace {
+
+int open_for_append(const std::string& path, std::string* error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0 && error) *error = path + ": " + std::strerror(errno);
+  return fd;
+}
+
+}  // namespace
 
 bool AccessLog::open(std::string* error) {
   if (destination_ == "off") return true;
   if (destination_ == "stdout") {
     fd_ = STDOUT_FILENO;
     owns_fd_ = false;
-    return true;
+  } else {
+    fd_ = open_for_append(destination_, error);
+    if (fd_ < 0) return false;
+    owns_fd_ = true;
   }
-  int fd = ::open(destination_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (error) *error = destination_ + ": " + std::strerror(errno);
-    return false;
-  }
-  fd_ = fd;
-  owns_fd_ = true;
+  struct stat st {};
+  atomic_chunks_ = ::fstat(fd_, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
   return true;
 }
 
 bool AccessLog::reopen(std::string* error) {
   if (!owns_fd_) return true;
-  flush();
-  int old = fd_;
-  if (!open(error)) {
-    fd_ = old;  // keep logging to the old file rather than nowhere
+  own_.flush();
+  const int fresh = open_for_append(destination_, error);
+  if (fresh < 0) return false;  // keep logging to the old file rather than nowhere
+  // dup3 atomically swaps the file behind fd_: workers keep using the same number.
+  const int r = ::dup3(fresh, fd_, O_CLOEXEC);
+  const int saved = errno;
+  ::close(fresh);
+  if (r < 0) {
+    if (error) *error = destination_ + ": " + std::strerror(saved);
     return false;
   }
-  ::close(old);
   return true;
 }
 
-void AccessLog::log(const AccessRecord& r) {
-  if (fd_ < 0) return;
-  if (format_ == config::LogFormat::Json) {
+void AccessLog::write_lines(std::string_view lines, uint64_t count) {
+  if (fd_ < 0 || lines.empty()) return;
+  uint64_t lines_left = count;
+  while (!lines.empty()) {
+    size_t n = lines.size();
+    if (atomic_chunks_ && n > PIPE_BUF) {
+      // The longest run of whole lines within PIPE_BUF; a single longer line goes alone.
+      const size_t cut = lines.rfind('\n', PIPE_BUF - 1);
+      n = cut == std::string_view::npos ? lines.find('\n') : cut;
+      n = n == std::string_view::npos ? lines.size() : n + 1;
+    }
+    const std::string_view chunk = lines.substr(0, n);
+    size_t off = 0;
+    while (off < chunk.size()) {
+      ssize_t w = ::write(fd_, chunk.data() + off, chunk.size() - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        lines_dropped_.fetch_add(lines_left, std::memory_order_relaxed);
+        return;
+      }
+      off += static_cast<size_t>(w);
+    }
+    const auto in_chunk = static_cast<uint64_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+    const uint64_t done = std::min(in_chunk, lines_left);
+    lines_written_.fetch_add(done, std::memory_order_relaxed);
+    lines_left -= done;
+    lines.remove_prefix(n);
+  }
+}
+
+void AccessLogWriter::log(const AccessRecord& r) {
+  if (!enabled()) return;
+  if (log_->format() == config::LogFormat::Json) {
     format_access_json(r, buffer_);
   } else {
     format_access_text(r, buffer_);
@@ -172,22 +217,15 @@ void AccessLog::log(const AccessRecord& r) {
   if (buffer_.size() >= 64 * 1024) flush();
 }
 
-void AccessLog::flush() {
-  size_t off = 0;
-  while (off < buffer_.size() && fd_ >= 0) {
-    ssize_t n = ::write(fd_, buffer_.data() + off, buffer_.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      lines_dropped_ += pending_lines_;
-      pending_lines_ = 0;
-      buffer_.clear();
-      return;
-    }
-    off += static_cast<size_t>(n);
-  }
-  lines_written_ += pending_lines_;
+void AccessLogWriter::flush() {
+  if (buffer_.empty()) return;
+  if (log_) log_->write_lines(buffer_, pending_lines_);
   pending_lines_ = 0;
   buffer_.clear();
+}
+
+bool AccessLogWriter::enabled() const {
+  return log_ != nullptr && log_->enabled();
 }
 
 }  // namespace crossmux::mux::proxy

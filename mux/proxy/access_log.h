@@ -1,6 +1,7 @@
 // Access log: one line per request in text or JSON, buffered, to a file or stdout, reopenable.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -41,9 +42,33 @@ struct AccessRecord {
 void format_access_text(const AccessRecord& r, std::string& out);
 void format_access_json(const AccessRecord& r, std::string& out);
 
-// Writes formatted lines to a destination. Lines are buffered and flushed by flush() (the event
-// loop calls it once per iteration) or when the buffer passes 64 KiB. A write error drops the
-// buffered lines and counts them rather than blocking the proxy.
+class AccessLog;
+
+// One worker thread's side of the access log: lines are formatted into its own buffer and handed
+// to the shared AccessLog by flush() (the worker's loop calls it once per iteration) or when the
+// buffer passes 64 KiB. Single-threaded; no lock is taken per line.
+class AccessLogWriter {
+ public:
+  explicit AccessLogWriter(AccessLog* log) : log_(log) {}  // null: logging off
+  ~AccessLogWriter() { flush(); }
+  AccessLogWriter(const AccessLogWriter&) = delete;
+  AccessLogWriter& operator=(const AccessLogWriter&) = delete;
+
+  void log(const AccessRecord& r);
+  void flush();
+  bool enabled() const;
+
+ private:
+  AccessLog* log_;
+  std::string buffer_;
+  uint64_t pending_lines_ = 0;
+};
+
+// The destination every worker writes to. Each worker flushes whole lines with one write(2) on an
+// O_APPEND descriptor, so lines of different workers never interleave (pipes: writes of at most
+// PIPE_BUF bytes, cut at line ends, which POSIX keeps atomic). A write error drops those lines and
+// counts them rather than blocking the proxy. log()/flush() here are a single-threaded writer of
+// its own (tests, tools); workers use an AccessLogWriter each.
 class AccessLog {
  public:
   // destination: a path (opened for append), "stdout", or "off".
@@ -54,24 +79,31 @@ class AccessLog {
 
   // False with `error` set when the destination cannot be opened.
   bool open(std::string* error);
-  void log(const AccessRecord& r);
-  void flush();
-  // Reopens the file (after rotation; on SIGUSR1). No-op for stdout/off.
+  void log(const AccessRecord& r) { own_.log(r); }
+  void flush() { own_.flush(); }
+  // Reopens the file (after rotation; on SIGUSR1), from any thread while workers write: the new
+  // file is dup2()ed onto the same descriptor number, so a concurrent write lands whole in the old
+  // file or the new one, never on a closed descriptor. On failure the old file stays in use.
+  // No-op for stdout/off.
   bool reopen(std::string* error);
+  // Thread-safe: writes `count` complete lines.
+  void write_lines(std::string_view lines, uint64_t count);
 
   bool enabled() const { return fd_ >= 0; }
-  uint64_t lines_written() const { return lines_written_; }
-  uint64_t lines_dropped() const { return lines_dropped_; }
+  config::LogFormat format() const { return format_; }
+  const std::string& destination() const { return destination_; }
+  uint64_t lines_written() const { return lines_written_.load(std::memory_order_relaxed); }
+  uint64_t lines_dropped() const { return lines_dropped_.load(std::memory_order_relaxed); }
 
  private:
   std::string destination_;
   config::LogFormat format_;
   int fd_ = -1;
   bool owns_fd_ = false;
-  std::string buffer_;
-  uint64_t pending_lines_ = 0;
-  uint64_t lines_written_ = 0;
-  uint64_t lines_dropped_ = 0;
+  bool atomic_chunks_ = false;  // a pipe or socket: writes of at most PIPE_BUF bytes
+  std::atomic<uint64_t> lines_written_{0};
+  std::atomic<uint64_t> lines_dropped_{0};
+  AccessLogWriter own_{this};
 };
 
 }  // namespace crossmux::mux::proxy

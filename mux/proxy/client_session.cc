@@ -400,6 +400,16 @@ void ClientSession::stalled_out(Exchange& ex) {
   wake();
 }
 
+void ClientSession::drain() {
+  if (closed_) return;
+  if (codec_) {
+    codec_->go_away();
+  } else {
+    closing_ = true;
+  }
+  wake();
+}
+
 bool ClientSession::should_close() const {
   if (output_pending()) return false;
   if (closing_) return true;

@@ -41,6 +41,10 @@ class ClientSession final : public Peer {
   void progressed(Exchange& ex);
   // Starts or stops `ex`'s flow-control stall deadline after a pump that wrote `wrote` bytes.
   void track_stall(Exchange& ex, size_t wrote);
+  // The proxy is shutting down: no new requests (H2: the two-step GOAWAY; H1: `Connection: close`
+  // on the next response); exchanges in flight finish, then the connection closes. A connection
+  // that has not chosen its protocol yet closes at once.
+  void drain();
 
   const config::Listener& listener() const { return listener_; }
   const std::string& peer_address() const { return peer_; }

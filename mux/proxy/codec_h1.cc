@@ -121,7 +121,9 @@ class H1Server final : public H1Base {
     auto it = requests_.find(stream);
     std::string_view method = it == requests_.end() ? std::string_view() : it->second.method;
     if (!head.is_informational()) {
-      head.keep_alive = head.keep_alive && it != requests_.end() && it->second.keep_alive;
+      // go_away() (a draining proxy) answers with `Connection: close` (RFC 9112 §9.6).
+      head.keep_alive =
+          head.keep_alive && !closing_ && it != requests_.end() && it->second.keep_alive;
       if (!head.keep_alive) closing_ = true;
     }
     if (auto s = codecs::prepare_for_h1(head); !s) return codecs::unexpected(s.error());

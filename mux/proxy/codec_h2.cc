@@ -93,7 +93,9 @@ class H2Codec final : public Codec {
     return queued < kStreamHighWater ? kStreamHighWater - queued : 0;
   }
   bool can_open_stream() const override { return conn_.can_open_stream(); }
-  bool reusable() const override { return !conn_.going_away(); }
+  // Between the two GOAWAYs of a graceful shutdown the peer may still open streams, so the
+  // connection stays up (and open) until the final GOAWAY is queued.
+  bool reusable() const override { return !conn_.going_away() || conn_.graceful_pending(); }
   size_t stream_limit() const override {
     return std::min<size_t>(conn_.peer_settings().max_concurrent_streams, limit_);
   }

@@ -29,11 +29,21 @@ class ListenerSocket final : public net::Handler {
     return codecs::ok();
   }
   uint16_t port() const { return listener_.port(); }
+  const config::Listener& config() const { return config_; }
 
   void on_ready() override {
     if (!watch_->readable()) return;
     net::IoResult r = listener_.accept_all([this](net::Accepted&& a) { admit(std::move(a)); });
     watch_->note(r);
+  }
+  // Accepts whatever is queued, readable or not (before the socket closes for good).
+  void accept_queued() {
+    (void)listener_.accept_all([this](net::Accepted&& a) { admit(std::move(a)); });
+  }
+  // Stops watching and gives the socket up, still listening, with its accept queue intact.
+  net::TcpListener release() {
+    watch_.reset();
+    return std::move(listener_);
   }
 
  private:
@@ -50,6 +60,7 @@ class ListenerSocket final : public net::Handler {
       return;
     }
     worker_.metrics().connection_accepted();
+    worker_.count_accept();
     std::unique_ptr<net::ByteStream> stream;
     net::TlsStream* tls = nullptr;
     if (tls_) {
@@ -89,24 +100,25 @@ codecs::Result<net::SocketAddress> resolve_address(const config::Address& a) {
   return net::SocketAddress::parse(out.to_string().substr(0, out.to_string().rfind(':')), a.port);
 }
 
-Worker::Worker(net::EventLoop& loop, const config::Config& config, AccessLog* log)
+Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> config,
+               AccessLogWriter* log, ConnectionLimiter& limiter)
     : loop_(loop),
-      config_(config),
+      config_(std::move(config)),
       log_(log),
-      limits_(codec_limits(config)),
-      router_(config),
-      limiter_(config.limits.max_connections, config.limits.max_connections_per_ip),
+      limits_(codec_limits(*config_)),
+      router_(*config_),
+      limiter_(limiter),
       pool_(*this),
-      metrics_(config),
+      metrics_(*config_),
       publish_timer_(loop.timers(), [this] {
         publish_metrics();
         publish_timer_.arm(publish_interval_ms_);
       }) {
-  for (const auto& c : config.clusters) balancers_.emplace_back(c);
-  if (!config.global.via.empty()) {
-    via_[static_cast<size_t>(codecs::Version::Http10)] = "1.0 " + config.global.via;
-    via_[static_cast<size_t>(codecs::Version::Http11)] = "1.1 " + config.global.via;
-    via_[static_cast<size_t>(codecs::Version::Http2)] = "2 " + config.global.via;
+  for (const auto& c : config_->clusters) balancers_.emplace_back(c);
+  if (!config_->global.via.empty()) {
+    via_[static_cast<size_t>(codecs::Version::Http10)] = "1.0 " + config_->global.via;
+    via_[static_cast<size_t>(codecs::Version::Http11)] = "1.1 " + config_->global.via;
+    via_[static_cast<size_t>(codecs::Version::Http2)] = "2 " + config_->global.via;
   }
   limits_.h2_client_side = &metrics_.h2_client_side();
   limits_.h2_backend_side = &metrics_.h2_backend_side();
@@ -122,15 +134,21 @@ void Worker::publish_to(MetricsHub& hub, size_t slot, uint64_t interval_ms) {
 
 void Worker::publish_metrics() {
   if (!hub_) return;
+  hub_->publish(hub_slot_, metrics_snapshot());
+}
+
+const Registry& Worker::metrics_snapshot(bool ended) {
   ProxyMetrics::Gauges g;
-  g.client_connections = sessions_.size();
-  for (const ClientSession* s : sessions_) g.active_streams += s->active_exchanges();
-  for (const auto& c : pool_.cluster_stats(config_.clusters.size())) {
-    g.pool_connections.push_back(c.connections);
+  g.client_connections = ended ? 0 : sessions_.size();
+  if (!ended) {
+    for (const ClientSession* s : sessions_) g.active_streams += s->active_exchanges();
+  }
+  for (const auto& c : pool_.cluster_stats(config_->clusters.size())) {
+    g.pool_connections.push_back(ended ? 0 : c.connections);
     g.pool_hits.push_back(c.hits);
     g.pool_misses.push_back(c.misses);
   }
-  hub_->publish(hub_slot_, metrics_.sync(g));
+  return metrics_.sync(g);
 }
 
 Worker::~Worker() {
@@ -139,24 +157,35 @@ Worker::~Worker() {
   for (ClientSession* s : sessions) delete s;
 }
 
-codecs::Status Worker::start() {
-  if (auto s = start_clusters(); !s) return s;
-  return start_listeners();
+codecs::Status Worker::start(ListenerSockets sockets) {
+  if (auto s = prepare(); !s) return s;
+  return listen(sockets);
 }
 
-codecs::Status Worker::start_clusters() {
-  for (const auto& c : config_.clusters) {
-    backend_tls_.emplace_back();
-    if (c.tls.enabled || c.protocol == config::BackendProtocol::H2) {
-      net::TlsClientConfig tc;
-      tc.verify_peer = c.tls.verify;
-      tc.ca_file = c.tls.ca_file;
-      // RFC 9113 §3.2: HTTP/2 over TLS is negotiated with ALPN "h2".
-      tc.alpn = {c.protocol == config::BackendProtocol::Http1 ? "http/1.1" : "h2"};
-      auto ctx = net::TlsClientContext::create(tc);
-      if (!ctx) return codecs::unexpected(ctx.error());
-      backend_tls_.back() = std::make_unique<net::TlsClientContext>(std::move(*ctx));
-    }
+namespace {
+
+// The TLS client context of a cluster's backends, null for plain TCP.
+codecs::Result<std::unique_ptr<net::TlsClientContext>> client_tls(const config::Cluster& c) {
+  if (!c.tls.enabled && c.protocol != config::BackendProtocol::H2) {
+    return std::unique_ptr<net::TlsClientContext>();
+  }
+  net::TlsClientConfig tc;
+  tc.verify_peer = c.tls.verify;
+  tc.ca_file = c.tls.ca_file;
+  // RFC 9113 §3.2: HTTP/2 over TLS is negotiated with ALPN "h2".
+  tc.alpn = {c.protocol == config::BackendProtocol::Http1 ? "http/1.1" : "h2"};
+  auto ctx = net::TlsClientContext::create(tc);
+  if (!ctx) return codecs::unexpected(ctx.error());
+  return std::make_unique<net::TlsClientContext>(std::move(*ctx));
+}
+
+}  // namespace
+
+codecs::Status Worker::prepare() {
+  for (const auto& c : config_->clusters) {
+    auto tls = client_tls(c);
+    if (!tls) return codecs::unexpected(tls.error());
+    backend_tls_.push_back(std::move(*tls));
     addresses_.emplace_back();
     names_.emplace_back();
     for (const auto& b : c.backends) {
@@ -189,19 +218,63 @@ codecs::Result<std::unique_ptr<net::TlsServerContext>> server_tls(const config::
 
 }  // namespace
 
-codecs::Status Worker::start_listeners() {
-  for (const auto& l : config_.listeners) {
-    auto at = resolve_address(l.address);
-    if (!at) return codecs::unexpected(at.error());
+codecs::Status Worker::listen(ListenerSockets& sockets) {
+  for (const auto& l : config_->listeners) {
     auto tls = server_tls(l);
     if (!tls) return codecs::unexpected(tls.error());
-    auto listener = net::TcpListener::bind(*at);
-    if (!listener) return codecs::unexpected(listener.error());
-    auto s = std::make_unique<ListenerSocket>(*this, l, std::move(*listener), std::move(*tls));
+    net::TcpListener socket;
+    if (auto it = sockets.find(listener_key(l)); it != sockets.end()) {
+      socket = std::move(it->second);
+      sockets.erase(it);
+    } else {
+      auto at = resolve_address(l.address);
+      if (!at) return codecs::unexpected(at.error());
+      auto bound = net::TcpListener::bind(*at, {.reuse_port = true});
+      if (!bound) return codecs::unexpected(bound.error());
+      socket = std::move(*bound);
+    }
+    auto s = std::make_unique<ListenerSocket>(*this, l, std::move(socket), std::move(*tls));
     if (auto st = s->start(); !st) return st;
     listeners_.push_back(std::move(s));
   }
   return codecs::ok();
+}
+
+codecs::Status Worker::check(const config::Config& config) {
+  for (const auto& l : config.listeners) {
+    if (auto at = resolve_address(l.address); !at) return codecs::unexpected(at.error());
+    if (auto tls = server_tls(l); !tls) return codecs::unexpected(tls.error());
+  }
+  for (const auto& c : config.clusters) {
+    if (auto tls = client_tls(c); !tls) return codecs::unexpected(tls.error());
+    for (const auto& b : c.backends) {
+      if (auto a = resolve_address(b.address); !a) return codecs::unexpected(a.error());
+    }
+  }
+  return codecs::ok();
+}
+
+ListenerSockets Worker::release_listeners(const std::set<std::string>& keep) {
+  ListenerSockets out;
+  for (auto& l : listeners_) {
+    const std::string key = listener_key(l->config());
+    if (keep.contains(key)) {
+      out.emplace(key, l->release());
+    } else {
+      // Connections already in this socket's queue were completed by the kernel: serve them.
+      l->accept_queued();
+    }
+  }
+  listeners_.clear();
+  return out;
+}
+
+void Worker::drain() {
+  draining_ = true;
+  listeners_.clear();
+  for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end())) {
+    s->drain();
+  }
 }
 
 uint16_t Worker::port(size_t i) const {
@@ -229,7 +302,7 @@ void Worker::dispatch(Exchange& ex) {
     return;
   }
   ex.cluster = route.cluster;
-  ex.cluster_index = static_cast<size_t>(route.cluster - config_.clusters.data());
+  ex.cluster_index = static_cast<size_t>(route.cluster - config_->clusters.data());
   assign(ex);
 }
 

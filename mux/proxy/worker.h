@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -30,19 +32,47 @@ namespace crossmux::mux::proxy {
 class ClientSession;
 class ListenerSocket;
 
+// Listening sockets by listener_key(): bound by the supervisor (one per worker, SO_REUSEPORT) or
+// handed over from the previous configuration's Worker on a reload.
+using ListenerSockets = std::map<std::string, net::TcpListener>;
+
+// One configuration generation on one worker thread. A reload starts a new Worker on the same
+// loop (taking over the listening sockets whose address is unchanged) while the old one keeps
+// serving the sessions it accepted, with its own Config, routes and backend pool, until they end.
 class Worker {
  public:
-  // `config` and `log` (may be null: no access log) must outlive the worker.
-  Worker(net::EventLoop& loop, const config::Config& config, AccessLog* log);
+  // `log` (may be null: no access log) and `limiter` must outlive the worker; the worker keeps
+  // `config` alive.
+  Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> config, AccessLogWriter* log,
+         ConnectionLimiter& limiter);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Resolves backend addresses and binds every listener. Errors: kErrResolve (a backend name
-  // that does not resolve), the listener's bind errors (mux/net/net_errors.h).
-  codecs::Status start();
+  // prepare() then listen(sockets).
+  codecs::Status start(ListenerSockets sockets = {});
+  // Resolves backend addresses and builds the TLS contexts. Errors: kErrResolve (a backend name
+  // that does not resolve), TLS context and certificate errors.
+  codecs::Status prepare();
+  // Starts every listener on its socket taken from `sockets` (what is not used stays there),
+  // binding (SO_REUSEPORT) the ones missing. Errors: certificates, the listener's bind errors
+  // (mux/net/net_errors.h), kEpoll.
+  codecs::Status listen(ListenerSockets& sockets);
+  // What start() would fail on, without binding anything: name resolution, certificates, TLS
+  // contexts (a reload is checked with this before any worker switches).
+  static codecs::Status check(const config::Config& config);
+  // The key a listening socket is handed over by: the configured address.
+  static std::string listener_key(const config::Listener& l) { return l.address.to_string(); }
   // Port listener `i` is bound to (useful with port 0).
   uint16_t port(size_t i) const;
+
+  // Stops accepting for a reload: the sockets of listeners whose key is in `keep` are returned
+  // for the next Worker (not closed: their accept queues survive); the others first accept what
+  // is queued, then close. Sessions carry on.
+  ListenerSockets release_listeners(const std::set<std::string>& keep);
+  // Graceful shutdown: closes the listeners and drains every session (ClientSession::drain).
+  void drain();
+  bool draining() const { return draining_; }
 
   // Routes a request whose head arrived and attaches it to a backend, or answers it.
   void dispatch(Exchange& ex);
@@ -56,7 +86,7 @@ class Worker {
                     uint16_t status);
 
   net::EventLoop& loop() { return loop_; }
-  const config::Config& config() const { return config_; }
+  const config::Config& config() const { return *config_; }
   const CodecLimits& limits() const { return limits_; }
   BackendPool& pool() { return pool_; }
   // Caps on open client connections (limits.max_connections, max_connections_per_ip).
@@ -86,21 +116,26 @@ class Worker {
   void publish_to(MetricsHub& hub, size_t slot, uint64_t interval_ms);
   // Publishes now (e.g. the admin endpoint on this worker's loop, before it renders).
   void publish_metrics();
+  // This generation's metrics with the gauges read now. `ended`: as they stand once it is gone
+  // (no connection, no stream, no pooled backend connection; the counters kept), to be added to
+  // the worker thread's totals of ended generations (WorkerThread).
+  const Registry& metrics_snapshot(bool ended = false);
   ProxyMetrics& metrics() { return metrics_; }
 
   void session_opened(ClientSession* s) { sessions_.insert(s); }
   void session_closed(ClientSession* s) { sessions_.erase(s); }
   size_t sessions() const { return sessions_.size(); }
   uint64_t requests() const { return requests_; }
+  // Client connections accepted (by this generation's listeners).
+  uint64_t accepted() const { return accepted_; }
+  void count_accept() { ++accepted_; }
 
  private:
   void assign(Exchange& ex, bool allow_tried = false);
-  codecs::Status start_clusters();
-  codecs::Status start_listeners();
 
   net::EventLoop& loop_;
-  const config::Config& config_;
-  AccessLog* log_;
+  std::shared_ptr<const config::Config> config_;
+  AccessLogWriter* log_;
   CodecLimits limits_;
   Router router_;
   std::vector<LoadBalancer> balancers_;
@@ -109,7 +144,7 @@ class Worker {
   std::vector<std::unique_ptr<net::TlsClientContext>> backend_tls_;  // per cluster, may be null
   std::vector<std::unique_ptr<ListenerSocket>> listeners_;
   std::unordered_set<ClientSession*> sessions_;
-  ConnectionLimiter limiter_;
+  ConnectionLimiter& limiter_;
   BackendPool pool_;
   uint64_t requests_ = 0;
   std::array<std::string, 3> via_;  // by codecs::Version
@@ -118,6 +153,8 @@ class Worker {
   size_t hub_slot_ = 0;
   uint64_t publish_interval_ms_ = 1000;
   net::Timer publish_timer_;
+  uint64_t accepted_ = 0;
+  bool draining_ = false;
 };
 
 // Resolves a configured address once, at startup (numeric, else getaddrinfo). Errors: kErrResolve.

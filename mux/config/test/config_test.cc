@@ -37,6 +37,7 @@ via = "edge-1"
 access_log = "off"
 access_log_format = "json"
 admin = "127.0.0.1:9901"
+pid_file = "/run/crossmux.pid"
 [limits]
 max_concurrent_streams = 50
 initial_window_size = 1048576
@@ -46,6 +47,7 @@ max_request_body = 1000000
 [timeouts]
 backend_connect = "250ms"
 client_idle = "2m"
+graceful_shutdown = "3s"
 [answers.503]
 body = "busy"
 [[listeners]]
@@ -76,6 +78,8 @@ cluster = "api"
   EXPECT_EQ(c.global.access_log_format, LogFormat::Json);
   ASSERT_TRUE(c.global.admin);
   EXPECT_EQ(c.global.admin->port, 9901);
+  EXPECT_EQ(c.global.pid_file, "/run/crossmux.pid");
+  EXPECT_EQ(c.timeouts.graceful_shutdown, Millis(3000));
   EXPECT_EQ(c.limits.max_concurrent_streams, 50u);
   EXPECT_EQ(c.limits.connection_window, 1048576u);
   EXPECT_EQ(c.limits.max_header_block_bytes, 65536u);
@@ -148,8 +152,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "frontends[1].path: must start with \"/\""},
         BadCase{"bad_method", "[[frontends]]\nmethod = \"GE T\"\ncluster = \"c\"\n",
                 "frontends[1].method: \"GE T\" is not an HTTP method token"},
-        BadCase{"port_zero", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:0\"\n",
-                "listeners[1].address: must be \"host:port\" with a port 1-65535"},
+        BadCase{"backend_port_zero", "[[clusters]]\nname = \"d\"\nbackends = [\"10.0.0.1:0\"]\n",
+                "clusters[1].backends[0]: \"10.0.0.1:0\" is not \"host:port\""},
+        BadCase{"listener_port_range", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:65536\"\n",
+                "listeners[1].address: must be \"host:port\" with a port 0-65535 (0: any free port"},
         BadCase{"same_address", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:8080\"\n",
                 "listeners[1].address: another listener already uses 127.0.0.1:8080"},
         BadCase{"missing_cert", "[[listeners]]\nname = \"t\"\naddress = \"127.0.0.1:8443\"\n"
@@ -205,6 +211,11 @@ TEST(Config, ValueGrammars) {
   EXPECT_FALSE(parse_address("host:65536"));
   EXPECT_FALSE(parse_address("host:80x"));
   EXPECT_FALSE(parse_address(":80"));
+  // Port 0 (any free port) is for listeners only.
+  EXPECT_FALSE(parse_address("127.0.0.1:0"));
+  ASSERT_TRUE(parse_address("127.0.0.1:0", true));
+  EXPECT_EQ(parse_address("127.0.0.1:0", true)->port, 0);
+  EXPECT_FALSE(parse_address("127.0.0.1:65536", true));
 }
 
 }  // namespace

@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace crossmux::mux::proxy {
 namespace {
@@ -107,6 +110,51 @@ TEST(AccessLog, UnwritableDestinationFailsToOpen) {
   std::string err;
   EXPECT_FALSE(log.open(&err));
   EXPECT_NE(err.find("No such file"), std::string::npos) << err;
+}
+
+// Several workers, each with its own writer, log into one file while it is rotated and reopened:
+// every line lands whole in exactly one of the two files.
+TEST(AccessLog, WorkersShareOneFileAcrossAReopen) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("crossmux-log-workers-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "access.log").string();
+  constexpr int kWorkers = 4;
+  constexpr int kLinesEach = 20000;
+  std::string expected_line;
+  format_access_text(sample(), expected_line);
+  {
+    AccessLog log(path, config::LogFormat::Text);
+    std::string err;
+    ASSERT_TRUE(log.open(&err)) << err;
+    std::atomic<int> started{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < kWorkers; ++w) {
+      workers.emplace_back([&] {
+        AccessLogWriter writer(&log);
+        ++started;
+        for (int i = 0; i < kLinesEach; ++i) {
+          writer.log(sample());
+          if (i % 7 == 0) writer.flush();  // a loop iteration's worth of lines
+        }
+      });
+    }
+    while (started.load() < kWorkers) std::this_thread::yield();
+    std::filesystem::rename(path, path + ".1");
+    ASSERT_TRUE(log.reopen(&err)) << err;
+    for (auto& t : workers) t.join();
+    EXPECT_EQ(log.lines_written(), uint64_t{kWorkers} * kLinesEach);
+    EXPECT_EQ(log.lines_dropped(), 0u);
+  }
+  size_t lines = 0;
+  for (const std::string& f : {path + ".1", path}) {
+    std::istringstream in(read_file(f));
+    for (std::string line; std::getline(in, line); ++lines) {
+      ASSERT_EQ(line + "\n", expected_line) << "torn line in " << f;
+    }
+  }
+  EXPECT_EQ(lines, size_t{kWorkers} * kLinesEach);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-# Helpers shared by the proxy's end-to-end tests (sourced). Sets $work (removed on exit) and
-# $pids (killed on exit); fail prints the tail of every $work/*.log.
+# Helpers shared by the proxy's end-to-end tests (sourced). Sets $work (removed on exit unless
+# KEEP_WORK is set) and $pids (killed on exit); fail prints the tail of every $work/*.log.
+set -uo pipefail
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"; }
@@ -7,8 +8,20 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$work"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 # A loopback port free right now (the kernel's pick for port 0).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# wait_for_line FILE PATTERN: up to 10 s for a line matching PATTERN (grep -E) to appear in FILE.
-wait_for_line() {
-  for _ in $(seq 1 200); do grep -qsE "$2" "$1" && return 0; sleep 0.05; done
+# wait_for FILE PATTERN [SECONDS]: until a line matching PATTERN (grep -E) appears in FILE
+# (default 20 s).
+wait_for() {
+  local tries=$(( ${3:-20} * 20 ))
+  for _ in $(seq 1 "$tries"); do grep -qsE "$2" "$1" && return 0; sleep 0.05; done
   return 1
+}
+# wait_for_line FILE PATTERN: wait_for with 10 s.
+wait_for_line() { wait_for "$1" "$2" 10; }
+# start_origin NAME VAR: `crossmux origin` on a free port recording to $work/NAME.record; sets
+# VAR to its port (no command substitution: the pid must reach $pids). Needs $crossmux.
+start_origin() {
+  "$crossmux" origin --listen 127.0.0.1:0 --record "$work/$1.record" >"$work/$1.log" 2>&1 &
+  pids+=($!)
+  wait_for "$work/$1.log" "listening on" 10 || fail "origin $1 did not start"
+  printf -v "$2" '%s' "$(sed -nE 's/.*listening on [0-9.]+:([0-9]+).*/\1/p' "$work/$1.log" | head -1)"
 }
