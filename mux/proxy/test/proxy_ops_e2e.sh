@@ -52,7 +52,7 @@ PY
 start_origin origin-a origin_a
 start_origin origin-b origin_b
 [ -n "$origin_a" ] && [ -n "$origin_b" ] || fail "origin ports"
-main_port=$(free_port); old_port=$(free_port); new_port=$(free_port)
+main_port=$(free_port); old_port=$(free_port); new_port=$(free_port); admin_port=$(free_port)
 
 # v1: everything to origin A; v2: everything to origin B, listener "old" removed, "new" added.
 write_config() {  # write_config FILE CLUSTER EXTRA_LISTENER_NAME EXTRA_LISTENER_PORT
@@ -60,6 +60,7 @@ write_config() {  # write_config FILE CLUSTER EXTRA_LISTENER_NAME EXTRA_LISTENER
 [global]
 access_log = "$work/access.txt"
 pid_file = "$work/proxy.pid"
+admin = "127.0.0.1:$admin_port"
 [timeouts]
 graceful_shutdown = "20s"
 [[listeners]]
@@ -172,6 +173,14 @@ grep -q "/after-reload" "$work/origin-a.record" && fail "after the reload, still
 [ "$(listeners_on "$new_port")" = 2 ] || fail "new listener not on both workers"
 curl -sS -m 5 -o /dev/null "http://127.0.0.1:$new_port/on-new-listener" || fail "new listener"
 wait_for "$work/origin-b.record" "/on-new-listener" 5 || fail "new listener not routed"
+# The admin endpoint sums both workers and both configurations: every request made so far.
+want=$((200 + 1 + 4 + 1 + churn_ok + 3000 + 1 + 1))
+requests_counted() {
+  curl -sS -m 5 "http://127.0.0.1:$admin_port/metrics" \
+    | awk '/^crossmux_requests_total\{/ { n += $2 } END { print n + 0 }'
+}
+for _ in $(seq 1 100); do [ "$(requests_counted)" = "$want" ] && break; sleep 0.1; done
+[ "$(requests_counted)" = "$want" ] || fail "metrics count $(requests_counted) requests, made $want"
 
 # --- Graceful shutdown under h2load load: slow responses are in flight when SIGTERM arrives.
 h2load -n 100000 -c 8 -m 10 "$base/slow/300/1" >"$work/h2load-stop.out" 2>&1 &
