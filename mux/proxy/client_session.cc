@@ -402,11 +402,12 @@ void ClientSession::stalled_out(Exchange& ex) {
 
 void ClientSession::drain() {
   if (closed_) return;
-  if (codec_) {
-    codec_->go_away();
-  } else {
-    closing_ = true;
+  if (!codec_) {
+    // No request can have started (the preface or the TLS handshake is still under way).
+    close();
+    return;
   }
+  codec_->go_away();
   wake();
 }
 
