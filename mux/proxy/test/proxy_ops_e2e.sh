@@ -189,7 +189,7 @@ wait_for "$work/origin-b.record" "/slow/300/1" || fail "shutdown load did not st
 # An HTTP/1.1 request in flight too: its response must say `Connection: close`.
 curl -sS -m 20 -D "$work/h1-stop.head" -o /dev/null "$base/slow/1000/1" &
 curl_pid=$!
-sleep 0.4
+wait_for "$work/origin-b.record" "/slow/1000/1" || fail "HTTP/1.1 request not in flight"
 kill -TERM "$proxy"
 wait "$proxy"
 rc=$?

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "mux/proxy/connection_limiter.h"
 
 namespace crossmux::mux::proxy {
@@ -87,6 +91,32 @@ TEST(ConnectionLimiter, GlobalAndPerIpCaps) {
   EXPECT_EQ(l.try_acquire("c"), ConnectionLimiter::Verdict::Accept);
   EXPECT_EQ(l.total(), 3u);
   EXPECT_EQ(l.refused(), 2u);
+}
+
+// Shared by every worker thread: concurrent accepts and closes never lose or invent a count, and
+// the caps hold across threads.
+TEST(ConnectionLimiter, SharedByWorkerThreads) {
+  ConnectionLimiter l(1000000, 1000000);
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 20000;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&l, t] {
+      const std::string ip = "10.0.0." + std::to_string(t % 2);
+      for (int i = 0; i < kRounds; ++i) {
+        ASSERT_EQ(l.try_acquire(ip), ConnectionLimiter::Verdict::Accept);
+        if (i % 2 == 1) l.release(ip);  // every other connection stays open
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(l.total(), uint32_t{kThreads} * kRounds / 2);
+  EXPECT_EQ(l.from("10.0.0.0"), uint32_t{kThreads} * kRounds / 4);
+
+  // A reload lowers the caps: open connections stay, new ones are refused until below.
+  l.set_limits(10, 1000000);
+  EXPECT_EQ(l.try_acquire("10.0.0.9"), ConnectionLimiter::Verdict::TooManyTotal);
+  EXPECT_EQ(l.total(), uint32_t{kThreads} * kRounds / 2);
 }
 
 }  // namespace
