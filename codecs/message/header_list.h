@@ -36,6 +36,8 @@ class HeaderList {
   }
   // Copies bytes into this list's arena without adding a field (for joined values).
   std::string_view own(std::string_view s) { return arena_.copy(s); }
+  // Sizes the arena's first block for `n` bytes about to be owned (see StringArena::reserve).
+  void reserve_arena(size_t n) { arena_.reserve(n); }
 
   // A deep copy whose views all point into the copy's own arena.
   HeaderList clone() const;

@@ -28,6 +28,9 @@ std::string_view to_string(Framing f) {
 }
 
 void MessageHead::own_all() {
+  size_t total = method.size() + scheme.size() + authority.size() + path.size() + protocol.size();
+  for (const auto& f : headers) total += f.name.size() + f.value.size();
+  headers.reserve_arena(total);
   method = headers.own(method);
   scheme = headers.own(scheme);
   authority = headers.own(authority);

@@ -63,7 +63,7 @@ codecs::Status send_heads(Half& h, Codec& writer, codecs::StreamId& stream) {
   while (!h.interim.empty() && !h.head_sent) {
     auto r = writer.send_head(stream, h.interim.front(), false);
     if (!r) return codecs::unexpected(r.error());
-    h.interim.pop_front();
+    h.interim.erase(h.interim.begin());
   }
   if (!h.head_ready || h.head_sent) return codecs::ok();
   const bool end = h.end_received && h.queued() == 0 && !h.has_trailers;

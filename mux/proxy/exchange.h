@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,7 +32,7 @@ struct Half {
   codecs::MessageHead head;
   bool head_ready = false;  // the final head arrived
   bool head_sent = false;
-  std::deque<codecs::MessageHead> interim;  // 1xx heads to forward before the final head
+  std::vector<codecs::MessageHead> interim;  // 1xx heads to forward before the final head
   std::string body;                         // received, not yet written, from body_off
   size_t body_off = 0;
   codecs::HeaderList trailers;

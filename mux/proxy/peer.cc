@@ -25,6 +25,7 @@ codecs::Status Peer::watch() {
 
 bool Peer::read_input(size_t cap) {
   while (watch_->readable() && !peer_closed_ && in_.size() < cap) {
+    if (in_.capacity() == 0) in_ = worker_.buffers().take();
     uint8_t* p = in_.prepare(kReadSize);
     net::IoResult r = stream_->read(codecs::MutableBytes(p, kReadSize));
     watch_->note(r);
@@ -52,8 +53,8 @@ codecs::Status Peer::feed_codec() {
 }
 
 void Peer::trim() {
-  if (in_.empty() && in_.capacity() > 0) in_ = codecs::ByteBuffer();
-  if (out_.empty() && out_.capacity() > 0) out_ = codecs::ByteBuffer();
+  if (in_.empty() && in_.capacity() > 0) worker_.buffers().give(std::move(in_));
+  if (out_.empty() && out_.capacity() > 0) worker_.buffers().give(std::move(out_));
 }
 
 void Peer::sync_deadlines() {
@@ -77,6 +78,7 @@ void Peer::sync_deadlines() {
 }
 
 bool Peer::flush() {
+  if (out_.capacity() == 0 && codec_ && codec_->wants_output()) out_ = worker_.buffers().take();
   if (codec_ && out_.size() < kOutputHighWater) codec_->take_output(out_);
   bool progressed = false;
   while (!out_.empty() && watch_->writable()) {

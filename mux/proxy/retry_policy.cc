@@ -36,9 +36,11 @@ RetryDecision decide_retry(const ExchangeState& s) {
       if (!s.request_bytes_sent) {
         return attempts_left ? RetryDecision::Retry : RetryDecision::AnswerBadGateway;
       }
-      // RFC 9112 §9.3.1: a client MUST NOT automatically retry a non-idempotent request.
-      if (attempts_left && s.connection_reused && !s.response_bytes_received &&
-          is_idempotent(s.method) && s.request_replayable) {
+      // RFC 9112 §9.3.1: a client MUST NOT automatically retry a non-idempotent request. An
+      // idempotent one is replayed whether the connection was reused (the keep-alive race) or
+      // fresh (a backend killed under load): RFC 9110 §9.2.2 lets either be retried.
+      if (attempts_left && !s.response_bytes_received && is_idempotent(s.method) &&
+          s.request_replayable) {
         return RetryDecision::Retry;
       }
       return RetryDecision::AnswerBadGateway;

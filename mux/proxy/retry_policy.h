@@ -44,9 +44,10 @@ std::string_view to_string(RetryDecision d);
 // - timeouts are never retried (the backend may still be processing): 504;
 // - connect failures, REFUSED_STREAM and streams above a GOAWAY's last-stream-id were provably
 //   not processed: Retry while attempts remain;
-// - a lost connection is retried only for an idempotent request on a *reused* connection that
-//   produced no response byte (the classic keep-alive race), and only if the whole request can be
-//   replayed; a non-idempotent request with bytes sent is never replayed: 502.
+// - a lost connection is retried only for an idempotent request that produced no response byte
+//   (the keep-alive race on a reused connection, or a backend that died under a fresh one), and
+//   only if the whole request can be replayed; a non-idempotent request with bytes sent is never
+//   replayed: 502.
 RetryDecision decide_retry(const ExchangeState& s);
 
 }  // namespace crossmux::mux::proxy

@@ -18,6 +18,7 @@
 #include "mux/net/tls.h"
 #include "mux/proxy/access_log.h"
 #include "mux/proxy/backend_pool.h"
+#include "mux/proxy/buffer_cache.h"
 #include "mux/proxy/codec.h"
 #include "mux/proxy/connection_limiter.h"
 #include "mux/proxy/exchange.h"
@@ -89,6 +90,8 @@ class Worker {
   const config::Config& config() const { return *config_; }
   const CodecLimits& limits() const { return limits_; }
   BackendPool& pool() { return pool_; }
+  // Spare connection buffers (see buffer_cache.h).
+  BufferCache& buffers() { return buffers_; }
   // Caps on open client connections (limits.max_connections, max_connections_per_ip).
   ConnectionLimiter& limiter() { return limiter_; }
   LoadBalancer& balancer(size_t cluster) { return balancers_[cluster]; }
@@ -143,6 +146,7 @@ class Worker {
   std::vector<std::vector<std::string>> names_;
   std::vector<std::unique_ptr<net::TlsClientContext>> backend_tls_;  // per cluster, may be null
   std::vector<std::unique_ptr<ListenerSocket>> listeners_;
+  BufferCache buffers_;  // before the pool and sessions: they give buffers back until destroyed
   std::unordered_set<ClientSession*> sessions_;
   ConnectionLimiter& limiter_;
   BackendPool pool_;

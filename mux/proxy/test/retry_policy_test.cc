@@ -42,8 +42,11 @@ TEST(RetryPolicy, StaleKeepAliveRaceReplaysOnlyIdempotentRequests) {
 
   auto fresh = get;
   fresh.connection_reused = false;
-  EXPECT_EQ(decide_retry(fresh), RetryDecision::AnswerBadGateway)
-      << "a fresh connection dying is not the keep-alive race";
+  EXPECT_EQ(decide_retry(fresh), RetryDecision::Retry)
+      << "an idempotent request on a fresh connection to a backend that died is replayed too";
+  auto fresh_post = post;
+  fresh_post.connection_reused = false;
+  EXPECT_EQ(decide_retry(fresh_post), RetryDecision::AnswerBadGateway);
 
   auto answered = get;
   answered.response_bytes_received = true;
