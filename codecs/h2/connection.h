@@ -115,6 +115,9 @@ class Connection {
 
   Role role() const { return role_; }
   const Settings& peer_settings() const { return peer_; }
+  // Whether the peer's first SETTINGS arrived (before it, peer_settings() are the RFC defaults,
+  // so an opt-in such as RFC 8441's ENABLE_CONNECT_PROTOCOL cannot be known yet).
+  bool peer_settings_received() const { return peer_settings_seen_; }
   const Settings& local_settings() const { return local_; }
   // Whether submit_headers(0, ...) can open a stream now (client role).
   bool can_open_stream() const;

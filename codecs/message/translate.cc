@@ -240,7 +240,13 @@ Status prepare_for_h2(MessageHead& head) {
 
 Status prepare_for_h1(MessageHead& head) {
   join_cookies(head.headers);
+  // RFC 9110 §7.8: the Upgrade of an upgrade request or of a 101 is what the tunnel speaks; it
+  // survives (the H1 encoder writes it with `Connection: upgrade`), every other hop field goes.
+  const HeaderField* upgrade =
+      head.framing == Framing::Tunnel ? head.headers.find("upgrade") : nullptr;
+  const std::string_view protocols = upgrade ? upgrade->value : std::string_view();
   remove_connection_specific(head.headers, false);
+  if (upgrade) head.headers.add_view("upgrade", protocols);
   if (head.is_request()) {
     for (const auto& f : head.headers) {
       if (!iequals(f.name, "host")) continue;

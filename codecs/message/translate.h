@@ -67,7 +67,8 @@ Status prepare_for_h2(MessageHead& head);
 //      Proxy-Connection, Transfer-Encoding, TE, Upgrade, HTTP2-Settings, and Host (the H1 encoder
 //      writes Host from the authority). Before that, a request with an empty authority takes it
 //      from Host; a Host differing from a non-empty authority is kErrTranslateHostMismatch
-//      (RFC 9113 §8.3.1, class I).
+//      (RFC 9113 §8.3.1, class I). A Tunnel head (an upgrade request, a 101) keeps its Upgrade
+//      field, moved last (RFC 9110 §7.8; the H1 encoder adds `Connection: upgrade`).
 //   3. validate_for_forwarding.
 Status prepare_for_h1(MessageHead& head);
 

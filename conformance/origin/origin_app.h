@@ -55,6 +55,7 @@ inline uint8_t generated_byte(uint64_t i) { return static_cast<uint8_t>('a' + (i
 //   /status/CODE      that status (200-599), text body unless 204/304; 301, 302, 303, 307 and
 //                     308 carry location: https://www.example.com/landing?from=CODE
 //   /early-hints      103 Early Hints with two link fields, then 200 text
+//   /ws               WebSocket echo (websocket_echo.h; handled by the connection, not here)
 //   /cookies          three set-cookie fields (one with a comma in its Expires date), and the
 //                     cookie fields received as "cookie: value" lines
 // Unknown paths get 404. HEAD works everywhere with the GET headers and no body. A request with

@@ -68,7 +68,9 @@ void OriginConnection::detect_protocol() {
     if (n < kPreface.size()) return;  // could still be the preface
     proto_ = Proto::Http2;
     codecs::h2::Limits limits;
-    h2_.emplace(codecs::h2::Role::Server, static_cast<codecs::EventSink&>(*this), codecs::h2::Settings{}, limits);
+    codecs::h2::Settings settings;
+    settings.enable_connect_protocol = 1;  // RFC 8441: WebSockets at /ws
+    h2_.emplace(codecs::h2::Role::Server, static_cast<codecs::EventSink&>(*this), settings, limits);
   } else {
     proto_ = Proto::Http1;
     h1_decoder_.emplace(codecs::MessageKind::Request);
@@ -103,11 +105,14 @@ void OriginConnection::feed() {
       return;
     }
     in_.erase(0, *r);
-    if (h1_decoder_->awaiting_tunnel()) h1_decoder_->resolve_tunnel(false, *this);
+    if (h1_decoder_->awaiting_tunnel()) {
+      h1_decoder_->resolve_tunnel(websockets_.contains(h1_decoder_->last_stream()), *this);
+    }
   }
 }
 
 void OriginConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
+  if (is_websocket_request(head)) return open_websocket(s, head);
   auto x = std::make_unique<OriginExchange>(proto_ == Proto::Http2 ? "HTTP/2" : "HTTP/1.1", peer_);
   x->on_head(head);
   if (x->wants_continue()) write_interim(s, head.method, 100, {});
@@ -129,6 +134,7 @@ void OriginConnection::write_interim(codecs::StreamId s, std::string_view method
 }
 
 void OriginConnection::on_data(codecs::StreamId s, codecs::Bytes data) {
+  if (websockets_.contains(s)) websocket_data(s, data);
   if (auto it = exchanges_.find(s); it != exchanges_.end()) it->second->on_data(data);
   if (h2_) h2_->consume(s, data.size());  // the origin consumes at once
 }
@@ -138,6 +144,7 @@ void OriginConnection::on_trailers(codecs::StreamId s, codecs::HeaderList& trail
 }
 
 void OriginConnection::on_end_of_message(codecs::StreamId s) {
+  if (websockets_.contains(s)) return end_websocket(s);
   auto it = exchanges_.find(s);
   if (it == exchanges_.end()) return;
   auto r = std::make_unique<Response>();
@@ -155,6 +162,7 @@ void OriginConnection::on_end_of_message(codecs::StreamId s) {
 }
 
 void OriginConnection::on_reset(codecs::StreamId s, uint32_t) {
+  websockets_.erase(s);
   exchanges_.erase(s);
   methods_.erase(s);
   std::erase_if(responses_, [s](const auto& r) { return r->stream == s; });
@@ -294,6 +302,43 @@ bool OriginConnection::finished() const {
   if (proto_ == Proto::Http2 && h2_ && h2_->wants_output()) return false;
   if (close_after_response_ && responses_.empty()) return true;
   return peer_closed_ && responses_.empty();
+}
+
+void OriginConnection::open_websocket(codecs::StreamId s, const codecs::MessageHead& head) {
+  OriginExchange x(proto_ == Proto::Http2 ? "HTTP/2" : "HTTP/1.1", peer_);
+  x.on_head(head);
+  (void)x.finish();
+  server_.record(x.record_line());
+  server_.count_request();
+  codecs::MessageHead response = websocket_response(head, proto_ == Proto::Http2);
+  if (proto_ == Proto::Http2) {
+    (void)h2_->submit_headers(s, response, false);
+  } else {
+    (void)h1_encoder_->encode_head(response, out_, head.method);  // feed() resolves the tunnel
+  }
+  websockets_[s] = std::make_unique<WebSocketEcho>();
+}
+
+void OriginConnection::websocket_data(codecs::StreamId s, codecs::Bytes data) {
+  std::string reply;
+  websockets_[s]->feed(data, reply);
+  if (proto_ == Proto::Http2) {
+    (void)h2_->submit_data(s, codecs::as_bytes(reply), false);
+  } else {
+    out_.append(reply);
+  }
+  if (websockets_[s]->closed()) end_websocket(s);
+}
+
+// RFC 6455 §7.1.1: after the closing handshake the server closes the connection (HTTP/2: the
+// stream, RFC 8441 §5).
+void OriginConnection::end_websocket(codecs::StreamId s) {
+  websockets_.erase(s);
+  if (proto_ == Proto::Http2) {
+    (void)h2_->submit_data(s, {}, true);
+  } else {
+    close_after_response_ = true;
+  }
 }
 
 }  // namespace crossmux::conformance

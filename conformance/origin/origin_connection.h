@@ -13,6 +13,7 @@
 #include "codecs/h1/encoder.h"
 #include "codecs/h2/connection.h"
 #include "conformance/origin/origin_app.h"
+#include "conformance/origin/websocket_echo.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
 #include "mux/net/timer_wheel.h"
@@ -82,6 +83,12 @@ class OriginConnection final : public mux::net::Handler, private codecs::EventSi
   bool peer_closed_ = false;
   bool failed_ = false;
   bool close_after_response_ = false;
+
+  // The /ws echo (websocket_echo.h): answers the handshake, then echoes the stream's bytes.
+  void open_websocket(codecs::StreamId s, const codecs::MessageHead& head);
+  void websocket_data(codecs::StreamId s, codecs::Bytes data);
+  void end_websocket(codecs::StreamId s);
+  std::map<codecs::StreamId, std::unique_ptr<WebSocketEcho>> websockets_;
 };
 
 }  // namespace crossmux::conformance

@@ -114,6 +114,7 @@ void BackendConnection::on_ready() {
   }
   pump_requests();
   if (!flush() || codec_failed_) alive = false;
+  if (alive) shut_tunnel_writes();
   if (!alive) {
     fail_all(FailureKind::ConnectionLost);
     close();
@@ -145,7 +146,10 @@ void BackendConnection::pump_requests() {
   auto list = exchanges_;  // a failing exchange detaches itself
   for (Exchange* ex : list) {
     if (ex->backend != this) continue;
-    if (!ex->request.head_sent && !codec_->can_open_stream()) continue;
+    if (!ex->request.head_sent &&
+        !(ex->tunnel ? codec_->can_open_tunnel() : codec_->can_open_stream())) {
+      continue;
+    }
     if (out_.size() >= kOutputHighWater) break;
     const bool head_was_sent = ex->request.head_sent;
     auto r = pump(ex->request, *codec_, ex->backend_stream);
@@ -172,13 +176,25 @@ void BackendConnection::pump_requests() {
   }
 }
 
+void BackendConnection::shut_tunnel_writes() {
+  if (shut_write_ || codec_->multiplexed() || output_pending()) return;
+  for (const Exchange* ex : exchanges_) {
+    if (ex->tunnel && ex->request.end_sent &&
+        ex->response.head.framing == codecs::Framing::Tunnel) {
+      (void)stream_->shutdown_write();
+      shut_write_ = true;
+      return;
+    }
+  }
+}
+
 void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   Exchange* ex = find(s);
   if (!ex) return;
   // The backend started answering: the request can no longer be replayed elsewhere.
   ex->request.release_replay();
-  if (head.is_informational()) {
-    // RFC 9110 §15.2: interim responses are forwarded (101 is never proxied here).
+  if (head.is_informational() && !(head.status == 101 && ex->tunnel)) {
+    // RFC 9110 §15.2: interim responses are forwarded; a 101 only opens a tunnel we asked for.
     if (head.status != 101) {
       ex->response.interim.emplace_back();
       ex->response.interim.back() = std::move(head);

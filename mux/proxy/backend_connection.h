@@ -64,6 +64,9 @@ class BackendConnection final : public Peer {
   void detach(Exchange& ex);
   bool finish_connect();
   void pump_requests();
+  // HTTP/1.1 tunnels: once the client closed its direction and all of it was written, sends FIN
+  // (the backend then closes its own direction, which ends the exchange).
+  void shut_tunnel_writes();
   bool reading_paused() const;
   // Detaches every exchange and tells its client session how the connection failed.
   void fail_all(FailureKind kind);
@@ -75,6 +78,7 @@ class BackendConnection final : public Peer {
   bool connecting_ = true;
   bool codec_failed_ = false;
   bool idle_listed_ = false;
+  bool shut_write_ = false;
   bool closed_ = false;
   uint64_t served_ = 0;
   uint64_t connect_started_ms_ = 0;

@@ -6,6 +6,7 @@
 #include "codecs/message/translate.h"
 #include "mux/proxy/answers.h"
 #include "mux/proxy/backend_connection.h"
+#include "mux/proxy/tunnel.h"
 #include "mux/proxy/worker.h"
 
 namespace crossmux::mux::proxy {
@@ -187,12 +188,25 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   ex->request.take_head(head);
   worker_.add_via(ex->request.head);
   ex->request.head_ready = true;
-  // Kept until the first response byte so the request can be replayed (retry_policy.h).
-  ex->request.replay = true;
+  const TunnelKind tunnel = tunnel_kind(ex->request.head);
+  ex->tunnel = tunnel != TunnelKind::None;
+  // Kept until the first response byte so the request can be replayed (retry_policy.h); tunnel
+  // bytes never are.
+  ex->request.replay = !ex->tunnel;
   Exchange& ref = *ex;
   exchanges_[s] = std::move(ex);
   if (!valid) {
     answer(ref, 400, valid.error().detail);
+    return;
+  }
+  // RFC 9110 §9.3.6: a reverse proxy is no open relay; CONNECT is refused unless the listener
+  // allows it.
+  if (tunnel == TunnelKind::Connect) {
+    if (listener_.allow_connect) {
+      answer(ref, 501, kErrConnectNotImplemented);
+    } else {
+      answer(ref, 405, kErrConnectNotAllowed);
+    }
     return;
   }
   worker_.dispatch(ref);

@@ -76,6 +76,9 @@ class Codec {
   // Client codecs: whether another request may start now (H1: idle; H2: below the peer's
   // MAX_CONCURRENT_STREAMS and not going away).
   virtual bool can_open_stream() const = 0;
+  // Same for a tunnel request (tunnel.h): HTTP/2 also waits for the peer's SETTINGS, which say
+  // whether extended CONNECT is enabled (RFC 8441 §3).
+  virtual bool can_open_tunnel() const { return can_open_stream(); }
   // Whether the connection can carry further exchanges once the current ones end (H1: cleanly
   // framed keep-alive; H2: no GOAWAY, no error).
   virtual bool reusable() const = 0;

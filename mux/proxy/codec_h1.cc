@@ -8,6 +8,7 @@
 #include "codecs/h1/encoder.h"
 #include "codecs/message/translate.h"
 #include "mux/proxy/codec.h"
+#include "mux/proxy/tunnel.h"
 
 namespace crossmux::mux::proxy {
 
@@ -111,24 +112,44 @@ class H1Server final : public H1Base {
 
   Result<size_t> feed(Bytes input) override {
     auto r = decoder_.feed(input, *this);
-    // CONNECT and Upgrade are not proxied yet: an Upgrade request continues as a plain request
-    // and a CONNECT is refused (the decoder then closes).
-    if (r && decoder_.awaiting_tunnel()) decoder_.resolve_tunnel(false, *this);
+    // A tunnel request (websocket Upgrade, CONNECT) holds the decoder until its response says
+    // whether the tunnel opens (send_head); any other Upgrade continues as a plain request.
+    if (r && decoder_.awaiting_tunnel()) {
+      auto it = requests_.find(decoder_.last_stream());
+      if (it == requests_.end() || it->second.tunnel == TunnelKind::None) {
+        decoder_.resolve_tunnel(false, *this);
+      }
+    }
     return r;
   }
 
   Result<StreamId> send_head(StreamId stream, MessageHead& head, bool end) override {
     auto it = requests_.find(stream);
     std::string_view method = it == requests_.end() ? std::string_view() : it->second.method;
-    if (!head.is_informational()) {
+    const TunnelKind tunnel = it == requests_.end() ? TunnelKind::None : it->second.tunnel;
+    const bool final_head = !head.is_informational() || head.status == 101;
+    bool opens = false;
+    if (final_head && tunnel != TunnelKind::None) {
+      // RFC 9110 §7.8 / §9.3.6: a 101 (or a 2xx to CONNECT) opens the tunnel; a 2xx to an
+      // Upgrade came from an HTTP/2 backend's extended CONNECT and becomes the 101 here.
+      const bool ok = head.status == 101 || (head.status >= 200 && head.status < 300);
+      if (ok && tunnel == TunnelKind::WebSocket && head.status != 101) {
+        websocket_response_for_h1(head, it->second.websocket_key);
+      }
+      opens = ok;
+      if (opens) head.framing = codecs::Framing::Tunnel;
+    }
+    if (!head.is_informational() || opens) {
       // go_away() (a draining proxy) answers with `Connection: close` (RFC 9112 §9.6).
       head.keep_alive =
           head.keep_alive && !closing_ && it != requests_.end() && it->second.keep_alive;
-      if (!head.keep_alive) closing_ = true;
+      // After a tunnel the connection carries nothing else.
+      if (!head.keep_alive || opens) closing_ = true;
     }
     if (auto s = codecs::prepare_for_h1(head); !s) return codecs::unexpected(s.error());
     if (auto s = encoder_.encode_head(head, out_, method); !s) return codecs::unexpected(s.error());
-    if (head.is_informational()) return stream;
+    if (final_head && tunnel != TunnelKind::None) decoder_.resolve_tunnel(opens, *this);
+    if (!final_head) return stream;
     if (end) {
       if (auto s = end_message(); !s) return codecs::unexpected(s.error());
     }
@@ -144,9 +165,20 @@ class H1Server final : public H1Base {
   struct RequestFacts {
     std::string method;
     bool keep_alive = true;
+    TunnelKind tunnel = TunnelKind::None;
+    std::string websocket_key;  // answered with its Sec-WebSocket-Accept
   };
   void on_head(StreamId s, MessageHead& head) override {
-    requests_[s] = RequestFacts{std::string(head.method), head.keep_alive};
+    RequestFacts facts{std::string(head.method), head.keep_alive};
+    if (head.framing == codecs::Framing::Tunnel) {
+      facts.tunnel = tunnel_kind(head);
+      // Not a tunnel the proxy carries: the bodiless request goes on without its Upgrade.
+      if (facts.tunnel == TunnelKind::None) head.framing = codecs::Framing::None;
+      if (const auto* key = head.headers.find("sec-websocket-key")) {
+        facts.websocket_key = std::string(key->value);
+      }
+    }
+    requests_[s] = std::move(facts);
     sink_.on_head(s, head);
   }
   Status message_sent() override {
@@ -165,6 +197,12 @@ class H1Client final : public H1Base {
 
   Result<StreamId> send_head(StreamId, MessageHead& head, bool end) override {
     head.keep_alive = true;
+    if (head.method == "CONNECT" && !head.protocol.empty()) {
+      if (tunnel_kind(head) != TunnelKind::WebSocket) {
+        return codecs::unexpected(codecs::Error::http(501, kErrExtendedToH1, codecs::Side::Client));
+      }
+      websocket_request_for_h1(head);
+    }
     if (auto s = codecs::prepare_for_h1(head); !s) return codecs::unexpected(s.error());
     if (auto s = encoder_.encode_head(head, out_); !s) return codecs::unexpected(s.error());
     decoder_.expect_response(head);

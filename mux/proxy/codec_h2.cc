@@ -4,6 +4,7 @@
 #include "codecs/h2/connection.h"
 #include "codecs/message/translate.h"
 #include "mux/proxy/codec.h"
+#include "mux/proxy/tunnel.h"
 
 namespace crossmux::mux::proxy {
 
@@ -20,8 +21,10 @@ using codecs::StreamId;
 // to fill a default window, small enough to bound memory per stream.
 constexpr size_t kStreamHighWater = 64 * 1024;
 
-codecs::h2::Settings local_settings(const CodecLimits& l) {
+codecs::h2::Settings local_settings(const CodecLimits& l, codecs::h2::Role role) {
   codecs::h2::Settings s;
+  // RFC 8441 §3: clients may open WebSocket (and other extended CONNECT) streams to us.
+  if (role == codecs::h2::Role::Server) s.enable_connect_protocol = 1;
   s.header_table_size = l.header_table_size;
   s.max_concurrent_streams = l.max_concurrent_streams;
   s.initial_window_size = l.initial_window_size;
@@ -49,7 +52,7 @@ codecs::h2::Limits h2_limits(const CodecLimits& l, codecs::h2::Role role) {
 class H2Codec final : public Codec {
  public:
   H2Codec(codecs::h2::Role role, codecs::EventSink& sink, const CodecLimits& limits)
-      : conn_(role, sink, local_settings(limits), h2_limits(limits, role)),
+      : conn_(role, sink, local_settings(limits, role), h2_limits(limits, role)),
         limit_(limits.max_concurrent_streams) {
     conn_.count_into(role == codecs::h2::Role::Server ? limits.h2_client_side
                                                       : limits.h2_backend_side);
@@ -59,10 +62,15 @@ class H2Codec final : public Codec {
   Status finish() override { return codecs::ok(); }
 
   Result<StreamId> send_head(StreamId stream, MessageHead& head, bool end) override {
+    const bool client = conn_.role() == codecs::h2::Role::Client;
+    if (client) {
+      if (auto s = tunnel_request(head); !s) return codecs::unexpected(s.error());
+    } else if (head.status == 101) {
+      websocket_response_for_h2(head);  // an HTTP/1.1 backend accepted the WebSocket
+    }
     if (auto s = codecs::prepare_for_h2(head); !s) return codecs::unexpected(s.error());
     // RFC 9113 §8.3.1: :scheme is mandatory; origin-form HTTP/1.1 requests arrived without one.
     if (head.is_request() && head.scheme.empty()) head.scheme = "http";
-    const bool client = conn_.role() == codecs::h2::Role::Client;
     return conn_.submit_headers(client ? 0 : stream, head, end);
   }
   Status send_data(StreamId stream, Bytes data, bool end) override {
@@ -93,6 +101,9 @@ class H2Codec final : public Codec {
     return queued < kStreamHighWater ? kStreamHighWater - queued : 0;
   }
   bool can_open_stream() const override { return conn_.can_open_stream(); }
+  bool can_open_tunnel() const override {
+    return conn_.can_open_stream() && conn_.peer_settings_received();
+  }
   // Between the two GOAWAYs of a graceful shutdown the peer may still open streams, so the
   // connection stays up (and open) until the final GOAWAY is queued.
   bool reusable() const override { return !conn_.going_away() || conn_.graceful_pending(); }
@@ -103,6 +114,19 @@ class H2Codec final : public Codec {
   std::string_view protocol() const override { return "HTTP/2"; }
 
  private:
+  // A WebSocket Upgrade becomes extended CONNECT; any extended CONNECT needs the backend's
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3). Error: kErrNoExtendedConnect (502).
+  codecs::Status tunnel_request(MessageHead& head) const {
+    const TunnelKind kind = tunnel_kind(head);
+    if (kind != TunnelKind::WebSocket && kind != TunnelKind::Extended) return codecs::ok();
+    if (conn_.peer_settings().enable_connect_protocol != 1) {
+      return codecs::unexpected(
+          codecs::Error::http(502, kErrNoExtendedConnect, codecs::Side::Backend));
+    }
+    if (head.method != "CONNECT") websocket_request_for_h2(head);
+    return codecs::ok();
+  }
+
   codecs::h2::Connection conn_;
   size_t limit_;
 };

@@ -96,6 +96,8 @@ struct Exchange {
   bool reused_connection = false;
   // A replay after a lost connection: the pool opens a new connection rather than reuse one.
   bool fresh_connection = false;
+  // A WebSocket or CONNECT request (tunnel.h): once accepted, both halves carry tunnel bytes.
+  bool tunnel = false;
   bool waiting = false;  // queued in the BackendPool for a connection
 
   // The proxy answered itself (no backend, or the backend failed): request body is discarded.

@@ -76,6 +76,31 @@ TEST(Translate, PrepareForH1JoinsCookiesAndDropsHopByHop) {
   EXPECT_EQ(fields(h), "cookie=a=1; b=2; c=3;accept=*/*;");
 }
 
+// RFC 9110 §7.8: an upgrade request and its 101 keep Upgrade for HTTP/1.1 (what the tunnel will
+// speak); every other head loses it with the other hop-by-hop fields.
+TEST(Translate, PrepareForH1KeepsUpgradeOnlyOnTunnelHeads) {
+  for (Framing framing : {Framing::Tunnel, Framing::None}) {
+    MessageHead h = h1_request();
+    h.authority = "a";
+    h.framing = framing;
+    h.headers.add_view("Connection", "Upgrade, X-Hop");
+    h.headers.add_view("Upgrade", "websocket");
+    h.headers.add_view("X-Hop", "1");
+    h.headers.add_view("Sec-WebSocket-Version", "13");
+    ASSERT_TRUE(prepare_for_h1(h));
+    EXPECT_EQ(fields(h), framing == Framing::Tunnel ? "Sec-WebSocket-Version=13;upgrade=websocket;"
+                                                    : "Sec-WebSocket-Version=13;");
+  }
+  MessageHead r;
+  r.kind = MessageKind::Response;
+  r.status = 101;
+  r.framing = Framing::Tunnel;
+  r.headers.add_view("Upgrade", "websocket");
+  r.headers.add_view("Connection", "upgrade");
+  ASSERT_TRUE(prepare_for_h1(r));
+  EXPECT_EQ(fields(r), "upgrade=websocket;");
+}
+
 TEST(Translate, HostMismatchIsRejectedForH1) {
   MessageHead h = h1_request();
   h.authority = "a.com";

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# End to end: WebSockets through `crossmux proxy` in all four pairings, against the WebSocket echo
+# of `crossmux origin` (/ws) on an HTTP/1.1 and an h2c cluster: HTTP/1.1 Upgrade clients (a real
+# handshake from ws_client.py) and HTTP/2 extended CONNECT clients (h2_tunnel_client), each
+# checking the handshake status, echoes both ways, and that a close from either side and a half
+# close propagate (ws_client.py). Also: an h2c backend that does not enable extended CONNECT
+# (nghttpd) gives a 502, and CONNECT on a listener that does not allow it gives a 405.
+# Usage: proxy_tunnel_e2e.sh CROSSMUX_BINARY H2_TUNNEL_CLIENT
+set -uo pipefail
+crossmux=$1
+tunnel_client=$2
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$work"/*.log; do echo "--- $f"; tail -15 "$f"; done; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 200); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),1)" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+proxy_port=$(free_port); origin_port=$(free_port); nghttpd_port=$(free_port)
+"$crossmux" origin --listen "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
+pids+=($!)
+mkdir -p "$work/www"
+nghttpd --no-tls -d "$work/www" "$nghttpd_port" >"$work/nghttpd.log" 2>&1 &
+pids+=($!)
+cat >"$work/proxy.toml" <<TOML
+[global]
+access_log = "$work/access.txt"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:$proxy_port"
+[[clusters]]
+name = "h1"
+protocol = "http1"
+backends = ["127.0.0.1:$origin_port"]
+[[clusters]]
+name = "h2c"
+protocol = "h2c"
+backends = ["127.0.0.1:$origin_port"]
+[[clusters]]
+name = "nghttpd"
+protocol = "h2c"
+backends = ["127.0.0.1:$nghttpd_port"]
+[[frontends]]
+hostname = "h2c.test"
+cluster = "h2c"
+[[frontends]]
+hostname = "nghttpd.test"
+cluster = "nghttpd"
+[[frontends]]
+cluster = "h1"
+TOML
+"$crossmux" proxy --config "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
+pids+=($!)
+wait_port "$origin_port" && wait_port "$nghttpd_port" && wait_port "$proxy_port" || fail "servers did not start"
+
+for client in h1 h2; do
+  for host in h1.test h2c.test; do
+    timeout 60 python3 "$here/ws_client.py" "$client" "$proxy_port" "$host" "$tunnel_client" \
+      >"$work/ws.log" 2>&1 || fail "WebSocket $client client -> $host: $(cat "$work/ws.log")"
+    echo "WebSocket: $client client -> $host backend: ok"
+  done
+done
+# Each pairing reached the origin in the backend's protocol, with the status its client expects.
+for want in '"GET h1.test /ws" 101' '"GET h2c.test /ws" 101' '"CONNECT h1.test /ws" 200'; do
+  grep -q "$want" "$work/access.txt" || fail "access log lacks $want"
+done
+
+# RFC 8441 §3: no extended CONNECT to a backend that did not enable it.
+status=$(timeout 20 python3 "$here/ws_client.py" h1-status "$proxy_port" nghttpd.test /ws)
+[ "$status" = 502 ] || fail "WebSocket to an h2c backend without extended CONNECT: $status"
+# RFC 9110 §9.3.6: no CONNECT tunnels on a listener that does not allow them.
+reply=$(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n\r\n' "$origin_port" "$origin_port" |
+  timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(sys.stdin.buffer.read())
+print(s.recv(4096).split(b"\r\n")[0].decode())' "$proxy_port")
+[ "$reply" = "HTTP/1.1 405 Method Not Allowed" ] || fail "CONNECT on a plain listener: $reply"
+
+kill -0 "${pids[2]}" || fail "proxy died"
+kill -TERM "${pids[2]}" && wait "${pids[2]}" || fail "proxy did not exit cleanly on SIGTERM"
+if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work/proxy.log"; then fail "sanitizer report"; fi
+echo "proxy tunnel end to end: ok"
