@@ -41,7 +41,7 @@ backends = ["127.0.0.1:$origin_port"]
 [[frontends]]
 cluster = "origin"
 TOML
-"$crossmux" proxy --config "$work/crossmux.toml" >"$work/crossmux.log" 2>&1 &
+"$crossmux" proxy --workers 1 --config "$work/crossmux.toml" >"$work/crossmux.log" 2>&1 &
 cx_pid=$!
 pids+=($cx_pid)
 
