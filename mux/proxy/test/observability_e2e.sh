@@ -69,6 +69,27 @@ while True:
 sys.exit(0 if data.startswith(b"HTTP/1.1 400 ") else 1)
 PY
 
+# 300 pipelined requests sent before reading any answer: all answered, in order.
+python3 - "$admin_port" <<'PY' || fail "pipelined admin requests"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n" * 299 + b"GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    c = s.recv(1 << 16)
+    if not c:
+        break
+    data += c
+statuses = []
+while data:
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = next(int(l.split(b":")[1]) for l in lines if l.lower().startswith(b"content-length:"))
+    statuses.append(lines[0])
+    data = rest[length:]
+sys.exit(0 if statuses == [b"HTTP/1.1 200 OK"] * 299 + [b"HTTP/1.1 404 Not Found"] else statuses[-3:])
+PY
+
 # Known traffic: 7 GETs over HTTP/1.1 to an HTTP/1.1 cluster, 5 over h2c to an h2c cluster, two
 # unrouted requests (404, one per protocol), one over max_header_bytes, one client resetting 11
 # streams in a row.
