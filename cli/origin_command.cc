@@ -31,8 +31,8 @@ void add_origin_command(CLI::App& app, int& exit_code) {
       "origin",
       "The demo origin (HTTP/1.1 and h2c on one port). Endpoints: / (who reached me, over which\n"
       "protocol), /echo, /sha256, /headers, /bytes/N, /chunked/N[/K], /slow/MS[/N], /trailers,\n"
-      "/status/CODE, /early-hints, /cookies, /ws (WebSocket echo: HTTP/1.1 Upgrade or HTTP/2\n"
-      "extended CONNECT). Tests and `crossmux conform translate` use it as the backend.");
+      "/status/CODE, /early-hints, /cookies, /raw/NAME, /ws (WebSocket echo: HTTP/1.1 Upgrade or\n"
+      "HTTP/2 extended CONNECT). Tests and `crossmux conform translate` use it as the backend.");
   cmd->add_option("-l,--listen", args->listen, "host:port to listen on (port 0: any free port)")
       ->capture_default_str();
   cmd->add_option("-r,--record", args->record,

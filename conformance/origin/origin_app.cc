@@ -174,6 +174,27 @@ ResponsePlan OriginExchange::finish() {
     if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
       p.headers.emplace_back("location", "https://www.example.com/landing?from=" + std::to_string(s));
     }
+  } else if (path.starts_with("/raw/")) {
+    using namespace std::string_view_literals;
+    static const std::pair<std::string_view, std::string_view> kRaw[] = {
+        {"head-with-body", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"},
+        {"204-with-body", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"},
+        {"cl-te", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+        {"duplicate-cl", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"},
+        {"obs-fold", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Folded: a\r\n b\r\n\r\nok"},
+        {"bare-cr", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\rb\r\n\r\nok"},
+        {"nul", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\0b\r\n\r\nok"sv},  // sv: keeps the NUL
+    };
+    p = text(404, "no such raw response: " + std::string(path) + "\n");
+    for (const auto& [name, bytes] : kRaw) {
+      if (path.substr(5) != name) continue;
+      if (protocol_ != "HTTP/1.1") {
+        p = text(501, "raw responses are HTTP/1.1 only\n");
+      } else {
+        p = ResponsePlan{};
+        p.raw = bytes;
+      }
+    }
   } else if (path == "/early-hints") {
     p = text(200, "early hints sent\n");
     p.interim.push_back({103, {{"link", "</style.css>; rel=preload; as=style"},

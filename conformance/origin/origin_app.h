@@ -32,6 +32,9 @@ struct ResponsePlan {
     std::vector<std::pair<std::string, std::string>> headers;
   };
   std::vector<Interim> interim;
+  // HTTP/1.1 only: these bytes are the whole response (deliberately malformed ones for the
+  // translation suites), written as they are; the connection closes after them.
+  std::string raw;
   uint64_t total_body() const { return body_bytes ? body_bytes : body.size(); }
 };
 
@@ -58,6 +61,10 @@ inline uint8_t generated_byte(uint64_t i) { return static_cast<uint8_t>('a' + (i
 //   /ws               WebSocket echo (websocket_echo.h; handled by the connection, not here)
 //   /cookies          three set-cookie fields (one with a comma in its Expires date), and the
 //                     cookie fields received as "cookie: value" lines
+//   /raw/NAME         HTTP/1.1 only (h2c: 501): a deliberately malformed response written as
+//                     raw bytes, then the connection closes. NAME: head-with-body (Content-Length
+//                     5 and 5 body bytes even for HEAD), 204-with-body, cl-te (Content-Length and
+//                     chunked), duplicate-cl (5 and 6), obs-fold, bare-cr, nul (in a field value)
 // Unknown paths get 404. HEAD works everywhere with the GET headers and no body. A request with
 // `Expect: 100-continue` and a body to come is answered 100 (Continue) as soon as its head is
 // read (wants_continue()), before the origin reads the body (RFC 9110 §10.1.1).

@@ -213,6 +213,12 @@ bool OriginConnection::produce_one(Response& r) {
 }
 
 void OriginConnection::write_head(Response& r) {
+  if (!r.plan.raw.empty()) {
+    out_.append(codecs::as_bytes(r.plan.raw));
+    close_after_response_ = true;
+    r.head_sent = r.done = true;
+    return;
+  }
   codecs::MessageHead head;
   head.kind = codecs::MessageKind::Response;
   head.status = r.plan.status;

@@ -120,6 +120,22 @@ TEST(Origin, ContinueOnlyWhenABodyIsExpected) {
   EXPECT_FALSE(wants("", codecs::Framing::KnownLength, false));
 }
 
+TEST(Origin, RawResponsesAreHttp11Only) {
+  codecs::MessageHead head;
+  head.method = "GET";
+  head.path = "/raw/nul";
+  OriginExchange h1("HTTP/1.1", "127.0.0.1:1");
+  h1.on_head(head);
+  auto p = h1.finish();
+  EXPECT_EQ(p.raw, std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\0b\r\n\r\nok", 52));
+  EXPECT_EQ(request("GET", "/raw/nul").status, 501) << "h2c cannot carry these bytes";
+  EXPECT_TRUE(request("GET", "/raw/nul").raw.empty());
+  OriginExchange unknown("HTTP/1.1", "127.0.0.1:1");
+  head.path = "/raw/nope";
+  unknown.on_head(head);
+  EXPECT_EQ(unknown.finish().status, 404);
+}
+
 TEST(Origin, RecordsWhatArrived) {
   std::string record;
   request("POST", "/echo", "a\"b\n", &record);
