@@ -343,7 +343,8 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
   st.method = ex.method;
   st.failure = kind;
   st.request_bytes_sent = ex.request.head_sent;
-  st.response_bytes_received = ex.response.head_ready || !ex.response.interim.empty();
+  st.response_bytes_received =
+      ex.response_started || ex.response.head_ready || !ex.response.interim.empty();
   st.response_head_forwarded = ex.response.head_sent;
   st.connection_reused = ex.reused_connection;
   st.request_replayable = ex.request.replayable();

@@ -94,6 +94,9 @@ struct Exchange {
   std::vector<size_t> tried;
   uint32_t attempts = 0;
   bool reused_connection = false;
+  // An HTTP/1.1 backend sent bytes for this exchange (even ones that did not decode as a response):
+  // it processed the request, so a lost connection is no longer grounds for a retry.
+  bool response_started = false;
   // A replay after a lost connection: the pool opens a new connection rather than reuse one.
   bool fresh_connection = false;
   // A WebSocket or CONNECT request (tunnel.h): once accepted, both halves carry tunnel bytes.
