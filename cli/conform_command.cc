@@ -47,7 +47,7 @@ void add_h1(CLI::App* conform, int& exit_code) {
   h1->callback([opts, &exit_code] {
     opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
     opts->run.specs = opts->specs;
-    opts->run.color = ::isatty(STDOUT_FILENO) != 0;
+    opts->run.color = opts->run.progress = ::isatty(STDOUT_FILENO) != 0;
     auto summary = conformance::run(conformance::h1::build_suite(opts->target), opts->run, std::cout);
     exit_code = summary.exit_status();
   });
@@ -68,8 +68,10 @@ void add_translate(CLI::App* conform, int& exit_code) {
       "Replays translation scenarios through a proxy in all four pairings (HTTP/1.1 and HTTP/2\n"
       "clients; HTTP/1.1 and h2c backends) and checks, from the record file of the `crossmux origin`\n"
       "behind the proxy, that a malformed request never reaches the backend and that a valid one\n"
-      "arrives exactly once, equal to what was sent. The proxy routes --h1-authority to an\n"
-      "HTTP/1.1 backend and --h2-authority to an h2c backend, both that origin.");
+      "arrives exactly once, equal to what was sent; and that the client gets back the status,\n"
+      "1xx responses, fields, body and trailers the scenario lists (corpus/translate/README.md).\n"
+      "The proxy routes --h1-authority to an HTTP/1.1 backend and --h2-authority to an h2c\n"
+      "backend, both that origin.");
   tr->set_help_flag("--help", "Print this help and exit (-h is --host)");
   tr->add_option("specs", opts->specs, "Spec ids to run, with prefix selection: translate/h2-h1");
   tr->add_option("-h,--host", opts->target.host, "Proxy host")->capture_default_str();
@@ -94,7 +96,7 @@ void add_translate(CLI::App* conform, int& exit_code) {
     }
     opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
     opts->run.specs = opts->specs;
-    opts->run.color = ::isatty(STDOUT_FILENO) != 0;
+    opts->run.color = opts->run.progress = ::isatty(STDOUT_FILENO) != 0;
     auto suite = conformance::translate::build_suite(opts->target, scenarios);
     exit_code = conformance::run(suite, opts->run, std::cout).exit_status();
   });
@@ -130,8 +132,8 @@ void add_conform_command(CLI::App& app, int& exit_code) {
   h2->callback([opts, &exit_code] {
     opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
     opts->run.specs = opts->specs;
-    opts->run.color = ::isatty(STDOUT_FILENO) != 0;
-    opts->run.progress = !opts->target.verbose;
+    opts->run.color = opts->run.progress = ::isatty(STDOUT_FILENO) != 0;
+    opts->run.progress = opts->run.progress && !opts->target.verbose;
     auto suite = conformance::h2::build_suite(opts->target);
     auto summary = conformance::run(suite, opts->run, std::cout);
     exit_code = summary.exit_status();

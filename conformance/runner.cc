@@ -89,7 +89,7 @@ struct Walker {
     auto start = std::chrono::steady_clock::now();
     CaseResult r{id, s.id, heading(s), c.title, c.requirement, c.run(), 0};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (options.progress) printer.out() << "\r";
+    if (options.progress) printer.out() << "\r\033[K";  // clear the progress line
     ++summary.tests;
     switch (r.outcome.verdict) {
       case Verdict::Pass:

@@ -3,7 +3,7 @@
 # recording `crossmux origin` behind it on both an HTTP/1.1 and an h2c cluster:
 #   conform h2         every case must pass (h2spec's groups, RFC 9113 additions, abuse probes)
 #   conform h1         every case must pass
-#   conform translate  every scenario in all four pairings must pass
+#   conform translate  every scenario in all four pairings must pass, client and backend side
 # Usage: proxy_conformance.sh CROSSMUX_BINARY SOURCE_DIR
 set -uo pipefail
 crossmux=$1 src=$2
@@ -83,6 +83,14 @@ suite() {  # suite NAME ARGS...
   local rc=$?
   echo "$name: $(tail -1 "$work/$name.txt")"
   if [ $rc -ne 0 ]; then sed -n '/^Failures:/,$p' "$work/$name.txt" | head -80; status=1; fi
+  # The report's shape (issue #8 item 4), for every suite: ✔ lines, the summary, JUnit with
+  # test cases, and no progress line when stdout is not a terminal.
+  local n
+  n=$(sed -n 's/^\([0-9]*\) tests, [0-9]* passed, [0-9]* skipped, [0-9]* failed$/\1/p' "$work/$name.txt")
+  [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "$name: no summary line"; status=1; }
+  [ "$(grep -c '✔' "$work/$name.txt")" -gt 0 ] || { echo "$name: no ✔ lines"; status=1; }
+  [ "$(grep -c '<testcase ' "$work/$name.xml")" = "${n:-x}" ] || { echo "$name: JUnit does not list $n cases"; status=1; }
+  if grep -q $'\r' "$work/$name.txt"; then echo "$name: progress line written to a file"; status=1; fi
 }
 suite h2-h2c h2 -p "$h2c_port" -S
 suite h2-tls h2 -p "$tls_port" -t -k -h localhost
