@@ -77,6 +77,7 @@ class OriginExchange {
   OriginExchange& operator=(const OriginExchange&) = delete;
 
   void on_head(const codecs::MessageHead& head);
+  const std::string& path() const { return path_; }
   // After on_head: the request expects 100-continue and has a body still to come.
   bool wants_continue() const { return wants_continue_; }
   void on_data(codecs::Bytes data);

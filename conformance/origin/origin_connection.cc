@@ -150,6 +150,7 @@ void OriginConnection::on_end_of_message(codecs::StreamId s) {
   auto r = std::make_unique<Response>();
   r->stream = s;
   r->plan = it->second->finish();
+  if (server_.rewrite_response()) server_.rewrite_response()(it->second->path(), r->plan);
   server_.record(it->second->record_line());
   server_.count_request();
   r->method = methods_[s].first;

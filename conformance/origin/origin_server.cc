@@ -14,6 +14,7 @@ codecs::Result<std::unique_ptr<OriginServer>> OriginServer::start(mux::net::Even
   auto listener = mux::net::TcpListener::bind(*addr, lo);
   if (!listener) return codecs::unexpected(listener.error());
   std::unique_ptr<OriginServer> server(new OriginServer(loop, std::move(*listener)));
+  server->rewrite_ = options.rewrite_response;
   if (!options.record_path.empty()) {
     server->record_ = std::fopen(options.record_path.c_str(), "a");
     if (!server->record_) {

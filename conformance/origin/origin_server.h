@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "codecs/base/result.h"
+#include "conformance/origin/origin_app.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
 
@@ -18,6 +20,9 @@ struct OriginOptions {
   uint16_t port = 0;          // 0: an ephemeral port, readable back with port()
   std::string record_path;    // append one JSON line per request here (origin_app.h record_line)
   bool reuse_port = false;
+  // Tests only: rewrites every response plan (given the request's path) before it is sent, so the origin can play a wrong
+  // server or proxy (conformance/test/translate_suite_test.cc). Not reachable from the CLI.
+  std::function<void(const std::string& path, ResponsePlan&)> rewrite_response;
 };
 
 // Runs on the caller's EventLoop (single-threaded). The protocol of each connection is told from
@@ -43,6 +48,7 @@ class OriginServer final : public mux::net::Handler {
   void count_request() { ++requests_; }
   void connection_closed() { --open_; }
   mux::net::EventLoop& loop() { return loop_; }
+  const std::function<void(const std::string&, ResponsePlan&)>& rewrite_response() const { return rewrite_; }
 
   void on_ready() override;
 
@@ -53,6 +59,7 @@ class OriginServer final : public mux::net::Handler {
   mux::net::TcpListener listener_;
   std::unique_ptr<mux::net::IoWatch> watch_;
   std::FILE* record_ = nullptr;
+  std::function<void(const std::string&, ResponsePlan&)> rewrite_;
   uint64_t accepted_ = 0;
   uint64_t requests_ = 0;
   size_t open_ = 0;
