@@ -109,11 +109,7 @@ Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> confi
       router_(*config_),
       limiter_(limiter),
       pool_(*this),
-      metrics_(*config_),
-      publish_timer_(loop.timers(), [this] {
-        publish_metrics();
-        publish_timer_.arm(publish_interval_ms_);
-      }) {
+      metrics_(*config_) {
   for (const auto& c : config_->clusters) balancers_.emplace_back(c);
   if (!config_->global.via.empty()) {
     via_[static_cast<size_t>(codecs::Version::Http10)] = "1.0 " + config_->global.via;
@@ -122,19 +118,6 @@ Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> confi
   }
   limits_.h2_client_side = &metrics_.h2_client_side();
   limits_.h2_backend_side = &metrics_.h2_backend_side();
-}
-
-void Worker::publish_to(MetricsHub& hub, size_t slot, uint64_t interval_ms) {
-  hub_ = &hub;
-  hub_slot_ = slot;
-  publish_interval_ms_ = interval_ms;
-  publish_metrics();
-  publish_timer_.arm(publish_interval_ms_);
-}
-
-void Worker::publish_metrics() {
-  if (!hub_) return;
-  hub_->publish(hub_slot_, metrics_snapshot());
 }
 
 const Registry& Worker::metrics_snapshot(bool ended) {

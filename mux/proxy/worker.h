@@ -14,7 +14,6 @@
 #include "mux/config/config.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
-#include "mux/net/timer_wheel.h"
 #include "mux/net/tls.h"
 #include "mux/proxy/access_log.h"
 #include "mux/proxy/backend_pool.h"
@@ -23,7 +22,6 @@
 #include "mux/proxy/connection_limiter.h"
 #include "mux/proxy/exchange.h"
 #include "mux/proxy/load_balancer.h"
-#include "mux/proxy/metrics_hub.h"
 #include "mux/proxy/proxy_metrics.h"
 #include "mux/proxy/retry_policy.h"
 #include "mux/proxy/router.h"
@@ -114,11 +112,6 @@ class Worker {
     std::string_view v = via(head.version);
     if (!v.empty()) head.headers.add_view("via", v);
   }
-  // From now on, publishes a snapshot of this worker's metrics to slot `slot` of `hub` every
-  // `interval_ms` (and at once). `hub` must outlive the worker.
-  void publish_to(MetricsHub& hub, size_t slot, uint64_t interval_ms);
-  // Publishes now (e.g. the admin endpoint on this worker's loop, before it renders).
-  void publish_metrics();
   // This generation's metrics with the gauges read now. `ended`: as they stand once it is gone
   // (no connection, no stream, no pooled backend connection; the counters kept), to be added to
   // the worker thread's totals of ended generations (WorkerThread).
@@ -153,10 +146,6 @@ class Worker {
   uint64_t requests_ = 0;
   std::array<std::string, 3> via_;  // by codecs::Version
   ProxyMetrics metrics_;
-  MetricsHub* hub_ = nullptr;
-  size_t hub_slot_ = 0;
-  uint64_t publish_interval_ms_ = 1000;
-  net::Timer publish_timer_;
   uint64_t accepted_ = 0;
   bool draining_ = false;
 };
