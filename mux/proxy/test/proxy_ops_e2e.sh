@@ -2,7 +2,9 @@
 # End to end: operating `crossmux proxy` — two workers on one port (configured and ephemeral),
 # SIGUSR1 access log reopen after a move, invalid reloads (rejected, old config keeps serving),
 # a reload under h2load load plus a stream of new connections (0 failed, new requests reach the
-# new backend, an unchanged listener keeps its socket, a removed one closes, a new one opens),
+# new backend, an unchanged listener keeps its socket, a removed one closes, a new one opens, a
+# TLS certificate is rotated while a TLS connection held across the reload stays on the old
+# configuration; the admin's request count sums both workers and both configurations),
 # `crossmux proxy --reload` through the pid file, graceful shutdown under h2load load (every
 # started request completes; exit 0), the shutdown deadline and a second SIGTERM.
 # Usage: proxy_ops_e2e.sh CROSSMUX_BINARY
@@ -53,9 +55,20 @@ start_origin origin-a origin_a
 start_origin origin-b origin_b
 [ -n "$origin_a" ] && [ -n "$origin_b" ] || fail "origin ports"
 main_port=$(free_port); old_port=$(free_port); new_port=$(free_port); admin_port=$(free_port)
+tls_port=$(free_port)
+for n in one two; do  # certificates rotated by the reload
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key-$n.pem" \
+    -out "$work/cert-$n.pem" -days 2 -subj "/CN=$n.test" >/dev/null 2>&1 || fail "openssl $n"
+done
+# served_cn PORT: the CN of the certificate a new TLS connection is served.
+served_cn() {
+  openssl s_client -connect "127.0.0.1:$1" -servername x.test </dev/null 2>/dev/null \
+    | openssl x509 -noout -subject 2>/dev/null | sed -nE 's/.*CN ?= ?([^,]*).*/\1/p'
+}
 
-# v1: everything to origin A; v2: everything to origin B, listener "old" removed, "new" added.
-write_config() {  # write_config FILE CLUSTER EXTRA_LISTENER_NAME EXTRA_LISTENER_PORT
+# v1: everything to origin A; v2: everything to origin B, listener "old" removed, "new" added,
+# the TLS listener's certificate rotated.
+write_config() {  # write_config FILE CLUSTER EXTRA_LISTENER_NAME EXTRA_LISTENER_PORT CERT
   cat >"$1" <<TOML
 [global]
 access_log = "$work/access.txt"
@@ -69,6 +82,13 @@ address = "127.0.0.1:$main_port"
 [[listeners]]
 name = "$3"
 address = "127.0.0.1:$4"
+[[listeners]]
+name = "tls"
+address = "127.0.0.1:$tls_port"
+protocols = ["h2", "http/1.1"]
+[[listeners.tls]]
+cert = "$work/cert-$5.pem"
+key = "$work/key-$5.pem"
 [[clusters]]
 name = "a"
 protocol = "http1"
@@ -81,14 +101,14 @@ backends = ["127.0.0.1:$origin_b"]
 cluster = "$2"
 TOML
 }
-write_config "$work/v1.toml" a old "$old_port"
-write_config "$work/v2.toml" b new "$new_port"
+write_config "$work/v1.toml" a old "$old_port" one
+write_config "$work/v2.toml" b new "$new_port" two
 cp "$work/v1.toml" "$work/proxy.toml"
 
 "$crossmux" proxy --workers 2 --config "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
 proxy=$!
 pids+=($proxy)
-wait_for "$work/proxy.log" "listener old" || fail "proxy did not start"
+wait_for "$work/proxy.log" "listener tls" || fail "proxy did not start"
 grep -q "2 worker(s)" "$work/proxy.log" || fail "--workers 2 not applied"
 [ "$(cat "$work/proxy.pid")" = "$proxy" ] || fail "pid file: $(cat "$work/proxy.pid")"
 base="http://127.0.0.1:$main_port"
@@ -134,6 +154,33 @@ grep -q "configuration reloaded" "$work/proxy.log" && fail "an invalid reload wa
 
 # --- Reload under load: h2load on kept-alive connections and a stream of new connections.
 main_sockets=$(socket_inodes "$main_port")
+[ "$(served_cn "$tls_port")" = one.test ] || fail "TLS listener before reload: '$(served_cn "$tls_port")'"
+# A TLS connection open across the reload: it keeps working, on the old certificate and routes.
+python3 - "$tls_port" "$work/tls-held.stop" >"$work/tls-held.out" 2>"$work/tls-held.log" <<'PY' &
+import os, socket, ssl, sys, time
+port, stop = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["http/1.1"])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20))
+def get(path):
+    s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: held.test\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+    while len(body) < n:
+        body += s.recv(4096)
+    return head.split(b"\r\n")[0]
+print(get(b"/bytes/1?held=before").decode())
+while not os.path.exists(stop):
+    time.sleep(0.05)
+print(get(b"/bytes/1?held=after").decode())
+PY
+held_pid=$!
+wait_for "$work/origin-a.record" "held=before" || fail "held TLS connection: $(cat "$work/tls-held.log")"
 rm -f "$work/churn.stop"
 churn_pids=()
 for c in 1 2 3; do  # three at once, so accept queues are rarely empty when the reload comes
@@ -165,6 +212,13 @@ echo "reload under load: $churn_ok new connections, 3000 h2load requests, 0 fail
 curl -sS -m 5 -o /dev/null "$base/after-reload" || fail "request after reload"
 wait_for "$work/origin-b.record" "/after-reload" 5 || fail "after the reload, not on origin B"
 grep -q "/after-reload" "$work/origin-a.record" && fail "after the reload, still on origin A"
+# The TLS listener serves the new certificate to new connections; the connection held open
+# across the reload still works, on the configuration that accepted it (origin A).
+[ "$(served_cn "$tls_port")" = two.test ] || fail "TLS listener after reload: '$(served_cn "$tls_port")'"
+touch "$work/tls-held.stop"
+wait "$held_pid" || fail "held TLS connection: $(cat "$work/tls-held.log")"
+[ "$(grep -c "HTTP/1.1 200" "$work/tls-held.out")" = 2 ] || fail "held TLS connection: $(cat "$work/tls-held.out")"
+wait_for "$work/origin-a.record" "held=after" 5 || fail "the held connection moved to the new configuration"
 # The unchanged listener kept its two sockets (handed over, never closed and bound again).
 [ "$(socket_inodes "$main_port")" = "$main_sockets" ] \
   || fail "main listener sockets changed: $main_sockets -> $(socket_inodes "$main_port")"
@@ -174,7 +228,7 @@ grep -q "/after-reload" "$work/origin-a.record" && fail "after the reload, still
 curl -sS -m 5 -o /dev/null "http://127.0.0.1:$new_port/on-new-listener" || fail "new listener"
 wait_for "$work/origin-b.record" "/on-new-listener" 5 || fail "new listener not routed"
 # The admin endpoint sums both workers and both configurations: every request made so far.
-want=$((200 + 1 + 4 + 1 + churn_ok + 3000 + 1 + 1))
+want=$((200 + 1 + 4 + 1 + churn_ok + 3000 + 1 + 1 + 2))
 requests_counted() {
   curl -sS -m 5 "http://127.0.0.1:$admin_port/metrics" \
     | awk '/^crossmux_requests_total\{/ { n += $2 } END { print n + 0 }'
