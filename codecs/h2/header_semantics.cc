@@ -211,6 +211,16 @@ Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool ex
     out.headers.add_view(f.name, f.value, f.sensitive);
   }
   if (Status s = check_request_pseudo(seen, out); !s) return s;
+  // §8.3.1: a scheme with a mandatory authority (http, https) needs :authority or Host, and
+  // whichever is present must not be empty (RFC 9110 §4.2.1-4.2.2 forbid an empty host).
+  if (!out.scheme.empty()) {
+    const HeaderField* host = out.headers.find("host");
+    const bool needs_authority = iequals(out.scheme, "http") || iequals(out.scheme, "https");
+    if ((seen.authority && out.authority.empty()) || (host && host->value.empty()) ||
+        (needs_authority && !seen.authority && !host)) {
+      return malformed(kMissingAuthority);
+    }
+  }
   // §8.1.1: END_STREAM on HEADERS means a zero-length body.
   if (end_stream && has_cl && cl != 0) return malformed(kContentLengthMismatch);
   if (const HeaderField* host = out.headers.find("host");

@@ -36,16 +36,6 @@ inline bool token_char(unsigned char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-// Open codec bugs found by h2_diff, forgiven only until fixed so fuzzing can go past them. Each
-// has its reproducer in corpus/open/h2_diff/ (not replayed); when the codec is fixed, delete
-// the line and move the reproducer to corpus/regressions/h2_diff/.
-inline bool known_open_bug(const StreamView& ours) {
-  // We deliver an empty :authority (no Host either) that nghttp2 refuses; RFC 9110 §4.2.2
-  // forbids an empty host in an https URI (empty-authority-delivered).
-  if (ours.authority.empty() && ours.method != "CONNECT") return true;
-  return false;
-}
-
 // We reset a request that nghttp2 delivered. Allowed only when we are the stricter one.
 inline bool allowed_ours_reset(const StreamView& theirs) {
   // nghttp2's :path charset admits '#', '"', '\', '{', '}', '|' and 0x80-0xff; RFC 3986 does not
@@ -86,7 +76,11 @@ inline bool allowed_theirs_reset(const StreamView& ours) {
   // §8.2.1 lets a field value carry them; nghttp2 resets, the translation layer refuses them
   // (validate_for_forwarding, class C).
   if (ours.ctl_in_value) return true;
-  return known_open_bug(ours);
+  // No :authority and no Host: nghttp2 resets every such request; RFC 9113 §8.3.1 requires an
+  // authority only for schemes that have a mandatory one (http, https), which we refuse too.
+  // (Another scheme's request cannot be routed by the proxy, which answers it 404.)
+  const bool http_scheme = ours.scheme == "http" || ours.scheme == "https";
+  return ours.authority.empty() && ours.host_fields == 0 && !http_scheme;
 }
 
 // nghttp2 failed the connection and we did not.

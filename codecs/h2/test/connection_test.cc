@@ -273,10 +273,10 @@ using testing::Server;
 TEST(ConnectionSend, UrgencyOrdersDataAndControlFramesGoFirst) {
   Server s;
   s.w.headers(
-      1, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"priority", "u=7"}}),
+      1, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/"}, {"priority", "u=7"}}),
       true);
   s.w.headers(
-      3, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"priority", "u=0"}}),
+      3, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/"}, {"priority", "u=0"}}),
       true);
   s.w.get(5);
   s.send();
