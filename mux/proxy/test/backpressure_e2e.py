@@ -6,7 +6,8 @@ stops reading a 64 MiB upload must stop the client's; meanwhile the proxy's memo
 (its RSS grows by far less than the body), and once the stalled side resumes every byte arrives
 (SHA-256 checked). Then timeouts.flow_control_stall: a client that never takes the response (an
 HTTP/2 client holding its window at zero, an HTTP/1.1 client not reading) loses that stream (RST_STREAM
-CANCEL, the connection still answers PING) or, on HTTP/1.1, the connection. HTTP/1.1 on both sides
+CANCEL, the connection still answers PING) or, on HTTP/1.1, the connection. And a backend that
+resets mid-response costs only its own HTTP/2 stream. HTTP/1.1 on both sides
 for the resume cases, where only the proxy's own backpressure (pausing reads)
 can stop the flow; HTTP/2 flow control is covered by the codec and pairing tests.
 
@@ -125,6 +126,14 @@ class StallingBackend(threading.Thread):
                         conn.sendall(BLOCK[:n])
                         self.sent += n
                         left -= n
+                elif line.startswith("GET /small"):
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 10000\r\n\r\n" + BLOCK[:10000])
+                elif line.startswith("GET /reset-mid"):
+                    # A response cut by a reset after 1000 of its 100000 bytes.
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n" + BLOCK[:1000])
+                    time.sleep(0.2)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    return
                 elif line.startswith("POST /upload"):
                     self.resume.wait()
                     length = int(fields.get("content-length", "0"))
@@ -292,6 +301,42 @@ def stall_h2_case(proxy_port, host):
     print(f"ok h2 zero window: stream cut with CANCEL after {waited:.1f} s, connection alive")
 
 
+def reset_mid_response_case(proxy_port, host):
+    """Two streams on one h2c connection: the backend of one resets mid-response. That stream
+    gets RST_STREAM; the other completes whole, and the connection still answers PING."""
+    s = socket.create_connection(("127.0.0.1", proxy_port))
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(0x4, 0, 0))
+    authority = host.encode()
+    for sid, path in ((1, b"/reset-mid"), (3, b"/small")):
+        block = (b"\x82\x86" + b"\x41" + bytes([len(authority)]) + authority +
+                 b"\x04" + bytes([len(path)]) + path)
+        s.sendall(h2_frame(0x1, 0x5, sid, block))
+    got = {1: 0, 3: 0}
+    ended, reset = set(), {}
+
+    def watch(t, f, sid, p):
+        if t == 0x0 and sid in got:
+            got[sid] += len(p)
+            if f & 1:
+                ended.add(sid)
+        if t == 0x3:
+            reset[sid] = int.from_bytes(p, "big")
+        return 1 in reset and 3 in ended
+
+    if read_frames(s, watch, time.time() + 30) is None:
+        fail(f"reset mid-response: streams ended {ended}, reset {reset}, bytes {got}")
+    if got[3] != 10000 or 3 in reset:
+        fail(f"reset mid-response: the other stream got {got[3]} bytes, reset {reset}")
+    if 1 in ended:
+        fail("reset mid-response: the cut response was ended cleanly instead of reset")
+    s.sendall(h2_frame(0x6, 0, 0, b"stillok!"))
+    if read_frames(s, lambda t, f, sid, p: t == 0x6 and f & 1, time.time() + 10) is None:
+        fail("reset mid-response: the connection did not answer PING")
+    s.close()
+    print(f"ok backend reset mid-response: that stream reset (code {reset[1]}) after {got[1]} "
+          f"bytes, the other whole")
+
+
 def stall_h1_case(proxy_port, host):
     """An HTTP/1.1 client that reads the head of a 64 MiB response and then nothing: closed."""
     s = socket.create_connection(("127.0.0.1", proxy_port))
@@ -355,6 +400,7 @@ def main():
     try:
         download_case(proxy_port, "stall.test", backend, proc.pid)
         upload_case(proxy_port, "stall.test", backend, proc.pid)
+        reset_mid_response_case(proxy_port, "stall.test")
         if proc.poll() is not None:
             fail("proxy died: " + open(log).read())
     finally:
