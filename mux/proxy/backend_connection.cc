@@ -9,7 +9,8 @@
 namespace crossmux::mux::proxy {
 
 BackendConnection::BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
-                                     std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp)
+                                     std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp,
+                                     bool raw)
     : Peer(worker, std::move(stream)), key_(key), tcp_(tcp), timer_(worker.loop().timers(), [this] {
         if (connecting_) {
           worker_.balancer(key_.cluster).mark_down(key_.backend);
@@ -17,7 +18,9 @@ BackendConnection::BackendConnection(Worker& worker, BackendKey key, const confi
         }
         close();
       }) {
-  if (cluster.protocol == config::BackendProtocol::Http1) {
+  if (raw) {
+    codec_ = make_tcp_tunnel_client(*this);
+  } else if (cluster.protocol == config::BackendProtocol::Http1) {
     codec_ = make_h1_client(*this, worker.limits());
   } else {
     codec_ = make_h2_client(*this, worker.limits());
@@ -118,6 +121,10 @@ void BackendConnection::on_ready() {
     alive = false;
   }
   pump_requests();
+  // A raw tunnel just opened: bytes the backend sent first (a banner) were held until now.
+  if (codec_->deliver() && alive && !reading_paused()) {
+    if (auto s = feed_codec(); !s) alive = false;
+  }
   if (!flush() || codec_failed_) alive = false;
   if (alive) shut_tunnel_writes();
   if (!alive) {

@@ -23,8 +23,9 @@ struct BackendKey {
 class BackendConnection final : public Peer {
  public:
   // `tcp` is the connecting socket inside `stream` (itself, or under TLS).
+  // `raw`: the leg of a plain CONNECT tunnel (make_tcp_tunnel_client), never reused.
   BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
-                    std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp);
+                    std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp, bool raw = false);
   ~BackendConnection() override;
 
   // Starts watching the connecting socket and arms the connect deadline. Errors: kEpoll.

@@ -47,7 +47,7 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
       return codecs::ok();
     }
   }
-  if (e.all.size() >= ex.cluster->max_connections_per_backend) {
+  if (e.all.size() >= ex.cluster->max_connections_per_backend && !ex.raw_tunnel) {
     ex.waiting = true;
     e.waiting.push_back(&ex);
     return codecs::ok();
@@ -56,7 +56,10 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
   if (!tcp) return codecs::unexpected(tcp.error());
   std::unique_ptr<net::ByteStream> stream;
   net::TcpStream* socket = nullptr;
-  if (const net::TlsClientContext* tls = worker_.backend_tls(ex.cluster_index)) {
+  // A raw tunnel is plain TCP: whatever the client speaks inside (TLS too) is end to end.
+  const net::TlsClientContext* tls =
+      ex.raw_tunnel ? nullptr : worker_.backend_tls(ex.cluster_index);
+  if (tls) {
     auto s = net::TlsStream::connect(std::move(*tcp), *tls, worker_.backend_sni(ex));
     if (!s) return codecs::unexpected(s.error());
     auto owned = std::make_unique<net::TlsStream>(std::move(*s));
@@ -67,7 +70,8 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
     socket = owned.get();
     stream = std::move(owned);
   }
-  auto* c = new BackendConnection(worker_, key, *ex.cluster, std::move(stream), *socket);
+  auto* c =
+      new BackendConnection(worker_, key, *ex.cluster, std::move(stream), *socket, ex.raw_tunnel);
   if (auto s = c->start(); !s) {
     delete c;
     return s;

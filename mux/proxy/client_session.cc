@@ -202,12 +202,11 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   // RFC 9110 §9.3.6: a reverse proxy is no open relay; CONNECT is refused unless the listener
   // allows it.
   if (tunnel == TunnelKind::Connect) {
-    if (listener_.allow_connect) {
-      answer(ref, 501, kErrConnectNotImplemented);
-    } else {
+    if (!listener_.allow_connect) {
       answer(ref, 405, kErrConnectNotAllowed);
+      return;
     }
-    return;
+    ref.raw_tunnel = true;
   }
   worker_.dispatch(ref);
 }

@@ -29,8 +29,9 @@ struct CodecDeadline {
 inline constexpr size_t kDeadlineKinds = 2;
 
 // One side of one connection. Four implementations: H1 server (client-facing HTTP/1.1), H1 client
-// (HTTP/1.1 backend), H2 server, H2 client. Each applies the translation rules of the protocol it
-// writes (codecs/message/translate.h prepare_for_h1 / prepare_for_h2) in send_head.
+// (HTTP/1.1 backend), H2 server, H2 client; plus the raw TCP backend leg of a CONNECT tunnel. Each
+// applies the translation rules of the protocol it writes (codecs/message/translate.h
+// prepare_for_h1 / prepare_for_h2) in send_head.
 class Codec {
  public:
   virtual ~Codec() = default;
@@ -66,6 +67,11 @@ class Codec {
   // A deadline fired. Stale serials are ignored; otherwise a connection error (SETTINGS_TIMEOUT,
   // ENHANCE_YOUR_CALM) goes to the sink and a GOAWAY into the output.
   virtual void expire(size_t kind, uint64_t serial) = 0;
+
+  // Emits the events the codec owes without new input: a raw TCP leg (make_tcp_tunnel_client)
+  // reports its tunnel open once the CONNECT head was "written". True when it emitted something
+  // (input held back until then may now be fed). Others: nothing, false.
+  virtual bool deliver() { return false; }
 
   // Appends the bytes owed to the peer.
   virtual void take_output(codecs::ByteBuffer& out) = 0;
@@ -122,5 +128,8 @@ std::unique_ptr<Codec> make_h1_server(codecs::EventSink& sink, const CodecLimits
 std::unique_ptr<Codec> make_h1_client(codecs::EventSink& sink, const CodecLimits& limits);
 std::unique_ptr<Codec> make_h2_server(codecs::EventSink& sink, const CodecLimits& limits);
 std::unique_ptr<Codec> make_h2_client(codecs::EventSink& sink, const CodecLimits& limits);
+// The backend leg of a plain CONNECT tunnel: raw TCP, no HTTP; a 200 (framing Tunnel) is emitted
+// by deliver() after the CONNECT head was handed to send_head, then bytes flow both ways.
+std::unique_ptr<Codec> make_tcp_tunnel_client(codecs::EventSink& sink);
 
 }  // namespace crossmux::mux::proxy

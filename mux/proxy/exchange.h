@@ -101,6 +101,8 @@ struct Exchange {
   bool fresh_connection = false;
   // A WebSocket or CONNECT request (tunnel.h): once accepted, both halves carry tunnel bytes.
   bool tunnel = false;
+  // A plain CONNECT: its backend leg is a new raw TCP connection to the requested backend.
+  bool raw_tunnel = false;
   bool waiting = false;  // queued in the BackendPool for a connection
 
   // The proxy answered itself (no backend, or the backend failed): request body is discarded.

@@ -1,5 +1,6 @@
 // Tunnels through the proxy: WebSocket over an HTTP/1.1 Upgrade (RFC 6455 §4) and over HTTP/2
-// extended CONNECT (RFC 8441), each translated into the other where the two legs differ.
+// extended CONNECT (RFC 8441), each translated into the other where the two legs differ, and plain
+// CONNECT (RFC 9110 §9.3.6) to a backend of the routed cluster over raw TCP (codec_tcp.cc).
 //
 // Once its head is accepted (101, or a 2xx to a CONNECT), a tunnel is an ordinary exchange whose
 // body runs both ways: the request half carries client -> backend bytes, the response half
@@ -51,6 +52,7 @@ inline constexpr char kErrNoExtendedConnect[] =
 inline constexpr char kErrExtendedToH1[] =
     "extended CONNECT for a protocol other than websocket cannot reach an HTTP/1.1 backend";
 inline constexpr char kErrConnectNotAllowed[] = "CONNECT is not allowed on this listener";
-inline constexpr char kErrConnectNotImplemented[] = "plain CONNECT tunnels are not implemented";
+inline constexpr char kErrConnectNotBackend[] =
+    "CONNECT destination is not a backend of the routed cluster";
 
 }  // namespace crossmux::mux::proxy

@@ -8,10 +8,10 @@
 #include <optional>
 
 #include "codecs/h1/h1_errors.h"
-
 #include "mux/net/tls_stream.h"
 #include "mux/proxy/answers.h"
 #include "mux/proxy/client_session.h"
+#include "mux/proxy/tunnel.h"
 
 namespace crossmux::mux::proxy {
 
@@ -278,7 +278,9 @@ void Worker::dispatch(Exchange& ex) {
     client.answer_with(ex, std::move(a.head), std::move(a.body), a.reason);
     return;
   }
-  RouteResult route = router_.route(l.name, ex.authority, ex.path, ex.method);
+  // A CONNECT has no path (RFC 9110 §9.3.6): its frontend is chosen by host alone.
+  RouteResult route = router_.route(l.name, ex.authority,
+                                    ex.raw_tunnel ? std::string_view("/") : ex.path, ex.method);
   if (!route) {
     const bool method = route.miss == RouteMiss::MethodNotAllowed;
     client.answer(ex, method ? 405 : 404, method ? "method not allowed" : "no route");
@@ -286,10 +288,40 @@ void Worker::dispatch(Exchange& ex) {
   }
   ex.cluster = route.cluster;
   ex.cluster_index = static_cast<size_t>(route.cluster - config_->clusters.data());
+  if (ex.raw_tunnel) {
+    connect_tunnel(ex);
+    return;
+  }
   assign(ex);
 }
 
+void Worker::connect_tunnel(Exchange& ex) {
+  // The allow-list is the routed cluster: the requested host:port must be one of its backends,
+  // as configured or as resolved. Anything else would make the proxy an open relay.
+  const auto& backends = ex.cluster->backends;
+  for (size_t i = 0; i < backends.size(); ++i) {
+    if (backends[i].address.to_string() != ex.authority &&
+        names_[ex.cluster_index][i] != ex.authority) {
+      continue;
+    }
+    ex.backend_index = i;
+    ex.tried.push_back(i);
+    ++ex.attempts;
+    ex.fresh_connection = true;
+    if (auto s = pool_.assign(ex, addresses_[ex.cluster_index][i]); !s) {
+      ex.client->answer(ex, 502, "backend connect failed");
+    }
+    return;
+  }
+  ex.client->answer(ex, 403, kErrConnectNotBackend);
+}
+
 void Worker::retry(Exchange& ex, FailureKind kind) {
+  // A CONNECT names its destination: it never moves to another backend.
+  if (ex.raw_tunnel) {
+    ex.client->answer(ex, 502, "backend connect failed");
+    return;
+  }
   assign(ex, kind != FailureKind::ConnectFailed);
 }
 

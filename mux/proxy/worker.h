@@ -128,6 +128,9 @@ class Worker {
 
  private:
   void assign(Exchange& ex, bool allow_tried = false);
+  // Plain CONNECT (tunnel.h): a raw connection to the requested backend of the routed cluster,
+  // or 403 when the destination is not one of its backends.
+  void connect_tunnel(Exchange& ex);
 
   net::EventLoop& loop_;
   std::shared_ptr<const config::Config> config_;

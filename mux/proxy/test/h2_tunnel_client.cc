@@ -2,7 +2,8 @@
 // codecs::h2::Connection (client role) and relays it to stdin/stdout, so a test script can speak
 // WebSocket frames through it.
 //
-// Usage: h2_tunnel_client PORT AUTHORITY PATH [PROTOCOL]   (PROTOCOL defaults to websocket)
+// Usage: h2_tunnel_client PORT AUTHORITY PATH [PROTOCOL]   (PROTOCOL defaults to websocket;
+//        PATH and PROTOCOL "-" make a plain CONNECT to AUTHORITY, RFC 9113 §8.5)
 // Writes "STATUS <code>\n" on stdout when the response head arrives, then the stream's DATA
 // bytes. Bytes read from stdin go out as DATA; stdin's end is END_STREAM. Exit status: 0 when the
 // server ends the stream, 2 on a reset or connection error, 3 when the server's SETTINGS do not
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   }
   const std::string authority = argv[2], path = argv[3];
   const std::string protocol = argc > 4 ? argv[4] : "websocket";
+  const bool plain = protocol == "-";
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -86,14 +88,16 @@ int main(int argc, char** argv) {
   for (;;) {
     if (!opened && conn.peer_settings_received()) {
       // RFC 8441 §3: extended CONNECT only once the server's SETTINGS enabled it.
-      if (conn.peer_settings().enable_connect_protocol != 1) return 3;
+      if (!plain && conn.peer_settings().enable_connect_protocol != 1) return 3;
       MessageHead head;
       head.method = "CONNECT";
-      head.protocol = protocol;
-      head.scheme = "http";
       head.authority = authority;
-      head.path = path;
-      head.headers.add_view("sec-websocket-version", "13");
+      if (!plain) {
+        head.protocol = protocol;
+        head.scheme = "http";
+        head.path = path;
+        head.headers.add_view("sec-websocket-version", "13");
+      }
       head.framing = Framing::Tunnel;
       auto id = conn.submit_headers(0, head, false);
       if (!id) return 2;

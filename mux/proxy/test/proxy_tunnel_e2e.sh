@@ -4,7 +4,8 @@
 # handshake from ws_client.py) and HTTP/2 extended CONNECT clients (h2_tunnel_client), each
 # checking the handshake status, echoes both ways, and that a close from either side and a half
 # close propagate (ws_client.py). Also: an h2c backend that does not enable extended CONNECT
-# (nghttpd) gives a 502, and CONNECT on a listener that does not allow it gives a 405.
+# (nghttpd) gives a 502, CONNECT on a listener that does not allow it gives a 405, and on one that
+# does, a raw tunnel to a backend of the routed cluster (HTTP/1.1 and HTTP/2 clients) or a 403.
 # Usage: proxy_tunnel_e2e.sh CROSSMUX_BINARY H2_TUNNEL_CLIENT
 set -uo pipefail
 crossmux=$1
@@ -24,7 +25,7 @@ wait_port() {
   return 1
 }
 
-proxy_port=$(free_port); origin_port=$(free_port); nghttpd_port=$(free_port)
+proxy_port=$(free_port); origin_port=$(free_port); nghttpd_port=$(free_port); connect_port=$(free_port)
 "$crossmux" origin --listen "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
 pids+=($!)
 mkdir -p "$work/www"
@@ -36,6 +37,10 @@ access_log = "$work/access.txt"
 [[listeners]]
 name = "main"
 address = "127.0.0.1:$proxy_port"
+[[listeners]]
+name = "tunnels"
+address = "127.0.0.1:$connect_port"
+allow_connect = true
 [[clusters]]
 name = "h1"
 protocol = "http1"
@@ -59,7 +64,8 @@ cluster = "h1"
 TOML
 "$crossmux" proxy --config "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
 pids+=($!)
-wait_port "$origin_port" && wait_port "$nghttpd_port" && wait_port "$proxy_port" || fail "servers did not start"
+wait_port "$origin_port" && wait_port "$nghttpd_port" && wait_port "$proxy_port" &&
+  wait_port "$connect_port" || fail "servers did not start"
 
 for client in h1 h2; do
   for host in h1.test h2c.test; do
@@ -84,6 +90,45 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 s.sendall(sys.stdin.buffer.read())
 print(s.recv(4096).split(b"\r\n")[0].decode())' "$proxy_port")
 [ "$reply" = "HTTP/1.1 405 Method Not Allowed" ] || fail "CONNECT on a plain listener: $reply"
+
+# Plain CONNECT on the listener that allows it: a raw TCP tunnel to a backend of the routed
+# cluster (HTTP/1.1 spoken inside it reaches the origin untouched: no Via), 403 for any other
+# destination; from an HTTP/1.1 and an HTTP/2 client.
+connect_check() {  # PORT TARGET: prints the status line, then what came back through the tunnel
+  timeout 20 python3 - "$@" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+t = sys.argv[2]
+s.sendall(f"CONNECT {t} HTTP/1.1\r\nHost: {t}\r\n\r\n".encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    head += chunk
+print(head.split(b"\r\n")[0].decode())
+if b" 200 " in head.split(b"\r\n")[0]:
+    s.sendall(b"GET /tunnelled/ HTTP/1.1\r\nHost: inside.test\r\nConnection: close\r\n\r\n")
+    body = head.split(b"\r\n\r\n", 1)[1]
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    sys.stdout.write(body.decode("latin-1"))
+PY
+}
+out=$(connect_check "$connect_port" "127.0.0.1:$origin_port")
+echo "$out" | head -1 | grep -q "^HTTP/1.1 200" || fail "CONNECT to a backend: $out"
+echo "$out" | grep -q "path: /tunnelled/" || fail "nothing came back through the CONNECT tunnel: $out"
+echo "$out" | grep -qi "^via:" && fail "the tunnelled request was touched by the proxy: $out"
+out=$(connect_check "$connect_port" "127.0.0.1:$nghttpd_port")
+[ "$out" = "HTTP/1.1 403 Forbidden" ] || fail "CONNECT to a non-backend: $out"
+out=$(printf 'GET /tunnelled/ HTTP/1.1\r\nHost: inside.test\r\nConnection: close\r\n\r\n' |
+  timeout 20 "$tunnel_client" "$connect_port" "127.0.0.1:$origin_port" - -) || fail "HTTP/2 CONNECT: $out"
+echo "$out" | head -1 | grep -q "^STATUS 200" || fail "HTTP/2 CONNECT status: $out"
+echo "$out" | grep -q "path: /tunnelled/" || fail "nothing came back through the HTTP/2 CONNECT tunnel: $out"
+echo "CONNECT: HTTP/1.1 and HTTP/2 tunnels to a backend ok, other destinations 403"
 
 kill -0 "${pids[2]}" || fail "proxy died"
 kill -TERM "${pids[2]}" && wait "${pids[2]}" || fail "proxy did not exit cleanly on SIGTERM"
