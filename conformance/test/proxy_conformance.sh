@@ -3,7 +3,8 @@
 # recording `crossmux origin` behind it on both an HTTP/1.1 and an h2c cluster:
 #   conform h2         every case must pass (h2spec's groups, RFC 9113 additions, abuse probes)
 #   conform h1         every case must pass
-#   conform translate  every scenario in all four pairings must pass, client and backend side
+#   conform translate  every scenario in all four pairings must pass, client and backend side;
+#                      and a deliberately unmeetable scenario must fail with the full report
 # Usage: proxy_conformance.sh CROSSMUX_BINARY SOURCE_DIR
 set -uo pipefail
 crossmux=$1 src=$2
@@ -98,4 +99,21 @@ suite h1-plain h1 -p "$h2c_port"
 suite h1-tls h1 -p "$tls_port" -t -k -h localhost
 suite translate-plain translate -p "$h2c_port" -r "$work/record.jsonl" -s "$src/corpus/translate"
 suite translate-tls translate -p "$tls_port" -t -k -r "$work/record.jsonl" -s "$src/corpus/translate"
+
+# A failing run reports like one: a scenario whose response expectation the proxy cannot meet
+# must give ×, the recap with expected and actual, "1 failed" per pairing, <failure> and exit 1.
+mkdir -p "$work/wrong"
+sed 's/^header: set-cookie: theme=dark; Path=\/; Max-Age=3600$/header: set-cookie: theme=light; Path=\/; Max-Age=3600/' \
+  "$src/corpus/translate/everyday-set-cookie.scenario" >"$work/wrong/wrong-set-cookie.scenario"
+"$crossmux" conform translate -p "$h2c_port" -o 2 -r "$work/record.jsonl" -s "$work/wrong" -j "$work/wrong.xml" \
+  >"$work/wrong.txt" 2>&1
+rc=$?
+wrong_ok=1
+[ $rc -eq 1 ] || { echo "wrong scenario: exit status $rc, expected 1"; wrong_ok=0; }
+grep -q '^4 tests, 0 passed, 0 skipped, 4 failed$' "$work/wrong.txt" || { echo "wrong scenario: totals"; wrong_ok=0; }
+grep -q '^Failures:' "$work/wrong.txt" || { echo "wrong scenario: no recap"; wrong_ok=0; }
+grep -q 'field set-cookie: expected .*theme=light.*, got .*theme=dark' "$work/wrong.txt" \
+  || { echo "wrong scenario: the recap lacks expected and got"; wrong_ok=0; }
+[ "$(grep -c '<failure' "$work/wrong.xml")" = 4 ] || { echo "wrong scenario: JUnit lacks <failure>"; wrong_ok=0; }
+if [ $wrong_ok -eq 1 ]; then echo "wrong scenario: fails as it must"; else cat "$work/wrong.txt"; status=1; fi
 exit $status

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -101,6 +102,11 @@ class Origin {
     thread_ = std::thread([this] { (void)loop_->run(); });
   }
   ~Origin() {
+    // Connections belong to the loop until they retire themselves (after the client closed):
+    // let them, so nothing is left behind when the loop goes.
+    for (int i = 0; i < 500 && server_->open_connections() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     loop_->stop();
     thread_.join();
     server_.reset();
