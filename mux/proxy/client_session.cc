@@ -359,8 +359,9 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
       break;
     case RetryDecision::AnswerBadGateway:
       answer(ex, 502,
-             kind == FailureKind::ConnectFailed ? "backend connect failed"
-                                                : "backend connection lost");
+             kind == FailureKind::ConnectFailed    ? "backend connect failed"
+             : kind == FailureKind::ConnectionLost ? "backend connection lost"
+                                                   : "backend refused the request unprocessed");
       break;
     case RetryDecision::AnswerGatewayTimeout:
       answer(ex, 504, "backend timeout");
