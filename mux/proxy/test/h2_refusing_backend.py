@@ -45,7 +45,12 @@ def serve(conn, mode, count_file):
                 if mode == "refuse":
                     conn.sendall(frame(RST_STREAM, 0, stream, struct.pack("!I", 0x7)))
                 else:
+                    # Close gracefully: FIN after the GOAWAY, then drain what the proxy still
+                    # sends, so no RST makes the proxy's kernel drop the unread GOAWAY.
                     conn.sendall(frame(GOAWAY, 0, 0, struct.pack("!II", 0, 0)))
+                    conn.shutdown(socket.SHUT_WR)
+                    while conn.recv(65536):
+                        pass
                     return
     except (EOFError, ConnectionError):
         pass
