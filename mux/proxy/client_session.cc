@@ -68,6 +68,15 @@ void ClientSession::on_ready() {
     if (peer_closed_ && in_.empty() && !codec_failed_) {
       (void)codec_->finish();
       codec_failed_ = true;
+      // HTTP/2 has no half-closed connection: a request (or tunnel) still open when the client's
+      // bytes end can never finish, so its exchange ends now and its backend side is released.
+      if (codec_->multiplexed()) {
+        for (auto it = exchanges_.begin(); it != exchanges_.end();) {
+          Exchange& ex = *it->second;
+          ++it;  // `ex` may be erased below
+          if (!ex.request.end_received) abort_exchange(ex, codecs::H2Code::Cancel);
+        }
+      }
     }
     pump_responses();
   } else if (peer_closed_) {

@@ -3,7 +3,8 @@
 # of `crossmux origin` (/ws) on an HTTP/1.1 and an h2c cluster: HTTP/1.1 Upgrade clients (a real
 # handshake from ws_client.py) and HTTP/2 extended CONNECT clients (h2_tunnel_client), each
 # checking the handshake status, echoes both ways, and that a close from either side and a half
-# close propagate (ws_client.py). Also: an h2c backend that does not enable extended CONNECT
+# close propagate (ws_client.py), and that 32 MiB echoed while the client reads nothing leave the
+# proxy's peak RSS nearly flat (backpressure). Also: an h2c backend that does not enable extended CONNECT
 # (nghttpd) gives a 502, CONNECT on a listener that does not allow it gives a 405, and on one that
 # does, a raw tunnel to a backend of the routed cluster (HTTP/1.1 and HTTP/2 clients) or a 403.
 # Usage: proxy_tunnel_e2e.sh CROSSMUX_BINARY H2_TUNNEL_CLIENT
@@ -73,6 +74,23 @@ for client in h1 h2; do
       >"$work/ws.log" 2>&1 || fail "WebSocket $client client -> $host: $(cat "$work/ws.log")"
     echo "WebSocket: $client client -> $host backend: ok"
   done
+done
+# Backpressure: 32 MiB echoed while the client reads nothing, through an HTTP/1.1 and an h2c
+# backend; the proxy holds a bounded queue per direction, not the flood.
+for host in h1.test h2c.test; do
+  out=$(timeout 120 python3 "$here/ws_client.py" h1-flood "$proxy_port" "$host" "${pids[2]}" 32 2>&1) ||
+    fail "WebSocket backpressure -> $host: $out"
+  echo "WebSocket backpressure -> $host: $out"
+done
+# An HTTP/2 client that closes its connection with its stream still open ends that stream (and
+# its backend leg): all three WebSockets per HTTP/2 pairing are logged as finished.
+for host in h1.test h2c.test; do
+  for _ in $(seq 1 100); do
+    [ "$(grep -c "\"CONNECT $host /ws\" 200" "$work/access.txt")" = 3 ] && break
+    sleep 0.05
+  done
+  n=$(grep -c "\"CONNECT $host /ws\" 200" "$work/access.txt")
+  [ "$n" = 3 ] || fail "HTTP/2 WebSockets to $host still open after their clients left ($n of 3 ended)"
 done
 # Each pairing reached the origin in the backend's protocol, with the status its client expects.
 for want in '"GET h1.test /ws" 101' '"GET h2c.test /ws" 101' '"CONNECT h1.test /ws" 200'; do

@@ -5,6 +5,7 @@ Usage: ws_client.py h1 PORT HOST       a real HTTP/1.1 Upgrade handshake on a so
        ws_client.py h2 PORT HOST TOOL  an HTTP/2 extended CONNECT stream (RFC 8441) opened by
                                        TOOL (h2_tunnel_client), WebSocket frames over its pipes
        ws_client.py h1-status PORT HOST PATH  prints the status of an Upgrade to PATH
+       ws_client.py h1-flood PORT HOST PROXY_PID MIB  backpressure (see flood())
 
 Against the origin's /ws echo, each check opens a WebSocket and asserts:
   handshake  101 with the right Sec-WebSocket-Accept (HTTP/1.1) or 200 (HTTP/2);
@@ -108,7 +109,9 @@ class WebSocket:
             head += bytes([0x80 | 126]) + struct.pack("!H", n)
         else:
             head += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        # XOR with the repeated key as one big integer: fast enough for tens of MiB.
+        key = (mask * (n // 4 + 1))[:n]
+        masked = (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
         self.s.send(head + mask + masked)
 
     def _need(self, n):
@@ -183,12 +186,48 @@ def run(open_stream):
     ws.expect_end("after our half close")
 
 
+def peak_rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise SystemExit("no VmHWM")
+
+
+def flood(port, host, proxy_pid, mib):
+    """Backpressure: MIB MiB of binary frames are sent while nothing is read (the echo piles up
+    behind the proxy), then all of it is read back intact. The proxy's peak RSS may grow by far
+    less than what crossed it: each direction holds a bounded queue and stops reading when full."""
+    ws = WebSocket(SocketStream(port, host))
+    ws.s.check_handshake()
+    before = peak_rss_kib(proxy_pid)
+    frame = 64 * 1024
+    sent = hashlib.sha256()
+    for i in range(mib * 16):
+        payload = bytes([i % 251]) * frame
+        sent.update(payload)
+        ws.send_frame(0x2, payload)
+    got = hashlib.sha256()
+    for i in range(mib * 16):
+        fin, opcode, payload = ws.recv_frame()
+        if (fin, opcode, len(payload)) != (True, 0x2, frame):
+            raise SystemExit(f"flood frame {i}: fin={fin} opcode={opcode} {len(payload)} bytes")
+        got.update(payload)
+    if got.digest() != sent.digest():
+        raise SystemExit("flood echo differs from what was sent")
+    growth = peak_rss_kib(proxy_pid) - before
+    if growth > 16 * 1024:
+        raise SystemExit(f"proxy peak RSS grew by {growth} KiB while {mib} MiB were held back")
+    print(f"{mib} MiB each way, proxy peak RSS +{growth} KiB")
+
+
 def main():
     mode, port, host = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if mode == "h1":
         run(lambda: SocketStream(port, host))
     elif mode == "h2":
         run(lambda: TunnelToolStream(sys.argv[4], port, host))
+    elif mode == "h1-flood":
+        flood(port, host, int(sys.argv[4]), int(sys.argv[5]))
     elif mode == "h1-status":
         print(SocketStream(port, host, sys.argv[4]).status)
     else:
