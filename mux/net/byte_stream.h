@@ -7,8 +7,11 @@
 #include <string_view>
 
 #include "codecs/base/bytes.h"
+#include "codecs/base/result.h"
 
 namespace crossmux::mux::net {
+
+class IoWatch;
 
 using codecs::Bytes;
 using codecs::MutableBytes;
@@ -74,6 +77,14 @@ class ByteStream {
   // Half-close: no more writes from us (TCP FIN, or TLS close_notify then FIN); reads continue.
   // WouldBlock means "call again when `blocked_on` is ready" (TLS alert not flushed yet).
   virtual IoResult shutdown_write() = 0;
+  // A stream whose connect was started non-blocking: once it is writable (or reports an error or
+  // hang-up), whether the connection was established. Connected streams: ok. Errors: see
+  // TcpStream::finish_connect.
+  virtual codecs::Status finish_connect() const { return codecs::ok(); }
+  // Streams without a file descriptor (fd() < 0: MemoryStream) report readiness themselves on the
+  // watch registered for them (IoWatch::create(loop, stream, handler) calls this; nullptr when the
+  // watch goes away). Socket streams get readiness from epoll and ignore it.
+  virtual void attach_watch(IoWatch* watch) {}
 };
 
 }  // namespace crossmux::mux::net

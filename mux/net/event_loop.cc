@@ -81,11 +81,26 @@ codecs::Result<std::unique_ptr<IoWatch>> IoWatch::create(EventLoop& loop, int fd
   return w;
 }
 
+codecs::Result<std::unique_ptr<IoWatch>> IoWatch::create(EventLoop& loop, ByteStream& stream,
+                                                         Handler& handler) {
+  if (stream.fd() >= 0) return create(loop, stream.fd(), handler);
+  std::unique_ptr<IoWatch> w(new IoWatch(loop, -1, handler));
+  w->stream_ = &stream;
+  stream.attach_watch(w.get());
+  return w;
+}
+
 IoWatch::~IoWatch() {
+  if (stream_ != nullptr) stream_->attach_watch(nullptr);
   if (fd_ < 0) return;
   // Fails harmlessly (EBADF/ENOENT) if the fd was already closed, which removes it from epoll.
   ::epoll_ctl(loop_->epoll_fd_, EPOLL_CTL_DEL, fd_, nullptr);
   --loop_->watches_;
+}
+
+void IoWatch::raise(Ready bits) {
+  bits_ |= static_cast<uint32_t>(bits);
+  loop_->schedule(*handler_);
 }
 
 void IoWatch::note(const IoResult& r) {
@@ -102,7 +117,7 @@ void IoWatch::note(const IoResult& r) {
   clear(r.blocked_on == Direction::Read ? Ready::Readable : Ready::Writable);
 }
 
-codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create() {
+codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create(const VirtualClock* clock) {
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) return codecs::unexpected(loop_error(errors::kEpoll, errno));
   const int ev = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -111,7 +126,7 @@ codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create() {
     ::close(ep);
     return codecs::unexpected(loop_error(errors::kEventFd, err));
   }
-  std::unique_ptr<EventLoop> loop(new EventLoop(ep, ev));
+  std::unique_ptr<EventLoop> loop(new EventLoop(ep, ev, clock));
   epoll_event e{};
   e.events = EPOLLIN | EPOLLET;
   e.data.ptr = &loop->event_fd_;
@@ -121,8 +136,14 @@ codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   return loop;
 }
 
-EventLoop::EventLoop(int epoll_fd, int event_fd)
-    : epoll_fd_(epoll_fd), event_fd_(event_fd), start_(Clock::now()), now_(start_) {
+EventLoop::EventLoop(int epoll_fd, int event_fd, const VirtualClock* clock)
+    : epoll_fd_(epoll_fd),
+      event_fd_(event_fd),
+      virtual_clock_(clock),
+      start_(Clock::now()),
+      now_(start_),
+      now_ms_(clock ? clock->now_ms() : 0),
+      timers_(now_ms_) {
   make_empty(queue_);
 }
 
@@ -158,13 +179,18 @@ void EventLoop::wake() {
 }
 
 void EventLoop::refresh_clock() {
+  if (virtual_clock_ != nullptr) {
+    now_ms_ = virtual_clock_->now_ms();
+    now_ = start_ + std::chrono::milliseconds(now_ms_);
+    return;
+  }
   now_ = Clock::now();
   now_ms_ = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now_ - start_).count());
 }
 
 int EventLoop::wait_timeout(int max_wait_ms) const {
-  if (has_queued() || !retired_.empty() || stopping()) return 0;
+  if (has_queued() || !retired_.empty() || stopping() || virtual_clock_ != nullptr) return 0;
   int timeout = max_wait_ms;
   if (auto t = timers_.next_timeout()) {
     // The wheel's clock stopped at the last advance(); handlers ran since, so count from now.

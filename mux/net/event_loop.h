@@ -64,6 +64,11 @@ class IoWatch {
  public:
   // Errors: kEpoll (epoll_ctl ADD; Error::code = errno).
   static codecs::Result<std::unique_ptr<IoWatch>> create(EventLoop& loop, int fd, Handler& handler);
+  // The watch for a connection's stream: an epoll watch on its fd, or, for a stream without one
+  // (fd() < 0: MemoryStream), a watch outside epoll on which the stream raises its own edges
+  // (ByteStream::attach_watch). Errors: kEpoll.
+  static codecs::Result<std::unique_ptr<IoWatch>> create(EventLoop& loop, ByteStream& stream,
+                                                         Handler& handler);
   ~IoWatch();
   IoWatch(const IoWatch&) = delete;
   IoWatch& operator=(const IoWatch&) = delete;
@@ -79,6 +84,9 @@ class IoWatch {
   // write (IoResult::exhausted; reads only while no hang-up was seen). Other results change
   // nothing.
   void note(const IoResult& r);
+  // An edge from a source other than epoll (an in-memory stream): sets `bits` and schedules the
+  // handler, exactly as an epoll edge would.
+  void raise(Ready bits);
 
  private:
   friend class EventLoop;
@@ -86,7 +94,20 @@ class IoWatch {
   EventLoop* loop_;
   int fd_;
   Handler* handler_;
+  ByteStream* stream_ = nullptr;  // a stream that raises its own edges (fd_ < 0)
   uint32_t bits_ = 0;
+};
+
+// A clock the test or fuzz driver moves by hand. A loop created with one reads it instead of the
+// monotonic clock and never blocks in epoll_wait (its timers are due when the driver says so):
+// drive such a loop with run_once(0), advancing the clock between iterations.
+class VirtualClock {
+ public:
+  uint64_t now_ms() const { return now_ms_; }
+  void advance(uint64_t ms) { now_ms_ += ms; }
+
+ private:
+  uint64_t now_ms_ = 0;
 };
 
 // One per worker thread. Everything except wake() and stop() must be called on the loop's thread.
@@ -100,8 +121,9 @@ class EventLoop {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Errors: kEpoll, kEventFd (Error::code = errno).
-  static codecs::Result<std::unique_ptr<EventLoop>> create();
+  // Errors: kEpoll, kEventFd (Error::code = errno). `clock` (must outlive the loop) replaces the
+  // monotonic clock for deterministic runs; production loops pass nothing.
+  static codecs::Result<std::unique_ptr<EventLoop>> create(const VirtualClock* clock = nullptr);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -142,7 +164,7 @@ class EventLoop {
 
  private:
   friend class IoWatch;
-  EventLoop(int epoll_fd, int event_fd);
+  EventLoop(int epoll_fd, int event_fd, const VirtualClock* clock);
   void refresh_clock();
   int wait_timeout(int max_wait_ms) const;
   void run_queue();
@@ -153,6 +175,7 @@ class EventLoop {
   int event_fd_;
   std::atomic<bool> stop_{false};
   Handler* wake_handler_ = nullptr;
+  const VirtualClock* virtual_clock_;
   Clock::time_point start_;
   Clock::time_point now_;
   uint64_t now_ms_ = 0;

@@ -70,7 +70,7 @@ class TcpStream final : public ByteStream {
   static Result<TcpStream> connect(const SocketAddress& to);
   // After writability (or an error/hang-up event) on a connecting socket: ok() when connected,
   // else the SO_ERROR: kConnectRefused (code ECONNREFUSED) or kConnectFailed (code = errno).
-  Status finish_connect() const;
+  Status finish_connect() const override;
 
   int fd() const override { return fd_.get(); }
   bool valid() const { return fd_.valid(); }

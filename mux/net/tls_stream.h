@@ -51,6 +51,7 @@ class TlsStream final : public ByteStream {
 
   int fd() const override { return tcp_.fd(); }
   TcpStream& tcp() { return tcp_; }
+  Status finish_connect() const override { return tcp_.finish_connect(); }
   IoResult read(MutableBytes into) override;
   IoResult write(Bytes data) override;
   // Coalesces small buffers into full TLS records (one record per 16 KiB).
