@@ -9,9 +9,8 @@
 namespace crossmux::mux::proxy {
 
 BackendConnection::BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
-                                     std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp,
-                                     bool raw)
-    : Peer(worker, std::move(stream)), key_(key), tcp_(tcp), timer_(worker.loop().timers(), [this] {
+                                     std::unique_ptr<net::ByteStream> stream, bool raw)
+    : Peer(worker, std::move(stream)), key_(key), timer_(worker.loop().timers(), [this] {
         if (connecting_) {
           worker_.balancer(key_.cluster).mark_down(key_.backend);
           fail_all(FailureKind::ConnectFailed);
@@ -85,7 +84,7 @@ Exchange* BackendConnection::find(codecs::StreamId s) {
 
 bool BackendConnection::finish_connect() {
   if (!watch_->writable() && !watch_->error() && !watch_->hangup()) return true;
-  if (auto s = tcp_.finish_connect(); !s) {
+  if (auto s = stream_->finish_connect(); !s) {
     worker_.balancer(key_.cluster).mark_down(key_.backend);
     fail_all(FailureKind::ConnectFailed);
     return false;

@@ -22,10 +22,10 @@ struct BackendKey {
 
 class BackendConnection final : public Peer {
  public:
-  // `tcp` is the connecting socket inside `stream` (itself, or under TLS).
+  // `stream` is still connecting: its finish_connect() tells the outcome once it is writable.
   // `raw`: the leg of a plain CONNECT tunnel (make_tcp_tunnel_client), never reused.
   BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
-                    std::unique_ptr<net::ByteStream> stream, net::TcpStream& tcp, bool raw = false);
+                    std::unique_ptr<net::ByteStream> stream, bool raw = false);
   ~BackendConnection() override;
 
   // Starts watching the connecting socket and arms the connect deadline. Errors: kEpoll.
@@ -74,7 +74,6 @@ class BackendConnection final : public Peer {
   void close();
 
   BackendKey key_;
-  net::TcpStream& tcp_;
   std::vector<Exchange*> exchanges_;  // attach order: H1 responses arrive in this order
   bool connecting_ = true;
   bool codec_failed_ = false;

@@ -52,26 +52,9 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
     e.waiting.push_back(&ex);
     return codecs::ok();
   }
-  auto tcp = net::TcpStream::connect(address);
-  if (!tcp) return codecs::unexpected(tcp.error());
-  std::unique_ptr<net::ByteStream> stream;
-  net::TcpStream* socket = nullptr;
-  // A raw tunnel is plain TCP: whatever the client speaks inside (TLS too) is end to end.
-  const net::TlsClientContext* tls =
-      ex.raw_tunnel ? nullptr : worker_.backend_tls(ex.cluster_index);
-  if (tls) {
-    auto s = net::TlsStream::connect(std::move(*tcp), *tls, worker_.backend_sni(ex));
-    if (!s) return codecs::unexpected(s.error());
-    auto owned = std::make_unique<net::TlsStream>(std::move(*s));
-    socket = &owned->tcp();
-    stream = std::move(owned);
-  } else {
-    auto owned = std::make_unique<net::TcpStream>(std::move(*tcp));
-    socket = owned.get();
-    stream = std::move(owned);
-  }
-  auto* c =
-      new BackendConnection(worker_, key, *ex.cluster, std::move(stream), *socket, ex.raw_tunnel);
+  auto stream = connector_ ? connector_->connect(ex, address) : connect_socket(ex, address);
+  if (!stream) return codecs::unexpected(stream.error());
+  auto* c = new BackendConnection(worker_, key, *ex.cluster, std::move(*stream), ex.raw_tunnel);
   if (auto s = c->start(); !s) {
     delete c;
     return s;
@@ -82,6 +65,21 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
   e.all.push_back(c);
   attach(c, ex);
   return codecs::ok();
+}
+
+codecs::Result<std::unique_ptr<net::ByteStream>> BackendPool::connect_socket(
+    const Exchange& ex, const net::SocketAddress& address) {
+  auto tcp = net::TcpStream::connect(address);
+  if (!tcp) return codecs::unexpected(tcp.error());
+  // A raw tunnel is plain TCP: whatever the client speaks inside (TLS too) is end to end.
+  const net::TlsClientContext* tls =
+      ex.raw_tunnel ? nullptr : worker_.backend_tls(ex.cluster_index);
+  if (tls) {
+    auto s = net::TlsStream::connect(std::move(*tcp), *tls, worker_.backend_sni(ex));
+    if (!s) return codecs::unexpected(s.error());
+    return std::unique_ptr<net::ByteStream>(std::make_unique<net::TlsStream>(std::move(*s)));
+  }
+  return std::unique_ptr<net::ByteStream>(std::make_unique<net::TcpStream>(std::move(*tcp)));
 }
 
 void BackendPool::cancel(Exchange& ex) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "codecs/base/result.h"
@@ -14,6 +15,19 @@
 #include "mux/proxy/backend_connection.h"
 
 namespace crossmux::mux::proxy {
+
+// Opens the stream of a new backend connection. Without one the pool dials TCP (TLS when the
+// cluster says so); a test or fuzz driver installs its own (in-memory streams, see
+// mux/net/memory_stream.h) with BackendPool::set_connector.
+class BackendConnector {
+ public:
+  virtual ~BackendConnector() = default;
+  // Starts connecting to `address` for `ex` (its cluster and backend chosen). The stream reports
+  // the outcome through finish_connect() once writable. Errors: immediate failures (retryable on
+  // another backend).
+  virtual codecs::Result<std::unique_ptr<net::ByteStream>> connect(
+      const Exchange& ex, const net::SocketAddress& address) = 0;
+};
 
 class BackendPool {
  public:
@@ -36,6 +50,16 @@ class BackendPool {
   // Called by a connection when it closes (it is no longer offered to new exchanges).
   void remove(BackendConnection* c);
 
+  // Replaces socket connects (nullptr: back to sockets); `c` must outlive the pool's use of it.
+  void set_connector(BackendConnector* c) { connector_ = c; }
+  // Every open connection (for bounds checks in tests and fuzzing).
+  template <class F>
+  void for_each_connection(F&& f) const {
+    for (const auto& [key, entry] : conns_) {
+      for (const BackendConnection* c : entry.all) f(*c);
+    }
+  }
+
   size_t connections(BackendKey key) const;
   uint64_t opened() const { return opened_; }
   uint64_t reused() const { return reused_; }
@@ -55,8 +79,11 @@ class BackendPool {
     std::deque<Exchange*> waiting;         // exchanges queued at the connection cap
   };
   void attach(BackendConnection* c, Exchange& ex);
+  codecs::Result<std::unique_ptr<net::ByteStream>> connect_socket(
+      const Exchange& ex, const net::SocketAddress& address);
 
   Worker& worker_;
+  BackendConnector* connector_ = nullptr;
   std::map<BackendKey, Entry> conns_;
   uint64_t opened_ = 0;
   uint64_t reused_ = 0;

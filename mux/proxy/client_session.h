@@ -47,6 +47,11 @@ class ClientSession final : public Peer {
   void drain();
 
   const config::Listener& listener() const { return listener_; }
+  // Every exchange in flight (bounds checks in tests and fuzzing).
+  template <class F>
+  void for_each_exchange(F&& f) const {
+    for (const auto& [id, ex] : exchanges_) f(*ex);
+  }
   const std::string& peer_address() const { return peer_; }
   // Requests in flight (metrics).
   size_t active_exchanges() const { return exchanges_.size(); }

@@ -17,7 +17,7 @@ void Peer::wake() {
 }
 
 codecs::Status Peer::watch() {
-  auto w = net::IoWatch::create(worker_.loop(), stream_->fd(), *this);
+  auto w = net::IoWatch::create(worker_.loop(), *stream_, *this);
   if (!w) return codecs::unexpected(w.error());
   watch_ = std::move(*w);
   return codecs::ok();

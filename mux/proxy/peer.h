@@ -22,6 +22,9 @@ class Peer : public net::Handler, protected codecs::EventSink {
   bool has_codec() const { return codec_ != nullptr; }
   // Queues this connection to run: the other leg produced work for it.
   void wake();
+  // Bytes held in the input and output buffers (bounds checks in tests and fuzzing).
+  size_t input_bytes() const { return in_.size(); }
+  size_t output_bytes() const { return out_.size(); }
 
  protected:
   Peer(Worker& worker, std::unique_ptr<net::ByteStream> stream);

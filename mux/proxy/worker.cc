@@ -75,8 +75,7 @@ class ListenerSocket final : public net::Handler {
     } else {
       stream = std::make_unique<net::TcpStream>(std::move(a.stream));
     }
-    auto* s = new ClientSession(worker_, config_, std::move(stream), tls, peer, std::move(ip));
-    if (!s->start()) delete s;
+    worker_.open_session(config_, std::move(stream), tls, peer, std::move(ip));
   }
 
   Worker& worker_;
@@ -258,6 +257,13 @@ void Worker::drain() {
   for (ClientSession* s : std::vector<ClientSession*>(sessions_.begin(), sessions_.end())) {
     s->drain();
   }
+}
+
+void Worker::open_session(const config::Listener& listener, std::unique_ptr<net::ByteStream> stream,
+                          net::TlsStream* tls, std::string peer, std::string ip) {
+  auto* s = new ClientSession(*this, listener, std::move(stream), tls, std::move(peer),
+                              std::move(ip));
+  if (!s->start()) delete s;
 }
 
 uint16_t Worker::port(size_t i) const {

@@ -15,6 +15,7 @@
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
 #include "mux/net/tls.h"
+#include "mux/net/tls_stream.h"
 #include "mux/proxy/access_log.h"
 #include "mux/proxy/backend_pool.h"
 #include "mux/proxy/buffer_cache.h"
@@ -62,6 +63,12 @@ class Worker {
   static codecs::Status check(const config::Config& config);
   // The key a listening socket is handed over by: the configured address.
   static std::string listener_key(const config::Listener& l) { return l.address.to_string(); }
+  // Opens a client session on an accepted connection of `listener`; `ip` was counted by
+  // limiter() and is released when the session ends. The session owns itself (it retires itself
+  // when it closes; the worker deletes those left at its destruction). A driver without sockets
+  // (the mux_session fuzz target) calls prepare(), then this for each client connection it makes.
+  void open_session(const config::Listener& listener, std::unique_ptr<net::ByteStream> stream,
+                    net::TlsStream* tls, std::string peer, std::string ip);
   // Port listener `i` is bound to (useful with port 0).
   uint16_t port(size_t i) const;
 
@@ -121,6 +128,10 @@ class Worker {
   void session_opened(ClientSession* s) { sessions_.insert(s); }
   void session_closed(ClientSession* s) { sessions_.erase(s); }
   size_t sessions() const { return sessions_.size(); }
+  template <class F>
+  void for_each_session(F&& f) const {
+    for (const ClientSession* s : sessions_) f(*s);
+  }
   uint64_t requests() const { return requests_; }
   // Client connections accepted (by this generation's listeners).
   uint64_t accepted() const { return accepted_; }
