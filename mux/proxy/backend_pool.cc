@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "mux/net/tls_stream.h"
+#include "mux/proxy/client_session.h"
 #include "mux/proxy/worker.h"
 
 namespace crossmux::mux::proxy {
@@ -30,6 +31,7 @@ void BackendPool::attach(BackendConnection* c, Exchange& ex) {
 codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& address) {
   const BackendKey key{ex.cluster_index, ex.backend_index};
   Entry& e = conns_[key];
+  e.address = address;
   while (!e.idle.empty() && !ex.fresh_connection) {
     BackendConnection* c = e.idle.back();
     e.idle.pop_back();
@@ -107,8 +109,19 @@ void BackendPool::on_capacity(BackendConnection* c) {
 void BackendPool::remove(BackendConnection* c) {
   auto it = conns_.find(c->key());
   if (it == conns_.end()) return;
-  std::erase(it->second.all, c);
-  std::erase(it->second.idle, c);
+  Entry& e = it->second;
+  std::erase(e.all, c);
+  std::erase(e.idle, c);
+  // Exchanges queued at max_connections_per_backend wait for a connection to free up; a closing
+  // one frees its slot, so they get a new connection here. (Found by the mux_session fuzzer:
+  // they waited forever, and every response pipelined behind them on an HTTP/1.1 client too.)
+  while (!e.waiting.empty() &&
+         e.all.size() < e.waiting.front()->cluster->max_connections_per_backend) {
+    Exchange* ex = e.waiting.front();
+    e.waiting.pop_front();
+    ex->waiting = false;
+    if (!assign(*ex, e.address)) ex->client->backend_failed(*ex, FailureKind::ConnectFailed);
+  }
 }
 
 size_t BackendPool::connections(BackendKey key) const {

@@ -47,7 +47,9 @@ class BackendPool {
   // Called by a connection that can take another exchange: hands it queued exchanges, or lists
   // an idle HTTP/1.1 connection for reuse.
   void on_capacity(BackendConnection* c);
-  // Called by a connection when it closes (it is no longer offered to new exchanges).
+  // Called by a connection when it closes or goes away (it is no longer offered to new
+  // exchanges). The slot it frees goes to the exchanges queued at the connection cap: a new
+  // connection opens for them.
   void remove(BackendConnection* c);
 
   // Replaces socket connects (nullptr: back to sockets); `c` must outlive the pool's use of it.
@@ -77,6 +79,7 @@ class BackendPool {
     std::vector<BackendConnection*> all;
     std::vector<BackendConnection*> idle;  // HTTP/1.1 connections ready for reuse
     std::deque<Exchange*> waiting;         // exchanges queued at the connection cap
+    net::SocketAddress address;            // the backend's (for connections opened later)
   };
   void attach(BackendConnection* c, Exchange& ex);
   codecs::Result<std::unique_ptr<net::ByteStream>> connect_socket(

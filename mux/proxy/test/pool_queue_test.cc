@@ -1,0 +1,101 @@
+// BackendPool queueing at max_connections_per_backend, driven in memory (MemoryStream, a
+// BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mux/config/config.h"
+#include "mux/net/event_loop.h"
+#include "mux/net/memory_stream.h"
+#include "mux/proxy/backend_pool.h"
+#include "mux/proxy/worker.h"
+
+namespace crossmux::mux::proxy {
+namespace {
+
+struct MemoryBackends final : BackendConnector {
+  codecs::Result<std::unique_ptr<net::ByteStream>> connect(const Exchange&,
+                                                           const net::SocketAddress&) override {
+    auto pipe = net::make_memory_pipe();
+    peers.push_back(pipe.peer);
+    answered.push_back(0);
+    return std::unique_ptr<net::ByteStream>(std::move(pipe.stream));
+  }
+  std::vector<net::MemoryPeer> peers;
+  std::vector<size_t> answered;
+};
+
+config::Config one_backend_config() {
+  config::Config c;
+  config::Listener l;
+  l.name = "in";
+  l.address = {"127.0.0.1", 8080};
+  c.listeners.push_back(l);
+  config::Cluster cl;
+  cl.name = "a";
+  cl.backends.push_back({{"127.0.0.1", 9000}, 1});
+  cl.max_connections_per_backend = 1;
+  c.clusters.push_back(cl);
+  config::Frontend f;
+  f.cluster = "a";
+  c.frontends.push_back(f);
+  return c;
+}
+
+size_t count(const std::string& s, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
+  net::VirtualClock clock;
+  auto loop = net::EventLoop::create(&clock).value();
+  const config::Config cfg = one_backend_config();
+  Worker worker(*loop, cfg, nullptr);
+  ASSERT_TRUE(worker.start_clusters());
+  MemoryBackends backends;
+  worker.pool().set_connector(&backends);
+  auto client = net::make_memory_pipe();
+  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
+  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
+                      "192.0.2.1");
+
+  // Two pipelined requests: the second waits at the one-connection cap.
+  client.peer.send(codecs::as_bytes(
+      "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  auto settle = [&] {
+    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
+  };
+  settle();
+  ASSERT_EQ(backends.peers.size(), 1u);
+  EXPECT_EQ(worker.pool().connections({0, 0}), 1u);
+
+  // The only connection dies before answering: its slot must go to what waits.
+  backends.peers[0].reset();
+  settle();
+
+  // From here every backend answers each request it got; both requests must be answered.
+  std::string to_client;
+  for (int round = 0; round < 50 && count(to_client, "HTTP/1.1 ") < 2; ++round) {
+    for (size_t i = 1; i < backends.peers.size(); ++i) {
+      std::string got;
+      backends.peers[i].receive(got);
+      for (size_t n = count(got, " HTTP/1.1\r\n"); n > 0; --n) {
+        backends.peers[i].send(
+            codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+      }
+    }
+    settle();
+    client.peer.receive(to_client);
+    clock.advance(1000);
+    settle();
+  }
+  EXPECT_GE(backends.peers.size(), 2u) << "the queued request never got a connection";
+  EXPECT_EQ(count(to_client, "HTTP/1.1 "), 2u) << to_client;
+}
+
+}  // namespace
+}  // namespace crossmux::mux::proxy
