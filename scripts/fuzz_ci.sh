@@ -28,8 +28,14 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 [ ${#targets[@]} -gt 0 ] || { echo "fuzz_ci: no fuzz targets in $build/fuzz" >&2; exit 2; }
 
+# The target's own dictionary, else its family's, else http.dict; mux_session speaks HTTP/1.1 and
+# HTTP/2 on both legs, so it gets http.dict and h2.dict merged.
 dict_for() {
   local t=$1
+  if [ "$t" = mux_session ]; then
+    cat fuzz/http.dict fuzz/h2.dict >"$out/$t.dict" && echo "-dict=$out/$t.dict"
+    return
+  fi
   for d in "fuzz/$t.dict" "fuzz/${t%%_*}.dict" fuzz/http.dict; do
     [ -f "$d" ] && { echo "-dict=$d"; return; }
   done

@@ -55,8 +55,14 @@ fi
 per_target=$(( jobs / ${#targets[@]} )); [ "$per_target" -ge 1 ] || per_target=1
 log "fuzzing ${#targets[@]} targets for ${seconds}s, $per_target job(s) each: ${targets[*]}"
 
+# The target's own dictionary, else its family's, else http.dict; mux_session gets http.dict and
+# h2.dict merged (it speaks both protocols on both legs).
 dict_for() {
   local t=$1
+  if [ "$t" = mux_session ]; then
+    cat fuzz/http.dict fuzz/h2.dict >"$out/$t.dict" && echo "-dict=$out/$t.dict"
+    return
+  fi
   for d in "fuzz/$t.dict" "fuzz/${t%%_*}.dict" fuzz/http.dict; do [ -f "$d" ] && { echo "-dict=$d"; return; }; done
 }
 

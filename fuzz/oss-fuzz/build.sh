@@ -22,6 +22,10 @@ for bin in "$work/crossmux-build"/fuzz/*_fuzzer; do
   if [ -d "$src/corpus/$target" ]; then
     (cd "$src/corpus/$target" && zip -q -r "$OUT/${name}_seed_corpus.zip" .)
   fi
+  if [ "$target" = mux_session ]; then  # both protocols on both legs: both dictionaries
+    cat "$src/fuzz/http.dict" "$src/fuzz/h2.dict" >"$OUT/$name.dict"
+    continue
+  fi
   for d in "$src/fuzz/$target.dict" "$src/fuzz/${target%%_*}.dict" "$src/fuzz/http.dict"; do
     if [ -f "$d" ]; then cp "$d" "$OUT/$name.dict"; break; fi
   done
