@@ -226,8 +226,33 @@ Status validate_trailers(const HeaderList& trailers, MessageKind kind) {
   return ok();
 }
 
+namespace {
+
+// Decoders accept a repeated or listed Content-Length only when every value is the same (RFC 9110
+// §8.6, kViolationDuplicateContentLength). The HTTP/2 side gets it once: nghttp2, for one, resets
+// a stream carrying two (found by the mux_session fuzzer, a client's "content-length: 0" twice).
+void single_content_length(MessageHead& head) {
+  const size_t n = head.headers.count("content-length");
+  if (n == 0) return;
+  const HeaderField* first = head.headers.find("content-length");
+  if (n == 1 && first->value.find(',') == std::string_view::npos) return;
+  std::string value;
+  if (head.framing == Framing::KnownLength) {
+    value = std::to_string(head.content_length);
+  } else {
+    std::string_view v = first->value.substr(0, first->value.find(','));
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    value = std::string(v);
+  }
+  head.headers.remove("content-length");
+  head.headers.add_copy("content-length", value);
+}
+
+}  // namespace
+
 Status prepare_for_h2(MessageHead& head) {
   remove_connection_specific(head.headers, true);
+  single_content_length(head);
   if (head.is_request()) {
     if (head.authority.empty()) {
       if (const HeaderField* host = head.headers.find("host")) head.authority = host->value;

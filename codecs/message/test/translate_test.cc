@@ -44,6 +44,33 @@ TEST(Translate, PrepareForH2DropsConnectionSpecificFieldsAndLowercases) {
   EXPECT_EQ(fields(h), "te=trailers;accept-language=en;");
 }
 
+TEST(Translate, PrepareForH2SendsOneContentLength) {
+  // Repeated and listed identical values (accepted by the decoders, RFC 9110 §8.6) become one.
+  MessageHead h = h1_request();
+  h.method = "POST";
+  h.authority = "a";
+  h.framing = Framing::KnownLength;
+  h.content_length = 5;
+  h.headers.add_view("content-length", "5");
+  h.headers.add_view("x-a", "1");
+  h.headers.add_view("Content-Length", "5, 5");
+  ASSERT_TRUE(prepare_for_h2(h));
+  EXPECT_EQ(fields(h), "x-a=1;content-length=5;");
+
+  MessageHead head_response;
+  head_response.kind = MessageKind::Response;
+  head_response.status = 200;
+  head_response.headers.add_view("content-length", "42 , 42");
+  ASSERT_TRUE(prepare_for_h2(head_response));
+  EXPECT_EQ(fields(head_response), "content-length=42;");
+
+  MessageHead one = h1_request();
+  one.authority = "a";
+  one.headers.add_view("content-length", "0");
+  ASSERT_TRUE(prepare_for_h2(one));
+  EXPECT_EQ(fields(one), "content-length=0;");
+}
+
 TEST(Translate, TeOtherThanTrailersIsDropped) {
   for (const char* te : {"gzip", "trailers, gzip", "trailers;q=1"}) {
     MessageHead h = h1_request();
