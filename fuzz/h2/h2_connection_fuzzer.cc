@@ -146,7 +146,8 @@ struct Harness {
         break;
       }
       case 1: {
-        auto body = in.bytes(in.range(0, 255) * in.range(1, 64));
+        const uint32_t units = in.range(0, 255);  // reads in order: gcc and clang agree
+        auto body = in.bytes(units * in.range(1, 64));
         (void)conn.submit_data(stream(), codecs::Bytes(body.data(), body.size()), in.boolean());
         break;
       }
@@ -160,7 +161,11 @@ struct Harness {
         conn.reset(stream(), static_cast<codecs::H2Code>(in.range(0, 14)));
         check.app_reset();
         break;
-      case 4: conn.go_away(static_cast<codecs::H2Code>(in.range(0, 14) * (in.u8() % 2)), "bye"); break;
+      case 4: {
+        const uint32_t code = in.range(0, 14);  // reads in order: gcc and clang agree
+        conn.go_away(static_cast<codecs::H2Code>(code * (in.u8() % 2)), "bye");
+        break;
+      }
       case 5: conn.consume(stream(), in.u16()); break;
       case 6: conn.ping({1, 2, 3, 4, 5, 6, 7, 8}); break;
       default: {
