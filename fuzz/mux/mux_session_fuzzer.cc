@@ -74,6 +74,9 @@ constexpr size_t kReadSlack = 16 * 1024;
 // One take_output() of an H2 connection (Limits::max_output_per_take) plus control frames and
 // header blocks, or one H1 adapter buffer (64 KiB) plus a head.
 constexpr size_t kTakeSlack = (256 + 64) * 1024 + 64 * 1024;
+// Deadlines the wind-down lets pass before it calls the session hung: far more than the
+// exchanges a script can open (kMaxActions) times their attempts and timeouts each.
+constexpr int kWindDownRounds = 2000;
 // 1xx heads queued for one exchange.
 constexpr size_t kMaxInterim = 64;
 
@@ -128,7 +131,10 @@ class HeadLog final : public codecs::EventSink {
     std::erase_if(unanswered, [s](const auto& u) { return u.first == s; });
   }
   void on_goaway(StreamId, uint32_t, std::string_view) override {}
-  void on_connection_error(const codecs::Error&) override { connection_error = true; }
+  void on_connection_error(const codecs::Error& e) override {
+    connection_error = true;
+    if (std::getenv("MUX_SESSION_TRACE")) std::fprintf(stderr, "%s\n", codecs::to_string(e).c_str());
+  }
 
   std::vector<std::string> heads;
   std::set<StreamId> with_head;
@@ -214,6 +220,11 @@ struct ClientEnd {
   // Sends bytes to the proxy and through the "sent whole" decoder.
   void deliver(Bytes b) {
     if (closed || b.empty()) return;
+    if (std::getenv("MUX_SESSION_TRACE") && std::atoi(std::getenv("MUX_SESSION_TRACE")) >= 2) {
+      std::fprintf(stderr, "from client:");
+      for (uint8_t ch : b) std::fprintf(stderr, " %02x", ch);
+      std::fprintf(stderr, "\n");
+    }
     peer.send(b);
     if (decoder_done) return;
     pending.append(reinterpret_cast<const char*>(b.data()), b.size());
@@ -275,12 +286,19 @@ struct BackendEnd {
   // What the proxy wrote, through the oracle parser.
   void check(std::string_view bytes) {
     if (parse_stopped || bytes.empty()) return;
+    if (std::getenv("MUX_SESSION_TRACE") && std::atoi(std::getenv("MUX_SESSION_TRACE")) >= 2) {
+      std::fprintf(stderr, "to backend:");
+      for (unsigned char ch : bytes) std::fprintf(stderr, " %02x", ch);
+      std::fprintf(stderr, "\n");
+    }
     const Bytes b(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     if (h2) {
       auto r = nghttp2->feed(b);
       // Raw bytes from the script (a SETTINGS, a WINDOW_UPDATE) change what the proxy may send
       // without nghttp2 knowing: connection-level disagreements then prove nothing.
       if ((!r || seen.connection_error) && !tainted) {
+        std::fprintf(stderr, "nghttp2: %s\n",
+                     r ? "sent GOAWAY" : codecs::to_string(r.error()).c_str());
         violated("backend (nghttp2) rejected the proxy's HTTP/2 output");
       }
       if (!r) parse_stopped = true;
@@ -349,7 +367,7 @@ class Harness {
       settle();
     }
     wind_down();
-    if (std::getenv("MUX_SESSION_TRACE") != nullptr) trace();
+    if (trace_level() >= 1) trace();
     worker_.reset();
     loop_.reset();
   }
@@ -453,7 +471,7 @@ class Harness {
       if (c->peer.receive(got) > 0) {
         moved = true;
         c->received += got.size();
-        if (std::getenv("MUX_SESSION_TRACE") && std::getenv("MUX_SESSION_TRACE")[0] == '2') {
+        if (trace_level() >= 2) {
           std::fprintf(stderr, "to client: %s\n", got.substr(0, 300).c_str());
         }
       }
@@ -527,6 +545,10 @@ class Harness {
 
   void step() {
     const uint8_t op = in_.u8();
+    if (trace_level() >= 3) {
+      std::fprintf(stderr, "[t=%llu] action %u\n", static_cast<unsigned long long>(clock_.now_ms()),
+                   op % 20);
+    }
     switch (op % 20) {
       case 0: case 1: case 2: case 3: {  // a request from a client
         ClientEnd* c = client();
@@ -592,6 +614,9 @@ class Harness {
         if (how == 0) {
           b->peer.close_write();
         } else if (how == 3 && b->h2) {
+          // nghttp2 reports its own GOAWAY with an error code as a connection error: from here a
+          // connection-level verdict is ours, not the proxy's.
+          b->tainted = true;
           b->nghttp2->terminate(in_.range(0, 13));
           b->flush_nghttp2();
         } else {
@@ -647,6 +672,15 @@ class Harness {
         break;
       }
     }
+  }
+
+  // MUX_SESSION_TRACE: 1 a summary at the end, 2 also what clients receive, 3 also each action.
+  static int trace_level() {
+    static const int level = [] {
+      const char* t = std::getenv("MUX_SESSION_TRACE");
+      return t == nullptr ? 0 : std::atoi(t);
+    }();
+    return level;
   }
 
   static std::string body_of(size_t n) { return std::string(n, 'b'); }
@@ -721,7 +755,11 @@ class Harness {
     const uint32_t open = c.next_stream > 1 ? c.next_stream - 2 : 1;
     switch (in_.u8() % 6) {
       case 0: codecs::h2::write_rst_stream(wire, open, in_.range(0, 13)); break;
-      case 1: codecs::h2::write_window_update(wire, in_.range(0, 1) * open, in_.range(1, 1u << 20)); break;
+      case 1: {
+        const uint32_t stream = in_.range(0, 1) * open;  // one read per statement: gcc == clang
+        codecs::h2::write_window_update(wire, stream, in_.range(1, 1u << 20));
+        break;
+      }
       case 2: c.writer.data(in_, wire, open, in_.boolean()); break;
       case 3: c.writer.settings(in_, wire, in_.u8() != 0); break;
       case 4: codecs::h2::write_goaway(wire, 0, in_.range(0, 13), {}); break;
@@ -834,11 +872,14 @@ class Harness {
     }
     for (auto& b : backends_) b->stalled = false;
     settle();
-    for (int round = 0; round < 12; ++round) {
+    // Time jumps to the next deadline each round. Each round can end one generation of waits (a
+    // response timeout frees the connection the next queued exchange needs), so the rounds are
+    // bounded by the exchanges the script could open, not by a fixed time.
+    for (int round = 0; round < kWindDownRounds; ++round) {
       size_t conns = 0;
       worker_->pool().for_each_connection([&](const proxy::BackendConnection&) { ++conns; });
       if (worker_->sessions() == 0 && conns == 0 && loop_->timers().armed_count() == 0) return;
-      clock_.advance(round < 4 ? 1000 : 70000);
+      clock_.advance(std::max<uint64_t>(loop_->timers().next_timeout().value_or(1000), 1));
       settle();
     }
     dump();

@@ -235,7 +235,10 @@ void EventLoop::run_queue() {
 codecs::Status EventLoop::run_once(int max_wait_ms) {
   refresh_clock();
   epoll_event events[kMaxEvents];
-  int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout(max_wait_ms));
+  // A virtual-clock loop with no fd registered and no wake handler (only in-memory streams) has
+  // nothing epoll could report: skip the syscall. Production loops always poll.
+  const bool poll = virtual_clock_ == nullptr || watches_ > 0 || wake_handler_ != nullptr;
+  int n = poll ? ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout(max_wait_ms)) : 0;
   if (n < 0) {
     if (errno != EINTR) return codecs::unexpected(loop_error(errors::kEpoll, errno));
     n = 0;

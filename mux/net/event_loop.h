@@ -99,8 +99,9 @@ class IoWatch {
 };
 
 // A clock the test or fuzz driver moves by hand. A loop created with one reads it instead of the
-// monotonic clock and never blocks in epoll_wait (its timers are due when the driver says so):
-// drive such a loop with run_once(0), advancing the clock between iterations.
+// monotonic clock and never blocks in epoll_wait (its timers are due when the driver says so), and
+// skips epoll_wait altogether while no fd is watched and no wake handler is set: drive such a
+// loop with run_once(0), advancing the clock between iterations.
 class VirtualClock {
  public:
   uint64_t now_ms() const { return now_ms_; }
