@@ -357,8 +357,11 @@ class Harness {
     auto loop = net::EventLoop::create(&clock_);
     if (!loop) return;  // out of fds: nothing to test
     loop_ = std::move(*loop);
-    worker_ = std::make_unique<proxy::Worker>(*loop_, config_, nullptr);
-    if (!worker_->start_clusters()) violated("start_clusters failed on numeric addresses");
+    limiter_ = std::make_unique<proxy::ConnectionLimiter>(config_.limits.max_connections,
+                                                          config_.limits.max_connections_per_ip);
+    shared_config_ = std::make_shared<const config::Config>(config_);
+    worker_ = std::make_unique<proxy::Worker>(*loop_, shared_config_, nullptr, *limiter_);
+    if (!worker_->prepare()) violated("prepare failed on numeric addresses");
     worker_->pool().set_connector(&connector_);
     open_client(client_h2_);
     settle();
@@ -447,7 +450,7 @@ class Harness {
     }
     auto pipe = net::make_memory_pipe({capacity_, true});
     clients_.push_back(std::make_unique<ClientEnd>(pipe.peer, h2, config_));
-    worker_->open_session(config_.listeners[0], std::move(pipe.stream), nullptr,
+    worker_->open_session(worker_->config().listeners[0], std::move(pipe.stream), nullptr,
                           "198.51.100.1:40000", "198.51.100.1");
   }
 
@@ -892,6 +895,8 @@ class Harness {
   config::Config config_;
   net::VirtualClock clock_;
   std::unique_ptr<net::EventLoop> loop_;
+  std::shared_ptr<const config::Config> shared_config_;
+  std::unique_ptr<proxy::ConnectionLimiter> limiter_;
   std::unique_ptr<proxy::Worker> worker_;
   std::vector<std::unique_ptr<ClientEnd>> clients_;
   std::vector<std::unique_ptr<BackendEnd>> backends_;

@@ -53,9 +53,11 @@ size_t count(const std::string& s, std::string_view what) {
 TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
   net::VirtualClock clock;
   auto loop = net::EventLoop::create(&clock).value();
-  const config::Config cfg = one_backend_config();
-  Worker worker(*loop, cfg, nullptr);
-  ASSERT_TRUE(worker.start_clusters());
+  auto shared = std::make_shared<const config::Config>(one_backend_config());
+  const config::Config& cfg = *shared;
+  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
+  Worker worker(*loop, shared, nullptr, limiter);
+  ASSERT_TRUE(worker.prepare());
   MemoryBackends backends;
   worker.pool().set_connector(&backends);
   auto client = net::make_memory_pipe();
