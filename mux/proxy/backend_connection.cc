@@ -184,6 +184,7 @@ void BackendConnection::pump_requests() {
       ex->client->wake();
       ex->client->progressed(*ex);
     }
+    release_if_done(*ex);
   }
 }
 
@@ -250,7 +251,17 @@ void BackendConnection::on_end_of_message(codecs::StreamId s) {
     ex->response.end_received = true;
     if (ex->timer) ex->timer->cancel();
     ex->client->wake();
+    release_if_done(*ex);
   }
+}
+
+void BackendConnection::release_if_done(Exchange& ex) {
+  // The whole response is held by the exchange and the whole request went out: this connection
+  // has nothing left to do for it, so it is given back now, not once the client has written the
+  // response. An HTTP/1.1 client writes responses in request order; a later request holding the
+  // only connection while an earlier one waits for it would otherwise never finish (found by
+  // mux_session: pipelined requests, a refused connect, the retry queued behind the later one).
+  if (ex.request.end_sent && ex.response.end_received) release(ex);
 }
 
 void BackendConnection::on_reset(codecs::StreamId s, uint32_t code) {

@@ -35,6 +35,7 @@ class BackendConnection final : public Peer {
   // Carries `ex` from now on (its request is written when the codec can open a stream).
   void attach(Exchange& ex);
   // The client finished with `ex` (response complete): forget it; the connection may go idle.
+  // Also done as soon as the request is sent and the response received whole (release_if_done).
   void release(Exchange& ex);
   // The client gave up on `ex` before its response completed: reset its stream (H2) or retire
   // the connection (H1 framing is then in doubt).
@@ -62,6 +63,7 @@ class BackendConnection final : public Peer {
   void on_connection_error(const codecs::Error&) override { codec_failed_ = true; }
 
   Exchange* find(codecs::StreamId s);
+  void release_if_done(Exchange& ex);
   void detach(Exchange& ex);
   bool finish_connect();
   void pump_requests();
