@@ -42,7 +42,7 @@ char* DynamicTable::place(size_t len) {
   } else if (buf_cap_ - write_ < len) {
     const size_t start = count_ ? slots_[head_].off : write_;
     const size_t live = write_ - start;
-    std::memmove(buf_.get(), buf_.get() + start, live);
+    if (live > 0) std::memmove(buf_.get(), buf_.get() + start, live);  // buf_ may be null
     for (size_t i = 0; i < count_; ++i) slots_[(head_ + i) & slot_mask_].off -= start;
     write_ = live;
   }
@@ -127,9 +127,12 @@ void DynamicTable::relocate(size_t bytes) {
   size_t w = 0;
   for (size_t i = 0; i < count_; ++i) {
     Slot& s = slots_[(head_ + i) & slot_mask_];
-    std::memcpy(buf.get() + w, buf_.get() + s.off, s.name_len + s.value_len);
+    const size_t len = s.name_len + s.value_len;
+    // Empty entries (name and value "") may exist while no buffer was ever allocated: a null
+    // source, even with length 0, is undefined behaviour for memcpy (UBSan, hpack_decode seeds).
+    if (len > 0) std::memcpy(buf.get() + w, buf_.get() + s.off, len);
     s.off = static_cast<uint32_t>(w);
-    w += s.name_len + s.value_len;
+    w += len;
   }
   if (stable_ && buf_) retired_.push_back(Retired{std::move(buf_), buf_cap_});
   buf_ = std::move(buf);
