@@ -220,6 +220,9 @@ Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool ex
         (needs_authority && !seen.authority && !host)) {
       return malformed(kMissingAuthority);
     }
+    // RFC 9110 §7.2: Host is uri-host [":" port], held to the same octets as :authority (it
+    // stands in for it when :authority is absent, and is what an HTTP/1.1 backend receives).
+    if (host && !authority_ok(host->value)) return malformed(kBadAuthority);
   }
   // §8.1.1: END_STREAM on HEADERS means a zero-length body.
   if (end_stream && has_cl && cl != 0) return malformed(kContentLengthMismatch);

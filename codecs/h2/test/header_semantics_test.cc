@@ -77,6 +77,9 @@ TEST(HeaderSemantics, RequestRules) {
             kMissingAuthority);
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":authority", ""}, {":path", "/"}}),
             kBadAuthority);
+  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "/"}, {"host", "text/plain"}}),
+            kBadAuthority)
+      << "Host is held to :authority's octets (found by fuzz/h2_diff)";
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "foo"}, {":path", "/"}}), nullptr)
       << "a scheme without a mandatory authority may go without";
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "*"}}), kBadPath);
