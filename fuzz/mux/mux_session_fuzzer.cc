@@ -106,6 +106,9 @@ bool iequal(std::string_view a, std::string_view b) {
 }
 
 std::string key_of(const codecs::MessageHead& h) {
+  // RFC 8441 extended CONNECT (:protocol websocket) is forwarded to HTTP/1.1 as a GET Upgrade
+  // (RFC 6455), and the reverse: both count as the GET of their path.
+  if (h.method == "CONNECT" && !h.protocol.empty()) return "GET " + std::string(h.path);
   return std::string(h.method) + ' ' + std::string(h.path);
 }
 
@@ -197,6 +200,7 @@ codecs::h2::Settings permissive_settings(const config::Limits& l) {
   s.initial_window_size = codecs::h2::kMaxWindow;
   s.max_frame_size = (1u << 24) - 1;
   s.max_header_list_size = 1u << 30;
+  s.enable_connect_protocol = 1;  // RFC 8441: the proxy may take WebSocket over HTTP/2
   return s;
 }
 
