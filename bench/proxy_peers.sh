@@ -12,7 +12,20 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port below the kernel's ephemeral range (32768+), so no client socket of a concurrent
+# test can take it between this pick and the bind.
+free_port() {
+  python3 -c 'import random, socket
+for _ in range(500):
+    p = random.randint(20000, 32767)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p)
+    break'
+}
 hz=$(getconf CLK_TCK)
 # A process and its children (nghttpx serves from a forked worker).
 family() { echo "$1"; pgrep -P "$1"; }

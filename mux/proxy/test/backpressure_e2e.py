@@ -15,6 +15,7 @@ Usage: backpressure_e2e.py CROSSMUX_BINARY
 """
 import hashlib
 import os
+import random
 import socket
 import struct
 import subprocess
@@ -39,11 +40,19 @@ def fail(msg):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free port below the kernel's ephemeral range (32768+): no client socket of a concurrent
+    test can take it between this pick and the bind."""
+    for _ in range(500):
+        port = random.randint(20000, 32767)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return port
+    fail("no free port")
 
 
 def rss_kib(pid):
