@@ -853,22 +853,6 @@ class Harness {
                  static_cast<unsigned long long>(loop_->iterations()));
   }
 
-  // Known open bugs (reproducers in corpus/open/mux_session/, see its README): forgiven here so
-  // that short CI runs do not fail on them; delete the clause when the bug is fixed.
-  bool known_open_bug() const {
-    bool found = false;
-    worker_->for_each_session([&](const proxy::ClientSession& s) {
-      s.for_each_exchange([&](const proxy::Exchange& ex) {
-        // upgrade-request-never-written: a request (seen with an HTTP/1.1 Upgrade request)
-        // attached to a connected backend connection is never written, and no timer is armed.
-        if (ex.backend != nullptr && !ex.backend->connecting() && !ex.request.head_sent) {
-          found = true;
-        }
-      });
-    });
-    return found;
-  }
-
   // The state left behind, printed before a hang is reported.
   void dump() const {
     worker_->for_each_session([&](const proxy::ClientSession& s) {
@@ -913,7 +897,6 @@ class Harness {
       clock_.advance(std::max<uint64_t>(loop_->timers().next_timeout().value_or(1000), 1));
       settle();
     }
-    if (known_open_bug()) return;
     dump();
     if (worker_->sessions() != 0) violated("a client session never ended (hang)");
     violated("a backend connection or a timer outlived every session (hang)");

@@ -53,6 +53,21 @@ void BackendConnection::attach(Exchange& ex) {
   ex.backend_address = worker_.backend_name(key_.cluster, key_.backend);
   exchanges_.push_back(&ex);
   if (!connecting_) timer_.cancel();
+  // Every attached exchange has a deadline from the start, even while its head cannot be
+  // written yet (the connection still connecting, or stuck behind a tunnel): the connect and
+  // response timeouts bound the wait, then the usual timeout path answers it (mux_session found
+  // an Upgrade request attached and never written, with nothing armed:
+  // regressions/mux_session/upgrade-request-never-written).
+  if (!ex.timer) {
+    ClientSession* client = ex.client;
+    Exchange* p = &ex;
+    ex.timer = std::make_unique<net::Timer>(worker_.loop().timers(),
+                                            [client, p] { client->exchange_timed_out(*p); });
+  }
+  const auto& t = worker_.config().timeouts;
+  ex.timer->arm(static_cast<uint64_t>((t.backend_response + (connecting_ ? t.backend_connect
+                                                                          : config::Millis(0)))
+                                          .count()));
   wake();
 }
 
