@@ -213,13 +213,14 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ProxyArgs>();
   auto* cmd = app.add_subcommand(
       "proxy",
-      "The multiplexing reverse proxy. Clients speak HTTP/1.1 or HTTP/2 (prior knowledge, told\n"
-      "apart by the preface on one port); clusters speak HTTP/1.1 or h2c. Without --config it "
-      "runs\n"
-      "the embedded default: 127.0.0.1:8080 in front of the built-in origin (/h2/ over h2c,\n"
-      "everything else over HTTP/1.1), so `curl http://127.0.0.1:8080/` works at once. One access\n"
-      "log line per request; metrics of every worker merged on the admin listener\n"
-      "(global.admin) at /metrics.\n"
+      "The multiplexing reverse proxy. Clients speak HTTP/1.1 or HTTP/2: on plain listeners by\n"
+      "prior knowledge (told apart by the preface on one port), on TLS listeners by ALPN.\n"
+      "Clusters speak HTTP/1.1 (optionally over TLS), h2c, or HTTP/2 over TLS. Without --config\n"
+      "it runs the embedded default: 127.0.0.1:8080 in front of the built-in origin (/h2/ over\n"
+      "h2c, everything else over HTTP/1.1), so `curl http://127.0.0.1:8080/` works at once, with\n"
+      "the admin listener on 127.0.0.1:9901. One access log line per request; metrics of every\n"
+      "worker merged on the admin listener (global.admin) at /metrics. Every configuration key\n"
+      "is described in docs/configuration.md.\n"
       "Worker threads share each listening port (SO_REUSEPORT); the main thread handles signals:\n"
       "  SIGTERM/SIGINT  graceful shutdown: stop accepting, GOAWAY / Connection: close, finish\n"
       "                  in-flight requests for up to timeouts.graceful_shutdown (10s), exit 0;\n"
@@ -228,7 +229,7 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       "                  a valid one serves new connections (unchanged listeners keep their\n"
       "                  sockets), open connections finish on the old one\n"
       "  SIGUSR1         reopen the access log file (after logrotate moved it)");
-  cmd->add_option("-c,--config", args->config, "TOML configuration file (see mux/config/config.h)");
+  cmd->add_option("-c,--config", args->config, "TOML configuration file (every key: docs/configuration.md)");
   cmd->add_flag("--check", args->check,
                 "Validate the configuration, print every error with its key, and exit (1 on "
                 "error, 0 and \"configuration ok\" otherwise)");
