@@ -42,6 +42,9 @@
 #include "codecs/message/events.h"
 #include "codecs/reference/llhttp_adapter.h"
 #include "codecs/reference/nghttp2_adapter.h"
+#include "fuzz/mux/session_ends.h"
+#include "fuzz/mux/session_oracle.h"
+#include "fuzz/mux/session_traffic.h"
 #include "fuzz/common/fuzz_input.h"
 #include "fuzz/common/h2_wire.h"
 #include "mux/config/config.h"
@@ -80,279 +83,8 @@ constexpr int kWindDownRounds = 2000;
 // 1xx heads queued for one exchange.
 constexpr size_t kMaxInterim = 64;
 
-// MUX_SESSION_TRACE: 1 a summary at the end, 2 also the bytes each end sends and receives, 3 also
-// each action.
-int trace_level() {
-  static const int level = [] {
-    const char* t = std::getenv("MUX_SESSION_TRACE");
-    return t == nullptr ? 0 : std::atoi(t);
-  }();
-  return level;
-}
+using namespace fuzz::mux_session;
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "mux_session oracle violated: %s\n", what);
-  std::abort();
-}
-
-bool bad_octets(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-
-std::string key_of(const codecs::MessageHead& h) {
-  // RFC 8441 extended CONNECT (:protocol websocket) is forwarded to HTTP/1.1 as a GET Upgrade
-  // (RFC 6455), and the reverse: both count as the GET of their path.
-  if (h.method == "CONNECT" && !h.protocol.empty()) return "GET " + std::string(h.path);
-  return std::string(h.method) + ' ' + std::string(h.path);
-}
-
-// Request heads decoded from one byte stream, with the checks a backend applies to what it gets.
-class HeadLog final : public codecs::EventSink {
- public:
-  explicit HeadLog(bool backend, bool h1) : backend_(backend), h1_(h1) {}
-
-  void on_head(StreamId s, codecs::MessageHead& head) override {
-    if (!head.is_request()) return;
-    heads.push_back(key_of(head));
-    with_head.insert(s);
-    unanswered.push_back({s, std::string(head.method)});
-    if (backend_) check(head);
-  }
-  void on_data(StreamId s, Bytes data) override {
-    if (credit != nullptr) credit->consume(s, data.size());
-  }
-  void on_trailers(StreamId, codecs::HeaderList& t) override {
-    if (!backend_) return;
-    for (const auto& f : t) {
-      if (f.name.empty() || bad_octets(f.name) || bad_octets(f.value)) violated("bad trailer");
-    }
-  }
-  void on_end_of_message(StreamId) override {}
-  void on_reset(StreamId s, uint32_t code) override {
-    // nghttp2 answers a malformed request with RST_STREAM(PROTOCOL_ERROR) and no head event; the
-    // proxy itself only resets streams whose HEADERS nghttp2 already accepted.
-    if (backend_ && !h1_ && code == static_cast<uint32_t>(codecs::H2Code::ProtocolError) &&
-        !with_head.count(s)) {
-      violated("backend (nghttp2) received a malformed HTTP/2 request");
-    }
-    std::erase_if(unanswered, [s](const auto& u) { return u.first == s; });
-    ++resets;
-  }
-  void on_goaway(StreamId, uint32_t, std::string_view) override {}
-  void on_connection_error(const codecs::Error& e) override {
-    connection_error = true;
-    if (trace_level() >= 1) std::fprintf(stderr, "%s\n", codecs::to_string(e).c_str());
-  }
-
-  std::vector<std::string> heads;
-  std::set<StreamId> with_head;
-  std::deque<std::pair<StreamId, std::string>> unanswered;
-  bool connection_error = false;
-  // Streams reset either way: each may be retried once on the same connection (REFUSED_STREAM,
-  // RFC 9113 §8.7), so each allows one more request than the clients sent.
-  size_t resets = 0;
-  codecs::h2::Connection* credit = nullptr;  // a decoder that must never run out of window
-
- private:
-  void check(const codecs::MessageHead& h) const {
-    if (h.method.empty() || bad_octets(h.method) || bad_octets(h.path) ||
-        bad_octets(h.authority)) {
-      violated("request line with CR/LF/NUL");
-    }
-    size_t cl = 0, te = 0, host = 0;
-    for (const auto& f : h.headers) {
-      if (f.name.empty() || bad_octets(f.name) || bad_octets(f.value)) violated("bad field");
-      if (iequal(f.name, "content-length")) ++cl;
-      if (iequal(f.name, "transfer-encoding")) {
-        ++te;
-        if (!iequal(f.value, "chunked")) violated("Transfer-Encoding other than chunked");
-      }
-      if (iequal(f.name, "host")) ++host;
-    }
-    if (cl > 1 || te > 1 || (cl > 0 && te > 0)) violated("more than one framing in a request");
-    if (host > 1) violated("more than one Host");
-    if (!h1_) {
-      for (const auto& f : h.headers) {
-        if (iequal(f.name, "connection") || iequal(f.name, "transfer-encoding") ||
-            iequal(f.name, "keep-alive") || iequal(f.name, "upgrade")) {
-          violated("connection-specific field sent over HTTP/2");
-        }
-      }
-    }
-  }
-
-  bool backend_;
-  bool h1_;
-};
-
-// The proxy's HTTP/2 settings (codec_h2.cc local_settings), so the "sent whole" decoder reads the
-// client's HPACK context as the proxy does; windows and counts as large as possible.
-codecs::h2::Settings permissive_settings(const config::Limits& l) {
-  codecs::h2::Settings s;
-  s.header_table_size = l.header_table_size;
-  s.max_concurrent_streams = 1u << 30;
-  s.initial_window_size = codecs::h2::kMaxWindow;
-  s.max_frame_size = (1u << 24) - 1;
-  s.max_header_list_size = 1u << 30;
-  s.enable_connect_protocol = 1;  // RFC 8441: the proxy may take WebSocket over HTTP/2
-  return s;
-}
-
-codecs::h2::Limits permissive_limits() {
-  codecs::h2::Limits l;
-  l.connection_window = codecs::h2::kMaxWindow;
-  l.max_header_list_size = SIZE_MAX;
-  l.max_field_count = SIZE_MAX;
-  l.max_continuations = UINT32_MAX;
-  l.max_header_block_bytes = UINT32_MAX;
-  l.reset_budget = UINT32_MAX;
-  l.glitch_budget = UINT32_MAX;
-  l.max_queued_control = UINT32_MAX;
-  l.max_settings_entries = UINT32_MAX;
-  return l;
-}
-
-// The client's end of one client connection.
-struct ClientEnd {
-  ClientEnd(net::MemoryPeer p, bool is_h2, const config::Config& cfg)
-      : peer(std::move(p)), h2(is_h2), sent(false, !is_h2), writer(true) {
-    if (h2) {
-      h2_decoder = std::make_unique<codecs::h2::Connection>(
-          codecs::h2::Role::Server, sent, permissive_settings(cfg.limits), permissive_limits());
-      sent.credit = h2_decoder.get();
-    } else {
-      codecs::h1::DecoderOptions o;
-      o.limits.max_header_bytes = SIZE_MAX / 2;
-      o.limits.max_request_line = SIZE_MAX / 2;
-      o.limits.max_header_count = SIZE_MAX / 2;
-      h1_decoder = std::make_unique<codecs::h1::Decoder>(codecs::MessageKind::Request, o);
-    }
-  }
-
-  // Sends bytes to the proxy and through the "sent whole" decoder.
-  void deliver(Bytes b) {
-    if (closed || b.empty()) return;
-    if (trace_level() >= 2) {
-      std::fprintf(stderr, "from client:");
-      for (uint8_t ch : b) std::fprintf(stderr, " %02x", ch);
-      std::fprintf(stderr, "\n");
-    }
-    peer.send(b);
-    if (decoder_done) return;
-    pending.append(reinterpret_cast<const char*>(b.data()), b.size());
-    for (;;) {
-      const Bytes in(reinterpret_cast<const uint8_t*>(pending.data()), pending.size());
-      codecs::Result<size_t> r = h2 ? h2_decoder->feed(in) : h1_decoder->feed(in, sent);
-      if (!r) {
-        decoder_done = true;
-        pending.clear();
-        return;
-      }
-      if (!h2 && h1_decoder->awaiting_tunnel()) h1_decoder->resolve_tunnel(false, sent);
-      pending.erase(0, *r);
-      if (h2) {
-        scratch.clear();
-        h2_decoder->take_output(scratch);
-      }
-      if (*r == 0 || pending.empty() || (!h2 && h1_decoder->closed())) return;
-    }
-  }
-
-  net::MemoryPeer peer;
-  bool h2;
-  bool stalled = false;
-  bool closed = false;
-  HeadLog sent;
-  std::unique_ptr<codecs::h1::Decoder> h1_decoder;
-  std::unique_ptr<codecs::h2::Connection> h2_decoder;
-  std::string pending;
-  bool decoder_done = false;
-  codecs::ByteBuffer scratch;
-  fuzz::PeerWriter writer;
-  uint32_t next_stream = 1;
-  bool preface_sent = false;
-  size_t received = 0;
-};
-
-// The backend's end of one backend connection: llhttp or an nghttp2 server session reads what the
-// proxy sent (the oracle); responses come from templates, nghttp2 or raw input bytes.
-struct BackendEnd {
-  BackendEnd(net::MemoryPeer p, bool is_h2, const codecs::reference::Nghttp2Session::Options& o)
-      : peer(std::move(p)), h2(is_h2), seen(true, !is_h2) {
-    if (h2) {
-      nghttp2 = std::make_unique<codecs::reference::Nghttp2Session>(
-          codecs::reference::Nghttp2Session::Role::Server, seen, o);
-    } else {
-      llhttp = std::make_unique<codecs::reference::LlhttpDecoder>(codecs::MessageKind::Request);
-    }
-  }
-
-  // Hands nghttp2's own frames (SETTINGS, ACKs, WINDOW_UPDATE, responses) to the proxy.
-  void flush_nghttp2() {
-    if (!nghttp2 || closed) return;
-    codecs::ByteBuffer out;
-    nghttp2->take_output(out);
-    if (!out.empty()) peer.send(out.bytes());
-  }
-
-  // What the proxy wrote, through the oracle parser.
-  void check(std::string_view bytes) {
-    if (parse_stopped || bytes.empty()) return;
-    if (trace_level() >= 2) {
-      std::fprintf(stderr, "to backend:");
-      for (unsigned char ch : bytes) std::fprintf(stderr, " %02x", ch);
-      std::fprintf(stderr, "\n");
-    }
-    const Bytes b(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    if (h2) {
-      auto r = nghttp2->feed(b);
-      // Raw bytes from the script (a SETTINGS, a WINDOW_UPDATE) change what the proxy may send
-      // without nghttp2 knowing: connection-level disagreements then prove nothing.
-      if ((!r || seen.connection_error) && !tainted) {
-        std::fprintf(stderr, "nghttp2: %s\n",
-                     r ? "sent GOAWAY" : codecs::to_string(r.error()).c_str());
-        violated("backend (nghttp2) rejected the proxy's HTTP/2 output");
-      }
-      if (!r) parse_stopped = true;
-      flush_nghttp2();
-      return;
-    }
-    llhttp_pending.append(bytes);
-    const Bytes in(reinterpret_cast<const uint8_t*>(llhttp_pending.data()),
-                   llhttp_pending.size());
-    auto r = llhttp->feed(in, seen);
-    if (!r) {
-      // llhttp knows only its own method list; any other token is a method we may forward.
-      if (std::string_view(r.error().detail) == "HPE_INVALID_METHOD") {
-        parse_stopped = true;
-        return;
-      }
-      std::fprintf(stderr, "llhttp: %s\n", r.error().detail);
-      violated("backend (llhttp) rejected the proxy's HTTP/1.1 output");
-    }
-    llhttp_pending.erase(0, *r);
-    // A tunnel (CONNECT / Upgrade) head: llhttp stops consuming; what follows is not HTTP.
-    if (*r < in.size()) parse_stopped = true;
-  }
-
-  net::MemoryPeer peer;
-  bool h2;
-  bool stalled = false;
-  bool closed = false;  // the script closed or reset it
-  bool tainted = false;
-  bool parse_stopped = false;
-  HeadLog seen;
-  std::unique_ptr<codecs::reference::LlhttpDecoder> llhttp;
-  std::unique_ptr<codecs::reference::Nghttp2Session> nghttp2;
-  std::string llhttp_pending;
-  size_t checked_heads_ = 0;  // heads already matched against what the clients sent
-};
 
 class Harness;
 
@@ -476,7 +208,7 @@ class Harness {
   void settle() {
     for (size_t i = 0;; ++i) {
       if (i > kMaxSteps) violated("no quiescence: the loop keeps running (livelock)");
-      loop_->run_once(0);
+      if (!loop_->run_once(0)) violated("the event loop failed");
       check_bounds();
       const bool moved = pump_peers();
       if (!moved && !loop_->has_queued()) break;
@@ -577,7 +309,7 @@ class Harness {
         ClientEnd* c = client();
         if (!c) break;
         codecs::ByteBuffer wire;
-        c->h2 ? h2_request(*c, wire) : h1_request(wire);
+        c->h2 ? h2_request(in_, *c, wire, table_size()) : h1_request(in_, wire);
         client_send(*c, wire.bytes());
         break;
       }
@@ -591,7 +323,7 @@ class Harness {
         ClientEnd* c = client();
         if (!c || !c->h2) break;
         codecs::ByteBuffer wire;
-        h2_client_frame(*c, wire);
+        h2_client_frame(in_, *c, wire, table_size());
         client_send(*c, wire.bytes());
         break;
       }
@@ -697,90 +429,6 @@ class Harness {
     }
   }
 
-  static std::string body_of(size_t n) { return std::string(n, 'b'); }
-  size_t body_size() {
-    static constexpr std::array<size_t, 8> kSizes = {0, 1, 5, 100, 4000, 20000, 70000, 300000};
-    const uint8_t i = in_.u8();
-    // The largest only now and then: they cost time.
-    return kSizes[(i & 7) == 7 && (i >> 3) % 8 != 0 ? 6 : i & 7];
-  }
-
-  void h1_request(codecs::ByteBuffer& wire) {
-    static constexpr std::array<std::string_view, 7> kMethods = {"GET", "POST", "HEAD", "PUT",
-                                                                 "OPTIONS", "DELETE", "CONNECT"};
-    static constexpr std::array<std::string_view, 6> kTargets = {
-        "/", "/a?b=c", "*", "http://example.com/x", "/%41", "example.com:443"};
-    static constexpr std::array<std::string_view, 4> kHosts = {"example.com", "b.test",
-                                                               "example.com:8080", ""};
-    const uint8_t shape = in_.u8();
-    const std::string method = fuzz::pick(in_, kMethods);
-    const std::string target = fuzz::pick(in_, kTargets);
-    const std::string host = fuzz::pick(in_, kHosts);
-    std::string s = method + " " + target + ((shape & 1) ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-    if (!host.empty() || (shape & 2)) s += "Host: " + host + "\r\n";
-    const size_t n = body_size();
-    const uint8_t framing = (shape >> 2) & 3;  // none, Content-Length, chunked, both
-    if (framing == 1 || framing == 3) s += "Content-Length: " + std::to_string(n) + "\r\n";
-    if (framing >= 2) s += "Transfer-Encoding: chunked\r\n";
-    if (shape & 16) s += "Connection: close\r\n";
-    if (shape & 32) s += "Expect: 100-continue\r\n";
-    if (shape & 64) s += "Upgrade: websocket\r\nConnection: upgrade\r\n";
-    s += "\r\n";
-    if (framing == 1) s += body_of(n);
-    if (framing >= 2) {
-      if (n > 0) {
-        char size[24];
-        std::snprintf(size, sizeof size, "%zx\r\n", n);
-        s += size + body_of(n) + "\r\n";
-      }
-      s += (shape & 128) ? "0\r\nx-trailer: 1\r\n\r\n" : "0\r\n\r\n";
-    }
-    wire.append(s);
-  }
-
-  void h2_start(ClientEnd& c, codecs::ByteBuffer& wire) {
-    if (c.preface_sent) return;
-    c.preface_sent = true;
-    c.writer.preface(wire);
-    c.writer.settings(in_, wire, true);
-    c.writer.receiver_table_size(config_.limits.header_table_size);
-  }
-
-  void h2_request(ClientEnd& c, codecs::ByteBuffer& wire) {
-    h2_start(c, wire);
-    const uint8_t shape = in_.u8();
-    const size_t n = (shape & 1) ? body_size() : 0;
-    const uint32_t id = c.next_stream;
-    c.next_stream += 2;
-    c.writer.headers(in_, wire, id, n == 0 && !(shape & 2), false);
-    size_t off = 0;
-    const std::string body = body_of(n);
-    while (off < n) {
-      const size_t piece = std::min<size_t>(n - off, 16384);
-      codecs::h2::write_data(wire, id, codecs::as_bytes(std::string_view(body).substr(off, piece)),
-                             off + piece == n && !(shape & 2));
-      off += piece;
-    }
-    if (shape & 2) c.writer.headers(in_, wire, id, true, true);  // trailers
-  }
-
-  void h2_client_frame(ClientEnd& c, codecs::ByteBuffer& wire) {
-    h2_start(c, wire);
-    const uint32_t open = c.next_stream > 1 ? c.next_stream - 2 : 1;
-    switch (in_.u8() % 6) {
-      case 0: codecs::h2::write_rst_stream(wire, open, in_.range(0, 13)); break;
-      case 1: {
-        const uint32_t stream = in_.range(0, 1) * open;  // one read per statement: gcc == clang
-        codecs::h2::write_window_update(wire, stream, in_.range(1, 1u << 20));
-        break;
-      }
-      case 2: c.writer.data(in_, wire, open, in_.boolean()); break;
-      case 3: c.writer.settings(in_, wire, in_.u8() != 0); break;
-      case 4: codecs::h2::write_goaway(wire, 0, in_.range(0, 13), {}); break;
-      default: fuzz::PeerWriter::raw_frame(in_, wire); break;
-    }
-  }
-
   void h1_response(BackendEnd& b) {
     if (b.seen.unanswered.empty() && !in_.boolean()) return;  // sometimes unsolicited
     std::string method = "GET";
@@ -788,37 +436,18 @@ class Harness {
       method = b.seen.unanswered.front().second;
       b.seen.unanswered.pop_front();
     }
-    static constexpr std::array<uint16_t, 8> kStatus = {200, 204, 304, 404, 502, 101, 200, 301};
-    const uint8_t shape = in_.u8();
-    const uint16_t status = kStatus[shape & 7];
-    const size_t n = body_size();
-    const uint8_t framing = (shape >> 3) & 3;  // Content-Length, chunked, close-delimited, none
-    std::string s = "HTTP/1.1 " + std::to_string(status) + " X\r\n";
-    if (framing == 0) s += "Content-Length: " + std::to_string(n) + "\r\n";
-    if (framing == 1) s += "Transfer-Encoding: chunked\r\n";
-    if (shape & 32) s += "Connection: close\r\n";
-    if (shape & 64) s += "Content-Type: text/plain\r\nX-Y: z\r\n";
-    s += "\r\n";
-    const bool bodiless = method == "HEAD" || status == 204 || status == 304;
-    if (!bodiless) {
-      if (framing == 0 || framing == 2) s += body_of(n);
-      if (framing == 1) {
-        if (n > 0) {
-          char size[24];
-          std::snprintf(size, sizeof size, "%zx\r\n", n);
-          s += size + body_of(n) + "\r\n";
-        }
-        s += (shape & 128) ? "0\r\nx-trailer: 1\r\n\r\n" : "0\r\n\r\n";
-      }
-    }
+    bool close_delimited = false;
+    const std::string s = fuzz::mux_session::h1_response(in_, method, close_delimited);
     const Bytes all = codecs::as_bytes(std::string_view(s));
     auto sizes = in_.bytes(in_.range(0, 2));
     for (Bytes piece : fuzz::split_by(all, sizes)) {
       b.peer.send(piece);
       settle();
     }
-    if (framing == 2 && !bodiless) b.peer.close_write();
+    if (close_delimited) b.peer.close_write();
   }
+
+  uint32_t table_size() const { return config_.limits.header_table_size; }
 
   void h2_response(BackendEnd& b) {
     if (b.seen.unanswered.empty()) return;
@@ -830,7 +459,7 @@ class Harness {
     codecs::MessageHead head;
     head.kind = codecs::MessageKind::Response;
     head.status = kStatus[shape & 7];
-    const size_t n = head.status == 204 || head.status == 304 ? 0 : body_size();
+    const size_t n = head.status == 204 || head.status == 304 ? 0 : body_size(in_);
     if (shape & 8) head.headers.add_copy("content-type", "text/plain");
     if (shape & 16) head.headers.add_copy("content-length", std::to_string(n));
     if (!b.nghttp2->submit_response(static_cast<int32_t>(id), head, body_of(n))) return;

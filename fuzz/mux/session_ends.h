@@ -1,0 +1,190 @@
+// mux_session's remote ends: the client side of a client connection (with the "sent whole"
+// decoder fed the same bytes) and the backend side of a backend connection (llhttp or an nghttp2
+// server session as the oracle parser).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "codecs/base/byte_buffer.h"
+#include "codecs/h1/decoder.h"
+#include "codecs/h2/connection.h"
+#include "codecs/reference/llhttp_adapter.h"
+#include "codecs/reference/nghttp2_adapter.h"
+#include "fuzz/common/h2_wire.h"
+#include "fuzz/mux/session_oracle.h"
+#include "mux/config/config.h"
+#include "mux/net/memory_stream.h"
+
+namespace crossmux::fuzz::mux_session {
+
+namespace net = mux::net;
+namespace config = mux::config;
+using codecs::Bytes;
+using codecs::StreamId;
+
+// The proxy's HTTP/2 settings (codec_h2.cc local_settings), so the "sent whole" decoder reads the
+// client's HPACK context as the proxy does; windows and counts as large as possible.
+inline codecs::h2::Settings permissive_settings(const config::Limits& l) {
+  codecs::h2::Settings s;
+  s.header_table_size = l.header_table_size;
+  s.max_concurrent_streams = 1u << 30;
+  s.initial_window_size = codecs::h2::kMaxWindow;
+  s.max_frame_size = (1u << 24) - 1;
+  s.max_header_list_size = 1u << 30;
+  s.enable_connect_protocol = 1;  // RFC 8441: the proxy may take WebSocket over HTTP/2
+  return s;
+}
+
+inline codecs::h2::Limits permissive_limits() {
+  codecs::h2::Limits l;
+  l.connection_window = codecs::h2::kMaxWindow;
+  l.max_header_list_size = SIZE_MAX;
+  l.max_field_count = SIZE_MAX;
+  l.max_continuations = UINT32_MAX;
+  l.max_header_block_bytes = UINT32_MAX;
+  l.reset_budget = UINT32_MAX;
+  l.glitch_budget = UINT32_MAX;
+  l.max_queued_control = UINT32_MAX;
+  l.max_settings_entries = UINT32_MAX;
+  return l;
+}
+
+// The client's end of one client connection.
+struct ClientEnd {
+  ClientEnd(net::MemoryPeer p, bool is_h2, const config::Config& cfg)
+      : peer(std::move(p)), h2(is_h2), sent(false, !is_h2), writer(true) {
+    if (h2) {
+      h2_decoder = std::make_unique<codecs::h2::Connection>(
+          codecs::h2::Role::Server, sent, permissive_settings(cfg.limits), permissive_limits());
+      sent.credit = h2_decoder.get();
+    } else {
+      codecs::h1::DecoderOptions o;
+      o.limits.max_header_bytes = SIZE_MAX / 2;
+      o.limits.max_request_line = SIZE_MAX / 2;
+      o.limits.max_header_count = SIZE_MAX / 2;
+      h1_decoder = std::make_unique<codecs::h1::Decoder>(codecs::MessageKind::Request, o);
+    }
+  }
+
+  // Sends bytes to the proxy and through the "sent whole" decoder.
+  void deliver(Bytes b) {
+    if (closed || b.empty()) return;
+    if (trace_level() >= 2) {
+      std::fprintf(stderr, "from client:");
+      for (uint8_t ch : b) std::fprintf(stderr, " %02x", ch);
+      std::fprintf(stderr, "\n");
+    }
+    peer.send(b);
+    if (decoder_done) return;
+    pending.append(reinterpret_cast<const char*>(b.data()), b.size());
+    for (;;) {
+      const Bytes in(reinterpret_cast<const uint8_t*>(pending.data()), pending.size());
+      codecs::Result<size_t> r = h2 ? h2_decoder->feed(in) : h1_decoder->feed(in, sent);
+      if (!r) {
+        decoder_done = true;
+        pending.clear();
+        return;
+      }
+      if (!h2 && h1_decoder->awaiting_tunnel()) h1_decoder->resolve_tunnel(false, sent);
+      pending.erase(0, *r);
+      if (h2) {
+        scratch.clear();
+        h2_decoder->take_output(scratch);
+      }
+      if (*r == 0 || pending.empty() || (!h2 && h1_decoder->closed())) return;
+    }
+  }
+
+  net::MemoryPeer peer;
+  bool h2;
+  bool stalled = false;
+  bool closed = false;
+  HeadLog sent;
+  std::unique_ptr<codecs::h1::Decoder> h1_decoder;
+  std::unique_ptr<codecs::h2::Connection> h2_decoder;
+  std::string pending;
+  bool decoder_done = false;
+  codecs::ByteBuffer scratch;
+  fuzz::PeerWriter writer;
+  uint32_t next_stream = 1;
+  bool preface_sent = false;
+  size_t received = 0;
+};
+
+// The backend's end of one backend connection: llhttp or an nghttp2 server session reads what the
+// proxy sent (the oracle); responses come from templates, nghttp2 or raw input bytes.
+struct BackendEnd {
+  BackendEnd(net::MemoryPeer p, bool is_h2, const codecs::reference::Nghttp2Session::Options& o)
+      : peer(std::move(p)), h2(is_h2), seen(true, !is_h2) {
+    if (h2) {
+      nghttp2 = std::make_unique<codecs::reference::Nghttp2Session>(
+          codecs::reference::Nghttp2Session::Role::Server, seen, o);
+    } else {
+      llhttp = std::make_unique<codecs::reference::LlhttpDecoder>(codecs::MessageKind::Request);
+    }
+  }
+
+  // Hands nghttp2's own frames (SETTINGS, ACKs, WINDOW_UPDATE, responses) to the proxy.
+  void flush_nghttp2() {
+    if (!nghttp2 || closed) return;
+    codecs::ByteBuffer out;
+    nghttp2->take_output(out);
+    if (!out.empty()) peer.send(out.bytes());
+  }
+
+  // What the proxy wrote, through the oracle parser.
+  void check(std::string_view bytes) {
+    if (parse_stopped || bytes.empty()) return;
+    if (trace_level() >= 2) {
+      std::fprintf(stderr, "to backend:");
+      for (unsigned char ch : bytes) std::fprintf(stderr, " %02x", ch);
+      std::fprintf(stderr, "\n");
+    }
+    const Bytes b(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (h2) {
+      auto r = nghttp2->feed(b);
+      // Raw bytes from the script (a SETTINGS, a WINDOW_UPDATE) change what the proxy may send
+      // without nghttp2 knowing: connection-level disagreements then prove nothing.
+      if ((!r || seen.connection_error) && !tainted) {
+        std::fprintf(stderr, "nghttp2: %s\n",
+                     r ? "sent GOAWAY" : codecs::to_string(r.error()).c_str());
+        violated("backend (nghttp2) rejected the proxy's HTTP/2 output");
+      }
+      if (!r) parse_stopped = true;
+      flush_nghttp2();
+      return;
+    }
+    llhttp_pending.append(bytes);
+    const Bytes in(reinterpret_cast<const uint8_t*>(llhttp_pending.data()),
+                   llhttp_pending.size());
+    auto r = llhttp->feed(in, seen);
+    if (!r) {
+      // llhttp knows only its own method list; any other token is a method we may forward.
+      if (std::string_view(r.error().detail) == "HPE_INVALID_METHOD") {
+        parse_stopped = true;
+        return;
+      }
+      std::fprintf(stderr, "llhttp: %s\n", r.error().detail);
+      violated("backend (llhttp) rejected the proxy's HTTP/1.1 output");
+    }
+    llhttp_pending.erase(0, *r);
+    // A tunnel (CONNECT / Upgrade) head: llhttp stops consuming; what follows is not HTTP.
+    if (*r < in.size()) parse_stopped = true;
+  }
+
+  net::MemoryPeer peer;
+  bool h2;
+  bool stalled = false;
+  bool closed = false;  // the script closed or reset it
+  bool tainted = false;
+  bool parse_stopped = false;
+  HeadLog seen;
+  std::unique_ptr<codecs::reference::LlhttpDecoder> llhttp;
+  std::unique_ptr<codecs::reference::Nghttp2Session> nghttp2;
+  std::string llhttp_pending;
+  size_t checked_heads_ = 0;  // heads already matched against what the clients sent
+};
+
+}  // namespace crossmux::fuzz::mux_session

@@ -1,0 +1,137 @@
+// mux_session oracles: the checks every backend applies to what the proxy wrote (one framing,
+// one Host, no CR/LF/NUL, no connection-specific field over HTTP/2) and the log of request heads
+// decoded from one byte stream that the "nothing smuggled" comparison uses. See
+// mux_session_fuzzer.cc for the whole list of oracles.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/h2/connection.h"
+#include "codecs/message/events.h"
+#include "mux/config/config.h"
+
+namespace crossmux::fuzz::mux_session {
+
+using codecs::Bytes;
+using codecs::StreamId;
+
+// MUX_SESSION_TRACE: 1 a summary at the end, 2 also the bytes each end sends and receives, 3 also
+// each action.
+inline int trace_level() {
+  static const int level = [] {
+    const char* t = std::getenv("MUX_SESSION_TRACE");
+    return t == nullptr ? 0 : std::atoi(t);
+  }();
+  return level;
+}
+
+[[noreturn]] inline void violated(const char* what) {
+  std::fprintf(stderr, "mux_session oracle violated: %s\n", what);
+  std::abort();
+}
+
+inline bool bad_octets(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+inline bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+inline std::string key_of(const codecs::MessageHead& h) {
+  // RFC 8441 extended CONNECT (:protocol websocket) is forwarded to HTTP/1.1 as a GET Upgrade
+  // (RFC 6455), and the reverse: both count as the GET of their path.
+  if (h.method == "CONNECT" && !h.protocol.empty()) return "GET " + std::string(h.path);
+  return std::string(h.method) + ' ' + std::string(h.path);
+}
+
+// Request heads decoded from one byte stream, with the checks a backend applies to what it gets.
+class HeadLog final : public codecs::EventSink {
+ public:
+  explicit HeadLog(bool backend, bool h1) : backend_(backend), h1_(h1) {}
+
+  void on_head(StreamId s, codecs::MessageHead& head) override {
+    if (!head.is_request()) return;
+    heads.push_back(key_of(head));
+    with_head.insert(s);
+    unanswered.push_back({s, std::string(head.method)});
+    if (backend_) check(head);
+  }
+  void on_data(StreamId s, Bytes data) override {
+    if (credit != nullptr) credit->consume(s, data.size());
+  }
+  void on_trailers(StreamId, codecs::HeaderList& t) override {
+    if (!backend_) return;
+    for (const auto& f : t) {
+      if (f.name.empty() || bad_octets(f.name) || bad_octets(f.value)) violated("bad trailer");
+    }
+  }
+  void on_end_of_message(StreamId) override {}
+  void on_reset(StreamId s, uint32_t code) override {
+    // nghttp2 answers a malformed request with RST_STREAM(PROTOCOL_ERROR) and no head event; the
+    // proxy itself only resets streams whose HEADERS nghttp2 already accepted.
+    if (backend_ && !h1_ && code == static_cast<uint32_t>(codecs::H2Code::ProtocolError) &&
+        !with_head.count(s)) {
+      violated("backend (nghttp2) received a malformed HTTP/2 request");
+    }
+    std::erase_if(unanswered, [s](const auto& u) { return u.first == s; });
+    ++resets;
+  }
+  void on_goaway(StreamId, uint32_t, std::string_view) override {}
+  void on_connection_error(const codecs::Error& e) override {
+    connection_error = true;
+    if (trace_level() >= 1) std::fprintf(stderr, "%s\n", codecs::to_string(e).c_str());
+  }
+
+  std::vector<std::string> heads;
+  std::set<StreamId> with_head;
+  std::deque<std::pair<StreamId, std::string>> unanswered;
+  bool connection_error = false;
+  // Streams reset either way: each may be retried once on the same connection (REFUSED_STREAM,
+  // RFC 9113 §8.7), so each allows one more request than the clients sent.
+  size_t resets = 0;
+  codecs::h2::Connection* credit = nullptr;  // a decoder that must never run out of window
+
+ private:
+  void check(const codecs::MessageHead& h) const {
+    if (h.method.empty() || bad_octets(h.method) || bad_octets(h.path) ||
+        bad_octets(h.authority)) {
+      violated("request line with CR/LF/NUL");
+    }
+    size_t cl = 0, te = 0, host = 0;
+    for (const auto& f : h.headers) {
+      if (f.name.empty() || bad_octets(f.name) || bad_octets(f.value)) violated("bad field");
+      if (iequal(f.name, "content-length")) ++cl;
+      if (iequal(f.name, "transfer-encoding")) {
+        ++te;
+        if (!iequal(f.value, "chunked")) violated("Transfer-Encoding other than chunked");
+      }
+      if (iequal(f.name, "host")) ++host;
+    }
+    if (cl > 1 || te > 1 || (cl > 0 && te > 0)) violated("more than one framing in a request");
+    if (host > 1) violated("more than one Host");
+    if (!h1_) {
+      for (const auto& f : h.headers) {
+        if (iequal(f.name, "connection") || iequal(f.name, "transfer-encoding") ||
+            iequal(f.name, "keep-alive") || iequal(f.name, "upgrade")) {
+          violated("connection-specific field sent over HTTP/2");
+        }
+      }
+    }
+  }
+
+  bool backend_;
+  bool h1_;
+};
+
+}  // namespace crossmux::fuzz::mux_session
