@@ -5,8 +5,11 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
-# A loopback port free right now (the kernel's pick for port 0).
+fail() {
+  echo "FAIL: $*"
+  for f in "$work"/*.log "$work"/*.out; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
+  exit 1
+}
 # A free port below the kernel's ephemeral range (32768+), so no client socket of a concurrent
 # test can take it between this pick and the bind.
 free_port() {
@@ -20,6 +23,14 @@ for _ in range(500):
         continue
     print(p)
     break'
+}
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s).
+wait_port() {
+  for _ in $(seq 1 200); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),1).close()" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
 }
 # wait_for FILE PATTERN [SECONDS]: until a line matching PATTERN (grep -E) appears in FILE
 # (default 20 s).

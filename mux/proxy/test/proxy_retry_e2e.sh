@@ -6,34 +6,9 @@
 # Non-idempotent requests are never replayed: each POST gets its response or a clean 502, and the
 # origins' records prove no POST reached a backend twice.
 # Usage: proxy_retry_e2e.sh CROSSMUX_BINARY
-set -uo pipefail
 crossmux=$1
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.log "$work"/*.out; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done; exit 1; }
-# A free port below the kernel's ephemeral range (32768+), so no client socket of a concurrent
-# test can take it between this pick and the bind.
-free_port() {
-  python3 -c 'import random, socket
-for _ in range(500):
-    p = random.randint(20000, 32767)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    print(p)
-    break'
-}
-wait_port() {
-  for _ in $(seq 1 200); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),1)" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/e2e_lib.sh"
 
 proxy_port=$(free_port)
 rounds="h1-put h1-post h2-put h2-post"

@@ -8,36 +8,10 @@
 # (nghttpd) gives a 502, CONNECT on a listener that does not allow it gives a 405, and on one that
 # does, a raw tunnel to a backend of the routed cluster (HTTP/1.1 and HTTP/2 clients) or a 403.
 # Usage: proxy_tunnel_e2e.sh CROSSMUX_BINARY H2_TUNNEL_CLIENT
-set -uo pipefail
 crossmux=$1
 tunnel_client=$2
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.log; do echo "--- $f"; tail -15 "$f"; done; exit 1; }
-# A free port below the kernel's ephemeral range (32768+), so no client socket of a concurrent
-# test can take it between this pick and the bind.
-free_port() {
-  python3 -c 'import random, socket
-for _ in range(500):
-    p = random.randint(20000, 32767)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    print(p)
-    break'
-}
-wait_port() {
-  for _ in $(seq 1 200); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),1)" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+source "$here/e2e_lib.sh"
 
 proxy_port=$(free_port); origin_port=$(free_port); nghttpd_port=$(free_port); connect_port=$(free_port)
 "$crossmux" origin --listen "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &

@@ -6,35 +6,9 @@
 # origin received each exactly once, the refusing backend saw requests, and the access log shows
 # the retries.
 # Usage: proxy_unprocessed_e2e.sh CROSSMUX_BINARY
-set -uo pipefail
 crossmux=$1
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.log "$work"/*.out; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done; exit 1; }
-# A free port below the kernel's ephemeral range (32768+), so no client socket of a concurrent
-# test can take it between this pick and the bind.
-free_port() {
-  python3 -c 'import random, socket
-for _ in range(500):
-    p = random.randint(20000, 32767)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    print(p)
-    break'
-}
-wait_port() {
-  for _ in $(seq 1 200); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),1).close()" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+source "$here/e2e_lib.sh"
 
 proxy_port=$(free_port); origin_port=$(free_port); refuse_port=$(free_port); goaway_port=$(free_port)
 "$crossmux" origin --listen "127.0.0.1:$origin_port" --record "$work/origin.jsonl" >"$work/origin.log" 2>&1 &
