@@ -216,7 +216,8 @@ Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool ex
   if (!out.scheme.empty()) {
     const HeaderField* host = out.headers.find("host");
     const bool needs_authority = iequals(out.scheme, "http") || iequals(out.scheme, "https");
-    if ((seen.authority && out.authority.empty()) || (host && host->value.empty()) ||
+    // (An empty :authority was already refused by check_request_pseudo.)
+    if ((host && host->value.empty()) ||
         (needs_authority && !seen.authority && !host)) {
       return malformed(kMissingAuthority);
     }

@@ -58,17 +58,21 @@ void BackendConnection::attach(Exchange& ex) {
   // response timeouts bound the wait, then the usual timeout path answers it (mux_session found
   // an Upgrade request attached and never written, with nothing armed:
   // regressions/mux_session/upgrade-request-never-written).
+  const auto& t = worker_.config().timeouts;
+  arm_deadline(ex, t.backend_response + (connecting_ ? t.backend_connect : config::Millis(0)));
+  wake();
+}
+
+// The exchange's one backend timer (created once, re-armed for each phase): on expiry the client
+// session answers or retries per retry_policy.h.
+void BackendConnection::arm_deadline(Exchange& ex, config::Millis after) {
   if (!ex.timer) {
     ClientSession* client = ex.client;
     Exchange* p = &ex;
     ex.timer = std::make_unique<net::Timer>(worker_.loop().timers(),
                                             [client, p] { client->exchange_timed_out(*p); });
   }
-  const auto& t = worker_.config().timeouts;
-  ex.timer->arm(static_cast<uint64_t>((t.backend_response + (connecting_ ? t.backend_connect
-                                                                          : config::Millis(0)))
-                                          .count()));
-  wake();
+  ex.timer->arm(static_cast<uint64_t>(after.count()));
 }
 
 void BackendConnection::detach(Exchange& ex) {
@@ -189,10 +193,7 @@ void BackendConnection::pump_requests() {
     }
     if (!head_was_sent && ex->request.head_sent) {
       ex->request_sent_ms = worker_.loop().now_ms();
-      ClientSession* client = ex->client;
-      ex->timer = std::make_unique<net::Timer>(worker_.loop().timers(),
-                                               [client, ex] { client->exchange_timed_out(*ex); });
-      ex->timer->arm(static_cast<uint64_t>(worker_.config().timeouts.backend_response.count()));
+      arm_deadline(*ex, worker_.config().timeouts.backend_response);
     }
     if (*r > 0) {
       ex->client->codec().consume(ex->client_stream, *r);

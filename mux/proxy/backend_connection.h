@@ -53,6 +53,8 @@ class BackendConnection final : public Peer {
   BackendKey key() const { return key_; }
 
  private:
+  // Creates `ex`'s backend timer once and (re)arms it.
+  void arm_deadline(Exchange& ex, config::Millis after);
   // EventSink: responses decoded from the backend.
   void on_head(codecs::StreamId s, codecs::MessageHead& head) override;
   void on_data(codecs::StreamId s, codecs::Bytes data) override;
