@@ -248,10 +248,22 @@ void single_content_length(MessageHead& head) {
   head.headers.add_copy("content-length", value);
 }
 
+// RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in any response with a
+// status code of 1xx (Informational) or 204 (No Content)." The decoders already frame such a
+// response as bodiless whatever it says; a backend that sends one anyway must not make the proxy
+// repeat it: HTTP/2 clients (nghttp2, so curl) reset a 204 stream whose content-length is not 0.
+// 304 keeps it (it describes the selected representation), as does a response to HEAD.
+void drop_content_length_where_forbidden(MessageHead& head) {
+  if (head.kind == MessageKind::Response && (head.status < 200 || head.status == 204)) {
+    head.headers.remove("content-length");
+  }
+}
+
 }  // namespace
 
 Status prepare_for_h2(MessageHead& head) {
   remove_connection_specific(head.headers, true);
+  drop_content_length_where_forbidden(head);
   single_content_length(head);
   if (head.is_request()) {
     if (head.authority.empty()) {
@@ -271,6 +283,7 @@ Status prepare_for_h1(MessageHead& head) {
       head.framing == Framing::Tunnel ? head.headers.find("upgrade") : nullptr;
   const std::string_view protocols = upgrade ? upgrade->value : std::string_view();
   remove_connection_specific(head.headers, false);
+  drop_content_length_where_forbidden(head);
   if (upgrade) head.headers.add_view("upgrade", protocols);
   if (head.is_request()) {
     for (const auto& f : head.headers) {

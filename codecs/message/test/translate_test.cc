@@ -271,6 +271,26 @@ TEST(Translate, ResponsesAndTrailers) {
             kErrTranslateBadFieldValue);
 }
 
+TEST(Translate, NoContentLengthOnInformationalOr204Responses) {
+  // RFC 9110 §8.6: a backend's Content-Length on a 1xx or 204 is not repeated on either protocol;
+  // 304 and 200 keep theirs.
+  for (bool to_h2 : {true, false}) {
+    for (uint16_t status : {uint16_t{100}, uint16_t{103}, uint16_t{204}, uint16_t{304},
+                            uint16_t{200}}) {
+      MessageHead r;
+      r.kind = MessageKind::Response;
+      r.status = status;
+      r.framing = Framing::None;
+      r.headers.add_view("content-length", "5");
+      r.headers.add_view("x-a", "1");
+      ASSERT_TRUE(to_h2 ? prepare_for_h2(r) : prepare_for_h1(r));
+      const bool kept = status == 304 || status == 200;
+      EXPECT_EQ(fields(r), kept ? "content-length=5;x-a=1;" : "x-a=1;")
+          << status << (to_h2 ? " to h2" : " to h1");
+    }
+  }
+}
+
 TEST(Translate, ValidHeadsPass) {
   MessageHead connect = h1_request();
   connect.method = "CONNECT";
