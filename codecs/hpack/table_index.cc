@@ -10,20 +10,21 @@
 namespace crossmux::codecs::hpack {
 
 void TableIndex::reset(uint32_t max_table_size) {
-  size_t cap = 16;
+  size_t cap = kMinSlots;
   while (cap < 2 * (max_table_size / kEntryOverhead + 1)) cap *= 2;
-  mask_ = cap - 1;
+  max_slots_ = cap;
   used_ = 0;
   // Slots are allocated by the first insertion: a connection that never indexes a field (or
   // never sends a header block) spends nothing on them.
   if (names_.empty()) return;
-  names_.assign(cap, Slot{0, 0});
-  pairs_.assign(cap, Slot{0, 0});
+  allocate(std::min(names_.size(), max_slots_));
 }
 
-void TableIndex::allocate() {
-  names_.assign(mask_ + 1, Slot{0, 0});
-  pairs_.assign(mask_ + 1, Slot{0, 0});
+void TableIndex::allocate(size_t cap) {
+  names_.assign(cap, Slot{0, 0});
+  pairs_.assign(cap, Slot{0, 0});
+  mask_ = cap - 1;
+  used_ = 0;
 }
 
 void TableIndex::add(std::vector<Slot>& slots, const DynamicTable& table, uint32_t hash,
@@ -52,8 +53,8 @@ void TableIndex::add(std::vector<Slot>& slots, const DynamicTable& table, uint32
 }
 
 void TableIndex::on_insert(const DynamicTable& table, uint32_t name_hash, uint32_t pair_hash) {
-  if (names_.empty()) allocate();
-  if (used_ + 1 > (mask_ + 1) * 3 / 4) {
+  if (names_.empty()) allocate(kMinSlots);
+  if (used_ + 1 > names_.size() * 3 / 4) {
     rebuild(table);
     return;
   }
@@ -63,16 +64,17 @@ void TableIndex::on_insert(const DynamicTable& table, uint32_t name_hash, uint32
   add(pairs_, table, pair_hash, true);
 }
 
-// Re-adds the live entries, oldest first, so newer ones replace older ones with the same key.
+// Re-adds the live entries, oldest first, so newer ones replace older ones with the same key, into
+// tables at least twice the live count (so 3/4 is a quarter of the capacity away) unless that
+// passes the maximum, where the live count is below half the capacity anyway.
 void TableIndex::rebuild(const DynamicTable& table) {
-  if (names_.empty()) {
+  if (names_.empty() && table.count() == 0) {
     used_ = 0;
-    if (table.count() == 0) return;
-    allocate();
+    return;
   }
-  std::fill(names_.begin(), names_.end(), Slot{0, 0});
-  std::fill(pairs_.begin(), pairs_.end(), Slot{0, 0});
-  used_ = 0;
+  size_t cap = std::max(names_.size(), kMinSlots);
+  while (cap < 2 * (table.count() + 1) && cap < max_slots_) cap *= 2;
+  allocate(cap);
   const uint32_t newest_seq1 = static_cast<uint32_t>(table.inserted());
   for (size_t i = table.count(); i-- > 0;) {
     const DynamicTable::Entry e = table.get(i);
