@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <map>
+#include <utility>
 #include <vector>
 
 #include "codecs/base/byte_buffer.h"
@@ -37,7 +37,7 @@ class H2OutputCheck {
       if (inbound_.size() - at < codecs::h2::kFrameHeaderSize + h.length) break;
       if (h.type == static_cast<uint8_t>(codecs::h2::FrameType::Data)) {
         recv_conn_ -= h.length;
-        recv_stream_[h.stream_id] -= h.length;
+        recv_stream(h.stream_id) -= h.length;
       }
       at += codecs::h2::kFrameHeaderSize + h.length;
     }
@@ -125,13 +125,21 @@ class H2OutputCheck {
       if (!block_open_) decode_block();
     } else if (t == FrameType::WindowUpdate) {
       uint32_t inc = std::get<WindowUpdateFrame>(f.payload).increment;
-      (f.header.stream_id == 0 ? recv_conn_ : recv_stream_[f.header.stream_id]) += inc;
+      (f.header.stream_id == 0 ? recv_conn_ : recv_stream(f.header.stream_id)) += inc;
     } else if (t == FrameType::PushPromise) {
       std::abort();  // we never push
     } else if (t == FrameType::RstStream || ((t == FrameType::Settings || t == FrameType::Ping) &&
                                              (f.header.flags & kFlagAck) != 0)) {
       ++control;
     }
+  }
+
+  // The charge of one stream (0 when first seen); a few streams per input, so a flat list.
+  int64_t& recv_stream(uint32_t id) {
+    for (auto& [sid, w] : recv_stream_) {
+      if (sid == id) return w;
+    }
+    return recv_stream_.emplace_back(id, 0).second;
   }
 
   void decode_block() {
@@ -169,7 +177,7 @@ class H2OutputCheck {
   uint32_t block_stream_ = 0;
   bool block_open_ = false;
   int64_t recv_conn_ = 0;
-  std::map<uint32_t, int64_t> recv_stream_;
+  std::vector<std::pair<uint32_t, int64_t>> recv_stream_;
 };
 
 }  // namespace crossmux::fuzz

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,17 +21,23 @@ using codecs::ByteBuffer;
 
 inline constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-// Picks entry `i` of a vocabulary, or (for the last slot) up to 12 raw input bytes.
+// Picks entry `i` of a vocabulary, or (for the last slot) up to 12 raw input bytes, as a view
+// (into the vocabulary or the input: valid for the whole execution).
+template <size_t N>
+std::string_view pick_view(FuzzInput& in, const std::array<std::string_view, N>& vocab) {
+  uint8_t i = static_cast<uint8_t>(in.u8() % (N + 1));
+  if (i < N) return vocab[i];
+  auto raw = in.bytes(in.range(0, 12));
+  return codecs::as_chars(codecs::Bytes(raw.data(), raw.size()));
+}
 template <size_t N>
 std::string pick(FuzzInput& in, const std::array<std::string_view, N>& vocab) {
-  uint8_t i = static_cast<uint8_t>(in.u8() % (N + 1));
-  if (i < N) return std::string(vocab[i]);
-  auto raw = in.bytes(in.range(0, 12));
-  return std::string(raw.begin(), raw.end());
+  return std::string(pick_view(in, vocab));
 }
 
 // Writes what a peer would send. `requests`: the peer is a client (pseudo-headers of requests),
-// else a server (:status). One HPACK encoder keeps the peer's compression context.
+// else a server (:status). One HPACK encoder keeps the peer's compression context. Field names
+// and values are views into the vocabularies and the input, so a header list costs no allocation.
 class PeerWriter {
  public:
   explicit PeerWriter(bool requests) : requests_(requests) {}
@@ -57,8 +62,7 @@ class PeerWriter {
   // A header list from a vocabulary (mostly valid, sometimes raw bytes), HPACK-encoded, sent as
   // HEADERS plus input-chosen CONTINUATION splits.
   void headers(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream, bool trailers) {
-    fields_.clear();
-    strings_.clear();
+    n_fields_ = 0;
     if (!trailers) (requests_ ? request_pseudo(in) : response_pseudo(in));
     static constexpr std::array<std::string_view, 14> kNames = {
         "content-length", "content-type", "cookie", "te", "user-agent", "accept", "x-a",
@@ -71,13 +75,13 @@ class PeerWriter {
     for (size_t i = 0; i < n; ++i) {
       // One statement per read: argument evaluation order differs between compilers, and the
       // replay ctest (gcc) must decode an input as the fuzzer (clang) did.
-      std::string name = pick(in, kNames);
-      std::string value = pick(in, kValues);
+      const std::string_view name = pick_view(in, kNames);
+      const std::string_view value = pick_view(in, kValues);
       const bool sensitive = in.u8() % 16 == 0;
-      add(std::move(name), std::move(value), sensitive);
+      add(name, value, sensitive);
     }
     block_.clear();
-    encoder_.encode(fields_, block_);
+    encoder_.encode(std::span<const codecs::hpack::Field>(fields_.data(), n_fields_), block_);
     write_block(in, out, stream, end_stream);
   }
 
@@ -110,11 +114,8 @@ class PeerWriter {
       default: return v;
     }
   }
-  void add(std::string name, std::string value, bool sensitive = false) {
-    strings_.push_back(std::move(name));
-    std::string_view n = strings_.back();
-    strings_.push_back(std::move(value));
-    fields_.push_back({n, strings_.back(), sensitive});
+  void add(std::string_view name, std::string_view value, bool sensitive = false) {
+    fields_[n_fields_++] = {name, value, sensitive};
   }
   // A mostly canonical set: one control byte drops, repeats or reorders pseudo-headers.
   void request_pseudo(FuzzInput& in) {
@@ -126,18 +127,18 @@ class PeerWriter {
     static constexpr std::array<std::string_view, 6> kPaths = {"/", "/a?b=c", "*", "", "/%zz",
                                                                "/a#f"};
     uint8_t shape = in.u8();
-    std::string method = pick(in, kMethods);
+    const std::string_view method = pick_view(in, kMethods);
     add(":method", method);
-    if (shape % 8 != 1) add(":scheme", pick(in, kSchemes));
-    if (shape % 8 != 2) add(":authority", pick(in, kAuthorities));
-    if (shape % 8 != 3) add(":path", pick(in, kPaths));
+    if (shape % 8 != 1) add(":scheme", pick_view(in, kSchemes));
+    if (shape % 8 != 2) add(":authority", pick_view(in, kAuthorities));
+    if (shape % 8 != 3) add(":path", pick_view(in, kPaths));
     if (shape % 8 == 4) add(":method", method);
     if (shape % 8 == 5) add(":protocol", "websocket");
   }
   void response_pseudo(FuzzInput& in) {
     static constexpr std::array<std::string_view, 7> kStatus = {"200", "204", "100", "404", "304",
                                                                 "101", "20"};
-    add(":status", pick(in, kStatus));
+    add(":status", pick_view(in, kStatus));
   }
   void write_block(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream) {
     codecs::Bytes rest = block_.bytes();
@@ -155,10 +156,13 @@ class PeerWriter {
     }
   }
 
+  // At most five pseudo-header fields (request_pseudo) and six regular ones.
+  static constexpr size_t kMaxFields = 11;
+
   bool requests_;
   codecs::hpack::Encoder encoder_;
-  std::deque<std::string> strings_;
-  std::vector<codecs::hpack::Field> fields_;
+  std::array<codecs::hpack::Field, kMaxFields> fields_{};
+  size_t n_fields_ = 0;
   ByteBuffer block_;
 };
 

@@ -2,10 +2,11 @@
 // frames, raw frames, raw bytes) at input-chosen read boundaries, under input-chosen settings and
 // limits, with the application side (submit, consume, reset, go_away, ping, timeouts) also driven
 // by the input. H2OutputCheck enforces the invariants on every take_output().
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <set>
 #include <string>
+#include <vector>
 
 #include "codecs/base/byte_buffer.h"
 #include "codecs/h2/connection.h"
@@ -26,17 +27,32 @@ namespace {
 
 constexpr Role kRole = Role::CROSSMUX_H2_ROLE;
 
-// Remembers which streams carry a peer head (server: requests to answer).
+// The application side's events are not checked here (h2_diff compares them with nghttp2's);
+// what the input makes the application do is driven by app_op.
 class AppSink : public codecs::EventSink {
  public:
-  void on_head(codecs::StreamId s, codecs::MessageHead&) override { heads.insert(s); }
+  void on_head(codecs::StreamId, codecs::MessageHead&) override {}
   void on_data(codecs::StreamId, codecs::Bytes) override {}
   void on_trailers(codecs::StreamId, codecs::HeaderList&) override {}
   void on_end_of_message(codecs::StreamId) override {}
-  void on_reset(codecs::StreamId s, uint32_t) override { heads.erase(s); }
+  void on_reset(codecs::StreamId, uint32_t) override {}
   void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
   void on_connection_error(const codecs::Error&) override {}
-  std::set<codecs::StreamId> heads;
+};
+
+// Stream ids in ascending order without repeats (what std::set gave, without a node per id).
+class IdSet {
+ public:
+  void insert(uint32_t id) {
+    auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+    if (it == ids_.end() || *it != id) ids_.insert(it, id);
+  }
+  bool empty() const { return ids_.empty(); }
+  size_t size() const { return ids_.size(); }
+  uint32_t operator[](size_t i) const { return ids_[i]; }
+
+ private:
+  std::vector<uint32_t> ids_;
 };
 
 codecs::h2::Settings settings_from(fuzz::FuzzInput& in) {
@@ -96,11 +112,7 @@ struct Harness {
   // The id of a stream the input picks: one the peer opened, ours, or any small number.
   uint32_t stream() {
     uint8_t c = in.u8();
-    if (c < 128 && !opened.empty()) {
-      auto it = opened.begin();
-      std::advance(it, c % opened.size());
-      return *it;
-    }
+    if (c < 128 && !opened.empty()) return opened[c % opened.size()];
     return c % 16;
   }
   void peer_op(uint8_t op) {
@@ -188,7 +200,7 @@ struct Harness {
   fuzz::H2OutputCheck check;
   fuzz::PeerWriter writer;
   codecs::ByteBuffer wire, pending, out;
-  std::set<uint32_t> opened;
+  IdSet opened;
   uint32_t next_peer_stream = static_cast<uint32_t>(-1);
 };
 
