@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "mux/net/event_loop.h"
 #include "mux/net/net_errors.h"
@@ -88,7 +89,10 @@ IoResult MemoryStream::read(MutableBytes into) {
   if (into.empty()) return IoResult::done(0);
   const size_t n = std::min(into.size(), l.to_stream.size());
   if (n > 0) {
-    std::copy_n(l.to_stream.bytes.data() + l.to_stream.off, n, into.data());
+    // memcpy, not std::copy_n: char to uint8_t is an element-wise loop to the compiler, which
+    // coverage instrumentation turns into a traced comparison per byte (the mux_session fuzzer
+    // spent a fifth of its time there).
+    std::memcpy(into.data(), l.to_stream.bytes.data() + l.to_stream.off, n);
     l.to_stream.take(n);
     return IoResult::done(n);
   }
