@@ -107,10 +107,9 @@ class Harness {
     auto loop = net::EventLoop::create(&clock_);
     if (!loop) return;  // out of fds: nothing to test
     loop_ = std::move(*loop);
-    limiter_ = std::make_unique<proxy::ConnectionLimiter>(config_.limits.max_connections,
-                                                          config_.limits.max_connections_per_ip);
-    shared_config_ = std::make_shared<const config::Config>(config_);
-    worker_ = std::make_unique<proxy::Worker>(*loop_, shared_config_, nullptr, *limiter_);
+    limiter_ = std::make_unique<proxy::ConnectionLimiter>(config_->limits.max_connections,
+                                                          config_->limits.max_connections_per_ip);
+    worker_ = std::make_unique<proxy::Worker>(*loop_, config_, nullptr, *limiter_);
     if (!worker_->prepare()) violated("prepare failed on numeric addresses");
     worker_->pool().set_connector(&connector_);
     open_client(client_h2_);
@@ -140,23 +139,63 @@ class Harness {
   }
 
  private:
+  // Three bytes choose the proxy's configuration (one of kConfigs, built once per process and
+  // shared read-only: the Worker only ever reads it), the pipes' capacity, whether connects
+  // complete by themselves, and the backends' HTTP/2 settings.
   void configure() {
     const uint8_t mode = in_.u8();
+    const uint8_t shape = in_.u8();
+    const uint8_t peer_shape = in_.u8();
     client_h2_ = mode & 1;
-    const bool backend_a_h2 = mode & 2;
     auto_accept_ = !(mode & 4);
+    capacity_ = kCapacity[(shape >> 4) & 3];
+    backend_h2_.max_concurrent_streams = kStreams[peer_shape & 3];
+    backend_h2_.initial_window_size = kWindows[(peer_shape >> 2) & 3];
+    config_ = shared_config(mode, shape, peer_shape);
+  }
+
+  static constexpr std::array<uint32_t, 4> kStreams = {100, 1, 2, 8};
+  static constexpr std::array<uint32_t, 4> kWindows = {65535, 1024, 16384, 262144};
+  static constexpr std::array<size_t, 4> kCapacity = {65536, 512, 4096, 1 << 20};
+  // The configuration bits of the three bytes: mode 0x1a, shape 0xcf, peer_shape 0x70.
+  static constexpr size_t kConfigs = 1 << 12;
+  static size_t config_key(uint8_t mode, uint8_t shape, uint8_t peer_shape) {
+    return ((mode >> 1) & 1) | ((mode >> 3) & 3) << 1 | (shape & 0x0f) << 3 |
+           ((shape >> 6) & 3) << 7 | ((peer_shape >> 4) & 7) << 9;
+  }
+
+  static const std::shared_ptr<const config::Config>& shared_config(uint8_t mode, uint8_t shape,
+                                                                    uint8_t peer_shape) {
+    static const std::vector<std::shared_ptr<const config::Config>> table = [] {
+      std::vector<std::shared_ptr<const config::Config>> t(kConfigs);
+      // Every key is reached by some (mode, shape, peer_shape); the bits outside the key do not
+      // change the configuration.
+      for (unsigned m = 0; m < 32; m += 2) {
+        for (unsigned sh = 0; sh < 256; ++sh) {
+          if (sh & 0x30) continue;
+          for (unsigned p = 0; p < 128; p += 16) {
+            auto& slot = t[config_key(m, sh, p)];
+            if (!slot) slot = make_config(m, sh, p);
+          }
+        }
+      }
+      return t;
+    }();
+    return table[config_key(mode, shape, peer_shape)];
+  }
+
+  static std::shared_ptr<const config::Config> make_config(uint8_t mode, uint8_t shape,
+                                                           uint8_t peer_shape) {
+    auto config = std::make_shared<config::Config>();
+    config::Config& cfg = *config;
+    const bool backend_a_h2 = mode & 2;
     const bool two_backends = mode & 8;
     const bool small_timeouts = !(mode & 16);
-    const uint8_t shape = in_.u8();
-    static constexpr std::array<uint32_t, 4> kStreams = {100, 1, 2, 8};
-    static constexpr std::array<uint32_t, 4> kWindows = {65535, 1024, 16384, 262144};
-    static constexpr std::array<size_t, 4> kCapacity = {65536, 512, 4096, 1 << 20};
-    config_.limits.max_concurrent_streams = kStreams[shape & 3];
-    config_.limits.initial_window_size = kWindows[(shape >> 2) & 3];
-    capacity_ = kCapacity[(shape >> 4) & 3];
+    cfg.limits.max_concurrent_streams = kStreams[shape & 3];
+    cfg.limits.initial_window_size = kWindows[(shape >> 2) & 3];
     const uint32_t per_backend = 1 + ((shape >> 6) & 1) + ((shape >> 7) & 1) * 2;
     if (small_timeouts) {
-      auto& t = config_.timeouts;
+      auto& t = cfg.timeouts;
       t.request_headers = config::Millis(200);
       t.client_idle = config::Millis(500);
       t.backend_connect = config::Millis(100);
@@ -164,15 +203,11 @@ class Harness {
       t.stream_progress = config::Millis(300);
       t.settings_ack = config::Millis(200);
     }
-    const uint8_t peer_shape = in_.u8();
-    backend_h2_.max_concurrent_streams = kStreams[peer_shape & 3];
-    backend_h2_.initial_window_size = kWindows[(peer_shape >> 2) & 3];
-
     config::Listener l;
     l.name = "in";
     l.address = {"127.0.0.1", 8080};
     l.http2 = !(peer_shape & 16);
-    config_.listeners.push_back(l);
+    cfg.listeners.push_back(l);
     for (int i = 0; i < 2; ++i) {
       config::Cluster c;
       c.name = i == 0 ? "a" : "b";
@@ -182,7 +217,7 @@ class Harness {
       if (two_backends) c.backends.push_back({{"127.0.0.1", static_cast<uint16_t>(9001 + 2 * i)}, 1});
       c.max_connections_per_backend = per_backend;
       c.connect_retries = (peer_shape >> 5) & 3;
-      config_.clusters.push_back(c);
+      cfg.clusters.push_back(c);
     }
     // example.com goes to cluster a, any other host to b; "*" and "" paths match no frontend.
     config::Frontend fa;
@@ -190,7 +225,8 @@ class Harness {
     fa.cluster = "a";
     config::Frontend fb;
     fb.cluster = "b";
-    config_.frontends = {fa, fb};
+    cfg.frontends = {fa, fb};
+    return config;
   }
 
   void open_client(bool h2) {
@@ -199,7 +235,7 @@ class Harness {
       return;
     }
     auto pipe = net::make_memory_pipe({capacity_, true});
-    clients_.push_back(std::make_unique<ClientEnd>(pipe.peer, h2, config_));
+    clients_.push_back(std::make_unique<ClientEnd>(pipe.peer, h2, *config_));
     worker_->open_session(worker_->config().listeners[0], std::move(pipe.stream), nullptr,
                           "198.51.100.1:40000", "198.51.100.1");
   }
@@ -220,45 +256,51 @@ class Harness {
     bool moved = false;
     for (auto& c : clients_) {
       if (c->stalled || c->closed) continue;
-      std::string got;
-      if (c->peer.receive(got) > 0) {
+      got_.clear();
+      if (c->peer.receive(got_) > 0) {
         moved = true;
-        c->received += got.size();
+        c->received += got_.size();
         if (trace_level() >= 2) {
-          std::fprintf(stderr, "to client: %s\n", got.substr(0, 300).c_str());
+          std::fprintf(stderr, "to client: %s\n", got_.substr(0, 300).c_str());
         }
       }
     }
     for (auto& b : backends_) {
       if (b->stalled || b->closed) continue;
-      std::string got;
-      if (b->peer.receive(got) > 0) {
+      got_.clear();
+      if (b->peer.receive(got_) > 0) {
         moved = true;
-        b->check(got);
-        const size_t n = b->seen.heads.size();
-        size_t sent = 0;
-        std::multiset<std::string> known;
-        for (auto& c : clients_) {
-          sent += c->sent.heads.size();
-          known.insert(c->sent.heads.begin(), c->sent.heads.end());
-        }
-        for (size_t i = b->checked_heads_; i < n; ++i) {
-          if (!known.count(b->seen.heads[i])) {
-            std::fprintf(stderr, "backend got: %s\n", b->seen.heads[i].c_str());
-            violated("a backend received a request no client sent (smuggled)");
-          }
-        }
-        b->checked_heads_ = n;
-        if (!b->tainted && n > sent + b->seen.resets) {
-          violated("a backend connection received more requests than were sent");
-        }
+        b->check(got_);
+        check_heads(*b);
       }
     }
     return moved;
   }
 
+  // The heads `b` received since the last call each match a head a client sent whole.
+  void check_heads(BackendEnd& b) {
+    const size_t n = b.seen.heads.size();
+    if (n == b.checked_heads_) return;
+    size_t sent = 0;
+    std::multiset<std::string> known;
+    for (auto& c : clients_) {
+      sent += c->sent.heads.size();
+      known.insert(c->sent.heads.begin(), c->sent.heads.end());
+    }
+    for (size_t i = b.checked_heads_; i < n; ++i) {
+      if (!known.count(b.seen.heads[i])) {
+        std::fprintf(stderr, "backend got: %s\n", b.seen.heads[i].c_str());
+        violated("a backend received a request no client sent (smuggled)");
+      }
+    }
+    b.checked_heads_ = n;
+    if (!b.tainted && n > sent + b.seen.resets) {
+      violated("a backend connection received more requests than were sent");
+    }
+  }
+
   void check_bounds() const {
-    const size_t window = std::max<size_t>(config_.limits.initial_window_size, 65535);
+    const size_t window = std::max<size_t>(config_->limits.initial_window_size, 65535);
     const size_t queue_cap = proxy::kQueueCap + proxy::kInputCap + kReadSlack + window;
     auto exchange = [&](const proxy::Exchange& ex) {
       if (ex.request.queued() > queue_cap) violated("request body queue over budget");
@@ -301,8 +343,9 @@ class Harness {
   void step() {
     const uint8_t op = in_.u8();
     if (trace_level() >= 3) {
-      std::fprintf(stderr, "[t=%llu] action %u\n", static_cast<unsigned long long>(clock_.now_ms()),
-                   op % 20);
+      std::fprintf(stderr, "[t=%llu, %llu loop iterations] action %u\n",
+                   static_cast<unsigned long long>(clock_.now_ms()),
+                   static_cast<unsigned long long>(loop_->iterations()), op % 20);
     }
     switch (op % 20) {
       case 0: case 1: case 2: case 3: {  // a request from a client
@@ -447,7 +490,7 @@ class Harness {
     if (close_delimited) b.peer.close_write();
   }
 
-  uint32_t table_size() const { return config_.limits.header_table_size; }
+  uint32_t table_size() const { return config_->limits.header_table_size; }
 
   void h2_response(BackendEnd& b) {
     if (b.seen.unanswered.empty()) return;
@@ -533,10 +576,9 @@ class Harness {
 
   FuzzInput& in_;
   MemoryConnector connector_;
-  config::Config config_;
+  std::shared_ptr<const config::Config> config_;
   net::VirtualClock clock_;
   std::unique_ptr<net::EventLoop> loop_;
-  std::shared_ptr<const config::Config> shared_config_;
   std::unique_ptr<proxy::ConnectionLimiter> limiter_;
   std::unique_ptr<proxy::Worker> worker_;
   std::vector<std::unique_ptr<ClientEnd>> clients_;
@@ -546,6 +588,7 @@ class Harness {
   bool auto_accept_ = true;
   size_t capacity_ = 65536;
   uint32_t refuse_connects_ = 0;
+  std::string got_;  // pump_peers' receive buffer, reused
 };
 
 codecs::Result<std::unique_ptr<net::ByteStream>> MemoryConnector::connect(
