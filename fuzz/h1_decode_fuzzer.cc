@@ -1,10 +1,12 @@
 // h1_request / h1_response: our HTTP/1.1 decoder fed the same bytes whole and at input-chosen
 // split points must produce the same event trace (the incremental contract), never consume more
 // than offered, and keep every emitted field free of CR, LF and NUL.
+#include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "codecs/h1/decoder.h"
 #include "codecs/message/recording_sink.h"
@@ -38,33 +40,39 @@ class CheckingSink : public codecs::RecordingSink {
   }
 };
 
-std::string run(std::span<const uint8_t> input, const std::vector<size_t>& cuts,
-                const std::vector<std::string>& methods, bool finish) {
+std::string run(std::span<const uint8_t> input, std::span<const size_t> cuts,
+                std::span<const std::string_view> methods, bool finish) {
   codecs::h1::Decoder decoder(MessageKind::CROSSMUX_H1_KIND);
-  for (const auto& m : methods) {
-    codecs::MessageHead req;
+  codecs::MessageHead req;
+  for (std::string_view m : methods) {
     req.method = m;
     decoder.expect_response(req);
   }
   CheckingSink sink;
   std::string pending;
   size_t from = 0;
-  std::vector<size_t> points = cuts;
-  points.push_back(input.size());
-  for (size_t cut : points) {
-    if (cut < from || cut > input.size()) continue;
+  bool failed = false;
+  // Offers the bytes up to `cut` (cuts that go backwards or past the end are skipped).
+  auto feed_to = [&](size_t cut) {
+    if (failed || cut < from || cut > input.size()) return;
     pending.append(reinterpret_cast<const char*>(input.data()) + from, cut - from);
     from = cut;
     // Feed until the decoder makes no more progress: resolving a tunnel lets it go on.
     while (true) {
       auto r = decoder.feed(codecs::as_bytes(pending), sink);
-      if (!r.has_value()) return sink.trace();
+      if (!r.has_value()) {
+        failed = true;
+        return;
+      }
       if (*r > pending.size()) std::abort();
       pending.erase(0, *r);
       if (!decoder.awaiting_tunnel()) break;
       decoder.resolve_tunnel(true, sink);
     }
-  }
+  };
+  for (size_t cut : cuts) feed_to(cut);
+  feed_to(input.size());
+  if (failed) return sink.trace();
   if (finish && !decoder.failed()) (void)decoder.finish(sink);
   return sink.trace();
 }
@@ -73,20 +81,23 @@ std::string run(std::span<const uint8_t> input, const std::vector<size_t>& cuts,
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput in(data, size);
-  static const char* kMethods[] = {"GET", "HEAD", "CONNECT", "POST"};
-  std::vector<std::string> methods;
-  for (size_t i = 0, n = in.range(0, 4); i < n; ++i) methods.emplace_back(kMethods[in.u8() % 4]);
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "CONNECT", "POST"};
+  std::array<std::string_view, 4> methods;
+  const size_t n_methods = in.range(0, 4);
+  for (size_t i = 0; i < n_methods; ++i) methods[i] = kMethods[in.u8() % 4];
   const bool finish = in.boolean();
   auto cut_bytes = in.bytes(in.range(0, 16));
   auto payload = in.rest();
-  std::vector<size_t> cuts;
+  std::array<size_t, 16> cuts;
   size_t at = 0;
-  for (uint8_t c : cut_bytes) {
-    at += c % 64 + 1;
-    cuts.push_back(at);
+  for (size_t i = 0; i < cut_bytes.size(); ++i) {
+    at += cut_bytes[i] % 64 + 1;
+    cuts[i] = at;
   }
-  std::string whole = run(payload, {}, methods, finish);
-  std::string split = run(payload, cuts, methods, finish);
+  const auto used = std::span<const std::string_view>(methods.data(), n_methods);
+  std::string whole = run(payload, {}, used, finish);
+  std::string split = run(payload, std::span<const size_t>(cuts.data(), cut_bytes.size()), used,
+                          finish);
   if (whole != split) std::abort();
   return 0;
 }

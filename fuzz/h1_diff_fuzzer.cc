@@ -65,7 +65,8 @@ Verdict run(Decoder& d, std::span<const uint8_t> input) {
   // Compare only message events: errors differ in status and detail by design.
   for (const auto& line : sink.lines()) {
     if (line.rfind("connection-error", 0) != 0) {
-      v.trace += line + "\n";
+      v.trace += line;
+      v.trace += '\n';
     } else {
       v.error = line;
     }

@@ -15,6 +15,20 @@ void Decoder::expect_response(const MessageHead& request) {
                               request.headers.find("upgrade") != nullptr});
 }
 
+// Empties the vector when the last outstanding request is answered, and drops the answered prefix
+// once it is at least half of it, so a connection that always has requests outstanding stays
+// bounded (amortised O(1) per response).
+void Decoder::pop_pending() {
+  ++pending_head_;
+  if (pending_head_ == pending_.size()) {
+    pending_.clear();
+    pending_head_ = 0;
+  } else if (pending_head_ >= 32 && 2 * pending_head_ >= pending_.size()) {
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_head_));
+    pending_head_ = 0;
+  }
+}
+
 // Keeps the field vector's capacity across messages: no per-message allocation once warm.
 void Decoder::reset_head() {
   head_.kind = kind_;
@@ -124,10 +138,10 @@ Status Decoder::parse_head(const uint8_t* p, size_t len) {
     connect_ = head_.method == "CONNECT";
     return ok();
   }
-  if (pending_.empty()) return unexpected(decode_error(kind_, 502, kErrUnsolicitedResponse));
+  if (no_pending()) return unexpected(decode_error(kind_, 502, kErrUnsolicitedResponse));
   if (auto st = parse_status_line(p, end, head_); !st) return st;
   if (auto st = parse_fields(p, end, rules, true, head_.headers, facts); !st) return st;
-  return finish_response(pending_.front(), facts, options_.limits, head_);
+  return finish_response(pending_[pending_head_], facts, options_.limits, head_);
 }
 
 void Decoder::start_body(EventSink& sink) {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <deque>
+#include <vector>
 #include <string_view>
 
 #include "codecs/base/bytes.h"
@@ -124,7 +124,12 @@ class Decoder {
   HeadScanner scanner_;
   MessageHead head_;
   HeaderList trailers_;
-  std::deque<RequestInfo> pending_;
+  // Outstanding requests, oldest first (response decoders): a vector read from `pending_head_`
+  // (std::deque would allocate its map and a 512-byte node with every decoder, pipelined or not).
+  std::vector<RequestInfo> pending_;
+  size_t pending_head_ = 0;
+  bool no_pending() const { return pending_head_ == pending_.size(); }
+  void pop_pending();
   Error error_{};
   Error step_error_{};
 };

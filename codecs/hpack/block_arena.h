@@ -9,9 +9,11 @@ namespace crossmux::codecs::hpack {
 
 // Bytes handed out stay where they are until reset(): chunks never move, so earlier views remain
 // valid while later strings are added. reset() keeps the chunks for the next block, so a decoder
-// in steady state does not allocate.
+// in steady state does not allocate. The first chunk is small (most blocks decode a few hundred
+// octets of Huffman strings), later ones kChunkSize.
 class BlockArena {
  public:
+  static constexpr size_t kFirstChunkSize = 512;
   static constexpr size_t kChunkSize = 4096;
 
   // Room for `n` contiguous bytes; commit(k <= n) keeps the first k of them.
@@ -58,7 +60,8 @@ class BlockArena {
       chunks_[chunk_] = Chunk{std::unique_ptr<char[]>(new char[n]), n};
     }
     if (chunk_ == chunks_.size()) {
-      const size_t size = n > kChunkSize ? n : kChunkSize;
+      const size_t chunk = chunks_.empty() ? kFirstChunkSize : kChunkSize;
+      const size_t size = n > chunk ? n : chunk;
       chunks_.push_back(Chunk{std::unique_ptr<char[]>(new char[size]), size});
     }
     return chunks_[chunk_].data.get();

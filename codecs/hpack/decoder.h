@@ -76,6 +76,7 @@ class DecodedBlock {
 
  private:
   friend class Decoder;
+  static constexpr size_t kInitialFields = 16;
   std::vector<Field> fields_;
   BlockArena arena_;
   Limit limit_ = Limit::None;

@@ -3,7 +3,6 @@
 
 #include <llhttp.h>
 
-#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,7 +14,10 @@ struct LlhttpDecoder::Impl {
   llhttp_settings_t settings{};
   MessageKind kind;
   EventSink* sink = nullptr;
-  std::deque<std::string> pending_methods;
+  // Methods of the requests still unanswered, oldest at pending_head (a deque would allocate its
+  // map and a node with every decoder).
+  std::vector<std::string> pending_methods;
+  size_t pending_head = 0;
 
   std::string method, url, field, value;
   bool in_value = false;
@@ -152,9 +154,13 @@ struct LlhttpDecoder::Impl {
       tunnel_head = parser.upgrade && (parser.method == HTTP_CONNECT || !has_body);
     } else {
       head.status = parser.status_code;
-      std::string req = pending_methods.empty() ? std::string() : pending_methods.front();
+      const bool any = pending_head < pending_methods.size();
+      std::string req = any ? pending_methods[pending_head] : std::string();
       bool final_status = head.status >= 200 || head.status == 101;
-      if (final_status && !pending_methods.empty()) pending_methods.pop_front();
+      if (final_status && any && ++pending_head == pending_methods.size()) {
+        pending_methods.clear();
+        pending_head = 0;
+      }
       // llhttp reads a Content-Length body after 304 (and 204); RFC 9112 §6.3 rule 1 says there is
       // none, so the adapter tells llhttp so through the same hook it uses for HEAD.
       if (req == "HEAD" || head.status == 204 || head.status == 304) skip_body = true;

@@ -318,6 +318,25 @@ TEST(H1Decoder, ResponseErrorsAreBadGatewayFromTheBackend) {
   EXPECT_EQ(fold.error->detail, kErrObsFold);
 }
 
+// A backend connection that always has requests outstanding: the queue of pending requests
+// drops answered ones as it goes (never empties here) and still pairs each response with its
+// request, in order (every third request is a HEAD, whose response has no body).
+TEST(H1Decoder, PendingRequestsStayPairedWhenTheQueueNeverDrains) {
+  Decoder d(MessageKind::Response);
+  RecordingSink sink;
+  auto is_head = [](int request) { return request % 3 == 2; };
+  d.expect_response(RequestInfo{.head = is_head(0)});
+  for (int i = 0; i < 200; ++i) {
+    d.expect_response(RequestInfo{.head = is_head(i + 1)});
+    // A HEAD response's Content-Length announces no body: "ok" would be a broken next response.
+    const std::string wire = is_head(i) ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+                                        : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    ASSERT_EQ(d.feed(as_bytes(wire), sink).value(), wire.size()) << "response " << i;
+    ASSERT_EQ(sink.count(EventKind::EndOfMessage), static_cast<size_t>(i + 1)) << "response " << i;
+  }
+  EXPECT_EQ(sink.count(EventKind::Data), 134u);  // the 200 responses minus the 66 to HEAD
+}
+
 TEST(H1Decoder, FieldVectorIsReusedAcrossMessages) {
   Decoder d(MessageKind::Request);
   RecordingSink sink;
