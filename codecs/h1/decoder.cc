@@ -119,7 +119,7 @@ size_t Decoder::step_head(const uint8_t* p, size_t n, EventSink& sink) {
   if (kind_ == MessageKind::Response) {
     interim_ = head_.status < 200 && head_.status != 101;
     if (interim_) return skip + *len;
-    pending_.pop_front();
+    pop_pending();
   }
   start_body(sink);
   return skip + *len;
