@@ -56,6 +56,9 @@ struct Nghttp2Session::Impl {
 
   Impl(Role r, EventSink& s) : role(r), sink(s) {}
 
+  static const nghttp2_session_callbacks* callbacks();
+  static const nghttp2_option* option(bool auto_window_update);
+
   static Impl* self(void* user) { return static_cast<Impl*>(user); }
 
   static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
@@ -175,27 +178,46 @@ struct Nghttp2Session::Impl {
   }
 };
 
+// The callbacks and options are the same for every session: built once (a session copies them),
+// not allocated and freed per session.
+const nghttp2_session_callbacks* Nghttp2Session::Impl::callbacks() {
+  static nghttp2_session_callbacks* const cb = [] {
+    nghttp2_session_callbacks* c;
+    nghttp2_session_callbacks_new(&c);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(c, &Impl::on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(c, &Impl::on_header);
+    nghttp2_session_callbacks_set_on_invalid_header_callback(c, &Impl::on_invalid_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(c, &Impl::on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, &Impl::on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_send_callback(c, &Impl::on_frame_send);
+    nghttp2_session_callbacks_set_on_stream_close_callback(c, &Impl::on_stream_close);
+    return c;
+  }();
+  return cb;
+}
+
+const nghttp2_option* Nghttp2Session::Impl::option(bool auto_window_update) {
+  auto make = [](int no_auto) {
+    nghttp2_option* o;
+    nghttp2_option_new(&o);
+    nghttp2_option_set_no_auto_window_update(o, no_auto);
+    return o;
+  };
+  static nghttp2_option* const automatic = make(0);
+  static nghttp2_option* const manual = make(1);
+  return auto_window_update ? automatic : manual;
+}
+
 Nghttp2Session::Nghttp2Session(Role role, EventSink& sink, Options options)
     : impl_(std::make_unique<Impl>(role, sink)) {
-  nghttp2_session_callbacks* cb;
-  nghttp2_session_callbacks_new(&cb);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &Impl::on_begin_headers);
-  nghttp2_session_callbacks_set_on_header_callback(cb, &Impl::on_header);
-  nghttp2_session_callbacks_set_on_invalid_header_callback(cb, &Impl::on_invalid_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &Impl::on_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Impl::on_data_chunk);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cb, &Impl::on_frame_send);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Impl::on_stream_close);
-  nghttp2_option* opt;
-  nghttp2_option_new(&opt);
-  nghttp2_option_set_no_auto_window_update(opt, options.auto_window_update ? 0 : 1);
+  const nghttp2_option* opt = Impl::option(options.auto_window_update);
   if (role == Role::Server) {
-    nghttp2_session_server_new2(&impl_->session, cb, impl_.get(), opt);
+    nghttp2_session_server_new3(&impl_->session, Impl::callbacks(), impl_.get(), opt,
+                                options.mem);
   } else {
-    nghttp2_session_client_new2(&impl_->session, cb, impl_.get(), opt);
+    nghttp2_session_client_new3(&impl_->session, Impl::callbacks(), impl_.get(), opt,
+                                options.mem);
   }
-  nghttp2_option_del(opt);
-  nghttp2_session_callbacks_del(cb);
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, options.initial_window_size},

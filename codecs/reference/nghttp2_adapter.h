@@ -10,6 +10,8 @@
 // - limits differ (nghttp2: 8 CONTINUATIONs, 32 SETTINGS entries, reset rate 1000 burst/33 per s).
 #pragma once
 
+#include <nghttp2/nghttp2.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,7 +21,6 @@
 #include "codecs/base/result.h"
 #include "codecs/message/events.h"
 
-struct nghttp2_session;
 
 namespace crossmux::codecs::reference {
 
@@ -32,6 +33,9 @@ class Nghttp2Session {
     uint32_t max_concurrent_streams = 100;
     uint32_t header_table_size = 4096;
     bool auto_window_update = true;  // nghttp2 returns receive credit as data arrives
+    // Allocator for nghttp2's own memory (null: malloc), e.g. a fuzzer's arena rewound per input.
+    // It must outlive the session.
+    nghttp2_mem* mem = nullptr;
   };
 
   Nghttp2Session(Role role, EventSink& sink, Options options);

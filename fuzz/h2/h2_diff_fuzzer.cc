@@ -14,6 +14,7 @@
 #include "fuzz/common/fuzz_input.h"
 #include "fuzz/common/h2_diff_allowlist.h"
 #include "fuzz/common/h2_wire.h"
+#include "fuzz/common/nghttp2_arena.h"
 
 using namespace crossmux;
 
@@ -117,8 +118,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DiffSink ours_sink, theirs_sink;
   codecs::h2::Connection ours(codecs::h2::Role::Server, ours_sink, local, limits);
   ours_sink.conn = &ours;
+  // nghttp2's memory comes from an arena rewound per input (no session outlives its input).
+  static fuzz::Nghttp2Arena arena;
+  arena.rewind();
+  codecs::reference::Nghttp2Session::Options theirs_options;
+  theirs_options.mem = arena.mem();
   codecs::reference::Nghttp2Session theirs(codecs::reference::Nghttp2Session::Role::Server,
-                                           theirs_sink);
+                                           theirs_sink, theirs_options);
   codecs::ByteBuffer pending, out;
   for (auto piece : fuzz::split_by(wire.bytes(), sizes)) {
     pending.append(piece);

@@ -16,6 +16,7 @@
 #include "codecs/reference/nghttp2_adapter.h"
 #include "fuzz/common/capture_sink.h"
 #include "fuzz/common/fuzz_input.h"
+#include "fuzz/common/nghttp2_arena.h"
 
 using namespace crossmux;
 
@@ -157,8 +158,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(payload.data()), payload.size());
 
   fuzz::CaptureSink received;
+  // nghttp2's memory comes from an arena rewound per input (no session outlives its input).
+  static fuzz::Nghttp2Arena arena;
+  arena.rewind();
+  codecs::reference::Nghttp2Session::Options server_options;
+  server_options.mem = arena.mem();
   codecs::reference::Nghttp2Session server(codecs::reference::Nghttp2Session::Role::Server,
-                                           received);
+                                           received, server_options);
   fuzz::CaptureSink client_events;
   codecs::h2::Connection client(codecs::h2::Role::Client, client_events);
   Forwarder fwd(client);
