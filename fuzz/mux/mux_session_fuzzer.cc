@@ -201,6 +201,7 @@ class Harness {
       t.backend_connect = config::Millis(100);
       t.backend_response = config::Millis(300);
       t.stream_progress = config::Millis(300);
+      t.tunnel = config::Millis(400);
       t.settings_ack = config::Millis(200);
     }
     config::Listener l;

@@ -127,6 +127,10 @@ struct Timeouts {
   Millis backend_connect{3000};
   Millis backend_response{30000};
   Millis stream_progress{30000};
+  // An open tunnel (WebSocket after its 101 / extended CONNECT 200, CONNECT after its 2xx) with no
+  // byte moving either way is closed after this; WebSockets idle for minutes between messages, so
+  // stream_progress would cut them (HAProxy's `timeout tunnel`, nginx's proxy_read_timeout).
+  Millis tunnel{3600000};
   Millis flow_control_stall{30000};
   Millis settings_ack{10000};
   // SIGTERM/SIGINT: how long in-flight exchanges may take to finish once every worker stopped

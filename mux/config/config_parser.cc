@@ -261,6 +261,7 @@ void read_timeouts(TableReader& root, Timeouts& tm, std::vector<ConfigError>& er
   r.read("backend_connect", tm.backend_connect);
   r.read("backend_response", tm.backend_response);
   r.read("stream_progress", tm.stream_progress);
+  r.read("tunnel", tm.tunnel);
   r.read("flow_control_stall", tm.flow_control_stall);
   r.read("settings_ack", tm.settings_ack);
   r.read("graceful_shutdown", tm.graceful_shutdown);

@@ -239,7 +239,7 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
     ex->backend_response_us =
         static_cast<int64_t>(worker_.loop().now_ms() - ex->request_sent_ms) * 1000;
     if (ex->timer) {
-      ex->timer->arm(static_cast<uint64_t>(worker_.config().timeouts.stream_progress.count()));
+      ex->timer->arm(ex->progress_timeout_ms(worker_.config().timeouts));
     }
   }
   ex->client->wake();

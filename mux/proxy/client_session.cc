@@ -388,7 +388,7 @@ void ClientSession::exchange_timed_out(Exchange& ex) {
 
 void ClientSession::progressed(Exchange& ex) {
   if (ex.timer && ex.response.head_ready) {
-    ex.timer->arm(static_cast<uint64_t>(worker_.config().timeouts.stream_progress.count()));
+    ex.timer->arm(ex.progress_timeout_ms(worker_.config().timeouts));
   }
 }
 

@@ -80,6 +80,14 @@ codecs::Result<size_t> pump(Half& half, Codec& writer, codecs::StreamId& stream)
 struct Exchange {
   Exchange(ClientSession& c, codecs::StreamId id) : client(&c), client_stream(id) {}
 
+  // How long this exchange may go without a byte moving once its response started: an open
+  // tunnel gets timeouts.tunnel, everything else timeouts.stream_progress.
+  uint64_t progress_timeout_ms(const config::Timeouts& t) const {
+    const bool open_tunnel = tunnel && response.head_ready &&
+                             response.head.framing == codecs::Framing::Tunnel;
+    return static_cast<uint64_t>((open_tunnel ? t.tunnel : t.stream_progress).count());
+  }
+
   ClientSession* client;
   codecs::StreamId client_stream;
   BackendConnection* backend = nullptr;

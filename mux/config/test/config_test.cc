@@ -48,6 +48,7 @@ max_request_body = 1000000
 backend_connect = "250ms"
 client_idle = "2m"
 graceful_shutdown = "3s"
+tunnel = "2h"
 [answers.503]
 body = "busy"
 [[listeners]]
@@ -85,6 +86,8 @@ cluster = "api"
   EXPECT_EQ(c.limits.max_header_block_bytes, 65536u);
   EXPECT_EQ(c.timeouts.backend_connect, Millis(250));
   EXPECT_EQ(c.timeouts.client_idle, Millis(120000));
+  EXPECT_EQ(c.timeouts.tunnel, Millis(7200000));
+  EXPECT_EQ(c.timeouts.stream_progress, Millis(30000));
   EXPECT_EQ(c.answers.at(503).body, "busy");
   EXPECT_EQ(c.listeners[0].address.host, "::1");
   EXPECT_FALSE(c.listeners[0].http1);

@@ -6,7 +6,8 @@
 # close propagate (ws_client.py), and that 32 MiB echoed while the client reads nothing leave the
 # proxy's peak RSS nearly flat (backpressure). Also: an h2c backend that does not enable extended CONNECT
 # (nghttpd) gives a 502, CONNECT on a listener that does not allow it gives a 405, and on one that
-# does, a raw tunnel to a backend of the routed cluster (HTTP/1.1 and HTTP/2 clients) or a 403.
+# does, a raw tunnel to a backend of the routed cluster (HTTP/1.1 and HTTP/2 clients) or a 403;
+# and timeouts.tunnel (not stream_progress) ending a WebSocket left idle.
 # Usage: proxy_tunnel_e2e.sh CROSSMUX_BINARY H2_TUNNEL_CLIENT
 crossmux=$1
 tunnel_client=$2
@@ -134,6 +135,43 @@ out=$(printf 'GET /tunnelled/ HTTP/1.1\r\nHost: inside.test\r\nConnection: close
 echo "$out" | head -1 | grep -q "^STATUS 200" || fail "HTTP/2 CONNECT status: $out"
 echo "$out" | grep -q "path: /tunnelled/" || fail "nothing came back through the HTTP/2 CONNECT tunnel: $out"
 echo "CONNECT: HTTP/1.1 and HTTP/2 tunnels to a backend ok, other destinations 403"
+
+# timeouts.tunnel, not stream_progress, bounds an open WebSocket's silence: a second proxy with
+# stream_progress 1s and tunnel 3s keeps a WebSocket idle for 2s, then ends it 3s into the next
+# silence (HTTP/1.1 client: connection closed; HTTP/2: stream reset), through both backends.
+idle_port=$(free_port)
+cat >"$work/idle.toml" <<TOML
+[timeouts]
+stream_progress = "1s"
+tunnel = "3s"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:$idle_port"
+[[clusters]]
+name = "h1"
+protocol = "http1"
+backends = ["127.0.0.1:$origin_port"]
+[[clusters]]
+name = "h2c"
+protocol = "h2c"
+backends = ["127.0.0.1:$origin_port"]
+[[frontends]]
+hostname = "h2c.test"
+cluster = "h2c"
+[[frontends]]
+cluster = "h1"
+TOML
+"$crossmux" proxy --config "$work/idle.toml" >"$work/idle.log" 2>&1 &
+pids+=($!)
+wait_port "$idle_port" || fail "idle proxy did not start: $(cat "$work/idle.log")"
+for host in h1.test h2c.test; do
+  out=$(timeout 60 python3 "$here/ws_client.py" h1-idle "$idle_port" "$host" 2 2.5 15 2>&1) ||
+    fail "idle HTTP/1.1 WebSocket -> $host: $out"
+  echo "idle WebSocket, HTTP/1.1 client -> $host: $out"
+  out=$(timeout 60 python3 "$here/ws_client.py" h2-idle "$idle_port" "$host" 2 2.5 15 "$tunnel_client" 2>&1) ||
+    fail "idle HTTP/2 WebSocket -> $host: $out"
+  echo "idle WebSocket, HTTP/2 client -> $host: $out"
+done
 
 kill -0 "${pids[2]}" || fail "proxy died"
 kill -TERM "${pids[2]}" && wait "${pids[2]}" || fail "proxy did not exit cleanly on SIGTERM"

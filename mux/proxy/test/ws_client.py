@@ -6,6 +6,8 @@ Usage: ws_client.py h1 PORT HOST       a real HTTP/1.1 Upgrade handshake on a so
                                        TOOL (h2_tunnel_client), WebSocket frames over its pipes
        ws_client.py h1-status PORT HOST PATH  prints the status of an Upgrade to PATH
        ws_client.py h1-flood PORT HOST PROXY_PID MIB  backpressure (see flood())
+       ws_client.py h1-idle PORT HOST PAUSE MIN MAX   timeouts.tunnel (see idle())
+       ws_client.py h2-idle PORT HOST PAUSE MIN MAX TOOL
 
 Against the origin's /ws echo, each check opens a WebSocket and asserts:
   handshake  101 with the right Sec-WebSocket-Accept (HTTP/1.1) or 200 (HTTP/2);
@@ -16,7 +18,7 @@ Against the origin's /ws echo, each check opens a WebSocket and asserts:
   half close    ending our direction without a close frame (FIN / END_STREAM) ends theirs.
 Exits non-zero with a reason on the first failure.
 """
-import base64, hashlib, os, socket, struct, subprocess, sys
+import base64, hashlib, os, socket, struct, subprocess, sys, time
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TIMEOUT = 20
@@ -220,6 +222,32 @@ def flood(port, host, proxy_pid, mib):
     print(f"{mib} MiB each way, proxy peak RSS +{growth} KiB")
 
 
+def idle(stream, pause, least, most):
+    """timeouts.tunnel: a WebSocket left idle for PAUSE seconds (longer than the proxy's
+    stream_progress, shorter than its tunnel timeout) still echoes; left idle again, the proxy
+    ends it after at least LEAST and at most MOST seconds (a close or a reset, never data)."""
+    ws = WebSocket(stream)
+    ws.s.check_handshake()
+    ws.send_frame(0x1, b"before the pause")
+    ws.expect(True, 0x1, b"before the pause", "echo before the pause")
+    time.sleep(pause)
+    ws.send_frame(0x1, b"after the pause")
+    ws.expect(True, 0x1, b"after the pause", f"echo after {pause}s idle")
+    start = time.monotonic()
+    try:
+        chunk = ws.s.recv()
+    except ConnectionResetError:
+        chunk = b""
+    except socket.timeout:
+        raise SystemExit(f"idle tunnel still open after {time.monotonic() - start:.1f}s")
+    waited = time.monotonic() - start
+    if chunk:
+        raise SystemExit(f"idle tunnel sent {chunk[:40]!r}")
+    if not least <= waited <= most:
+        raise SystemExit(f"idle tunnel ended after {waited:.1f}s, want {least}-{most}s")
+    print(f"echo after {pause}s idle, then ended after {waited:.1f}s idle")
+
+
 def main():
     mode, port, host = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if mode == "h1":
@@ -228,6 +256,11 @@ def main():
         run(lambda: TunnelToolStream(sys.argv[4], port, host))
     elif mode == "h1-flood":
         flood(port, host, int(sys.argv[4]), int(sys.argv[5]))
+    elif mode in ("h1-idle", "h2-idle"):
+        pause, least, most = (float(a) for a in sys.argv[4:7])
+        stream = (SocketStream(port, host) if mode == "h1-idle"
+                  else TunnelToolStream(sys.argv[7], port, host))
+        idle(stream, pause, least, most)
     elif mode == "h1-status":
         print(SocketStream(port, host, sys.argv[4]).status)
     else:
