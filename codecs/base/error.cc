@@ -25,7 +25,9 @@ std::string_view to_string(H2Code c) {
 }
 
 std::string to_string(const Error& e) {
-  std::string out(to_string(e.scope));
+  std::string out;
+  out.reserve(64);  // one allocation for the usual line instead of growing three times
+  out += to_string(e.scope);
   out += ' ';
   // HTTP statuses are three-digit numbers; H2 codes are below 0x100.
   if (e.code >= 100) {

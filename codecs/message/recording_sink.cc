@@ -14,8 +14,9 @@ std::string_view to_string(EventKind k) {
   return kNames[static_cast<uint8_t>(k)];
 }
 
-static std::string field_lines(const HeaderList& list) {
-  std::string out;
+// Appends one indented line per field (each line is built in place: the fuzzers record a trace
+// per execution, so temporaries are worth avoiding).
+static void append_fields(std::string& out, const HeaderList& list) {
   for (const auto& f : list) {
     out += "\n  field \"";
     out += escape_bytes(f.name);
@@ -24,7 +25,14 @@ static std::string field_lines(const HeaderList& list) {
     out += '"';
     if (f.sensitive) out += " sensitive";
   }
-  return out;
+}
+
+// "<event> <stream>", the start of most lines.
+static std::string event_line(std::string_view event, StreamId stream) {
+  std::string line(event);
+  line += ' ';
+  line += std::to_string(stream);
+  return line;
 }
 
 static std::string code_name(uint32_t code) {
@@ -36,6 +44,10 @@ static std::string code_name(uint32_t code) {
 }
 
 void RecordingSink::push(EventKind kind, StreamId stream, std::string line) {
+  if (lines_.capacity() == 0) {  // one allocation for a typical trace, not a doubling series
+    lines_.reserve(8);
+    kinds_.reserve(8);
+  }
   last_was_data_ = kind == EventKind::Data;
   last_data_stream_ = stream;
   lines_.push_back(std::move(line));
@@ -43,8 +55,13 @@ void RecordingSink::push(EventKind kind, StreamId stream, std::string line) {
 }
 
 void RecordingSink::on_head(StreamId stream, MessageHead& head) {
-  push(EventKind::Head, stream,
-       "head " + std::to_string(stream) + " " + describe(head) + field_lines(head.headers));
+  const std::string summary = describe(head);
+  std::string line = event_line("head", stream);
+  line.reserve(line.size() + 1 + summary.size() + 24 * head.headers.size());
+  line += ' ';
+  line += summary;
+  append_fields(line, head.headers);
+  push(EventKind::Head, stream, std::move(line));
 }
 
 void RecordingSink::on_data(StreamId stream, Bytes data) {
@@ -62,19 +79,28 @@ void RecordingSink::on_data(StreamId stream, Bytes data) {
     line.insert(line.size() - 1, escaped);  // before the closing quote
     return;
   }
-  push(EventKind::Data, stream, "data " + std::to_string(stream) + " \"" + escaped + "\"");
+  std::string line = event_line("data", stream);
+  line += " \"";
+  line += escaped;
+  line += '"';
+  push(EventKind::Data, stream, std::move(line));
 }
 
 void RecordingSink::on_trailers(StreamId stream, HeaderList& trailers) {
-  push(EventKind::Trailers, stream, "trailers " + std::to_string(stream) + field_lines(trailers));
+  std::string line = event_line("trailers", stream);
+  append_fields(line, trailers);
+  push(EventKind::Trailers, stream, std::move(line));
 }
 
 void RecordingSink::on_end_of_message(StreamId stream) {
-  push(EventKind::EndOfMessage, stream, "end " + std::to_string(stream));
+  push(EventKind::EndOfMessage, stream, event_line("end", stream));
 }
 
 void RecordingSink::on_reset(StreamId stream, uint32_t code) {
-  push(EventKind::Reset, stream, "reset " + std::to_string(stream) + " " + code_name(code));
+  std::string line = event_line("reset", stream);
+  line += ' ';
+  line += code_name(code);
+  push(EventKind::Reset, stream, std::move(line));
 }
 
 void RecordingSink::on_goaway(StreamId last_stream_id, uint32_t code, std::string_view debug) {
@@ -89,6 +115,9 @@ void RecordingSink::on_connection_error(const Error& error) {
 
 std::string RecordingSink::trace() const {
   std::string out;
+  size_t size = 0;
+  for (const auto& l : lines_) size += l.size() + 1;
+  out.reserve(size);
   for (const auto& l : lines_) {
     out += l;
     out += '\n';
