@@ -47,18 +47,24 @@ class FuzzInput {
   size_t pos_ = 0;
 };
 
-// Splits `payload` into pieces whose sizes come from `sizes` (cycled; 0 means "the rest"), so one
-// input exercises arbitrary read boundaries deterministically.
-inline std::vector<std::span<const uint8_t>> split_by(std::span<const uint8_t> payload,
-                                                      std::span<const uint8_t> sizes) {
-  std::vector<std::span<const uint8_t>> out;
+// Calls f(piece) for consecutive pieces of `payload` whose sizes come from `sizes` (cycled; 0 means
+// "the rest"), so one input exercises arbitrary read boundaries deterministically.
+template <class F>
+void for_each_piece(std::span<const uint8_t> payload, std::span<const uint8_t> sizes, F&& f) {
   size_t at = 0, i = 0;
   while (at < payload.size()) {
     size_t n = sizes.empty() ? payload.size() : sizes[i++ % sizes.size()];
     if (n == 0 || n > payload.size() - at) n = payload.size() - at;
-    out.push_back(payload.subspan(at, n));
+    f(payload.subspan(at, n));
     at += n;
   }
+}
+
+// The same pieces as a vector.
+inline std::vector<std::span<const uint8_t>> split_by(std::span<const uint8_t> payload,
+                                                      std::span<const uint8_t> sizes) {
+  std::vector<std::span<const uint8_t>> out;
+  for_each_piece(payload, sizes, [&](std::span<const uint8_t> piece) { out.push_back(piece); });
   return out;
 }
 

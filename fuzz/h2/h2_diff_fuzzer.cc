@@ -126,14 +126,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   codecs::reference::Nghttp2Session theirs(codecs::reference::Nghttp2Session::Role::Server,
                                            theirs_sink, theirs_options);
   codecs::ByteBuffer pending, out;
-  for (auto piece : fuzz::split_by(wire.bytes(), sizes)) {
+  fuzz::for_each_piece(wire.bytes(), sizes, [&](std::span<const uint8_t> piece) {
     pending.append(piece);
     if (!ours_sink.failed) {
       if (auto r = ours.feed(pending.bytes())) pending.consume(*r);
     }
     out.clear();
     ours.take_output(out);
-  }
+  });
   // nghttp2 gets everything at once: fed a CONTINUATION frame header in pieces, it counts the
   // frame more than once and fails with "Too many CONTINUATION frames" (the installed nghttp2).
   if (auto r = theirs.feed(wire.bytes()); !r) theirs_sink.on_connection_error(r.error());

@@ -107,8 +107,7 @@ class Forwarder : public codecs::EventSink {
 
 // Moves bytes both ways until neither side has anything more to say.
 void pump(codecs::h2::Connection& client, codecs::reference::Nghttp2Session& server,
-          std::string_view input) {
-  codecs::ByteBuffer a, b;
+          codecs::ByteBuffer& a, codecs::ByteBuffer& b, std::string_view input) {
   for (int round = 0; round < 64; ++round) {
     a.clear();
     b.clear();
@@ -170,14 +169,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Forwarder fwd(client);
   codecs::h1::Decoder decoder(codecs::MessageKind::Request);
   codecs::ByteBuffer pending;
-  for (auto piece : fuzz::split_by(payload, sizes)) {
+  codecs::ByteBuffer a, b;  // pump()'s buffers, kept for the whole input
+  bool failed = false;
+  fuzz::for_each_piece(payload, sizes, [&](std::span<const uint8_t> piece) {
+    if (failed) return;
     pending.append(piece);
     auto r = decoder.feed(pending.bytes(), fwd);
-    if (!r) break;
+    if (!r) {
+      failed = true;
+      return;
+    }
     pending.consume(*r);
-    pump(client, server, input);
-  }
-  pump(client, server, input);
+    pump(client, server, a, b, input);
+  });
+  pump(client, server, a, b, input);
   for (const auto& [id, s] : fwd.sent) {
     if (!s.complete) continue;
     auto it = received.streams.find(id);
