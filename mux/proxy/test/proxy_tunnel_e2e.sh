@@ -20,6 +20,24 @@ pids+=($!)
 mkdir -p "$work/www"
 nghttpd --no-tls -d "$work/www" "$nghttpd_port" >"$work/nghttpd.log" 2>&1 &
 pids+=($!)
+# Host h2c.test goes to the h2c cluster, any other to the HTTP/1.1 one; both are the origin.
+origin_routes() {
+  cat <<TOML
+[[clusters]]
+name = "h1"
+protocol = "http1"
+backends = ["127.0.0.1:$origin_port"]
+[[clusters]]
+name = "h2c"
+protocol = "h2c"
+backends = ["127.0.0.1:$origin_port"]
+[[frontends]]
+hostname = "h2c.test"
+cluster = "h2c"
+[[frontends]]
+cluster = "h1"
+TOML
+}
 cat >"$work/proxy.toml" <<TOML
 [global]
 access_log = "$work/access.txt"
@@ -31,25 +49,13 @@ name = "tunnels"
 address = "127.0.0.1:$connect_port"
 allow_connect = true
 [[clusters]]
-name = "h1"
-protocol = "http1"
-backends = ["127.0.0.1:$origin_port"]
-[[clusters]]
-name = "h2c"
-protocol = "h2c"
-backends = ["127.0.0.1:$origin_port"]
-[[clusters]]
 name = "nghttpd"
 protocol = "h2c"
 backends = ["127.0.0.1:$nghttpd_port"]
 [[frontends]]
-hostname = "h2c.test"
-cluster = "h2c"
-[[frontends]]
 hostname = "nghttpd.test"
 cluster = "nghttpd"
-[[frontends]]
-cluster = "h1"
+$(origin_routes)
 TOML
 "$crossmux" proxy --config "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
 pids+=($!)
@@ -147,19 +153,7 @@ tunnel = "3s"
 [[listeners]]
 name = "main"
 address = "127.0.0.1:$idle_port"
-[[clusters]]
-name = "h1"
-protocol = "http1"
-backends = ["127.0.0.1:$origin_port"]
-[[clusters]]
-name = "h2c"
-protocol = "h2c"
-backends = ["127.0.0.1:$origin_port"]
-[[frontends]]
-hostname = "h2c.test"
-cluster = "h2c"
-[[frontends]]
-cluster = "h1"
+$(origin_routes)
 TOML
 "$crossmux" proxy --config "$work/idle.toml" >"$work/idle.log" 2>&1 &
 pids+=($!)
