@@ -222,6 +222,7 @@ class Connection {
   bool block_open_ = false;
   uint32_t block_continuations_ = 0;
   std::vector<uint8_t> block_buf_;
+  static constexpr size_t kInitialBlockBuffer = 256;
   hpack::Decoder decoder_;
   hpack::DecodedBlock decoded_;
   MessageHead head_;

@@ -105,6 +105,9 @@ Status Connection::on_headers(const Frame& f) {
     count_limit(LimitKind::HeaderBlockBytes);
     return fail(H2Code::EnhanceYourCalm, kHeaderBlockTooLarge, id);
   }
+  // Room for the CONTINUATIONs to come without growing from the first fragment's size by doubling
+  // (a peer may send them one octet at a time).
+  block_buf_.reserve(std::max<size_t>(hf.block.size(), kInitialBlockBuffer));
   block_buf_.assign(hf.block.begin(), hf.block.end());
   block_open_ = true;
   arm(DeadlineKind::HeaderCompletion, true);

@@ -20,10 +20,12 @@ void StreamTable::close(StreamId id, bool reset_by_us) {
 void StreamTable::remember(StreamId id, bool reset_by_us) {
   recent_[recent_next_] = Recent{id, reset_by_us};
   recent_next_ = (recent_next_ + 1) % kRecentClosed;
+  if (recent_count_ < kRecentClosed) ++recent_count_;
 }
 
 Closure StreamTable::closure(StreamId id) const {
-  for (const Recent& r : recent_) {
+  for (size_t i = 0; i < recent_count_; ++i) {
+    const Recent& r = recent_[i];
     if (r.id == id) return r.reset_by_us ? Closure::ResetByUs : Closure::Closed;
   }
   return Closure::Unknown;

@@ -77,8 +77,11 @@ class StreamTable {
     bool reset_by_us = false;
   };
   std::unordered_map<StreamId, Stream> streams_;
+  // A ring filled from index 0: only the first recent_count_ entries hold ids, so a young
+  // connection's lookups scan only what it closed, not all kRecentClosed slots.
   std::array<Recent, kRecentClosed> recent_{};
   size_t recent_next_ = 0;
+  size_t recent_count_ = 0;
   size_t local_open_ = 0;
   size_t peer_open_ = 0;
 };

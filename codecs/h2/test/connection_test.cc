@@ -367,5 +367,24 @@ TEST(ConnectionRecv, PeerGoAwayRefusesStreamsAboveLastId) {
   EXPECT_EQ(c.submit_headers(0, h, true).error().detail, kGoingAway);
 }
 
+// The bounded memory of closed stream ids: what a young table remembers, and the oldest ids
+// falling out once kRecentClosed more have been closed.
+TEST(H2StreamTable, RemembersTheLastClosedIds) {
+  StreamTable t;
+  EXPECT_EQ(t.closure(1), Closure::Unknown);
+  t.remember(1, false);
+  t.remember(3, true);
+  EXPECT_EQ(t.closure(1), Closure::Closed);
+  EXPECT_EQ(t.closure(3), Closure::ResetByUs);
+  EXPECT_EQ(t.closure(5), Closure::Unknown);
+  const uint32_t last = 5 + 2 * (StreamTable::kRecentClosed - 1);
+  for (uint32_t id = 5; id <= last; id += 2) t.remember(id, id == last);
+  EXPECT_EQ(t.closure(1), Closure::Unknown);
+  EXPECT_EQ(t.closure(3), Closure::Unknown);
+  EXPECT_EQ(t.closure(5), Closure::Closed);
+  EXPECT_EQ(t.closure(last), Closure::ResetByUs);
+  EXPECT_EQ(t.closure(last + 2), Closure::Unknown);
+}
+
 }  // namespace
 }  // namespace crossmux::codecs::h2
