@@ -24,16 +24,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   codecs::hpack::DecodedBlock block;
   codecs::ByteBuffer out;
   // Names and values are copies (their own allocations, so an over-read of one is not a read of
-  // the next); the vectors holding them are reused from block to block.
+  // the next); the vectors holding them are reused from block to block, and `storage` is sized
+  // while empty so that it never reallocates under the fields that view its strings.
   std::vector<std::string> storage;
   std::vector<codecs::hpack::Field> fields;
-  storage.reserve(32);
-  fields.reserve(16);
   while (!in.empty()) {
     if (in.u8() % 4 == 0) encoder.set_peer_max_table_size(in.range(0, 65536));
     storage.clear();
     fields.clear();
     size_t n = in.range(0, 16);
+    storage.reserve(2 * n);
+    fields.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       auto name = in.bytes(in.range(0, 40));
       auto value = in.bytes(in.range(0, 200));

@@ -75,7 +75,7 @@ Status Decoder::fail(const char* detail) {
 
 Status Decoder::decode(Bytes block, DecodedBlock& out) {
   out.clear();
-  // One allocation for a typical header list instead of doubling from one field (kept for the
+  // One allocation for a short header list instead of doubling from one field (kept for the
   // next blocks).
   if (out.fields_.capacity() == 0 && !block.empty()) out.fields_.reserve(DecodedBlock::kInitialFields);
   table_.release_retired();

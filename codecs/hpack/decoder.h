@@ -76,7 +76,7 @@ class DecodedBlock {
 
  private:
   friend class Decoder;
-  static constexpr size_t kInitialFields = 16;
+  static constexpr size_t kInitialFields = 8;
   std::vector<Field> fields_;
   BlockArena arena_;
   Limit limit_ = Limit::None;
