@@ -12,7 +12,7 @@
 #   TARGET  names without the _fuzzer suffix (default: every target the fuzz preset builds)
 # Environment: CROSSMUX_FUZZ_BUILD_DIR uses an already configured fuzz build instead of the preset's
 # build/fuzz; CROSSMUX_FUZZ_COV_DIR the coverage build dir (default build/fuzz-cov);
-# CROSSMUX_SKIP_DIRS is passed to the coverage configure; CROSSMUX_JOBS caps build parallelism.
+# CROSSMUX_SKIP_DIRS is passed to the coverage configure (default, as the fuzz preset: conformance;cli); CROSSMUX_JOBS caps build parallelism.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -138,7 +138,7 @@ covdir=${CROSSMUX_FUZZ_COV_DIR:-$root/build/fuzz-cov}
 cov_summary="(coverage build failed; see $out/coverage-build.log)"
 if cmake -S . -B "$covdir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
      -DCMAKE_BUILD_TYPE=Debug -DCROSSMUX_FUZZ=ON -DCROSSMUX_COVERAGE=ON -DCROSSMUX_TESTS=OFF \
-     -DCROSSMUX_PROGRAMS=OFF -DCROSSMUX_SKIP_DIRS="${CROSSMUX_SKIP_DIRS:-}" \
+     -DCROSSMUX_PROGRAMS=OFF -DCROSSMUX_SKIP_DIRS="${CROSSMUX_SKIP_DIRS-conformance;cli}" \
      >"$out/coverage-build.log" 2>&1 \
    && cmake --build "$covdir" -j"$build_jobs" >>"$out/coverage-build.log" 2>&1; then
   rm -f "$out"/cov-*.profraw

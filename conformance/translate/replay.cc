@@ -200,10 +200,11 @@ ClientSaw send_h2(const ProxyTarget& t, const Scenario& s, const std::string& au
   }
   std::vector<h2::Field> fields{{":method", s.method}, {":scheme", t.tls ? "https" : "http"},
                                 {":authority", authority}, {":path", target}};
-  for (const auto& [n, v] : s.pseudo) {
-    auto it = std::find_if(fields.begin(), fields.end(), [&](const h2::Field& f) { return f.first == n; });
-    if (it != fields.end()) it->second = v;
-    else fields.emplace_back(n, v);
+  for (const auto& pseudo : s.pseudo) {  // not a structured binding: clang 14 cannot capture one
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [&](const h2::Field& f) { return f.first == pseudo.first; });
+    if (it != fields.end()) it->second = pseudo.second;
+    else fields.push_back(pseudo);
   }
   for (const auto& n : s.no_pseudo) {
     std::erase_if(fields, [&](const h2::Field& f) { return f.first == n; });
