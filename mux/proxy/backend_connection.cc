@@ -2,6 +2,9 @@
 #include "mux/proxy/backend_connection.h"
 
 #include <algorithm>
+#include <array>
+#include <span>
+#include <vector>
 
 #include "mux/proxy/client_session.h"
 #include "mux/proxy/worker.h"
@@ -173,7 +176,18 @@ bool BackendConnection::reading_paused() const {
 }
 
 void BackendConnection::pump_requests() {
-  auto list = exchanges_;  // a failing exchange detaches itself
+  // A snapshot: a failing exchange detaches itself. This runs on every wake-up, so the usual few
+  // exchanges are copied to the stack (copying the vector allocated each time).
+  std::array<Exchange*, 16> inline_list;
+  std::vector<Exchange*> heap_list;
+  std::span<Exchange* const> list;
+  if (exchanges_.size() <= inline_list.size()) {
+    std::copy(exchanges_.begin(), exchanges_.end(), inline_list.begin());
+    list = std::span<Exchange* const>(inline_list.data(), exchanges_.size());
+  } else {
+    heap_list = exchanges_;
+    list = heap_list;
+  }
   for (Exchange* ex : list) {
     if (ex->backend != this) continue;
     if (!ex->request.head_sent &&

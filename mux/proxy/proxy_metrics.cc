@@ -1,7 +1,7 @@
 // The proxy's metric families and how the request path's plain counters reach them.
 #include "mux/proxy/proxy_metrics.h"
 
-#include <map>
+#include <algorithm>
 #include <string>
 
 namespace crossmux::mux::proxy {
@@ -83,7 +83,20 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
   duration_cache_.resize(slots);
   backend_duration_cache_.resize(slots);
   // Every client-side limit is listed at zero, so an operator sees what can fire.
-  sync_limits();
+  std::vector<std::string_view> keys;
+  auto slot_of = [&](std::string_view key) {
+    const auto it = std::find(keys.begin(), keys.end(), key);
+    if (it != keys.end()) return static_cast<size_t>(it - keys.begin());
+    keys.push_back(key);
+    client_limit_series_.push_back(limits_.handle({"client", std::string(key)}));
+    return keys.size() - 1;
+  };
+  for (size_t i = 0; i < kProxyLimits; ++i) {
+    proxy_limit_slot_[i] = slot_of(to_string(static_cast<ProxyLimit>(i)));
+  }
+  for (size_t i = 0; i < codecs::h2::kLimitKinds; ++i) {
+    h2_limit_slot_[i] = slot_of(to_string(static_cast<codecs::h2::LimitKind>(i)));
+  }
 }
 
 const std::string& ProxyMetrics::cluster_label(int cluster) const {
@@ -119,17 +132,18 @@ void ProxyMetrics::request(const RequestSample& r) {
 void ProxyMetrics::sync_limits() {
   // The same key can be enforced by both layers (max_header_fields: the H1 decoder and HPACK):
   // one series per key, the sum.
-  std::map<std::string, uint64_t> client_limits;
-  for (size_t i = 0; i < kProxyLimits; ++i) {
-    client_limits[std::string(to_string(static_cast<ProxyLimit>(i)))] += proxy_limits_[i];
-  }
+  std::array<uint64_t, kLimitKeys> client{};
+  for (size_t i = 0; i < kProxyLimits; ++i) client[proxy_limit_slot_[i]] += proxy_limits_[i];
   for (size_t i = 0; i < codecs::h2::kLimitKinds; ++i) {
-    client_limits[std::string(to_string(static_cast<codecs::h2::LimitKind>(i)))] +=
-        h2_[0].limits[i];
-    const std::string name(to_string(static_cast<codecs::h2::LimitKind>(i)));
-    if (h2_[1].limits[i] > 0) limits_.set({"backend", name}, static_cast<double>(h2_[1].limits[i]));
+    client[h2_limit_slot_[i]] += h2_[0].limits[i];
+    if (h2_[1].limits[i] > 0) {
+      limits_.set({"backend", std::string(to_string(static_cast<codecs::h2::LimitKind>(i)))},
+                  static_cast<double>(h2_[1].limits[i]));
+    }
   }
-  for (const auto& [name, n] : client_limits) limits_.set({"client", name}, static_cast<double>(n));
+  for (size_t s = 0; s < client_limit_series_.size(); ++s) {
+    client_limit_series_[s].set(static_cast<double>(client[s]));
+  }
 }
 
 const Registry& ProxyMetrics::sync(const Gauges& g) {

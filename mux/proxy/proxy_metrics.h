@@ -91,6 +91,13 @@ class ProxyMetrics {
   std::vector<Family::Handle> request_cache_;
   std::vector<Family::Handle> duration_cache_;          // [cluster + 1]
   std::vector<Family::Handle> backend_duration_cache_;  // [cluster + 1]
+  // One client-side limit series per configuration key, resolved at construction (a key can be
+  // enforced by both layers: max_header_fields by the H1 decoder and HPACK), and the series each
+  // ProxyLimit and each H2 LimitKind adds into.
+  static constexpr size_t kLimitKeys = kProxyLimits + codecs::h2::kLimitKinds;
+  std::vector<Family::Handle> client_limit_series_;
+  std::array<size_t, kProxyLimits> proxy_limit_slot_{};
+  std::array<size_t, codecs::h2::kLimitKinds> h2_limit_slot_{};
   std::array<codecs::h2::Counters, 2> h2_{};            // client side, backend side
   std::array<uint64_t, kProxyLimits> proxy_limits_{};
   uint64_t accepted_ = 0;
