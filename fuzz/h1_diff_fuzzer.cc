@@ -63,8 +63,12 @@ Verdict run(Decoder& d, std::span<const uint8_t> input) {
   v.ok = r.has_value();
   if (v.ok) v.ok = d.finish(sink).has_value();
   // Compare only message events: errors differ in status and detail by design.
+  auto is_error = [](const std::string& line) { return line.rfind("connection-error", 0) == 0; };
+  size_t bytes = 0;
+  for (const auto& line : sink.lines()) bytes += is_error(line) ? 0 : line.size() + 1;
+  v.trace.reserve(bytes);  // one allocation, not one per doubling
   for (const auto& line : sink.lines()) {
-    if (line.rfind("connection-error", 0) != 0) {
+    if (!is_error(line)) {
       v.trace += line;
       v.trace += '\n';
     } else {
