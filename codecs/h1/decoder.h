@@ -61,7 +61,10 @@ class Decoder {
   Status finish(EventSink& sink);
 
   // Response decoders: the next outstanding request (in the order requests were sent).
-  void expect_response(const RequestInfo& request) { pending_.push_back(request); }
+  void expect_response(const RequestInfo& request) {
+    if (pending_.capacity() == 0) pending_.reserve(4);  // a few outstanding: one allocation
+    pending_.push_back(request);
+  }
   void expect_response(const MessageHead& request);
 
   // Request decoders, after a Tunnel head: `accepted` (a 2xx to CONNECT or a 101 was sent) makes
