@@ -335,10 +335,10 @@ class Harness {
   // Sends `bytes` from client `c` in input-chosen pieces, letting the proxy run between them.
   void client_send(ClientEnd& c, Bytes bytes) {
     auto sizes = in_.bytes(in_.range(0, 3));
-    for (Bytes piece : fuzz::split_by(bytes, sizes)) {
+    fuzz::for_each_piece(bytes, sizes, [&](Bytes piece) {
       c.deliver(piece);
       settle();
-    }
+    });
   }
 
   void step() {
@@ -484,10 +484,10 @@ class Harness {
     const std::string s = fuzz::mux_session::h1_response(in_, method, close_delimited);
     const Bytes all = codecs::as_bytes(std::string_view(s));
     auto sizes = in_.bytes(in_.range(0, 2));
-    for (Bytes piece : fuzz::split_by(all, sizes)) {
+    fuzz::for_each_piece(all, sizes, [&](Bytes piece) {
       b.peer.send(piece);
       settle();
-    }
+    });
     if (close_delimited) b.peer.close_write();
   }
 

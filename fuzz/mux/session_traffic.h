@@ -34,7 +34,9 @@ inline void append_chunked(std::string& s, size_t n, bool trailer) {
   if (n > 0) {
     char size[24];
     std::snprintf(size, sizeof size, "%zx\r\n", n);
-    s += size + body_of(n) + "\r\n";
+    s += size;
+    s.append(n, 'b');
+    s += "\r\n";
   }
   s += trailer ? "0\r\nx-trailer: 1\r\n\r\n" : "0\r\n\r\n";
 }
@@ -62,7 +64,7 @@ inline void h1_request(FuzzInput& in, codecs::ByteBuffer& wire) {
   if (shape & 32) s += "Expect: 100-continue\r\n";
   if (shape & 64) s += "Upgrade: websocket\r\nConnection: upgrade\r\n";
   s += "\r\n";
-  if (framing == 1) s += body_of(n);
+  if (framing == 1) s.append(n, 'b');
   if (framing >= 2) append_chunked(s, n, shape & 128);
   wire.append(s);
 }
@@ -133,7 +135,7 @@ inline std::string h1_response(FuzzInput& in, std::string_view method, bool& clo
   s += "\r\n";
   const bool bodiless = method == "HEAD" || status == 204 || status == 304;
   if (!bodiless) {
-    if (framing == 0 || framing == 2) s += body_of(n);
+    if (framing == 0 || framing == 2) s.append(n, 'b');
     if (framing == 1) append_chunked(s, n, shape & 128);
   }
   close_delimited = framing == 2 && !bodiless;
