@@ -14,9 +14,9 @@ namespace crossmux::codecs::hpack {
 // is gone reads as stale and is reused by the next insertion on its probe chain, and the whole
 // index is rebuilt from the live entries when used slots pass 3/4 of capacity. The first live
 // match on a probe chain is always the newest entry with that key (lowest HPACK index).
-// Capacity follows the live entries (16 slots per table to start, doubled at a rebuild that needs
+// Capacity follows the live entries (32 slots per table to start, doubled at a rebuild that needs
 // it) up to what a full table of the maximum size needs: a connection that indexes a few fields
-// spends 256 bytes on its index, not 8 KiB.
+// spends one 512-byte allocation on its index, not two of 4 KiB.
 class TableIndex {
  public:
   // Bounds the index for a table of at most `max_table_size` octets and empties it (the slots
@@ -45,13 +45,18 @@ class TableIndex {
     const uint32_t age = static_cast<uint32_t>(table.inserted()) - s.seq1;
     return age < table.count() ? static_cast<long>(age) : -1;
   }
-  static constexpr size_t kMinSlots = 16;
-  // Empties both tables at `cap` slots (a power of two).
-  void allocate(size_t cap);
-  void add(std::vector<Slot>& slots, const DynamicTable& table, uint32_t hash, bool by_pair);
+  static constexpr size_t kMinSlots = 32;
+  // Empties both tables at `slots` slots each (a power of two).
+  void allocate(size_t slots);
+  void add(Slot* slots, const DynamicTable& table, uint32_t hash, bool by_pair);
 
-  std::vector<Slot> names_;
-  std::vector<Slot> pairs_;
+  // Both tables in one allocation: by name in [0, cap), by name + value in [cap, 2 cap).
+  std::vector<Slot> slots_;
+  size_t cap() const { return slots_.size() / 2; }
+  Slot* names() { return slots_.data(); }
+  Slot* pairs() { return slots_.data() + cap(); }
+  const Slot* names() const { return slots_.data(); }
+  const Slot* pairs() const { return slots_.data() + cap(); }
   size_t mask_ = 0;
   size_t max_slots_ = kMinSlots;  // enough for a full table of the maximum size, at most 3/4 used
   size_t used_ = 0;  // non-empty slots in the fuller of the two tables
