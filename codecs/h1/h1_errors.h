@@ -6,6 +6,7 @@ namespace crossmux::codecs::h1 {
 // Decoder: start line (RFC 9112 §3, §4, §2.3).
 inline constexpr char kErrBadRequestLine[] = "h1: malformed request line";
 inline constexpr char kErrBadMethod[] = "h1: method is not a token";
+inline constexpr char kErrPriMethod[] = "h1: PRI is the HTTP/2 connection preface, not a method";
 inline constexpr char kErrBadTarget[] = "h1: invalid request target";
 inline constexpr char kErrAsteriskNotOptions[] =
     "h1: asterisk-form target on a method other than OPTIONS";

@@ -148,6 +148,11 @@ Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* en
   ++p;
   if (auto st = parse_version(p, end, kReq, '\r', head); !st) return unexpected(st.error());
   if (auto st = expect_crlf(p, kReq, kErrBadVersion); !st) return unexpected(st.error());
+  // RFC 9113 §3.4, §11.6: PRI exists only to start the HTTP/2 preface ("PRI * HTTP/2.0", refused
+  // above as a version we do not speak); no client uses it as a method. A server or proxy that
+  // sniffs "PRI " to switch to HTTP/2 must never receive one from us (llhttp refuses it too,
+  // found by h1_diff: "PRI / HTTP/1.0").
+  if (head.method == "PRI") return unexpected(decode_error(kReq, 400, kErrPriMethod));
   return target;
 }
 
