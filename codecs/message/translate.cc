@@ -252,10 +252,14 @@ void single_content_length(MessageHead& head) {
 // status code of 1xx (Informational) or 204 (No Content)." The decoders already frame such a
 // response as bodiless whatever it says; a backend that sends one anyway must not make the proxy
 // repeat it: HTTP/2 clients (nghttp2, so curl) reset a 204 stream whose content-length is not 0.
-// 304 keeps it (it describes the selected representation), as does a response to HEAD.
+// 304 keeps it (it describes the selected representation), as does a response to HEAD. A length
+// the proxy kept from the head (a HEAD response's KnownLength, an HTTP/2 204's content_length)
+// goes too, or the HTTP/2 encoder would write it back.
 void drop_content_length_where_forbidden(MessageHead& head) {
   if (head.kind == MessageKind::Response && (head.status < 200 || head.status == 204)) {
     head.headers.remove("content-length");
+    if (head.framing == Framing::KnownLength) head.framing = Framing::None;
+    head.content_length = 0;
   }
 }
 
@@ -282,6 +286,10 @@ Status prepare_for_h1(MessageHead& head) {
   const HeaderField* upgrade =
       head.framing == Framing::Tunnel ? head.headers.find("upgrade") : nullptr;
   const std::string_view protocols = upgrade ? upgrade->value : std::string_view();
+  // RFC 9113 §3.4, §11.6: PRI only starts the HTTP/2 preface; an HTTP/2 client's :method PRI
+  // must not reach an HTTP/1.1 backend (one sniffing "PRI " would switch protocols). The H1
+  // decoder refuses it the same way (kErrPriMethod).
+  if (head.is_request() && head.method == "PRI") return fail(head.kind, kErrTranslatePriMethod);
   remove_connection_specific(head.headers, false);
   drop_content_length_where_forbidden(head);
   if (upgrade) head.headers.add_view("upgrade", protocols);

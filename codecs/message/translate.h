@@ -9,6 +9,8 @@
 namespace crossmux::codecs {
 
 inline constexpr char kErrTranslateBadMethod[] = "translate: method is not a token";
+inline constexpr char kErrTranslatePriMethod[] =
+    "translate: PRI is the HTTP/2 connection preface, not a method for HTTP/1.1";
 inline constexpr char kErrTranslateBadPath[] = "translate: path is not origin-form or asterisk";
 inline constexpr char kErrTranslateEmptyPath[] = "translate: empty path";
 inline constexpr char kErrTranslateBadAuthority[] = "translate: invalid authority";
@@ -70,6 +72,8 @@ Status prepare_for_h2(MessageHead& head);
 //      (RFC 9113 §8.3.1, class I). A Tunnel head (an upgrade request, a 101) keeps its Upgrade
 //      field, moved last (RFC 9110 §7.8; the H1 encoder adds `Connection: upgrade`).
 //   3. validate_for_forwarding.
+// Both: a 1xx or 204 response loses its Content-Length and any kept length (RFC 9110 §8.6). H2 ->
+// H1 also refuses a request with method PRI (kErrTranslatePriMethod, RFC 9113 §3.4).
 Status prepare_for_h1(MessageHead& head);
 
 }  // namespace crossmux::codecs

@@ -289,6 +289,28 @@ TEST(Translate, NoContentLengthOnInformationalOr204Responses) {
           << status << (to_h2 ? " to h2" : " to h1");
     }
   }
+  // A 204 to HEAD whose length the proxy kept (KnownLength) or an HTTP/2 204's content_length:
+  // nothing is left for the HTTP/2 encoder to write back.
+  MessageHead head_204;
+  head_204.kind = MessageKind::Response;
+  head_204.status = 204;
+  head_204.framing = Framing::KnownLength;
+  head_204.content_length = 5;
+  head_204.headers.add_view("content-length", "5");
+  ASSERT_TRUE(prepare_for_h2(head_204));
+  EXPECT_EQ(head_204.framing, Framing::None);
+  EXPECT_EQ(head_204.content_length, 0u);
+  EXPECT_EQ(fields(head_204), "");
+}
+
+TEST(Translate, PriRequestIsNotForwardedToHttp1) {
+  MessageHead h = h1_request();
+  h.method = "PRI";
+  h.authority = "a";
+  auto st = prepare_for_h1(h);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, 400u);
+  EXPECT_EQ(st.error().detail, kErrTranslatePriMethod);
 }
 
 TEST(Translate, ValidHeadsPass) {
