@@ -167,7 +167,11 @@ for host in h1.test h2c.test; do
   echo "idle WebSocket, HTTP/2 client -> $host: $out"
 done
 
-kill -0 "${pids[2]}" || fail "proxy died"
-kill -TERM "${pids[2]}" && wait "${pids[2]}" || fail "proxy did not exit cleanly on SIGTERM"
-if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work/proxy.log"; then fail "sanitizer report"; fi
+for i in 2 3; do  # the main proxy and the idle one
+  kill -0 "${pids[$i]}" || fail "proxy $i died"
+  kill -TERM "${pids[$i]}" && wait "${pids[$i]}" || fail "proxy $i did not exit cleanly on SIGTERM"
+done
+if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work/proxy.log" "$work/idle.log"; then
+  fail "sanitizer report"
+fi
 echo "proxy tunnel end to end: ok"
