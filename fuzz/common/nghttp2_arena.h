@@ -1,11 +1,11 @@
 // Nghttp2Arena: nghttp2's allocator (nghttp2_mem) for fuzz targets that build an nghttp2 session
-// per input. Blocks are carved from one buffer that every execution reuses, free is a no-op, and
+// per input. Blocks are carved from one buffer that every execution reuses, free only poisons, and
 // rewind() at the start of an execution forgets all of it: nghttp2's many small allocations (the
 // session, its HPACK tables, a 16 KiB frame buffer, streams, header buffers) cost no malloc, no
 // ASan bookkeeping and no fresh pages. An execution that outgrows the buffer falls back to malloc
 // for the rest (freed at the next rewind). nghttp2 is not instrumented, so nothing is lost for its
-// own code; our adapter's reads of nghttp2 memory stay checked against everything not handed out
-// in this execution (poisoned at rewind).
+// own code; our adapter's reads of nghttp2 memory stay checked: a block's rounding, a freed block
+// and everything not handed out in this execution are poisoned.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
@@ -67,7 +67,7 @@ class Nghttp2Arena {
     if (kCapacity - used_ >= need) {
       block = buf_ + used_;
       used_ += need;
-      unpoison(block, need);
+      unpoison(block, kHeader + size);  // the rounding stays poisoned: overreads are caught
     } else {
       block = static_cast<uint8_t*>(std::malloc(need));
       if (block == nullptr) return nullptr;
@@ -85,7 +85,14 @@ class Nghttp2Arena {
   static void* malloc_cb(size_t size, void* self) {
     return static_cast<Nghttp2Arena*>(self)->allocate(size);
   }
-  static void free_cb(void*, void*) {}
+  // Freed blocks are not reused before the next input, but they are poisoned so that a read
+  // after nghttp2 freed them is still caught.
+  static void free_cb(void* p, void* self) { static_cast<Nghttp2Arena*>(self)->release(p); }
+  void release(void* p) {
+    if (p == nullptr) return;
+    auto* b = static_cast<uint8_t*>(p);
+    if (b >= buf_ && b < buf_ + kCapacity) poison(b, size_of(p));
+  }
   static void* calloc_cb(size_t n, size_t size, void* self) {
     if (size != 0 && n > SIZE_MAX / size) return nullptr;
     void* p = static_cast<Nghttp2Arena*>(self)->allocate(n * size);
@@ -97,6 +104,7 @@ class Nghttp2Arena {
     if (fresh != nullptr && p != nullptr) {
       const size_t old = size_of(p);
       std::memcpy(fresh, p, old < size ? old : size);
+      static_cast<Nghttp2Arena*>(self)->release(p);
     }
     return fresh;
   }

@@ -18,8 +18,12 @@
 
 namespace crossmux::fuzz::mux_session {
 
+// Every body the harness sends is `n` bytes of 'b' (the oracle compares lengths, not content).
+inline void append_body(std::string& s, size_t n) { s.append(n, 'b'); }
 inline std::string body_of(size_t n) {
-  return std::string(n, 'b');
+  std::string s;
+  append_body(s, n);
+  return s;
 }
 
 inline size_t body_size(FuzzInput& in) {
@@ -35,7 +39,7 @@ inline void append_chunked(std::string& s, size_t n, bool trailer) {
     char size[24];
     std::snprintf(size, sizeof size, "%zx\r\n", n);
     s += size;
-    s.append(n, 'b');
+    append_body(s, n);
     s += "\r\n";
   }
   s += trailer ? "0\r\nx-trailer: 1\r\n\r\n" : "0\r\n\r\n";
@@ -64,7 +68,7 @@ inline void h1_request(FuzzInput& in, codecs::ByteBuffer& wire) {
   if (shape & 32) s += "Expect: 100-continue\r\n";
   if (shape & 64) s += "Upgrade: websocket\r\nConnection: upgrade\r\n";
   s += "\r\n";
-  if (framing == 1) s.append(n, 'b');
+  if (framing == 1) append_body(s, n);
   if (framing >= 2) append_chunked(s, n, shape & 128);
   wire.append(s);
 }
@@ -135,7 +139,7 @@ inline std::string h1_response(FuzzInput& in, std::string_view method, bool& clo
   s += "\r\n";
   const bool bodiless = method == "HEAD" || status == 204 || status == 304;
   if (!bodiless) {
-    if (framing == 0 || framing == 2) s.append(n, 'b');
+    if (framing == 0 || framing == 2) append_body(s, n);
     if (framing == 1) append_chunked(s, n, shape & 128);
   }
   close_delimited = framing == 2 && !bodiless;
