@@ -1,0 +1,96 @@
+// mux_session's proxy configurations: three input bytes choose the limits, timeouts, clusters
+// (HTTP/1.1 or h2c, one or two backends each) and the listener's protocols. Only 12 of their bits
+// matter (config_key), so the 4096 configurations are built once per process and shared.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "mux/config/config.h"
+
+namespace crossmux::fuzz::mux_session {
+
+namespace config = mux::config;
+
+inline constexpr std::array<uint32_t, 4> kStreams = {100, 1, 2, 8};
+inline constexpr std::array<uint32_t, 4> kWindows = {65535, 1024, 16384, 262144};
+inline constexpr std::array<size_t, 4> kCapacity = {65536, 512, 4096, 1 << 20};
+// The configuration bits of the three bytes: mode 0x1a, shape 0xcf, peer_shape 0x70.
+inline constexpr size_t kConfigs = 1 << 12;
+inline size_t config_key(uint8_t mode, uint8_t shape, uint8_t peer_shape) {
+  return ((mode >> 1) & 1) | ((mode >> 3) & 3) << 1 | (shape & 0x0f) << 3 |
+         ((shape >> 6) & 3) << 7 | ((peer_shape >> 4) & 7) << 9;
+}
+
+inline std::shared_ptr<const config::Config> make_config(uint8_t mode, uint8_t shape,
+                                                       uint8_t peer_shape) {
+  auto config = std::make_shared<config::Config>();
+  config::Config& cfg = *config;
+  const bool backend_a_h2 = mode & 2;
+  const bool two_backends = mode & 8;
+  const bool small_timeouts = !(mode & 16);
+  cfg.limits.max_concurrent_streams = kStreams[shape & 3];
+  cfg.limits.initial_window_size = kWindows[(shape >> 2) & 3];
+  const uint32_t per_backend = 1 + ((shape >> 6) & 1) + ((shape >> 7) & 1) * 2;
+  if (small_timeouts) {
+    auto& t = cfg.timeouts;
+    t.request_headers = config::Millis(200);
+    t.client_idle = config::Millis(500);
+    t.backend_connect = config::Millis(100);
+    t.backend_response = config::Millis(300);
+    t.stream_progress = config::Millis(300);
+    t.tunnel = config::Millis(400);
+    t.settings_ack = config::Millis(200);
+  }
+  config::Listener l;
+  l.name = "in";
+  l.address = {"127.0.0.1", 8080};
+  l.http2 = !(peer_shape & 16);
+  cfg.listeners.push_back(l);
+  for (int i = 0; i < 2; ++i) {
+    config::Cluster c;
+    c.name = i == 0 ? "a" : "b";
+    const bool h2 = (i == 0) == backend_a_h2;
+    c.protocol = h2 ? config::BackendProtocol::H2c : config::BackendProtocol::Http1;
+    c.backends.push_back({{"127.0.0.1", static_cast<uint16_t>(9000 + 2 * i)}, 1});
+    if (two_backends) c.backends.push_back({{"127.0.0.1", static_cast<uint16_t>(9001 + 2 * i)}, 1});
+    c.max_connections_per_backend = per_backend;
+    c.connect_retries = (peer_shape >> 5) & 3;
+    cfg.clusters.push_back(c);
+  }
+  // example.com goes to cluster a, any other host to b; "*" and "" paths match no frontend.
+  config::Frontend fa;
+  fa.hostname = "example.com";
+  fa.cluster = "a";
+  config::Frontend fb;
+  fb.cluster = "b";
+  cfg.frontends = {fa, fb};
+  return config;
+}
+
+// One of kConfigs configurations, built once per process and shared read-only (the Worker only
+// ever reads it).
+inline const std::shared_ptr<const config::Config>& shared_config(uint8_t mode, uint8_t shape,
+                                                                  uint8_t peer_shape) {
+  static const std::vector<std::shared_ptr<const config::Config>> table = [] {
+    std::vector<std::shared_ptr<const config::Config>> t(kConfigs);
+    // Every key is reached by some (mode, shape, peer_shape); the bits outside the key do not
+    // change the configuration.
+    for (unsigned m = 0; m < 32; m += 2) {
+      for (unsigned sh = 0; sh < 256; ++sh) {
+        if (sh & 0x30) continue;
+        for (unsigned p = 0; p < 128; p += 16) {
+          auto& slot = t[config_key(m, sh, p)];
+          if (!slot) slot = make_config(m, sh, p);
+        }
+      }
+    }
+    return t;
+  }();
+  return table[config_key(mode, shape, peer_shape)];
+}
+
+}  // namespace crossmux::fuzz::mux_session
