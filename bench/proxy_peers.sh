@@ -8,30 +8,13 @@
 set -uo pipefail
 crossmux=$1
 secs=${2:-3}
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-# A free port below the kernel's ephemeral range (32768+), so no client socket of a concurrent
-# test can take it between this pick and the bind.
-free_port() {
-  python3 -c 'import random, socket
-for _ in range(500):
-    p = random.randint(20000, 32767)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    print(p)
-    break'
-}
+# $work, $pids and their cleanup, free_port and wait_port: the proxy e2e tests' helpers.
+source "$(dirname "$0")/../mux/proxy/test/e2e_lib.sh"
 hz=$(getconf CLK_TCK)
 # A process and its children (nghttpx serves from a forked worker).
 family() { echo "$1"; pgrep -P "$1"; }
 cpu_ticks() { local t=0 p; for p in $(family "$1"); do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo $t; }
 rss_kb() { local t=0 p; for p in $(family "$1"); do t=$((t + $(awk '/VmRSS/ { print $2 }' "/proc/$p/status"))); done; echo $t; }
-wait_port() { for _ in $(seq 1 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done; }
 
 origin_port=$(free_port)
 "$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
