@@ -32,23 +32,28 @@ struct H1Options {
 void add_h1(CLI::App* conform, int& exit_code) {
   auto opts = std::make_shared<H1Options>();
   auto* h1 = conform->add_subcommand(
-      "h1", "HTTP/1.1 server or proxy conformance: RFC 9112/9110 syntax and framing, and the "
-            "request smuggling classes, each with its accepted verdicts");
+      "h1",
+      "HTTP/1.1 server or proxy conformance: RFC 9112/9110 syntax and framing, and the "
+      "request smuggling classes, each with its accepted verdicts");
   h1->set_help_flag("--help", "Print this help and exit (-h is --host)");
-  h1->add_option("specs", opts->specs, "Spec ids to run, with prefix selection: http1/6, http1/7.1/3");
+  h1->add_option("specs", opts->specs,
+                 "Spec ids to run, with prefix selection: http1/6, http1/7.1/3");
   h1->add_option("-h,--host", opts->target.host, "Target host")->capture_default_str();
   h1->add_option("-p,--port", opts->target.port, "Target port (default 80, or 443 with --tls)");
   h1->add_flag("-t,--tls", opts->target.tls, "Connect over TLS (ALPN http/1.1)");
   h1->add_flag("-k,--insecure", opts->target.insecure, "Do not verify the server certificate");
-  h1->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")->capture_default_str();
-  h1->add_option("-P,--path", opts->target.path, "The request target of every request")->capture_default_str();
+  h1->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")
+      ->capture_default_str();
+  h1->add_option("-P,--path", opts->target.path, "The request target of every request")
+      ->capture_default_str();
   h1->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
   h1->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
   h1->callback([opts, &exit_code] {
     opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
     opts->run.specs = opts->specs;
     opts->run.color = opts->run.progress = ::isatty(STDOUT_FILENO) != 0;
-    auto summary = conformance::run(conformance::h1::build_suite(opts->target), opts->run, std::cout);
+    auto summary =
+        conformance::run(conformance::h1::build_suite(opts->target), opts->run, std::cout);
     exit_code = summary.exit_status();
   });
 }
@@ -66,7 +71,8 @@ void add_translate(CLI::App* conform, int& exit_code) {
   auto* tr = conform->add_subcommand(
       "translate",
       "Replays translation scenarios through a proxy in all four pairings (HTTP/1.1 and HTTP/2\n"
-      "clients; HTTP/1.1 and h2c backends) and checks, from the record file of the `crossmux origin`\n"
+      "clients; HTTP/1.1 and h2c backends) and checks, from the record file of the `crossmux "
+      "origin`\n"
       "behind the proxy, that a malformed request never reaches the backend and that a valid one\n"
       "arrives exactly once, equal to what was sent; and that the client gets back the status,\n"
       "1xx responses, fields, body and trailers the scenario lists (corpus/translate/README.md).\n"
@@ -79,10 +85,15 @@ void add_translate(CLI::App* conform, int& exit_code) {
   tr->add_flag("-t,--tls", opts->target.tls, "Connect over TLS (ALPN h2 or http/1.1)");
   tr->add_flag("-k,--insecure", opts->target.insecure, "Do not verify the proxy's certificate");
   tr->add_option("-r,--record", opts->target.record_path, "The origin's --record file")->required();
-  tr->add_option("-s,--scenarios", opts->scenarios, "Directory of *.scenario files")->capture_default_str();
-  tr->add_option("--h1-authority", opts->target.h1_authority, "Authority routed to the HTTP/1.1 backend")->capture_default_str();
-  tr->add_option("--h2-authority", opts->target.h2_authority, "Authority routed to the h2c backend")->capture_default_str();
-  tr->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")->capture_default_str();
+  tr->add_option("-s,--scenarios", opts->scenarios, "Directory of *.scenario files")
+      ->capture_default_str();
+  tr->add_option("--h1-authority", opts->target.h1_authority,
+                 "Authority routed to the HTTP/1.1 backend")
+      ->capture_default_str();
+  tr->add_option("--h2-authority", opts->target.h2_authority, "Authority routed to the h2c backend")
+      ->capture_default_str();
+  tr->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")
+      ->capture_default_str();
   tr->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
   tr->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
   tr->callback([opts, &exit_code] {
@@ -90,7 +101,8 @@ void add_translate(CLI::App* conform, int& exit_code) {
     auto scenarios = conformance::translate::load_scenarios(opts->scenarios, errors);
     for (const auto& e : errors) std::cerr << "crossmux conform translate: " << e << "\n";
     if (!errors.empty() || scenarios.empty()) {
-      if (scenarios.empty()) std::cerr << "crossmux conform translate: no scenarios in " << opts->scenarios << "\n";
+      if (scenarios.empty())
+        std::cerr << "crossmux conform translate: no scenarios in " << opts->scenarios << "\n";
       exit_code = 2;
       return;
     }
@@ -105,14 +117,16 @@ void add_translate(CLI::App* conform, int& exit_code) {
 }  // namespace
 
 void add_conform_command(CLI::App& app, int& exit_code) {
-  auto* conform = app.add_subcommand("conform", "Conformance suites against any HTTP/2 or HTTP/1.1 server");
+  auto* conform =
+      app.add_subcommand("conform", "Conformance suites against any HTTP/2 or HTTP/1.1 server");
   conform->require_subcommand(1);
 
   add_h1(conform, exit_code);
   add_translate(conform, exit_code);
   auto opts = std::make_shared<H2Options>();
-  auto* h2 = conform->add_subcommand(
-      "h2", "h2spec-style HTTP/2 server conformance: generic, http2 and hpack groups with h2spec's case ids");
+  auto* h2 = conform->add_subcommand("h2",
+                                     "h2spec-style HTTP/2 server conformance: generic, http2 and "
+                                     "hpack groups with h2spec's case ids");
   h2->set_help_flag("--help", "Print this help and exit (-h is --host, as in h2spec)");
   h2->add_option("specs", opts->specs,
                  "Spec ids to run, with prefix selection: generic, http2/6.5, http2/6.5/1, hpack");
@@ -120,8 +134,10 @@ void add_conform_command(CLI::App& app, int& exit_code) {
   h2->add_option("-p,--port", opts->target.port, "Target port (default 80, or 443 with --tls)");
   h2->add_flag("-t,--tls", opts->target.tls, "Connect over TLS (ALPN h2)");
   h2->add_flag("-k,--insecure", opts->target.insecure, "Do not verify the server certificate");
-  h2->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")->capture_default_str();
-  h2->add_option("-P,--path", opts->target.path, "The :path of every request")->capture_default_str();
+  h2->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")
+      ->capture_default_str();
+  h2->add_option("-P,--path", opts->target.path, "The :path of every request")
+      ->capture_default_str();
   h2->add_option("--max-header-length", opts->target.max_header_length,
                  "Length of each dummy header value in CONTINUATION and frame-size cases")
       ->capture_default_str();

@@ -1,6 +1,5 @@
 // The crossmux executable: thin CLI11 wiring of the subcommands.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <iostream>
 

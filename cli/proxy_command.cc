@@ -229,7 +229,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       "                  a valid one serves new connections (unchanged listeners keep their\n"
       "                  sockets), open connections finish on the old one\n"
       "  SIGUSR1         reopen the access log file (after logrotate moved it)");
-  cmd->add_option("-c,--config", args->config, "TOML configuration file (every key: docs/configuration.md)");
+  cmd->add_option("-c,--config", args->config,
+                  "TOML configuration file (every key: docs/configuration.md)");
   cmd->add_flag("--check", args->check,
                 "Validate the configuration, print every error with its key, and exit (1 on "
                 "error, 0 and \"configuration ok\" otherwise)");

@@ -5,9 +5,12 @@ namespace crossmux::conformance {
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::Pass: return "pass";
-    case Verdict::Fail: return "fail";
-    case Verdict::Skip: return "skip";
+    case Verdict::Pass:
+      return "pass";
+    case Verdict::Fail:
+      return "fail";
+    case Verdict::Skip:
+      return "skip";
   }
   return "?";
 }

@@ -60,7 +60,8 @@ struct Section {
   std::string number;  // "6.5.2", empty for a root
   std::string title;   // "SETTINGS", or the root's title
   std::vector<Case> cases;
-  std::deque<Section> children;  // a deque: references from child() stay valid as siblings are added
+  std::deque<Section>
+      children;  // a deque: references from child() stay valid as siblings are added
 
   Section& child(std::string child_number, std::string child_title);
   Case& add(std::string title, std::string requirement, std::function<Outcome()> run,

@@ -94,11 +94,14 @@ struct Walker {
     switch (r.outcome.verdict) {
       case Verdict::Pass:
         ++summary.passed;
-        printer.out() << indent << printer.paint(kGreen, "✔ ") << printer.paint(kGrey, label) << "\n";
+        printer.out() << indent << printer.paint(kGreen, "✔ ") << printer.paint(kGrey, label)
+                      << "\n";
         break;
       case Verdict::Skip:
         ++summary.skipped;
-        printer.out() << indent << printer.paint(kCyan, label + " (skipped: " + r.outcome.error + ")") << "\n";
+        printer.out() << indent
+                      << printer.paint(kCyan, label + " (skipped: " + r.outcome.error + ")")
+                      << "\n";
         break;
       case Verdict::Fail:
         ++summary.failed;
@@ -115,11 +118,21 @@ std::string xml_escape(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (c < 0x20 && c != '\n' && c != '\t') {
           out += "?";  // XML 1.0 cannot carry other control characters
@@ -212,7 +225,8 @@ std::string junit_xml(const RunSummary& summary) {
       } else {
         std::string body;
         for (const auto& e : r->outcome.expected) body += "Expected: " + e + "\n";
-        body += r->outcome.expected.empty() ? "Error: " + r->outcome.error : "Actual: " + r->outcome.actual;
+        body += r->outcome.expected.empty() ? "Error: " + r->outcome.error
+                                            : "Actual: " + r->outcome.actual;
         x += "      <failure message=\"" + xml_escape(r->requirement) + "\">" + xml_escape(body) +
              "</failure>\n";
       }

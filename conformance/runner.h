@@ -15,8 +15,8 @@ struct RunOptions {
   bool strict = false;             // also run strict (SHOULD-level) cases
   bool dry_run = false;            // list what would run, run nothing
   bool color = false;              // ANSI colours (callers enable it on a TTY)
-  bool progress = true;            // "  n: title" while a case runs, then erased (callers: TTY only)
-  std::string junit_path;          // write JUnit XML here when not empty
+  bool progress = true;    // "  n: title" while a case runs, then erased (callers: TTY only)
+  std::string junit_path;  // write JUnit XML here when not empty
 };
 
 struct CaseResult {

@@ -1,4 +1,5 @@
-// Transport: blocking sockets with poll() timeouts, optionally TLS (OpenSSL) with one ALPN protocol.
+// Transport: blocking sockets with poll() timeouts, optionally TLS (OpenSSL) with one ALPN
+// protocol.
 #include "conformance/transport.h"
 
 #include <netdb.h>
@@ -28,7 +29,8 @@ struct Transport::Impl {
   bool wait(short events, int ms) const {
     pollfd p{fd, events, 0};
     int r;
-    do r = ::poll(&p, 1, ms); while (r < 0 && errno == EINTR);
+    do r = ::poll(&p, 1, ms);
+    while (r < 0 && errno == EINTR);
     return r > 0;
   }
 };
@@ -48,7 +50,8 @@ int dial(const Endpoint& e, std::string* error) {
   for (addrinfo* a = res; a; a = a->ai_next) {
     fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) continue;
-    if (e.receive_buffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &e.receive_buffer, sizeof e.receive_buffer);
+    if (e.receive_buffer > 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &e.receive_buffer, sizeof e.receive_buffer);
     if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
     *error = std::strerror(errno);
     for (char& c : *error) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -14,9 +14,9 @@ struct Endpoint {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   bool tls = false;
-  bool insecure = false;      // skip certificate verification
-  std::string alpn;           // TLS: the one protocol to offer ("h2", "http/1.1"); required to match
-  int receive_buffer = 0;     // SO_RCVBUF before connecting (0: default)
+  bool insecure = false;   // skip certificate verification
+  std::string alpn;        // TLS: the one protocol to offer ("h2", "http/1.1"); required to match
+  int receive_buffer = 0;  // SO_RCVBUF before connecting (0: default)
   int send_timeout_ms = 2000;
 };
 

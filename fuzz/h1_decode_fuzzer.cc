@@ -96,8 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const auto used = std::span<const std::string_view>(methods.data(), n_methods);
   std::string whole = run(payload, {}, used, finish);
-  std::string split = run(payload, std::span<const size_t>(cuts.data(), cut_bytes.size()), used,
-                          finish);
+  std::string split =
+      run(payload, std::span<const size_t>(cuts.data(), cut_bytes.size()), used, finish);
   if (whole != split) std::abort();
   return 0;
 }

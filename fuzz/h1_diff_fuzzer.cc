@@ -86,8 +86,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> input(data, size);
   Verdict a = run(ours, input);
   Verdict b = run(theirs, input);
-  if (a.ok && !b.ok && !allowlisted(b) && !duplicate_content_length(a, b)) {  // we accepted what strict llhttp refuses
-    std::fprintf(stderr, "h1_diff: we accepted what llhttp refuses (%s)\n--- ours\n%s--- llhttp\n%s",
+  if (a.ok && !b.ok && !allowlisted(b) &&
+      !duplicate_content_length(a, b)) {  // we accepted what strict llhttp refuses
+    std::fprintf(stderr,
+                 "h1_diff: we accepted what llhttp refuses (%s)\n--- ours\n%s--- llhttp\n%s",
                  b.error.c_str(), a.trace.c_str(), b.trace.c_str());
     std::abort();
   }

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_header_list_size = in.range(0, 1 << 16);
   limits.max_field_count = in.range(0, 256);
   limits.max_field_size = in.range(0, 1 << 15);
-  limits.on_limit = in.boolean() ? codecs::hpack::LimitAction::Fail : codecs::hpack::LimitAction::Continue;
+  limits.on_limit =
+      in.boolean() ? codecs::hpack::LimitAction::Fail : codecs::hpack::LimitAction::Continue;
   codecs::hpack::Decoder decoder(limits);
   codecs::hpack::DecodedBlock block;
   bool failed = false;

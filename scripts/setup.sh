@@ -12,7 +12,7 @@ die() { echo "setup: $*" >&2; exit 1; }
 
 PACKAGES=(
   # build
-  cmake ninja-build g++ clang git pkg-config
+  cmake ninja-build g++ clang clang-format git pkg-config
   # libraries
   libnghttp2-dev libssl-dev libcli11-dev libtomlplusplus-dev libfmt-dev
   # oracles and peers: nghttp2's library and tools, llhttp's C sources, curl

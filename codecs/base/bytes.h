@@ -20,7 +20,9 @@ inline std::string_view as_chars(Bytes b) {
   return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-inline uint16_t load_u16be(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint16_t load_u16be(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 inline uint32_t load_u24be(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) << 16 | static_cast<uint32_t>(p[1]) << 8 | p[2];
 }

@@ -3,23 +3,37 @@
 
 namespace crossmux::codecs {
 
-std::string_view to_string(Scope s) { return s == Scope::Stream ? "stream" : "connection"; }
+std::string_view to_string(Scope s) {
+  return s == Scope::Stream ? "stream" : "connection";
+}
 
 std::string_view to_string(Side s) {
   switch (s) {
-    case Side::Client: return "client";
-    case Side::Backend: return "backend";
-    case Side::Internal: return "internal";
+    case Side::Client:
+      return "client";
+    case Side::Backend:
+      return "backend";
+    case Side::Internal:
+      return "internal";
   }
   return "unknown";
 }
 
 std::string_view to_string(H2Code c) {
-  static constexpr std::string_view kNames[] = {
-      "NO_ERROR",       "PROTOCOL_ERROR",    "INTERNAL_ERROR",      "FLOW_CONTROL_ERROR",
-      "SETTINGS_TIMEOUT", "STREAM_CLOSED",   "FRAME_SIZE_ERROR",    "REFUSED_STREAM",
-      "CANCEL",         "COMPRESSION_ERROR", "CONNECT_ERROR",       "ENHANCE_YOUR_CALM",
-      "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+  static constexpr std::string_view kNames[] = {"NO_ERROR",
+                                                "PROTOCOL_ERROR",
+                                                "INTERNAL_ERROR",
+                                                "FLOW_CONTROL_ERROR",
+                                                "SETTINGS_TIMEOUT",
+                                                "STREAM_CLOSED",
+                                                "FRAME_SIZE_ERROR",
+                                                "REFUSED_STREAM",
+                                                "CANCEL",
+                                                "COMPRESSION_ERROR",
+                                                "CONNECT_ERROR",
+                                                "ENHANCE_YOUR_CALM",
+                                                "INADEQUATE_SECURITY",
+                                                "HTTP_1_1_REQUIRED"};
   auto i = static_cast<uint32_t>(c);
   return i < std::size(kNames) ? kNames[i] : "UNKNOWN";
 }

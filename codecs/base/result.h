@@ -22,7 +22,9 @@ class Unexpected {
   E error_;
 };
 
-constexpr Unexpected<Error> unexpected(Error e) { return Unexpected<Error>(e); }
+constexpr Unexpected<Error> unexpected(Error e) {
+  return Unexpected<Error>(e);
+}
 
 // Either a T or an Error. Accessing the wrong alternative is a programming error (asserts).
 template <class T>
@@ -30,24 +32,34 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  constexpr Result()
-    requires std::is_default_constructible_v<T>
-      : v_(std::in_place_index<0>) {}
-  constexpr Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  constexpr Result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
+  constexpr Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}       // NOLINT
   constexpr Result(Unexpected<Error> e) : v_(std::in_place_index<1>, e.error()) {}  // NOLINT
 
   constexpr bool has_value() const { return v_.index() == 0; }
   constexpr explicit operator bool() const { return has_value(); }
 
-  constexpr T& value() & { assert(has_value()); return *std::get_if<0>(&v_); }
-  constexpr const T& value() const& { assert(has_value()); return *std::get_if<0>(&v_); }
-  constexpr T&& value() && { assert(has_value()); return std::move(*std::get_if<0>(&v_)); }
+  constexpr T& value() & {
+    assert(has_value());
+    return *std::get_if<0>(&v_);
+  }
+  constexpr const T& value() const& {
+    assert(has_value());
+    return *std::get_if<0>(&v_);
+  }
+  constexpr T&& value() && {
+    assert(has_value());
+    return std::move(*std::get_if<0>(&v_));
+  }
   constexpr T& operator*() & { return value(); }
   constexpr const T& operator*() const& { return value(); }
   constexpr T* operator->() { return &value(); }
   constexpr const T* operator->() const { return &value(); }
 
-  constexpr const Error& error() const { assert(!has_value()); return *std::get_if<1>(&v_); }
+  constexpr const Error& error() const {
+    assert(!has_value());
+    return *std::get_if<1>(&v_);
+  }
 
   template <class U>
   constexpr T value_or(U&& other) const& {
@@ -69,7 +81,10 @@ class [[nodiscard]] Result<void> {
   constexpr bool has_value() const { return ok_; }
   constexpr explicit operator bool() const { return ok_; }
   constexpr void value() const { assert(ok_); }
-  constexpr const Error& error() const { assert(!ok_); return error_; }
+  constexpr const Error& error() const {
+    assert(!ok_);
+    return error_;
+  }
 
  private:
   bool ok_ = true;
@@ -78,6 +93,8 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline constexpr Status ok() { return Status(); }
+inline constexpr Status ok() {
+  return Status();
+}
 
 }  // namespace crossmux::codecs

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "codecs/base/bytes.h"
 #include "codecs/base/result.h"

@@ -160,7 +160,7 @@ class Connection {
   }
   void count_header_limit() {
     count_limit(decoded_.limit() == hpack::Limit::FieldCount ? LimitKind::HeaderFields
-                                                              : LimitKind::HeaderListSize);
+                                                             : LimitKind::HeaderListSize);
   }
   void count_output(Bytes written);
   void arm(DeadlineKind kind, bool on);

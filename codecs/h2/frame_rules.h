@@ -38,8 +38,8 @@ inline constexpr std::array<FrameRule, kFrameRuleCount> kFrameRules = [] {
                  NonZero = StreamRule::MustNotBeZero;
   constexpr auto C = Scope::Connection, S = Scope::Stream;
   constexpr uint32_t N = kNoExactLength;
-  constexpr uint8_t ES = kFlagEndStream, EH = kFlagEndHeaders, PD = kFlagPadded,
-                    PR = kFlagPriority, AK = kFlagAck;
+  constexpr uint8_t ES = kFlagEndStream, EH = kFlagEndHeaders, PD = kFlagPadded, PR = kFlagPriority,
+                    AK = kFlagAck;
   // clang-format off
   //         known stream   exact min scope flags that matter   padded prio   conn-state
   t[0x0]  = {true, NonZero, N,    0,  C,    ES | PD,            true,  false, false};  // §6.1 DATA

@@ -33,7 +33,8 @@ inline constexpr char kBadPath[] = ":path empty or not origin-form";
 inline constexpr char kBadMethod[] = ":method is not a token";
 inline constexpr char kBadScheme[] = ":scheme is not an RFC 3986 scheme";
 inline constexpr char kBadAuthority[] = ":authority empty or not an RFC 3986 authority";
-inline constexpr char kMissingAuthority[] = "http(s) request without :authority or Host, or with an empty one";
+inline constexpr char kMissingAuthority[] =
+    "http(s) request without :authority or Host, or with an empty one";
 inline constexpr char kBadStatus[] = ":status not three digits, or 101";
 inline constexpr char kBadFieldName[] = "field name empty, uppercase or not a token";
 inline constexpr char kBadFieldValue[] = "field value with NUL/CR/LF or edge whitespace";

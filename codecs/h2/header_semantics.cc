@@ -121,7 +121,8 @@ bool token(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+    if (!alnum &&
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
       return false;
     }
   }
@@ -134,7 +135,8 @@ bool scheme_ok(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alpha && !(i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) return false;
+    if (!alpha && !(i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')))
+      return false;
   }
   return true;
 }
@@ -145,7 +147,8 @@ bool authority_ok(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("-._~%!$&'()*+,;=:@[]").find(static_cast<char>(c)) == std::string_view::npos) {
+    if (!alnum && std::string_view("-._~%!$&'()*+,;=:@[]").find(static_cast<char>(c)) ==
+                      std::string_view::npos) {
       return false;
     }
   }
@@ -154,7 +157,7 @@ bool authority_ok(std::string_view s) {
 
 Status check_request_pseudo(const RequestPseudo& seen, const MessageHead& out) {
   if (!seen.method || out.method.empty()) return malformed(kMissingPseudo);
-  if (!token(out.method)) return malformed(kBadMethod);                          // RFC 9110 §9.1
+  if (!token(out.method)) return malformed(kBadMethod);  // RFC 9110 §9.1
   if (seen.authority && !authority_ok(out.authority)) return malformed(kBadAuthority);  // §8.3.1
   bool connect = out.method == "CONNECT";
   if (connect && !seen.protocol) {
@@ -217,8 +220,7 @@ Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool ex
     const HeaderField* host = out.headers.find("host");
     const bool needs_authority = iequals(out.scheme, "http") || iequals(out.scheme, "https");
     // (An empty :authority was already refused by check_request_pseudo.)
-    if ((host && host->value.empty()) ||
-        (needs_authority && !seen.authority && !host)) {
+    if ((host && host->value.empty()) || (needs_authority && !seen.authority && !host)) {
       return malformed(kMissingAuthority);
     }
     // RFC 9110 §7.2: Host is uri-host [":" port], held to the same octets as :authority (it

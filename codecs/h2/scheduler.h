@@ -3,9 +3,9 @@
 
 #include <array>
 #include <cstdint>
-#include <vector>
 #include <set>
 #include <string_view>
+#include <vector>
 
 namespace crossmux::codecs::h2 {
 

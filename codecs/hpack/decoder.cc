@@ -77,7 +77,8 @@ Status Decoder::decode(Bytes block, DecodedBlock& out) {
   out.clear();
   // One allocation for a short header list instead of doubling from one field (kept for the
   // next blocks).
-  if (out.fields_.capacity() == 0 && !block.empty()) out.fields_.reserve(DecodedBlock::kInitialFields);
+  if (out.fields_.capacity() == 0 && !block.empty())
+    out.fields_.reserve(DecodedBlock::kInitialFields);
   table_.release_retired();
   if (failed_) return fail(kContextFailed);
   Cursor c{block.data(), block.data() + block.size(), 0};

@@ -26,8 +26,7 @@ void TableIndex::allocate(size_t slots) {
   used_ = 0;
 }
 
-void TableIndex::add(Slot* slots, const DynamicTable& table, uint32_t hash,
-                     bool by_pair) {
+void TableIndex::add(Slot* slots, const DynamicTable& table, uint32_t hash, bool by_pair) {
   const DynamicTable::Entry newest = table.get(0);
   const uint32_t seq1 = static_cast<uint32_t>(table.inserted());
   for (size_t s = hash & mask_;; s = (s + 1) & mask_) {

@@ -59,7 +59,7 @@ class TableIndex {
   const Slot* pairs() const { return slots_.data() + cap(); }
   size_t mask_ = 0;
   size_t max_slots_ = kMinSlots;  // enough for a full table of the maximum size, at most 3/4 used
-  size_t used_ = 0;  // non-empty slots in the fuller of the two tables
+  size_t used_ = 0;               // non-empty slots in the fuller of the two tables
 };
 
 }  // namespace crossmux::codecs::hpack

@@ -10,7 +10,7 @@
 namespace crossmux::codecs {
 
 struct HeaderField {
-  std::string_view name;   // original case as received (H1) or lowercase (H2)
+  std::string_view name;  // original case as received (H1) or lowercase (H2)
   std::string_view value;
   bool sensitive = false;  // HPACK never-indexed (RFC 7541 §6.2.3) or marked by the caller
 };

@@ -9,20 +9,28 @@ std::string_view to_string(MessageKind k) {
 
 std::string_view to_string(Version v) {
   switch (v) {
-    case Version::Http10: return "HTTP/1.0";
-    case Version::Http11: return "HTTP/1.1";
-    case Version::Http2: return "HTTP/2";
+    case Version::Http10:
+      return "HTTP/1.0";
+    case Version::Http11:
+      return "HTTP/1.1";
+    case Version::Http2:
+      return "HTTP/2";
   }
   return "?";
 }
 
 std::string_view to_string(Framing f) {
   switch (f) {
-    case Framing::None: return "none";
-    case Framing::KnownLength: return "known";
-    case Framing::Streaming: return "streaming";
-    case Framing::CloseDelimited: return "close-delimited";
-    case Framing::Tunnel: return "tunnel";
+    case Framing::None:
+      return "none";
+    case Framing::KnownLength:
+      return "known";
+    case Framing::Streaming:
+      return "streaming";
+    case Framing::CloseDelimited:
+      return "close-delimited";
+    case Framing::Tunnel:
+      return "tunnel";
   }
   return "?";
 }

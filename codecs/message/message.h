@@ -31,7 +31,7 @@ std::string_view to_string(Framing f);
 // Tolerable oddities a codec saw; a policy above the codec decides what to do with them.
 enum Violation : uint32_t {
   kViolationNone = 0,
-  kViolationObsFold = 1u << 0,             // obs-fold replaced by SP (responses only)
+  kViolationObsFold = 1u << 0,                 // obs-fold replaced by SP (responses only)
   kViolationDuplicateContentLength = 1u << 1,  // identical CL values collapsed
   kViolationHostAuthorityMismatch = 1u << 2,
   kViolationHttp10TransferEncoding = 1u << 3,  // HTTP/1.0 with TE: must close after

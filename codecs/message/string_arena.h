@@ -36,7 +36,10 @@ class StringArena {
     chunks_.push_back(Chunk{std::unique_ptr<char[]>(new char[n]), n});
   }
   // Returns the last allocation's unused tail (n bytes) to the arena.
-  void shrink_last(size_t n) { used_ -= n; copied_ -= n; }
+  void shrink_last(size_t n) {
+    used_ -= n;
+    copied_ -= n;
+  }
 
   void clear();
   size_t bytes_copied() const { return copied_; }

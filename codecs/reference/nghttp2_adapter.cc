@@ -76,8 +76,7 @@ struct Nghttp2Session::Impl {
   }
 
   static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
-                       void* user) {
+                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t, void* user) {
     auto& st = self(user)->streams[frame->hd.stream_id];
     std::string_view n(reinterpret_cast<const char*>(name), namelen);
     std::string_view v(reinterpret_cast<const char*>(value), valuelen);
@@ -86,20 +85,27 @@ struct Nghttp2Session::Impl {
       return 0;
     }
     MessageHead& h = st.head;
-    if (n == ":method") h.method = h.headers.own(v);
-    else if (n == ":scheme") h.scheme = h.headers.own(v);
-    else if (n == ":authority") h.authority = h.headers.own(v);
-    else if (n == ":path") h.path = h.headers.own(v);
-    else if (n == ":protocol") h.protocol = h.headers.own(v);
-    else if (n == ":status") h.status = static_cast<uint16_t>(std::atoi(std::string(v).c_str()));
-    else h.headers.add_copy(n, v);
+    if (n == ":method")
+      h.method = h.headers.own(v);
+    else if (n == ":scheme")
+      h.scheme = h.headers.own(v);
+    else if (n == ":authority")
+      h.authority = h.headers.own(v);
+    else if (n == ":path")
+      h.path = h.headers.own(v);
+    else if (n == ":protocol")
+      h.protocol = h.headers.own(v);
+    else if (n == ":status")
+      h.status = static_cast<uint16_t>(std::atoi(std::string(v).c_str()));
+    else
+      h.headers.add_copy(n, v);
     return 0;
   }
 
   // nghttp2 silently drops invalid regular fields unless told otherwise; the oracle must be
   // strict (RFC 9113 §8.2.1: malformed -> stream PROTOCOL_ERROR).
-  static int on_invalid_header(nghttp2_session* session, const nghttp2_frame* frame,
-                               const uint8_t*, size_t, const uint8_t*, size_t, uint8_t, void*) {
+  static int on_invalid_header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t*,
+                               size_t, const uint8_t*, size_t, uint8_t, void*) {
     nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
                               NGHTTP2_PROTOCOL_ERROR);
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -139,10 +145,10 @@ struct Nghttp2Session::Impl {
         me->sink.on_reset(static_cast<StreamId>(id), frame->rst_stream.error_code);
         break;
       case NGHTTP2_GOAWAY:
-        me->sink.on_goaway(static_cast<StreamId>(frame->goaway.last_stream_id),
-                           frame->goaway.error_code,
-                           std::string_view(reinterpret_cast<const char*>(frame->goaway.opaque_data),
-                                            frame->goaway.opaque_data_len));
+        me->sink.on_goaway(
+            static_cast<StreamId>(frame->goaway.last_stream_id), frame->goaway.error_code,
+            std::string_view(reinterpret_cast<const char*>(frame->goaway.opaque_data),
+                             frame->goaway.opaque_data_len));
         break;
       default:
         break;
@@ -163,9 +169,8 @@ struct Nghttp2Session::Impl {
     } else if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
       me->sent_goaway = true;
       me->sent_goaway_code = frame->goaway.error_code;
-      me->sink.on_connection_error(Error::h2(Scope::Connection,
-                                             static_cast<H2Code>(frame->goaway.error_code),
-                                             kErrNghttp2Rejected));
+      me->sink.on_connection_error(Error::h2(
+          Scope::Connection, static_cast<H2Code>(frame->goaway.error_code), kErrNghttp2Rejected));
     }
     return 0;
   }
@@ -212,11 +217,9 @@ Nghttp2Session::Nghttp2Session(Role role, EventSink& sink, Options options)
     : impl_(std::make_unique<Impl>(role, sink)) {
   const nghttp2_option* opt = Impl::option(options.auto_window_update);
   if (role == Role::Server) {
-    nghttp2_session_server_new3(&impl_->session, Impl::callbacks(), impl_.get(), opt,
-                                options.mem);
+    nghttp2_session_server_new3(&impl_->session, Impl::callbacks(), impl_.get(), opt, options.mem);
   } else {
-    nghttp2_session_client_new3(&impl_->session, Impl::callbacks(), impl_.get(), opt,
-                                options.mem);
+    nghttp2_session_client_new3(&impl_->session, Impl::callbacks(), impl_.get(), opt, options.mem);
   }
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams},
@@ -226,17 +229,23 @@ Nghttp2Session::Nghttp2Session(Role role, EventSink& sink, Options options)
   nghttp2_submit_settings(impl_->session, NGHTTP2_FLAG_NONE, iv, 3);
 }
 
-Nghttp2Session::~Nghttp2Session() { nghttp2_session_del(impl_->session); }
+Nghttp2Session::~Nghttp2Session() {
+  nghttp2_session_del(impl_->session);
+}
 
 Result<size_t> Nghttp2Session::feed(Bytes bytes) {
   ssize_t n = nghttp2_session_mem_recv(impl_->session, bytes.data(), bytes.size());
   if (n < 0) {
     // nghttp2 queues a GOAWAY for protocol errors; report the code it chose.
     H2Code code = H2Code::ProtocolError;
-    if (n == NGHTTP2_ERR_FLOW_CONTROL) code = H2Code::FlowControlError;
-    else if (n == NGHTTP2_ERR_HEADER_COMP) code = H2Code::CompressionError;
-    else if (n == NGHTTP2_ERR_FRAME_SIZE_ERROR) code = H2Code::FrameSizeError;
-    else if (n == NGHTTP2_ERR_SETTINGS_EXPECTED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC) code = H2Code::ProtocolError;
+    if (n == NGHTTP2_ERR_FLOW_CONTROL)
+      code = H2Code::FlowControlError;
+    else if (n == NGHTTP2_ERR_HEADER_COMP)
+      code = H2Code::CompressionError;
+    else if (n == NGHTTP2_ERR_FRAME_SIZE_ERROR)
+      code = H2Code::FrameSizeError;
+    else if (n == NGHTTP2_ERR_SETTINGS_EXPECTED || n == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+      code = H2Code::ProtocolError;
     return unexpected(Error::h2(Scope::Connection, code, kErrNghttp2Rejected));
   }
   return static_cast<size_t>(n);
@@ -280,7 +289,9 @@ bool Nghttp2Session::submit_response(int32_t stream, const MessageHead& head, st
   return true;
 }
 
-void Nghttp2Session::terminate(uint32_t code) { nghttp2_session_terminate_session(impl_->session, code); }
+void Nghttp2Session::terminate(uint32_t code) {
+  nghttp2_session_terminate_session(impl_->session, code);
+}
 
 bool Nghttp2Session::alive() const {
   return nghttp2_session_want_read(impl_->session) || nghttp2_session_want_write(impl_->session);

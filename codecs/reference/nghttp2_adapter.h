@@ -21,7 +21,6 @@
 #include "codecs/base/result.h"
 #include "codecs/message/events.h"
 
-
 namespace crossmux::codecs::reference {
 
 class Nghttp2Session {

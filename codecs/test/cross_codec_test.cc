@@ -42,7 +42,9 @@ MessageHead to_head(const Msg& m, Version v) {
   h.path = m.path;
   h.status = m.status;
   for (const auto& [n, val] : m.fields) h.headers.add_view(n, val);
-  h.framing = m.streaming ? Framing::Streaming : m.body.empty() ? Framing::None : Framing::KnownLength;
+  h.framing = m.streaming      ? Framing::Streaming
+              : m.body.empty() ? Framing::None
+                               : Framing::KnownLength;
   h.content_length = m.body.size();
   return h;
 }
@@ -82,7 +84,8 @@ class Capture : public EventSink {
 // The framing fields a decoder reports are metadata the next encoder rewrites: drop them.
 void drop_framing(Msg& m) {
   std::erase_if(m.fields, [](const auto& f) {
-    return iequals(f.first, "content-length") || iequals(f.first, "transfer-encoding") || iequals(f.first, "host");
+    return iequals(f.first, "content-length") || iequals(f.first, "transfer-encoding") ||
+           iequals(f.first, "host");
   });
 }
 
@@ -118,7 +121,9 @@ void pump(h2::Connection& a, h2::Connection& b) {
   }
 }
 
-Status no_translation(MessageHead&) { return ok(); }
+Status no_translation(MessageHead&) {
+  return ok();
+}
 
 // The H2 leg: a client sends the request (or a server the response to a trivial request).
 Msg h2_leg(const Msg& in) {
@@ -166,21 +171,24 @@ rc::Gen<std::string> chars_from(std::string alphabet, int min, int max) {
   });
 }
 
-const std::string kTchar = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~";
+const std::string kTchar =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~";
 
 Msg gen_message(MessageKind kind) {
   Msg m;
   m.kind = kind;
   if (kind == MessageKind::Request) {
-    m.method = *rc::gen::elementOf(std::vector<std::string>{"GET", "POST", "PUT", "DELETE", "PATCH"});
+    m.method =
+        *rc::gen::elementOf(std::vector<std::string>{"GET", "POST", "PUT", "DELETE", "PATCH"});
     m.path = "/" + *chars_from("abcdefghij0123456789-._~!$&'()*+,;=:@/?", 0, 30);
     m.authority = *chars_from("abcdefghijklmnopqrstuvwxyz0123456789-.", 1, 16);
   } else {
     m.status = *rc::gen::elementOf(std::vector<uint16_t>{200, 201, 206, 404, 500, 503});
   }
   auto name = rc::gen::suchThat(chars_from(kTchar, 1, 12), [](const std::string& n) {
-    for (const char* r : {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                          "proxy-connection", "te", "upgrade", "http2-settings", "cookie", "trailer"}) {
+    for (const char* r :
+         {"host", "content-length", "transfer-encoding", "connection", "keep-alive",
+          "proxy-connection", "te", "upgrade", "http2-settings", "cookie", "trailer"}) {
       if (iequals(n, r)) return false;
     }
     return true;
@@ -219,8 +227,8 @@ Msg expected_after(const Msg& in) {
 
 void check(MessageKind kind) {
   Msg in = gen_message(kind);
-  Msg one = h1_leg(in, &prepare_for_h2);  // H1 wire -> IR, prepared for HTTP/2
-  Msg two = h2_leg(one);                  // IR -> H2 wire -> IR, prepared for HTTP/1.1
+  Msg one = h1_leg(in, &prepare_for_h2);     // H1 wire -> IR, prepared for HTTP/2
+  Msg two = h2_leg(one);                     // IR -> H2 wire -> IR, prepared for HTTP/1.1
   Msg three = h1_leg(two, &no_translation);  // IR -> H1 wire -> IR
   Msg want = expected_after(in);
   RC_ASSERT(three.method == want.method);
@@ -232,8 +240,12 @@ void check(MessageKind kind) {
   RC_ASSERT(three.trailers == want.trailers);
 }
 
-RC_GTEST_PROP(CrossCodec, RequestH1ToH2ToH1, ()) { check(MessageKind::Request); }
-RC_GTEST_PROP(CrossCodec, ResponseH1ToH2ToH1, ()) { check(MessageKind::Response); }
+RC_GTEST_PROP(CrossCodec, RequestH1ToH2ToH1, ()) {
+  check(MessageKind::Request);
+}
+RC_GTEST_PROP(CrossCodec, ResponseH1ToH2ToH1, ()) {
+  check(MessageKind::Response);
+}
 
 // H2-first: IR -> H2 -> IR -> H1 -> IR equals the H2-side message after translation.
 RC_GTEST_PROP(CrossCodec, RequestH2ToH1ToH2, ()) {

@@ -1,4 +1,5 @@
-// Test helper: feed an input to a consumed/need-more decoder whole, byte by byte or at random splits.
+// Test helper: feed an input to a consumed/need-more decoder whole, byte by byte or at random
+// splits.
 #pragma once
 
 #include <cstdint>

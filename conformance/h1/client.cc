@@ -43,7 +43,8 @@ std::string Observed::describe() const {
   return out;
 }
 
-Observed exchange(const Target& t, const std::string& bytes, const std::vector<std::string>& methods) {
+Observed exchange(const Target& t, const std::string& bytes,
+                  const std::vector<std::string>& methods) {
   Observed o;
   Endpoint e;
   e.host = t.host;
@@ -71,7 +72,8 @@ Observed exchange(const Target& t, const std::string& bytes, const std::vector<s
   char buf[16384];
   while (true) {
     const bool all_answered = sink.statuses.size() >= methods.size();
-    ssize_t n = io->read(buf, sizeof buf, all_answered ? std::min(t.timeout_ms, 300) : t.timeout_ms);
+    ssize_t n =
+        io->read(buf, sizeof buf, all_answered ? std::min(t.timeout_ms, 300) : t.timeout_ms);
     if (n == -1) break;  // timeout: still open
     if (n <= 0) {
       o.closed = true;

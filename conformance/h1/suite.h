@@ -1,5 +1,6 @@
 // The HTTP/1.1 suite: RFC 9112/9110 message syntax and framing, and the smuggling classes of
-// attacks-and-fuzzing.md §3.2, each with its accepted verdicts, against any HTTP/1.1 server or proxy.
+// attacks-and-fuzzing.md §3.2, each with its accepted verdicts, against any HTTP/1.1 server or
+// proxy.
 #pragma once
 
 #include <string>
@@ -25,8 +26,8 @@ struct Target {
 struct Observed {
   std::vector<uint16_t> statuses;
   bool closed = false;
-  bool garbage = false;   // bytes that do not parse as HTTP/1.1 responses
-  std::string error;      // connect failure
+  bool garbage = false;          // bytes that do not parse as HTTP/1.1 responses
+  std::string error;             // connect failure
   std::string describe() const;  // "200, 400, then closed" / "no response, still open"
 };
 
@@ -34,7 +35,8 @@ struct Observed {
 // 1xx interim responses are skipped) until the connection closes or a read times out. Once
 // `methods.size()` responses arrived, it waits only a short grace period (300 ms at most) for a
 // close or an unexpected extra response.
-Observed exchange(const Target& t, const std::string& bytes, const std::vector<std::string>& methods);
+Observed exchange(const Target& t, const std::string& bytes,
+                  const std::vector<std::string>& methods);
 
 std::vector<Section> build_suite(const Target& t);
 

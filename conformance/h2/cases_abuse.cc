@@ -14,7 +14,8 @@ Outcome and_still_serving(const Target& t, Outcome first) {
   return with_connection(t, [](Probe& p) {
     p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
     Outcome o = expect_response(p, 1);
-    if (o.verdict == Verdict::Fail) o.expected.insert(o.expected.begin(), "a fresh connection is served after the attack");
+    if (o.verdict == Verdict::Fail)
+      o.expected.insert(o.expected.begin(), "a fresh connection is served after the attack");
     return o;
   });
 }
@@ -30,18 +31,21 @@ Outcome expect_limit(Probe& p, std::initializer_list<uint32_t> codes = {kEnhance
 Outcome expect_limit_or_backpressure(Probe& p) {
   const std::string marker("marker!!", 8);
   p.send_ping(marker);
-  return wait(p, {"GOAWAY Frame (Error Code: ENHANCE_YOUR_CALM)", "Connection closed",
-                  "PING Frame (flags:0x01, opaque_data:marker!!) after every flood frame was answered"},
-              true, [&](const Frame& f) -> std::optional<bool> {
-                if (f.type == kGoAway && f.error_code() == kEnhanceYourCalm) return true;
-                if (f.type == kPing && (f.flags & kAck) && f.payload == marker) return true;
-                return std::nullopt;
-              });
+  return wait(
+      p,
+      {"GOAWAY Frame (Error Code: ENHANCE_YOUR_CALM)", "Connection closed",
+       "PING Frame (flags:0x01, opaque_data:marker!!) after every flood frame was answered"},
+      true, [&](const Frame& f) -> std::optional<bool> {
+        if (f.type == kGoAway && f.error_code() == kEnhanceYourCalm) return true;
+        if (f.type == kPing && (f.flags & kAck) && f.payload == marker) return true;
+        return std::nullopt;
+      });
 }
 
 // The attack runs with a tiny receive buffer so that whatever the server owes us backs up on its
 // side (we do not read while attacking); the follow-up connection is ordinary.
-void add(Section& s, const Target& t, const char* title, const char* req, std::function<Outcome(Probe&)> body) {
+void add(Section& s, const Target& t, const char* title, const char* req,
+         std::function<Outcome(Probe&)> body) {
   s.add(title, req, [t, body] {
     Target attack = t;
     attack.receive_buffer = 4096;
@@ -52,88 +56,107 @@ void add(Section& s, const Target& t, const char* title, const char* req, std::f
 }  // namespace
 
 Section build_abuse(const Target& t) {
-  Section root{"abuse", "", "HTTP/2 abuse probes (CVE classes of attacks-and-fuzzing.md §2)", {}, {}};
+  Section root{
+      "abuse", "", "HTTP/2 abuse probes (CVE classes of attacks-and-fuzzing.md §2)", {}, {}};
   auto& floods = root.child("1", "Control-frame floods");
-  add(floods, t, "PING flood without reading (CVE-2019-9512)", "Queued PING ACKs MUST be bounded", [](Probe& p) {
-    std::string burst;
-    for (int i = 0; i < 20000; ++i) burst += std::string("\x00\x00\x08\x06\x00\x00\x00\x00\x00", 9) + "pingpong";
-    p.send_raw(burst);
-    return expect_limit_or_backpressure(p);
-  });
-  add(floods, t, "SETTINGS flood without reading (CVE-2019-9515)", "Queued SETTINGS ACKs MUST be bounded", [](Probe& p) {
-    std::string burst;
-    for (int i = 0; i < 20000; ++i) burst += std::string("\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64", 15);
-    p.send_raw(burst);
-    return expect_limit_or_backpressure(p);
-  });
-  add(floods, t, "SETTINGS frame with thousands of entries (CVE-2020-11080)", "Entries per SETTINGS frame MUST be bounded", [](Probe& p) {
-    std::string payload;
-    for (int i = 0; i < 2500; ++i) payload += std::string("\x00\x03\x00\x00\x00\x64", 6);
-    p.send_frame(kSettings, 0, 0, payload);
-    return expect_limit(p);
-  });
-  add(floods, t, "Empty DATA frames flood (CVE-2019-9518)", "Empty frames without END_STREAM MUST be bounded", [](Probe& p) {
-    p.send_headers(1, p.request_block("POST"), kEndHeaders);
-    std::string burst;
-    for (int i = 0; i < 20000; ++i) burst += std::string("\x00\x00\x00\x00\x00\x00\x00\x00\x01", 9);
-    p.send_raw(burst);
-    return expect_limit(p);
-  });
+  add(floods, t, "PING flood without reading (CVE-2019-9512)", "Queued PING ACKs MUST be bounded",
+      [](Probe& p) {
+        std::string burst;
+        for (int i = 0; i < 20000; ++i)
+          burst += std::string("\x00\x00\x08\x06\x00\x00\x00\x00\x00", 9) + "pingpong";
+        p.send_raw(burst);
+        return expect_limit_or_backpressure(p);
+      });
+  add(floods, t, "SETTINGS flood without reading (CVE-2019-9515)",
+      "Queued SETTINGS ACKs MUST be bounded", [](Probe& p) {
+        std::string burst;
+        for (int i = 0; i < 20000; ++i)
+          burst += std::string("\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64", 15);
+        p.send_raw(burst);
+        return expect_limit_or_backpressure(p);
+      });
+  add(floods, t, "SETTINGS frame with thousands of entries (CVE-2020-11080)",
+      "Entries per SETTINGS frame MUST be bounded", [](Probe& p) {
+        std::string payload;
+        for (int i = 0; i < 2500; ++i) payload += std::string("\x00\x03\x00\x00\x00\x64", 6);
+        p.send_frame(kSettings, 0, 0, payload);
+        return expect_limit(p);
+      });
+  add(floods, t, "Empty DATA frames flood (CVE-2019-9518)",
+      "Empty frames without END_STREAM MUST be bounded", [](Probe& p) {
+        p.send_headers(1, p.request_block("POST"), kEndHeaders);
+        std::string burst;
+        for (int i = 0; i < 20000; ++i)
+          burst += std::string("\x00\x00\x00\x00\x00\x00\x00\x00\x01", 9);
+        p.send_raw(burst);
+        return expect_limit(p);
+      });
   auto& resets = root.child("2", "Reset floods");
-  add(resets, t, "Rapid Reset: HEADERS + RST_STREAM pairs (CVE-2023-44487)", "Peer resets MUST be budgeted", [](Probe& p) {
-    std::string block = p.request_block();
-    for (uint32_t i = 0; i < 5000; ++i) {
-      uint32_t id = 1 + 2 * i;
-      p.send_headers(id, block, kEndStream | kEndHeaders);
-      p.send_rst(id, kCancel);
-    }
-    return expect_limit(p);
-  });
-  add(resets, t, "MadeYouReset: WINDOW_UPDATE 0 on open streams (CVE-2025-8671)", "Resets caused by peer errors MUST be budgeted", [](Probe& p) {
-    std::string block = p.request_block();
-    for (uint32_t i = 0; i < 5000; ++i) {
-      uint32_t id = 1 + 2 * i;
-      p.send_headers(id, block, kEndStream | kEndHeaders);
-      p.send_window_update(id, 0);
-    }
-    return expect_limit(p, {kEnhanceYourCalm, kProtocolError});
-  });
+  add(resets, t, "Rapid Reset: HEADERS + RST_STREAM pairs (CVE-2023-44487)",
+      "Peer resets MUST be budgeted", [](Probe& p) {
+        std::string block = p.request_block();
+        for (uint32_t i = 0; i < 5000; ++i) {
+          uint32_t id = 1 + 2 * i;
+          p.send_headers(id, block, kEndStream | kEndHeaders);
+          p.send_rst(id, kCancel);
+        }
+        return expect_limit(p);
+      });
+  add(resets, t, "MadeYouReset: WINDOW_UPDATE 0 on open streams (CVE-2025-8671)",
+      "Resets caused by peer errors MUST be budgeted", [](Probe& p) {
+        std::string block = p.request_block();
+        for (uint32_t i = 0; i < 5000; ++i) {
+          uint32_t id = 1 + 2 * i;
+          p.send_headers(id, block, kEndStream | kEndHeaders);
+          p.send_window_update(id, 0);
+        }
+        return expect_limit(p, {kEnhanceYourCalm, kProtocolError});
+      });
   auto& headers = root.child("3", "Header floods");
-  add(headers, t, "CONTINUATION flood (VU#421644)", "CONTINUATION count and header block size MUST be bounded", [](Probe& p) {
-    p.send_headers(1, p.request_block(), kEndStream);
-    std::string cont = p.fields_block({{"x-flood", std::string(16000, 'a')}});
-    for (int i = 0; i < 2000; ++i) p.send_frame(kContinuation, 0, 1, cont);
-    return expect_limit(p, {kEnhanceYourCalm, kProtocolError, kCompressionError});
-  });
+  add(headers, t, "CONTINUATION flood (VU#421644)",
+      "CONTINUATION count and header block size MUST be bounded", [](Probe& p) {
+        p.send_headers(1, p.request_block(), kEndStream);
+        std::string cont = p.fields_block({{"x-flood", std::string(16000, 'a')}});
+        for (int i = 0; i < 2000; ++i) p.send_frame(kContinuation, 0, 1, cont);
+        return expect_limit(p, {kEnhanceYourCalm, kProtocolError, kCompressionError});
+      });
   add(headers, t, "HPACK bomb: one dynamic entry referenced thousands of times (CVE-2016-1544)",
       "Decoded header size MUST be charged while decoding", [](Probe& p) {
-    // Insert a 4000-byte field with incremental indexing, then reference it (index 62) 16000 times.
-    std::string block = p.request_block() + hpack_literal("x-bomb", std::string(4000, 'b'), 0x40);
-    block += std::string(16000, '\xbe');
-    for (size_t off = 0; off < block.size(); off += 16000) {
-      bool last = off + 16000 >= block.size();
-      std::string piece = block.substr(off, 16000);
-      if (off == 0) p.send_headers(1, piece, kEndStream | (last ? kEndHeaders : 0));
-      else p.send_frame(kContinuation, last ? kEndHeaders : 0, 1, piece);
-    }
-    // A stream-level refusal keeps the connection; a connection error is also a limit.
-    return expect_stream_error(p, {kEnhanceYourCalm, kProtocolError, kRefusedStream, kCompressionError});
-  });
-  add(headers, t, "Thousands of empty header fields (CVE-2019-9516)", "Empty fields MUST be charged and rejected", [](Probe& p) {
-    std::string block = p.request_block();
-    for (int i = 0; i < 4000; ++i) block += std::string("\x00\x00\x00", 3);
-    p.send_headers(1, block.substr(0, 16000), kEndStream | kEndHeaders);
-    return expect_stream_error(p, {kProtocolError, kEnhanceYourCalm, kCompressionError});
-  });
+        // Insert a 4000-byte field with incremental indexing, then reference it (index 62) 16000
+        // times.
+        std::string block =
+            p.request_block() + hpack_literal("x-bomb", std::string(4000, 'b'), 0x40);
+        block += std::string(16000, '\xbe');
+        for (size_t off = 0; off < block.size(); off += 16000) {
+          bool last = off + 16000 >= block.size();
+          std::string piece = block.substr(off, 16000);
+          if (off == 0)
+            p.send_headers(1, piece, kEndStream | (last ? kEndHeaders : 0));
+          else
+            p.send_frame(kContinuation, last ? kEndHeaders : 0, 1, piece);
+        }
+        // A stream-level refusal keeps the connection; a connection error is also a limit.
+        return expect_stream_error(
+            p, {kEnhanceYourCalm, kProtocolError, kRefusedStream, kCompressionError});
+      });
+  add(headers, t, "Thousands of empty header fields (CVE-2019-9516)",
+      "Empty fields MUST be charged and rejected", [](Probe& p) {
+        std::string block = p.request_block();
+        for (int i = 0; i < 4000; ++i) block += std::string("\x00\x00\x00", 3);
+        p.send_headers(1, block.substr(0, 16000), kEndStream | kEndHeaders);
+        return expect_stream_error(p, {kProtocolError, kEnhanceYourCalm, kCompressionError});
+      });
   auto& windows = root.child("4", "Flow-control abuse");
-  add(windows, t, "Zero window with many large responses (CVE-2019-9517)", "A zero window MUST hold responses without failing the connection", [](Probe& p) {
-    if (!p.settings_and_ack({{0x4, 0}})) return Outcome::error_out("no SETTINGS ACK");
-    std::string block = p.request_block();
-    for (uint32_t i = 0; i < 50; ++i) p.send_headers(1 + 2 * i, block, kEndStream | kEndHeaders);
-    const std::string ping("stillok!", 8);
-    p.send_ping(ping);
-    return expect_ping_ack(p, ping, false);
-  });
+  add(windows, t, "Zero window with many large responses (CVE-2019-9517)",
+      "A zero window MUST hold responses without failing the connection", [](Probe& p) {
+        if (!p.settings_and_ack({{0x4, 0}})) return Outcome::error_out("no SETTINGS ACK");
+        std::string block = p.request_block();
+        for (uint32_t i = 0; i < 50; ++i)
+          p.send_headers(1 + 2 * i, block, kEndStream | kEndHeaders);
+        const std::string ping("stillok!", 8);
+        p.send_ping(ping);
+        return expect_ping_ack(p, ping, false);
+      });
   return root;
 }
 

@@ -24,32 +24,32 @@ void add_sections_2_3(Section& g, const Target& t) {
   });
   s2.add("Sends a WINDOW_UPDATE frame on half-closed (remote) stream",
          "MUST accept WINDOW_UPDATE on a half-closed (remote) stream", [t] {
-    return with_connection(t, [](Probe& p) {
-      if (!p.settings_and_ack({{0x4, 0}})) return Outcome::error_out("no SETTINGS ACK");
-      p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
-      p.send_window_update(1, 1);
-      return expect_frame(p, kData);
-    });
-  });
+           return with_connection(t, [](Probe& p) {
+             if (!p.settings_and_ack({{0x4, 0}})) return Outcome::error_out("no SETTINGS ACK");
+             p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
+             p.send_window_update(1, 1);
+             return expect_frame(p, kData);
+           });
+         });
   s2.add("Sends a PRIORITY frame on half-closed (remote) stream",
          "MUST accept PRIORITY on a half-closed (remote) stream", [t] {
-    return with_connection(t, [](Probe& p) {
-      if (!p.settings_and_ack({{0x4, 0}})) return Outcome::error_out("no SETTINGS ACK");
-      p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
-      p.send_priority(1, 0, 255, false);
-      p.send_window_update(1, 1);
-      return expect_frame(p, kData);
-    });
-  });
+           return with_connection(t, [](Probe& p) {
+             if (!p.settings_and_ack({{0x4, 0}})) return Outcome::error_out("no SETTINGS ACK");
+             p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
+             p.send_priority(1, 0, 255, false);
+             p.send_window_update(1, 1);
+             return expect_frame(p, kData);
+           });
+         });
   s2.add("Sends a RST_STREAM frame on half-closed (remote) stream",
          "MUST accept RST_STREAM on a half-closed (remote) stream", [t] {
-    return with_connection(t, [](Probe& p) {
-      p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
-      p.send_rst(1, kCancel);
-      p.send_ping(kPingData);
-      return expect_ping_ack(p, kPingData, true);
-    });
-  });
+           return with_connection(t, [](Probe& p) {
+             p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
+             p.send_rst(1, kCancel);
+             p.send_ping(kPingData);
+             return expect_ping_ack(p, kPingData, true);
+           });
+         });
   s2.add("Sends a PRIORITY frame on closed stream", "MUST accept PRIORITY on a closed stream", [t] {
     return with_connection(t, [](Probe& p) {
       p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
@@ -85,9 +85,8 @@ void add_sections_2_3(Section& g, const Target& t) {
     });
   });
   auto& s32 = s3.child("3.2", "HEADERS");
-  s32.add("Sends a HEADERS frame", "MUST accept a HEADERS frame", [t] {
-    return with_connection(t, [](Probe& p) { return get_then(p, 1); });
-  });
+  s32.add("Sends a HEADERS frame", "MUST accept a HEADERS frame",
+          [t] { return with_connection(t, [](Probe& p) { return get_then(p, 1); }); });
   s32.add("Sends a HEADERS frame with padding", "MUST accept a padded HEADERS frame", [t] {
     return with_connection(t, [](Probe& p) {
       p.send_frame(kHeaders, kEndStream | kEndHeaders | kPadded, 1, padded(p.request_block(), 8));
@@ -102,12 +101,19 @@ void add_sections_2_3(Section& g, const Target& t) {
     });
   });
   auto& s33 = s3.child("3.3", "PRIORITY");
-  struct Prio { const char* title; uint32_t stream, dep; uint8_t w; bool excl; };
+  struct Prio {
+    const char* title;
+    uint32_t stream, dep;
+    uint8_t w;
+    bool excl;
+  };
   for (Prio pr : {Prio{"Sends a PRIORITY frame with priority 1", 1, 0, 0, false},
                   Prio{"Sends a PRIORITY frame with priority 256", 1, 0, 255, false},
                   Prio{"Sends a PRIORITY frame with stream dependency", 3, 1, 15, false},
                   Prio{"Sends a PRIORITY frame with exclusive", 1, 0, 15, true},
-                  Prio{"Sends a PRIORITY frame for an idle stream, then send a HEADER frame for a lower stream ID", 3, 0, 15, false}}) {
+                  Prio{"Sends a PRIORITY frame for an idle stream, then send a HEADER frame for a "
+                       "lower stream ID",
+                       3, 0, 15, false}}) {
     s33.add(pr.title, "MUST accept PRIORITY", [t, pr] {
       return with_connection(t, [pr](Probe& p) {
         p.send_priority(pr.stream, pr.dep, pr.w, pr.excl);
@@ -179,9 +185,8 @@ void add_sections_2_3(Section& g, const Target& t) {
 
 void add_sections_4_5(Section& g, const Target& t) {
   auto& s4 = g.child("4", "HTTP Message Exchanges");
-  s4.add("Sends a GET request", "MUST answer GET", [t] {
-    return with_connection(t, [](Probe& p) { return get_then(p, 1); });
-  });
+  s4.add("Sends a GET request", "MUST answer GET",
+         [t] { return with_connection(t, [](Probe& p) { return get_then(p, 1); }); });
   s4.add("Sends a HEAD request", "MUST answer HEAD", [t] {
     return with_connection(t, [](Probe& p) {
       p.send_headers(1, p.request_block("HEAD"), kEndStream | kEndHeaders);
@@ -206,7 +211,10 @@ void add_sections_4_5(Section& g, const Target& t) {
 
   auto& s5 = g.child("5", "HPACK");
   // Literal representations as h2spec sends them (see h2spec-catalogue.md §3.1 notes).
-  struct Rep { const char* title; std::string bytes; };
+  struct Rep {
+    const char* title;
+    std::string bytes;
+  };
   auto lit = [](uint8_t kind, std::string_view n, bool huffman) {
     return hpack_literal(n, "h2spec", kind, huffman);
   };
@@ -214,18 +222,28 @@ void add_sections_4_5(Section& g, const Target& t) {
   // and /3 have the Huffman choice the other way round from their titles.
   std::vector<Rep> reps = {
       {"Sends a indexed header field representation", std::string(1, static_cast<char>(0x80 | 58))},
-      {"Sends a literal header field with incremental indexing - indexed name", lit(0x40, "user-agent", true)},
-      {"Sends a literal header field with incremental indexing - indexed name (with Huffman coding)", lit(0x40, "user-agent", false)},
-      {"Sends a literal header field with incremental indexing - new name", lit(0x40, "x-test", false)},
-      {"Sends a literal header field with incremental indexing - new name (with Huffman coding)", lit(0x40, "x-test", true)},
-      {"Sends a literal header field without indexing - indexed name", lit(0x00, "user-agent", false)},
-      {"Sends a literal header field without indexing - indexed name (with Huffman coding)", lit(0x00, "user-agent", true)},
+      {"Sends a literal header field with incremental indexing - indexed name",
+       lit(0x40, "user-agent", true)},
+      {"Sends a literal header field with incremental indexing - indexed name (with Huffman "
+       "coding)",
+       lit(0x40, "user-agent", false)},
+      {"Sends a literal header field with incremental indexing - new name",
+       lit(0x40, "x-test", false)},
+      {"Sends a literal header field with incremental indexing - new name (with Huffman coding)",
+       lit(0x40, "x-test", true)},
+      {"Sends a literal header field without indexing - indexed name",
+       lit(0x00, "user-agent", false)},
+      {"Sends a literal header field without indexing - indexed name (with Huffman coding)",
+       lit(0x00, "user-agent", true)},
       {"Sends a literal header field without indexing - new name", lit(0x00, "x-test", false)},
-      {"Sends a literal header field without indexing - new name (huffman encoded)", lit(0x00, "x-test", true)},
+      {"Sends a literal header field without indexing - new name (huffman encoded)",
+       lit(0x00, "x-test", true)},
       {"Sends a literal header field never indexed - indexed name", lit(0x10, "user-agent", false)},
-      {"Sends a literal header field never indexed - indexed name (huffman encoded)", lit(0x10, "user-agent", true)},
+      {"Sends a literal header field never indexed - indexed name (huffman encoded)",
+       lit(0x10, "user-agent", true)},
       {"Sends a literal header field never indexed - new name", lit(0x10, "x-test", true)},
-      {"Sends a literal header field never indexed - new name (huffman encoded)", lit(0x10, "x-test", true)},
+      {"Sends a literal header field never indexed - new name (huffman encoded)",
+       lit(0x10, "x-test", true)},
   };
   for (const auto& r : reps) {
     s5.add(r.title, "MUST decode every HPACK representation", [t, bytes = r.bytes] {
@@ -241,13 +259,15 @@ void add_sections_4_5(Section& g, const Target& t) {
       return expect_response(p, 1);
     });
   });
-  s5.add("Sends multiple dynamic table size update", "MUST accept two size updates at the block start", [t] {
-    return with_connection(t, [](Probe& p) {
-      p.send_headers(1, hpack_int(0x20, 5, 128) + hpack_int(0x20, 5, 4096) + p.request_block(),
-                     kEndStream | kEndHeaders);
-      return expect_response(p, 1);
-    });
-  });
+  s5.add("Sends multiple dynamic table size update",
+         "MUST accept two size updates at the block start", [t] {
+           return with_connection(t, [](Probe& p) {
+             p.send_headers(1,
+                            hpack_int(0x20, 5, 128) + hpack_int(0x20, 5, 4096) + p.request_block(),
+                            kEndStream | kEndHeaders);
+             return expect_response(p, 1);
+           });
+         });
 }
 
 }  // namespace
@@ -274,17 +294,22 @@ std::string with_priority(uint32_t dep, uint8_t weight, bool exclusive, std::str
 Section build_generic(const Target& t) {
   Section g{"generic", "", "Generic tests for HTTP/2 server", {}, {}};
   g.child("1", "Starting HTTP/2")
-      .add("Sends a client connection preface", "The server connection preface MUST be the first frame", [t] {
-        return with_connection(t, [](Probe& p) {
-          p.send_raw(std::string_view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
-          p.send_settings({{0x4, 65535}});
-          Event e = p.next_event();
-          if (e.kind == Event::Kind::Frame && e.frame.type == kSettings && !(e.frame.flags & kAck)) {
-            return Outcome::pass();
-          }
-          return Outcome::fail({"SETTINGS Frame (flags:0x00)"}, e.describe());
-        }, false);
-      });
+      .add("Sends a client connection preface",
+           "The server connection preface MUST be the first frame", [t] {
+             return with_connection(
+                 t,
+                 [](Probe& p) {
+                   p.send_raw(std::string_view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+                   p.send_settings({{0x4, 65535}});
+                   Event e = p.next_event();
+                   if (e.kind == Event::Kind::Frame && e.frame.type == kSettings &&
+                       !(e.frame.flags & kAck)) {
+                     return Outcome::pass();
+                   }
+                   return Outcome::fail({"SETTINGS Frame (flags:0x00)"}, e.describe());
+                 },
+                 false);
+           });
   add_sections_2_3(g, t);
   add_sections_4_5(g, t);
   return g;

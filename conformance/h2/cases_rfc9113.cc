@@ -9,18 +9,26 @@ namespace crossmux::conformance::h2 {
 namespace {
 
 const std::string kPingData("crossmux", 8);
-constexpr char kMalformed[] = "A malformed request MUST be treated as a stream error of type PROTOCOL_ERROR";
+constexpr char kMalformed[] =
+    "A malformed request MUST be treated as a stream error of type PROTOCOL_ERROR";
 
-std::string scheme(const Probe& p) { return p.target().tls ? "https" : "http"; }
+std::string scheme(const Probe& p) {
+  return p.target().tls ? "https" : "http";
+}
 
 // The request fields with one pseudo-header replaced (or removed when value is nullopt).
-std::vector<Field> request_with(const Probe& p, const std::string& name, std::optional<std::string> value,
-                                std::vector<Field> extra = {}) {
-  std::vector<Field> f{{":method", "GET"}, {":scheme", scheme(p)}, {":path", p.target().path},
+std::vector<Field> request_with(const Probe& p, const std::string& name,
+                                std::optional<std::string> value, std::vector<Field> extra = {}) {
+  std::vector<Field> f{{":method", "GET"},
+                       {":scheme", scheme(p)},
+                       {":path", p.target().path},
                        {":authority", p.target().authority()}};
   for (auto it = f.begin(); it != f.end(); ++it) {
     if (it->first == name) {
-      if (value) it->second = *value; else f.erase(it);
+      if (value)
+        it->second = *value;
+      else
+        f.erase(it);
       break;
     }
   }
@@ -28,7 +36,8 @@ std::vector<Field> request_with(const Probe& p, const std::string& name, std::op
   return f;
 }
 
-void malformed(Section& s, const Target& t, std::string title, std::function<std::vector<Field>(Probe&)> fields) {
+void malformed(Section& s, const Target& t, std::string title,
+               std::function<std::vector<Field>(Probe&)> fields) {
   s.add(std::move(title), kMalformed, [t, fields] {
     return with_connection(t, [fields](Probe& p) {
       p.send_headers(1, p.fields_block(fields(p)), kEndStream | kEndHeaders);
@@ -37,7 +46,8 @@ void malformed(Section& s, const Target& t, std::string title, std::function<std
   });
 }
 
-void accepted(Section& s, const Target& t, std::string title, std::string req, std::function<std::vector<Field>(Probe&)> fields) {
+void accepted(Section& s, const Target& t, std::string title, std::string req,
+              std::function<std::vector<Field>(Probe&)> fields) {
   s.add(std::move(title), std::move(req), [t, fields] {
     return with_connection(t, [fields](Probe& p) {
       p.send_headers(1, p.fields_block(fields(p)), kEndStream | kEndHeaders);
@@ -48,7 +58,10 @@ void accepted(Section& s, const Target& t, std::string title, std::string req, s
 
 void field_validity(Section& root, const Target& t) {
   auto& s = root.child("8.2.1", "Field Validity");
-  struct Bad { const char* title; Field field; };
+  struct Bad {
+    const char* title;
+    Field field;
+  };
   const Bad names[] = {
       {"Sends a field name containing a space", {"x test", "ok"}},
       {"Sends a field name containing a colon after the first character", {"x:test", "ok"}},
@@ -68,21 +81,29 @@ void field_validity(Section& root, const Target& t) {
   for (const auto& b : names) {
     malformed(s, t, b.title, [f = b.field](Probe& p) { return request_with(p, "", {}, {f}); });
   }
-  accepted(s, t, "Sends a field value with inner spaces and visible non-ASCII octets", "Valid field values MUST be accepted",
-           [](Probe& p) { return request_with(p, "", {}, {{"x-test", "a b\t\xe2\x82\xac"}}); });
+  accepted(s, t, "Sends a field value with inner spaces and visible non-ASCII octets",
+           "Valid field values MUST be accepted", [](Probe& p) {
+             return request_with(p, "", {}, {{"x-test", "a b\t\xe2\x82\xac"}});
+           });
 }
 
 void connection_specific(Section& root, const Target& t) {
   auto& s = root.child("8.2.2", "Connection-Specific Header Fields");
-  const Field bad[] = {{"keep-alive", "timeout=5"}, {"proxy-connection", "keep-alive"},
-                       {"transfer-encoding", "chunked"}, {"upgrade", "websocket"},
-                       {"upgrade", "h2c"}, {"te", "gzip"}, {"connection", "close"}};
+  const Field bad[] = {{"keep-alive", "timeout=5"},
+                       {"proxy-connection", "keep-alive"},
+                       {"transfer-encoding", "chunked"},
+                       {"upgrade", "websocket"},
+                       {"upgrade", "h2c"},
+                       {"te", "gzip"},
+                       {"connection", "close"}};
   for (const auto& f : bad) {
     malformed(s, t, "Sends a HEADERS frame with \"" + f.first + ": " + f.second + "\"",
               [f](Probe& p) { return request_with(p, "", {}, {f}); });
   }
   accepted(s, t, "Sends a HEADERS frame with \"te: trailers\"", "te: trailers MUST be accepted",
-           [](Probe& p) { return request_with(p, "", {}, {{"te", "trailers"}}); });
+           [](Probe& p) {
+             return request_with(p, "", {}, {{"te", "trailers"}});
+           });
 }
 
 void pseudo_values(Section& root, const Target& t) {
@@ -90,19 +111,37 @@ void pseudo_values(Section& root, const Target& t) {
   malformed(s, t, "Sends a :method containing a space and a request line", [](Probe& p) {
     return request_with(p, ":method", std::string("GET /admin HTTP/1.1\r\nHost: x\r\n\r\nGET"));
   });
-  malformed(s, t, "Sends an empty :method", [](Probe& p) { return request_with(p, ":method", std::string()); });
-  malformed(s, t, "Sends a :path containing a space", [](Probe& p) { return request_with(p, ":path", std::string("/a HTTP/1.1")); });
-  malformed(s, t, "Sends a :path not starting with \"/\"", [](Probe& p) { return request_with(p, ":path", std::string("x/../admin")); });
-  malformed(s, t, "Sends \":path: *\" with GET", [](Probe& p) { return request_with(p, ":path", std::string("*")); });
-  malformed(s, t, "Sends an absolute URI in :path", [](Probe& p) { return request_with(p, ":path", std::string("http://evil.example/")); });
-  malformed(s, t, "Sends an :authority with userinfo", [](Probe& p) { return request_with(p, ":authority", "user@" + p.target().authority()); });
-  malformed(s, t, "Sends an :authority containing a space", [](Probe& p) { return request_with(p, ":authority", std::string("a b")); });
-  malformed(s, t, "Sends a :scheme that is not a scheme", [](Probe& p) { return request_with(p, ":scheme", std::string("https://evil.example/x?")); });
-  malformed(s, t, "Sends a :status pseudo-header in a request", [](Probe& p) { return request_with(p, "", {}, {{":status", "200"}}); });
-  malformed(s, t, "Sends two :authority pseudo-headers", [](Probe& p) { return request_with(p, "", {}, {{":authority", "other.example"}}); });
-  malformed(s, t, "Sends a host field that differs from :authority", [](Probe& p) { return request_with(p, "", {}, {{"host", "other.example"}}); });
-  accepted(s, t, "Sends a host field equal to :authority", "A host field equal to :authority MUST be accepted",
-           [](Probe& p) { return request_with(p, "", {}, {{"host", p.target().authority()}}); });
+  malformed(s, t, "Sends an empty :method",
+            [](Probe& p) { return request_with(p, ":method", std::string()); });
+  malformed(s, t, "Sends a :path containing a space",
+            [](Probe& p) { return request_with(p, ":path", std::string("/a HTTP/1.1")); });
+  malformed(s, t, "Sends a :path not starting with \"/\"",
+            [](Probe& p) { return request_with(p, ":path", std::string("x/../admin")); });
+  malformed(s, t, "Sends \":path: *\" with GET",
+            [](Probe& p) { return request_with(p, ":path", std::string("*")); });
+  malformed(s, t, "Sends an absolute URI in :path",
+            [](Probe& p) { return request_with(p, ":path", std::string("http://evil.example/")); });
+  malformed(s, t, "Sends an :authority with userinfo", [](Probe& p) {
+    return request_with(p, ":authority", "user@" + p.target().authority());
+  });
+  malformed(s, t, "Sends an :authority containing a space",
+            [](Probe& p) { return request_with(p, ":authority", std::string("a b")); });
+  malformed(s, t, "Sends a :scheme that is not a scheme", [](Probe& p) {
+    return request_with(p, ":scheme", std::string("https://evil.example/x?"));
+  });
+  malformed(s, t, "Sends a :status pseudo-header in a request", [](Probe& p) {
+    return request_with(p, "", {}, {{":status", "200"}});
+  });
+  malformed(s, t, "Sends two :authority pseudo-headers", [](Probe& p) {
+    return request_with(p, "", {}, {{":authority", "other.example"}});
+  });
+  malformed(s, t, "Sends a host field that differs from :authority", [](Probe& p) {
+    return request_with(p, "", {}, {{"host", "other.example"}});
+  });
+  accepted(s, t, "Sends a host field equal to :authority",
+           "A host field equal to :authority MUST be accepted", [](Probe& p) {
+             return request_with(p, "", {}, {{"host", p.target().authority()}});
+           });
   accepted(s, t, "Sends OPTIONS with \":path: *\"", "OPTIONS * MUST be accepted", [](Probe& p) {
     auto f = request_with(p, ":path", std::string("*"));
     f[0].second = "OPTIONS";
@@ -110,7 +149,10 @@ void pseudo_values(Section& root, const Target& t) {
   });
   auto& connect = root.child("8.5", "The CONNECT Method");
   malformed(connect, t, "Sends CONNECT with :scheme and :path", [](Probe& p) {
-    return std::vector<Field>{{":method", "CONNECT"}, {":scheme", scheme(p)}, {":path", "/"}, {":authority", "example.com:443"}};
+    return std::vector<Field>{{":method", "CONNECT"},
+                              {":scheme", scheme(p)},
+                              {":path", "/"},
+                              {":authority", "example.com:443"}};
   });
   malformed(connect, t, "Sends CONNECT without :authority", [](Probe&) {
     return std::vector<Field>{{":method", "CONNECT"}};
@@ -135,7 +177,8 @@ void content_length(Section& root, const Target& t) {
   }
   s.add("Sends two different content-length values", kMalformed, [t] {
     return with_connection(t, [](Probe& p) {
-      p.send_headers(1, p.request_block("POST", {{"content-length", "5"}, {"content-length", "6"}}), kEndHeaders);
+      p.send_headers(1, p.request_block("POST", {{"content-length", "5"}, {"content-length", "6"}}),
+                     kEndHeaders);
       p.send_data(1, "hello", true);
       return expect_stream_error(p, {kProtocolError});
     });
@@ -147,33 +190,42 @@ void content_length(Section& root, const Target& t) {
       return expect_stream_error(p, {kProtocolError});
     });
   });
-  s.add("Sends trailers containing content-length", "Trailers MUST NOT contain framing fields", [t] {
-    return with_connection(t, [](Probe& p) {
-      p.send_headers(1, p.request_block("POST"), kEndHeaders);
-      p.send_data(1, "test", false);
-      p.send_headers(1, p.fields_block({{"content-length", "4"}}), kEndStream | kEndHeaders);
-      return expect_stream_error(p, {kProtocolError});
-    });
-  });
+  s.add("Sends trailers containing content-length", "Trailers MUST NOT contain framing fields",
+        [t] {
+          return with_connection(t, [](Probe& p) {
+            p.send_headers(1, p.request_block("POST"), kEndHeaders);
+            p.send_data(1, "test", false);
+            p.send_headers(1, p.fields_block({{"content-length", "4"}}), kEndStream | kEndHeaders);
+            return expect_stream_error(p, {kProtocolError});
+          });
+        });
 }
 
 void extensions(Section& root, const Target& t) {
   auto& ec = root.child("rfc8441", "Extended CONNECT (RFC 8441)");
   ec.add("Sends :protocol when SETTINGS_ENABLE_CONNECT_PROTOCOL was not advertised",
          "A :protocol pseudo-header without the setting MUST be malformed", [t] {
-    return with_connection(t, [](Probe& p) {
-      if (p.server_enables_connect_protocol()) return Outcome::skip("the server enables extended CONNECT");
-      p.send_headers(1, p.fields_block({{":method", "CONNECT"}, {":protocol", "websocket"}, {":scheme", scheme(p)},
-                                        {":path", "/chat"}, {":authority", p.target().authority()}}), kEndHeaders);
-      return expect_stream_error(p, {kProtocolError});
-    });
-  });
-  ec.add("Sends :protocol on a non-CONNECT request", "RFC 8441 §4: :protocol only with CONNECT", [t] {
-    return with_connection(t, [](Probe& p) {
-      p.send_headers(1, p.fields_block(request_with(p, "", {}, {{":protocol", "websocket"}})), kEndStream | kEndHeaders);
-      return expect_stream_error(p, {kProtocolError});
-    });
-  });
+           return with_connection(t, [](Probe& p) {
+             if (p.server_enables_connect_protocol())
+               return Outcome::skip("the server enables extended CONNECT");
+             p.send_headers(1,
+                            p.fields_block({{":method", "CONNECT"},
+                                            {":protocol", "websocket"},
+                                            {":scheme", scheme(p)},
+                                            {":path", "/chat"},
+                                            {":authority", p.target().authority()}}),
+                            kEndHeaders);
+             return expect_stream_error(p, {kProtocolError});
+           });
+         });
+  ec.add(
+      "Sends :protocol on a non-CONNECT request", "RFC 8441 §4: :protocol only with CONNECT", [t] {
+        return with_connection(t, [](Probe& p) {
+          p.send_headers(1, p.fields_block(request_with(p, "", {}, {{":protocol", "websocket"}})),
+                         kEndStream | kEndHeaders);
+          return expect_stream_error(p, {kProtocolError});
+        });
+      });
   auto& pu = root.child("rfc9218", "PRIORITY_UPDATE (RFC 9218)");
   pu.add("Sends PRIORITY_UPDATE for an open stream", "PRIORITY_UPDATE MUST be accepted", [t] {
     return with_connection(t, [](Probe& p) {
@@ -182,13 +234,15 @@ void extensions(Section& root, const Target& t) {
       return expect_response(p, 1);
     });
   });
-  pu.add("Sends PRIORITY_UPDATE on a non-zero stream", "MUST be a connection error of type PROTOCOL_ERROR", [t] {
-    return with_connection(t, [](Probe& p) {
-      if (!p.server_uses_rfc9218()) return Outcome::skip("the server does not advertise SETTINGS_NO_RFC7540_PRIORITIES");
-      p.send_frame(0x10, 0, 1, std::string("\x00\x00\x00\x01", 4) + "u=0");
-      return expect_conn_error(p, {kProtocolError});
-    });
-  });
+  pu.add("Sends PRIORITY_UPDATE on a non-zero stream",
+         "MUST be a connection error of type PROTOCOL_ERROR", [t] {
+           return with_connection(t, [](Probe& p) {
+             if (!p.server_uses_rfc9218())
+               return Outcome::skip("the server does not advertise SETTINGS_NO_RFC7540_PRIORITIES");
+             p.send_frame(0x10, 0, 1, std::string("\x00\x00\x00\x01", 4) + "u=0");
+             return expect_conn_error(p, {kProtocolError});
+           });
+         });
   pu.add("Sends a priority header field", "The priority field MUST be accepted", [t] {
     return with_connection(t, [](Probe& p) {
       p.send_headers(1, p.request_block("GET", {{"priority", "u=1, i"}}), kEndStream | kEndHeaders);

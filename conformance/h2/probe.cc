@@ -1,11 +1,11 @@
 // Probe I/O (TCP or TLS with poll timeouts), frame reading and writing, request blocks.
 #include "conformance/h2/probe.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "codecs/hpack/huffman.h"
@@ -39,16 +39,27 @@ std::string Target::authority() const {
 }
 
 std::string frame_type_name(uint8_t type) {
-  static const char* kNames[] = {"DATA", "HEADERS", "PRIORITY", "RST_STREAM", "SETTINGS",
-                                 "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"};
+  static const char* kNames[] = {"DATA",          "HEADERS",      "PRIORITY", "RST_STREAM",
+                                 "SETTINGS",      "PUSH_PROMISE", "PING",     "GOAWAY",
+                                 "WINDOW_UPDATE", "CONTINUATION"};
   return type < 10 ? kNames[type] : "UNKNOWN(0x" + std::to_string(type) + ")";
 }
 
 std::string error_code_name(uint32_t code) {
-  static const char* kNames[] = {"NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR",
-                                 "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR",
-                                 "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR",
-                                 "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+  static const char* kNames[] = {"NO_ERROR",
+                                 "PROTOCOL_ERROR",
+                                 "INTERNAL_ERROR",
+                                 "FLOW_CONTROL_ERROR",
+                                 "SETTINGS_TIMEOUT",
+                                 "STREAM_CLOSED",
+                                 "FRAME_SIZE_ERROR",
+                                 "REFUSED_STREAM",
+                                 "CANCEL",
+                                 "COMPRESSION_ERROR",
+                                 "CONNECT_ERROR",
+                                 "ENHANCE_YOUR_CALM",
+                                 "INADEQUATE_SECURITY",
+                                 "HTTP_1_1_REQUIRED"};
   if (code < 14) return kNames[code];
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%x", code);
@@ -72,10 +83,14 @@ std::string Frame::describe() const {
 
 std::string Event::describe() const {
   switch (kind) {
-    case Kind::Frame: return frame.describe();
-    case Kind::Closed: return "Connection closed";
-    case Kind::Timeout: return "Timeout";
-    case Kind::Error: return "Error: " + error;
+    case Kind::Frame:
+      return frame.describe();
+    case Kind::Closed:
+      return "Connection closed";
+    case Kind::Timeout:
+      return "Timeout";
+    case Kind::Error:
+      return "Error: " + error;
   }
   return "?";
 }
@@ -131,7 +146,8 @@ void Probe::decode_block(Event& e) {
   if (!(f.flags & kEndHeaders)) return;
   codecs::hpack::DecodedBlock block;
   e.block_decoded = hpack_->decode(codecs::as_bytes(pending_block_), block).has_value();
-  for (const auto& field : block.fields()) e.headers.emplace_back(std::string(field.name), std::string(field.value));
+  for (const auto& field : block.fields())
+    e.headers.emplace_back(std::string(field.name), std::string(field.value));
   pending_block_.clear();
 }
 Probe::~Probe() = default;
@@ -168,7 +184,9 @@ void Probe::send_settings(const std::vector<std::pair<uint16_t, uint32_t>>& entr
   send_frame(kSettings, 0, 0, p);
 }
 
-void Probe::send_ping(std::string_view eight, bool ack) { send_frame(kPing, ack ? kAck : 0, 0, eight); }
+void Probe::send_ping(std::string_view eight, bool ack) {
+  send_frame(kPing, ack ? kAck : 0, 0, eight);
+}
 
 void Probe::send_window_update(uint32_t stream, uint32_t inc) {
   std::string p;
@@ -215,7 +233,9 @@ bool Probe::fill(size_t need) {
       in_.append(buf, static_cast<size_t>(n));
       continue;
     }
-    last_failure_ = n == 0 ? Event::Kind::Closed : n == -1 ? Event::Kind::Timeout : Event::Kind::Error;
+    last_failure_ = n == 0    ? Event::Kind::Closed
+                    : n == -1 ? Event::Kind::Timeout
+                              : Event::Kind::Error;
     last_error_ = n == -2 ? std::strerror(errno) : "";
     return false;
   }
@@ -224,7 +244,8 @@ bool Probe::fill(size_t need) {
 
 void Probe::note_settings(const Frame& f) {
   for (size_t i = 0; i + 6 <= f.payload.size(); i += 6) {
-    uint16_t id = static_cast<uint16_t>(static_cast<uint8_t>(f.payload[i]) << 8 | static_cast<uint8_t>(f.payload[i + 1]));
+    uint16_t id = static_cast<uint16_t>(static_cast<uint8_t>(f.payload[i]) << 8 |
+                                        static_cast<uint8_t>(f.payload[i + 1]));
     uint32_t v = get_u32(f.payload, i + 2);
     if (id == 0x1) server_header_table_size_ = v;
     if (id == 0x3) server_mcs_ = v;
@@ -320,8 +341,9 @@ bool Probe::send_body(uint32_t stream, std::string_view body, bool end_stream, E
       }
       continue;
     }
-    const size_t n = std::min<size_t>({body.size() - at, static_cast<size_t>(std::max<int64_t>(room, 0)),
-                                       server_max_frame_size_});
+    const size_t n =
+        std::min<size_t>({body.size() - at, static_cast<size_t>(std::max<int64_t>(room, 0)),
+                          server_max_frame_size_});
     send_data(stream, body.substr(at, n), at + n == body.size() && end_stream);
     at += n;
   } while (at < body.size());
@@ -354,7 +376,8 @@ std::string hpack_int(uint8_t flags, uint8_t prefix_bits, uint64_t value) {
 std::string hpack_string(std::string_view s, bool huffman) {
   if (!huffman) return hpack_int(0, 7, s.size()) + std::string(s);
   // huffman_encode stores whole words: leave it the slack its contract asks for.
-  std::string coded(codecs::hpack::huffman_encoded_size(s) + codecs::hpack::kHuffmanEncodeSlack, '\0');
+  std::string coded(codecs::hpack::huffman_encoded_size(s) + codecs::hpack::kHuffmanEncodeSlack,
+                    '\0');
   coded.resize(codecs::hpack::huffman_encode(s, reinterpret_cast<uint8_t*>(coded.data())));
   return hpack_int(0x80, 7, coded.size()) + coded;
 }
@@ -398,7 +421,8 @@ std::string Probe::request_block(std::string_view method, const std::vector<Fiel
 
 std::string Probe::dummy_block(int n) const {
   std::vector<Field> f;
-  for (int i = 0; i < n; ++i) f.emplace_back("x-dummy" + std::to_string(i), std::string(target_.max_header_length, 'x'));
+  for (int i = 0; i < n; ++i)
+    f.emplace_back("x-dummy" + std::to_string(i), std::string(target_.max_header_length, 'x'));
   return fields_block(f);
 }
 

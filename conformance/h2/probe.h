@@ -19,26 +19,38 @@ namespace crossmux::conformance::h2 {
 // Where and how to connect (h2spec's flags).
 struct Target {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;              // 0: 80, or 443 with tls
+  uint16_t port = 0;  // 0: 80, or 443 with tls
   bool tls = false;
-  bool insecure = false;          // skip certificate verification
+  bool insecure = false;  // skip certificate verification
   std::string path = "/";
-  int timeout_ms = 2000;          // each read
+  int timeout_ms = 2000;            // each read
   size_t max_header_length = 4000;  // length of dummy header values
   bool verbose = false;
-  int receive_buffer = 0;         // SO_RCVBUF before connecting (0: the system default); flood
-                                  // probes shrink it so the server must queue its answers
+  int receive_buffer = 0;  // SO_RCVBUF before connecting (0: the system default); flood
+                           // probes shrink it so the server must queue its answers
   uint16_t effective_port() const { return port ? port : (tls ? 443 : 80); }
   std::string authority() const;
 };
 
 // RFC 9113 §6 frame types and flags used by the cases.
 enum FrameType : uint8_t {
-  kData = 0x0, kHeaders = 0x1, kPriority = 0x2, kRstStream = 0x3, kSettings = 0x4,
-  kPushPromise = 0x5, kPing = 0x6, kGoAway = 0x7, kWindowUpdate = 0x8, kContinuation = 0x9,
+  kData = 0x0,
+  kHeaders = 0x1,
+  kPriority = 0x2,
+  kRstStream = 0x3,
+  kSettings = 0x4,
+  kPushPromise = 0x5,
+  kPing = 0x6,
+  kGoAway = 0x7,
+  kWindowUpdate = 0x8,
+  kContinuation = 0x9,
 };
 enum FrameFlag : uint8_t {
-  kEndStream = 0x1, kAck = 0x1, kEndHeaders = 0x4, kPadded = 0x8, kPriorityFlag = 0x20,
+  kEndStream = 0x1,
+  kAck = 0x1,
+  kEndHeaders = 0x4,
+  kPadded = 0x8,
+  kPriorityFlag = 0x20,
 };
 
 struct Frame {
@@ -46,7 +58,7 @@ struct Frame {
   uint8_t flags = 0;
   uint32_t stream = 0;
   std::string payload;
-  uint32_t error_code() const;  // RST_STREAM and GOAWAY
+  uint32_t error_code() const;   // RST_STREAM and GOAWAY
   std::string describe() const;  // "GOAWAY Frame (length:8, flags:0x00, stream_id:0)"
 };
 
@@ -63,8 +75,8 @@ struct Event {
   // `block_decoded` false when the server's block did not decode.
   std::vector<Field> headers;
   bool block_decoded = false;
-  int status() const;  // :status of `headers`, or -1
-  std::string error;  // Kind::Error
+  int status() const;            // :status of `headers`, or -1
+  std::string error;             // Kind::Error
   std::string describe() const;  // "Timeout", "Connection closed", a frame, "Error: ..."
 };
 
@@ -86,7 +98,8 @@ class Probe {
   void send_ping(std::string_view eight_bytes, bool ack = false);
   void send_window_update(uint32_t stream, uint32_t increment);
   void send_rst(uint32_t stream, uint32_t code);
-  void send_priority(uint32_t stream, uint32_t depends_on, uint8_t weight_minus_one, bool exclusive);
+  void send_priority(uint32_t stream, uint32_t depends_on, uint8_t weight_minus_one,
+                     bool exclusive);
   void send_goaway(uint32_t last_stream, uint32_t code, std::string_view debug);
   void send_data(uint32_t stream, std::string_view data, bool end_stream);
   // HEADERS with the given block and flags (END_HEADERS not implied).

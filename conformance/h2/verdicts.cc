@@ -14,7 +14,8 @@ bool contains(std::initializer_list<uint32_t> codes, uint32_t c) {
 
 std::vector<std::string> expected_codes(const char* frame, std::initializer_list<uint32_t> codes) {
   std::vector<std::string> out;
-  for (uint32_t c : codes) out.push_back(std::string(frame) + " Frame (Error Code: " + error_code_name(c) + ")");
+  for (uint32_t c : codes)
+    out.push_back(std::string(frame) + " Frame (Error Code: " + error_code_name(c) + ")");
   return out;
 }
 
@@ -36,7 +37,8 @@ Outcome wait(Probe& p, std::vector<std::string> expected, bool close_passes,
       if (close_passes) return Outcome::pass();
       return Outcome::fail(std::move(expected), e.describe());
     }
-    return Outcome::fail(std::move(expected), actual == "Timeout" ? "Timeout" : actual + " (then Timeout)");
+    return Outcome::fail(std::move(expected),
+                         actual == "Timeout" ? "Timeout" : actual + " (then Timeout)");
   }
 }
 
@@ -69,7 +71,8 @@ Outcome expect_response(Probe& p, uint32_t stream) {
 }
 
 Outcome expect_ping_ack(Probe& p, const std::string& data, bool or_close) {
-  std::vector<std::string> expected{"PING Frame (flags:0x01, opaque_data:" + data.substr(0, data.find('\0')) + ")"};
+  std::vector<std::string> expected{
+      "PING Frame (flags:0x01, opaque_data:" + data.substr(0, data.find('\0')) + ")"};
   if (or_close) expected.push_back("Connection closed");
   return wait(p, expected, or_close, [&](const Frame& f) -> std::optional<bool> {
     if (f.type == kPing) return (f.flags & kAck) && f.payload == data;
@@ -85,10 +88,11 @@ Outcome expect_settings_ack(Probe& p) {
 }
 
 Outcome expect_frame(Probe& p, uint8_t type) {
-  return wait(p, {frame_type_name(type) + " Frame"}, false, [&](const Frame& f) -> std::optional<bool> {
-    if (f.type == type) return true;
-    return std::nullopt;
-  });
+  return wait(p, {frame_type_name(type) + " Frame"}, false,
+              [&](const Frame& f) -> std::optional<bool> {
+                if (f.type == type) return true;
+                return std::nullopt;
+              });
 }
 
 Outcome expect_data1(Probe& p) {
@@ -99,7 +103,8 @@ Outcome expect_data1(Probe& p) {
 }
 
 Outcome expect_close(Probe& p) {
-  return wait(p, {"Connection closed"}, true, [](const Frame&) -> std::optional<bool> { return std::nullopt; });
+  return wait(p, {"Connection closed"}, true,
+              [](const Frame&) -> std::optional<bool> { return std::nullopt; });
 }
 
 Outcome expect_goaway(Probe& p) {
@@ -110,10 +115,11 @@ Outcome expect_goaway(Probe& p) {
 }
 
 Outcome expect_goaway_code(Probe& p, uint32_t code) {
-  return wait(p, expected_codes("GOAWAY", {code}), false, [&](const Frame& f) -> std::optional<bool> {
-    if (f.type == kGoAway) return f.error_code() == code;
-    return std::nullopt;
-  });
+  return wait(p, expected_codes("GOAWAY", {code}), false,
+              [&](const Frame& f) -> std::optional<bool> {
+                if (f.type == kGoAway) return f.error_code() == code;
+                return std::nullopt;
+              });
 }
 
 bool wait_stream_close(Probe& p, uint32_t stream) {
@@ -125,7 +131,8 @@ bool wait_stream_close(Probe& p, uint32_t stream) {
   return e.kind == Event::Kind::Frame;
 }
 
-Outcome with_connection(const Target& t, const std::function<Outcome(Probe&)>& body, bool handshake) {
+Outcome with_connection(const Target& t, const std::function<Outcome(Probe&)>& body,
+                        bool handshake) {
   std::string error;
   auto probe = Probe::connect(t, &error);
   if (!probe) return Outcome::error_out(error, true);
@@ -145,7 +152,8 @@ long measure_body(const Target& t) {
     if (e.frame.stream != 1) continue;
     if (e.frame.type == kRstStream) return -1;
     if (e.frame.type == kData) total += static_cast<long>(e.frame.payload.size());
-    if ((e.frame.type == kData || e.frame.type == kHeaders) && (e.frame.flags & kEndStream)) return total;
+    if ((e.frame.type == kData || e.frame.type == kHeaders) && (e.frame.flags & kEndStream))
+      return total;
   }
 }
 

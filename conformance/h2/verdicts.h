@@ -13,9 +13,16 @@ namespace crossmux::conformance::h2 {
 
 // RFC 9113 §7 codes used by the cases.
 enum Code : uint32_t {
-  kNoError = 0x0, kProtocolError = 0x1, kInternalError = 0x2, kFlowControlError = 0x3,
-  kStreamClosed = 0x5, kFrameSizeError = 0x6, kRefusedStream = 0x7, kCancel = 0x8,
-  kCompressionError = 0x9, kEnhanceYourCalm = 0xb,
+  kNoError = 0x0,
+  kProtocolError = 0x1,
+  kInternalError = 0x2,
+  kFlowControlError = 0x3,
+  kStreamClosed = 0x5,
+  kFrameSizeError = 0x6,
+  kRefusedStream = 0x7,
+  kCancel = 0x8,
+  kCompressionError = 0x9,
+  kEnhanceYourCalm = 0xb,
 };
 
 // The general form: reads frames until `accept` returns true (pass) or false (fail) for one, or

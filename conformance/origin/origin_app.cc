@@ -33,7 +33,8 @@ bool numbers_after(std::string_view path, std::string_view prefix, std::vector<u
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -81,7 +82,8 @@ void OriginExchange::on_head(const codecs::MessageHead& head) {
   scheme_ = head.scheme;
   authority_ = head.authority;
   path_ = head.path;
-  for (const auto& f : head.headers) headers_.emplace_back(std::string(f.name), std::string(f.value));
+  for (const auto& f : head.headers)
+    headers_.emplace_back(std::string(f.name), std::string(f.value));
   keep_body_ = path_.substr(0, path_.find('?')) == "/echo";
   // HTTP/1.1 decoders set expect_continue; HTTP/2 heads carry the field as it came.
   bool expects = head.expect_continue;
@@ -143,8 +145,8 @@ ResponsePlan OriginExchange::finish() {
   } else if (path == "/sha256") {
     p = text(200, digest_hex_ + " " + std::to_string(body_length_) + "\n");
   } else if (path == "/headers") {
-    std::string out = ":method: " + method_ + "\n:scheme: " + scheme_ + "\n:authority: " +
-                      authority_ + "\n:path: " + path_ + "\n";
+    std::string out = ":method: " + method_ + "\n:scheme: " + scheme_ +
+                      "\n:authority: " + authority_ + "\n:path: " + path_ + "\n";
     for (const auto& [k, v] : headers_) out += k + ": " + v + "\n";
     p = text(200, out);
   } else if (numbers_after(path, "/bytes/", n) && n.size() == 1) {
@@ -154,7 +156,8 @@ ResponsePlan OriginExchange::finish() {
     p.headers.emplace_back("content-type", "application/octet-stream");
     p.body_bytes = n[0];
     p.streaming = true;
-    p.chunk_size = n.size() == 2 && n[1] > 0 ? static_cast<uint32_t>(std::min<uint64_t>(n[1], 1 << 20)) : 4096;
+    p.chunk_size =
+        n.size() == 2 && n[1] > 0 ? static_cast<uint32_t>(std::min<uint64_t>(n[1], 1 << 20)) : 4096;
   } else if (numbers_after(path, "/slow/", n) && n.size() <= 2) {
     uint32_t ms = static_cast<uint32_t>(std::min<uint64_t>(n[0], 600000));
     p.headers.emplace_back("content-type", "application/octet-stream");
@@ -172,18 +175,23 @@ ResponsePlan OriginExchange::finish() {
     p = text(s, (s == 204 || s == 304) ? "" : "status " + std::to_string(s) + "\n");
     if (s == 204 || s == 304) p.headers.clear();
     if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
-      p.headers.emplace_back("location", "https://www.example.com/landing?from=" + std::to_string(s));
+      p.headers.emplace_back("location",
+                             "https://www.example.com/landing?from=" + std::to_string(s));
     }
   } else if (path.starts_with("/raw/")) {
     using namespace std::string_view_literals;
     static const std::pair<std::string_view, std::string_view> kRaw[] = {
-        {"head-with-body", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"},
+        {"head-with-body",
+         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"},
         {"204-with-body", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello"},
-        {"cl-te", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+        {"cl-te",
+         "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
         {"duplicate-cl", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"},
         {"obs-fold", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Folded: a\r\n b\r\n\r\nok"},
         {"bare-cr", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\rb\r\n\r\nok"},
-        {"nul", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\0b\r\n\r\nok"sv},  // sv: keeps the NUL
+        {"nul",
+         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\0b\r\n\r\nok"sv},  // sv: keeps the NUL
     };
     p = text(404, "no such raw response: " + std::string(path) + "\n");
     for (const auto& [name, bytes] : kRaw) {
@@ -197,8 +205,9 @@ ResponsePlan OriginExchange::finish() {
     }
   } else if (path == "/early-hints") {
     p = text(200, "early hints sent\n");
-    p.interim.push_back({103, {{"link", "</style.css>; rel=preload; as=style"},
-                               {"link", "</app.js>; rel=preload; as=script"}}});
+    p.interim.push_back({103,
+                         {{"link", "</style.css>; rel=preload; as=style"},
+                          {"link", "</app.js>; rel=preload; as=script"}}});
   } else if (path == "/cookies") {
     std::string out;
     for (const auto& [k, v] : headers_) {
@@ -217,10 +226,11 @@ ResponsePlan OriginExchange::finish() {
 }
 
 std::string OriginExchange::record_line() const {
-  std::string out = "{\"protocol\":\"" + json_escape(protocol_) + "\",\"peer\":\"" + json_escape(peer_) +
-                    "\",\"method\":\"" + json_escape(method_) + "\",\"scheme\":\"" +
-                    json_escape(scheme_) + "\",\"authority\":\"" + json_escape(authority_) +
-                    "\",\"path\":\"" + json_escape(path_) + "\",\"headers\":[";
+  std::string out = "{\"protocol\":\"" + json_escape(protocol_) + "\",\"peer\":\"" +
+                    json_escape(peer_) + "\",\"method\":\"" + json_escape(method_) +
+                    "\",\"scheme\":\"" + json_escape(scheme_) + "\",\"authority\":\"" +
+                    json_escape(authority_) + "\",\"path\":\"" + json_escape(path_) +
+                    "\",\"headers\":[";
   for (size_t i = 0; i < headers_.size(); ++i) {
     out += (i ? ",[\"" : "[\"") + json_escape(headers_[i].first) + "\",\"" +
            json_escape(headers_[i].second) + "\"]";

@@ -17,15 +17,15 @@ namespace crossmux::conformance {
 // produced lazily (`body_bytes` in pieces of `chunk_size`) so 64 MiB responses cost no memory.
 struct ResponsePlan {
   uint16_t status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;   // lowercase names
-  std::string body;                 // literal body (when body_bytes == 0)
-  uint64_t body_bytes = 0;          // generated body length (pattern: see generated_byte())
-  uint32_t chunk_size = 16384;      // pieces of the generated body
-  bool streaming = false;           // no content-length: chunked on H1, plain DATA on H2
-  uint32_t delay_ms = 0;            // wait before sending the head
-  uint32_t interval_ms = 0;         // wait between body pieces (slow responses)
+  std::vector<std::pair<std::string, std::string>> headers;  // lowercase names
+  std::string body;                                          // literal body (when body_bytes == 0)
+  uint64_t body_bytes = 0;      // generated body length (pattern: see generated_byte())
+  uint32_t chunk_size = 16384;  // pieces of the generated body
+  bool streaming = false;       // no content-length: chunked on H1, plain DATA on H2
+  uint32_t delay_ms = 0;        // wait before sending the head
+  uint32_t interval_ms = 0;     // wait between body pieces (slow responses)
   std::vector<std::pair<std::string, std::string>> trailers;
-  bool head_only = false;           // HEAD: headers as for GET, no body bytes
+  bool head_only = false;  // HEAD: headers as for GET, no body bytes
   // Interim (1xx) responses sent before the final head, e.g. 103 Early Hints.
   struct Interim {
     uint16_t status = 0;
@@ -39,11 +39,14 @@ struct ResponsePlan {
 };
 
 // JSON string escaping used by the request record: quote and backslash escaped, every other byte
-// outside printable ASCII as \u00NN. Readers of the record (conform translate) escape with this too.
+// outside printable ASCII as \u00NN. Readers of the record (conform translate) escape with this
+// too.
 std::string json_escape(std::string_view s);
 
 // Byte i of every generated body: deterministic so a client can check it without the origin.
-inline uint8_t generated_byte(uint64_t i) { return static_cast<uint8_t>('a' + (i * 7 + i / 251) % 26); }
+inline uint8_t generated_byte(uint64_t i) {
+  return static_cast<uint8_t>('a' + (i * 7 + i / 251) % 26);
+}
 
 // One request's handling. Endpoints (all methods unless noted):
 //   /, any path ending in /   200 text: who we are, which protocol reached us, and the Via
@@ -96,7 +99,7 @@ class OriginExchange {
   std::string method_, scheme_, authority_, path_;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::vector<std::pair<std::string, std::string>> trailers_;
-  std::string body_;             // kept for /echo only
+  std::string body_;  // kept for /echo only
   bool keep_body_ = false;
   bool wants_continue_ = false;
   bool body_too_large_ = false;

@@ -14,7 +14,8 @@ constexpr size_t kStreamHighWater = 32 * 1024;  // H2: per-stream bytes queued i
 constexpr size_t kInputCap = 256 * 1024;        // unparsed input held before reading pauses
 }  // namespace
 
-OriginConnection::OriginConnection(OriginServer& server, mux::net::TcpStream stream, std::string peer)
+OriginConnection::OriginConnection(OriginServer& server, mux::net::TcpStream stream,
+                                   std::string peer)
     : server_(server), stream_(std::move(stream)), peer_(std::move(peer)) {}
 
 OriginConnection::~OriginConnection() {
@@ -120,8 +121,9 @@ void OriginConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   methods_[s] = {std::string(head.method), head.keep_alive};
 }
 
-void OriginConnection::write_interim(codecs::StreamId s, std::string_view method, uint16_t status,
-                                     const std::vector<std::pair<std::string, std::string>>& fields) {
+void OriginConnection::write_interim(
+    codecs::StreamId s, std::string_view method, uint16_t status,
+    const std::vector<std::pair<std::string, std::string>>& fields) {
   codecs::MessageHead head;
   head.kind = codecs::MessageKind::Response;
   head.status = status;
@@ -236,7 +238,8 @@ void OriginConnection::write_head(Response& r) {
   r.head_sent = true;
   for (const auto& i : r.plan.interim) write_interim(r.stream, r.method, i.status, i.headers);
   if (proto_ == Proto::Http2) {
-    if (bodyless && head.status != 204 && head.status != 304) head.framing = codecs::Framing::KnownLength;
+    if (bodyless && head.status != 204 && head.status != 304)
+      head.framing = codecs::Framing::KnownLength;
     if (head.status == 204 || head.status == 304) head.framing = codecs::Framing::None;
     (void)h2_->submit_headers(r.stream, head, end && r.plan.trailers.empty());
     if (end && !r.plan.trailers.empty() && !bodyless) {
@@ -256,7 +259,8 @@ void OriginConnection::write_head(Response& r) {
 
 void OriginConnection::write_piece(Response& r) {
   const uint64_t total = r.plan.total_body();
-  const uint64_t n = std::min<uint64_t>(r.plan.body_bytes ? r.plan.chunk_size : total, total - r.sent);
+  const uint64_t n =
+      std::min<uint64_t>(r.plan.body_bytes ? r.plan.chunk_size : total, total - r.sent);
   std::string piece;
   if (r.plan.body_bytes) {
     piece.resize(n);
@@ -297,7 +301,8 @@ bool OriginConnection::flush() {
       if (out_.size() < kOutputHighWater) server_.loop().schedule(*this);  // produce more
       continue;
     }
-    if (r.status == mux::net::IoStatus::Error || r.status == mux::net::IoStatus::Closed) return false;
+    if (r.status == mux::net::IoStatus::Error || r.status == mux::net::IoStatus::Closed)
+      return false;
     break;
   }
   return true;

@@ -53,17 +53,17 @@ class OriginConnection final : public mux::net::Handler, private codecs::EventSi
   void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
   void on_connection_error(const codecs::Error&) override { failed_ = true; }
 
-  bool read_input();      // false: the peer closed or failed
+  bool read_input();  // false: the peer closed or failed
   void detect_protocol();
   void feed();
-  void produce();         // move response bytes into the codec / output buffer
+  void produce();                 // move response bytes into the codec / output buffer
   bool produce_one(Response& r);  // false: blocked (backpressure or a timer)
   void write_head(Response& r);
   // A 1xx head (100 Continue, 103 Early Hints) ahead of the final response on stream `s`.
   void write_interim(codecs::StreamId s, std::string_view method, uint16_t status,
                      const std::vector<std::pair<std::string, std::string>>& fields);
   void write_piece(Response& r);
-  bool flush();           // false: the connection failed
+  bool flush();  // false: the connection failed
   bool finished() const;
   void arm(Response& r, uint32_t ms);
 

@@ -17,11 +17,12 @@ namespace crossmux::conformance {
 
 struct OriginOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;          // 0: an ephemeral port, readable back with port()
-  std::string record_path;    // append one JSON line per request here (origin_app.h record_line)
+  uint16_t port = 0;        // 0: an ephemeral port, readable back with port()
+  std::string record_path;  // append one JSON line per request here (origin_app.h record_line)
   bool reuse_port = false;
-  // Tests only: rewrites every response plan (given the request's path) before it is sent, so the origin can play a wrong
-  // server or proxy (conformance/test/translate_suite_test.cc). Not reachable from the CLI.
+  // Tests only: rewrites every response plan (given the request's path) before it is sent, so the
+  // origin can play a wrong server or proxy (conformance/test/translate_suite_test.cc). Not
+  // reachable from the CLI.
   std::function<void(const std::string& path, ResponsePlan&)> rewrite_response;
 };
 
@@ -48,7 +49,9 @@ class OriginServer final : public mux::net::Handler {
   void count_request() { ++requests_; }
   void connection_closed() { --open_; }
   mux::net::EventLoop& loop() { return loop_; }
-  const std::function<void(const std::string&, ResponsePlan&)>& rewrite_response() const { return rewrite_; }
+  const std::function<void(const std::string&, ResponsePlan&)>& rewrite_response() const {
+    return rewrite_;
+  }
 
   void on_ready() override;
 

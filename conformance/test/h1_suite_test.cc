@@ -84,7 +84,8 @@ TEST(H1Suite, AcceptEverythingServerFailsRejectAndDesyncVerdicts) {
     size_t requests = 0;
     for (size_t at = 0; (at = in.find("HTTP/1.1", at)) != std::string::npos; ++at) ++requests;
     std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-    for (size_t i = 0; i < std::max<size_t>(requests, 1); ++i) ::send(fd, ok.data(), ok.size(), MSG_NOSIGNAL);
+    for (size_t i = 0; i < std::max<size_t>(requests, 1); ++i)
+      ::send(fd, ok.data(), ok.size(), MSG_NOSIGNAL);
     ::recv(fd, buf, sizeof buf, 0);  // hold the connection open past the client's timeout
   });
   auto failed = failed_ids(server.port());

@@ -84,7 +84,8 @@ TEST(Origin, RedirectsEarlyHintsAndCookies) {
   ASSERT_EQ(e.interim.size(), 1u);
   EXPECT_EQ(e.interim[0].status, 103);
   ASSERT_EQ(e.interim[0].headers.size(), 2u);
-  EXPECT_EQ(e.interim[0].headers[0], (std::pair<std::string, std::string>{"link", "</style.css>; rel=preload; as=style"}));
+  EXPECT_EQ(e.interim[0].headers[0],
+            (std::pair<std::string, std::string>{"link", "</style.css>; rel=preload; as=style"}));
   EXPECT_TRUE(request("GET", "/echo").interim.empty());
 
   codecs::MessageHead head;
@@ -113,7 +114,8 @@ TEST(Origin, ContinueOnlyWhenABodyIsExpected) {
     x.on_head(head);
     return x.wants_continue();
   };
-  EXPECT_TRUE(wants("100-Continue", codecs::Framing::KnownLength, false)) << "HTTP/2: the field itself";
+  EXPECT_TRUE(wants("100-Continue", codecs::Framing::KnownLength, false))
+      << "HTTP/2: the field itself";
   EXPECT_TRUE(wants("", codecs::Framing::Streaming, true)) << "HTTP/1.1: the decoder's flag";
   EXPECT_FALSE(wants("100-continue", codecs::Framing::None, false)) << "no body to wait for";
   EXPECT_FALSE(wants("200-ok", codecs::Framing::KnownLength, false));
@@ -127,7 +129,8 @@ TEST(Origin, RawResponsesAreHttp11Only) {
   OriginExchange h1("HTTP/1.1", "127.0.0.1:1");
   h1.on_head(head);
   auto p = h1.finish();
-  EXPECT_EQ(p.raw, std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\0b\r\n\r\nok", 52));
+  EXPECT_EQ(p.raw,
+            std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Bad: a\0b\r\n\r\nok", 52));
   EXPECT_EQ(request("GET", "/raw/nul").status, 501) << "h2c cannot carry these bytes";
   EXPECT_TRUE(request("GET", "/raw/nul").raw.empty());
   OriginExchange unknown("HTTP/1.1", "127.0.0.1:1");
@@ -139,10 +142,13 @@ TEST(Origin, RawResponsesAreHttp11Only) {
 TEST(Origin, RecordsWhatArrived) {
   std::string record;
   request("POST", "/echo", "a\"b\n", &record);
-  EXPECT_EQ(record,
-            "{\"protocol\":\"HTTP/2\",\"peer\":\"127.0.0.1:1\",\"method\":\"POST\",\"scheme\":\"http\","
-            "\"authority\":\"origin.test\",\"path\":\"/echo\",\"headers\":[[\"content-type\",\"text/x-test\"]],"
-            "\"body_length\":4,\"body_sha256\":\"ef743c494c8ed766272eef7992607a843799149252822266adc302547587253d\",\"trailers\":[]}\n");
+  EXPECT_EQ(
+      record,
+      "{\"protocol\":\"HTTP/2\",\"peer\":\"127.0.0.1:1\",\"method\":\"POST\",\"scheme\":\"http\","
+      "\"authority\":\"origin.test\",\"path\":\"/echo\",\"headers\":[[\"content-type\",\"text/"
+      "x-test\"]],"
+      "\"body_length\":4,\"body_sha256\":"
+      "\"ef743c494c8ed766272eef7992607a843799149252822266adc302547587253d\",\"trailers\":[]}\n");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// The runner's selection, verdict accounting, output and JUnit: a runner that always says ✔ fails here.
+// The runner's selection, verdict accounting, output and JUnit: a runner that always says ✔ fails
+// here.
 #include "conformance/runner.h"
 
 #include <gtest/gtest.h>
@@ -11,16 +12,32 @@ namespace {
 std::vector<Section> catalogue(int* runs) {
   Section root{"http2", "", "Hypertext Transfer Protocol Version 2 (HTTP/2)", {}, {}};
   auto& s65 = root.child("6.5", "SETTINGS");
-  s65.add("passes", "MUST pass", [runs] { ++*runs; return Outcome::pass(); });
+  s65.add("passes", "MUST pass", [runs] {
+    ++*runs;
+    return Outcome::pass();
+  });
   s65.add("fails", "MUST send GOAWAY", [runs] {
     ++*runs;
-    return Outcome::fail({"GOAWAY Frame (Error Code: PROTOCOL_ERROR)", "Connection closed"}, "Timeout");
+    return Outcome::fail({"GOAWAY Frame (Error Code: PROTOCOL_ERROR)", "Connection closed"},
+                         "Timeout");
   });
   auto& s652 = s65.child("6.5.2", "Defined SETTINGS Parameters");
-  s652.add("skips", "", [runs] { ++*runs; return Outcome::skip("no MAX_CONCURRENT_STREAMS"); });
-  s652.add("strict only", "SHOULD", [runs] { ++*runs; return Outcome::pass(); }, true);
+  s652.add("skips", "", [runs] {
+    ++*runs;
+    return Outcome::skip("no MAX_CONCURRENT_STREAMS");
+  });
+  s652.add(
+      "strict only", "SHOULD",
+      [runs] {
+        ++*runs;
+        return Outcome::pass();
+      },
+      true);
   auto& s650 = root.child("6.50", "Not a child of 6.5");
-  s650.add("other", "", [runs] { ++*runs; return Outcome::pass(); });
+  s650.add("other", "", [runs] {
+    ++*runs;
+    return Outcome::pass();
+  });
   return {root};
 }
 
@@ -49,8 +66,10 @@ TEST(Runner, CountsEveryVerdictAndFailsTheRun) {
   EXPECT_EQ(s.failed, 1);
   EXPECT_EQ(s.exit_status(), 1);
   std::string text = out.str();
-  EXPECT_NE(text.find("Hypertext Transfer Protocol Version 2 (HTTP/2)\n  6.5. SETTINGS\n    ✔ 1: passes\n    × 2: fails\n"),
-            std::string::npos) << text;
+  EXPECT_NE(text.find("Hypertext Transfer Protocol Version 2 (HTTP/2)\n  6.5. SETTINGS\n    ✔ 1: "
+                      "passes\n    × 2: fails\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("Expected: GOAWAY Frame (Error Code: PROTOCOL_ERROR)"), std::string::npos);
   EXPECT_NE(text.find("  Actual: Timeout"), std::string::npos);
   EXPECT_NE(text.find("Failures:\n"), std::string::npos);
@@ -91,7 +110,10 @@ TEST(Runner, AbortStopsTheRun) {
   auto& s = root.child("1", "Starting HTTP/2");
   int after = 0;
   s.add("unreachable", "", [] { return Outcome::error_out("connection refused", true); });
-  s.add("never", "", [&after] { ++after; return Outcome::pass(); });
+  s.add("never", "", [&after] {
+    ++after;
+    return Outcome::pass();
+  });
   RunOptions o;
   o.progress = false;
   std::ostringstream out;
@@ -109,10 +131,14 @@ TEST(Runner, JunitUsesFailureAndSkipped) {
   std::ostringstream out;
   auto s = run(catalogue(&runs), o, out);
   std::string x = junit_xml(s);
-  EXPECT_NE(x.find("<testsuite name=\"6.5. SETTINGS\" package=\"http2/6.5\" tests=\"2\" failures=\"1\" skipped=\"0\""),
-            std::string::npos) << x;
-  EXPECT_NE(x.find("<failure message=\"MUST send GOAWAY\">Expected: GOAWAY Frame (Error Code: PROTOCOL_ERROR)\nExpected: Connection closed\nActual: Timeout</failure>"),
-            std::string::npos) << x;
+  EXPECT_NE(x.find("<testsuite name=\"6.5. SETTINGS\" package=\"http2/6.5\" tests=\"2\" "
+                   "failures=\"1\" skipped=\"0\""),
+            std::string::npos)
+      << x;
+  EXPECT_NE(x.find("<failure message=\"MUST send GOAWAY\">Expected: GOAWAY Frame (Error Code: "
+                   "PROTOCOL_ERROR)\nExpected: Connection closed\nActual: Timeout</failure>"),
+            std::string::npos)
+      << x;
   EXPECT_NE(x.find("<skipped message=\"no MAX_CONCURRENT_STREAMS\"/>"), std::string::npos);
   EXPECT_EQ(x.find("<error"), std::string::npos);
 }

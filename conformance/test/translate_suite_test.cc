@@ -4,6 +4,7 @@
 // trailers or the 103 lost, another status or Location, an extra field), each response verdict
 // fails in both client protocols. A runner that always says ✔ cannot pass this.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -15,8 +16,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include <unistd.h>
-
 #include "conformance/origin/origin_server.h"
 #include "conformance/runner.h"
 #include "conformance/translate/replay.h"
@@ -27,28 +26,35 @@ namespace {
 
 // Scenarios written for the origin's endpoints, one response verdict each.
 const std::map<std::string, std::string> kScenarios = {
-    {"cookies", "title: three set-cookie fields\nmethod: GET\npath: /cookies\nheader: cookie: a=1\n"
-                "expect: forwarded\nexpect response:\nstatus: 200\n"
-                "header: set-cookie: session=abc123; Path=/; HttpOnly\n"
-                "header: set-cookie: theme=dark; Path=/; Max-Age=3600\n"
-                "header: set-cookie: seen=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\n"
-                "body: cookie: a=1\\n\n"},
-    {"echo", "title: echo body\nmethod: POST\npath: /echo\nheader: content-type: text/plain\n"
-             "body: hello world\nexpect: forwarded\nexpect response:\nstatus: 200\n"
-             "header: content-type: text/plain\nheader: content-length: 11\nheaders: only-listed\n"
-             "body: hello world\n"},
-    {"bytes", "title: generated body\nmethod: GET\npath: /bytes/100000\nexpect: forwarded\n"
-              "expect response:\nbody-size: 100000\n"},
-    {"trailers", "title: trailers\nmethod: POST\npath: /trailers\nheader: te: trailers\nbody: x\n"
-                 "expect: forwarded\nexpect response:\ntrailer: grpc-status: 0\n"},
-    {"hints", "title: early hints\nmethod: GET\npath: /early-hints\nexpect: forwarded\n"
-              "expect response:\ninterim: 103\n"
-              "interim-header: link: </style.css>; rel=preload; as=style\n"
-              "interim-header: link: </app.js>; rel=preload; as=script\nstatus: 200\n"},
-    {"redirect", "title: redirect\nmethod: GET\npath: /status/301\nexpect: forwarded\n"
-                 "expect response:\nstatus: 301\nheader: location: https://www.example.com/landing?from=301\n"},
-    {"head", "title: head\nmethod: HEAD\npath: /bytes/1000\nexpect: forwarded\n"
-             "expect response:\nheader: content-length: 1000\nbody-length: 0\n"},
+    {"cookies",
+     "title: three set-cookie fields\nmethod: GET\npath: /cookies\nheader: cookie: a=1\n"
+     "expect: forwarded\nexpect response:\nstatus: 200\n"
+     "header: set-cookie: session=abc123; Path=/; HttpOnly\n"
+     "header: set-cookie: theme=dark; Path=/; Max-Age=3600\n"
+     "header: set-cookie: seen=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\n"
+     "body: cookie: a=1\\n\n"},
+    {"echo",
+     "title: echo body\nmethod: POST\npath: /echo\nheader: content-type: text/plain\n"
+     "body: hello world\nexpect: forwarded\nexpect response:\nstatus: 200\n"
+     "header: content-type: text/plain\nheader: content-length: 11\nheaders: only-listed\n"
+     "body: hello world\n"},
+    {"bytes",
+     "title: generated body\nmethod: GET\npath: /bytes/100000\nexpect: forwarded\n"
+     "expect response:\nbody-size: 100000\n"},
+    {"trailers",
+     "title: trailers\nmethod: POST\npath: /trailers\nheader: te: trailers\nbody: x\n"
+     "expect: forwarded\nexpect response:\ntrailer: grpc-status: 0\n"},
+    {"hints",
+     "title: early hints\nmethod: GET\npath: /early-hints\nexpect: forwarded\n"
+     "expect response:\ninterim: 103\n"
+     "interim-header: link: </style.css>; rel=preload; as=style\n"
+     "interim-header: link: </app.js>; rel=preload; as=script\nstatus: 200\n"},
+    {"redirect",
+     "title: redirect\nmethod: GET\npath: /status/301\nexpect: forwarded\n"
+     "expect response:\nstatus: 301\nheader: location: https://www.example.com/landing?from=301\n"},
+    {"head",
+     "title: head\nmethod: HEAD\npath: /bytes/1000\nexpect: forwarded\n"
+     "expect response:\nheader: content-length: 1000\nbody-length: 0\n"},
 };
 
 // How the wrong server breaks each endpoint's answer (one response verdict per scenario).
@@ -81,9 +87,10 @@ void wrong(ResponsePlan& p, const std::string& path) {
 class Origin {
  public:
   explicit Origin(bool is_wrong) {
-    record_ = (std::filesystem::temp_directory_path() /
-               ("translate_suite_" + std::to_string(::getpid()) + (is_wrong ? "_wrong" : "_right") + ".jsonl"))
-                  .string();
+    record_ =
+        (std::filesystem::temp_directory_path() / ("translate_suite_" + std::to_string(::getpid()) +
+                                                   (is_wrong ? "_wrong" : "_right") + ".jsonl"))
+            .string();
     std::remove(record_.c_str());
     auto loop = mux::net::EventLoop::create();
     if (!loop) throw std::runtime_error("no event loop");
@@ -145,7 +152,8 @@ std::set<std::string> failures(const Origin& origin, std::string* report = nullp
   for (const auto& r : summary.results) {
     if (r.outcome.verdict != Verdict::Fail) continue;
     const auto open = r.title.rfind('[');
-    failed.insert(r.section.substr(r.section.find('/') + 1) + ":" + r.title.substr(open + 1, r.title.size() - open - 2));
+    failed.insert(r.section.substr(r.section.find('/') + 1) + ":" +
+                  r.title.substr(open + 1, r.title.size() - open - 2));
   }
   return failed;
 }
@@ -167,11 +175,14 @@ TEST(TranslateSuite, AWrongServerFailsEveryResponseCheckInEveryPairing) {
   auto failed = failures(wrong_origin, &report);
   for (const char* pairing : {"h1-h1", "h1-h2", "h2-h1", "h2-h2"}) {
     for (const auto& [id, text] : kScenarios) {
-      EXPECT_TRUE(failed.count(std::string(pairing) + ":" + id)) << pairing << " " << id << " passed\n" << report;
+      EXPECT_TRUE(failed.count(std::string(pairing) + ":" + id))
+          << pairing << " " << id << " passed\n"
+          << report;
     }
   }
   // The recap names what differed, expected against got.
-  EXPECT_NE(report.find("field set-cookie: expected \"session=abc123; Path=/; HttpOnly\""), std::string::npos);
+  EXPECT_NE(report.find("field set-cookie: expected \"session=abc123; Path=/; HttpOnly\""),
+            std::string::npos);
   EXPECT_NE(report.find("trailer grpc-status: expected \"0\", got absent"), std::string::npos);
   EXPECT_NE(report.find("interim responses: expected 103, got none"), std::string::npos);
   EXPECT_NE(report.find("field x-powered-by: not expected"), std::string::npos);
@@ -183,10 +194,14 @@ TEST(TranslateSuite, ScenarioFormatErrorsNameTheLine) {
   std::string error;
   EXPECT_FALSE(parse_scenario("x", "title: t\nexpect response:\nbogus: 1\n", s, error));
   EXPECT_EQ(error, "line 3: unknown directive \"bogus\" in the response section");
-  EXPECT_FALSE(parse_scenario("x", "title: t\nexpect: rejected\nexpect response:\nstatus: 200\n", s, error));
+  EXPECT_FALSE(
+      parse_scenario("x", "title: t\nexpect: rejected\nexpect response:\nstatus: 200\n", s, error));
   EXPECT_FALSE(parse_scenario("x", "title: t\nexpect response:\ninterim-header: a: b\n", s, error));
-  ASSERT_TRUE(parse_scenario("x", "title: t\nheader: : empty\npseudo: :path: /p\nexpect response:\n"
-                                  "  body-size: 3\n  header: :weird: v\n", s, error)) << error;
+  ASSERT_TRUE(parse_scenario("x",
+                             "title: t\nheader: : empty\npseudo: :path: /p\nexpect response:\n"
+                             "  body-size: 3\n  header: :weird: v\n",
+                             s, error))
+      << error;
   EXPECT_EQ(s.headers[0], (Field{"", "empty"}));
   EXPECT_EQ(s.pseudo[0], (Field{":path", "/p"}));
   EXPECT_EQ(s.response.body_length, 3u);

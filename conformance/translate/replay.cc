@@ -52,15 +52,16 @@ bool waits_for_continue(const Scenario& s) {
 }
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
+  for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size())
+    s.replace(at, from.size(), to);
 }
 
 std::string summary(const ClientSaw& saw) {
   std::string out;
   for (const auto& i : saw.interim) out += std::to_string(i.status) + ", ";
   if (saw.status < 0) return out + "no final response";
-  out += std::to_string(saw.status) + " with " + std::to_string(saw.headers.size()) + " fields, a " +
-         std::to_string(saw.body.size()) + "-byte body";
+  out += std::to_string(saw.status) + " with " + std::to_string(saw.headers.size()) +
+         " fields, a " + std::to_string(saw.body.size()) + "-byte body";
   if (!saw.trailers.empty()) out += " and " + std::to_string(saw.trailers.size()) + " trailers";
   if (!saw.complete) out += ", not ended";
   return out;
@@ -77,7 +78,8 @@ class ResponseSink : public codecs::EventSink {
     any_head = true;
     if (ended || saw_.status >= 0) return;  // answers past the first belong to no request of ours
     std::vector<Field> fields;
-    for (const auto& f : head.headers) fields.emplace_back(std::string(f.name), std::string(f.value));
+    for (const auto& f : head.headers)
+      fields.emplace_back(std::string(f.name), std::string(f.value));
     if (head.is_informational() && head.status != 101) {
       saw_.interim.push_back({head.status, std::move(fields)});
       return;
@@ -103,7 +105,8 @@ class ResponseSink : public codecs::EventSink {
   ClientSaw& saw_;
 };
 
-ClientSaw send_h1(const ProxyTarget& t, const Scenario& s, const std::string& authority, const std::string& target) {
+ClientSaw send_h1(const ProxyTarget& t, const Scenario& s, const std::string& authority,
+                  const std::string& target) {
   std::string head, body;
   const bool wait_continue = s.raw_h1.empty() && waits_for_continue(s);
   if (!s.raw_h1.empty()) {
@@ -114,8 +117,10 @@ ClientSaw send_h1(const ProxyTarget& t, const Scenario& s, const std::string& au
     head = s.method + " " + target + " HTTP/1.1\r\nHost: " + authority + "\r\n";
     for (const auto& [n, v] : s.headers) head += n + ": " + v + "\r\n";
     const bool chunked = !s.trailers.empty();
-    if (chunked) head += "Transfer-Encoding: chunked\r\n";
-    else if (!has_framing(s) && !s.body.empty()) head += "Content-Length: " + std::to_string(s.body.size()) + "\r\n";
+    if (chunked)
+      head += "Transfer-Encoding: chunked\r\n";
+    else if (!has_framing(s) && !s.body.empty())
+      head += "Content-Length: " + std::to_string(s.body.size()) + "\r\n";
     head += "\r\n";
     if (chunked) {
       char size[32];
@@ -154,7 +159,10 @@ ClientSaw send_h1(const ProxyTarget& t, const Scenario& s, const std::string& au
     char buf[16384];
     while (!done()) {
       ssize_t n = io->read(buf, sizeof buf, t.timeout_ms);
-      if (n == -1) { end = "timeout"; return false; }
+      if (n == -1) {
+        end = "timeout";
+        return false;
+      }
       if (n <= 0) {
         end = "closed";
         (void)decoder.finish(sink);
@@ -162,7 +170,10 @@ ClientSaw send_h1(const ProxyTarget& t, const Scenario& s, const std::string& au
       }
       in.append(buf, static_cast<size_t>(n));
       auto r = decoder.feed(codecs::as_bytes(in), sink);
-      if (!r) { end = "bytes that are not an HTTP/1.1 response"; return false; }
+      if (!r) {
+        end = "bytes that are not an HTTP/1.1 response";
+        return false;
+      }
       in.erase(0, *r);
     }
     return true;
@@ -183,7 +194,8 @@ ClientSaw send_h1(const ProxyTarget& t, const Scenario& s, const std::string& au
 
 // --- HTTP/2 client ---------------------------------------------------------------------------
 
-ClientSaw send_h2(const ProxyTarget& t, const Scenario& s, const std::string& authority, const std::string& target) {
+ClientSaw send_h2(const ProxyTarget& t, const Scenario& s, const std::string& authority,
+                  const std::string& target) {
   h2::Target pt;
   pt.host = t.host;
   pt.port = t.port;
@@ -198,13 +210,17 @@ ClientSaw send_h2(const ProxyTarget& t, const Scenario& s, const std::string& au
     saw.text = "HTTP/2 client could not connect: " + error;
     return saw;
   }
-  std::vector<h2::Field> fields{{":method", s.method}, {":scheme", t.tls ? "https" : "http"},
-                                {":authority", authority}, {":path", target}};
+  std::vector<h2::Field> fields{{":method", s.method},
+                                {":scheme", t.tls ? "https" : "http"},
+                                {":authority", authority},
+                                {":path", target}};
   for (const auto& pseudo : s.pseudo) {  // not a structured binding: clang 14 cannot capture one
     auto it = std::find_if(fields.begin(), fields.end(),
                            [&](const h2::Field& f) { return f.first == pseudo.first; });
-    if (it != fields.end()) it->second = pseudo.second;
-    else fields.push_back(pseudo);
+    if (it != fields.end())
+      it->second = pseudo.second;
+    else
+      fields.push_back(pseudo);
   }
   for (const auto& n : s.no_pseudo) {
     std::erase_if(fields, [&](const h2::Field& f) { return f.first == n; });
@@ -226,7 +242,8 @@ ClientSaw send_h2(const ProxyTarget& t, const Scenario& s, const std::string& au
     if (f.type == h2::kGoAway) {
       if (f.error_code() == 0 && f.payload.size() >= 4 &&
           (static_cast<uint8_t>(f.payload[3]) | static_cast<uint8_t>(f.payload[2]) << 8 |
-           static_cast<uint8_t>(f.payload[1]) << 16 | (static_cast<uint8_t>(f.payload[0]) & 0x7f) << 24) >= 1) {
+           static_cast<uint8_t>(f.payload[1]) << 16 |
+           (static_cast<uint8_t>(f.payload[0]) & 0x7f) << 24) >= 1) {
         return true;  // a graceful GOAWAY that still lets stream 1 finish
       }
       end = f.describe();
@@ -277,7 +294,8 @@ ClientSaw send_h2(const ProxyTarget& t, const Scenario& s, const std::string& au
 
   const bool wait_continue = waits_for_continue(s);
   const bool end_on_headers = s.body.empty() && s.trailers.empty();
-  p->send_headers(1, p->fields_block(fields), h2::kEndHeaders | (end_on_headers ? h2::kEndStream : 0));
+  p->send_headers(1, p->fields_block(fields),
+                  h2::kEndHeaders | (end_on_headers ? h2::kEndStream : 0));
   bool open = true;
   if (wait_continue) {
     // A 100 or a final answer, or the read timeout (the client then sends the body anyway).
@@ -315,21 +333,27 @@ std::vector<std::string> record_lines(const std::string& path) {
 
 // Does one record say the backend got exactly the request the scenario sent?
 std::string mismatch(const Scenario& s, const std::string& target, const std::string& record) {
-  if (record.find("\"method\":\"" + json_escape(s.method) + "\"") == std::string::npos) return "method differs";
-  if (record.find("\"path\":\"" + json_escape(target) + "\"") == std::string::npos) return "path differs";
-  if (record.find("\"body_sha256\":\"" + sha256_hex(s.body) + "\"") == std::string::npos) return "body differs";
+  if (record.find("\"method\":\"" + json_escape(s.method) + "\"") == std::string::npos)
+    return "method differs";
+  if (record.find("\"path\":\"" + json_escape(target) + "\"") == std::string::npos)
+    return "path differs";
+  if (record.find("\"body_sha256\":\"" + sha256_hex(s.body) + "\"") == std::string::npos)
+    return "body differs";
   const std::string lowered = lower(record);
   for (const auto& [n, v] : s.backend_headers) {
-    if (lowered.find("[\"" + lower(json_escape(n)) + "\",\"" + lower(json_escape(v)) + "\"]") == std::string::npos) {
+    if (lowered.find("[\"" + lower(json_escape(n)) + "\",\"" + lower(json_escape(v)) + "\"]") ==
+        std::string::npos) {
       return "header \"" + n + ": " + v + "\" missing";
     }
   }
   for (const auto& n : s.backend_absent) {
-    if (lowered.find("[\"" + lower(json_escape(n)) + "\",") != std::string::npos) return "header \"" + n + "\" present";
+    if (lowered.find("[\"" + lower(json_escape(n)) + "\",") != std::string::npos)
+      return "header \"" + n + "\" present";
   }
   for (const auto& [n, v] : s.trailers) {
     if (lowered.find("\"trailers\":[") == std::string::npos ||
-        lowered.find("[\"" + lower(json_escape(n)) + "\",\"" + lower(json_escape(v)) + "\"]", lowered.find("\"trailers\":[")) == std::string::npos) {
+        lowered.find("[\"" + lower(json_escape(n)) + "\",\"" + lower(json_escape(v)) + "\"]",
+                     lowered.find("\"trailers\":[")) == std::string::npos) {
       return "trailer \"" + n + "\" missing";
     }
   }
@@ -339,22 +363,35 @@ std::string mismatch(const Scenario& s, const std::string& target, const std::st
 // Not compared: hop-by-hop fields (RFC 9110 §7.6.1; H1 framing is the encoder's choice) and what
 // a proxy adds on its own.
 bool ignored(const std::string& lowered_name) {
-  static const std::set<std::string> kIgnored{"connection", "keep-alive", "proxy-connection", "transfer-encoding",
-                                              "upgrade", "te", "trailer", "http2-settings", "via", "date", "server"};
+  static const std::set<std::string> kIgnored{"connection",
+                                              "keep-alive",
+                                              "proxy-connection",
+                                              "transfer-encoding",
+                                              "upgrade",
+                                              "te",
+                                              "trailer",
+                                              "http2-settings",
+                                              "via",
+                                              "date",
+                                              "server"};
   return kIgnored.count(lowered_name) > 0;
 }
 
 std::string show(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"' || c == '\\') out += std::string("\\") + static_cast<char>(c);
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' || c == '\\')
+      out += std::string("\\") + static_cast<char>(c);
     else if (c < 0x20 || c >= 0x7f) {
       char b[8];
       std::snprintf(b, sizeof b, "\\x%02x", c);
       out += b;
-    } else out += static_cast<char>(c);
+    } else
+      out += static_cast<char>(c);
   }
   return out + "\"";
 }
@@ -367,8 +404,9 @@ std::string show_values(const std::vector<std::string>& v) {
 }
 
 // Compares one field section; appends "what: expected X, got Y" lines to `diffs`.
-void compare_fields(const std::string& what, const std::vector<Field>& want, const std::vector<std::string>& absent,
-                    bool only_listed, const std::vector<Field>& got, const std::string& backend_protocol,
+void compare_fields(const std::string& what, const std::vector<Field>& want,
+                    const std::vector<std::string>& absent, bool only_listed,
+                    const std::vector<Field>& got, const std::string& backend_protocol,
                     std::vector<std::string>& diffs) {
   std::map<std::string, std::vector<std::string>> expected, received;
   std::vector<std::string> order;
@@ -380,34 +418,42 @@ void compare_fields(const std::string& what, const std::vector<Field>& want, con
   for (const auto& [n, v] : got) received[lower(n)].push_back(v);
   for (const auto& n : order) {
     if (received[n] != expected[n]) {
-      diffs.push_back(what + " " + n + ": expected " + show_values(expected[n]) + ", got " + show_values(received[n]));
+      diffs.push_back(what + " " + n + ": expected " + show_values(expected[n]) + ", got " +
+                      show_values(received[n]));
     }
   }
   for (const auto& n : absent) {
-    if (!received[lower(n)].empty()) diffs.push_back(what + " " + lower(n) + ": expected absent, got " + show_values(received[lower(n)]));
+    if (!received[lower(n)].empty())
+      diffs.push_back(what + " " + lower(n) + ": expected absent, got " +
+                      show_values(received[lower(n)]));
   }
   if (only_listed) {
     for (const auto& [n, v] : received) {
-      if (!v.empty() && !expected.count(n) && !ignored(n)) diffs.push_back(what + " " + n + ": not expected, got " + show_values(v));
+      if (!v.empty() && !expected.count(n) && !ignored(n))
+        diffs.push_back(what + " " + n + ": not expected, got " + show_values(v));
     }
   }
 }
 
 // What differs between the client's response and the scenario's `expect response` section.
-std::vector<std::string> response_diffs(const ResponseExpectation& r, const ClientSaw& saw, bool h2_backend) {
+std::vector<std::string> response_diffs(const ResponseExpectation& r, const ClientSaw& saw,
+                                        bool h2_backend) {
   std::vector<std::string> diffs;
   if (!r.present) return diffs;
   const std::string proto = h2_backend ? "HTTP/2" : "HTTP/1.1";
   std::string want_interim, got_interim;
-  for (const auto& i : r.interim) want_interim += (want_interim.empty() ? "" : ", ") + std::to_string(i.status);
-  for (const auto& i : saw.interim) got_interim += (got_interim.empty() ? "" : ", ") + std::to_string(i.status);
+  for (const auto& i : r.interim)
+    want_interim += (want_interim.empty() ? "" : ", ") + std::to_string(i.status);
+  for (const auto& i : saw.interim)
+    got_interim += (got_interim.empty() ? "" : ", ") + std::to_string(i.status);
   if (want_interim != got_interim) {
-    diffs.push_back("interim responses: expected " + (want_interim.empty() ? "none" : want_interim) + ", got " +
+    diffs.push_back("interim responses: expected " +
+                    (want_interim.empty() ? "none" : want_interim) + ", got " +
                     (got_interim.empty() ? "none" : got_interim));
   } else {
     for (size_t i = 0; i < r.interim.size(); ++i) {
-      compare_fields(std::to_string(r.interim[i].status) + " field", r.interim[i].headers, {}, false, saw.interim[i].headers,
-                     proto, diffs);
+      compare_fields(std::to_string(r.interim[i].status) + " field", r.interim[i].headers, {},
+                     false, saw.interim[i].headers, proto, diffs);
     }
   }
   compare_fields("field", r.headers, r.absent, r.only_listed, saw.headers, proto, diffs);
@@ -423,8 +469,10 @@ std::vector<std::string> response_diffs(const ResponseExpectation& r, const Clie
       std::string want = r.body;
       replace_all(want, "{backend-protocol}", proto);
       if (saw.body != want) {
-        diffs.push_back("body: expected " + (want.size() <= 200 ? show(want) : std::to_string(want.size()) + " bytes") +
-                        ", got " + (saw.body.size() <= 200 ? show(saw.body) : std::to_string(saw.body.size()) + " bytes"));
+        diffs.push_back(
+            "body: expected " +
+            (want.size() <= 200 ? show(want) : std::to_string(want.size()) + " bytes") + ", got " +
+            (saw.body.size() <= 200 ? show(saw.body) : std::to_string(saw.body.size()) + " bytes"));
       }
     }
   }
@@ -438,17 +486,21 @@ Outcome judge(const Scenario& s, const ClientSaw& saw, const std::vector<std::st
   const bool nothing = fresh.empty();
   std::string why = fresh.size() == 1 ? mismatch(s, target, fresh[0]) : "";
   const bool exact = fresh.size() == 1 && why.empty();
-  const std::string backend = nothing ? "the backend received nothing"
-                              : fresh.size() > 1 ? "the backend received " + std::to_string(fresh.size()) + " requests"
-                              : exact ? "the backend received the request" : "the backend received a different request (" + why + ")";
+  const std::string backend =
+      nothing            ? "the backend received nothing"
+      : fresh.size() > 1 ? "the backend received " + std::to_string(fresh.size()) + " requests"
+      : exact            ? "the backend received the request"
+                         : "the backend received a different request (" + why + ")";
   std::string actual = saw.text + "; " + backend;
   const bool rejected_ok = saw.rejected && nothing;
   const auto diffs = response_diffs(s.response, saw, h2_backend);
-  const bool refused_answer = std::find(s.or_statuses.begin(), s.or_statuses.end(), saw.status) != s.or_statuses.end();
+  const bool refused_answer =
+      std::find(s.or_statuses.begin(), s.or_statuses.end(), saw.status) != s.or_statuses.end();
   const bool forwarded_ok = exact && ((saw.status == s.status && diffs.empty()) || refused_answer);
   std::string statuses = std::to_string(s.status);
   for (int o : s.or_statuses) statuses += " or " + std::to_string(o);
-  std::vector<std::string> forwarded_expect{"status " + statuses + " and exactly the sent request at the backend"};
+  std::vector<std::string> forwarded_expect{"status " + statuses +
+                                            " and exactly the sent request at the backend"};
   if (s.response.present) {
     forwarded_expect[0] += ", and the response of the scenario's expect response section";
     if (exact) {
@@ -458,7 +510,11 @@ Outcome judge(const Scenario& s, const ClientSaw& saw, const std::vector<std::st
   }
   switch (s.expect) {
     case Expect::Rejected:
-      return rejected_ok ? Outcome::pass() : Outcome::fail({"a rejection (4xx, RST_STREAM or close) and nothing at the backend"}, actual);
+      return rejected_ok
+                 ? Outcome::pass()
+                 : Outcome::fail(
+                       {"a rejection (4xx, RST_STREAM or close) and nothing at the backend"},
+                       actual);
     case Expect::Forwarded:
       return forwarded_ok ? Outcome::pass() : Outcome::fail(forwarded_expect, actual);
     case Expect::NotSmuggled: {
@@ -467,11 +523,15 @@ Outcome judge(const Scenario& s, const ClientSaw& saw, const std::vector<std::st
       const bool same_request = fresh.size() == 1 && (why.empty() || why == "body differs");
       return nothing || same_request
                  ? Outcome::pass()
-                 : Outcome::fail({"at the backend nothing, or the one request cut at its declared length"}, actual);
+                 : Outcome::fail(
+                       {"at the backend nothing, or the one request cut at its declared length"},
+                       actual);
     }
     case Expect::RejectedOrForwarded:
       return rejected_ok || forwarded_ok ? Outcome::pass()
-                                         : Outcome::fail({"a rejection and nothing at the backend", "or " + forwarded_expect[0]}, actual);
+                                         : Outcome::fail({"a rejection and nothing at the backend",
+                                                          "or " + forwarded_expect[0]},
+                                                         actual);
   }
   return Outcome::pass();
 }
@@ -479,7 +539,11 @@ Outcome judge(const Scenario& s, const ClientSaw& saw, const std::vector<std::st
 }  // namespace
 
 std::vector<Section> build_suite(const ProxyTarget& t, const std::vector<Scenario>& scenarios) {
-  Section root{"translate", "", "Translation through the proxy (client protocol - backend protocol)", {}, {}};
+  Section root{"translate",
+               "",
+               "Translation through the proxy (client protocol - backend protocol)",
+               {},
+               {}};
   for (bool h2_client : {false, true}) {
     for (bool h2_backend : {false, true}) {
       std::string pairing = std::string(h2_client ? "h2" : "h1") + "-" + (h2_backend ? "h2" : "h1");
@@ -488,17 +552,22 @@ std::vector<Section> build_suite(const ProxyTarget& t, const std::vector<Scenari
       for (const auto& s : scenarios) {
         if ((h2_client && !s.h2_client) || (!h2_client && !s.h1_client)) continue;
         if ((h2_backend && !s.h2_backend) || (!h2_backend && !s.h1_backend)) continue;
-        sec.add(s.title + " [" + s.id + "]", "class " + s.klass, [t, s, h2_client, h2_backend, pairing] {
-          const std::string authority = h2_backend ? t.h2_authority : t.h1_authority;
-          const std::string target = s.path + (s.path.find('?') == std::string::npos ? "?" : "&") +
-                                     "scenario=" + s.id + "-" + pairing;
-          const size_t before = record_lines(t.record_path).size();
-          ClientSaw saw = h2_client ? send_h2(t, s, authority, target) : send_h1(t, s, authority, target);
-          if (saw.rejected) std::this_thread::sleep_for(std::chrono::milliseconds(150));
-          auto lines = record_lines(t.record_path);
-          std::vector<std::string> fresh(lines.begin() + static_cast<long>(std::min(before, lines.size())), lines.end());
-          return judge(s, saw, fresh, target, h2_backend);
-        });
+        sec.add(
+            s.title + " [" + s.id + "]", "class " + s.klass,
+            [t, s, h2_client, h2_backend, pairing] {
+              const std::string authority = h2_backend ? t.h2_authority : t.h1_authority;
+              const std::string target = s.path +
+                                         (s.path.find('?') == std::string::npos ? "?" : "&") +
+                                         "scenario=" + s.id + "-" + pairing;
+              const size_t before = record_lines(t.record_path).size();
+              ClientSaw saw =
+                  h2_client ? send_h2(t, s, authority, target) : send_h1(t, s, authority, target);
+              if (saw.rejected) std::this_thread::sleep_for(std::chrono::milliseconds(150));
+              auto lines = record_lines(t.record_path);
+              std::vector<std::string> fresh(
+                  lines.begin() + static_cast<long>(std::min(before, lines.size())), lines.end());
+              return judge(s, saw, fresh, target, h2_backend);
+            });
       }
     }
   }

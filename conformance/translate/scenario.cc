@@ -1,13 +1,13 @@
 // Scenario file parsing.
 #include "conformance/translate/scenario.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <openssl/evp.h>
 
 #include "conformance/origin/origin_app.h"
 
@@ -22,18 +22,30 @@ std::string unescape(std::string_view s) {
     }
     char c = s[++i];
     switch (c) {
-      case 'r': out += '\r'; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case '0': out += '\0'; break;
-      case '\\': out += '\\'; break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case 'x':
         if (i + 2 < s.size()) {
           out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
           i += 2;
         }
         break;
-      default: out += '\\'; out += c;
+      default:
+        out += '\\';
+        out += c;
     }
   }
   return out;
@@ -85,7 +97,8 @@ bool lower_hex64(const std::string& v) {
 }
 
 // One directive of the `expect response:` section; false with `error` set.
-bool response_directive(const std::string& key, const std::string& value, Scenario& s, std::string& error) {
+bool response_directive(const std::string& key, const std::string& value, Scenario& s,
+                        std::string& error) {
   ResponseExpectation& r = s.response;
   Field f;
   long n = 0;
@@ -93,42 +106,71 @@ bool response_directive(const std::string& key, const std::string& value, Scenar
     s.status = std::atoi(value.c_str());
   } else if (key == "interim") {
     const int code = std::atoi(value.c_str());
-    if (code < 100 || code > 199) { error = "interim is a 1xx status"; return false; }
+    if (code < 100 || code > 199) {
+      error = "interim is a 1xx status";
+      return false;
+    }
     r.interim.push_back({code, {}});
   } else if (key == "interim-header") {
-    if (r.interim.empty()) { error = "interim-header before any interim"; return false; }
-    if (!split_field(value, f)) { error = "expected \"name: value\""; return false; }
+    if (r.interim.empty()) {
+      error = "interim-header before any interim";
+      return false;
+    }
+    if (!split_field(value, f)) {
+      error = "expected \"name: value\"";
+      return false;
+    }
     r.interim.back().headers.push_back(f);
   } else if (key == "header" || key == "trailer") {
-    if (!split_field(value, f)) { error = "expected \"name: value\""; return false; }
+    if (!split_field(value, f)) {
+      error = "expected \"name: value\"";
+      return false;
+    }
     (key == "header" ? r.headers : r.trailers).push_back(f);
   } else if (key == "no-header") {
     r.absent.push_back(value);
   } else if (key == "no-trailer") {
     r.absent_trailers.push_back(value);
   } else if (key == "headers") {
-    if (value != "only-listed") { error = "headers takes only-listed"; return false; }
+    if (value != "only-listed") {
+      error = "headers takes only-listed";
+      return false;
+    }
     r.only_listed = true;
   } else if (key == "body") {
-    if (r.body_by_digest) { error = "body after body-size or body-sha256"; return false; }
+    if (r.body_by_digest) {
+      error = "body after body-size or body-sha256";
+      return false;
+    }
     r.check_body = true;
     r.body += unescape(value);
   } else if (key == "body-size") {
-    if (!parse_size(value, n)) { error = "body-size is 0..64 MiB"; return false; }
+    if (!parse_size(value, n)) {
+      error = "body-size is 0..64 MiB";
+      return false;
+    }
     const std::string b = generated_body(static_cast<uint64_t>(n));
     r.check_body = r.body_by_digest = true;
     r.body_length = static_cast<uint64_t>(n);
     r.body_sha256 = sha256_hex(b);
   } else if (key == "body-sha256") {
-    if (!lower_hex64(value)) { error = "body-sha256 is 64 lowercase hex digits"; return false; }
+    if (!lower_hex64(value)) {
+      error = "body-sha256 is 64 lowercase hex digits";
+      return false;
+    }
     r.check_body = r.body_by_digest = true;
     r.body_sha256 = value;
   } else if (key == "body-length") {
-    if (!parse_size(value, n)) { error = "body-length is 0..64 MiB"; return false; }
+    if (!parse_size(value, n)) {
+      error = "body-length is 0..64 MiB";
+      return false;
+    }
     r.check_body = true;
     r.body_length = static_cast<uint64_t>(n);
-    if (n == 0) r.body.clear();
-    else r.body_by_digest = true;
+    if (n == 0)
+      r.body.clear();
+    else
+      r.body_by_digest = true;
   } else {
     error = "unknown directive \"" + key + "\" in the response section";
     return false;
@@ -138,7 +180,8 @@ bool response_directive(const std::string& key, const std::string& value, Scenar
 
 }  // namespace
 
-bool parse_scenario(const std::string& id, const std::string& text, Scenario& s, std::string& error) {
+bool parse_scenario(const std::string& id, const std::string& text, Scenario& s,
+                    std::string& error) {
   s = Scenario{};
   s.id = id;
   std::istringstream in(text);
@@ -170,45 +213,65 @@ bool parse_scenario(const std::string& id, const std::string& text, Scenario& s,
       continue;
     }
     Field f;
-    if (key == "title") s.title = value;
-    else if (key == "class") s.klass = value;
+    if (key == "title")
+      s.title = value;
+    else if (key == "class")
+      s.klass = value;
     else if (key == "clients" || key == "backends") {
       const bool h1 = value == "h1" || value == "both";
       const bool h2 = value == "h2" || value == "both";
       if (!h1 && !h2) return fail(key + " is h1, h2 or both");
       (key == "clients" ? s.h1_client : s.h1_backend) = h1;
       (key == "clients" ? s.h2_client : s.h2_backend) = h2;
-    } else if (key == "method") s.method = unescape(value);
-    else if (key == "path") s.path = unescape(value);
-    else if (key == "body") s.body += unescape(value);
+    } else if (key == "method")
+      s.method = unescape(value);
+    else if (key == "path")
+      s.path = unescape(value);
+    else if (key == "body")
+      s.body += unescape(value);
     else if (key == "body-size") {
       long size = 0;
       if (!parse_size(value, size) || size == 0) return fail("body-size is 1..64 MiB");
       s.body += generated_body(static_cast<uint64_t>(size));
-    }
-    else if (key == "raw-h1") s.raw_h1 += unescape(value);
-    else if (key == "status") s.status = std::atoi(value.c_str());
-    else if (key == "or-status") s.or_statuses.push_back(std::atoi(value.c_str()));
-    else if (key == "backend-no-header") s.backend_absent.push_back(value);
-    else if (key == "no-pseudo") s.no_pseudo.push_back(value);
+    } else if (key == "raw-h1")
+      s.raw_h1 += unescape(value);
+    else if (key == "status")
+      s.status = std::atoi(value.c_str());
+    else if (key == "or-status")
+      s.or_statuses.push_back(std::atoi(value.c_str()));
+    else if (key == "backend-no-header")
+      s.backend_absent.push_back(value);
+    else if (key == "no-pseudo")
+      s.no_pseudo.push_back(value);
     else if (key == "pseudo") {
-      if (value.empty() || value[0] != ':' || !split_field(value, f)) return fail("expected \":name: value\"");
+      if (value.empty() || value[0] != ':' || !split_field(value, f))
+        return fail("expected \":name: value\"");
       s.pseudo.push_back(f);
-    }
-    else if (key == "expect") {
-      if (value == "rejected") s.expect = Expect::Rejected;
-      else if (value == "forwarded") s.expect = Expect::Forwarded;
-      else if (value == "rejected-or-forwarded") s.expect = Expect::RejectedOrForwarded;
-      else if (value == "not-smuggled") s.expect = Expect::NotSmuggled;
-      else return fail("unknown expect \"" + value + "\"");
+    } else if (key == "expect") {
+      if (value == "rejected")
+        s.expect = Expect::Rejected;
+      else if (value == "forwarded")
+        s.expect = Expect::Forwarded;
+      else if (value == "rejected-or-forwarded")
+        s.expect = Expect::RejectedOrForwarded;
+      else if (value == "not-smuggled")
+        s.expect = Expect::NotSmuggled;
+      else
+        return fail("unknown expect \"" + value + "\"");
     } else if (key == "header" || key == "trailer" || key == "backend-header") {
       if (!split_field(value, f)) return fail("expected \"name: value\"");
-      (key == "header" ? s.headers : key == "trailer" ? s.trailers : s.backend_headers).push_back(f);
+      (key == "header"    ? s.headers
+       : key == "trailer" ? s.trailers
+                          : s.backend_headers)
+          .push_back(f);
     } else {
       return fail("unknown directive \"" + key + "\"");
     }
   }
-  if (s.title.empty()) { error = "missing title"; return false; }
+  if (s.title.empty()) {
+    error = "missing title";
+    return false;
+  }
   if (s.response.present && s.expect == Expect::Rejected) {
     error = "an expect response section needs a verdict that forwards";
     return false;

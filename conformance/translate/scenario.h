@@ -36,16 +36,16 @@ struct ResponseExpectation {
     std::vector<Field> headers;  // as `headers` below, for this interim response
   };
   bool present = false;
-  std::vector<Interim> interim;       // 1xx responses before the final one, in order (exactly)
-  std::vector<Field> headers;         // per listed name: exactly these values, in this order
-  std::vector<std::string> absent;    // names that must not arrive
-  bool only_listed = false;           // no other field may arrive (ignored names excepted)
+  std::vector<Interim> interim;     // 1xx responses before the final one, in order (exactly)
+  std::vector<Field> headers;       // per listed name: exactly these values, in this order
+  std::vector<std::string> absent;  // names that must not arrive
+  bool only_listed = false;         // no other field may arrive (ignored names excepted)
   bool check_body = false;
-  std::string body;                   // exact bytes (with `{backend-protocol}` expanded) ...
-  bool body_by_digest = false;        // ... or compared by length and SHA-256
+  std::string body;             // exact bytes (with `{backend-protocol}` expanded) ...
+  bool body_by_digest = false;  // ... or compared by length and SHA-256
   uint64_t body_length = 0;
-  std::string body_sha256;            // lowercase hex
-  std::vector<Field> trailers;        // per listed name: exactly these values
+  std::string body_sha256;      // lowercase hex
+  std::vector<Field> trailers;  // per listed name: exactly these values
   std::vector<std::string> absent_trailers;
 };
 
@@ -90,7 +90,7 @@ struct ResponseExpectation {
 // A request header `expect: 100-continue` makes the client send the head, wait (up to the read
 // timeout) for a 100 or a final response, and only then send the body, as curl does.
 struct Scenario {
-  std::string id;     // file name without extension
+  std::string id;  // file name without extension
   std::string title;
   std::string klass;
   bool h1_client = true;
@@ -114,7 +114,8 @@ struct Scenario {
 };
 
 // Parses one file's text; returns false with `error` ("line 3: unknown directive ...").
-bool parse_scenario(const std::string& id, const std::string& text, Scenario& out, std::string& error);
+bool parse_scenario(const std::string& id, const std::string& text, Scenario& out,
+                    std::string& error);
 // Every *.scenario under `dir`, sorted by file name; errors are collected, not fatal.
 std::vector<Scenario> load_scenarios(const std::string& dir, std::vector<std::string>& errors);
 // \r \n \t \0 \\ \xNN.

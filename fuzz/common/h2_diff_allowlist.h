@@ -46,8 +46,8 @@ inline bool allowed_ours_reset(const StreamView& theirs) {
         c == '^' || c == '`' || c == '<' || c == '>') {
       return true;
     }
-    if (c == '%' && (i + 2 >= theirs.path.size() || !hex(theirs.path[i + 1]) ||
-                     !hex(theirs.path[i + 2]))) {
+    if (c == '%' &&
+        (i + 2 >= theirs.path.size() || !hex(theirs.path[i + 1]) || !hex(theirs.path[i + 2]))) {
       return true;
     }
   }
@@ -69,8 +69,8 @@ inline bool allowed_theirs_reset(const StreamView& ours) {
   // translation layer refuses it, kErrTranslateHostMismatch); nghttp2 resets (RFC 9113 §8.3.1
   // SHOULD).
   if (ours.host_mismatch || ours.host_fields > 1) return true;
-  // content-length or host in trailers: nghttp2 resets; we deliver and the translation layer refuses it
-  // (translate.h validate_trailers, kErrTranslateForbiddenTrailer, RFC 9110 §6.5.1).
+  // content-length or host in trailers: nghttp2 resets; we deliver and the translation layer
+  // refuses it (translate.h validate_trailers, kErrTranslateForbiddenTrailer, RFC 9110 §6.5.1).
   if (ours.routing_in_trailers) return true;
   // Control bytes other than NUL, CR, LF and leading/trailing whitespace rules aside, RFC 9113
   // §8.2.1 lets a field value carry them; nghttp2 resets, the translation layer refuses them

@@ -64,13 +64,23 @@ class PeerWriter {
   void headers(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream, bool trailers) {
     n_fields_ = 0;
     if (!trailers) (requests_ ? request_pseudo(in) : response_pseudo(in));
-    static constexpr std::array<std::string_view, 14> kNames = {
-        "content-length", "content-type", "cookie", "te", "user-agent", "accept", "x-a",
-        "connection", "host", "transfer-encoding", "grpc-status", "accept-encoding", "X-Upper",
-        ":path"};
+    static constexpr std::array<std::string_view, 14> kNames = {"content-length",
+                                                                "content-type",
+                                                                "cookie",
+                                                                "te",
+                                                                "user-agent",
+                                                                "accept",
+                                                                "x-a",
+                                                                "connection",
+                                                                "host",
+                                                                "transfer-encoding",
+                                                                "grpc-status",
+                                                                "accept-encoding",
+                                                                "X-Upper",
+                                                                ":path"};
     static constexpr std::array<std::string_view, 12> kValues = {
-        "0", "5", "10", "trailers", "a=b", "text/plain", "example.com", "gzip", " pad", "x\r\ny",
-        "close", "chunked"};
+        "0",           "5",    "10",   "trailers", "a=b",   "text/plain",
+        "example.com", "gzip", " pad", "x\r\ny",   "close", "chunked"};
     size_t n = in.range(0, 6);
     for (size_t i = 0; i < n; ++i) {
       // One statement per read: argument evaluation order differs between compilers, and the
@@ -107,11 +117,17 @@ class PeerWriter {
  private:
   static uint32_t clamp_setting(uint16_t id, uint32_t v) {
     switch (id) {
-      case 2: case 8: return v & 1;                                    // ENABLE_PUSH, CONNECT
-      case 4: return v & 0x7fffffff;                                   // INITIAL_WINDOW_SIZE
-      case 5: return codecs::h2::kDefaultMaxFrameSize + (v % (1u << 23));  // MAX_FRAME_SIZE
-      case 1: return v % 8192;                                         // HEADER_TABLE_SIZE
-      default: return v;
+      case 2:
+      case 8:
+        return v & 1;  // ENABLE_PUSH, CONNECT
+      case 4:
+        return v & 0x7fffffff;  // INITIAL_WINDOW_SIZE
+      case 5:
+        return codecs::h2::kDefaultMaxFrameSize + (v % (1u << 23));  // MAX_FRAME_SIZE
+      case 1:
+        return v % 8192;  // HEADER_TABLE_SIZE
+      default:
+        return v;
     }
   }
   void add(std::string_view name, std::string_view value, bool sensitive = false) {
@@ -120,13 +136,13 @@ class PeerWriter {
   }
   // A mostly canonical set: one control byte drops, repeats or reorders pseudo-headers.
   void request_pseudo(FuzzInput& in) {
-    static constexpr std::array<std::string_view, 6> kMethods = {"GET", "POST", "HEAD", "CONNECT",
-                                                                 "OPTIONS", "PUT"};
+    static constexpr std::array<std::string_view, 6> kMethods = {"GET",     "POST",    "HEAD",
+                                                                 "CONNECT", "OPTIONS", "PUT"};
     static constexpr std::array<std::string_view, 3> kSchemes = {"https", "http", "h t"};
     static constexpr std::array<std::string_view, 5> kAuthorities = {"example.com", "a:8080", "",
                                                                      "u@h", "[::1]"};
-    static constexpr std::array<std::string_view, 6> kPaths = {"/", "/a?b=c", "*", "", "/%zz",
-                                                               "/a#f"};
+    static constexpr std::array<std::string_view, 6> kPaths = {"/", "/a?b=c", "*",
+                                                               "",  "/%zz",   "/a#f"};
     uint8_t shape = in.u8();
     const std::string_view method = pick_view(in, kMethods);
     add(":method", method);
@@ -137,8 +153,8 @@ class PeerWriter {
     if (shape % 8 == 5) add(":protocol", "websocket");
   }
   void response_pseudo(FuzzInput& in) {
-    static constexpr std::array<std::string_view, 7> kStatus = {"200", "204", "100", "404", "304",
-                                                                "101", "20"};
+    static constexpr std::array<std::string_view, 7> kStatus = {"200", "204", "100", "404",
+                                                                "304", "101", "20"};
     add(":status", pick_view(in, kStatus));
   }
   void write_block(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream) {
@@ -178,20 +194,32 @@ inline void build_client_wire(fuzz::FuzzInput& in, codecs::ByteBuffer& wire) {
     uint8_t op = in.u8();
     uint32_t open = next > 1 ? (next - 2) - 2 * (in.u8() % ((next - 1) / 2)) : 1;
     switch (op % 10) {
-      case 0: case 1: case 2:
+      case 0:
+      case 1:
+      case 2:
         if (next < 17) w.headers(in, wire, next, in.u8() % 4 == 0, false), next += 2;
         break;
-      case 3: case 4: case 5: w.data(in, wire, open, in.u8() % 4 == 0); break;
-      case 6: w.headers(in, wire, open, true, true); break;
+      case 3:
+      case 4:
+      case 5:
+        w.data(in, wire, open, in.u8() % 4 == 0);
+        break;
+      case 6:
+        w.headers(in, wire, open, true, true);
+        break;
       case 7: {
         const uint32_t id = in.range(0, 1) * open;  // read in order (see headers())
         codecs::h2::write_window_update(wire, id, in.range(1, 1u << 16));
         break;
       }
-      case 8: codecs::h2::write_rst_stream(wire, open, in.range(0, 13)); break;
+      case 8:
+        codecs::h2::write_rst_stream(wire, open, in.range(0, 13));
+        break;
       default:
-        if (op % 4 == 0) PeerWriter::raw_frame(in, wire);
-        else codecs::h2::write_ping(wire, false, {});
+        if (op % 4 == 0)
+          PeerWriter::raw_frame(in, wire);
+        else
+          codecs::h2::write_ping(wire, false, {});
     }
   }
 }

@@ -1,11 +1,11 @@
 // Replays corpus and regression files through a fuzz target without libFuzzer (a ctest).
 #include <algorithm>
 #include <cstdint>
-#include <string>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -19,7 +19,8 @@ static bool replay_file(const fs::path& p) {
     std::fprintf(stderr, "replay: cannot read %s\n", p.c_str());
     return false;
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   // A copy of exactly `size` bytes so ASan catches reads past the end, as under libFuzzer.
   auto* copy = new uint8_t[bytes.size() ? bytes.size() : 1];
   if (!bytes.empty()) std::copy(bytes.begin(), bytes.end(), copy);

@@ -104,8 +104,11 @@ void app_head(fuzz::FuzzInput& in, codecs::MessageHead& head, bool end_stream) {
 
 struct Harness {
   explicit Harness(fuzz::FuzzInput& in)
-      : in(in), limits(limits_from(in)), conn(kRole, sink, settings_from(in), limits),
-        check(conn, limits), writer(kRole == Role::Server) {
+      : in(in),
+        limits(limits_from(in)),
+        conn(kRole, sink, settings_from(in), limits),
+        check(conn, limits),
+        writer(kRole == Role::Server) {
     writer.receiver_table_size(conn.local_settings().header_table_size);
   }
 
@@ -117,22 +120,36 @@ struct Harness {
   }
   void peer_op(uint8_t op) {
     switch (op) {
-      case 0: writer.settings(in, wire, in.u8() != 0); break;
+      case 0:
+        writer.settings(in, wire, in.u8() != 0);
+        break;
       case 1: {
         uint32_t id = kRole == Role::Server ? (next_peer_stream += 2) : stream();
         opened.insert(id);
         writer.headers(in, wire, id, in.boolean(), false);
         break;
       }
-      case 2: writer.headers(in, wire, stream(), true, true); break;
-      case 3: writer.data(in, wire, stream(), in.boolean()); break;
-      case 4: fuzz::PeerWriter::raw_frame(in, wire); break;
-      case 5: wire.append(in.bytes(in.range(0, 32))); break;
-      case 6: codecs::h2::write_window_update(wire, stream(), in.u32() & 0x7fffffff); break;
+      case 2:
+        writer.headers(in, wire, stream(), true, true);
+        break;
+      case 3:
+        writer.data(in, wire, stream(), in.boolean());
+        break;
+      case 4:
+        fuzz::PeerWriter::raw_frame(in, wire);
+        break;
+      case 5:
+        wire.append(in.bytes(in.range(0, 32)));
+        break;
+      case 6:
+        codecs::h2::write_window_update(wire, stream(), in.u32() & 0x7fffffff);
+        break;
       default: {
         std::array<uint8_t, 8> opaque{};
-        if (in.boolean()) codecs::h2::write_ping(wire, in.boolean(), opaque);
-        else codecs::h2::write_settings_ack(wire);
+        if (in.boolean())
+          codecs::h2::write_ping(wire, in.boolean(), opaque);
+        else
+          codecs::h2::write_settings_ack(wire);
       }
     }
   }
@@ -178,8 +195,12 @@ struct Harness {
         conn.go_away(static_cast<codecs::H2Code>(code * (in.u8() % 2)), "bye");
         break;
       }
-      case 5: conn.consume(stream(), in.u16()); break;
-      case 6: conn.ping({1, 2, 3, 4, 5, 6, 7, 8}); break;
+      case 5:
+        conn.consume(stream(), in.u16());
+        break;
+      case 6:
+        conn.ping({1, 2, 3, 4, 5, 6, 7, 8});
+        break;
       default: {
         auto kind = static_cast<codecs::h2::DeadlineKind>(in.u8() % 2);
         auto d = conn.deadline(kind);

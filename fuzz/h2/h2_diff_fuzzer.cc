@@ -26,8 +26,8 @@ struct StreamRecord {
   bool host_mismatch = false, routing_in_trailers = false, ctl_in_value = false;
   bool reset = false;
   fuzz::StreamView view() const {
-    return {method, scheme, authority, path, content_length_fields, host_fields, host_mismatch,
-            routing_in_trailers, ctl_in_value};
+    return {method,      scheme,        authority,           path,        content_length_fields,
+            host_fields, host_mismatch, routing_in_trailers, ctl_in_value};
   }
 };
 
@@ -54,8 +54,8 @@ class DiffSink : public codecs::EventSink {
     r.content_length_fields = h.headers.count("content-length");
     r.host_fields = h.headers.count("host");
     r.host_mismatch = (h.violations & codecs::kViolationHostAuthorityMismatch) != 0;
-    r.head += "head " + r.method + " " + r.scheme + " " + r.authority + " " +
-              r.path + " " + std::string(h.protocol) + "\n";
+    r.head += "head " + r.method + " " + r.scheme + " " + r.authority + " " + r.path + " " +
+              std::string(h.protocol) + "\n";
     for (const auto& f : h.headers) {
       r.ctl_in_value |= has_ctl(f.value);
       append_field(r.head, f.name, f.value);
@@ -172,7 +172,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ours_rec.reset && theirs_rec.reset) continue;
     if (ours_rec.reset && fuzz::allowed_ours_reset(theirs_rec.view())) continue;
     if (theirs_rec.reset && fuzz::allowed_theirs_reset(ours_rec.view())) continue;
-    if (ours_rec.reset != theirs_rec.reset) mismatch("reset verdicts differ", id, &ours_rec, &theirs_rec);
+    if (ours_rec.reset != theirs_rec.reset)
+      mismatch("reset verdicts differ", id, &ours_rec, &theirs_rec);
     if (ours_rec.head != theirs_rec.head || ours_rec.body != theirs_rec.body ||
         ours_rec.tail != theirs_rec.tail) {
       mismatch("delivered requests differ", id, &ours_rec, &theirs_rec);

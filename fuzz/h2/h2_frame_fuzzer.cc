@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput in(data, size);
   // The receiver's SETTINGS_MAX_FRAME_SIZE: mostly the default, sometimes tiny or huge.
   uint8_t pick = in.u8();
-  uint32_t max_frame_size = pick < 200 ? kDefaultMaxFrameSize
+  uint32_t max_frame_size = pick < 200   ? kDefaultMaxFrameSize
                             : pick < 230 ? in.range(0, 64)
                                          : in.range(kDefaultMaxFrameSize, kMaxMaxFrameSize);
   while (in.remaining() >= kFrameHeaderSize) {

@@ -42,12 +42,12 @@
 #include "codecs/message/events.h"
 #include "codecs/reference/llhttp_adapter.h"
 #include "codecs/reference/nghttp2_adapter.h"
+#include "fuzz/common/fuzz_input.h"
+#include "fuzz/common/h2_wire.h"
 #include "fuzz/mux/session_config.h"
 #include "fuzz/mux/session_ends.h"
 #include "fuzz/mux/session_oracle.h"
 #include "fuzz/mux/session_traffic.h"
-#include "fuzz/common/fuzz_input.h"
-#include "fuzz/common/h2_wire.h"
 #include "mux/config/config.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/memory_stream.h"
@@ -85,7 +85,6 @@ constexpr int kWindDownRounds = 2000;
 constexpr size_t kMaxInterim = 64;
 
 using namespace fuzz::mux_session;
-
 
 class Harness;
 
@@ -157,7 +156,8 @@ class Harness {
 
   void open_client(bool h2) {
     if (clients_.size() >= 3) return;
-    if (worker_->limiter().try_acquire("198.51.100.1") != proxy::ConnectionLimiter::Verdict::Accept) {
+    if (worker_->limiter().try_acquire("198.51.100.1") !=
+        proxy::ConnectionLimiter::Verdict::Accept) {
       return;
     }
     auto pipe = net::make_memory_pipe({capacity_, true});
@@ -274,7 +274,10 @@ class Harness {
                    static_cast<unsigned long long>(loop_->iterations()), op % 20);
     }
     switch (op % 20) {
-      case 0: case 1: case 2: case 3: {  // a request from a client
+      case 0:
+      case 1:
+      case 2:
+      case 3: {  // a request from a client
         ClientEnd* c = client();
         if (!c) break;
         codecs::ByteBuffer wire;
@@ -296,7 +299,9 @@ class Harness {
         client_send(*c, wire.bytes());
         break;
       }
-      case 6: case 7: case 8: {  // a response from a backend
+      case 6:
+      case 7:
+      case 8: {  // a response from a backend
         BackendEnd* b = backend();
         if (!b || b->closed) break;
         b->h2 ? h2_response(*b) : h1_response(*b);
@@ -367,7 +372,8 @@ class Harness {
         }
         break;
       }
-      case 14: case 15: {  // time passes
+      case 14:
+      case 15: {  // time passes
         static constexpr std::array<uint64_t, 8> kSteps = {1, 10, 99, 150, 301, 1000, 10001, 61000};
         clock_.advance(kSteps[in_.u8() % kSteps.size()]);
         break;
@@ -462,8 +468,8 @@ class Harness {
                      "end_received %d end_sent %d queued %zu; response head_ready %d head_sent %d "
                      "end_received %d end_sent %d queued %zu\n",
                      ex.client_stream, ex.method.c_str(), ex.path.c_str(), ex.attempts,
-                     ex.backend_index, static_cast<const void*>(ex.backend), ex.answered, ex.waiting,
-                     ex.request.head_sent, ex.request.end_received, ex.request.end_sent,
+                     ex.backend_index, static_cast<const void*>(ex.backend), ex.answered,
+                     ex.waiting, ex.request.head_sent, ex.request.end_received, ex.request.end_sent,
                      ex.request.queued(), ex.response.head_ready, ex.response.head_sent,
                      ex.response.end_received, ex.response.end_sent, ex.response.queued());
       });

@@ -26,7 +26,7 @@ inline size_t config_key(uint8_t mode, uint8_t shape, uint8_t peer_shape) {
 }
 
 inline std::shared_ptr<const config::Config> make_config(uint8_t mode, uint8_t shape,
-                                                       uint8_t peer_shape) {
+                                                         uint8_t peer_shape) {
   auto config = std::make_shared<config::Config>();
   config::Config& cfg = *config;
   const bool backend_a_h2 = mode & 2;

@@ -157,8 +157,7 @@ struct BackendEnd {
       return;
     }
     llhttp_pending.append(bytes);
-    const Bytes in(reinterpret_cast<const uint8_t*>(llhttp_pending.data()),
-                   llhttp_pending.size());
+    const Bytes in(reinterpret_cast<const uint8_t*>(llhttp_pending.data()), llhttp_pending.size());
     auto r = llhttp->feed(in, seen);
     if (!r) {
       // llhttp knows only its own method list; any other token is a method we may forward.

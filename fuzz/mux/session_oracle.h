@@ -104,8 +104,7 @@ class HeadLog final : public codecs::EventSink {
 
  private:
   void check(const codecs::MessageHead& h) const {
-    if (h.method.empty() || bad_octets(h.method) || bad_octets(h.path) ||
-        bad_octets(h.authority)) {
+    if (h.method.empty() || bad_octets(h.method) || bad_octets(h.path) || bad_octets(h.authority)) {
       violated("request line with CR/LF/NUL");
     }
     size_t cl = 0, te = 0, host = 0;

@@ -19,7 +19,9 @@
 namespace crossmux::fuzz::mux_session {
 
 // Every body the harness sends is `n` bytes of 'b' (the oracle compares lengths, not content).
-inline void append_body(std::string& s, size_t n) { s.append(n, 'b'); }
+inline void append_body(std::string& s, size_t n) {
+  s.append(n, 'b');
+}
 inline std::string body_of(size_t n) {
   std::string s;
   append_body(s, n);
@@ -48,7 +50,7 @@ inline void append_chunked(std::string& s, size_t n, bool trailer) {
 // An HTTP/1.1 request: method, target, Host, framing (none, Content-Length, chunked, both),
 // Connection: close, Expect: 100-continue and Upgrade chosen by the input.
 inline void h1_request(FuzzInput& in, codecs::ByteBuffer& wire) {
-  static constexpr std::array<std::string_view, 7> kMethods = {"GET", "POST", "HEAD", "PUT",
+  static constexpr std::array<std::string_view, 7> kMethods = {"GET",     "POST",   "HEAD",   "PUT",
                                                                "OPTIONS", "DELETE", "CONNECT"};
   static constexpr std::array<std::string_view, 6> kTargets = {
       "/", "/a?b=c", "*", "http://example.com/x", "/%41", "example.com:443"};
@@ -110,16 +112,26 @@ inline void h2_client_frame(FuzzInput& in, ClientEnd& c, codecs::ByteBuffer& wir
   h2_start(in, c, wire, proxy_table_size);
   const uint32_t open = c.next_stream > 1 ? c.next_stream - 2 : 1;
   switch (in.u8() % 6) {
-    case 0: codecs::h2::write_rst_stream(wire, open, in.range(0, 13)); break;
+    case 0:
+      codecs::h2::write_rst_stream(wire, open, in.range(0, 13));
+      break;
     case 1: {
       const uint32_t stream = in.range(0, 1) * open;  // one read per statement: gcc == clang
       codecs::h2::write_window_update(wire, stream, in.range(1, 1u << 20));
       break;
     }
-    case 2: c.writer.data(in, wire, open, in.boolean()); break;
-    case 3: c.writer.settings(in, wire, in.u8() != 0); break;
-    case 4: codecs::h2::write_goaway(wire, 0, in.range(0, 13), {}); break;
-    default: fuzz::PeerWriter::raw_frame(in, wire); break;
+    case 2:
+      c.writer.data(in, wire, open, in.boolean());
+      break;
+    case 3:
+      c.writer.settings(in, wire, in.u8() != 0);
+      break;
+    case 4:
+      codecs::h2::write_goaway(wire, 0, in.range(0, 13), {});
+      break;
+    default:
+      fuzz::PeerWriter::raw_frame(in, wire);
+      break;
   }
 }
 

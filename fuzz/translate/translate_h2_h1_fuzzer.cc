@@ -24,8 +24,7 @@ using namespace crossmux;
 namespace {
 
 [[noreturn]] void fail(const char* what, const std::string& wire) {
-  std::fprintf(stderr, "translate_h2_h1: %s\n%s\n", what,
-               codecs::escape_bytes(wire).c_str());
+  std::fprintf(stderr, "translate_h2_h1: %s\n%s\n", what, codecs::escape_bytes(wire).c_str());
   std::abort();
 }
 
@@ -43,7 +42,7 @@ struct Forwarded {
 class Forwarder : public codecs::EventSink {
  public:
   void on_head(codecs::StreamId s, codecs::MessageHead& h) override {
-    if (!codecs::prepare_for_h1(h)) return;  // refused before any upstream byte: fine
+    if (!codecs::prepare_for_h1(h)) return;            // refused before any upstream byte: fine
     if (h.framing == codecs::Framing::Tunnel) return;  // CONNECT: not a message to re-parse
     Forwarded& f = streams[s];
     f.method = h.method;
@@ -136,7 +135,8 @@ void check(const Forwarded& f) {
     if (!framing_field(field.first)) sent.push_back(field);
   }
   if (rest != sent) fail("fields differ", wire);
-  if (f.encoder.body_mode() == codecs::h1::BodyMode::Chunked && m.trailers != fuzz::join_cookies(f.trailers)) {
+  if (f.encoder.body_mode() == codecs::h1::BodyMode::Chunked &&
+      m.trailers != fuzz::join_cookies(f.trailers)) {
     fail("trailers differ", wire);
   }
 }

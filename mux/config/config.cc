@@ -24,9 +24,12 @@ const Listener* Config::listener(const std::string& name) const {
 
 std::string_view to_string(BackendProtocol p) {
   switch (p) {
-    case BackendProtocol::Http1: return "http1";
-    case BackendProtocol::H2c: return "h2c";
-    case BackendProtocol::H2: return "h2";
+    case BackendProtocol::Http1:
+      return "http1";
+    case BackendProtocol::H2c:
+      return "h2c";
+    case BackendProtocol::H2:
+      return "h2";
   }
   return "?";
 }
@@ -37,9 +40,12 @@ std::string_view to_string(LoadBalancing l) {
 
 std::string_view to_string(PathMatch m) {
   switch (m) {
-    case PathMatch::Prefix: return "prefix";
-    case PathMatch::Exact: return "exact";
-    case PathMatch::Regex: return "regex";
+    case PathMatch::Prefix:
+      return "prefix";
+    case PathMatch::Exact:
+      return "exact";
+    case PathMatch::Regex:
+      return "regex";
   }
   return "?";
 }

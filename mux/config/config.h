@@ -45,8 +45,8 @@ struct Listener {
   bool http1 = true;
   bool http2 = true;
   std::vector<Certificate> certificates;  // non-empty: a TLS listener
-  bool https_redirect = false;  // plain listener answering 301/308 to https
-  bool allow_connect = false;   // CONNECT tunnels (RFC 9110 §9.3.6)
+  bool https_redirect = false;            // plain listener answering 301/308 to https
+  bool allow_connect = false;             // CONNECT tunnels (RFC 9110 §9.3.6)
   Answers answers;
   bool tls() const { return !certificates.empty(); }
 };

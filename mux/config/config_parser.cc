@@ -1,12 +1,12 @@
 // TOML -> Config: walks each table, converting values and reporting unknown keys and bad types.
 #include "mux/config/config_parser.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace crossmux::mux::config {
 namespace {
@@ -34,24 +34,33 @@ class TableReader {
   TableReader(const toml::table& t, std::string path, std::vector<ConfigError>& errors)
       : table_(t), path_(std::move(path)), errors_(errors) {}
 
-  std::string key(std::string_view k) const { return path_.empty() ? std::string(k) : path_ + "." + std::string(k); }
+  std::string key(std::string_view k) const {
+    return path_.empty() ? std::string(k) : path_ + "." + std::string(k);
+  }
   const toml::node* get(std::string_view k) {
     known_.insert(std::string(k));
     return table_.get(k);
   }
   void error(std::string_view k, std::string msg, const toml::node* n = nullptr) {
-    int line = n ? static_cast<int>(n->source().begin.line) : static_cast<int>(table_.source().begin.line);
+    int line =
+        n ? static_cast<int>(n->source().begin.line) : static_cast<int>(table_.source().begin.line);
     errors_.push_back(ConfigError{key(k), std::move(msg), line});
   }
 
   void read(std::string_view k, std::string& out) {
     if (const auto* n = get(k)) {
-      if (auto v = n->value<std::string>()) out = *v; else error(k, "must be a string", n);
+      if (auto v = n->value<std::string>())
+        out = *v;
+      else
+        error(k, "must be a string", n);
     }
   }
   void read(std::string_view k, bool& out) {
     if (const auto* n = get(k)) {
-      if (auto v = n->value<bool>()) out = *v; else error(k, "must be true or false", n);
+      if (auto v = n->value<bool>())
+        out = *v;
+      else
+        error(k, "must be true or false", n);
     }
   }
   template <class Int>
@@ -61,8 +70,10 @@ class TableReader {
     auto v = n->value<int64_t>();
     if (!v || !n->is_integer()) return error(k, "must be an integer", n);
     if (*v < lo || *v > hi) {
-      return error(k, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                          " (got " + std::to_string(*v) + ")", n);
+      return error(k,
+                   "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                       " (got " + std::to_string(*v) + ")",
+                   n);
     }
     out = static_cast<Int>(*v);
   }
@@ -119,7 +130,8 @@ class TableReader {
       ++i;
     }
     std::string list;
-    for (auto c : choices) list += (list.empty() ? "" : ", ") + std::string("\"") + std::string(c) + "\"";
+    for (auto c : choices)
+      list += (list.empty() ? "" : ", ") + std::string("\"") + std::string(c) + "\"";
     error(k, "must be one of " + list, n);
   }
   const toml::table* subtable(std::string_view k) {
@@ -142,7 +154,8 @@ class TableReader {
       const auto* t = (*arr)[i].as_table();
       std::string at = key(k) + "[" + std::to_string(i) + "]";
       if (!t) {
-        errors_.push_back(ConfigError{at, "must be a table", static_cast<int>((*arr)[i].source().begin.line)});
+        errors_.push_back(
+            ConfigError{at, "must be a table", static_cast<int>((*arr)[i].source().begin.line)});
         continue;
       }
       fn(*t, at);
@@ -176,7 +189,8 @@ class TableReader {
   std::set<std::string> known_;
 };
 
-void read_answers(TableReader& r, std::string_view k, Answers& out, std::vector<ConfigError>& errors) {
+void read_answers(TableReader& r, std::string_view k, Answers& out,
+                  std::vector<ConfigError>& errors) {
   const auto* t = r.subtable(k);
   if (!t) return;
   for (const auto& [code, node] : *t) {
@@ -188,12 +202,15 @@ void read_answers(TableReader& r, std::string_view k, Answers& out, std::vector<
       status = 0;
     }
     if (status < 200 || status > 599 || std::to_string(status) != code.str()) {
-      errors.push_back(ConfigError{at, "answer keys are HTTP status codes 200-599", static_cast<int>(node.source().begin.line)});
+      errors.push_back(ConfigError{at, "answer keys are HTTP status codes 200-599",
+                                   static_cast<int>(node.source().begin.line)});
       continue;
     }
     const auto* at_table = node.as_table();
     if (!at_table) {
-      errors.push_back(ConfigError{at, "must be a table with \"body\" and optional \"content_type\"", static_cast<int>(node.source().begin.line)});
+      errors.push_back(ConfigError{at,
+                                   "must be a table with \"body\" and optional \"content_type\"",
+                                   static_cast<int>(node.source().begin.line)});
       continue;
     }
     TableReader ar(*at_table, at, errors);
@@ -268,7 +285,8 @@ void read_timeouts(TableReader& root, Timeouts& tm, std::vector<ConfigError>& er
   r.finish();
 }
 
-void read_listener(const toml::table& t, const std::string& at, Config& c, std::vector<ConfigError>& errors) {
+void read_listener(const toml::table& t, const std::string& at, Config& c,
+                   std::vector<ConfigError>& errors) {
   TableReader r(t, at, errors);
   Listener l;
   r.read("name", l.name);
@@ -278,9 +296,13 @@ void read_listener(const toml::table& t, const std::string& at, Config& c, std::
   if (r.get("protocols")) {
     l.http1 = l.http2 = false;
     for (const auto& p : protocols) {
-      if (p == "http/1.1") l.http1 = true;
-      else if (p == "h2" || p == "h2c") l.http2 = true;
-      else r.error("protocols", "unknown protocol \"" + p + "\" (use \"http/1.1\", \"h2c\" or \"h2\")");
+      if (p == "http/1.1")
+        l.http1 = true;
+      else if (p == "h2" || p == "h2c")
+        l.http2 = true;
+      else
+        r.error("protocols",
+                "unknown protocol \"" + p + "\" (use \"http/1.1\", \"h2c\" or \"h2\")");
     }
   }
   r.each_table("tls", [&](const toml::table& ct, const std::string& cat) {
@@ -301,7 +323,8 @@ void read_listener(const toml::table& t, const std::string& at, Config& c, std::
   c.listeners.push_back(std::move(l));
 }
 
-void read_cluster(const toml::table& t, const std::string& at, Config& c, std::vector<ConfigError>& errors) {
+void read_cluster(const toml::table& t, const std::string& at, Config& c,
+                  std::vector<ConfigError>& errors) {
   TableReader r(t, at, errors);
   Cluster cl;
   r.read("name", cl.name);
@@ -323,7 +346,8 @@ void read_cluster(const toml::table& t, const std::string& at, Config& c, std::v
   if (const auto* n = r.get("backends")) {
     const auto* arr = n->as_array();
     if (!arr) {
-      r.error("backends", "must be an array of \"host:port\" strings or {address, weight} tables", n);
+      r.error("backends", "must be an array of \"host:port\" strings or {address, weight} tables",
+              n);
     } else {
       for (size_t i = 0; i < arr->size(); ++i) {
         const auto& e = (*arr)[i];
@@ -331,15 +355,19 @@ void read_cluster(const toml::table& t, const std::string& at, Config& c, std::v
         Backend b;
         if (auto s = e.value<std::string>()) {
           auto a = parse_address(*s);
-          if (!a) errors.push_back(ConfigError{bat, "\"" + *s + "\" is not \"host:port\"", static_cast<int>(e.source().begin.line)});
-          else b.address = *a;
+          if (!a)
+            errors.push_back(ConfigError{bat, "\"" + *s + "\" is not \"host:port\"",
+                                         static_cast<int>(e.source().begin.line)});
+          else
+            b.address = *a;
         } else if (const auto* bt = e.as_table()) {
           TableReader br(*bt, bat, errors);
           br.read("address", b.address, true);
           br.read_int("weight", b.weight, 1, 1000);
           br.finish();
         } else {
-          errors.push_back(ConfigError{bat, "must be \"host:port\" or {address, weight}", static_cast<int>(e.source().begin.line)});
+          errors.push_back(ConfigError{bat, "must be \"host:port\" or {address, weight}",
+                                       static_cast<int>(e.source().begin.line)});
           continue;
         }
         cl.backends.push_back(std::move(b));
@@ -351,12 +379,15 @@ void read_cluster(const toml::table& t, const std::string& at, Config& c, std::v
   c.clusters.push_back(std::move(cl));
 }
 
-void read_frontend(const toml::table& t, const std::string& at, Config& c, std::vector<ConfigError>& errors) {
+void read_frontend(const toml::table& t, const std::string& at, Config& c,
+                   std::vector<ConfigError>& errors) {
   TableReader r(t, at, errors);
   Frontend f;
   if (const auto* n = r.get("listener")) {
-    if (auto s = n->value<std::string>()) f.listeners = {*s};
-    else r.error("listener", "must be a listener name", n);
+    if (auto s = n->value<std::string>())
+      f.listeners = {*s};
+    else
+      r.error("listener", "must be a listener name", n);
   }
   r.read("listeners", f.listeners);
   r.read("hostname", f.hostname);
@@ -385,7 +416,8 @@ ParseResult parse_config(std::string_view text, std::string_view source_name) {
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& err) {
-    result.errors.push_back(ConfigError{"", std::string(err.description()), static_cast<int>(err.source().begin.line)});
+    result.errors.push_back(
+        ConfigError{"", std::string(err.description()), static_cast<int>(err.source().begin.line)});
     return result;
   }
   Config c;
@@ -395,9 +427,15 @@ ParseResult parse_config(std::string_view text, std::string_view source_name) {
   read_limits(r, c.limits, errors);
   read_timeouts(r, c.timeouts, errors);
   read_answers(r, "answers", c.answers, errors);
-  r.each_table("listeners", [&](const toml::table& t, const std::string& at) { read_listener(t, at, c, errors); });
-  r.each_table("clusters", [&](const toml::table& t, const std::string& at) { read_cluster(t, at, c, errors); });
-  r.each_table("frontends", [&](const toml::table& t, const std::string& at) { read_frontend(t, at, c, errors); });
+  r.each_table("listeners", [&](const toml::table& t, const std::string& at) {
+    read_listener(t, at, c, errors);
+  });
+  r.each_table("clusters", [&](const toml::table& t, const std::string& at) {
+    read_cluster(t, at, c, errors);
+  });
+  r.each_table("frontends", [&](const toml::table& t, const std::string& at) {
+    read_frontend(t, at, c, errors);
+  });
   r.finish();
   // Semantic checks run even after conversion errors, so one pass reports everything.
   auto semantic = validate(c);

@@ -22,8 +22,8 @@ struct ConfigError {
 std::string format_error(std::string_view source, const ConfigError& e);
 
 struct ParseResult {
-  std::optional<Config> config;      // set only when errors is empty
-  std::vector<ConfigError> errors;   // every problem found, in file order
+  std::optional<Config> config;     // set only when errors is empty
+  std::vector<ConfigError> errors;  // every problem found, in file order
 };
 
 // Parses TOML text. Syntax errors, unknown keys (with a suggestion when one is close), wrong

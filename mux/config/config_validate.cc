@@ -15,7 +15,9 @@ bool is_token_char(char c) {
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool readable(const std::string& path) { return std::ifstream(path).good(); }
+bool readable(const std::string& path) {
+  return std::ifstream(path).good();
+}
 
 // hostname: exact ("a.example"), "*.suffix", or "*". Lowercase letters, digits, '-', '.', optional
 // ":port".
@@ -24,16 +26,19 @@ bool valid_hostname_pattern(std::string_view h) {
   if (h.starts_with("*.")) h.remove_prefix(2);
   if (h.empty()) return false;
   for (char c : h) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':'))
+      return false;
   }
   return true;
 }
 
-void check_answers(const Answers& answers, const std::string& at, std::vector<ConfigError>& errors) {
+void check_answers(const Answers& answers, const std::string& at,
+                   std::vector<ConfigError>& errors) {
   for (const auto& [status, a] : answers) {
     for (char c : a.content_type) {
       if (c == '\r' || c == '\n' || c == '\0') {
-        errors.push_back({at + "." + std::to_string(status) + ".content_type", "must not contain CR, LF or NUL"});
+        errors.push_back({at + "." + std::to_string(status) + ".content_type",
+                          "must not contain CR, LF or NUL"});
         break;
       }
     }
@@ -45,22 +50,29 @@ void check_listeners(const Config& c, std::vector<ConfigError>& errors) {
   for (size_t i = 0; i < c.listeners.size(); ++i) {
     const auto& l = c.listeners[i];
     std::string at = "listeners[" + std::to_string(i) + "]";
-    if (l.name.empty()) errors.push_back({at + ".name", "is required"});
-    else if (!names.insert(l.name).second) errors.push_back({at + ".name", "duplicate listener name \"" + l.name + "\""});
+    if (l.name.empty())
+      errors.push_back({at + ".name", "is required"});
+    else if (!names.insert(l.name).second)
+      errors.push_back({at + ".name", "duplicate listener name \"" + l.name + "\""});
     if (!addresses.insert(l.address.to_string()).second) {
       errors.push_back({at + ".address", "another listener already uses " + l.address.to_string()});
     }
-    if (!l.http1 && !l.http2) errors.push_back({at + ".protocols", "must enable at least one protocol"});
+    if (!l.http1 && !l.http2)
+      errors.push_back({at + ".protocols", "must enable at least one protocol"});
     for (size_t j = 0; j < l.certificates.size(); ++j) {
       const auto& cert = l.certificates[j];
       std::string cat = at + ".tls[" + std::to_string(j) + "]";
-      if (!cert.cert_file.empty() && !readable(cert.cert_file)) errors.push_back({cat + ".cert", "cannot read \"" + cert.cert_file + "\""});
-      if (!cert.key_file.empty() && !readable(cert.key_file)) errors.push_back({cat + ".key", "cannot read \"" + cert.key_file + "\""});
+      if (!cert.cert_file.empty() && !readable(cert.cert_file))
+        errors.push_back({cat + ".cert", "cannot read \"" + cert.cert_file + "\""});
+      if (!cert.key_file.empty() && !readable(cert.key_file))
+        errors.push_back({cat + ".key", "cannot read \"" + cert.key_file + "\""});
       for (const auto& n : cert.names) {
-        if (!valid_hostname_pattern(n)) errors.push_back({cat + ".names", "\"" + n + "\" is not a host name or *.wildcard"});
+        if (!valid_hostname_pattern(n))
+          errors.push_back({cat + ".names", "\"" + n + "\" is not a host name or *.wildcard"});
       }
     }
-    if (l.https_redirect && l.tls()) errors.push_back({at + ".https_redirect", "only makes sense on a plain (non-TLS) listener"});
+    if (l.https_redirect && l.tls())
+      errors.push_back({at + ".https_redirect", "only makes sense on a plain (non-TLS) listener"});
     check_answers(l.answers, at + ".answers", errors);
   }
 }
@@ -70,16 +82,20 @@ void check_clusters(const Config& c, std::vector<ConfigError>& errors) {
   for (size_t i = 0; i < c.clusters.size(); ++i) {
     const auto& cl = c.clusters[i];
     std::string at = "clusters[" + std::to_string(i) + "]";
-    if (cl.name.empty()) errors.push_back({at + ".name", "is required"});
-    else if (!names.insert(cl.name).second) errors.push_back({at + ".name", "duplicate cluster name \"" + cl.name + "\""});
+    if (cl.name.empty())
+      errors.push_back({at + ".name", "is required"});
+    else if (!names.insert(cl.name).second)
+      errors.push_back({at + ".name", "duplicate cluster name \"" + cl.name + "\""});
     if (cl.builtin_origin && !cl.backends.empty()) {
       errors.push_back({at + ".backends", "a builtin_origin cluster has no backends of its own"});
     }
     if (!cl.builtin_origin && cl.backends.empty()) {
       errors.push_back({at + ".backends", "needs at least one backend (\"host:port\")"});
     }
-    if (cl.builtin_origin && cl.tls.enabled) errors.push_back({at + ".tls", "the built-in origin speaks plain HTTP/1.1 and h2c only"});
-    if (!cl.tls.ca_file.empty() && !readable(cl.tls.ca_file)) errors.push_back({at + ".tls.ca_file", "cannot read \"" + cl.tls.ca_file + "\""});
+    if (cl.builtin_origin && cl.tls.enabled)
+      errors.push_back({at + ".tls", "the built-in origin speaks plain HTTP/1.1 and h2c only"});
+    if (!cl.tls.ca_file.empty() && !readable(cl.tls.ca_file))
+      errors.push_back({at + ".tls.ca_file", "cannot read \"" + cl.tls.ca_file + "\""});
     check_answers(cl.answers, at + ".answers", errors);
   }
 }
@@ -91,12 +107,16 @@ void check_frontends(const Config& c, std::vector<ConfigError>& errors) {
   for (size_t i = 0; i < c.frontends.size(); ++i) {
     const auto& f = c.frontends[i];
     std::string at = "frontends[" + std::to_string(i) + "]";
-    if (f.cluster.empty()) errors.push_back({at + ".cluster", "is required"});
-    else if (!c.cluster(f.cluster)) errors.push_back({at + ".cluster", "no cluster named \"" + f.cluster + "\""});
+    if (f.cluster.empty())
+      errors.push_back({at + ".cluster", "is required"});
+    else if (!c.cluster(f.cluster))
+      errors.push_back({at + ".cluster", "no cluster named \"" + f.cluster + "\""});
     for (const auto& l : f.listeners) {
       if (!c.listener(l)) errors.push_back({at + ".listeners", "no listener named \"" + l + "\""});
     }
-    if (!valid_hostname_pattern(f.hostname)) errors.push_back({at + ".hostname", "\"" + f.hostname + "\" is not a lowercase host name, *.wildcard or *"});
+    if (!valid_hostname_pattern(f.hostname))
+      errors.push_back({at + ".hostname",
+                        "\"" + f.hostname + "\" is not a lowercase host name, *.wildcard or *"});
     if (f.path_match == PathMatch::Regex) {
       try {
         std::regex re(f.path, std::regex::ECMAScript);
@@ -116,15 +136,18 @@ void check_frontends(const Config& c, std::vector<ConfigError>& errors) {
 
 std::vector<ConfigError> validate(const Config& c) {
   std::vector<ConfigError> errors;
-  if (c.listeners.empty()) errors.push_back({"listeners", "at least one [[listeners]] entry is needed"});
+  if (c.listeners.empty())
+    errors.push_back({"listeners", "at least one [[listeners]] entry is needed"});
   check_listeners(c, errors);
   check_clusters(c, errors);
   check_frontends(c, errors);
   check_answers(c.answers, "answers", errors);
   // RFC 9110 §7.6.3: received-by is a pseudonym (a token) or host[:port].
-  if (!std::all_of(c.global.via.begin(), c.global.via.end(),
-                   [](char ch) { return is_token_char(ch) || ch == ':' || ch == '[' || ch == ']'; })) {
-    errors.push_back({"global.via", "\"" + c.global.via + "\" is not a pseudonym (token) or host[:port]"});
+  if (!std::all_of(c.global.via.begin(), c.global.via.end(), [](char ch) {
+        return is_token_char(ch) || ch == ':' || ch == '[' || ch == ']';
+      })) {
+    errors.push_back(
+        {"global.via", "\"" + c.global.via + "\" is not a pseudonym (token) or host[:port]"});
   }
   if (c.limits.max_buffers_per_connection > c.limits.max_buffers) {
     errors.push_back({"limits.max_buffers_per_connection", "cannot exceed limits.max_buffers"});
@@ -132,7 +155,8 @@ std::vector<ConfigError> validate(const Config& c) {
   if (c.global.admin) {
     for (const auto& l : c.listeners) {
       if (l.address.to_string() == c.global.admin->to_string()) {
-        errors.push_back({"global.admin", "listener \"" + l.name + "\" already uses " + l.address.to_string()});
+        errors.push_back(
+            {"global.admin", "listener \"" + l.name + "\" already uses " + l.address.to_string()});
       }
     }
   }
@@ -148,11 +172,16 @@ std::optional<Millis> parse_duration(std::string_view text) {
   if (ec != std::errc() || p == text.data()) return std::nullopt;
   std::string_view unit(p, text.data() + text.size() - p);
   uint64_t factor;
-  if (unit == "ms") factor = 1;
-  else if (unit == "s") factor = 1000;
-  else if (unit == "m") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit == "s")
+    factor = 1000;
+  else if (unit == "m")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else
+    return std::nullopt;
   if (n > UINT64_MAX / factor / 2) return std::nullopt;
   return Millis(static_cast<int64_t>(n * factor));
 }

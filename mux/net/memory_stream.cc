@@ -1,4 +1,5 @@
-// In-memory stream: two byte queues, connection state flags, and edges raised on the stream's watch.
+// In-memory stream: two byte queues, connection state flags, and edges raised on the stream's
+// watch.
 #include "mux/net/memory_stream.h"
 
 #include <algorithm>
@@ -38,7 +39,7 @@ struct MemoryLink {
   bool peer_fin = false;     // the peer will send nothing more
   bool peer_closed = false;  // the peer reads nothing more
   bool reset = false;
-  bool stream_fin = false;   // the stream called shutdown_write()
+  bool stream_fin = false;  // the stream called shutdown_write()
   bool stream_gone = false;
   bool write_blocked = false;
   IoWatch* watch = nullptr;
@@ -77,7 +78,8 @@ void MemoryStream::attach_watch(IoWatch* watch) {
   // What epoll reports when a connected socket is registered: writable, and readable when
   // something (bytes, FIN, an error) is waiting.
   uint32_t bits = static_cast<uint32_t>(Ready::Writable);
-  if (link_->to_stream.size() > 0 || link_->peer_fin) bits |= static_cast<uint32_t>(Ready::Readable);
+  if (link_->to_stream.size() > 0 || link_->peer_fin)
+    bits |= static_cast<uint32_t>(Ready::Readable);
   if (link_->reset || link_->refused) bits |= static_cast<uint32_t>(Ready::Error | Ready::Readable);
   watch->raise(static_cast<Ready>(bits));
 }

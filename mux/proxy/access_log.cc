@@ -17,7 +17,8 @@ namespace {
 
 void append_time(std::chrono::system_clock::time_point t, std::string& out) {
   auto secs = std::chrono::system_clock::to_time_t(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
@@ -54,7 +55,9 @@ void append_duration(int64_t us, std::string& out) {
   out += buf;
 }
 
-std::string_view or_dash(std::string_view s) { return s.empty() ? "-" : s; }
+std::string_view or_dash(std::string_view s) {
+  return s.empty() ? "-" : s;
+}
 
 }  // namespace
 

@@ -15,20 +15,20 @@ namespace crossmux::mux::proxy {
 // (e.g. no backend connect because the proxy answered itself).
 struct AccessRecord {
   std::chrono::system_clock::time_point time;  // when the request head arrived
-  std::string_view client;           // "ip:port"
-  std::string_view protocol_in;      // "HTTP/1.1", "HTTP/2"
-  std::string_view protocol_out;     // backend protocol, "-" when none
+  std::string_view client;                     // "ip:port"
+  std::string_view protocol_in;                // "HTTP/1.1", "HTTP/2"
+  std::string_view protocol_out;               // backend protocol, "-" when none
   std::string_view method;
   std::string_view authority;
   std::string_view path;
   uint16_t status = 0;
-  uint64_t bytes_in = 0;             // request body bytes received from the client
-  uint64_t bytes_out = 0;            // response body bytes sent to the client
+  uint64_t bytes_in = 0;   // request body bytes received from the client
+  uint64_t bytes_out = 0;  // response body bytes sent to the client
   int64_t total_us = -1;
   int64_t backend_connect_us = -1;
   int64_t backend_response_us = -1;  // request sent -> response head received
   std::string_view cluster;
-  std::string_view backend;          // "ip:port"
+  std::string_view backend;  // "ip:port"
   uint32_t retries = 0;
   std::string_view answered_reason;  // set when the proxy answered itself
 };

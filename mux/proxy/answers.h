@@ -25,9 +25,8 @@ std::string_view reason_phrase(uint16_t status);
 // Builds the answer for `status`. The body comes from the first of cluster, listener and global
 // overrides that has one (any may be null), else the built-in text "<status> <phrase>: <reason>".
 // A HEAD request gets the same head with no body bytes sent (the caller skips the body).
-DefaultAnswer make_answer(uint16_t status, std::string_view reason,
-                          const config::Answers* cluster, const config::Answers* listener,
-                          const config::Answers* global);
+DefaultAnswer make_answer(uint16_t status, std::string_view reason, const config::Answers* cluster,
+                          const config::Answers* listener, const config::Answers* global);
 
 // 301 (GET/HEAD) or 308 (other methods, RFC 9110 §15.4.9 keeps the method) to https://host/path.
 DefaultAnswer make_https_redirect(std::string_view method, std::string_view host,

@@ -132,7 +132,8 @@ void BackendConnection::on_ready() {
   // HTTP/1.1 carries one exchange at a time: any byte read now starts its answer, even a byte the
   // decoder is about to refuse (a malformed response must not be answered by a retry).
   if (!in_.empty() && !codec_->multiplexed()) {
-    for (Exchange* ex : exchanges_) ex->response_started = ex->response_started || ex->request.head_sent;
+    for (Exchange* ex : exchanges_)
+      ex->response_started = ex->response_started || ex->request.head_sent;
   }
   if (!reading_paused()) {
     if (auto s = feed_codec(); !s) alive = false;

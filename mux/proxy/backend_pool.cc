@@ -22,7 +22,8 @@ void BackendPool::attach(BackendConnection* c, Exchange& ex) {
   ex.reused_connection = c->served() > 0;
   if (ex.reused_connection) {
     ++reused_;
-    if (reused_by_cluster_.size() <= ex.cluster_index) reused_by_cluster_.resize(ex.cluster_index + 1);
+    if (reused_by_cluster_.size() <= ex.cluster_index)
+      reused_by_cluster_.resize(ex.cluster_index + 1);
     ++reused_by_cluster_[ex.cluster_index];
   }
   c->attach(ex);
@@ -62,7 +63,8 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
     return s;
   }
   ++opened_;
-  if (opened_by_cluster_.size() <= ex.cluster_index) opened_by_cluster_.resize(ex.cluster_index + 1);
+  if (opened_by_cluster_.size() <= ex.cluster_index)
+    opened_by_cluster_.resize(ex.cluster_index + 1);
   ++opened_by_cluster_[ex.cluster_index];
   e.all.push_back(c);
   attach(c, ex);

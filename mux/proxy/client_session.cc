@@ -405,8 +405,8 @@ void ClientSession::track_stall(Exchange& ex, size_t wrote) {
   if (ex.stall_timer && ex.stall_timer->armed()) return;
   if (!ex.stall_timer) {
     Exchange* p = &ex;  // the timer is owned by the exchange, so never outlives it
-    ex.stall_timer = std::make_unique<net::Timer>(worker_.loop().timers(),
-                                                  [this, p] { stalled_out(*p); });
+    ex.stall_timer =
+        std::make_unique<net::Timer>(worker_.loop().timers(), [this, p] { stalled_out(*p); });
   }
   ex.stall_timer->arm(static_cast<uint64_t>(worker_.config().timeouts.flow_control_stall.count()));
 }

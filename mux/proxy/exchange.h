@@ -33,7 +33,7 @@ struct Half {
   bool head_ready = false;  // the final head arrived
   bool head_sent = false;
   std::vector<codecs::MessageHead> interim;  // 1xx heads to forward before the final head
-  std::string body;                         // received, not yet written, from body_off
+  std::string body;                          // received, not yet written, from body_off
   size_t body_off = 0;
   codecs::HeaderList trailers;
   bool has_trailers = false;
@@ -83,8 +83,8 @@ struct Exchange {
   // How long this exchange may go without a byte moving once its response started: an open
   // tunnel gets timeouts.tunnel, everything else timeouts.stream_progress.
   uint64_t progress_timeout_ms(const config::Timeouts& t) const {
-    const bool open_tunnel = tunnel && response.head_ready &&
-                             response.head.framing == codecs::Framing::Tunnel;
+    const bool open_tunnel =
+        tunnel && response.head_ready && response.head.framing == codecs::Framing::Tunnel;
     return static_cast<uint64_t>((open_tunnel ? t.tunnel : t.stream_progress).count());
   }
 

@@ -27,17 +27,24 @@ std::string escape_label_value(std::string_view v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
 
 Family::Family(std::string name, std::string help, Type type, std::vector<std::string> labels,
                std::vector<double> buckets)
-    : name_(std::move(name)), help_(std::move(help)), type_(type), labels_(std::move(labels)),
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      type_(type),
+      labels_(std::move(labels)),
       bounds_(std::move(buckets)) {
   std::sort(bounds_.begin(), bounds_.end());
 }
@@ -51,15 +58,21 @@ Family::Series& Family::series(const LabelValues& labels) {
   return it->second;
 }
 
-void Family::add(const LabelValues& labels, double delta) { series(labels).value += delta; }
-void Family::set(const LabelValues& labels, double value) { series(labels).value = value; }
+void Family::add(const LabelValues& labels, double delta) {
+  series(labels).value += delta;
+}
+void Family::set(const LabelValues& labels, double value) {
+  series(labels).value = value;
+}
 
 double Family::value(const LabelValues& labels) const {
   auto it = series_.find(labels);
   return it == series_.end() ? 0 : it->second.value;
 }
 
-void Family::observe(const LabelValues& labels, double v) { observe(series(labels), v); }
+void Family::observe(const LabelValues& labels, double v) {
+  observe(series(labels), v);
+}
 
 void Family::observe(Series& s, double v) const {
   s.value += v;
@@ -69,11 +82,19 @@ void Family::observe(Series& s, double v) const {
   if (it != bounds_.end()) ++s.buckets[static_cast<size_t>(it - bounds_.begin())];
 }
 
-Family::Handle Family::handle(const LabelValues& labels) { return Handle(this, &series(labels)); }
+Family::Handle Family::handle(const LabelValues& labels) {
+  return Handle(this, &series(labels));
+}
 
-void Family::Handle::add(double delta) { series_->value += delta; }
-void Family::Handle::set(double value) { series_->value = value; }
-void Family::Handle::observe(double v) { family_->observe(*series_, v); }
+void Family::Handle::add(double delta) {
+  series_->value += delta;
+}
+void Family::Handle::set(double value) {
+  series_->value = value;
+}
+void Family::Handle::observe(double v) {
+  family_->observe(*series_, v);
+}
 
 uint64_t Family::count(const LabelValues& labels) const {
   auto it = series_.find(labels);
@@ -109,7 +130,8 @@ void Family::render(std::string& out) const {
       out += name_ + "_bucket" + label_text(labels, "le=\"" + format_number(bounds_[i]) + "\"") +
              " " + std::to_string(cumulative) + "\n";
     }
-    out += name_ + "_bucket" + label_text(labels, "le=\"+Inf\"") + " " + std::to_string(s.count) + "\n";
+    out += name_ + "_bucket" + label_text(labels, "le=\"+Inf\"") + " " + std::to_string(s.count) +
+           "\n";
     out += name_ + "_sum" + label_text(labels) + " " + format_number(s.value) + "\n";
     out += name_ + "_count" + label_text(labels) + " " + std::to_string(s.count) + "\n";
   }
@@ -120,7 +142,8 @@ void Family::merge_from(const Family& other) {
     Series& mine = series(labels);
     mine.value += s.value;
     mine.count += s.count;
-    for (size_t i = 0; i < mine.buckets.size() && i < s.buckets.size(); ++i) mine.buckets[i] += s.buckets[i];
+    for (size_t i = 0; i < mine.buckets.size() && i < s.buckets.size(); ++i)
+      mine.buckets[i] += s.buckets[i];
   }
 }
 

@@ -59,9 +59,9 @@ class Family {
 
  private:
   struct Series {
-    double value = 0;                 // counter / gauge / histogram sum
-    uint64_t count = 0;               // histogram
-    std::vector<uint64_t> buckets;    // histogram, cumulative at render time
+    double value = 0;               // counter / gauge / histogram sum
+    uint64_t count = 0;             // histogram
+    std::vector<uint64_t> buckets;  // histogram, cumulative at render time
   };
   Series& series(const LabelValues& labels);
   void observe(Series& s, double v) const;

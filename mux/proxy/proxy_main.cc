@@ -86,7 +86,7 @@ class Supervisor {
   std::unique_ptr<net::IoWatch> signal_watch_;
   std::vector<std::unique_ptr<WorkerThread>> workers_;
   std::unique_ptr<MetricsHub> hub_;
-  std::unique_ptr<AdminServer> admin_;  // on this thread's loop
+  std::unique_ptr<AdminServer> admin_;     // on this thread's loop
   std::map<std::string, uint16_t> ports_;  // by listener key: what is bound now
   bool shutting_down_ = false;
   size_t reload_pending_ = 0;  // workers yet to report on the last reload
@@ -135,8 +135,7 @@ codecs::Status Supervisor::run() {
   net::EventLoop* sup = loop_.get();
   hub_ = std::make_unique<MetricsHub>(workers_count_);
   for (size_t w = 0; w < workers_count_; ++w) {
-    auto t =
-        std::make_unique<WorkerThread>(w, &log_, limiter_, hub_.get(), [sup] { sup->wake(); });
+    auto t = std::make_unique<WorkerThread>(w, &log_, limiter_, hub_.get(), [sup] { sup->wake(); });
     if (auto s = t->start(config_, std::move((*sockets)[w])); !s) {
       workers_.push_back(std::move(t));
       for (auto& started : workers_) started->stop_now();

@@ -98,7 +98,7 @@ class ProxyMetrics {
   std::vector<Family::Handle> client_limit_series_;
   std::array<size_t, kProxyLimits> proxy_limit_slot_{};
   std::array<size_t, codecs::h2::kLimitKinds> h2_limit_slot_{};
-  std::array<codecs::h2::Counters, 2> h2_{};            // client side, backend side
+  std::array<codecs::h2::Counters, 2> h2_{};  // client side, backend side
   std::array<uint64_t, kProxyLimits> proxy_limits_{};
   uint64_t accepted_ = 0;
 };

@@ -4,16 +4,19 @@
 namespace crossmux::mux::proxy {
 
 bool is_idempotent(std::string_view m) {
-  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" ||
-         m == "DELETE";
+  return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
 }
 
 std::string_view to_string(RetryDecision d) {
   switch (d) {
-    case RetryDecision::Retry: return "retry";
-    case RetryDecision::AnswerBadGateway: return "502";
-    case RetryDecision::AnswerGatewayTimeout: return "504";
-    case RetryDecision::AbortResponse: return "abort";
+    case RetryDecision::Retry:
+      return "retry";
+    case RetryDecision::AnswerBadGateway:
+      return "502";
+    case RetryDecision::AnswerGatewayTimeout:
+      return "504";
+    case RetryDecision::AbortResponse:
+      return "abort";
   }
   return "?";
 }

@@ -10,31 +10,31 @@ namespace crossmux::mux::proxy {
 bool is_idempotent(std::string_view method);
 
 enum class FailureKind : uint8_t {
-  ConnectFailed = 0,     // never connected: nothing was sent
-  ConnectionLost = 1,    // the backend connection closed or reset
-  RefusedStream = 2,     // H2 RST_STREAM REFUSED_STREAM: RFC 9113 §8.7, not processed
-  GoAwayUnprocessed = 3, // H2 GOAWAY with last-stream-id below this stream: not processed
-  Timeout = 4,           // backend response timeout
+  ConnectFailed = 0,      // never connected: nothing was sent
+  ConnectionLost = 1,     // the backend connection closed or reset
+  RefusedStream = 2,      // H2 RST_STREAM REFUSED_STREAM: RFC 9113 §8.7, not processed
+  GoAwayUnprocessed = 3,  // H2 GOAWAY with last-stream-id below this stream: not processed
+  Timeout = 4,            // backend response timeout
 };
 
 // What the proxy knows about the exchange when the failure happens.
 struct ExchangeState {
   std::string_view method;
   FailureKind failure = FailureKind::ConnectionLost;
-  bool request_bytes_sent = false;     // any request byte written to this backend connection
+  bool request_bytes_sent = false;       // any request byte written to this backend connection
   bool response_bytes_received = false;  // any response byte read from it
   bool response_head_forwarded = false;  // the client already got (part of) a response
-  bool connection_reused = false;      // a pooled keep-alive connection, not a fresh one
-  bool request_replayable = false;     // the whole request is still held in the replay buffer
-  uint32_t attempts = 0;               // attempts made so far, including this one
+  bool connection_reused = false;        // a pooled keep-alive connection, not a fresh one
+  bool request_replayable = false;       // the whole request is still held in the replay buffer
+  uint32_t attempts = 0;                 // attempts made so far, including this one
   uint32_t max_attempts = 3;
 };
 
 enum class RetryDecision : uint8_t {
-  Retry = 0,            // try again (another backend for connect failures)
-  AnswerBadGateway = 1, // 502 to the client
+  Retry = 0,                 // try again (another backend for connect failures)
+  AnswerBadGateway = 1,      // 502 to the client
   AnswerGatewayTimeout = 2,  // 504 to the client
-  AbortResponse = 3,    // response already started: reset the client stream / close H1
+  AbortResponse = 3,         // response already started: reset the client stream / close H1
 };
 
 std::string_view to_string(RetryDecision d);

@@ -14,7 +14,7 @@ namespace crossmux::mux::proxy {
 
 // Why no route was found, so the proxy can answer precisely.
 enum class RouteMiss : uint8_t {
-  NoFrontend = 0,     // nothing matches host+path (404)
+  NoFrontend = 0,        // nothing matches host+path (404)
   MethodNotAllowed = 1,  // host+path match but no frontend allows this method (405)
 };
 

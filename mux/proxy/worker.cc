@@ -261,8 +261,8 @@ void Worker::drain() {
 
 void Worker::open_session(const config::Listener& listener, std::unique_ptr<net::ByteStream> stream,
                           net::TlsStream* tls, std::string peer, std::string ip) {
-  auto* s = new ClientSession(*this, listener, std::move(stream), tls, std::move(peer),
-                              std::move(ip));
+  auto* s =
+      new ClientSession(*this, listener, std::move(stream), tls, std::move(peer), std::move(ip));
   if (!s->start()) delete s;
 }
 
@@ -371,10 +371,10 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
                           uint16_t status) {
   // Wall-clock microseconds: the loop's cached millisecond clock would round every fast request
   // to 0 or 1 ms.
-  const int64_t total_us = std::max<int64_t>(
-      0, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
-                                                               ex.started_wall)
-             .count());
+  const int64_t total_us =
+      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now() - ex.started_wall)
+                               .count());
   RequestSample m;
   m.cluster = ex.cluster ? static_cast<int>(ex.cluster_index) : -1;
   m.h2_in = protocol_in == "HTTP/2";
@@ -408,8 +408,8 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
   r.cluster = ex.cluster ? std::string_view(ex.cluster->name) : std::string_view("-");
   r.backend = ex.backend_address.empty() ? std::string_view("-") : ex.backend_address;
   r.retries = ex.attempts > 0 ? ex.attempts - 1 : 0;
-  r.answered_reason = ex.aborted && ex.answer_reason.empty() ? std::string_view("aborted")
-                                                             : ex.answer_reason;
+  r.answered_reason =
+      ex.aborted && ex.answer_reason.empty() ? std::string_view("aborted") : ex.answer_reason;
   log_->log(r);
 }
 

@@ -62,7 +62,7 @@ TEST(PooledBuffer, CursorsTrackReadParseRelease) {
 RC_GTEST_PROP(PooledBuffer, CursorInvariantHolds, ()) {
   BufferPool pool(64, 1);
   auto b = pool.acquire();
-  std::string model;  // bytes in [start, end)
+  std::string model;      // bytes in [start, end)
   size_t model_head = 0;  // head - start
   const auto steps = *rc::gen::inRange(1, 200);
   for (int i = 0; i < steps; ++i) {

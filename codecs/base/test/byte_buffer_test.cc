@@ -24,7 +24,8 @@ TEST(ByteBuffer, AppendConsumeAndBigEndianHelpers) {
 }
 
 // Model: any sequence of appends and consumes leaves the same bytes as a std::string would.
-RC_GTEST_PROP(ByteBuffer, BehavesLikeAString, (const std::vector<std::pair<std::string, uint8_t>>& ops)) {
+RC_GTEST_PROP(ByteBuffer, BehavesLikeAString,
+              (const std::vector<std::pair<std::string, uint8_t>>& ops)) {
   ByteBuffer b;
   std::string model;
   for (const auto& [data, drop] : ops) {

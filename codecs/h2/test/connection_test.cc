@@ -272,12 +272,20 @@ using testing::Server;
 
 TEST(ConnectionSend, UrgencyOrdersDataAndControlFramesGoFirst) {
   Server s;
-  s.w.headers(
-      1, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/"}, {"priority", "u=7"}}),
-      true);
-  s.w.headers(
-      3, s.w.block({{":method", "GET"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/"}, {"priority", "u=0"}}),
-      true);
+  s.w.headers(1,
+              s.w.block({{":method", "GET"},
+                         {":scheme", "http"},
+                         {":authority", "a"},
+                         {":path", "/"},
+                         {"priority", "u=7"}}),
+              true);
+  s.w.headers(3,
+              s.w.block({{":method", "GET"},
+                         {":scheme", "http"},
+                         {":authority", "a"},
+                         {":path", "/"},
+                         {"priority", "u=0"}}),
+              true);
   s.w.get(5);
   s.send();
   s.respond(1, "low");

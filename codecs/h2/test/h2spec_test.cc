@@ -231,7 +231,11 @@ TEST(H2spec, s6_1_Data) {
   }
   {
     Server s;
-    s.w.headers(1, s.w.block({{":method", "POST"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/"}}), true)
+    s.w.headers(
+           1,
+           s.w.block(
+               {{":method", "POST"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/"}}),
+           true)
         .data(1, "test", true);
     s.expect_stream_error(1, kClosed);
   }

@@ -68,16 +68,22 @@ TEST(HeaderSemantics, RequestRules) {
   EXPECT_EQ(request_error(plus({"content-length", "3"}), true), kContentLengthMismatch);
   EXPECT_EQ(request_error(plus({":protocol", "websocket"})), kUnknownPseudo);
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "x"}}), kBadPath);
-  EXPECT_EQ(request_error({{":method", "OPTIONS"}, {":scheme", "https"}, {":authority", "a"}, {":path", "*"}}),
-            nullptr);
+  EXPECT_EQ(
+      request_error(
+          {{":method", "OPTIONS"}, {":scheme", "https"}, {":authority", "a"}, {":path", "*"}}),
+      nullptr);
   // §8.3.1: http(s) needs :authority or Host, never an empty one (found by fuzz/h2_diff).
-  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "/"}}), kMissingAuthority);
-  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"host", "a"}}), nullptr);
+  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "/"}}),
+            kMissingAuthority);
+  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"host", "a"}}),
+            nullptr);
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"host", ""}}),
             kMissingAuthority);
-  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":authority", ""}, {":path", "/"}}),
-            kBadAuthority);
-  EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "/"}, {"host", "text/plain"}}),
+  EXPECT_EQ(
+      request_error({{":method", "GET"}, {":scheme", "https"}, {":authority", ""}, {":path", "/"}}),
+      kBadAuthority);
+  EXPECT_EQ(request_error(
+                {{":method", "GET"}, {":scheme", "https"}, {":path", "/"}, {"host", "text/plain"}}),
             kBadAuthority)
       << "Host is held to :authority's octets (found by fuzz/h2_diff)";
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "foo"}, {":path", "/"}}), nullptr)

@@ -275,8 +275,8 @@ TEST(Translate, NoContentLengthOnInformationalOr204Responses) {
   // RFC 9110 §8.6: a backend's Content-Length on a 1xx or 204 is not repeated on either protocol;
   // 304 and 200 keep theirs.
   for (bool to_h2 : {true, false}) {
-    for (uint16_t status : {uint16_t{100}, uint16_t{103}, uint16_t{204}, uint16_t{304},
-                            uint16_t{200}}) {
+    for (uint16_t status :
+         {uint16_t{100}, uint16_t{103}, uint16_t{204}, uint16_t{304}, uint16_t{200}}) {
       MessageHead r;
       r.kind = MessageKind::Response;
       r.status = status;

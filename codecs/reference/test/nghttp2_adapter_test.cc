@@ -61,7 +61,11 @@ TEST(Nghttp2Adapter, MalformedRequestIsReset) {
   std::string bytes = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   bytes += std::string("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
   using namespace std::string_literals;
-  std::string block = "\x82\x86\x84\x41\x0b" "example.com" "\x00\x03X-A\x01" "b"s;
+  std::string block =
+      "\x82\x86\x84\x41\x0b"
+      "example.com"
+      "\x00\x03X-A\x01"
+      "b"s;
   bytes += std::string("\x00\x00", 2) + static_cast<char>(block.size()) + "\x01\x05" +
            std::string("\x00\x00\x00\x01", 4) + block;
   auto r = server.feed(as_bytes(bytes));

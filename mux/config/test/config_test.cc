@@ -1,4 +1,5 @@
-// Configuration parsing: the embedded default, a full file, and each class of mistake with its message.
+// Configuration parsing: the embedded default, a full file, and each class of mistake with its
+// message.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -71,7 +72,8 @@ path = "^/v[0-9]+/"
 path_match = "regex"
 method = "POST"
 cluster = "api"
-)", "full.toml");
+)",
+                        "full.toml");
   ASSERT_TRUE(r.config) << all_errors(r);
   const Config& c = *r.config;
   EXPECT_EQ(c.global.workers, 2u);
@@ -124,7 +126,8 @@ TEST_P(BadConfig, NamesTheKeyAndSaysWhy) {
   auto r = parse_config(std::string(kMinimal) + p.toml, "test.toml");
   EXPECT_FALSE(r.config);
   EXPECT_NE(all_errors(r).find(p.expected), std::string::npos)
-      << "expected \"" << p.expected << "\" in:\n" << all_errors(r);
+      << "expected \"" << p.expected << "\" in:\n"
+      << all_errors(r);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -133,23 +136,27 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"syntax", "[[listeners]\n", "test.toml:10: Error while parsing table header"},
         BadCase{"unknown_key_suggests", "[timeouts]\nbackend_conect = \"1s\"\n",
                 "timeouts.backend_conect: unknown key; did you mean \"backend_connect\"?"},
-        BadCase{"bad_duration", "[timeouts]\nclient_idle = 30\n", "timeouts.client_idle: must be a duration"},
+        BadCase{"bad_duration", "[timeouts]\nclient_idle = 30\n",
+                "timeouts.client_idle: must be a duration"},
         BadCase{"range", "[limits]\nmax_frame_size = 100\n",
                 "limits.max_frame_size: must be between 16384 and 16777215 (got 100)"},
         BadCase{"window_range", "[limits]\ninitial_window_size = 2147483648\n",
                 "limits.initial_window_size: must be between 0 and 2147483647"},
-        BadCase{"bad_enum", "[[clusters]]\nname = \"d\"\nprotocol = \"http3\"\nbackends = [\"a:1\"]\n",
+        BadCase{"bad_enum",
+                "[[clusters]]\nname = \"d\"\nprotocol = \"http3\"\nbackends = [\"a:1\"]\n",
                 "clusters[1].protocol: must be one of \"http1\", \"h2c\", \"h2\""},
         BadCase{"bad_backend", "[[clusters]]\nname = \"d\"\nbackends = [\"nohostport\"]\n",
                 "clusters[1].backends[0]: \"nohostport\" is not \"host:port\""},
-        BadCase{"no_backends", "[[clusters]]\nname = \"d\"\n", "clusters[1].backends: needs at least one backend"},
+        BadCase{"no_backends", "[[clusters]]\nname = \"d\"\n",
+                "clusters[1].backends: needs at least one backend"},
         BadCase{"dup_cluster", "[[clusters]]\nname = \"c\"\nbackends = [\"a:1\"]\n",
                 "clusters[1].name: duplicate cluster name \"c\""},
         BadCase{"dangling_cluster", "[[frontends]]\ncluster = \"nope\"\n",
                 "frontends[1].cluster: no cluster named \"nope\""},
         BadCase{"dangling_listener", "[[frontends]]\nlistener = \"x\"\ncluster = \"c\"\n",
                 "frontends[1].listeners: no listener named \"x\""},
-        BadCase{"bad_regex", "[[frontends]]\npath = \"([a-\"\npath_match = \"regex\"\ncluster = \"c\"\n",
+        BadCase{"bad_regex",
+                "[[frontends]]\npath = \"([a-\"\npath_match = \"regex\"\ncluster = \"c\"\n",
                 "frontends[1].path: invalid regex"},
         BadCase{"relative_path", "[[frontends]]\npath = \"api\"\ncluster = \"c\"\n",
                 "frontends[1].path: must start with \"/\""},
@@ -157,33 +164,41 @@ INSTANTIATE_TEST_SUITE_P(
                 "frontends[1].method: \"GE T\" is not an HTTP method token"},
         BadCase{"backend_port_zero", "[[clusters]]\nname = \"d\"\nbackends = [\"10.0.0.1:0\"]\n",
                 "clusters[1].backends[0]: \"10.0.0.1:0\" is not \"host:port\""},
-        BadCase{"listener_port_range", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:65536\"\n",
-                "listeners[1].address: must be \"host:port\" with a port 0-65535 (0: any free port"},
+        BadCase{
+            "listener_port_range", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:65536\"\n",
+            "listeners[1].address: must be \"host:port\" with a port 0-65535 (0: any free port"},
         BadCase{"same_address", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:8080\"\n",
                 "listeners[1].address: another listener already uses 127.0.0.1:8080"},
-        BadCase{"missing_cert", "[[listeners]]\nname = \"t\"\naddress = \"127.0.0.1:8443\"\n"
-                                "[[listeners.tls]]\ncert = \"/nonexistent.pem\"\nkey = \"/nonexistent.key\"\n",
+        BadCase{"missing_cert",
+                "[[listeners]]\nname = \"t\"\naddress = \"127.0.0.1:8443\"\n"
+                "[[listeners.tls]]\ncert = \"/nonexistent.pem\"\nkey = \"/nonexistent.key\"\n",
                 "listeners[1].tls[0].cert: cannot read \"/nonexistent.pem\""},
         BadCase{"bad_via", "[global]\nvia = \"my proxy\"\n",
                 "global.via: \"my proxy\" is not a pseudonym (token) or host[:port]"},
-        BadCase{"bad_answer_status", "[answers.42]\nbody = \"x\"\n", "answers.42: answer keys are HTTP status codes"},
-        BadCase{"unknown_protocol", "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\nprotocols = [\"spdy\"]\n",
+        BadCase{"bad_answer_status", "[answers.42]\nbody = \"x\"\n",
+                "answers.42: answer keys are HTTP status codes"},
+        BadCase{"unknown_protocol",
+                "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\nprotocols = [\"spdy\"]\n",
                 "listeners[1].protocols: unknown protocol \"spdy\""},
         BadCase{"connection_window", "[limits]\nconnection_window = 100\n",
                 "limits.connection_window: must be between 65535 and 2147483647 (got 100)"},
         BadCase{"header_block", "[limits]\nmax_header_block_bytes = 10\n",
                 "limits.max_header_block_bytes: must be between 1024"},
-        BadCase{"reset_budget", "[limits]\nreset_budget = 0\n", "limits.reset_budget: must be between 1"},
-        BadCase{"glitch_budget", "[limits]\nglitch_budget = -1\n", "limits.glitch_budget: must be between 1"},
+        BadCase{"reset_budget", "[limits]\nreset_budget = 0\n",
+                "limits.reset_budget: must be between 1"},
+        BadCase{"glitch_budget", "[limits]\nglitch_budget = -1\n",
+                "limits.glitch_budget: must be between 1"},
         BadCase{"settings_entries", "[limits]\nmax_settings_entries = 2\n",
                 "limits.max_settings_entries: must be between 6"},
         BadCase{"continuations", "[limits]\nmax_continuation_frames = 0\n",
                 "limits.max_continuation_frames: must be between 1"},
         BadCase{"control_acks", "[limits]\nmax_queued_control_acks = \"many\"\n",
                 "limits.max_queued_control_acks: must be an integer"},
-        BadCase{"per_ip_above_total", "[limits]\nmax_connections = 10\nmax_connections_per_ip = 11\n",
+        BadCase{"per_ip_above_total",
+                "[limits]\nmax_connections = 10\nmax_connections_per_ip = 11\n",
                 "limits.max_connections_per_ip: cannot exceed limits.max_connections"},
-        BadCase{"admin_port", "[global]\nadmin = \"127.0.0.1\"\n", "global.admin: must be \"host:port\""},
+        BadCase{"admin_port", "[global]\nadmin = \"127.0.0.1\"\n",
+                "global.admin: must be \"host:port\""},
         BadCase{"admin_on_listener", "[global]\nadmin = \"127.0.0.1:8080\"\n",
                 "global.admin: listener \"l\" already uses 127.0.0.1:8080"},
         BadCase{"top_level_typo", "[[listners]]\nname = \"x\"\n",
@@ -191,7 +206,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
 TEST(Config, ReportsEveryProblemInOnePass) {
-  auto r = parse_config("[limits]\nmax_frame_size = 1\n[[listeners]]\naddress = \"a:1\"\n", "t.toml");
+  auto r =
+      parse_config("[limits]\nmax_frame_size = 1\n[[listeners]]\naddress = \"a:1\"\n", "t.toml");
   ASSERT_FALSE(r.config);
   std::string errors = all_errors(r);
   EXPECT_NE(errors.find("limits.max_frame_size"), std::string::npos) << errors;

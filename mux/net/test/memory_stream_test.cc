@@ -133,9 +133,7 @@ TEST(MemoryStream, DestroyedWatchAndStreamAreSeenByThePeer) {
   auto loop = EventLoop::create().value();
   auto pipe = make_memory_pipe();
   Counter h;
-  {
-    auto w = IoWatch::create(*loop, *pipe.stream, h).value();
-  }
+  { auto w = IoWatch::create(*loop, *pipe.stream, h).value(); }
   pipe.peer.send(codecs::as_bytes("x"));  // no watch: nobody to wake, nothing dangles
   EXPECT_FALSE(pipe.peer.stream_gone());
   pipe.stream.reset();

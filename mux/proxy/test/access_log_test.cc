@@ -83,7 +83,8 @@ TEST(AccessLog, ControlBytesCannotForgeLines) {
 }
 
 TEST(AccessLog, WritesAndReopensAfterRotation) {
-  auto dir = std::filesystem::temp_directory_path() / ("crossmux-log-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("crossmux-log-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string path = (dir / "access.log").string();
   {

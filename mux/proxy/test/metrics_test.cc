@@ -8,7 +8,8 @@ namespace {
 
 TEST(Metrics, CountersAndGaugesRender) {
   Registry r;
-  auto& req = r.counter("crossmux_requests_total", "Requests by status class.", {"class", "pairing"});
+  auto& req =
+      r.counter("crossmux_requests_total", "Requests by status class.", {"class", "pairing"});
   auto& conns = r.gauge("crossmux_active_connections", "Open client connections.");
   req.add({"2xx", "h2-h1"});
   req.add({"2xx", "h2-h1"}, 2);
@@ -34,9 +35,11 @@ TEST(Metrics, HistogramBucketsAreCumulative) {
   h.observe({"c"}, 3);
   EXPECT_EQ(h.count({"c"}), 4u);
   std::string text = r.render();
-  EXPECT_NE(text.find("lat_seconds_bucket{cluster=\"c\",le=\"0.1\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lat_seconds_bucket{cluster=\"c\",le=\"0.1\"} 2\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("lat_seconds_bucket{cluster=\"c\",le=\"1\"} 3\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("lat_seconds_bucket{cluster=\"c\",le=\"+Inf\"} 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lat_seconds_bucket{cluster=\"c\",le=\"+Inf\"} 4\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("lat_seconds_sum{cluster=\"c\"} 3.65\n"), std::string::npos) << text;
   EXPECT_NE(text.find("lat_seconds_count{cluster=\"c\"} 4\n"), std::string::npos) << text;
 }

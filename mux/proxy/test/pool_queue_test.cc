@@ -86,8 +86,7 @@ TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
       std::string got;
       backends.peers[i].receive(got);
       for (size_t n = count(got, " HTTP/1.1\r\n"); n > 0; --n) {
-        backends.peers[i].send(
-            codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        backends.peers[i].send(codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
       }
     }
     settle();

@@ -78,7 +78,8 @@ TEST(RetryPolicy, StartedResponsesAbortAndTimeoutsAre504) {
 }
 
 TEST(RetryPolicy, Idempotency) {
-  for (auto m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) EXPECT_TRUE(is_idempotent(m)) << m;
+  for (auto m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+    EXPECT_TRUE(is_idempotent(m)) << m;
   for (auto m : {"POST", "PATCH", "CONNECT", "get"}) EXPECT_FALSE(is_idempotent(m)) << m;
 }
 

@@ -10,7 +10,8 @@ namespace {
 
 config::Config load(const char* toml) {
   auto r = config::parse_config(toml, "router.toml");
-  EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : config::format_error("router.toml", r.errors[0]));
+  EXPECT_TRUE(r.config) << (r.errors.empty() ? ""
+                                             : config::format_error("router.toml", r.errors[0]));
   return r.config ? std::move(*r.config) : config::Config{};
 }
 
@@ -85,10 +86,13 @@ TEST(Router, MatchesInOrderWithEveryRuleKind) {
   EXPECT_EQ(route_name(r, "a", "x.test", "/v2/items?id=3"), "regex") << "regex sees the query";
   EXPECT_EQ(route_name(r, "a", "x.test", "/v/items?id=3"), "404");
   EXPECT_EQ(route_name(r, "b", "x.test", "/anything"), "only-b");
-  EXPECT_EQ(route_name(r, "a", "fallback.test.", "/"), "fallback") << "trailing dot is the same name";
+  EXPECT_EQ(route_name(r, "a", "fallback.test.", "/"), "fallback")
+      << "trailing dot is the same name";
   EXPECT_EQ(route_name(r, "a", "[::1]:80", "/"), "404");
-  EXPECT_EQ(route_name(r, "a", "api.example.com", "*", "OPTIONS"), "wild") << "OPTIONS * routes as /";
-  EXPECT_EQ(route_name(r, "a", "www.example.com", "*", "OPTIONS"), "wild") << "an exact path never matches *";
+  EXPECT_EQ(route_name(r, "a", "api.example.com", "*", "OPTIONS"), "wild")
+      << "OPTIONS * routes as /";
+  EXPECT_EQ(route_name(r, "a", "www.example.com", "*", "OPTIONS"), "wild")
+      << "an exact path never matches *";
 }
 
 TEST(Router, MethodOnlyMissIs405) {
