@@ -112,7 +112,10 @@ bool ClientSession::detect_protocol() {
   const size_t n = std::min(seen.size(), kPreface.size());
   const bool h2 = n > 0 && seen.substr(0, n) == kPreface.substr(0, n);
   if (n == 0 || (h2 && n < kPreface.size())) return false;  // not enough bytes to tell yet
-  if (h2 && listener_.http2) {
+  // The listener's protocol list decides: an h2c-only listener gives a connection that does not
+  // start with the preface to the HTTP/2 codec, which answers GOAWAY(PROTOCOL_ERROR) (RFC 9113
+  // §3.4); an HTTP/1.1-only one gives the preface to the HTTP/1.1 codec, which refuses method PRI.
+  if ((h2 || !listener_.http1) && listener_.http2) {
     codec_ = make_h2_server(*this, worker_.limits());
   } else {
     codec_ = make_h1_server(*this, worker_.limits());

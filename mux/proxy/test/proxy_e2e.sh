@@ -21,6 +21,7 @@ print(h.hexdigest())" "$1"
 
 proxy_port=$(free_port); nghttpd_port=$(free_port); dead_port=$(free_port); slow_port=$(free_port)
 tls_port=$(free_port); nghttpd_tls_port=$(free_port); redirect_port=$(free_port)
+h2c_only_port=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
   -out "$work/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
   >/dev/null 2>&1 || fail "openssl could not make a certificate"
@@ -39,6 +40,10 @@ access_log = "$work/access.txt"
 name = "main"
 address = "127.0.0.1:$proxy_port"
 protocols = ["http/1.1", "h2c"]
+[[listeners]]
+name = "h2c-only"
+address = "127.0.0.1:$h2c_only_port"
+protocols = ["h2c"]
 [[listeners]]
 name = "redirect"
 address = "127.0.0.1:$redirect_port"
@@ -243,6 +248,35 @@ capped=$(grep "cluster=capped" "$work/access.txt" | grep -vc "connect=-")
 "$crossmux" conform h2 -h 127.0.0.1 -p "$proxy_port" -o 1 >"$work/conform.log" 2>&1 \
   || fail "conform h2: $(grep -A4 '×' "$work/conform.log" | head -40)"
 kill -0 "${pids[2]}" || fail "proxy died"
+
+# An h2c-only listener speaks only HTTP/2: a connection that does not open with the preface gets
+# GOAWAY(PROTOCOL_ERROR) (RFC 9113 §3.4), never an HTTP/1.1 answer; the preface is served.
+python3 - "$h2c_only_port" <<'PY' || fail "h2c-only listener answered a non-preface with HTTP/1.1"
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+data = b""
+while True:
+    try:
+        chunk = s.recv(65536)
+    except ConnectionResetError:
+        break
+    if not chunk:
+        break
+    data += chunk
+if data.startswith(b"HTTP/"):
+    sys.exit("got " + data[:40].decode("latin1"))
+codes, off = [], 0
+while off + 9 <= len(data):
+    length = int.from_bytes(data[off:off + 3], "big")
+    if data[off + 3] == 7:
+        codes.append(struct.unpack(">I", data[off + 13:off + 17])[0])
+    off += 9 + length
+sys.exit(0 if codes == [1] else f"GOAWAY codes {codes}")
+PY
+code=$(curl -sS -m 10 --http2-prior-knowledge -o /dev/null -w '%{http_code}' \
+  -H "Host: h1.test" "http://127.0.0.1:$h2c_only_port/") || true
+[ "$code" = 200 ] || fail "h2c-only listener did not serve h2c prior knowledge ($code)"
 
 # A slow backend past backend_response: 504.
 slow_tls_port=$(free_port)
