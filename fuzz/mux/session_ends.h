@@ -51,22 +51,21 @@ inline codecs::h2::Limits permissive_limits() {
   return l;
 }
 
-// The client's end of one client connection.
+// The client's end of one client connection. `h2` is what the script writes (its requests and
+// frames); the "sent whole" decoder reads the bytes as the proxy's listener will, which decides
+// by the first bytes (client_session.cc detect_protocol): the HTTP/2 preface, or any bytes on an
+// h2c-only listener, go to HTTP/2, anything else to HTTP/1.1. (A script's raw bytes may start an
+// HTTP/1.1 client with the preface, or an HTTP/2 client with a request line: fuzz findings
+// mux_session-clean-smuggled-9e0ae26c and -f7888e19 were this oracle reading the wrong protocol.)
 struct ClientEnd {
   ClientEnd(net::MemoryPeer p, bool is_h2, const config::Config& cfg)
-      : peer(std::move(p)), h2(is_h2), sent(false, !is_h2), writer(true) {
-    if (h2) {
-      h2_decoder = std::make_unique<codecs::h2::Connection>(
-          codecs::h2::Role::Server, sent, permissive_settings(cfg.limits), permissive_limits());
-      sent.credit = h2_decoder.get();
-    } else {
-      codecs::h1::DecoderOptions o;
-      o.limits.max_header_bytes = SIZE_MAX / 2;
-      o.limits.max_request_line = SIZE_MAX / 2;
-      o.limits.max_header_count = SIZE_MAX / 2;
-      h1_decoder = std::make_unique<codecs::h1::Decoder>(codecs::MessageKind::Request, o);
-    }
-  }
+      : peer(std::move(p)),
+        h2(is_h2),
+        sent(false, !is_h2),
+        writer(true),
+        listener_h1_(cfg.listeners[0].http1),
+        listener_h2_(cfg.listeners[0].http2),
+        settings_(permissive_settings(cfg.limits)) {}
 
   // Sends bytes to the proxy and through the "sent whole" decoder.
   void deliver(Bytes b) {
@@ -79,22 +78,44 @@ struct ClientEnd {
     peer.send(b);
     if (decoder_done) return;
     pending.append(reinterpret_cast<const char*>(b.data()), b.size());
+    if (!h1_decoder && !h2_decoder && !choose_decoder()) return;
+    const bool as_h2 = h2_decoder != nullptr;
     for (;;) {
       const Bytes in(reinterpret_cast<const uint8_t*>(pending.data()), pending.size());
-      codecs::Result<size_t> r = h2 ? h2_decoder->feed(in) : h1_decoder->feed(in, sent);
+      codecs::Result<size_t> r = as_h2 ? h2_decoder->feed(in) : h1_decoder->feed(in, sent);
       if (!r) {
         decoder_done = true;
         pending.clear();
         return;
       }
-      if (!h2 && h1_decoder->awaiting_tunnel()) h1_decoder->resolve_tunnel(false, sent);
+      if (!as_h2 && h1_decoder->awaiting_tunnel()) h1_decoder->resolve_tunnel(false, sent);
       pending.erase(0, *r);
-      if (h2) {
+      if (as_h2) {
         scratch.clear();
         h2_decoder->take_output(scratch);
       }
-      if (*r == 0 || pending.empty() || (!h2 && h1_decoder->closed())) return;
+      if (*r == 0 || pending.empty() || (!as_h2 && h1_decoder->closed())) return;
     }
+  }
+
+  // The listener's rule on the bytes seen so far; false while they cannot tell yet.
+  bool choose_decoder() {
+    const std::string_view preface = fuzz::kH2Preface;
+    const size_t n = std::min(pending.size(), preface.size());
+    const bool starts_h2 = pending.compare(0, n, preface.substr(0, n)) == 0;
+    if (starts_h2 && n < preface.size()) return false;
+    if ((starts_h2 || !listener_h1_) && listener_h2_) {
+      h2_decoder = std::make_unique<codecs::h2::Connection>(codecs::h2::Role::Server, sent,
+                                                            settings_, permissive_limits());
+      sent.credit = h2_decoder.get();
+    } else {
+      codecs::h1::DecoderOptions o;
+      o.limits.max_header_bytes = SIZE_MAX / 2;
+      o.limits.max_request_line = SIZE_MAX / 2;
+      o.limits.max_header_count = SIZE_MAX / 2;
+      h1_decoder = std::make_unique<codecs::h1::Decoder>(codecs::MessageKind::Request, o);
+    }
+    return true;
   }
 
   net::MemoryPeer peer;
@@ -111,6 +132,11 @@ struct ClientEnd {
   uint32_t next_stream = 1;
   bool preface_sent = false;
   size_t received = 0;
+
+ private:
+  bool listener_h1_;
+  bool listener_h2_;
+  codecs::h2::Settings settings_;
 };
 
 // The backend's end of one backend connection: llhttp or an nghttp2 server session reads what the
