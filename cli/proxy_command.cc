@@ -22,7 +22,7 @@
 #include "conformance/origin/origin_server.h"
 #include "mux/config/config_parser.h"
 #include "mux/config/embedded_default.h"
-#include "mux/proxy/proxy_main.h"
+#include "mux/proxy/worker/proxy_main.h"
 
 namespace crossmux::cli {
 

@@ -52,12 +52,12 @@
 #include "mux/net/event_loop.h"
 #include "mux/net/memory_stream.h"
 #include "mux/net/net_errors.h"
-#include "mux/proxy/backend_connection.h"
-#include "mux/proxy/backend_pool.h"
-#include "mux/proxy/client_session.h"
-#include "mux/proxy/exchange.h"
-#include "mux/proxy/peer.h"
-#include "mux/proxy/worker.h"
+#include "mux/proxy/exchange/exchange.h"
+#include "mux/proxy/legs/backend_connection.h"
+#include "mux/proxy/legs/client_session.h"
+#include "mux/proxy/legs/peer.h"
+#include "mux/proxy/pool/backend_pool.h"
+#include "mux/proxy/worker/worker.h"
 
 namespace {
 

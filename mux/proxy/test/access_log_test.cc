@@ -1,5 +1,5 @@
 // Access log formats, escaping of hostile request bytes, file writing and reopen after rotation.
-#include "mux/proxy/access_log.h"
+#include "mux/proxy/ops/access_log.h"
 
 #include <gtest/gtest.h>
 

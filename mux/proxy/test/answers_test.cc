@@ -1,5 +1,5 @@
 // Default answers: built-in text, override precedence, redirects.
-#include "mux/proxy/answers.h"
+#include "mux/proxy/exchange/answers.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // LoadBalancer: weighted round robin spread, least connections, retry exclusion, down marking.
-#include "mux/proxy/load_balancer.h"
+#include "mux/proxy/pool/load_balancer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // MetricsHub: per-worker snapshots, merging, replacement, and use from several threads at once.
-#include "mux/proxy/metrics_hub.h"
+#include "mux/proxy/ops/metrics_hub.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Metrics exposition format, histogram buckets and worker merging.
-#include "mux/proxy/metrics.h"
+#include "mux/proxy/ops/metrics.h"
 
 #include <gtest/gtest.h>
 

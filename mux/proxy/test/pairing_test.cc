@@ -7,8 +7,8 @@
 #include "codecs/h1/decoder.h"
 #include "codecs/h2/connection.h"
 #include "codecs/message/recording_sink.h"
-#include "mux/proxy/codec.h"
-#include "mux/proxy/exchange.h"
+#include "mux/proxy/exchange/exchange.h"
+#include "mux/proxy/legs/codec.h"
 
 namespace crossmux::mux::proxy {
 namespace {

@@ -9,8 +9,8 @@
 #include "mux/config/config.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/memory_stream.h"
-#include "mux/proxy/backend_pool.h"
-#include "mux/proxy/worker.h"
+#include "mux/proxy/pool/backend_pool.h"
+#include "mux/proxy/worker/worker.h"
 
 namespace crossmux::mux::proxy {
 namespace {

@@ -1,5 +1,5 @@
 // ProxyMetrics: label values of requests, limits summed across layers, H2 counters and gauges.
-#include "mux/proxy/proxy_metrics.h"
+#include "mux/proxy/ops/proxy_metrics.h"
 
 #include <gtest/gtest.h>
 

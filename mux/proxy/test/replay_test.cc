@@ -6,8 +6,8 @@
 #include <string>
 
 #include "codecs/message/events.h"
-#include "mux/proxy/codec.h"
-#include "mux/proxy/exchange.h"
+#include "mux/proxy/exchange/exchange.h"
+#include "mux/proxy/legs/codec.h"
 
 namespace crossmux::mux::proxy {
 namespace {

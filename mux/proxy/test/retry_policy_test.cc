@@ -1,6 +1,6 @@
 // Retry decisions: never replay a non-idempotent request with bytes sent, retry what provably did
 // not run, never replace a response already started; plus connection caps.
-#include "mux/proxy/retry_policy.h"
+#include "mux/proxy/pool/retry_policy.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "mux/proxy/connection_limiter.h"
+#include "mux/proxy/worker/connection_limiter.h"
 
 namespace crossmux::mux::proxy {
 namespace {

@@ -1,5 +1,5 @@
 // Router: host (exact, wildcard, any), path (prefix, exact, regex), method and listener matching.
-#include "mux/proxy/router.h"
+#include "mux/proxy/pool/router.h"
 
 #include <gtest/gtest.h>
 

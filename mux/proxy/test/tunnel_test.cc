@@ -1,6 +1,6 @@
 // WebSocket handshake translation between HTTP/1.1 Upgrade and HTTP/2 extended CONNECT (RFC 8441)
 // and what counts as a tunnel request.
-#include "mux/proxy/tunnel.h"
+#include "mux/proxy/exchange/tunnel.h"
 
 #include <gtest/gtest.h>
 

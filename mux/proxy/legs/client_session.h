@@ -1,0 +1,103 @@
+// ClientSession: one client-facing connection (HTTP/1.1 or HTTP/2, told apart by the preface)
+// owning its exchanges and writing their responses through its codec.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "mux/net/timer_wheel.h"
+#include "mux/net/tls_stream.h"
+#include "mux/proxy/exchange/exchange.h"
+#include "mux/proxy/legs/peer.h"
+#include "mux/proxy/pool/retry_policy.h"
+
+namespace crossmux::mux::proxy {
+
+class ClientSession final : public Peer {
+ public:
+  // `ip` was counted by the worker's ConnectionLimiter. `tls` is the stream itself when the
+  // listener is a TLS one (ALPN picks the codec).
+  ClientSession(Worker& worker, const config::Listener& listener,
+                std::unique_ptr<net::ByteStream> stream, net::TlsStream* tls, std::string peer,
+                std::string ip);
+  ~ClientSession() override;
+
+  // Registers with the loop. Errors: kEpoll.
+  codecs::Status start();
+  void on_ready() override;
+
+  // The proxy answers `ex` itself (a default answer as IR); any backend is released.
+  void answer(Exchange& ex, uint16_t status, std::string_view reason);
+  // Answers with a prepared response head and body (redirects, overrides).
+  void answer_with(Exchange& ex, codecs::MessageHead head, std::string body,
+                   std::string_view reason);
+  // The backend side of `ex` failed (already detached from it): retry, answer or abort, per
+  // retry_policy.h.
+  void backend_failed(Exchange& ex, FailureKind kind);
+  // The backend timer of `ex` fired.
+  void exchange_timed_out(Exchange& ex);
+  // Body bytes moved for `ex` in either direction: restart its progress deadline.
+  void progressed(Exchange& ex);
+  // Starts or stops `ex`'s flow-control stall deadline after a pump that wrote `wrote` bytes.
+  void track_stall(Exchange& ex, size_t wrote);
+  // The proxy is shutting down: no new requests (H2: the two-step GOAWAY; H1: `Connection: close`
+  // on the next response); exchanges in flight finish, then the connection closes. A connection
+  // that has not chosen its protocol yet closes at once.
+  void drain();
+
+  const config::Listener& listener() const { return listener_; }
+  // Every exchange in flight (bounds checks in tests and fuzzing).
+  template <class F>
+  void for_each_exchange(F&& f) const {
+    for (const auto& [id, ex] : exchanges_) f(*ex);
+  }
+  const std::string& peer_address() const { return peer_; }
+  // Requests in flight (metrics).
+  size_t active_exchanges() const { return exchanges_.size(); }
+
+ private:
+  // EventSink: requests decoded from the client.
+  void on_head(codecs::StreamId s, codecs::MessageHead& head) override;
+  void on_data(codecs::StreamId s, codecs::Bytes data) override;
+  void on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) override;
+  void on_end_of_message(codecs::StreamId s) override;
+  void on_reset(codecs::StreamId s, uint32_t code) override;
+  void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
+  // H2 connection errors (decoding, deadlines): the GOAWAY is queued; every exchange ends.
+  void on_connection_error(const codecs::Error&) override;
+
+  Exchange* find(codecs::StreamId s);
+  bool detect_protocol();
+  // TLS: drives the handshake, then picks the codec from ALPN. False on a failed handshake.
+  bool handshake();
+  void feed();
+  bool reading_paused() const;
+  void pump_responses();
+  bool exchange_done(const Exchange& ex) const;
+  void finish_exchange(Exchange& ex);
+  // Drops an exchange whose response cannot complete (client reset, backend lost mid-response).
+  void abort_exchange(Exchange& ex, codecs::H2Code code);
+  void answer_decode_error(const codecs::Error& e);
+  void abort_all();
+  bool should_close() const;
+  void update_timer();
+  void on_timeout();
+  // `ex`'s response waited timeouts.flow_control_stall for a client that took nothing.
+  void stalled_out(Exchange& ex);
+  void close();
+
+  const config::Listener& listener_;
+  net::TlsStream* tls_;
+  std::string peer_;
+  std::string ip_;  // released to the worker's ConnectionLimiter on destruction
+  std::map<codecs::StreamId, std::unique_ptr<Exchange>> exchanges_;
+  codecs::StreamId last_stream_ = 0;
+  bool codec_failed_ = false;  // decoding stopped for good (error answered or GOAWAY queued)
+  bool closing_ = false;       // an idle timeout: close once output is flushed
+  bool drop_output_ = false;   // a client that reads nothing: close without flushing
+  bool closed_ = false;
+  net::Timer timer_;
+};
+
+}  // namespace crossmux::mux::proxy

@@ -1,0 +1,253 @@
+// HTTP/1.1 adapters of the proxy's Codec interface: the client-facing server and the backend
+// client.
+#include <deque>
+#include <map>
+#include <string>
+
+#include "codecs/h1/decoder.h"
+#include "codecs/h1/encoder.h"
+#include "codecs/message/translate.h"
+#include "mux/proxy/exchange/tunnel.h"
+#include "mux/proxy/legs/codec.h"
+
+namespace crossmux::mux::proxy {
+
+namespace {
+
+using codecs::Bytes;
+using codecs::HeaderList;
+using codecs::MessageHead;
+using codecs::Result;
+using codecs::Status;
+using codecs::StreamId;
+
+// Encoded bytes held inside the adapter before the connection takes them.
+constexpr size_t kOutputHighWater = 64 * 1024;
+
+codecs::h1::DecoderOptions decoder_options(const CodecLimits& l, bool request) {
+  codecs::h1::DecoderOptions o;
+  o.limits.max_header_bytes = l.max_header_bytes;
+  o.limits.max_request_line = l.max_request_line;
+  o.limits.max_header_count = l.max_header_fields;
+  if (request) o.limits.max_body = l.max_request_body;
+  return o;
+}
+
+// Shared by both roles: the encoder side and the output buffer.
+class H1Base : public Codec, protected codecs::EventSink {
+ public:
+  H1Base(codecs::EventSink& sink, codecs::MessageKind decode_kind, const CodecLimits& limits)
+      : sink_(sink),
+        decoder_(decode_kind, decoder_options(limits, decode_kind == codecs::MessageKind::Request)),
+        encode_kind_(decode_kind == codecs::MessageKind::Request ? codecs::MessageKind::Response
+                                                                 : codecs::MessageKind::Request),
+        encoder_(encode_kind_) {}
+
+  Result<size_t> feed(Bytes input) override { return decoder_.feed(input, *this); }
+  Status finish() override { return decoder_.finish(*this); }
+
+  Status send_data(StreamId, Bytes data, bool end) override {
+    if (!data.empty()) {
+      if (auto s = encoder_.encode_data(data, out_); !s) return s;
+    }
+    if (end) return end_message();
+    return codecs::ok();
+  }
+  Status send_trailers(StreamId, HeaderList& trailers) override {
+    // RFC 9110 §6.5.1: trailers that would change framing or routing are not forwarded.
+    if (!codecs::validate_trailers(trailers, encode_kind_)) trailers.clear();
+    if (auto s = encoder_.encode_trailers(trailers, out_); !s) return s;
+    return message_sent();
+  }
+  // RFC 9112 §9.6: one message cannot be abandoned on its own; the connection must close.
+  void reset(StreamId, codecs::H2Code) override { broken_ = true; }
+  void go_away() override { closing_ = true; }
+  void consume(StreamId, size_t) override {}
+  CodecDeadline deadline(size_t) const override { return {}; }
+  void expire(size_t, uint64_t) override {}
+  void take_output(codecs::ByteBuffer& out) override {
+    out.append(out_.bytes());
+    out_.clear();
+  }
+  bool wants_output() const override { return !out_.empty(); }
+  size_t capacity(StreamId) const override {
+    return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;
+  }
+  size_t stream_limit() const override { return 1; }
+  bool multiplexed() const override { return false; }
+  std::string_view protocol() const override { return "HTTP/1.1"; }
+
+ protected:
+  Status end_message() {
+    if (auto s = encoder_.encode_end(out_); !s) return s;
+    return message_sent();
+  }
+  virtual Status message_sent() { return codecs::ok(); }
+
+  // EventSink: forwarded to the owner, after the role-specific bookkeeping in subclasses.
+  void on_head(StreamId s, MessageHead& head) override { sink_.on_head(s, head); }
+  void on_data(StreamId s, Bytes data) override { sink_.on_data(s, data); }
+  void on_trailers(StreamId s, HeaderList& t) override { sink_.on_trailers(s, t); }
+  void on_end_of_message(StreamId s) override { sink_.on_end_of_message(s); }
+  void on_reset(StreamId s, uint32_t code) override { sink_.on_reset(s, code); }
+  void on_goaway(StreamId last, uint32_t code, std::string_view debug) override {
+    sink_.on_goaway(last, code, debug);
+  }
+  void on_connection_error(const codecs::Error& e) override { sink_.on_connection_error(e); }
+
+  codecs::EventSink& sink_;
+  codecs::h1::Decoder decoder_;
+  codecs::MessageKind encode_kind_;
+  codecs::h1::Encoder encoder_;
+  codecs::ByteBuffer out_;
+  bool broken_ = false;
+  bool closing_ = false;
+};
+
+// Client-facing HTTP/1.1: requests in, responses out, strictly in pipeline order.
+class H1Server final : public H1Base {
+ public:
+  H1Server(codecs::EventSink& sink, const CodecLimits& limits)
+      : H1Base(sink, codecs::MessageKind::Request, limits) {}
+
+  Result<size_t> feed(Bytes input) override {
+    auto r = decoder_.feed(input, *this);
+    // A tunnel request (websocket Upgrade, CONNECT) holds the decoder until its response says
+    // whether the tunnel opens (send_head); any other Upgrade continues as a plain request.
+    if (r && decoder_.awaiting_tunnel()) {
+      auto it = requests_.find(decoder_.last_stream());
+      if (it == requests_.end() || it->second.tunnel == TunnelKind::None) {
+        decoder_.resolve_tunnel(false, *this);
+      }
+    }
+    return r;
+  }
+
+  Result<StreamId> send_head(StreamId stream, MessageHead& head, bool end) override {
+    auto it = requests_.find(stream);
+    std::string_view method = it == requests_.end() ? std::string_view() : it->second.method;
+    const TunnelKind tunnel = it == requests_.end() ? TunnelKind::None : it->second.tunnel;
+    const bool final_head = !head.is_informational() || head.status == 101;
+    bool opens = false;
+    if (final_head && tunnel != TunnelKind::None) {
+      // RFC 9110 §7.8 / §9.3.6: a 101 (or a 2xx to CONNECT) opens the tunnel; a 2xx to an
+      // Upgrade came from an HTTP/2 backend's extended CONNECT and becomes the 101 here.
+      const bool ok = head.status == 101 || (head.status >= 200 && head.status < 300);
+      if (ok && tunnel == TunnelKind::WebSocket && head.status != 101) {
+        websocket_response_for_h1(head, it->second.websocket_key);
+      }
+      opens = ok;
+      if (opens) head.framing = codecs::Framing::Tunnel;
+    }
+    if (!head.is_informational() || opens) {
+      // go_away() (a draining proxy) answers with `Connection: close` (RFC 9112 §9.6).
+      head.keep_alive =
+          head.keep_alive && !closing_ && it != requests_.end() && it->second.keep_alive;
+      // After a tunnel the connection carries nothing else.
+      if (!head.keep_alive || opens) closing_ = true;
+    }
+    if (auto s = codecs::prepare_for_h1(head); !s) return codecs::unexpected(s.error());
+    if (auto s = encoder_.encode_head(head, out_, method); !s) return codecs::unexpected(s.error());
+    if (final_head && tunnel != TunnelKind::None) decoder_.resolve_tunnel(opens, *this);
+    if (!final_head) return stream;
+    if (end) {
+      if (auto s = end_message(); !s) return codecs::unexpected(s.error());
+    }
+    return stream;
+  }
+
+  bool can_open_stream() const override { return false; }
+  bool reusable() const override {
+    return !broken_ && !closing_ && !decoder_.closed() && !decoder_.failed();
+  }
+
+ private:
+  struct RequestFacts {
+    std::string method;
+    bool keep_alive = true;
+    TunnelKind tunnel = TunnelKind::None;
+    std::string websocket_key;  // answered with its Sec-WebSocket-Accept
+  };
+  void on_head(StreamId s, MessageHead& head) override {
+    RequestFacts facts{std::string(head.method), head.keep_alive};
+    if (head.framing == codecs::Framing::Tunnel) {
+      facts.tunnel = tunnel_kind(head);
+      // Not a tunnel the proxy carries: the bodiless request goes on without its Upgrade.
+      if (facts.tunnel == TunnelKind::None) head.framing = codecs::Framing::None;
+      if (const auto* key = head.headers.find("sec-websocket-key")) {
+        facts.websocket_key = std::string(key->value);
+      }
+    }
+    requests_[s] = std::move(facts);
+    sink_.on_head(s, head);
+  }
+  Status message_sent() override {
+    if (!requests_.empty()) requests_.erase(requests_.begin());
+    return codecs::ok();
+  }
+
+  std::map<StreamId, RequestFacts> requests_;
+};
+
+// Backend HTTP/1.1: one request at a time on a keep-alive connection.
+class H1Client final : public H1Base {
+ public:
+  H1Client(codecs::EventSink& sink, const CodecLimits& limits)
+      : H1Base(sink, codecs::MessageKind::Response, limits) {}
+
+  Result<StreamId> send_head(StreamId, MessageHead& head, bool end) override {
+    head.keep_alive = true;
+    if (head.method == "CONNECT" && !head.protocol.empty()) {
+      if (tunnel_kind(head) != TunnelKind::WebSocket) {
+        return codecs::unexpected(codecs::Error::http(501, kErrExtendedToH1, codecs::Side::Client));
+      }
+      websocket_request_for_h1(head);
+    }
+    if (auto s = codecs::prepare_for_h1(head); !s) return codecs::unexpected(s.error());
+    if (auto s = encoder_.encode_head(head, out_); !s) return codecs::unexpected(s.error());
+    decoder_.expect_response(head);
+    busy_ = true;
+    request_done_ = false;
+    response_done_ = false;
+    const StreamId id = ++sent_;
+    if (end) {
+      if (auto s = end_message(); !s) return codecs::unexpected(s.error());
+    }
+    return id;
+  }
+
+  bool can_open_stream() const override { return !busy_ && reusable(); }
+  // RFC 9112 §9.3: reuse only after both messages were completely and cleanly framed.
+  bool reusable() const override {
+    return !broken_ && !closing_ && !decoder_.closed() && !decoder_.failed() && decoder_.idle();
+  }
+
+ private:
+  Status message_sent() override {
+    request_done_ = true;
+    if (response_done_) busy_ = false;
+    return codecs::ok();
+  }
+  void on_end_of_message(StreamId s) override {
+    response_done_ = true;
+    if (request_done_) busy_ = false;
+    sink_.on_end_of_message(s);
+  }
+
+  StreamId sent_ = 0;
+  bool busy_ = false;
+  bool request_done_ = true;
+  bool response_done_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<Codec> make_h1_server(codecs::EventSink& sink, const CodecLimits& limits) {
+  return std::make_unique<H1Server>(sink, limits);
+}
+
+std::unique_ptr<Codec> make_h1_client(codecs::EventSink& sink, const CodecLimits& limits) {
+  return std::make_unique<H1Client>(sink, limits);
+}
+
+}  // namespace crossmux::mux::proxy
