@@ -195,13 +195,7 @@ int run(const ProxyArgs& args) {
     if (in >> pid && pid == ::getpid()) std::remove(pid_file.c_str());
   }
   if (!status) {
-    // Socket errors carry errno in Error::code (mux/net/net_errors.h).
-    const codecs::Error& e = status.error();
-    std::cerr << "crossmux proxy: " << e.detail;
-    if (std::string_view(e.detail).starts_with("net:") && e.code != 0) {
-      std::cerr << ": " << std::strerror(static_cast<int>(e.code));
-    }
-    std::cerr << "\n";
+    std::cerr << "crossmux proxy: " << codecs::describe(status.error()) << "\n";
     return 1;
   }
   return 0;

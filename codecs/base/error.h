@@ -33,36 +33,77 @@ enum class H2Code : uint32_t {
   Http11Required = 0xd,
 };
 
+// What Error::code holds. Nothing prints or interprets a code without looking at its kind: an
+// errno is never read as an HTTP/2 code nor an HTTP status, and the reverse.
+enum class CodeKind : uint8_t {
+  None = 0,        // no code: the detail says everything
+  H2 = 1,          // an RFC 9113 §7 error code (H2Code), also for HPACK errors
+  HttpStatus = 2,  // an HTTP status the error is answered with (400, 413, 502, ...)
+  Errno = 3,       // a system errno (socket, file and TLS setup errors); 0 when none was given
+};
+
 std::string_view to_string(Scope s);
 std::string_view to_string(Side s);
+std::string_view to_string(CodeKind k);
 // Returns the RFC name (e.g. "PROTOCOL_ERROR"), or "UNKNOWN" for codes outside RFC 9113 §7.
 std::string_view to_string(H2Code c);
 
-// An error is a small value with no heap allocation. `code` is the RFC wire code: an H2Code for
-// HTTP/2 and HPACK errors, an HTTP status (400, 413, 414, 431, 501, 505, 502) for HTTP/1.1 errors.
-// `detail` always points at a named static string (see each module's *_errors.h), so tests compare
-// identity and logs are greppable.
+// An error is a small value with no heap allocation. `code` is interpreted by `kind`: an H2Code
+// for HTTP/2 and HPACK errors (h2()), an HTTP status (400, 413, 414, 431, 501, 505, 502) for
+// HTTP/1.1 and translation errors (http()), an errno for system calls (sys()), or nothing
+// (none()). `detail` always points at a named static string (see each module's *_errors.h), so
+// tests compare identity and logs are greppable.
 struct Error {
   Scope scope = Scope::Connection;
   uint32_t code = 0;
   Side side = Side::Internal;
   const char* detail = "";
   uint32_t stream_id = 0;
+  CodeKind kind = CodeKind::None;
 
   static constexpr Error h2(Scope scope, H2Code code, const char* detail, uint32_t stream_id = 0,
                             Side side = Side::Client) {
-    return Error{scope, static_cast<uint32_t>(code), side, detail, stream_id};
+    return Error{scope, static_cast<uint32_t>(code), side, detail, stream_id, CodeKind::H2};
   }
   static constexpr Error http(uint32_t status, const char* detail, Side side = Side::Client,
                               Scope scope = Scope::Connection) {
-    return Error{scope, status, side, detail, 0};
+    return Error{scope, status, side, detail, 0, CodeKind::HttpStatus};
+  }
+  // A failed system call; `err` is its errno (0 when there was none, e.g. an OpenSSL failure).
+  static constexpr Error sys(const char* detail, int err, Side side = Side::Internal) {
+    return Error{Scope::Connection, static_cast<uint32_t>(err), side, detail, 0, CodeKind::Errno};
+  }
+  // An error whose detail says everything (no code to carry).
+  static constexpr Error none(const char* detail, Side side = Side::Internal) {
+    return Error{Scope::Connection, 0, side, detail, 0, CodeKind::None};
   }
 
-  H2Code h2_code() const { return static_cast<H2Code>(code); }
+  // The code as an H2 error code; INTERNAL_ERROR when the code is of another kind (what an HTTP/2
+  // peer is told about a failure that is not a protocol error).
+  H2Code h2_code() const {
+    return kind == CodeKind::H2 ? static_cast<H2Code>(code) : H2Code::InternalError;
+  }
+  // The status to answer this error with: `code` when it is an HTTP status of class 4xx or 5xx,
+  // else `fallback`.
+  uint16_t answer_status(uint16_t fallback) const {
+    return kind == CodeKind::HttpStatus && code >= 400 && code < 600 ? static_cast<uint16_t>(code)
+                                                                     : fallback;
+  }
+  // The errno of a sys() error, 0 otherwise.
+  int sys_errno() const { return kind == CodeKind::Errno ? static_cast<int>(code) : 0; }
   bool operator==(const Error&) const = default;
 };
 
-// "connection PROTOCOL_ERROR (client): detail [stream 3]" — for traces and test failures.
+// For traces and test failures, the code printed as its kind says:
+//   "connection PROTOCOL_ERROR (client): detail [stream 3]"   (H2; unknown codes as 0x1f)
+//   "stream 400 (client): detail"                            (HTTP status)
+//   "connection EADDRINUSE (internal): net: bind() failed: Address already in use"   (errno)
+//   "connection (internal): detail"                          (none, and errno 0)
 std::string to_string(const Error& e);
+
+// For operators: the detail, followed by the errno's description when it has one
+// ("net: bind() failed: Address already in use"); the HTTP/2 code name or the HTTP status in
+// parentheses for those kinds ("... (PROTOCOL_ERROR)", "... (status 502)").
+std::string describe(const Error& e);
 
 }  // namespace crossmux::codecs

@@ -147,7 +147,8 @@ Status Connection::on_frame(const FrameHeader& h, Bytes payload) {
 Status Connection::fail_connection(const Error& e) {
   if (error_) return unexpected(*error_);
   error_ = e;
-  write_goaway(control_, last_peer_stream_, e.code, as_bytes(std::string_view(e.detail)));
+  write_goaway(control_, last_peer_stream_, static_cast<uint32_t>(e.h2_code()),
+               as_bytes(std::string_view(e.detail)));
   goaway_sent_ = true;
   arm(DeadlineKind::SettingsAck, false);
   arm(DeadlineKind::HeaderCompletion, false);

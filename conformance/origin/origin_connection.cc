@@ -96,7 +96,7 @@ void OriginConnection::feed() {
     if (!r) {
       // Answer the status the decoder chose, then close.
       auto plan = std::make_unique<Response>();
-      plan->plan.status = static_cast<uint16_t>(r.error().code >= 400 ? r.error().code : 400);
+      plan->plan.status = r.error().answer_status(400);
       plan->plan.body = std::string(r.error().detail) + "\n";
       plan->keep_alive = false;
       plan->stream = h1_decoder_->last_stream() + 1;

@@ -25,6 +25,7 @@
 //     llhttp and nghttp2 by h1_diff and h2_diff.
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -128,8 +129,7 @@ class Harness {
   codecs::Result<std::unique_ptr<net::ByteStream>> connect(const proxy::Exchange& ex) {
     if (refuse_connects_ > 0) {
       --refuse_connects_;
-      return codecs::unexpected(codecs::Error{codecs::Scope::Connection, 111,
-                                              codecs::Side::Internal, net::errors::kConnect, 0});
+      return codecs::unexpected(codecs::Error::sys(net::errors::kConnect, ECONNREFUSED));
     }
     auto pipe = net::make_memory_pipe({capacity_, auto_accept_});
     const bool h2 = ex.cluster->protocol != config::BackendProtocol::Http1;

@@ -17,8 +17,7 @@ namespace {
 constexpr int kMaxEvents = 256;
 
 codecs::Error loop_error(const char* detail, int err) {
-  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err),
-                       codecs::Side::Internal, detail, 0};
+  return codecs::Error::sys(detail, err);
 }
 
 // Edges become readiness bits. A hang-up or an error also marks the fd readable (and an error

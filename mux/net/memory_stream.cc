@@ -54,8 +54,7 @@ struct MemoryLink {
 namespace {
 
 codecs::Error connect_error(const char* detail, int err) {
-  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err),
-                       codecs::Side::Internal, detail, 0};
+  return codecs::Error::sys(detail, err);
 }
 
 }  // namespace

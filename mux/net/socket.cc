@@ -18,8 +18,7 @@ namespace crossmux::mux::net {
 namespace {
 
 codecs::Error sys_error(const char* detail, int err) {
-  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err),
-                       codecs::Side::Internal, detail, 0};
+  return codecs::Error::sys(detail, err);
 }
 
 Status set_int_option(int fd, int level, int name, int value) {

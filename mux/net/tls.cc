@@ -19,8 +19,7 @@ namespace {
 
 codecs::Error tls_error(const char* detail, int err = 0) {
   ERR_clear_error();  // the queue is per thread: leave it clean for the next caller
-  return codecs::Error{codecs::Scope::Connection, static_cast<uint32_t>(err),
-                       codecs::Side::Internal, detail, 0};
+  return codecs::Error::sys(detail, err);
 }
 
 struct CtxDeleter {

@@ -34,8 +34,7 @@ Result<TlsStream> TlsStream::accept(TcpStream tcp, const TlsServerContext& ctx) 
   if (ssl == nullptr || SSL_set_fd(ssl, tcp.fd()) != 1) {
     SSL_free(ssl);
     ERR_clear_error();
-    return codecs::unexpected(
-        codecs::Error{codecs::Scope::Connection, 0, codecs::Side::Internal, errors::kTlsNew, 0});
+    return codecs::unexpected(codecs::Error::sys(errors::kTlsNew, 0));
   }
   SSL_set_accept_state(ssl);
   return TlsStream(std::move(tcp), ssl);
@@ -58,8 +57,7 @@ Result<TlsStream> TlsStream::connect(TcpStream tcp, const TlsClientContext& ctx,
   if (!ok) {
     SSL_free(ssl);
     ERR_clear_error();
-    return codecs::unexpected(
-        codecs::Error{codecs::Scope::Connection, 0, codecs::Side::Internal, errors::kTlsNew, 0});
+    return codecs::unexpected(codecs::Error::sys(errors::kTlsNew, 0));
   }
   SSL_set_connect_state(ssl);
   return TlsStream(std::move(tcp), ssl);

@@ -202,7 +202,7 @@ void BackendConnection::pump_requests() {
       // The request cannot be written in the backend's protocol (RFC 9113 §8.2.2 rules).
       detach(*ex);
       const auto& e = r.error();
-      const uint16_t status = e.code >= 400 && e.code < 600 ? static_cast<uint16_t>(e.code) : 502;
+      const uint16_t status = e.answer_status(502);
       ex->client->answer(*ex, status, e.detail);
       continue;
     }

@@ -165,7 +165,7 @@ void ClientSession::answer_decode_error(const codecs::Error& e) {
   ex->request.end_received = true;
   Exchange& ref = *ex;
   exchanges_[id] = std::move(ex);
-  const uint16_t status = e.code >= 400 && e.code < 600 ? static_cast<uint16_t>(e.code) : 400;
+  const uint16_t status = e.answer_status(400);
   answer(ref, status, e.detail);
 }
 

@@ -91,9 +91,7 @@ class AdminConnection final : public net::Handler, private codecs::EventSink {
     if (!used) {
       // RFC 9112 §9.3: after a framing error the connection cannot continue; answer and close.
       failed_ = true;
-      const uint16_t status = used.error().code >= 400 && used.error().code < 600
-                                  ? static_cast<uint16_t>(used.error().code)
-                                  : 400;
+      const uint16_t status = used.error().answer_status(400);
       // Answered after the requests decoded before it, in order.
       pending_.push_back({next_stream_, "", "", status, used.error().detail});
       in_.clear();

@@ -27,12 +27,7 @@ namespace crossmux::mux::proxy {
 namespace {
 
 void print_error(std::string_view what, const codecs::Error& e) {
-  std::cerr << "crossmux proxy: " << what << e.detail;
-  // Socket errors carry errno in Error::code (mux/net/net_errors.h).
-  if (std::string_view(e.detail).starts_with("net:") && e.code != 0) {
-    std::cerr << ": " << std::strerror(static_cast<int>(e.code));
-  }
-  std::cerr << "\n";
+  std::cerr << "crossmux proxy: " << what << codecs::describe(e) << "\n";
 }
 
 uint32_t worker_count(const config::Config& c, const RunOptions& o) {
@@ -117,7 +112,7 @@ codecs::Status Supervisor::run() {
   std::string why;
   if (!log_.open(&why)) {
     std::cerr << "crossmux proxy: access log " << config_->global.access_log << ": " << why << "\n";
-    return codecs::unexpected(codecs::Error::http(500, kErrAccessLog, codecs::Side::Internal));
+    return codecs::unexpected(codecs::Error::none(kErrAccessLog));
   }
   auto loop = net::EventLoop::create();
   if (!loop) return codecs::unexpected(loop.error());

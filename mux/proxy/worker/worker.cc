@@ -92,7 +92,7 @@ codecs::Result<net::SocketAddress> resolve_address(const config::Address& a) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (getaddrinfo(a.host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
-    return codecs::unexpected(codecs::Error::http(502, kErrResolve, codecs::Side::Internal));
+    return codecs::unexpected(codecs::Error::none(kErrResolve));
   }
   net::SocketAddress out = net::SocketAddress::from(res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);

@@ -53,7 +53,8 @@ void WorkerThread::run() {
     // One flush of the access log per iteration keeps lines batched without delaying them.
     writer_->flush();
     if (!status) {
-      std::cerr << "crossmux proxy: worker " << index_ << ": " << status.error().detail << "\n";
+      std::cerr << "crossmux proxy: worker " << index_ << ": " << codecs::describe(status.error())
+                << "\n";
       break;
     }
     if (loop_->stopping() || reap()) break;
@@ -189,8 +190,7 @@ void WorkerThread::on_mailbox() {
 void WorkerThread::apply_reload(Command& c) {
   codecs::Status result = codecs::ok();
   if (shutting_down_ || !current_) {
-    result = codecs::unexpected(
-        codecs::Error::http(503, "proxy: shutting down", codecs::Side::Internal));
+    result = codecs::unexpected(codecs::Error::none("proxy: shutting down"));
   } else {
     auto next = std::make_unique<Worker>(*loop_, c.config, writer_.get(), limiter_);
     // Name resolution and TLS contexts first: a failure there leaves the old generation as it is.
@@ -211,7 +211,8 @@ void WorkerThread::apply_reload(Command& c) {
         next.reset();
         if (auto s = current_->listen(back); !s) {
           std::cerr << "crossmux proxy: worker " << index_
-                    << ": listeners lost after a failed reload: " << s.error().detail << "\n";
+                    << ": listeners lost after a failed reload: " << codecs::describe(s.error())
+                    << "\n";
         }
       }
     }
