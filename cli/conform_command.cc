@@ -19,8 +19,25 @@ struct H2Options {
   conformance::h2::Target target;
   conformance::RunOptions run;
   std::vector<std::string> specs;
+  bool all = false;
   double timeout_s = 2;
 };
+
+// The spec ids to run: "h2spec" stands for h2spec's groups; no ids means h2spec's groups;
+// --all runs everything.
+std::vector<std::string> h2_specs(const std::vector<std::string>& given, bool all) {
+  if (all) return {};
+  std::vector<std::string> out;
+  for (const auto& s : given) {
+    if (s == "h2spec") {
+      out.insert(out.end(), conformance::h2::kH2specGroups.begin(),
+                 conformance::h2::kH2specGroups.end());
+    } else {
+      out.push_back(s);
+    }
+  }
+  return out.empty() ? conformance::h2::kH2specGroups : out;
+}
 
 struct H1Options {
   conformance::h1::Target target;
@@ -46,8 +63,10 @@ void add_h1(CLI::App* conform, int& exit_code) {
       ->capture_default_str();
   h1->add_option("-P,--path", opts->target.path, "The request target of every request")
       ->capture_default_str();
-  h1->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
-  h1->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
+  h1->add_option("-j,--junit-report,--junit", opts->run.junit_path,
+                 "Write a JUnit XML report to this file");
+  h1->add_flag("--dryrun,--dry-run", opts->run.dry_run,
+               "List the cases that would run, run nothing");
   h1->callback([opts, &exit_code] {
     opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
     opts->run.specs = opts->specs;
@@ -94,8 +113,10 @@ void add_translate(CLI::App* conform, int& exit_code) {
       ->capture_default_str();
   tr->add_option("-o,--timeout", opts->timeout_s, "Seconds to wait for each read")
       ->capture_default_str();
-  tr->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
-  tr->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
+  tr->add_option("-j,--junit-report,--junit", opts->run.junit_path,
+                 "Write a JUnit XML report to this file");
+  tr->add_flag("--dryrun,--dry-run", opts->run.dry_run,
+               "List the cases that would run, run nothing");
   tr->callback([opts, &exit_code] {
     std::vector<std::string> errors;
     auto scenarios = conformance::translate::load_scenarios(opts->scenarios, errors);
@@ -124,12 +145,19 @@ void add_conform_command(CLI::App& app, int& exit_code) {
   add_h1(conform, exit_code);
   add_translate(conform, exit_code);
   auto opts = std::make_shared<H2Options>();
-  auto* h2 = conform->add_subcommand("h2",
-                                     "h2spec-style HTTP/2 server conformance: generic, http2 and "
-                                     "hpack groups with h2spec's case ids");
+  auto* h2 = conform->add_subcommand(
+      "h2",
+      "HTTP/2 server conformance. By default h2spec's set: the generic, http2 and hpack groups\n"
+      "with h2spec's case ids and verdicts (146 cases, 147 with --strict). crossmux's additions,\n"
+      "run with --all or by naming them, are reported apart: rfc9113 (RFC 9113 §8 field and\n"
+      "pseudo-header rules, content-length, RFC 8441 and RFC 9218, which h2spec does not test)\n"
+      "and abuse (RFC 9113 §10.5 denial-of-service limits: floods, resets, CONTINUATION, HPACK\n"
+      "bombs, each also checking the server still serves).");
   h2->set_help_flag("--help", "Print this help and exit (-h is --host, as in h2spec)");
-  h2->add_option("specs", opts->specs,
-                 "Spec ids to run, with prefix selection: generic, http2/6.5, http2/6.5/1, hpack");
+  h2->add_option(
+      "specs", opts->specs,
+      "Spec ids to run, with prefix selection: generic, http2/6.5, http2/6.5/1, hpack;\n"
+      "h2spec (the default) = generic http2 hpack; rfc9113, abuse: crossmux's additions");
   h2->add_option("-h,--host", opts->target.host, "Target host")->capture_default_str();
   h2->add_option("-p,--port", opts->target.port, "Target port (default 80, or 443 with --tls)");
   h2->add_flag("-t,--tls", opts->target.tls, "Connect over TLS (ALPN h2)");
@@ -141,13 +169,17 @@ void add_conform_command(CLI::App& app, int& exit_code) {
   h2->add_option("--max-header-length", opts->target.max_header_length,
                  "Length of each dummy header value in CONTINUATION and frame-size cases")
       ->capture_default_str();
-  h2->add_option("-j,--junit", opts->run.junit_path, "Write a JUnit XML report to this file");
+  h2->add_option("-j,--junit-report,--junit", opts->run.junit_path,
+                 "Write a JUnit XML report to this file (h2spec's attributes plus ours)");
   h2->add_flag("-S,--strict", opts->run.strict, "Also run strict (SHOULD-level) cases");
-  h2->add_flag("--dry-run", opts->run.dry_run, "List the cases that would run, run nothing");
+  h2->add_flag("--all", opts->all,
+               "Also run crossmux's additions: rfc9113 and abuse (as naming them does)");
+  h2->add_flag("--dryrun,--dry-run", opts->run.dry_run,
+               "List the cases that would run, run nothing");
   h2->add_flag("-v,--verbose", opts->target.verbose, "Print every frame sent and received");
   h2->callback([opts, &exit_code] {
     opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
-    opts->run.specs = opts->specs;
+    opts->run.specs = h2_specs(opts->specs, opts->all);
     opts->run.color = opts->run.progress = ::isatty(STDOUT_FILENO) != 0;
     opts->run.progress = opts->run.progress && !opts->target.verbose;
     auto suite = conformance::h2::build_suite(opts->target);

@@ -7,18 +7,47 @@
 #include "cli/origin_command.h"
 #include "cli/proxy_command.h"
 
+namespace {
+
+constexpr const char* kVersion = "crossmux 0.1.0";
+
+// --version on every subcommand, as on the top level (h2spec users type `... h2 --version`).
+void add_version_flags(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands({})) {
+    sub->set_version_flag("--version", kVersion);
+    add_version_flags(*sub);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "crossmux: HTTP/1.1 <-> HTTP/2 translation toolkit.\n"
+      "  proxy    the multiplexing reverse proxy\n"
       "  conform  run conformance suites against a server\n"
       "  origin   the demo/test origin (HTTP/1.1 and h2c)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "crossmux 0.1.0");
+  app.set_version_flag("--version", kVersion);
   int exit_code = 0;
   crossmux::cli::add_conform_command(app, exit_code);
   crossmux::cli::add_origin_command(app, exit_code);
   crossmux::cli::add_proxy_command(app, exit_code);
-  CLI11_PARSE(app, argc, argv);
+  add_version_flags(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error exits 2, as getopt-style tools do (CLI11's own codes are 100-114), so
+    // scripts can tell it from a failed run (1).
+    app.exit(e);
+    return 2;
+  }
   return exit_code;
 }

@@ -62,6 +62,9 @@ struct Section {
   std::vector<Case> cases;
   std::deque<Section>
       children;  // a deque: references from child() stay valid as siblings are added
+  // Roots only: the part of the suite the root belongs to ("h2spec set", "crossmux additions").
+  // A run that covers more than one part prints a subtotal line per part.
+  std::string part;
 
   Section& child(std::string child_number, std::string child_title);
   Case& add(std::string title, std::string requirement, std::function<Outcome()> run,

@@ -1,6 +1,7 @@
 // h2spec-style execution and reporting.
 #include "conformance/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -61,6 +62,7 @@ struct Walker {
   const RunOptions& options;
   Printer& printer;
   RunSummary& summary;
+  std::string part;  // of the root being walked
 
   void section(const Section& s, int depth) {
     if (summary.aborted || !has_selected(s, options)) return;
@@ -87,7 +89,7 @@ struct Walker {
     }
     if (options.progress) printer.out() << indent << printer.paint(kGrey, label) << std::flush;
     auto start = std::chrono::steady_clock::now();
-    CaseResult r{id, s.id, heading(s), c.title, c.requirement, c.run(), 0};
+    CaseResult r{id, s.id, heading(s), part, c.title, c.requirement, c.run(), 0};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (options.progress) printer.out() << "\r\033[K";  // clear the progress line
     ++summary.tests;
@@ -157,7 +159,10 @@ RunSummary run(const std::vector<Section>& roots, const RunOptions& options, std
   }
   auto start = std::chrono::steady_clock::now();
   Walker walker{options, printer, summary};
-  for (const auto& r : roots) walker.section(r, 0);
+  for (const auto& r : roots) {
+    walker.part = r.part;
+    walker.section(r, 0);
+  }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.dry_run) return summary;
 
@@ -178,14 +183,35 @@ RunSummary run(const std::vector<Section>& roots, const RunOptions& options, std
   char secs[64];
   std::snprintf(secs, sizeof secs, "%.4f", summary.seconds);
   out << "Finished in " << secs << " seconds\n";
-  out << summary.tests << " tests, " << summary.passed << " passed, " << summary.skipped
-      << " skipped, " << summary.failed << " failed\n";
+  std::vector<std::string> parts;
+  for (const auto& r : summary.results) {
+    if (std::find(parts.begin(), parts.end(), r.part) == parts.end()) parts.push_back(r.part);
+  }
+  // Each part on its own line first, so a server that passes the h2spec set but fails one of
+  // our additions reads as such; the last line stays h2spec's overall summary.
+  if (parts.size() > 1) {
+    for (const auto& part : parts) out << part << ": " << totals_line(summary, part) << "\n";
+  }
+  out << totals_line(summary) << "\n";
   if (!options.junit_path.empty()) {
     std::ofstream f(options.junit_path);
     f << junit_xml(summary);
     if (!f) out << "error: cannot write " << options.junit_path << "\n";
   }
   return summary;
+}
+
+std::string totals_line(const RunSummary& summary, const std::string& part) {
+  int tests = 0, passed = 0, skipped = 0, failed = 0;
+  for (const auto& r : summary.results) {
+    if (!part.empty() && r.part != part) continue;
+    ++tests;
+    passed += r.outcome.verdict == Verdict::Pass;
+    skipped += r.outcome.verdict == Verdict::Skip;
+    failed += r.outcome.verdict == Verdict::Fail;
+  }
+  return std::to_string(tests) + " tests, " + std::to_string(passed) + " passed, " +
+         std::to_string(skipped) + " skipped, " + std::to_string(failed) + " failed";
 }
 
 std::string junit_xml(const RunSummary& summary) {
@@ -207,14 +233,20 @@ std::string junit_xml(const RunSummary& summary) {
     }
     char t[32];
     std::snprintf(t, sizeof t, "%.4f", time);
+    // h2spec's attributes (name, package, id = the section number) come first, so tools that
+    // read h2spec's XML work unchanged.
+    const std::string number =
+        sec.substr(sec.find('/') == std::string::npos ? 0 : sec.find('/') + 1);
     x += "  <testsuite name=\"" + xml_escape(cases[0]->section_title) + "\" package=\"" +
-         xml_escape(sec) + "\" tests=\"" + std::to_string(cases.size()) + "\" failures=\"" +
-         std::to_string(failures) + "\" skipped=\"" + std::to_string(skipped) +
-         "\" errors=\"0\" time=\"" + t + "\">\n";
+         xml_escape(sec) + "\" id=\"" + xml_escape(number) + "\" tests=\"" +
+         std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
+         "\" skipped=\"" + std::to_string(skipped) + "\" errors=\"0\" time=\"" + t + "\">\n";
     for (const auto* r : cases) {
       std::snprintf(t, sizeof t, "%.4f", r->seconds);
-      x += "    <testcase name=\"" + xml_escape(r->id) + "\" classname=\"" + xml_escape(r->title) +
-           "\" time=\"" + t + "\"";
+      // h2spec: package = the section id, classname = the title, the case id implied by its
+      // position in the testsuite; ours adds the id itself as name.
+      x += "    <testcase package=\"" + xml_escape(r->section) + "\" classname=\"" +
+           xml_escape(r->title) + "\" name=\"" + xml_escape(r->id) + "\" time=\"" + t + "\"";
       if (r->outcome.verdict == Verdict::Pass) {
         x += "/>\n";
         continue;

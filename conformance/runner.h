@@ -23,6 +23,7 @@ struct CaseResult {
   std::string id;       // "http2/6.5/1"
   std::string section;  // section id
   std::string section_title;
+  std::string part;  // the root's Section::part
   std::string title;
   std::string requirement;
   Outcome outcome;
@@ -39,6 +40,9 @@ struct RunSummary {
 };
 
 RunSummary run(const std::vector<Section>& roots, const RunOptions& options, std::ostream& out);
+
+// "N tests, P passed, S skipped, F failed" for the results of one part ("" = all of them).
+std::string totals_line(const RunSummary& summary, const std::string& part = "");
 
 // JUnit XML for a finished run: one <testsuite> per section that holds cases, <failure> with the
 // expected and actual outcomes, <skipped/> for skips.

@@ -32,6 +32,10 @@ class Transport {
   // > 0 bytes read; 0 the peer closed (FIN, TLS close, or reset); -1 nothing within `timeout_ms`;
   // -2 another error (errno set).
   ssize_t read(char* buf, size_t n, int timeout_ms);
+  // After read() returned 0: whether the close was a reset (ECONNRESET) rather than an orderly
+  // FIN or TLS close. h2spec counts a reset as "connection closed" wherever it happens, a FIN
+  // only between frames.
+  bool closed_by_reset() const;
   // Writes everything unless the peer is gone (then the next read reports it).
   void write(std::string_view data);
 

@@ -254,7 +254,12 @@ void extensions(Section& root, const Target& t) {
 }  // namespace
 
 Section build_rfc9113(const Target& t) {
-  Section root{"rfc9113", "", "RFC 9113 requirements beyond h2spec", {}, {}};
+  Section root{"rfc9113",
+               "",
+               "RFC 9113, RFC 8441 and RFC 9218 requirements h2spec does not test (crossmux "
+               "addition)",
+               {},
+               {}};
   content_length(root, t);
   field_validity(root, t);
   connection_specific(root, t);

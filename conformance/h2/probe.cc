@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include "codecs/hpack/huffman.h"
 #include "codecs/hpack/static_table.h"
+#include "conformance/h2/frame_check.h"
 
 namespace crossmux::conformance::h2 {
 
@@ -158,6 +160,13 @@ void Probe::send_raw(std::string_view bytes) {
 }
 
 void Probe::send_frame(uint8_t type, uint8_t flags, uint32_t stream, std::string_view payload) {
+  if (payload.size() > kMaxFrameLength) {
+    // RFC 9113 §4.1: the length is 24 bits. Writing the low bits would send a different frame
+    // followed by garbage; the case is skipped instead (with_connection reports it).
+    unsendable_ = frame_type_name(type) + " frame of " + std::to_string(payload.size()) +
+                  " octets cannot be expressed (the frame length field holds at most 2^24-1)";
+    return;
+  }
   std::string f;
   f.reserve(9 + payload.size());
   f += static_cast<char>(payload.size() >> 16);
@@ -225,10 +234,10 @@ void Probe::send_headers(uint32_t stream, std::string_view block, uint8_t flags)
   send_frame(kHeaders, flags, stream, block);
 }
 
-bool Probe::fill(size_t need) {
+bool Probe::fill(size_t need, int timeout_ms) {
   char buf[16384];
   while (in_.size() < need) {
-    ssize_t n = io_->read(buf, sizeof buf, target_.timeout_ms);
+    ssize_t n = io_->read(buf, sizeof buf, timeout_ms);
     if (n > 0) {
       in_.append(buf, static_cast<size_t>(n));
       continue;
@@ -240,6 +249,21 @@ bool Probe::fill(size_t need) {
     return false;
   }
   return true;
+}
+
+Event Probe::ended(size_t frame_bytes_read) const {
+  Event e;
+  e.kind = last_failure_;
+  e.error = last_error_;
+  // h2spec reads a frame header, then its payload, each with io.ReadFull: an EOF before the
+  // first byte of either is "connection closed", an EOF after some of it is an unexpected-EOF
+  // error, which fails every verdict. A reset is "connection closed" wherever it comes.
+  if (e.kind == Event::Kind::Closed && frame_bytes_read != 0 && frame_bytes_read != 9 &&
+      !io_->closed_by_reset() && !target_.eof_inside_frame_is_close) {
+    e.kind = Event::Kind::Error;
+    e.error = "unexpected EOF after " + std::to_string(frame_bytes_read) + " bytes of a frame";
+  }
+  return e;
 }
 
 void Probe::note_settings(const Frame& f) {
@@ -257,20 +281,16 @@ void Probe::note_settings(const Frame& f) {
 }
 
 Event Probe::next_event() {
+  return next_event_within(target_.timeout_ms);
+}
+
+Event Probe::next_event_within(int timeout_ms) {
   Event e;
-  if (!fill(9)) {
-    e.kind = last_failure_;
-    e.error = last_error_;
-    return e;
-  }
+  if (!fill(9, timeout_ms)) return ended(in_.size());
   const uint32_t len = static_cast<uint32_t>(static_cast<uint8_t>(in_[0])) << 16 |
                        static_cast<uint32_t>(static_cast<uint8_t>(in_[1])) << 8 |
                        static_cast<uint8_t>(in_[2]);
-  if (!fill(9 + len)) {
-    e.kind = last_failure_;
-    e.error = last_error_;
-    return e;
-  }
+  if (!fill(9 + len, timeout_ms)) return ended(in_.size());
   e.kind = Event::Kind::Frame;
   e.frame.type = static_cast<uint8_t>(in_[3]);
   e.frame.flags = static_cast<uint8_t>(in_[4]);
@@ -278,6 +298,13 @@ Event Probe::next_event() {
   e.frame.payload = in_.substr(9, len);
   in_.erase(0, 9 + len);
   if (target_.verbose) std::cerr << "      [recv] " << e.frame.describe() << "\n";
+  if (std::string why = framer_error(e.frame); !why.empty()) {
+    // h2spec's reader refuses the frame: its wait ends in an error, whatever the case expects.
+    Event refused;
+    refused.kind = Event::Kind::Error;
+    refused.error = why;
+    return refused;
+  }
   if (e.frame.type == kData && len > 0) {
     for (uint32_t id : {e.frame.stream, 0u}) {
       uint32_t& used = consumed_[id];
@@ -302,8 +329,14 @@ bool Probe::handshake(std::string* error) {
   send_raw(kPreface);
   send_settings({{0x4, 65535}});
   bool got_settings = false, got_ack = false;
+  // h2spec gives the whole handshake one timeout, not each read.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(target_.timeout_ms);
   while (!got_settings || !got_ack) {
-    Event e = next_event();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    Event e = next_event_within(static_cast<int>(std::max<int64_t>(left, 0)));
     if (e.kind != Event::Kind::Frame) {
       *error = e.kind == Event::Kind::Timeout ? "Timeout" : e.describe();
       return false;

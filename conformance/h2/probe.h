@@ -28,6 +28,9 @@ struct Target {
   bool verbose = false;
   int receive_buffer = 0;  // SO_RCVBUF before connecting (0: the system default); flood
                            // probes shrink it so the server must queue its answers
+  // An EOF inside a frame counts as "connection closed" rather than h2spec's error: for the
+  // abuse probes, where a server that drops a flooding connection mid-write has still refused.
+  bool eof_inside_frame_is_close = false;
   uint16_t effective_port() const { return port ? port : (tls ? 443 : 80); }
   std::string authority() const;
 };
@@ -92,8 +95,14 @@ class Probe {
   // server's SETTINGS was seen (and ACKed) and ours was ACKed. Error text on failure.
   bool handshake(std::string* error);
 
+  // RFC 9113 §4.1: the largest payload a 24-bit length field can describe.
+  static constexpr size_t kMaxFrameLength = 0xffffff;
+
   void send_raw(std::string_view bytes);
+  // Writes one frame. A payload longer than kMaxFrameLength is not written at all: unsendable()
+  // then says why, and with_connection() turns the case into a skip.
   void send_frame(uint8_t type, uint8_t flags, uint32_t stream, std::string_view payload);
+  const std::string& unsendable() const { return unsendable_; }
   void send_settings(const std::vector<std::pair<uint16_t, uint32_t>>& entries);
   void send_ping(std::string_view eight_bytes, bool ack = false);
   void send_window_update(uint32_t stream, uint32_t increment);
@@ -116,8 +125,11 @@ class Probe {
   // x-dummy0: <max_header_length x 'x'> (and more with n > 1).
   std::string dummy_block(int n = 1) const;
 
-  // The next event (frame, close, timeout, error), reading at most timeout_ms. DATA frames are
-  // answered with WINDOW_UPDATEs as h2spec does; PINGs are not answered automatically.
+  // The next event, reading at most timeout_ms, with h2spec's rules: a frame; Closed for an
+  // EOF between frames (or right after a frame header: h2spec's reader sees EOF there too) or
+  // a reset anywhere; Error for an EOF inside a frame, a read error, or a frame h2spec's reader
+  // refuses (frame_check.h); Timeout. DATA frames are answered with WINDOW_UPDATEs as h2spec
+  // does; PINGs are not answered automatically.
   Event next_event();
   // Reads until a predicate frame arrives; returns it or the terminating event.
   template <class Pred>
@@ -146,7 +158,12 @@ class Probe {
 
  private:
   Probe(const Target& target, std::unique_ptr<Transport> io);
-  bool fill(size_t need);  // read until buffer_ has `need` bytes; false on close/timeout/error
+  // Reads until in_ has `need` bytes; false on close/timeout/error (last_failure_ says which).
+  bool fill(size_t need, int timeout_ms);
+  // The event for a read that ended after `frame_bytes_read` bytes of the next frame.
+  Event ended(size_t frame_bytes_read) const;
+  Event next_event_within(int timeout_ms);
+  std::string unsendable_;
   void note_settings(const Frame& f);
 
   Target target_;

@@ -12,7 +12,14 @@ namespace crossmux::conformance::h2 {
 // Roots in h2spec's order: generic, http2, hpack, then rfc9113 (field validity, connection-
 // specific fields, pseudo-header values, content-length, extended CONNECT, PRIORITY_UPDATE)
 // and abuse (flood and limit probes with a "still serving afterwards" verdict).
+// The h2spec groups' roots have part kH2specPart, ours kAdditionsPart.
 std::vector<Section> build_suite(const Target& target);
+
+// h2spec's groups: what `crossmux conform h2` runs by default and what the spec id "h2spec"
+// selects (146 cases, 147 with --strict, with h2spec's ids).
+inline const std::vector<std::string> kH2specGroups{"generic", "http2", "hpack"};
+inline const std::string kH2specPart = "h2spec set (generic, http2, hpack)";
+inline const std::string kAdditionsPart = "crossmux additions (rfc9113, abuse)";
 
 // Pieces, one per file.
 Section build_generic(const Target& t);

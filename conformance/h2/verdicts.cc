@@ -33,8 +33,10 @@ Outcome wait(Probe& p, std::vector<std::string> expected, bool close_passes,
       }
       continue;
     }
-    if (e.kind == Event::Kind::Closed || (e.kind == Event::Kind::Error)) {
-      if (close_passes) return Outcome::pass();
+    // h2spec counts only a clean EOF or a reset as "connection closed" (Probe::next_event);
+    // an EOF inside a frame, a frame its reader refuses, or a read error fails every verdict.
+    if (e.kind == Event::Kind::Closed && close_passes) return Outcome::pass();
+    if (e.kind == Event::Kind::Closed || e.kind == Event::Kind::Error) {
       return Outcome::fail(std::move(expected), e.describe());
     }
     return Outcome::fail(std::move(expected),
@@ -137,7 +139,10 @@ Outcome with_connection(const Target& t, const std::function<Outcome(Probe&)>& b
   auto probe = Probe::connect(t, &error);
   if (!probe) return Outcome::error_out(error, true);
   if (handshake && !probe->handshake(&error)) return Outcome::error_out(error);
-  return body(*probe);
+  Outcome o = body(*probe);
+  // A frame the case needed could not be expressed on the wire: nothing was tested.
+  if (!probe->unsendable().empty()) return Outcome::skip(probe->unsendable());
+  return o;
 }
 
 long measure_body(const Target& t) {

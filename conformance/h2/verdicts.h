@@ -1,4 +1,4 @@
-// Verdict primitives with h2spec's semantics (h2spec-catalogue.md §2.4), over a Probe.
+// Verdict primitives with h2spec 2.6's semantics (its spec/verifier.go rules), over a Probe.
 #pragma once
 
 #include <functional>
@@ -26,7 +26,8 @@ enum Code : uint32_t {
 };
 
 // The general form: reads frames until `accept` returns true (pass) or false (fail) for one, or
-// the connection ends (a pass when `close_passes`); a timeout fails. `expected` lists the
+// the connection closes (a pass when `close_passes`); a timeout or an Error event (an EOF
+// inside a frame, a frame h2spec's reader refuses) fails. `expected` lists the
 // acceptable outcomes for the report; the last event seen is reported as "Actual".
 Outcome wait(Probe& p, std::vector<std::string> expected, bool close_passes,
              const std::function<std::optional<bool>(const Frame&)>& accept);
@@ -53,7 +54,8 @@ Outcome expect_goaway_code(Probe& p, uint32_t code);
 bool wait_stream_close(Probe& p, uint32_t stream);
 
 // Opens a fresh connection, runs the handshake (unless `handshake` is false), then `body`.
-// A dial failure aborts the run; a handshake failure fails the case with its error.
+// A dial failure aborts the run; a handshake failure fails the case with its error; a case that
+// tried to send a frame the wire cannot express (Probe::unsendable) is skipped with the reason.
 Outcome with_connection(const Target& t, const std::function<Outcome(Probe&)>& body,
                         bool handshake = true);
 

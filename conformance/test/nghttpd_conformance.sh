@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every `crossmux conform h2 -S` group against nghttpd (h2c and TLS) and requires exactly the documented
+# Runs every `crossmux conform h2 --all -S` group against nghttpd (h2c and TLS) and requires exactly the documented
 # known deviations to fail: every other case passes, and the runner does report nghttpd's real
 # deviation (so a runner that always says ✔ fails this test).
 # Usage: nghttpd_conformance.sh CROSSMUX_BINARY SOURCE_DIR
@@ -39,10 +39,10 @@ expected=$(grep -v '^#' "$src/conformance/known-deviations/nghttpd.txt" | sort)
 status=0
 check() {  # check NAME ARGS...
   local name=$1; shift
-  "$crossmux" conform h2 -S -o 2 -j "$work/$name.xml" "$@" >"$work/$name.txt" 2>&1
+  "$crossmux" conform h2 --all -S -o 2 -j "$work/$name.xml" "$@" >"$work/$name.txt" 2>&1
   local rc=$?
   local failed
-  failed=$(awk '/<testcase /{match($0, /name="[^"]*"/); id=substr($0, RSTART+6, RLENGTH-7)} /<failure/{print id}' "$work/$name.xml" | sort)
+  failed=$(awk '/<testcase /{match($0, / name="[^"]*"/); id=substr($0, RSTART+7, RLENGTH-8)} /<failure/{print id}' "$work/$name.xml" | sort)
   local summary
   summary=$(tail -1 "$work/$name.txt")
   echo "$name: $summary"

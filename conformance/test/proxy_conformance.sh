@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs all three conformance suites against `crossmux proxy` (h2c and TLS listeners) with a
 # recording `crossmux origin` behind it on both an HTTP/1.1 and an h2c cluster:
-#   conform h2         every case must pass (h2spec's groups, RFC 9113 additions, abuse probes)
+#   conform h2         every case must pass (h2spec's groups, RFC 9113 additions, abuse probes);
+#                      on an h2c-only listener h2spec's strict set must pass 147/147
 #   conform h1         every case must pass
 #   conform translate  every scenario in all four pairings must pass, client and backend side;
 #                      and a deliberately unmeetable scenario must fail with the full report
@@ -32,8 +33,8 @@ origin=$(sed -n 's/.*listening on \([0-9.:]*\) .*/\1/p' "$work/origin.log")
 # bind failure retries with new ports.
 started=0
 for attempt in 1 2 3 4 5; do
-  h2c_port=$(pick_port) && tls_port=$(pick_port) || fail "no free port"
-  [ "$h2c_port" != "$tls_port" ] || continue
+  h2c_port=$(pick_port) && tls_port=$(pick_port) && only_port=$(pick_port) || fail "no free port"
+  [ "$h2c_port" != "$tls_port" ] && [ "$only_port" != "$h2c_port" ] && [ "$only_port" != "$tls_port" ] || continue
   cat >"$work/proxy.toml" <<TOML
 [global]
 access_log = "$work/access.log"
@@ -41,6 +42,10 @@ access_log = "$work/access.log"
 name = "plain"
 address = "127.0.0.1:$h2c_port"
 protocols = ["http/1.1", "h2c"]
+[[listeners]]
+name = "h2c-only"
+address = "127.0.0.1:$only_port"
+protocols = ["h2c"]
 [[listeners]]
 name = "tls"
 address = "127.0.0.1:$tls_port"
@@ -67,7 +72,7 @@ TOML
   "$crossmux" proxy -c "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
   proxy_pid=$!
   # Someone listens on both ports; make sure it is our proxy (a failed bind exits at once).
-  if wait_port "$h2c_port" && wait_port "$tls_port" && sleep 0.3 && kill -0 "$proxy_pid" 2>/dev/null; then
+  if wait_port "$h2c_port" && wait_port "$tls_port" && wait_port "$only_port" && sleep 0.3 && kill -0 "$proxy_pid" 2>/dev/null; then
     pids+=("$proxy_pid")
     started=1
     break
@@ -93,8 +98,16 @@ suite() {  # suite NAME ARGS...
   [ "$(grep -c '<testcase ' "$work/$name.xml")" = "${n:-x}" ] || { echo "$name: JUnit does not list $n cases"; status=1; }
   if grep -q $'\r' "$work/$name.txt"; then echo "$name: progress line written to a file"; status=1; fi
 }
-suite h2-h2c h2 -p "$h2c_port" -S
-suite h2-tls h2 -p "$tls_port" -t -k -h localhost
+# The HTTP/1.1 + h2c listener answers a connection without the preface in HTTP/1.1, as it must
+# (RFC 9113 §3.4 prior knowledge applies to h2c-only ports), so h2spec's preface case
+# (http2/3.5/2) runs on the h2c-only listener below; everything else runs here.
+suite h2-h2c h2 -p "$h2c_port" -S generic http2/3.5/1 http2/4 http2/5 http2/6 http2/7 http2/8 hpack rfc9113 abuse
+suite h2-tls h2 -p "$tls_port" -t -k -h localhost --all
+# An h2c-only listener passes h2spec's strict set (the default selection) in full: a connection
+# without the preface gets GOAWAY PROTOCOL_ERROR (http2/3.5/2), never an HTTP/1.1 answer.
+suite h2-h2c-only h2 -p "$only_port" -S
+grep -q '^147 tests, 147 passed, 0 skipped, 0 failed$' "$work/h2-h2c-only.txt" \
+  || { echo "h2-h2c-only: not 147/147 of h2spec's strict set"; status=1; }
 suite h1-plain h1 -p "$h2c_port"
 suite h1-tls h1 -p "$tls_port" -t -k -h localhost
 suite translate-plain translate -p "$h2c_port" -r "$work/record.jsonl" -s "$src/corpus/translate"

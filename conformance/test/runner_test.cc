@@ -2,6 +2,7 @@
 // here.
 #include "conformance/runner.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -131,16 +132,62 @@ TEST(Runner, JunitUsesFailureAndSkipped) {
   std::ostringstream out;
   auto s = run(catalogue(&runs), o, out);
   std::string x = junit_xml(s);
-  EXPECT_NE(x.find("<testsuite name=\"6.5. SETTINGS\" package=\"http2/6.5\" tests=\"2\" "
-                   "failures=\"1\" skipped=\"0\""),
-            std::string::npos)
-      << x;
+  // h2spec's attributes (testsuite name/package/id, testcase package/classname) plus our name.
+  EXPECT_THAT(x, testing::HasSubstr("<testsuite name=\"6.5. SETTINGS\" package=\"http2/6.5\" "
+                                    "id=\"6.5\" tests=\"2\" failures=\"1\" skipped=\"0\""));
+  EXPECT_THAT(x, testing::HasSubstr("<testcase package=\"http2/6.5\" classname=\"passes\" "
+                                    "name=\"http2/6.5/1\" time=\""));
+  EXPECT_THAT(x, testing::HasSubstr("<testcase package=\"http2/6.5.2\" classname=\"skips\" "
+                                    "name=\"http2/6.5.2/1\""));
   EXPECT_NE(x.find("<failure message=\"MUST send GOAWAY\">Expected: GOAWAY Frame (Error Code: "
                    "PROTOCOL_ERROR)\nExpected: Connection closed\nActual: Timeout</failure>"),
             std::string::npos)
       << x;
   EXPECT_NE(x.find("<skipped message=\"no MAX_CONCURRENT_STREAMS\"/>"), std::string::npos);
   EXPECT_EQ(x.find("<error"), std::string::npos);
+}
+
+// Cases are listed in position order inside their testsuite, so a reader of h2spec's XML (which
+// derives ids from package + position) gets the same ids as our name attribute.
+TEST(Runner, JunitPositionsMatchIds) {
+  int runs = 0;
+  RunOptions o;
+  o.progress = false;
+  o.strict = true;
+  std::ostringstream out;
+  std::string x = junit_xml(run(catalogue(&runs), o, out));
+  size_t first = x.find("name=\"http2/6.5.2/1\"");
+  size_t second = x.find("name=\"http2/6.5.2/2\"");
+  ASSERT_NE(first, std::string::npos) << x;
+  ASSERT_NE(second, std::string::npos) << x;
+  EXPECT_LT(first, second);
+}
+
+// A run over more than one part prints a subtotal per part before the overall line, so a
+// failure in crossmux's additions does not read as an h2spec failure.
+TEST(Runner, SubtotalsPerPart) {
+  int runs = 0;
+  auto roots = catalogue(&runs);
+  roots[0].part = "h2spec set";
+  Section extra{"rfc9113", "", "RFC 9113 additions", {}, {}};
+  extra.part = "crossmux additions";
+  extra.child("8.1", "HTTP Message Framing").add("fails", "RFC 9113 §8.1: MUST", [] {
+    return Outcome::fail({"RST_STREAM Frame (Error Code: PROTOCOL_ERROR)"}, "Timeout");
+  });
+  roots.push_back(extra);
+  RunOptions o;
+  o.progress = false;
+  std::ostringstream out;
+  auto s = run(roots, o, out);
+  EXPECT_THAT(out.str(), testing::HasSubstr("h2spec set: 4 tests, 2 passed, 1 skipped, 1 failed\n"
+                                            "crossmux additions: 1 tests, 0 passed, 0 skipped, "
+                                            "1 failed\n5 tests, 2 passed, 1 skipped, 2 failed\n"));
+  // One part: h2spec's output alone.
+  std::ostringstream one;
+  o.specs = {"http2"};
+  run(roots, o, one);
+  EXPECT_THAT(one.str(), testing::Not(testing::HasSubstr("h2spec set:")));
+  EXPECT_EQ(s.exit_status(), 1);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "conformance/h2/verdicts.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,6 +12,8 @@
 #include <functional>
 #include <string>
 #include <thread>
+
+#include "conformance/h2/suite.h"
 
 namespace crossmux::conformance::h2 {
 namespace {
@@ -36,10 +39,11 @@ std::string goaway_payload(uint32_t c) {
   return u32(0) + u32(c);
 }
 
-// A one-connection server: completes the handshake, then runs `script` with the socket.
+// A one-connection server: completes the handshake (its SETTINGS carrying `settings`), then
+// runs `script` with the socket.
 class TinyServer {
  public:
-  explicit TinyServer(std::function<void(int fd)> script) {
+  explicit TinyServer(std::function<void(int fd)> script, std::string settings = "") {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -49,11 +53,11 @@ class TinyServer {
     socklen_t len = sizeof a;
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this, script] {
+    thread_ = std::thread([this, script, settings] {
       int fd = ::accept(listen_fd_, nullptr, nullptr);
       char buf[4096];
       ::recv(fd, buf, sizeof buf, 0);  // preface + SETTINGS (one small write)
-      std::string hs = frame(4, 0, 0, "") + frame(4, 1, 0, "");
+      std::string hs = frame(4, 0, 0, settings) + frame(4, 1, 0, "");
       ::send(fd, hs.data(), hs.size(), MSG_NOSIGNAL);
       script(fd);
       ::close(fd);
@@ -90,6 +94,27 @@ void drain_briefly(int fd) {
 Outcome against(std::function<void(int)> script, std::function<Outcome(Probe&)> verdict) {
   TinyServer server(std::move(script));
   return with_connection(server.target(), verdict);
+}
+
+// Bytes the client sends within 400 ms (after the handshake's first write).
+size_t count_received(int fd) {
+  char buf[65536];
+  timeval tv{0, 400000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  size_t total = 0;
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) total += static_cast<size_t>(n);
+  return total;
+}
+
+// The case `id` ("http2/4.2/2") in `s` or its subsections.
+const Case* find_case(const Section& s, const std::string& id) {
+  for (size_t i = 0; i < s.cases.size(); ++i) {
+    if (s.id + "/" + std::to_string(i + 1) == id) return &s.cases[i];
+  }
+  for (const auto& child : s.children) {
+    if (const Case* c = find_case(child, id)) return c;
+  }
+  return nullptr;
 }
 
 const std::string kPing("h2spec\0\0", 8);
@@ -191,6 +216,112 @@ TEST(Verdicts, RightAnswersPass) {
   EXPECT_EQ(
       against(close, [](Probe& p) { return expect_stream_error(p, {kProtocolError}); }).verdict,
       Verdict::Pass);
+}
+
+// h2spec's rule (Probe::next_event): only an EOF between frames or a reset is "connection
+// closed". An HTTP/1.1 answer to the preface ends inside a "frame" and must fail CONN-ERR.
+TEST(Verdicts, EofInsideAFrameIsNotAClose) {
+  auto http1 = [](int fd) {
+    send_all(fd, "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+  };
+  auto o = against(http1, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); });
+  EXPECT_EQ(o.verdict, Verdict::Fail);
+  EXPECT_THAT(o.actual, testing::HasSubstr("unexpected EOF")) << o.actual;
+  EXPECT_EQ(against(http1, [](Probe& p) { return expect_close(p); }).verdict, Verdict::Fail);
+  // The abuse probes opt out: a server that drops a flooding connection mid-write refused it.
+  {
+    TinyServer server(http1);
+    Target t = server.target();
+    t.eof_inside_frame_is_close = true;
+    EXPECT_EQ(with_connection(t, [](Probe& p) { return expect_close(p); }).verdict, Verdict::Pass);
+  }
+  // Half a frame header, then EOF.
+  auto half_header = [](int fd) { send_all(fd, frame(7, 0, 0, goaway_payload(1)).substr(0, 5)); };
+  EXPECT_EQ(against(half_header, [](Probe& p) { return expect_stream_error(p, {kProtocolError}); })
+                .verdict,
+            Verdict::Fail);
+}
+
+TEST(Verdicts, EofRightAfterAFrameHeaderOrAResetIsAClose) {
+  // h2spec reads the payload with io.ReadFull, which reports a plain EOF when not one payload
+  // byte came: a close.
+  auto header_only = [](int fd) { send_all(fd, frame(6, 0, 0, kPing).substr(0, 9)); };
+  EXPECT_EQ(
+      against(header_only, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); }).verdict,
+      Verdict::Pass);
+  // A reset is a close wherever it comes, even inside a frame.
+  auto reset_mid_frame = [](int fd) {
+    send_all(fd, frame(6, 0, 0, kPing).substr(0, 12));
+    ::usleep(50000);
+    linger l{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  };
+  EXPECT_EQ(
+      against(reset_mid_frame, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); })
+          .verdict,
+      Verdict::Pass);
+}
+
+// A frame h2spec's reader refuses ends its wait as an error: a GOAWAY on stream 3 does not
+// satisfy CONN-ERR even with the right code, nor does a PING of 6 octets count as the answer.
+TEST(Verdicts, FramesH2specCannotReadFail) {
+  auto goaway_on_stream = [](int fd) {
+    send_all(fd, frame(7, 0, 3, goaway_payload(kProtocolError)));
+    drain_briefly(fd);
+  };
+  auto o =
+      against(goaway_on_stream, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); });
+  EXPECT_EQ(o.verdict, Verdict::Fail);
+  EXPECT_THAT(o.actual, testing::HasSubstr("GOAWAY frame on stream 3")) << o.actual;
+  auto short_ping_ack = [](int fd) {
+    send_all(fd, frame(6, 1, 0, kPing.substr(0, 6)));
+    send_all(fd, frame(6, 1, 0, kPing));
+    drain_briefly(fd);
+  };
+  EXPECT_EQ(
+      against(short_ping_ack, [](Probe& p) { return expect_ping_ack(p, kPing, false); }).verdict,
+      Verdict::Fail);
+}
+
+// A frame longer than the 24-bit length field is never written (the low bits would describe
+// another frame, followed by garbage): the case is skipped with the reason.
+TEST(Verdicts, UnexpressibleFramesAreSkippedNotSent) {
+  size_t received = 0;
+  Outcome o;
+  {
+    TinyServer server([&received](int fd) { received = count_received(fd); });
+    o = with_connection(server.target(), [](Probe& p) {
+      p.send_data(1, std::string(Probe::kMaxFrameLength + 1, 'x'), true);
+      return expect_stream_error(p, {kFrameSizeError});
+    });
+  }
+  EXPECT_EQ(o.verdict, Verdict::Skip);
+  EXPECT_THAT(o.error, testing::HasSubstr("2^24-1")) << o.error;
+  EXPECT_LT(received, 100u) << "the oversized DATA frame went out";
+}
+
+// http2/4.2/2 and 4.2/3 against a server advertising SETTINGS_MAX_FRAME_SIZE 2^24-1 (nginx):
+// no frame can exceed it, so both skip, and nothing but the SETTINGS ACK goes out.
+TEST(Verdicts, FrameSizeCasesSkipWhenNoFrameCanExceedTheLimit) {
+  const std::string max_frame_size = std::string{0, 5} + u32(0xffffff);
+  for (const char* id : {"http2/4.2/2", "http2/4.2/3"}) {
+    size_t received = 0;
+    Outcome o;
+    {
+      TinyServer server([&received](int fd) { received = count_received(fd); }, max_frame_size);
+      const Section http2 = build_http2(server.target());
+      const Case* c = find_case(http2, id);
+      if (c == nullptr) {
+        ADD_FAILURE() << id << " not in the suite";
+        with_connection(server.target(), [](Probe&) { return Outcome::pass(); });
+        continue;
+      }
+      o = c->run();
+    }
+    EXPECT_EQ(o.verdict, Verdict::Skip) << id << ": " << o.actual << o.error;
+    EXPECT_THAT(o.error, testing::HasSubstr("16777215")) << id;
+    EXPECT_LT(received, 100u) << id << ": bytes went out";
+  }
 }
 
 TEST(Verdicts, UnreachableTargetAbortsTheRun) {
