@@ -180,6 +180,7 @@ void add_conform_command(CLI::App& app, int& exit_code) {
   h2->callback([opts, &exit_code] {
     opts->target.timeout_ms = static_cast<int>(opts->timeout_s * 1000);
     opts->run.specs = h2_specs(opts->specs, opts->all);
+    opts->run.parts = conformance::h2::suite_parts();
     opts->run.color = opts->run.progress = ::isatty(STDOUT_FILENO) != 0;
     opts->run.progress = opts->run.progress && !opts->target.verbose;
     auto suite = conformance::h2::build_suite(opts->target);

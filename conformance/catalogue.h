@@ -22,8 +22,16 @@ struct Outcome {
   std::string actual;
   std::string error;
   bool abort_run = false;
+  // For a pass where the rules allow more than one answer: which one the target chose
+  // ("rejected", "forwarded"); printed after the ✔ line and in JUnit <system-out>.
+  std::string note;
 
   static Outcome pass() { return {}; }
+  static Outcome pass(std::string note) {
+    Outcome o;
+    o.note = std::move(note);
+    return o;
+  }
   static Outcome skip(std::string why) {
     Outcome o;
     o.verdict = Verdict::Skip;
@@ -62,9 +70,6 @@ struct Section {
   std::vector<Case> cases;
   std::deque<Section>
       children;  // a deque: references from child() stay valid as siblings are added
-  // Roots only: the part of the suite the root belongs to ("h2spec set", "crossmux additions").
-  // A run that covers more than one part prints a subtotal line per part.
-  std::string part;
 
   Section& child(std::string child_number, std::string child_title);
   Case& add(std::string title, std::string requirement, std::function<Outcome()> run,

@@ -97,6 +97,9 @@ struct Walker {
       case Verdict::Pass:
         ++summary.passed;
         printer.out() << indent << printer.paint(kGreen, "✔ ") << printer.paint(kGrey, label)
+                      << (r.outcome.note.empty()
+                              ? ""
+                              : printer.paint(kGrey, " (" + r.outcome.note + ")"))
                       << "\n";
         break;
       case Verdict::Skip:
@@ -158,9 +161,10 @@ RunSummary run(const std::vector<Section>& roots, const RunOptions& options, std
     return summary;
   }
   auto start = std::chrono::steady_clock::now();
-  Walker walker{options, printer, summary};
+  Walker walker{options, printer, summary, ""};
   for (const auto& r : roots) {
-    walker.part = r.part;
+    auto part = options.parts.find(r.id);
+    walker.part = part == options.parts.end() ? "" : part->second;
     walker.section(r, 0);
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -247,8 +251,13 @@ std::string junit_xml(const RunSummary& summary) {
       // position in the testsuite; ours adds the id itself as name.
       x += "    <testcase package=\"" + xml_escape(r->section) + "\" classname=\"" +
            xml_escape(r->title) + "\" name=\"" + xml_escape(r->id) + "\" time=\"" + t + "\"";
-      if (r->outcome.verdict == Verdict::Pass) {
+      if (r->outcome.verdict == Verdict::Pass && r->outcome.note.empty()) {
         x += "/>\n";
+        continue;
+      }
+      if (r->outcome.verdict == Verdict::Pass) {
+        x += ">\n      <system-out>" + xml_escape(r->outcome.note) +
+             "</system-out>\n    </testcase>\n";
         continue;
       }
       x += ">\n";

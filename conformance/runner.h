@@ -2,6 +2,7 @@
 // Failures recap, the summary line, JUnit XML, and an exit status.
 #pragma once
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -17,13 +18,16 @@ struct RunOptions {
   bool color = false;              // ANSI colours (callers enable it on a TTY)
   bool progress = true;    // "  n: title" while a case runs, then erased (callers: TTY only)
   std::string junit_path;  // write JUnit XML here when not empty
+  // Root id -> the part of the suite it belongs to ("h2spec set", "crossmux additions"). A run
+  // whose results span more than one part prints a subtotal line per part.
+  std::map<std::string, std::string> parts;
 };
 
 struct CaseResult {
   std::string id;       // "http2/6.5/1"
   std::string section;  // section id
   std::string section_title;
-  std::string part;  // the root's Section::part
+  std::string part;  // RunOptions::parts of its root ("" when unlisted)
   std::string title;
   std::string requirement;
   Outcome outcome;

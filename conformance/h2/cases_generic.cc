@@ -210,7 +210,7 @@ void add_sections_4_5(Section& g, const Target& t) {
   });
 
   auto& s5 = g.child("5", "HPACK");
-  // Literal representations as h2spec sends them (see h2spec-catalogue.md §3.1 notes).
+  // Literal representations as h2spec 2.6 sends them (its generic/5_hpack.go).
   struct Rep {
     const char* title;
     std::string bytes;

@@ -1,6 +1,7 @@
 // The h2spec-compatible HTTP/2 suite (generic, http2, hpack) plus crossmux's additions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,8 +13,9 @@ namespace crossmux::conformance::h2 {
 // Roots in h2spec's order: generic, http2, hpack, then rfc9113 (field validity, connection-
 // specific fields, pseudo-header values, content-length, extended CONNECT, PRIORITY_UPDATE)
 // and abuse (flood and limit probes with a "still serving afterwards" verdict).
-// The h2spec groups' roots have part kH2specPart, ours kAdditionsPart.
 std::vector<Section> build_suite(const Target& target);
+// RunOptions::parts for the suite: h2spec's groups are kH2specPart, ours kAdditionsPart.
+std::map<std::string, std::string> suite_parts();
 
 // h2spec's groups: what `crossmux conform h2` runs by default and what the spec id "h2spec"
 // selects (146 cases, 147 with --strict, with h2spec's ids).

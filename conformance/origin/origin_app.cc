@@ -209,11 +209,13 @@ ResponsePlan OriginExchange::finish() {
                          {{"link", "</style.css>; rel=preload; as=style"},
                           {"link", "</app.js>; rel=preload; as=script"}}});
   } else if (path == "/cookies") {
-    std::string out;
+    // One line with every cookie field joined by "; " (RFC 9113 §8.2.3: crumbs an HTTP/2 hop
+    // split are concatenated before anything outside HTTP/2 reads them).
+    std::string joined;
     for (const auto& [k, v] : headers_) {
-      if (iequals(k, "cookie")) out += "cookie: " + v + "\n";
+      if (iequals(k, "cookie")) joined += (joined.empty() ? "" : "; ") + v;
     }
-    p = text(200, out);
+    p = text(200, joined.empty() ? "" : "cookie: " + joined + "\n");
     p.headers.emplace_back("set-cookie", "session=abc123; Path=/; HttpOnly");
     p.headers.emplace_back("set-cookie", "theme=dark; Path=/; Max-Age=3600");
     p.headers.emplace_back("set-cookie", "seen=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT");

@@ -2,9 +2,11 @@
 # The conform command line as h2spec users type it: --version on every subcommand, usage errors
 # exit 2, --dryrun / --junit-report / -o spellings, the h2spec set as the default selection
 # (146 cases, 147 with -S) and crossmux's additions only with --all or by name, labelled as ours.
-# Usage: conform_cli.sh CROSSMUX_BINARY
+# Every translation scenario cites the RFC sentence its verdict rests on (an `rfc:` line), and no
+# suite output cites a document outside the repository.
+# Usage: conform_cli.sh CROSSMUX_BINARY SOURCE_DIR
 set -uo pipefail
-crossmux=$1
+crossmux=$1 src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
@@ -51,5 +53,12 @@ rc=$?
 grep -q 'connection refused' "$work/out.txt" || { echo "FAIL: no 'connection refused'"; status=1; }
 grep -q '<testcase package="generic/1"' "$work/r.xml" 2>/dev/null || { echo "FAIL: --junit-report wrote no h2spec-style testcase"; status=1; }
 check "h1 --junit-report --dryrun" "$crossmux" conform h1 --dryrun --junit-report "$work/h1.xml"
+for f in "$src"/corpus/translate/*.scenario; do
+  grep -qE '^rfc: RFC [0-9]+ §' "$f" || { echo "FAIL: $(basename "$f") has no 'rfc: RFC N §...' line"; status=1; }
+done
+listing=$("$crossmux" conform h2 --dryrun --all; "$crossmux" conform h1 --dryrun)
+if grep -hE 'attacks-and-fuzzing|h2spec-catalogue|model-codebases|sozu-mux' "$src"/conformance/h1/*.cc "$src"/conformance/h2/cases_*.cc "$src"/conformance/translate/*.cc "$src"/corpus/translate/*.scenario <<<"$listing" | grep -q .; then
+  echo "FAIL: case text cites a document that is not in the repository"; status=1
+fi
 [ $status -eq 0 ] && echo "conform CLI: ok"
 exit $status

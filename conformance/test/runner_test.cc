@@ -168,15 +168,14 @@ TEST(Runner, JunitPositionsMatchIds) {
 TEST(Runner, SubtotalsPerPart) {
   int runs = 0;
   auto roots = catalogue(&runs);
-  roots[0].part = "h2spec set";
   Section extra{"rfc9113", "", "RFC 9113 additions", {}, {}};
-  extra.part = "crossmux additions";
   extra.child("8.1", "HTTP Message Framing").add("fails", "RFC 9113 §8.1: MUST", [] {
     return Outcome::fail({"RST_STREAM Frame (Error Code: PROTOCOL_ERROR)"}, "Timeout");
   });
   roots.push_back(extra);
   RunOptions o;
   o.progress = false;
+  o.parts = {{"http2", "h2spec set"}, {"rfc9113", "crossmux additions"}};
   std::ostringstream out;
   auto s = run(roots, o, out);
   EXPECT_THAT(out.str(), testing::HasSubstr("h2spec set: 4 tests, 2 passed, 1 skipped, 1 failed\n"
@@ -188,6 +187,20 @@ TEST(Runner, SubtotalsPerPart) {
   run(roots, o, one);
   EXPECT_THAT(one.str(), testing::Not(testing::HasSubstr("h2spec set:")));
   EXPECT_EQ(s.exit_status(), 1);
+}
+
+// A pass where the rules allow several answers says which one came, on the ✔ line and in JUnit.
+TEST(Runner, PassNotesAreShown) {
+  Section root{"translate", "", "Translation", {}, {}};
+  root.child("h1-h1", "HTTP/1.1 client, HTTP/1.1 backend").add("CL.TE", "RFC 9112 §6.3", [] {
+    return Outcome::pass("rejected");
+  });
+  RunOptions o;
+  o.progress = false;
+  std::ostringstream out;
+  auto s = run({root}, o, out);
+  EXPECT_THAT(out.str(), testing::HasSubstr("✔ 1: CL.TE (rejected)\n"));
+  EXPECT_THAT(junit_xml(s), testing::HasSubstr("<system-out>rejected</system-out>"));
 }
 
 }  // namespace

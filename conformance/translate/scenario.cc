@@ -217,6 +217,8 @@ bool parse_scenario(const std::string& id, const std::string& text, Scenario& s,
       s.title = value;
     else if (key == "class")
       s.klass = value;
+    else if (key == "rfc")
+      s.rfc += (s.rfc.empty() ? "" : " ") + value;
     else if (key == "clients" || key == "backends") {
       const bool h1 = value == "h1" || value == "both";
       const bool h2 = value == "h2" || value == "both";
@@ -256,6 +258,8 @@ bool parse_scenario(const std::string& id, const std::string& text, Scenario& s,
         s.expect = Expect::RejectedOrForwarded;
       else if (value == "not-smuggled")
         s.expect = Expect::NotSmuggled;
+      else if (value == "rejected-or-cut")
+        s.expect = Expect::RejectedOrCut;
       else
         return fail("unknown expect \"" + value + "\"");
     } else if (key == "header" || key == "trailer" || key == "backend-header") {
