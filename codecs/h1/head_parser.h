@@ -42,7 +42,7 @@ class HeadScanner {
   bool fresh() const { return pos_ == 0 && !first_line_done_; }
 
  private:
-  size_t pos_ = 0;  // where the next call resumes (a 16-byte block boundary)
+  size_t pos_ = 0;  // where the next call resumes (a 64-byte block boundary)
   bool first_line_done_ = false;
 };
 

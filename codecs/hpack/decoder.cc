@@ -2,6 +2,7 @@
 #include "codecs/hpack/decoder.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 
@@ -44,6 +45,27 @@ const char* limit_detail(Limit l) {
   return "";
 }
 
+namespace {
+
+// The static table as ready-made fields: an indexed static reference is one copy.
+constexpr auto kStaticFields = [] {
+  std::array<Field, kStaticTableSize + 1> f{};
+  for (size_t i = 0; i <= kStaticTableSize; ++i) {
+    f[i] = Field{kStaticEntries[i].name, kStaticEntries[i].value, false};
+  }
+  return f;
+}();
+
+}  // namespace
+
+void DecodedBlock::grow() {
+  const size_t capacity = capacity_ ? capacity_ * 2 : kInitialFields;
+  std::unique_ptr<Field[]> fresh(new Field[capacity]);
+  for (size_t i = 0; i < count_; ++i) fresh[i] = fields_[i];
+  fields_ = std::move(fresh);
+  capacity_ = capacity;
+}
+
 struct Decoder::Cursor {
   const uint8_t* p;
   const uint8_t* end;
@@ -73,27 +95,78 @@ Status Decoder::fail(const char* detail) {
                               limit ? H2Code::EnhanceYourCalm : H2Code::CompressionError, detail));
 }
 
+// RFC 7541 §2.3.3: index 0 is never valid; static entries come first, then dynamic ones. Null
+// when the index is 0 or past the dynamic table; a dynamic entry is built in `dynamic`.
+inline const Field* Decoder::lookup(uint32_t index, Field& dynamic) const {
+  if (index <= kStaticTableSize) return index == 0 ? nullptr : &kStaticFields[index];
+  const size_t i = index - kStaticTableSize - 1;
+  if (i >= table_.count()) return nullptr;
+  const DynamicTable::Entry e = table_.get(i);
+  dynamic = Field{e.name, e.value, false};
+  return &dynamic;
+}
+
+// Charges a field against the limits; false when it must not be stored (a limit is crossed now
+// or was crossed earlier in the block).
+inline bool Decoder::admit(DecodedBlock& block, size_t name_size, size_t value_size) {
+  if (block.limit_ != Limit::None) return false;
+  const size_t cost = name_size + value_size + kEntryOverhead;
+  Limit crossed = Limit::None;
+  if (block.count_ >= limits_.max_field_count) {
+    crossed = Limit::FieldCount;
+  } else if (name_size + value_size > limits_.max_field_size) {
+    crossed = Limit::FieldSize;
+  } else if (block.list_size_ + cost > limits_.max_header_list_size) {
+    crossed = Limit::HeaderListSize;
+  }
+  if (crossed == Limit::None) [[likely]] {
+    block.list_size_ += cost;
+    return true;
+  }
+  block.limit_ = crossed;
+  return false;
+}
+
+// Appends an admitted field; with LimitAction::Fail a crossed limit is the error.
+inline const char* Decoder::store(DecodedBlock& block, const Field& f) {
+  if (admit(block, f.name.size(), f.value.size())) [[likely]] {
+    block.append(f);
+    return nullptr;
+  }
+  if (block.limit_ != Limit::None && limits_.on_limit == LimitAction::Fail) {
+    return limit_detail(block.limit_);
+  }
+  return nullptr;
+}
+
 Status Decoder::decode(Bytes block, DecodedBlock& out) {
   out.clear();
-  // One allocation for a short header list instead of doubling from one field (kept for the
-  // next blocks).
-  if (out.fields_.capacity() == 0 && !block.empty())
-    out.fields_.reserve(DecodedBlock::kInitialFields);
   table_.release_retired();
   if (failed_) return fail(kContextFailed);
   Cursor c{block.data(), block.data() + block.size(), 0};
-  bool at_start = true;
+  // RFC 7541 §4.2: size updates may only open a block.
+  while (c.p < c.end && (*c.p & 0xe0) == 0x20) {
+    if (const char* err = read_size_update(c, true)) return fail(err);
+  }
+  if (c.p < c.end && required_update_ != UINT32_MAX) return fail(kSizeUpdateMissing);
   while (c.p < c.end) {
     const uint8_t first = *c.p;
     const char* err;
-    if ((first & 0xe0) == 0x20) {
-      err = read_size_update(c, at_start);
-    } else {
-      if (at_start) {
-        if (required_update_ != UINT32_MAX) return fail(kSizeUpdateMissing);
-        at_start = false;
+    if (first & 0x80) {
+      // RFC 7541 §6.1, the usual case inline: an index that fits the 7-bit prefix.
+      const uint32_t index = first & 0x7f;
+      Field dynamic;
+      const Field* f;
+      if (index != 0x7f && (f = lookup(index, dynamic)) != nullptr) [[likely]] {
+        ++c.p;
+        err = store(out, *f);
+      } else {
+        err = read_indexed_tail(c, out);
       }
-      err = (first & 0x80) ? read_indexed(c, out) : read_literal(c, first, out);
+    } else if ((first & 0xe0) == 0x20) {
+      err = read_size_update(c, false);
+    } else {
+      err = read_literal(c, first, out);
     }
     if (err != nullptr) return fail(err);
   }
@@ -111,55 +184,14 @@ const char* Decoder::read_size_update(Cursor& c, bool at_start) {
   return nullptr;
 }
 
-// RFC 7541 §2.3.3: index 0 is never valid; static entries come first, then dynamic ones.
-const char* Decoder::lookup(uint32_t index, std::string_view& name, std::string_view& value) const {
-  if (index == 0) return kIndexZero;
-  if (index <= kStaticTableSize) {
-    name = kStaticEntries[index].name;
-    value = kStaticEntries[index].value;
-    return nullptr;
-  }
-  const size_t i = index - kStaticTableSize - 1;
-  if (i >= table_.count()) return kIndexOutOfRange;
-  const DynamicTable::Entry e = table_.get(i);
-  name = e.name;
-  value = e.value;
-  return nullptr;
-}
-
-// Charges the field against the limits; false when it must not be stored (a limit is crossed now
-// or was crossed earlier in the block).
-bool Decoder::admit(DecodedBlock& block, std::string_view name, std::string_view value) {
-  if (block.limit_ != Limit::None) return false;
-  const size_t cost = entry_size(name, value);
-  Limit crossed = Limit::None;
-  if (block.fields_.size() >= limits_.max_field_count) {
-    crossed = Limit::FieldCount;
-  } else if (name.size() + value.size() > limits_.max_field_size) {
-    crossed = Limit::FieldSize;
-  } else if (block.list_size_ + cost > limits_.max_header_list_size) {
-    crossed = Limit::HeaderListSize;
-  }
-  if (crossed == Limit::None) {
-    block.list_size_ += cost;
-    return true;
-  }
-  block.limit_ = crossed;
-  return false;
-}
-
-// RFC 7541 §6.1.
-const char* Decoder::read_indexed(Cursor& c, DecodedBlock& block) {
+// RFC 7541 §6.1 beyond the inline case: a multi-octet index, or a bad one.
+const char* Decoder::read_indexed_tail(Cursor& c, DecodedBlock& block) {
   uint32_t index;
   if (const char* err = decode_integer(c.p, c.end, 7, index)) return err;
-  std::string_view name, value;
-  if (const char* err = lookup(index, name, value)) return err;
-  if (admit(block, name, value)) {
-    block.fields_.push_back(Field{name, value, false});
-  } else if (block.limit_ != Limit::None && limits_.on_limit == LimitAction::Fail) {
-    return limit_detail(block.limit_);
-  }
-  return nullptr;
+  Field dynamic;
+  const Field* f = lookup(index, dynamic);
+  if (f == nullptr) return index == 0 ? kIndexZero : kIndexOutOfRange;
+  return store(block, *f);
 }
 
 // RFC 7541 §5.2. Raw strings are views into the block; Huffman strings go to the block's arena
@@ -214,13 +246,15 @@ const char* Decoder::read_literal(Cursor& c, uint8_t first, DecodedBlock& block)
   if (index == 0) {
     if (const char* err = read_string(c, keep, name, block)) return err;
   } else {
-    std::string_view unused;
-    if (const char* err = lookup(index, name, unused)) return err;
+    Field dynamic;
+    const Field* f = lookup(index, dynamic);
+    if (f == nullptr) return kIndexOutOfRange;  // index 0 means "literal name", handled above
+    name = f->name;
   }
   if (const char* err = read_string(c, keep, value, block)) return err;
   if (keep) {
-    if (admit(block, name, value)) {
-      block.fields_.push_back(Field{name, value, sensitive});
+    if (admit(block, name.size(), value.size())) {
+      block.append(Field{name, value, sensitive});
     } else {
       // The rewound bytes stay intact until the next reserve(), so the insert below can still
       // copy a Huffman-decoded name or value from them.

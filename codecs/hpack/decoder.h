@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -57,8 +58,12 @@ struct DecoderLimits {
 // So: use (or copy) the fields before the next decode() on the same Decoder.
 class DecodedBlock {
  public:
-  std::span<const Field> fields() const { return fields_; }
-  size_t size() const { return fields_.size(); }
+  DecodedBlock() = default;
+  DecodedBlock(DecodedBlock&&) noexcept = default;
+  DecodedBlock& operator=(DecodedBlock&&) noexcept = default;
+
+  std::span<const Field> fields() const { return {fields_.get(), count_}; }
+  size_t size() const { return count_; }
   const Field& operator[](size_t i) const { return fields_[i]; }
 
   // The limit the block crossed (fields() then holds only the fields before it), or None.
@@ -68,7 +73,7 @@ class DecodedBlock {
   size_t header_list_size() const { return list_size_; }
 
   void clear() {
-    fields_.clear();
+    count_ = 0;
     arena_.reset();
     limit_ = Limit::None;
     list_size_ = 0;
@@ -77,7 +82,17 @@ class DecodedBlock {
  private:
   friend class Decoder;
   static constexpr size_t kInitialFields = 8;
-  std::vector<Field> fields_;
+  // A plain array rather than a vector: the decoder's hot loop appends with one compare and one
+  // store, and the out-of-line growth path runs only while the block is larger than any before.
+  void append(const Field& f) {
+    if (count_ == capacity_) [[unlikely]]
+      grow();
+    fields_[count_++] = f;
+  }
+  void grow();
+  std::unique_ptr<Field[]> fields_;
+  size_t count_ = 0;
+  size_t capacity_ = 0;
   BlockArena arena_;
   Limit limit_ = Limit::None;
   size_t list_size_ = 0;
@@ -115,10 +130,11 @@ class Decoder {
   struct Cursor;
   const char* read_string(Cursor& c, bool keep, std::string_view& out, DecodedBlock& block);
   const char* read_literal(Cursor& c, uint8_t first, DecodedBlock& block);
-  const char* read_indexed(Cursor& c, DecodedBlock& block);
+  const char* read_indexed_tail(Cursor& c, DecodedBlock& block);
   const char* read_size_update(Cursor& c, bool at_start);
-  const char* lookup(uint32_t index, std::string_view& name, std::string_view& value) const;
-  bool admit(DecodedBlock& block, std::string_view name, std::string_view value);
+  const Field* lookup(uint32_t index, Field& dynamic) const;
+  const char* store(DecodedBlock& block, const Field& f);
+  bool admit(DecodedBlock& block, size_t name_size, size_t value_size);
   Status fail(const char* detail);
 
   DecoderLimits limits_;

@@ -83,6 +83,33 @@ TEST(H1Decoder, SplitInvariance) {
   }
 }
 
+// The head scanner works in 64-byte blocks and carries the last CR and LFs across them: the
+// blank line, and a bare LF, must be found wherever they fall relative to a block boundary.
+TEST(H1Decoder, HeadEndAndBareLfFoundAtEveryOffsetAcrossScanBlocks) {
+  const std::string second = "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (size_t pad = 0; pad < 140; ++pad) {
+    const std::string first =
+        "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(pad, 'x') + "\r\n\r\n";
+    for (Split split : {Split::Whole, Split::Bytewise}) {
+      auto d = decode_request(first + second, split);
+      ASSERT_FALSE(d.error) << "pad " << pad << ": " << to_string(*d.error);
+      EXPECT_NE(d.trace.find("field \"X\" \"" + std::string(pad, 'x') + "\""), std::string::npos)
+          << "pad " << pad;
+      EXPECT_NE(d.trace.find("end 2\n"), std::string::npos) << "pad " << pad;
+    }
+    // The same head with a bare LF ending its last field line, or its request line.
+    std::string bare = first;
+    bare.erase(bare.size() - 4, 1);
+    auto b = decode_request(bare + second);
+    ASSERT_TRUE(b.error) << "pad " << pad;
+    EXPECT_EQ(b.error->detail, kErrBareLf) << "pad " << pad;
+    const std::string bare_start = "GET /" + std::string(pad, 'p') + " HTTP/1.1\nHost: a\r\n\r\n";
+    auto c = decode_request(bare_start);
+    ASSERT_TRUE(c.error) << "pad " << pad;
+    EXPECT_EQ(c.error->detail, kErrBareLf) << "pad " << pad;
+  }
+}
+
 TEST(H1Decoder, TargetForms) {
   auto abs = decode_request("GET HTTP://Example.com?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
   ASSERT_FALSE(abs.error);
