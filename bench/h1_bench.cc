@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/fixed_iterations.h"
 #include "codecs/h1/decoder.h"
 
 namespace {
@@ -211,14 +212,14 @@ void BM_Llhttp_Pipelined100(benchmark::State& s) {
   run_llhttp(s, kPipelined, MessageKind::Request, 100);
 }
 
-BENCHMARK(BM_Ours_BrowserRequest);
-BENCHMARK(BM_Llhttp_BrowserRequest);
-BENCHMARK(BM_Ours_JsonResponse);
-BENCHMARK(BM_Llhttp_JsonResponse);
-BENCHMARK(BM_Ours_ChunkedResponse);
-BENCHMARK(BM_Llhttp_ChunkedResponse);
-BENCHMARK(BM_Ours_Pipelined100);
-BENCHMARK(BM_Llhttp_Pipelined100);
+BENCHMARK(BM_Ours_BrowserRequest)->Apply(crossmux::bench::fixed_iterations);
+BENCHMARK(BM_Llhttp_BrowserRequest)->Apply(crossmux::bench::fixed_iterations);
+BENCHMARK(BM_Ours_JsonResponse)->Apply(crossmux::bench::fixed_iterations);
+BENCHMARK(BM_Llhttp_JsonResponse)->Apply(crossmux::bench::fixed_iterations);
+BENCHMARK(BM_Ours_ChunkedResponse)->Apply(crossmux::bench::fixed_iterations);
+BENCHMARK(BM_Llhttp_ChunkedResponse)->Apply(crossmux::bench::fixed_iterations);
+BENCHMARK(BM_Ours_Pipelined100)->Apply(crossmux::bench::fixed_iterations);
+BENCHMARK(BM_Llhttp_Pipelined100)->Apply(crossmux::bench::fixed_iterations);
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/fixed_iterations.h"
 #include "codecs/h2/connection.h"
 #include "codecs/h2/frame.h"
 #include "codecs/hpack/encoder.h"
@@ -118,7 +119,7 @@ void BM_ServerConnection_Ours(benchmark::State& state) {
   state.counters["req/s"] =
       benchmark::Counter(static_cast<double>(responses), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ServerConnection_Ours);
+BENCHMARK(BM_ServerConnection_Ours)->Apply(crossmux::bench::fixed_iterations);
 
 struct NgServer {
   size_t responses = 0;
@@ -187,7 +188,7 @@ void BM_ServerConnection_Nghttp2(benchmark::State& state) {
   state.counters["req/s"] =
       benchmark::Counter(static_cast<double>(responses), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ServerConnection_Nghttp2);
+BENCHMARK(BM_ServerConnection_Nghttp2)->Apply(crossmux::bench::fixed_iterations);
 
 // Frame header + payload parse over the client stream (after the preface).
 void BM_FrameParse(benchmark::State& state) {
@@ -207,7 +208,7 @@ void BM_FrameParse(benchmark::State& state) {
   state.counters["frames/s"] =
       benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_FrameParse);
+BENCHMARK(BM_FrameParse)->Apply(crossmux::bench::fixed_iterations);
 
 // Frame headers only: small control frames, the per-frame fixed cost.
 void BM_FrameParseControl(benchmark::State& state) {
@@ -232,7 +233,7 @@ void BM_FrameParseControl(benchmark::State& state) {
   state.counters["frames/s"] =
       benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_FrameParseControl);
+BENCHMARK(BM_FrameParseControl)->Apply(crossmux::bench::fixed_iterations);
 
 }  // namespace
 

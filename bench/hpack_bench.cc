@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/fixed_iterations.h"
 #include "codecs/hpack/decoder.h"
 #include "codecs/hpack/encoder.h"
 
@@ -278,7 +279,7 @@ void encode_nghttp2(benchmark::State& state, const Set& s, const Prepared& p, ui
   state.counters["wire"] = static_cast<double>(wire);
 }
 
-// Collects every run so main() can print ours-vs-nghttp2 ratios (time per iteration, fastest
+// Collects every run so main() can print ours-vs-nghttp2 ratios (CPU time per iteration, fastest
 // repetition).
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
@@ -291,7 +292,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     // noise only ever adds time.
     for (const Run& r : runs) {
       if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
-      Row row{r.GetAdjustedRealTime(), 0};
+      Row row{r.GetAdjustedCPUTime(), 0};
       const auto it = r.counters.find("wire");
       if (it != r.counters.end()) row.wire = it->second.value;
       const std::string name = r.run_name.str();
@@ -335,15 +336,19 @@ int main(int argc, char** argv) {
         const std::string base =
             std::string("decode/") + s.name + "/" + (huffman ? "huff" : "raw") + "/" + temp;
         const auto wire = wire_for(s, p, huffman, table);
-        benchmark::RegisterBenchmark((base + "/ours").c_str(), decode_ours, std::cref(s), wire);
+        benchmark::RegisterBenchmark((base + "/ours").c_str(), decode_ours, std::cref(s), wire)
+            ->Apply(crossmux::bench::fixed_iterations);
         benchmark::RegisterBenchmark((base + "/nghttp2").c_str(), decode_nghttp2, std::cref(s),
-                                     wire);
+                                     wire)
+            ->Apply(crossmux::bench::fixed_iterations);
       }
       const std::string base = std::string("encode/") + s.name + "/huff/" + temp;
       benchmark::RegisterBenchmark((base + "/ours").c_str(), encode_ours, std::cref(s),
-                                   std::cref(p), true, table);
+                                   std::cref(p), true, table)
+          ->Apply(crossmux::bench::fixed_iterations);
       benchmark::RegisterBenchmark((base + "/nghttp2").c_str(), encode_nghttp2, std::cref(s),
-                                   std::cref(p), table);
+                                   std::cref(p), table)
+          ->Apply(crossmux::bench::fixed_iterations);
       benchmark::RegisterBenchmark(
           (std::string("encode/") + s.name + "/raw/" + temp + "/ours_only").c_str(), encode_ours,
           std::cref(s), std::cref(p), false, table);
