@@ -1,6 +1,7 @@
-// `crossmux proxy [--config FILE] [--check] [--workers N] [--pid-file F] [--reload]`: validates a
+// `crossmux proxy [--config FILE] [--check] [--workers N] [--pid-file F] [--reload]`: checks a
 // configuration, runs it (the embedded default when no file is given; the built-in origin for
-// builtin_origin clusters) under the signal-handling supervisor, or signals a running proxy.
+// builtin_origin clusters) under the signal-handling supervisor, or reloads a running proxy and
+// waits for its verdict.
 #include "cli/proxy_command.h"
 
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -22,6 +24,9 @@
 #include "conformance/origin/origin_server.h"
 #include "mux/config/config_parser.h"
 #include "mux/config/embedded_default.h"
+#include "mux/proxy/ops/log.h"
+#include "mux/proxy/ops/preflight.h"
+#include "mux/proxy/ops/reload_reply.h"
 #include "mux/proxy/worker/proxy_main.h"
 
 namespace crossmux::cli {
@@ -34,6 +39,7 @@ struct ProxyArgs {
   bool reload = false;
   uint32_t workers = 0;
   std::string pid_file;
+  double reload_timeout = 60;
 };
 
 // The demo origin on its own thread and loop, on an ephemeral loopback port.
@@ -76,21 +82,41 @@ class BuiltinOrigin {
   std::atomic<mux::net::EventLoop*> loop_{nullptr};
 };
 
-// Parses and validates the configuration, printing every error; nullopt when invalid.
-std::optional<mux::config::Config> load(const ProxyArgs& args) {
+// Parses and validates the configuration; nullopt when invalid, with every problem given to
+// `report` (format_error's words: --check prints them, startup and reload log them).
+std::optional<mux::config::Config> load(const ProxyArgs& args,
+                                        const std::function<void(const std::string&)>& report) {
   const bool embedded = args.config.empty();
   const std::string source = embedded ? "<embedded default>" : args.config;
   auto parsed = embedded ? mux::config::parse_config(mux::config::embedded_default_toml(), source)
                          : mux::config::load_config_file(args.config);
   if (!parsed.config) {
-    for (const auto& e : parsed.errors) std::cerr << mux::config::format_error(source, e) << "\n";
+    for (const auto& e : parsed.errors) report(mux::config::format_error(source, e));
     return std::nullopt;
   }
   return std::move(*parsed.config);
 }
 
-// `--reload`: signals the running proxy (SIGHUP) found through its pid file. The configuration
-// is checked here first, so its errors show on this terminal and nothing is signalled.
+void print_problem(const std::string& m) {
+  std::cerr << m << "\n";
+}
+
+// `--check`: what startup checks (mux/proxy/ops/preflight.h), printed without serving.
+int check(const mux::config::Config& config) {
+  auto problems = mux::proxy::preflight(config);
+  for (const auto& e : problems) print_problem(mux::config::format_error(config.where.source, e));
+  if (!problems.empty()) {
+    std::cerr << problems.size() << " problem(s)\n";
+    return 1;
+  }
+  std::cout << "configuration ok\n";
+  return 0;
+}
+
+// `--reload`: signals the running proxy (SIGHUP), found through its pid file, and waits for its
+// verdict (mux/proxy/ops/reload_reply.h). The file is parsed here first, so its syntax errors
+// show on this terminal and nothing is signalled; what only the running proxy can check
+// (addresses to bind, names, certificates) comes back in its answer.
 int signal_reload(const ProxyArgs& args, const mux::config::Config& config) {
   const std::string path = args.pid_file.empty() ? config.global.pid_file : args.pid_file;
   if (path.empty()) {
@@ -103,12 +129,30 @@ int signal_reload(const ProxyArgs& args, const mux::config::Config& config) {
     std::cerr << "crossmux proxy --reload: no pid in " << path << "\n";
     return 1;
   }
+  auto waiter = mux::proxy::ReloadWaiter::open();
+  if (!waiter) {
+    std::cerr << "crossmux proxy --reload: " << codecs::describe(waiter.error()) << "\n";
+    return 1;
+  }
   if (::kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
     std::cerr << "crossmux proxy --reload: pid " << pid << " from " << path << ": "
               << std::strerror(errno) << "\n";
     return 1;
   }
-  std::cout << "reload signalled to pid " << pid << " (its stderr reports the outcome)\n";
+  auto outcome =
+      waiter->wait(static_cast<pid_t>(pid), static_cast<int>(args.reload_timeout * 1000));
+  if (!outcome) {
+    std::cerr << "crossmux proxy --reload: pid " << pid << " sent no answer within "
+              << args.reload_timeout << " s (its log says what happened)\n";
+    return 1;
+  }
+  std::cerr << outcome->messages;
+  if (!outcome->accepted) {
+    std::cerr << "crossmux proxy --reload: pid " << pid
+              << " rejected the configuration; it keeps running the previous one\n";
+    return 1;
+  }
+  std::cout << "configuration reloaded by pid " << pid << "\n";
   return 0;
 }
 
@@ -120,10 +164,10 @@ bool attach_origin(mux::config::Config& config, BuiltinOrigin& origin, uint16_t&
   if (port == 0) {
     port = origin.start();
     if (port == 0) {
-      std::cerr << "crossmux proxy: the built-in origin could not start\n";
+      mux::proxy::log_error("the built-in origin could not start");
       return false;
     }
-    std::cerr << "crossmux proxy: built-in origin on 127.0.0.1:" << port << "\n";
+    mux::proxy::log_info("built-in origin on 127.0.0.1:" + std::to_string(port));
   }
   for (auto& c : config.clusters) {
     if (c.builtin_origin) c.backends = {mux::config::Backend{{"127.0.0.1", port}, 1}};
@@ -132,13 +176,19 @@ bool attach_origin(mux::config::Config& config, BuiltinOrigin& origin, uint16_t&
 }
 
 int run(const ProxyArgs& args) {
-  auto loaded = load(args);
-  if (!loaded) return 1;
-  if (args.check) {
-    std::cout << "configuration ok\n";
-    return 0;
+  if (args.check || args.reload) {
+    auto loaded = load(args, print_problem);
+    if (!loaded) {
+      std::cerr << "configuration rejected\n";
+      return 1;
+    }
+    return args.check ? check(*loaded) : signal_reload(args, *loaded);
   }
-  if (args.reload) return signal_reload(args, *loaded);
+  auto loaded = load(args, [](const std::string& m) { mux::proxy::log_error(m); });
+  if (!loaded) {
+    mux::proxy::log_error("configuration rejected");
+    return 1;
+  }
 
   // Signals are read by the supervisor from a signalfd; they are blocked in every thread, so the
   // mask is set before the first thread (the built-in origin, the workers) starts.
@@ -148,7 +198,7 @@ int run(const ProxyArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   const int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
   if (signal_fd < 0) {
-    std::cerr << "crossmux proxy: signalfd: " << std::strerror(errno) << "\n";
+    mux::proxy::log_error(std::string("signalfd: ") + std::strerror(errno));
     return 1;
   }
 
@@ -159,46 +209,22 @@ int run(const ProxyArgs& args) {
     ::close(signal_fd);
     return 1;
   }
-  const std::string pid_file = args.pid_file.empty() ? config->global.pid_file : args.pid_file;
   mux::proxy::RunOptions options;
   options.workers = args.workers;
   options.signal_fd = signal_fd;
-  options.on_listening = [config, &pid_file](const std::vector<uint16_t>& ports) {
-    for (size_t i = 0; i < ports.size(); ++i) {
-      std::cerr << "crossmux proxy: listener " << config->listeners[i].name << " on "
-                << config->listeners[i].address.host << ":" << ports[i] << "\n";
-    }
-    if (!pid_file.empty()) {
-      std::ofstream(pid_file) << ::getpid() << "\n";
-    }
-  };
-  options.on_admin = [config](uint16_t port) {
-    std::cerr << "crossmux proxy: admin on " << config->global.admin->host << ":" << port
-              << " (GET /metrics, /ready)\n";
-  };
-  options.load_config = [&args, &origin,
-                         &origin_port]() -> std::shared_ptr<const mux::config::Config> {
-    if (args.config.empty()) {
-      std::cerr << "crossmux proxy: the embedded default has no file to read again\n";
-      return nullptr;
-    }
-    auto next = load(args);
-    if (!next || !attach_origin(*next, origin, origin_port)) return nullptr;
-    return std::make_shared<const mux::config::Config>(std::move(*next));
-  };
-  auto status = mux::proxy::run_proxy(config, options);
+  options.pid_file = args.pid_file;
+  if (!args.config.empty()) {
+    options.load_config =
+        [&args, &origin, &origin_port](
+            std::vector<std::string>& problems) -> std::shared_ptr<const mux::config::Config> {
+      auto next = load(args, [&problems](const std::string& m) { problems.push_back(m); });
+      if (!next || !attach_origin(*next, origin, origin_port)) return nullptr;
+      return std::make_shared<const mux::config::Config>(std::move(*next));
+    };
+  }
+  auto status = mux::proxy::run_proxy(config, options);  // logs its own failures
   ::close(signal_fd);
-  if (!pid_file.empty()) {
-    // Only our own pid file: another proxy may have taken the path since.
-    std::ifstream in(pid_file);
-    long pid = 0;
-    if (in >> pid && pid == ::getpid()) std::remove(pid_file.c_str());
-  }
-  if (!status) {
-    std::cerr << "crossmux proxy: " << codecs::describe(status.error()) << "\n";
-    return 1;
-  }
-  return 0;
+  return status ? 0 : 1;
 }
 
 }  // namespace
@@ -212,30 +238,46 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       "Clusters speak HTTP/1.1 (optionally over TLS), h2c, or HTTP/2 over TLS. Without --config\n"
       "it runs the embedded default: 127.0.0.1:8080 in front of the built-in origin (/h2/ over\n"
       "h2c, everything else over HTTP/1.1), so `curl http://127.0.0.1:8080/` works at once, with\n"
-      "the admin listener on 127.0.0.1:9901. One access log line per request; metrics of every\n"
-      "worker merged on the admin listener (global.admin) at /metrics. Every configuration key\n"
-      "is described in docs/configuration.md.\n"
-      "Worker threads share each listening port (SO_REUSEPORT); the main thread handles signals:\n"
+      "the admin listener on 127.0.0.1:9901. One access log line per request (global.access_log;\n"
+      "unset: stdout, or off when stdout is a terminal); metrics of every worker merged on the\n"
+      "admin listener (global.admin) at /metrics. Every configuration key is described in\n"
+      "docs/configuration.md and crossmux-proxy(1).\n"
+      "Startup checks everything --check checks and names the key, line and value of each\n"
+      "problem; messages go to stderr with a time and level, or to the journal under systemd\n"
+      "(Type=notify: READY, RELOADING and STOPPING are reported on $NOTIFY_SOCKET).\n"
+      "Worker threads share each listening port (SO_REUSEPORT); an address another process\n"
+      "listens on is refused unless global.shared_ports. The main thread handles signals:\n"
       "  SIGTERM/SIGINT  graceful shutdown: stop accepting, GOAWAY / Connection: close, finish\n"
       "                  in-flight requests for up to timeouts.graceful_shutdown (10s), exit 0;\n"
       "                  a second signal stops at once\n"
-      "  SIGHUP          reload --config: an invalid file is reported and changes nothing;\n"
-      "                  a valid one serves new connections (unchanged listeners keep their\n"
-      "                  sockets), open connections finish on the old one\n"
-      "  SIGUSR1         reopen the access log file (after logrotate moved it)");
+      "  SIGHUP          reload --config with the same checks as startup: a rejected file is\n"
+      "                  logged and changes nothing; a valid one serves new connections\n"
+      "                  (unchanged listeners keep their sockets), open connections finish on\n"
+      "                  the old one\n"
+      "  SIGUSR1         reopen the access log file (after logrotate moved it)\n"
+      "Exit status: 0 after a graceful shutdown or a successful --check / --reload, 1 otherwise.");
   cmd->add_option("-c,--config", args->config,
-                  "TOML configuration file (every key: docs/configuration.md)");
+                  "TOML configuration file (every key: docs/configuration.md); relative paths in "
+                  "it are relative to its folder");
   cmd->add_flag("--check", args->check,
-                "Validate the configuration, print every error with its key, and exit (1 on "
-                "error, 0 and \"configuration ok\" otherwise)");
+                "Check the configuration as startup does, without serving: syntax and every "
+                "key, certificates and keys (read, parsed, matching), names resolved, each listen "
+                "and admin address bound and released, access log and pid file writable. Prints "
+                "each problem as FILE:LINE: KEY = VALUE: WHY and exits 1, else prints "
+                "\"configuration ok\" and exits 0");
   cmd->add_option("-w,--workers", args->workers,
                   "Worker threads (overrides global.workers; default: one per core)")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--pid-file", args->pid_file,
                   "Write the pid here while running (overrides global.pid_file)");
   cmd->add_flag("--reload", args->reload,
-                "Check --config, then make the running proxy (found through --pid-file or the "
-                "file's global.pid_file) reload it with SIGHUP");
+                "Make the running proxy (found through --pid-file or the file's global.pid_file) "
+                "reload its configuration (SIGHUP) and wait for its verdict: prints the "
+                "proxy's messages, exits 0 when it switched, 1 when it rejected the file (it "
+                "keeps the previous one) or did not answer");
+  cmd->add_option("--reload-timeout", args->reload_timeout,
+                  "Seconds --reload waits for the proxy's verdict (default 60)")
+      ->check(CLI::Range(0.1, 3600.0));
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }
 

@@ -8,6 +8,17 @@ std::string Address::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
+int SourceMap::line(std::string_view key) const {
+  std::string k(key);
+  for (;;) {
+    if (auto it = lines.find(k); it != lines.end()) return it->second;
+    // Up one level: "a[1].b" -> "a[1]" -> "a"; "a[1]" -> "a".
+    const size_t cut = k.find_last_of(".[");
+    if (cut == std::string::npos || cut == 0) return 0;
+    k.resize(cut);
+  }
+}
+
 const Cluster* Config::cluster(const std::string& name) const {
   for (const auto& c : clusters) {
     if (c.name == name) return &c;

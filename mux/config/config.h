@@ -140,18 +140,35 @@ struct Timeouts {
 
 enum class LogFormat : uint8_t { Text = 0, Json = 1 };
 
-// workers, access_log and access_log_format are read at startup only (a reload keeps them).
+// workers, access_log, access_log_format and admin are read at startup only (a reload keeps
+// them).
 struct Global {
   uint32_t workers = 0;  // worker threads; 0: one per core (`crossmux proxy --workers` overrides)
   // RFC 9110 §7.6.3 pseudonym added as `Via: <protocol> <via>` to every forwarded request and
   // response; empty: no Via (the operator's choice, e.g. behind another proxy that adds one).
   std::string via = "crossmux";
-  std::string access_log = "stdout";  // a path, "stdout", or "off"; SIGUSR1 reopens a path
+  // A path, "stdout", or "off"; SIGUSR1 reopens a path. Empty (the key absent): "stdout", or
+  // "off" when stdout is a terminal (resolve_defaults()).
+  std::string access_log;
   LogFormat access_log_format = LogFormat::Text;
+  // A listening address another process already holds is shared with it (SO_REUSEPORT) instead
+  // of refused: for starting a new proxy beside the old one (binary upgrade).
+  bool shared_ports = false;
   // Written with the proxy's pid once it listens, removed when it exits; read by
   // `crossmux proxy --reload` to find the process to signal (`--pid-file` overrides).
   std::string pid_file;
   std::optional<Address> admin;  // metrics and admin endpoints
+};
+
+// Where each key of a parsed file came from: the file and the line of every key read, keys
+// spelled as errors spell them (1-based indexes: "listeners[1].tls[2].cert"). Checks made after
+// parsing (semantics, certificates, names, binds) use it to name the line.
+struct SourceMap {
+  std::string source;  // the file path, or "<embedded default>"
+  std::map<std::string, int> lines;
+  // The line of `key`, else of its closest recorded parent ("listeners[1]" for
+  // "listeners[1].name" when the name is absent); 0 when none is known.
+  int line(std::string_view key) const;
 };
 
 struct Config {
@@ -162,6 +179,7 @@ struct Config {
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;
   std::vector<Frontend> frontends;
+  SourceMap where;
 
   const Cluster* cluster(const std::string& name) const;
   const Listener* listener(const std::string& name) const;

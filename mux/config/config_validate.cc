@@ -1,7 +1,7 @@
 // Semantic checks on a Config and the small value grammars (durations, addresses).
 #include <algorithm>
 #include <charconv>
-#include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -13,10 +13,6 @@ namespace {
 bool is_token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool readable(const std::string& path) {
-  return std::ifstream(path).good();
 }
 
 // hostname: exact ("a.example"), "*.suffix", or "*". Lowercase letters, digits, '-', '.', optional
@@ -32,13 +28,17 @@ bool valid_hostname_pattern(std::string_view h) {
   return true;
 }
 
+std::string indexed(std::string_view list, size_t i) {
+  return std::string(list) + "[" + std::to_string(i + 1) + "]";
+}
+
 void check_answers(const Answers& answers, const std::string& at,
                    std::vector<ConfigError>& errors) {
   for (const auto& [status, a] : answers) {
     for (char c : a.content_type) {
       if (c == '\r' || c == '\n' || c == '\0') {
         errors.push_back({at + "." + std::to_string(status) + ".content_type",
-                          "must not contain CR, LF or NUL"});
+                          "must not contain CR, LF or NUL", 0, toml_quote(a.content_type)});
         break;
       }
     }
@@ -46,33 +46,38 @@ void check_answers(const Answers& answers, const std::string& at,
 }
 
 void check_listeners(const Config& c, std::vector<ConfigError>& errors) {
-  std::set<std::string> names, addresses;
+  std::set<std::string> names;
+  std::map<std::string, size_t> addresses;
   for (size_t i = 0; i < c.listeners.size(); ++i) {
     const auto& l = c.listeners[i];
-    std::string at = "listeners[" + std::to_string(i) + "]";
-    if (l.name.empty())
+    const std::string at = indexed("listeners", i);
+    if (l.name.empty()) {
       errors.push_back({at + ".name", "is required"});
-    else if (!names.insert(l.name).second)
-      errors.push_back({at + ".name", "duplicate listener name \"" + l.name + "\""});
-    if (!addresses.insert(l.address.to_string()).second) {
-      errors.push_back({at + ".address", "another listener already uses " + l.address.to_string()});
+    } else if (!names.insert(l.name).second) {
+      errors.push_back({at + ".name", "another listener has this name", 0, toml_quote(l.name)});
     }
-    if (!l.http1 && !l.http2)
-      errors.push_back({at + ".protocols", "must enable at least one protocol"});
+    const std::string addr = l.address.to_string();
+    if (auto [it, fresh] = addresses.emplace(addr, i); !fresh) {
+      errors.push_back({at + ".address", indexed("listeners", it->second) + " already uses it", 0,
+                        toml_quote(addr)});
+    }
+    if (!l.http1 && !l.http2) {
+      errors.push_back({at + ".protocols", "must enable at least one protocol", 0, "[]"});
+    }
     for (size_t j = 0; j < l.certificates.size(); ++j) {
       const auto& cert = l.certificates[j];
-      std::string cat = at + ".tls[" + std::to_string(j) + "]";
-      if (!cert.cert_file.empty() && !readable(cert.cert_file))
-        errors.push_back({cat + ".cert", "cannot read \"" + cert.cert_file + "\""});
-      if (!cert.key_file.empty() && !readable(cert.key_file))
-        errors.push_back({cat + ".key", "cannot read \"" + cert.key_file + "\""});
+      const std::string cat = at + "." + indexed("tls", j);
       for (const auto& n : cert.names) {
-        if (!valid_hostname_pattern(n))
-          errors.push_back({cat + ".names", "\"" + n + "\" is not a host name or *.wildcard"});
+        if (!valid_hostname_pattern(n)) {
+          errors.push_back(
+              {cat + ".names", toml_quote(n) + " is not a lowercase host name or *.wildcard", 0});
+        }
       }
     }
-    if (l.https_redirect && l.tls())
-      errors.push_back({at + ".https_redirect", "only makes sense on a plain (non-TLS) listener"});
+    if (l.https_redirect && l.tls()) {
+      errors.push_back(
+          {at + ".https_redirect", "only makes sense on a plain (non-TLS) listener", 0, "true"});
+    }
     check_answers(l.answers, at + ".answers", errors);
   }
 }
@@ -81,21 +86,21 @@ void check_clusters(const Config& c, std::vector<ConfigError>& errors) {
   std::set<std::string> names;
   for (size_t i = 0; i < c.clusters.size(); ++i) {
     const auto& cl = c.clusters[i];
-    std::string at = "clusters[" + std::to_string(i) + "]";
-    if (cl.name.empty())
+    const std::string at = indexed("clusters", i);
+    if (cl.name.empty()) {
       errors.push_back({at + ".name", "is required"});
-    else if (!names.insert(cl.name).second)
-      errors.push_back({at + ".name", "duplicate cluster name \"" + cl.name + "\""});
+    } else if (!names.insert(cl.name).second) {
+      errors.push_back({at + ".name", "another cluster has this name", 0, toml_quote(cl.name)});
+    }
     if (cl.builtin_origin && !cl.backends.empty()) {
       errors.push_back({at + ".backends", "a builtin_origin cluster has no backends of its own"});
     }
     if (!cl.builtin_origin && cl.backends.empty()) {
       errors.push_back({at + ".backends", "needs at least one backend (\"host:port\")"});
     }
-    if (cl.builtin_origin && cl.tls.enabled)
+    if (cl.builtin_origin && cl.tls.enabled) {
       errors.push_back({at + ".tls", "the built-in origin speaks plain HTTP/1.1 and h2c only"});
-    if (!cl.tls.ca_file.empty() && !readable(cl.tls.ca_file))
-      errors.push_back({at + ".tls.ca_file", "cannot read \"" + cl.tls.ca_file + "\""});
+    }
     check_answers(cl.answers, at + ".answers", errors);
   }
 }
@@ -106,28 +111,53 @@ void check_frontends(const Config& c, std::vector<ConfigError>& errors) {
   }
   for (size_t i = 0; i < c.frontends.size(); ++i) {
     const auto& f = c.frontends[i];
-    std::string at = "frontends[" + std::to_string(i) + "]";
-    if (f.cluster.empty())
+    const std::string at = indexed("frontends", i);
+    if (f.cluster.empty()) {
       errors.push_back({at + ".cluster", "is required"});
-    else if (!c.cluster(f.cluster))
-      errors.push_back({at + ".cluster", "no cluster named \"" + f.cluster + "\""});
-    for (const auto& l : f.listeners) {
-      if (!c.listener(l)) errors.push_back({at + ".listeners", "no listener named \"" + l + "\""});
+    } else if (!c.cluster(f.cluster)) {
+      errors.push_back(
+          {at + ".cluster", "no [[clusters]] entry has this name", 0, toml_quote(f.cluster)});
     }
-    if (!valid_hostname_pattern(f.hostname))
-      errors.push_back({at + ".hostname",
-                        "\"" + f.hostname + "\" is not a lowercase host name, *.wildcard or *"});
+    for (const auto& l : f.listeners) {
+      if (!c.listener(l)) {
+        errors.push_back({at + ".listeners", "no [[listeners]] entry is named " + toml_quote(l)});
+      }
+    }
+    if (!valid_hostname_pattern(f.hostname)) {
+      errors.push_back({at + ".hostname", "is not a lowercase host name, *.wildcard or *", 0,
+                        toml_quote(f.hostname)});
+    }
     if (f.path_match == PathMatch::Regex) {
       try {
         std::regex re(f.path, std::regex::ECMAScript);
       } catch (const std::regex_error& e) {
-        errors.push_back({at + ".path", std::string("invalid regex: ") + e.what()});
+        errors.push_back(
+            {at + ".path", std::string("invalid regex: ") + e.what(), 0, toml_quote(f.path)});
       }
     } else if (!f.path.starts_with("/")) {
-      errors.push_back({at + ".path", "must start with \"/\""});
+      errors.push_back({at + ".path", "must start with \"/\"", 0, toml_quote(f.path)});
     }
     if (!f.method.empty() && !std::all_of(f.method.begin(), f.method.end(), is_token_char)) {
-      errors.push_back({at + ".method", "\"" + f.method + "\" is not an HTTP method token"});
+      errors.push_back({at + ".method", "is not an HTTP method token", 0, toml_quote(f.method)});
+    }
+  }
+}
+
+void check_global(const Config& c, std::vector<ConfigError>& errors) {
+  const Global& g = c.global;
+  // RFC 9110 §7.6.3: received-by is a pseudonym (a token) or host[:port].
+  if (!std::all_of(g.via.begin(), g.via.end(), [](char ch) {
+        return is_token_char(ch) || ch == ':' || ch == '[' || ch == ']';
+      })) {
+    errors.push_back(
+        {"global.via", "is not a pseudonym (token) or host[:port]", 0, toml_quote(g.via)});
+  }
+  if (g.admin) {
+    for (size_t i = 0; i < c.listeners.size(); ++i) {
+      if (c.listeners[i].address.to_string() == g.admin->to_string()) {
+        errors.push_back({"global.admin", indexed("listeners", i) + " already uses it", 0,
+                          toml_quote(g.admin->to_string())});
+      }
     }
   }
 }
@@ -136,32 +166,25 @@ void check_frontends(const Config& c, std::vector<ConfigError>& errors) {
 
 std::vector<ConfigError> validate(const Config& c) {
   std::vector<ConfigError> errors;
-  if (c.listeners.empty())
+  if (c.listeners.empty()) {
     errors.push_back({"listeners", "at least one [[listeners]] entry is needed"});
+  }
   check_listeners(c, errors);
   check_clusters(c, errors);
   check_frontends(c, errors);
   check_answers(c.answers, "answers", errors);
-  // RFC 9110 §7.6.3: received-by is a pseudonym (a token) or host[:port].
-  if (!std::all_of(c.global.via.begin(), c.global.via.end(), [](char ch) {
-        return is_token_char(ch) || ch == ':' || ch == '[' || ch == ']';
-      })) {
-    errors.push_back(
-        {"global.via", "\"" + c.global.via + "\" is not a pseudonym (token) or host[:port]"});
-  }
+  check_global(c, errors);
   if (c.limits.max_buffers_per_connection > c.limits.max_buffers) {
-    errors.push_back({"limits.max_buffers_per_connection", "cannot exceed limits.max_buffers"});
-  }
-  if (c.global.admin) {
-    for (const auto& l : c.listeners) {
-      if (l.address.to_string() == c.global.admin->to_string()) {
-        errors.push_back(
-            {"global.admin", "listener \"" + l.name + "\" already uses " + l.address.to_string()});
-      }
-    }
+    errors.push_back(
+        {"limits.max_buffers_per_connection",
+         "cannot exceed limits.max_buffers (" + std::to_string(c.limits.max_buffers) + ")", 0,
+         std::to_string(c.limits.max_buffers_per_connection)});
   }
   if (c.limits.max_connections_per_ip > c.limits.max_connections) {
-    errors.push_back({"limits.max_connections_per_ip", "cannot exceed limits.max_connections"});
+    errors.push_back(
+        {"limits.max_connections_per_ip",
+         "cannot exceed limits.max_connections (" + std::to_string(c.limits.max_connections) + ")",
+         0, std::to_string(c.limits.max_connections_per_ip)});
   }
   return errors;
 }

@@ -6,8 +6,8 @@ namespace crossmux::mux::config {
 std::string_view embedded_default_toml() {
   return R"toml(# crossmux embedded default: try `curl http://127.0.0.1:8080/` and
 # `curl --http2-prior-knowledge http://127.0.0.1:8080/h2/`; metrics: `curl http://127.0.0.1:9901/metrics`.
+# The access log goes to stdout, or nowhere when stdout is a terminal (global.access_log unset).
 [global]
-access_log = "stdout"
 admin = "127.0.0.1:9901"
 
 [[listeners]]

@@ -37,6 +37,7 @@ workers = 2
 via = "edge-1"
 access_log = "off"
 access_log_format = "json"
+shared_ports = true
 admin = "127.0.0.1:9901"
 pid_file = "/run/crossmux.pid"
 [limits]
@@ -55,7 +56,7 @@ body = "busy"
 [[listeners]]
 name = "pub"
 address = "[::1]:8443"
-protocols = ["h2"]
+protocols = ["h2c"]
 allow_connect = true
 [[clusters]]
 name = "api"
@@ -79,6 +80,7 @@ cluster = "api"
   EXPECT_EQ(c.global.workers, 2u);
   EXPECT_EQ(c.global.via, "edge-1");
   EXPECT_EQ(c.global.access_log_format, LogFormat::Json);
+  EXPECT_TRUE(c.global.shared_ports);
   ASSERT_TRUE(c.global.admin);
   EXPECT_EQ(c.global.admin->port, 9901);
   EXPECT_EQ(c.global.pid_file, "/run/crossmux.pid");
@@ -137,72 +139,117 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"unknown_key_suggests", "[timeouts]\nbackend_conect = \"1s\"\n",
                 "timeouts.backend_conect: unknown key; did you mean \"backend_connect\"?"},
         BadCase{"bad_duration", "[timeouts]\nclient_idle = 30\n",
-                "timeouts.client_idle: must be a duration"},
+                "timeouts.client_idle = 30: must be a duration"},
         BadCase{"range", "[limits]\nmax_frame_size = 100\n",
-                "limits.max_frame_size: must be between 16384 and 16777215 (got 100)"},
+                "test.toml:11: limits.max_frame_size = 100: must be between 16384 and 16777215"},
         BadCase{"window_range", "[limits]\ninitial_window_size = 2147483648\n",
-                "limits.initial_window_size: must be between 0 and 2147483647"},
+                "limits.initial_window_size = 2147483648: must be between 0 and 2147483647"},
         BadCase{"bad_enum",
                 "[[clusters]]\nname = \"d\"\nprotocol = \"http3\"\nbackends = [\"a:1\"]\n",
-                "clusters[1].protocol: must be one of \"http1\", \"h2c\", \"h2\""},
+                "clusters[2].protocol = \"http3\": must be one of \"http1\", \"h2c\", \"h2\""},
         BadCase{"bad_backend", "[[clusters]]\nname = \"d\"\nbackends = [\"nohostport\"]\n",
-                "clusters[1].backends[0]: \"nohostport\" is not \"host:port\""},
+                "test.toml:12: clusters[2].backends[1] = \"nohostport\": is not \"host:port\""},
         BadCase{"no_backends", "[[clusters]]\nname = \"d\"\n",
-                "clusters[1].backends: needs at least one backend"},
+                "test.toml:10: clusters[2].backends: needs at least one backend"},
         BadCase{"dup_cluster", "[[clusters]]\nname = \"c\"\nbackends = [\"a:1\"]\n",
-                "clusters[1].name: duplicate cluster name \"c\""},
-        BadCase{"dangling_cluster", "[[frontends]]\ncluster = \"nope\"\n",
-                "frontends[1].cluster: no cluster named \"nope\""},
+                "test.toml:11: clusters[2].name = \"c\": another cluster has this name"},
+        BadCase{
+            "dangling_cluster", "[[frontends]]\ncluster = \"nope\"\n",
+            "test.toml:11: frontends[2].cluster = \"nope\": no [[clusters]] entry has this name"},
         BadCase{"dangling_listener", "[[frontends]]\nlistener = \"x\"\ncluster = \"c\"\n",
-                "frontends[1].listeners: no listener named \"x\""},
+                "frontends[2].listeners: no [[listeners]] entry is named \"x\""},
         BadCase{"bad_regex",
                 "[[frontends]]\npath = \"([a-\"\npath_match = \"regex\"\ncluster = \"c\"\n",
-                "frontends[1].path: invalid regex"},
+                "frontends[2].path = \"([a-\": invalid regex"},
         BadCase{"relative_path", "[[frontends]]\npath = \"api\"\ncluster = \"c\"\n",
-                "frontends[1].path: must start with \"/\""},
+                "frontends[2].path = \"api\": must start with \"/\""},
         BadCase{"bad_method", "[[frontends]]\nmethod = \"GE T\"\ncluster = \"c\"\n",
-                "frontends[1].method: \"GE T\" is not an HTTP method token"},
-        BadCase{"backend_port_zero", "[[clusters]]\nname = \"d\"\nbackends = [\"10.0.0.1:0\"]\n",
-                "clusters[1].backends[0]: \"10.0.0.1:0\" is not \"host:port\""},
+                "frontends[2].method = \"GE T\": is not an HTTP method token"},
         BadCase{
-            "listener_port_range", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:65536\"\n",
-            "listeners[1].address: must be \"host:port\" with a port 0-65535 (0: any free port"},
+            "backend_port_zero", "[[clusters]]\nname = \"d\"\nbackends = [\"10.0.0.1:0\"]\n",
+            "clusters[2].backends[1] = \"10.0.0.1:0\": is not \"host:port\" with a port 1-65535"},
+        BadCase{"listener_port_range",
+                "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:65536\"\n",
+                "listeners[2].address = \"127.0.0.1:65536\": must be \"host:port\" with a port "
+                "0-65535 (0: any free port"},
         BadCase{"same_address", "[[listeners]]\nname = \"z\"\naddress = \"127.0.0.1:8080\"\n",
-                "listeners[1].address: another listener already uses 127.0.0.1:8080"},
-        BadCase{"missing_cert",
-                "[[listeners]]\nname = \"t\"\naddress = \"127.0.0.1:8443\"\n"
-                "[[listeners.tls]]\ncert = \"/nonexistent.pem\"\nkey = \"/nonexistent.key\"\n",
-                "listeners[1].tls[0].cert: cannot read \"/nonexistent.pem\""},
+                "test.toml:12: listeners[2].address = \"127.0.0.1:8080\": listeners[1] already "
+                "uses it"},
         BadCase{"bad_via", "[global]\nvia = \"my proxy\"\n",
-                "global.via: \"my proxy\" is not a pseudonym (token) or host[:port]"},
+                "global.via = \"my proxy\": is not a pseudonym (token) or host[:port]"},
         BadCase{"bad_answer_status", "[answers.42]\nbody = \"x\"\n",
                 "answers.42: answer keys are HTTP status codes"},
         BadCase{"unknown_protocol",
                 "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\nprotocols = [\"spdy\"]\n",
-                "listeners[1].protocols: unknown protocol \"spdy\""},
+                "listeners[2].protocols = [\"spdy\"]: unknown protocol \"spdy\" (a plain listener "
+                "offers"},
         BadCase{"connection_window", "[limits]\nconnection_window = 100\n",
-                "limits.connection_window: must be between 65535 and 2147483647 (got 100)"},
+                "limits.connection_window = 100: must be between 65535 and 2147483647"},
         BadCase{"header_block", "[limits]\nmax_header_block_bytes = 10\n",
-                "limits.max_header_block_bytes: must be between 1024"},
+                "limits.max_header_block_bytes = 10: must be between 1024"},
         BadCase{"reset_budget", "[limits]\nreset_budget = 0\n",
-                "limits.reset_budget: must be between 1"},
+                "limits.reset_budget = 0: must be between 1"},
         BadCase{"glitch_budget", "[limits]\nglitch_budget = -1\n",
-                "limits.glitch_budget: must be between 1"},
+                "limits.glitch_budget = -1: must be between 1"},
         BadCase{"settings_entries", "[limits]\nmax_settings_entries = 2\n",
-                "limits.max_settings_entries: must be between 6"},
+                "limits.max_settings_entries = 2: must be between 6"},
         BadCase{"continuations", "[limits]\nmax_continuation_frames = 0\n",
-                "limits.max_continuation_frames: must be between 1"},
+                "limits.max_continuation_frames = 0: must be between 1"},
         BadCase{"control_acks", "[limits]\nmax_queued_control_acks = \"many\"\n",
-                "limits.max_queued_control_acks: must be an integer"},
+                "limits.max_queued_control_acks = \"many\": must be an integer"},
         BadCase{"per_ip_above_total",
                 "[limits]\nmax_connections = 10\nmax_connections_per_ip = 11\n",
-                "limits.max_connections_per_ip: cannot exceed limits.max_connections"},
+                "test.toml:12: limits.max_connections_per_ip = 11: cannot exceed "
+                "limits.max_connections (10)"},
         BadCase{"admin_port", "[global]\nadmin = \"127.0.0.1\"\n",
-                "global.admin: must be \"host:port\""},
+                "global.admin = \"127.0.0.1\": must be \"host:port\""},
         BadCase{"admin_on_listener", "[global]\nadmin = \"127.0.0.1:8080\"\n",
-                "global.admin: listener \"l\" already uses 127.0.0.1:8080"},
+                "test.toml:11: global.admin = \"127.0.0.1:8080\": listeners[1] already uses it"},
         BadCase{"top_level_typo", "[[listners]]\nname = \"x\"\n",
-                "listners: unknown key; did you mean \"listeners\"?"}),
+                "listners: unknown key; did you mean \"listeners\"?"},
+        // RFC 9113 §3: "h2" is HTTP/2 over TLS, "h2c" over cleartext; a listener offers what its
+        // transport can carry.
+        BadCase{"h2_without_tls",
+                "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\n"
+                "protocols = [\"h2\", \"http/1.1\"]\n",
+                "test.toml:13: listeners[2].protocols = [\"h2\", \"http/1.1\"]: \"h2\" is HTTP/2 "
+                "over TLS and this listener has no [[listeners.tls]]; use \"h2c\""},
+        BadCase{"h2c_with_tls",
+                "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\nprotocols = [\"h2c\"]\n"
+                "[[listeners.tls]]\ncert = \"/c.pem\"\nkey = \"/k.pem\"\n",
+                "listeners[2].protocols = [\"h2c\"]: \"h2c\" is HTTP/2 without TLS and this "
+                "listener has [[listeners.tls]]"},
+        BadCase{"protocol_twice",
+                "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\n"
+                "protocols = [\"h2c\", \"h2c\"]\n",
+                "listeners[2].protocols = [\"h2c\", \"h2c\"]: lists \"h2c\" twice"},
+        BadCase{"no_protocol",
+                "[[listeners]]\nname = \"p\"\naddress = \"127.0.0.1:1\"\nprotocols = []\n",
+                "listeners[2].protocols = []: must enable at least one protocol"},
+        BadCase{"h2c_cluster_with_tls",
+                "[[clusters]]\nname = \"d\"\nprotocol = \"h2c\"\nbackends = [\"a:1\"]\n"
+                "[clusters.tls]\nverify = false\n",
+                "clusters[2].tls: protocol \"h2c\" is HTTP/2 without TLS"},
+        BadCase{"h2_cluster_tls_off",
+                "[[clusters]]\nname = \"d\"\nprotocol = \"h2\"\nbackends = [\"a:1\"]\n"
+                "[clusters.tls]\nenabled = false\n",
+                "clusters[2].tls.enabled = false: protocol \"h2\" is HTTP/2 over TLS"},
+        BadCase{"tls_setting_without_tls",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n"
+                "[clusters.tls]\nenabled = false\nsni = \"x.test\"\n",
+                "test.toml:15: clusters[2].tls.sni = \"x.test\": has no effect: TLS is off"},
+        BadCase{"ca_without_verify",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n"
+                "[clusters.tls]\nverify = false\nca_file = \"/ca.pem\"\n",
+                "clusters[2].tls.ca_file = \"/ca.pem\": has no effect with verify = false"},
+        BadCase{"zero_timeout", "[timeouts]\nbackend_connect = \"0s\"\n",
+                "test.toml:11: timeouts.backend_connect = \"0s\": must be longer than 0"},
+        BadCase{"huge_timeout", "[timeouts]\nsettings_ack = \"1000h\"\n",
+                "timeouts.settings_ack = \"1000h\": must be at most 596h"},
+        BadCase{"empty_access_log", "[global]\naccess_log = \"\"\n",
+                "global.access_log = \"\": must be a file path, \"stdout\" or \"off\""},
+        BadCase{"shared_ports_type", "[global]\nshared_ports = 1\n",
+                "global.shared_ports = 1: must be true or false"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
 TEST(Config, ReportsEveryProblemInOnePass) {
@@ -211,8 +258,67 @@ TEST(Config, ReportsEveryProblemInOnePass) {
   ASSERT_FALSE(r.config);
   std::string errors = all_errors(r);
   EXPECT_NE(errors.find("limits.max_frame_size"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("listeners[0].name: is required"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("t.toml:3: listeners[1].name: is required"), std::string::npos) << errors;
   EXPECT_NE(errors.find("frontends: at least one"), std::string::npos) << errors;
+}
+
+// Every error after parsing (semantic ones too) names the line its key is on, and keys count
+// entries from 1, as the operator reads the file.
+TEST(Config, SemanticErrorsNameTheLine) {
+  auto r = parse_config(R"([[listeners]]
+name = "a"
+address = "127.0.0.1:1"
+[[listeners]]
+address = "127.0.0.1:2"
+[[clusters]]
+name = "c"
+backends = ["127.0.0.1:9"]
+[[frontends]]
+cluster = "c"
+hostname = "Bad Host"
+)",
+                        "test.toml");
+  const std::string errors = all_errors(r);
+  EXPECT_NE(errors.find("test.toml:4: listeners[2].name: is required"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("test.toml:11: frontends[1].hostname = \"Bad Host\""), std::string::npos)
+      << errors;
+  EXPECT_EQ(errors.find("[0]"), std::string::npos) << errors;
+}
+
+// Relative file paths are relative to the configuration file's folder, not to wherever the
+// proxy was started (systemd starts it in /).
+TEST(Config, RelativePathsFollowTheFile) {
+  auto r = parse_config(std::string(kMinimal) + R"(
+[global]
+access_log = "logs/access.log"
+pid_file = "/run/x.pid"
+[[listeners]]
+name = "t"
+address = "127.0.0.1:8443"
+[[listeners.tls]]
+cert = "tls/cert.pem"
+key = "/abs/key.pem"
+)",
+                        "conf/x.toml", "/etc/crossmux");
+  ASSERT_TRUE(r.config) << all_errors(r);
+  EXPECT_EQ(r.config->global.access_log, "/etc/crossmux/logs/access.log");
+  EXPECT_EQ(r.config->global.pid_file, "/run/x.pid");
+  EXPECT_EQ(r.config->listeners[1].certificates[0].cert_file, "/etc/crossmux/tls/cert.pem");
+  EXPECT_EQ(r.config->listeners[1].certificates[0].key_file, "/abs/key.pem");
+  // "stdout" and "off" are no paths.
+  auto s = parse_config(std::string(kMinimal) + "[global]\naccess_log = \"off\"\n", "x", "/etc");
+  ASSERT_TRUE(s.config);
+  EXPECT_EQ(s.config->global.access_log, "off");
+}
+
+TEST(Config, SourceMapFindsParents) {
+  SourceMap m;
+  m.lines = {{"listeners[2]", 7}, {"listeners[2].address", 9}};
+  EXPECT_EQ(m.line("listeners[2].address"), 9);
+  EXPECT_EQ(m.line("listeners[2].name"), 7);
+  EXPECT_EQ(m.line("listeners[2].tls[1].cert"), 7);
+  EXPECT_EQ(m.line("clusters[1]"), 0);
 }
 
 TEST(Config, ValueGrammars) {

@@ -149,6 +149,10 @@ int open_for_append(const std::string& path, std::string* error) {
 }  // namespace
 
 bool AccessLog::open(std::string* error) {
+  if (destination_.empty()) {
+    off_for_terminal_ = ::isatty(STDOUT_FILENO) == 1;
+    destination_ = off_for_terminal_ ? "off" : "stdout";
+  }
   if (destination_ == "off") return true;
   if (destination_ == "stdout") {
     fd_ = STDOUT_FILENO;
@@ -161,6 +165,11 @@ bool AccessLog::open(std::string* error) {
   struct stat st {};
   atomic_chunks_ = ::fstat(fd_, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
   return true;
+}
+
+std::string AccessLog::where() const {
+  if (off_for_terminal_) return "off (stdout is a terminal; set global.access_log to keep one)";
+  return destination_.empty() ? "stdout" : destination_;
 }
 
 bool AccessLog::reopen(std::string* error) {

@@ -71,7 +71,8 @@ class AccessLogWriter {
 // its own (tests, tools); workers use an AccessLogWriter each.
 class AccessLog {
  public:
-  // destination: a path (opened for append), "stdout", or "off".
+  // destination: a path (opened for append), "stdout", "off", or "" (global.access_log unset):
+  // stdout, or off when stdout is a terminal (a person reading the proxy's messages).
   AccessLog(std::string destination, config::LogFormat format);
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
@@ -92,6 +93,8 @@ class AccessLog {
   bool enabled() const { return fd_ >= 0; }
   config::LogFormat format() const { return format_; }
   const std::string& destination() const { return destination_; }
+  // Where lines go, for the startup message: the path, "stdout", "off", or why it is off.
+  std::string where() const;
   uint64_t lines_written() const { return lines_written_.load(std::memory_order_relaxed); }
   uint64_t lines_dropped() const { return lines_dropped_.load(std::memory_order_relaxed); }
 
@@ -101,6 +104,7 @@ class AccessLog {
   int fd_ = -1;
   bool owns_fd_ = false;
   bool atomic_chunks_ = false;  // a pipe or socket: writes of at most PIPE_BUF bytes
+  bool off_for_terminal_ = false;
   std::atomic<uint64_t> lines_written_{0};
   std::atomic<uint64_t> lines_dropped_{0};
   AccessLogWriter own_{this};

@@ -118,7 +118,7 @@ printf '[timeouts]\nbackend_conect = "1s"\n' >"$work/bad2.toml"
 for f in bad1 bad2; do
   "$crossmux" proxy --config "$work/$f.toml" --check >"$work/$f.out" 2>&1 && fail "--check accepted $f"
 done
-grep -q "bad1.toml.*listeners\[0\].address" "$work/bad1.out" || fail "bad1: $(cat "$work/bad1.out")"
+grep -q "bad1.toml:3: listeners\[1\].address = \"nowhere\"" "$work/bad1.out" || fail "bad1: $(cat "$work/bad1.out")"
 grep -q "bad2.toml.*timeouts.backend_conect" "$work/bad2.out" || fail "bad2: $(cat "$work/bad2.out")"
 
 "$crossmux" proxy --config "$work/proxy.toml" >"$work/proxy.log" 2>&1 &
@@ -283,6 +283,7 @@ slow_tls_port=$(free_port)
 sed -e "s/^address = \"127.0.0.1:$proxy_port\"/address = \"127.0.0.1:$slow_port\"/" \
     -e "s/^address = \"127.0.0.1:$tls_port\"/address = \"127.0.0.1:$slow_tls_port\"/" \
     -e "s/^address = \"127.0.0.1:$redirect_port\"/address = \"127.0.0.1:$(free_port)\"/" \
+    -e "s/^address = \"127.0.0.1:$h2c_only_port\"/address = \"127.0.0.1:$(free_port)\"/" \
     -e 's/^\[global\]/[timeouts]\nbackend_response = "300ms"\n[limits]\nmax_connections_per_ip = 3\n[global]/' \
     "$work/proxy.toml" >"$work/slow.toml"
 "$crossmux" proxy --config "$work/slow.toml" >"$work/slow.log" 2>&1 &

@@ -146,7 +146,7 @@ sed 's/^backends = \["127.0.0.1:'"$origin_b"'"\]/backends = ["nonexistent.invali
   "$work/v2.toml" >"$work/proxy.toml"
 grep -q nonexistent "$work/proxy.toml" || fail "test setup: sed"
 kill -HUP "$proxy"
-wait_for "$work/proxy.log" "reload rejected: proxy: backend address does not resolve" \
+wait_for "$work/proxy.log" 'backends\[1\] = "nonexistent.invalid:80": does not resolve' \
   || fail "unresolvable reload not rejected"
 curl -sS -m 5 -o /dev/null "$base/still-a" || fail "request after the rejected reloads"
 wait_for "$work/origin-a.record" "/still-a" 5 || fail "old configuration no longer serving"

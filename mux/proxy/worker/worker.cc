@@ -222,20 +222,6 @@ codecs::Status Worker::listen(ListenerSockets& sockets) {
   return codecs::ok();
 }
 
-codecs::Status Worker::check(const config::Config& config) {
-  for (const auto& l : config.listeners) {
-    if (auto at = resolve_address(l.address); !at) return codecs::unexpected(at.error());
-    if (auto tls = server_tls(l); !tls) return codecs::unexpected(tls.error());
-  }
-  for (const auto& c : config.clusters) {
-    if (auto tls = client_tls(c); !tls) return codecs::unexpected(tls.error());
-    for (const auto& b : c.backends) {
-      if (auto a = resolve_address(b.address); !a) return codecs::unexpected(a.error());
-    }
-  }
-  return codecs::ok();
-}
-
 ListenerSockets Worker::release_listeners(const std::set<std::string>& keep) {
   ListenerSockets out;
   for (auto& l : listeners_) {

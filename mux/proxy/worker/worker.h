@@ -58,9 +58,6 @@ class Worker {
   // binding (SO_REUSEPORT) the ones missing. Errors: certificates, the listener's bind errors
   // (mux/net/net_errors.h), kEpoll.
   codecs::Status listen(ListenerSockets& sockets);
-  // What start() would fail on, without binding anything: name resolution, certificates, TLS
-  // contexts (a reload is checked with this before any worker switches).
-  static codecs::Status check(const config::Config& config);
   // The key a listening socket is handed over by: the configured address.
   static std::string listener_key(const config::Listener& l) { return l.address.to_string(); }
   // Opens a client session on an accepted connection of `listener`; `ip` was counted by

@@ -1,9 +1,9 @@
 // WorkerThread: the loop of one worker thread, configuration generations, reload and drain.
 #include "mux/proxy/worker/worker_thread.h"
 
-#include <iostream>
 #include <set>
 
+#include "mux/proxy/ops/log.h"
 #include "mux/proxy/worker/proxy_main.h"
 
 namespace crossmux::mux::proxy {
@@ -53,8 +53,7 @@ void WorkerThread::run() {
     // One flush of the access log per iteration keeps lines batched without delaying them.
     writer_->flush();
     if (!status) {
-      std::cerr << "crossmux proxy: worker " << index_ << ": " << codecs::describe(status.error())
-                << "\n";
+      log_error("worker " + std::to_string(index_) + ": " + codecs::describe(status.error()));
       break;
     }
     if (loop_->stopping() || reap()) break;
@@ -62,8 +61,8 @@ void WorkerThread::run() {
       size_t open = 0;
       for (const auto& w : retiring_) open += w->sessions();
       if (current_) open += current_->sessions();
-      std::cerr << "crossmux proxy: worker " << index_ << ": shutdown deadline, closing " << open
-                << " connection(s)\n";
+      log_warning("worker " + std::to_string(index_) + ": shutdown deadline, closing " +
+                  std::to_string(open) + " connection(s)");
       break;
     }
   }
@@ -210,9 +209,8 @@ void WorkerThread::apply_reload(Command& c) {
         back.merge(sockets);
         next.reset();
         if (auto s = current_->listen(back); !s) {
-          std::cerr << "crossmux proxy: worker " << index_
-                    << ": listeners lost after a failed reload: " << codecs::describe(s.error())
-                    << "\n";
+          log_error("worker " + std::to_string(index_) +
+                    ": listeners lost after a failed reload: " + codecs::describe(s.error()));
         }
       }
     }
