@@ -41,7 +41,7 @@ void malformed(Section& s, const Target& t, std::string title,
   s.add(std::move(title), kMalformed, [t, fields] {
     return with_connection(t, [fields](Probe& p) {
       p.send_headers(1, p.fields_block(fields(p)), kEndStream | kEndHeaders);
-      return expect_stream_error(p, {kProtocolError});
+      return expect_malformed(p, 1);
     });
   });
 }
@@ -171,7 +171,7 @@ void content_length(Section& root, const Target& t) {
       return with_connection(t, [v](Probe& p) {
         p.send_headers(1, p.request_block("POST", {{"content-length", v}}), kEndHeaders);
         p.send_data(1, "hello", true);
-        return expect_stream_error(p, {kProtocolError});
+        return expect_malformed(p, 1);
       });
     });
   }
@@ -180,14 +180,14 @@ void content_length(Section& root, const Target& t) {
       p.send_headers(1, p.request_block("POST", {{"content-length", "5"}, {"content-length", "6"}}),
                      kEndHeaders);
       p.send_data(1, "hello", true);
-      return expect_stream_error(p, {kProtocolError});
+      return expect_malformed(p, 1);
     });
   });
   s.add("Sends DATA longer than content-length before END_STREAM", kMalformed, [t] {
     return with_connection(t, [](Probe& p) {
       p.send_headers(1, p.request_block("POST", {{"content-length", "2"}}), kEndHeaders);
       p.send_data(1, "hello", false);
-      return expect_stream_error(p, {kProtocolError});
+      return expect_malformed(p, 1);
     });
   });
   s.add("Sends trailers containing content-length", "Trailers MUST NOT contain framing fields",
@@ -196,7 +196,7 @@ void content_length(Section& root, const Target& t) {
             p.send_headers(1, p.request_block("POST"), kEndHeaders);
             p.send_data(1, "test", false);
             p.send_headers(1, p.fields_block({{"content-length", "4"}}), kEndStream | kEndHeaders);
-            return expect_stream_error(p, {kProtocolError});
+            return expect_malformed(p, 1);
           });
         });
 }
@@ -215,7 +215,7 @@ void extensions(Section& root, const Target& t) {
                                             {":path", "/chat"},
                                             {":authority", p.target().authority()}}),
                             kEndHeaders);
-             return expect_stream_error(p, {kProtocolError});
+             return expect_malformed(p, 1);
            });
          });
   ec.add(
@@ -223,7 +223,7 @@ void extensions(Section& root, const Target& t) {
         return with_connection(t, [](Probe& p) {
           p.send_headers(1, p.fields_block(request_with(p, "", {}, {{":protocol", "websocket"}})),
                          kEndStream | kEndHeaders);
-          return expect_stream_error(p, {kProtocolError});
+          return expect_malformed(p, 1);
         });
       });
   auto& pu = root.child("rfc9218", "PRIORITY_UPDATE (RFC 9218)");

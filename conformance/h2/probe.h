@@ -131,6 +131,8 @@ class Probe {
   // refuses (frame_check.h); Timeout. DATA frames are answered with WINDOW_UPDATEs as h2spec
   // does; PINGs are not answered automatically.
   Event next_event();
+  // next_event() reading at most `timeout_ms` instead of the target's timeout.
+  Event next_event_within(int timeout_ms);
   // Reads until a predicate frame arrives; returns it or the terminating event.
   template <class Pred>
   Event wait_for(Pred pred) {
@@ -162,7 +164,6 @@ class Probe {
   bool fill(size_t need, int timeout_ms);
   // The event for a read that ended after `frame_bytes_read` bytes of the next frame.
   Event ended(size_t frame_bytes_read) const;
-  Event next_event_within(int timeout_ms);
   std::string unsendable_;
   void note_settings(const Frame& f);
 

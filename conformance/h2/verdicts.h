@@ -36,6 +36,12 @@ Outcome wait(Probe& p, std::vector<std::string> expected, bool close_passes,
 Outcome expect_conn_error(Probe& p, std::initializer_list<uint32_t> codes);
 // RST_STREAM (any stream) or GOAWAY with one of `codes`, or TCP close/reset.
 Outcome expect_stream_error(Probe& p, std::initializer_list<uint32_t> codes);
+// For crossmux's additions (not h2spec's cases): a request on `stream` is malformed and MUST be
+// a stream error PROTOCOL_ERROR (RFC 9113 §8.1.1): RST_STREAM or GOAWAY PROTOCOL_ERROR, or a
+// close, passes. RST_STREAM with another code on `stream` (but NO_ERROR, RFC 9113 §8.1) fails at
+// once; after a response that ends `stream` the wait for the error shrinks to 250 ms (it would
+// follow right behind), instead of waiting out the read timeout as h2spec's STREAM-ERR does.
+Outcome expect_malformed(Probe& p, uint32_t stream);
 // The first HEADERS frame received is on `stream`.
 Outcome expect_response(Probe& p, uint32_t stream);
 // The first PING received is an ACK echoing `data`; with or_close a close also passes.

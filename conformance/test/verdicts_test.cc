@@ -91,6 +91,13 @@ void drain_briefly(int fd) {
   }
 }
 
+// FIN after what was sent, then read what the client still sends: a close with unread bytes
+// would be a reset, which counts as "connection closed" wherever it comes.
+void close_cleanly(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  drain_briefly(fd);
+}
+
 Outcome against(std::function<void(int)> script, std::function<Outcome(Probe&)> verdict) {
   TinyServer server(std::move(script));
   return with_connection(server.target(), verdict);
@@ -223,6 +230,7 @@ TEST(Verdicts, RightAnswersPass) {
 TEST(Verdicts, EofInsideAFrameIsNotAClose) {
   auto http1 = [](int fd) {
     send_all(fd, "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    close_cleanly(fd);
   };
   auto o = against(http1, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); });
   EXPECT_EQ(o.verdict, Verdict::Fail);
@@ -236,7 +244,10 @@ TEST(Verdicts, EofInsideAFrameIsNotAClose) {
     EXPECT_EQ(with_connection(t, [](Probe& p) { return expect_close(p); }).verdict, Verdict::Pass);
   }
   // Half a frame header, then EOF.
-  auto half_header = [](int fd) { send_all(fd, frame(7, 0, 0, goaway_payload(1)).substr(0, 5)); };
+  auto half_header = [](int fd) {
+    send_all(fd, frame(7, 0, 0, goaway_payload(1)).substr(0, 5));
+    close_cleanly(fd);
+  };
   EXPECT_EQ(against(half_header, [](Probe& p) { return expect_stream_error(p, {kProtocolError}); })
                 .verdict,
             Verdict::Fail);
@@ -245,7 +256,10 @@ TEST(Verdicts, EofInsideAFrameIsNotAClose) {
 TEST(Verdicts, EofRightAfterAFrameHeaderOrAResetIsAClose) {
   // h2spec reads the payload with io.ReadFull, which reports a plain EOF when not one payload
   // byte came: a close.
-  auto header_only = [](int fd) { send_all(fd, frame(6, 0, 0, kPing).substr(0, 9)); };
+  auto header_only = [](int fd) {
+    send_all(fd, frame(6, 0, 0, kPing).substr(0, 9));
+    close_cleanly(fd);
+  };
   EXPECT_EQ(
       against(header_only, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); }).verdict,
       Verdict::Pass);
@@ -322,6 +336,48 @@ TEST(Verdicts, FrameSizeCasesSkipWhenNoFrameCanExceedTheLimit) {
     EXPECT_THAT(o.error, testing::HasSubstr("16777215")) << id;
     EXPECT_LT(received, 100u) << id << ": bytes went out";
   }
+}
+
+// Our additions' malformed-request verdict: a response that ends the stream decides the case at
+// once (no stream error can follow on a closed stream) instead of waiting out the read timeout.
+TEST(Verdicts, AnsweredMalformedRequestFailsWithoutWaiting) {
+  auto answered = [](int fd) {
+    send_all(fd, frame(1, 5, 1, std::string(1, '\x88')));  // :status 200, END_STREAM
+    drain_briefly(fd);
+  };
+  auto o = against(answered, [](Probe& p) { return expect_malformed(p, 1); });
+  EXPECT_EQ(o.verdict, Verdict::Fail);
+  EXPECT_THAT(o.actual, testing::HasSubstr("HEADERS Frame"));
+  EXPECT_THAT(o.actual, testing::HasSubstr("(the request was answered)")) << o.actual;
+  auto other_code = [](int fd) {
+    send_all(fd, frame(3, 0, 1, u32(kInternalError)));
+    drain_briefly(fd);
+  };
+  o = against(other_code, [](Probe& p) { return expect_malformed(p, 1); });
+  EXPECT_EQ(o.verdict, Verdict::Fail);
+  EXPECT_THAT(o.actual, testing::Not(testing::HasSubstr("Timeout"))) << o.actual;
+  auto reset = [](int fd) {
+    send_all(fd, frame(3, 0, 1, u32(kProtocolError)));
+    drain_briefly(fd);
+  };
+  EXPECT_EQ(against(reset, [](Probe& p) { return expect_malformed(p, 1); }).verdict, Verdict::Pass);
+  // An answer, then the reset for what the server read after answering: a pass.
+  auto answered_then_reset = [](int fd) {
+    send_all(fd, frame(1, 5, 1, std::string(1, '\x88')));
+    send_all(fd, frame(3, 0, 1, u32(kNoError)));  // "stop sending" (RFC 9113 §8.1)
+    send_all(fd, frame(7, 0, 0, goaway_payload(kProtocolError)));
+    drain_briefly(fd);
+  };
+  EXPECT_EQ(against(answered_then_reset, [](Probe& p) { return expect_malformed(p, 1); }).verdict,
+            Verdict::Pass);
+  // A response on another stream does not decide stream 1.
+  auto other_stream = [](int fd) {
+    send_all(fd, frame(1, 5, 3, std::string(1, '\x88')));
+    send_all(fd, frame(3, 0, 1, u32(kProtocolError)));
+    drain_briefly(fd);
+  };
+  EXPECT_EQ(against(other_stream, [](Probe& p) { return expect_malformed(p, 1); }).verdict,
+            Verdict::Pass);
 }
 
 TEST(Verdicts, UnreachableTargetAbortsTheRun) {
