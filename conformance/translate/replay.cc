@@ -170,10 +170,13 @@ ClientSaw send_h1(const ProxyTarget& t, const Scenario& s, const std::string& au
       }
       in.append(buf, static_cast<size_t>(n));
       if (saw.status < 0 && in.starts_with("HTTP/1.1 101 ")) {
-        // The proxy switched protocols itself (it serves an h2c upgrade): what follows is not
-        // HTTP/1.1, and the exchange is over.
+        // The proxy switched protocols itself (it serves an h2c upgrade) and answers the request
+        // in HTTP/2 now, after forwarding it: the exchange is over once the connection goes
+        // quiet (read before the record is, so the request is not counted against the next).
         saw.status = 101;
         saw.complete = sink.ended = true;
+        while (io->read(buf, sizeof buf, std::min(t.timeout_ms, 500)) > 0) {
+        }
         return true;
       }
       auto r = decoder.feed(codecs::as_bytes(in), sink);
