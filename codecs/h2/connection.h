@@ -96,6 +96,11 @@ class Connection {
   Status submit_trailers(StreamId stream, const HeaderList& trailers);
   // RST_STREAM with `code`; the sink is not told (the caller decided). Unknown streams: no-op.
   void reset(StreamId stream, H2Code code);
+  // The application is done with `stream` though the peer may still be sending on it (a server
+  // answered before the request ended): once our END_STREAM is written, RST_STREAM(NO_ERROR)
+  // follows it if the peer's side is still open (RFC 9113 §8.1), so the peer stops sending and
+  // the stream's state is freed. Right away when our END_STREAM already went out.
+  void reset_after_end(StreamId stream);
   // GOAWAY. NoError is graceful and two-step (RFC 9113 §6.8): GOAWAY(2^31-1) and a PING, then
   // GOAWAY(last peer stream) when the PING is acknowledged. Other codes: one GOAWAY at once.
   void go_away(H2Code code, std::string_view debug = {});
@@ -177,6 +182,8 @@ class Connection {
   enum class CloseKind : uint8_t { Clean, ResetByUs, ResetByPeer };
   void close_stream(Stream& s, CloseKind kind);
   void advance(Stream& s, StreamEvent e);
+  // Our END_STREAM for `s` was written into `out` (reset_after_end follows it there).
+  void sent_end(Stream& s, ByteBuffer& out);
 
   // connection_recv.cc: DATA, HEADERS, CONTINUATION, header blocks.
   Status on_data(const Frame& f);

@@ -67,7 +67,7 @@ Result<StreamId> Connection::submit_headers(StreamId stream, const MessageHead& 
   s->state = transition(s->state, StreamEvent::SendHeaders);
   if (end_stream) {
     s->end_queued = true;
-    advance(*s, StreamEvent::SendEndStream);
+    sent_end(*s, control_);
   }
   return id;
 }
@@ -99,7 +99,7 @@ Status Connection::submit_trailers(StreamId id, const HeaderList& trailers) {
   }
   from_trailers(trailers, enc_fields_, enc_scratch_);
   write_block(control_, id, enc_fields_, true);
-  advance(*s, StreamEvent::SendEndStream);
+  sent_end(*s, control_);
   return ok();
 }
 
@@ -108,6 +108,28 @@ void Connection::reset(StreamId id, H2Code code) {
   if (!s || error_) return;
   write_rst_stream(control_, id, static_cast<uint32_t>(code));
   close_stream(*s, CloseKind::ResetByUs);
+}
+
+void Connection::reset_after_end(StreamId id) {
+  Stream* s = streams_.find(id);
+  if (!s || error_) return;
+  if (s->state == StreamState::HalfClosedLocal) {
+    reset(id, H2Code::NoError);
+    return;
+  }
+  s->reset_after_end = true;
+}
+
+void Connection::sent_end(Stream& s, ByteBuffer& out) {
+  const bool reset_next = s.reset_after_end;
+  const StreamId id = s.id;
+  advance(s, StreamEvent::SendEndStream);
+  if (!reset_next) return;
+  // `s` is gone when END_STREAM closed it (the peer had ended too).
+  if (Stream* open = streams_.find(id)) {
+    write_rst_stream(out, id, static_cast<uint32_t>(H2Code::NoError));
+    close_stream(*open, CloseKind::ResetByUs);
+  }
 }
 
 void Connection::go_away(H2Code code, std::string_view debug) {
@@ -217,7 +239,7 @@ void Connection::send_data(ByteBuffer& out) {
     conn_send_.take(static_cast<uint32_t>(n));
     sent += n;
     if (last) {
-      advance(*s, StreamEvent::SendEndStream);
+      sent_end(*s, out);
     } else if (s->queue.empty()) {
       if (s->end_queued) finish_send(*s, out);
     } else if (s->send.room() > 0) {
@@ -238,7 +260,7 @@ void Connection::finish_send(Stream& s, ByteBuffer& out) {
   } else {
     write_data(out, s.id, {}, true);
   }
-  advance(s, StreamEvent::SendEndStream);
+  sent_end(s, out);
 }
 
 }  // namespace crossmux::codecs::h2

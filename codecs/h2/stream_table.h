@@ -34,6 +34,8 @@ struct Stream {
   HeaderList trailers;  // owned copy, sent once `queue` drains
   bool final_head_sent = false;
   bool scheduled = false;
+  // Connection::reset_after_end: RST_STREAM(NO_ERROR) follows our END_STREAM.
+  bool reset_after_end = false;
   Priority priority;
 
   Stream(StreamId sid, bool is_local, uint32_t recv_target, int64_t send_window)

@@ -283,16 +283,26 @@ Status prepare_for_h1(MessageHead& head) {
   join_cookies(head.headers);
   // RFC 9110 §7.8: the Upgrade of an upgrade request or of a 101 is what the tunnel speaks; it
   // survives (the H1 encoder writes it with `Connection: upgrade`), every other hop field goes.
+  // RFC 9113 §3.1: h2c (the HTTP/1.1 upgrade to HTTP/2) is never forwarded, in any element of
+  // the list: a backend switching to HTTP/2 behind us would read frames no check of ours saw.
   const HeaderField* upgrade =
       head.framing == Framing::Tunnel ? head.headers.find("upgrade") : nullptr;
-  const std::string_view protocols = upgrade ? upgrade->value : std::string_view();
+  std::string kept;
+  if (upgrade) {
+    for_each_element(upgrade->value, [&](std::string_view e) {
+      if (iequals(e, "h2c")) return;
+      if (!kept.empty()) kept += ", ";
+      kept += e;
+    });
+  }
+  const std::string_view protocols = kept.empty() ? std::string_view() : head.headers.own(kept);
   // RFC 9113 §3.4, §11.6: PRI only starts the HTTP/2 preface; an HTTP/2 client's :method PRI
   // must not reach an HTTP/1.1 backend (one sniffing "PRI " would switch protocols). The H1
   // decoder refuses it the same way (kErrPriMethod).
   if (head.is_request() && head.method == "PRI") return fail(head.kind, kErrTranslatePriMethod);
   remove_connection_specific(head.headers, false);
   drop_content_length_where_forbidden(head);
-  if (upgrade) head.headers.add_view("upgrade", protocols);
+  if (!protocols.empty()) head.headers.add_view("upgrade", protocols);
   if (head.is_request()) {
     for (const auto& f : head.headers) {
       if (!iequals(f.name, "host")) continue;

@@ -119,6 +119,10 @@ void OriginConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   if (x->wants_continue()) write_interim(s, head.method, 100, {});
   exchanges_[s] = std::move(x);
   methods_[s] = {std::string(head.method), head.keep_alive};
+  // RFC 9110 §9.3.6: a CONNECT's content has no defined meaning and its stream stays open (an
+  // extended CONNECT to a path that is not /ws, RFC 8441): it is answered at its head, and what it
+  // sends afterwards is read and dropped.
+  if (head.method == "CONNECT") on_end_of_message(s);
 }
 
 void OriginConnection::write_interim(

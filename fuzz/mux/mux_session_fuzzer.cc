@@ -132,7 +132,7 @@ class Harness {
       return codecs::unexpected(codecs::Error::sys(net::errors::kConnect, ECONNREFUSED));
     }
     auto pipe = net::make_memory_pipe({capacity_, auto_accept_});
-    const bool h2 = ex.cluster->protocol != config::BackendProtocol::Http1;
+    const bool h2 = ex.route.cluster->protocol != config::BackendProtocol::Http1;
     backends_.push_back(std::make_unique<BackendEnd>(pipe.peer, h2, backend_h2_));
     backends_.back()->flush_nghttp2();  // its SETTINGS, read once the connect completes
     return std::unique_ptr<net::ByteStream>(std::move(pipe.stream));
@@ -463,13 +463,13 @@ class Harness {
       std::fprintf(stderr, "session: input %zu output %zu\n", s.input_bytes(), s.output_bytes());
       s.for_each_exchange([&](const proxy::Exchange& ex) {
         std::fprintf(stderr,
-                     "  exchange %u %s %s: attempts %u backend #%zu %p answered %d waiting %d "
-                     "request head_sent %d "
-                     "end_received %d end_sent %d queued %zu; response head_ready %d head_sent %d "
-                     "end_received %d end_sent %d queued %zu\n",
-                     ex.client_stream, ex.method.c_str(), ex.path.c_str(), ex.attempts,
-                     ex.backend_index, static_cast<const void*>(ex.backend), ex.answered,
-                     ex.waiting, ex.request.head_sent, ex.request.end_received, ex.request.end_sent,
+                     "  exchange %u %s %s: phase %s attempts %u backend #%zu %p deadline %d "
+                     "request head_sent %d end_received %d end_sent %d queued %zu; response "
+                     "head_ready %d head_sent %d end_received %d end_sent %d queued %zu\n",
+                     ex.client_stream, ex.log.method.c_str(), ex.log.path.c_str(),
+                     proxy::to_string(ex.phase()).data(), ex.route.attempts, ex.route.backend_index,
+                     static_cast<const void*>(ex.backend.side()), ex.deadline_armed(),
+                     ex.request.head_sent, ex.request.end_received, ex.request.end_sent,
                      ex.request.queued(), ex.response.head_ready, ex.response.head_sent,
                      ex.response.end_received, ex.response.end_sent, ex.response.queued());
       });

@@ -1,14 +1,9 @@
-// Exchange halves and the one pump that serves all four protocol pairings.
+// Exchange halves and the exchange's phase transitions and deadlines.
 #include "mux/proxy/exchange/exchange.h"
 
 #include <algorithm>
 
 namespace crossmux::mux::proxy {
-
-namespace {
-// Body bytes handed to a codec per call: one HTTP/2 frame's worth.
-constexpr size_t kPiece = 16 * 1024;
-}  // namespace
 
 void Half::append(codecs::Bytes data) {
   // Compact before growing so a steady stream reuses the same storage (written bytes kept for a
@@ -37,6 +32,17 @@ bool Half::rewind() {
   return true;
 }
 
+size_t Half::close_early() {
+  const size_t dropped = queued();
+  replay = false;
+  body.clear();
+  body_off = 0;
+  has_trailers = false;
+  end_received = true;
+  closed_early = true;
+  return dropped;
+}
+
 void Half::take_head(codecs::MessageHead& from) {
   from.own_all();
   head = std::move(from);
@@ -57,58 +63,59 @@ void keep_head_length(codecs::MessageHead& head) {
   head.framing = codecs::Framing::KnownLength;
 }
 
-namespace {
+Exchange::Exchange(ClientSide& c, net::TimerWheel& timers, codecs::StreamId id,
+                   const config::Timeouts& timeouts)
+    : client(c),
+      client_stream(id),
+      timeouts_(timeouts),
+      deadline_(timers, [this] { client.deadline_expired(*this); }),
+      stall_(timers, [this] { client.stall_expired(*this); }) {}
 
-codecs::Status send_heads(Half& h, Codec& writer, codecs::StreamId& stream) {
-  while (!h.interim.empty() && !h.head_sent) {
-    auto r = writer.send_head(stream, h.interim.front(), false);
-    if (!r) return codecs::unexpected(r.error());
-    h.interim.erase(h.interim.begin());
+void Exchange::advance(ExchangeEvent e) {
+  const Phase next = next_phase(phase_, e);
+  if (next == Phase::Invalid) {
+    broken_ = true;
+    lifecycle_violation(phase_, e);
+    return;
   }
-  if (!h.head_ready || h.head_sent) return codecs::ok();
-  const bool end = h.end_received && h.queued() == 0 && !h.has_trailers;
-  auto r = writer.send_head(stream, h.head, end);
-  if (!r) return codecs::unexpected(r.error());
-  stream = *r;
-  h.head_sent = true;
-  if (end) h.end_sent = true;
-  return codecs::ok();
+  phase_ = next;
+  if (next == Phase::Answered) answered_ = true;
+  const auto ms = [](config::Millis m) { return static_cast<uint64_t>(m.count()); };
+  switch (next) {
+    case Phase::Queued:
+    case Phase::Attached:
+      deadline_.arm(ms(timeouts_.backend_connect + timeouts_.backend_response));
+      break;
+    case Phase::Forwarding:
+    case Phase::TunnelPending:
+      deadline_.arm(ms(timeouts_.backend_response));
+      break;
+    case Phase::Responding:
+    case Phase::Tunnel:
+      deadline_.arm(progress_timeout_ms());
+      break;
+    default:
+      deadline_.cancel();
+      break;
+  }
+  if (terminal(next)) stall_.cancel();
 }
 
-}  // namespace
-
-codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream) {
-  if (auto s = send_heads(h, writer, stream); !s) return codecs::unexpected(s.error());
-  if (!h.head_sent || h.end_sent) return size_t{0};
-  size_t written = 0;
-  while (h.queued() > 0) {
-    const size_t room = writer.capacity(stream);
-    if (room == 0) break;
-    const size_t n = std::min({h.queued(), room, kPiece});
-    const bool last = h.end_received && n == h.queued() && !h.has_trailers;
-    codecs::Bytes piece(reinterpret_cast<const uint8_t*>(h.body.data()) + h.body_off, n);
-    if (auto s = writer.send_data(stream, piece, last); !s) return codecs::unexpected(s.error());
-    h.body_off += n;
-    h.bytes_sent += n;
-    if (h.bytes_sent > h.bytes_credited) {
-      written += static_cast<size_t>(h.bytes_sent - h.bytes_credited);
-      h.bytes_credited = h.bytes_sent;
-    }
-    if (last) h.end_sent = true;
+uint64_t Exchange::progress_timeout_ms() const {
+  switch (phase_) {
+    case Phase::Forwarding:
+    case Phase::TunnelPending:
+      // A request still streaming to a backend that has not answered: the response deadline
+      // counts from the last byte that moved.
+      return static_cast<uint64_t>(timeouts_.backend_response.count());
+    case Phase::Responding:
+      return static_cast<uint64_t>(timeouts_.stream_progress.count());
+    case Phase::Tunnel:
+      // WebSockets idle for minutes between messages (HAProxy's `timeout tunnel`).
+      return static_cast<uint64_t>(timeouts_.tunnel.count());
+    default:
+      return 0;
   }
-  // RFC 9110 §9.2.2: only a request still held whole may be replayed; past the cap it never is.
-  if (h.replay && h.body_off > kReplayCap) h.release_replay();
-  if (h.queued() == 0 && !h.replay) {
-    h.body.clear();
-    h.body_off = 0;
-  }
-  if (h.queued() == 0 && h.end_received && !h.end_sent) {
-    codecs::Status s = h.has_trailers ? writer.send_trailers(stream, h.trailers)
-                                      : writer.send_data(stream, {}, true);
-    if (!s) return codecs::unexpected(s.error());
-    h.end_sent = true;
-  }
-  return written;
 }
 
 }  // namespace crossmux::mux::proxy

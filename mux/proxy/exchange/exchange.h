@@ -1,5 +1,5 @@
-// Exchange: one request and its response as IR, shared by the client session and the backend
-// connection; pump() moves one direction into whichever codec writes it.
+// Exchange: one request and its response as IR, owned by the client leg that read the request and
+// tied to the backend leg that carries it; its lifecycle is the phase table of lifecycle.h.
 #pragma once
 
 #include <chrono>
@@ -13,12 +13,11 @@
 #include "codecs/message/message.h"
 #include "mux/config/config.h"
 #include "mux/net/timer_wheel.h"
-#include "mux/proxy/legs/codec.h"
+#include "mux/proxy/exchange/lifecycle.h"
+#include "mux/proxy/exchange/sides.h"
+#include "mux/proxy/exchange/tunnel.h"
 
 namespace crossmux::mux::proxy {
-
-class ClientSession;
-class BackendConnection;
 
 // Body bytes one direction of one exchange may hold before its reader is paused (H1: stop
 // reading the socket; H2: receive credit is withheld, which the window already bounds).
@@ -27,19 +26,25 @@ inline constexpr size_t kQueueCap = 256 * 1024;
 // connection (retry_policy.h); past this the request is no longer replayable.
 inline constexpr size_t kReplayCap = 64 * 1024;
 
-// One direction of an exchange: what arrived from the reader and is not yet written.
+// One direction of an exchange. Its reader (the codec that decodes this message) is the producer:
+// it sets the head, appends body bytes, sets trailers and the end. Its writer (pump(), legs/pump.h)
+// is the consumer: it marks what went out. Each flag has one writer.
 struct Half {
+  // Producer side.
   codecs::MessageHead head;
-  bool head_ready = false;  // the final head arrived
-  bool head_sent = false;
+  bool head_ready = false;                   // the final head arrived
   std::vector<codecs::MessageHead> interim;  // 1xx heads to forward before the final head
   std::string body;                          // received, not yet written, from body_off
-  size_t body_off = 0;
   codecs::HeaderList trailers;
   bool has_trailers = false;
   bool end_received = false;
-  bool end_sent = false;
+  // close_early() ended the message, not its reader: the peer may still be sending it.
+  bool closed_early = false;
   uint64_t bytes_received = 0;
+  // Consumer side.
+  bool head_sent = false;
+  size_t body_off = 0;
+  bool end_sent = false;
   uint64_t bytes_sent = 0;
   uint64_t bytes_credited = 0;  // most body bytes ever written: what pump() reported as moved
   // Replay buffer (requests): while on, written body bytes stay in `body` before body_off (they
@@ -60,6 +65,9 @@ struct Half {
   // translated in place when first written; translation is idempotent, so it is written as is.
   // False (nothing changed) when !replayable().
   bool rewind();
+  // Drops what is queued and ends the message here: nothing more of it is forwarded (a refused
+  // tunnel's request, whose bytes were never the backend's to read). Returns the bytes dropped.
+  size_t close_early();
   // Takes ownership of a decoded head (copying every view into its own arena).
   void take_head(codecs::MessageHead& from);
   bool done() const { return end_sent; }
@@ -70,55 +78,21 @@ struct Half {
 // Content-Length field) so the writer repeats it without sending a body.
 void keep_head_length(codecs::MessageHead& head);
 
-// Writes what `half` holds into `writer` as far as its capacity allows: interim heads, the head
-// (client codecs assign `stream` here), body, trailers, end. Returns the body bytes written for
-// the first time (a replay writes again what was already credited), which the caller credits back
-// to the reader (Codec::consume). Errors: the writer's (translation,
-// encoder, H2 stream errors).
-codecs::Result<size_t> pump(Half& half, Codec& writer, codecs::StreamId& stream);
-
-struct Exchange {
-  Exchange(ClientSession& c, codecs::StreamId id) : client(&c), client_stream(id) {}
-
-  // How long this exchange may go without a byte moving once its response started: an open
-  // tunnel gets timeouts.tunnel, everything else timeouts.stream_progress.
-  uint64_t progress_timeout_ms(const config::Timeouts& t) const {
-    const bool open_tunnel =
-        tunnel && response.head_ready && response.head.framing == codecs::Framing::Tunnel;
-    return static_cast<uint64_t>((open_tunnel ? t.tunnel : t.stream_progress).count());
-  }
-
-  ClientSession* client;
-  codecs::StreamId client_stream;
-  BackendConnection* backend = nullptr;
-  codecs::StreamId backend_stream = 0;
-  Half request;
-  Half response;
-
-  // Routing and retries.
+// Where the request goes: the routed cluster and the backends tried.
+struct Route {
   const config::Cluster* cluster = nullptr;
   size_t cluster_index = 0;
   size_t backend_index = 0;
   std::vector<size_t> tried;
   uint32_t attempts = 0;
+  // The backend connection carrying it had served before (a pool hit).
   bool reused_connection = false;
-  // An HTTP/1.1 backend sent bytes for this exchange (even ones that did not decode as a response):
-  // it processed the request, so a lost connection is no longer grounds for a retry.
-  bool response_started = false;
   // A replay after a lost connection: the pool opens a new connection rather than reuse one.
   bool fresh_connection = false;
-  // A WebSocket or CONNECT request (tunnel.h): once accepted, both halves carry tunnel bytes.
-  bool tunnel = false;
-  // A plain CONNECT: its backend leg is a new raw TCP connection to the requested backend.
-  bool raw_tunnel = false;
-  bool waiting = false;  // queued in the BackendPool for a connection
+};
 
-  // The proxy answered itself (no backend, or the backend failed): request body is discarded.
-  bool answered = false;
-  std::string_view answer_reason;
-  bool aborted = false;
-
-  // Access log facts (copied: the head is translated in place when it is sent).
+// What the access log and metrics report (copied: the head is translated in place when sent).
+struct LogFacts {
   std::string method;
   std::string authority;
   std::string path;
@@ -128,14 +102,61 @@ struct Exchange {
   int64_t connect_us = -1;
   uint64_t request_sent_ms = 0;
   int64_t backend_response_us = -1;
+  // Why the proxy answered itself or cut the exchange ("" when it did neither).
+  std::string_view reason;
+};
 
-  // Backend response deadline, then per-stream progress deadline.
-  std::unique_ptr<net::Timer> timer;
-  // Armed while response bytes wait for a client that takes none (zero flow-control window or
-  // an unread socket): timeouts.flow_control_stall. Created on the first stall.
-  std::unique_ptr<net::Timer> stall_timer;
+class Exchange {
+ public:
+  // `timers` runs the exchange's deadlines; their expiry is reported to `client`.
+  Exchange(ClientSide& client, net::TimerWheel& timers, codecs::StreamId client_stream,
+           const config::Timeouts& timeouts);
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
 
-  bool complete() const { return request.end_received && response.end_sent; }
+  Phase phase() const { return phase_; }
+  // Moves along kPhaseTransitions and arms the deadline of the phase entered (Queued and
+  // Attached: backend_connect + backend_response; Forwarding and TunnelPending:
+  // backend_response; Responding: stream_progress; Tunnel: tunnel; the others: none). An event
+  // the table forbids is a bug: lifecycle_violation() is called, the phase stays and broken()
+  // becomes true (the client leg then cuts the exchange).
+  void advance(ExchangeEvent e);
+  bool broken() const { return broken_; }
+  // The proxy answered this exchange itself (it went through Answered).
+  bool answered() const { return answered_; }
+
+  // Re-arms the deadline for `ms` from now (a connection that connected, bytes that moved).
+  void arm_deadline(uint64_t ms) { deadline_.arm(ms); }
+  void cancel_deadline() { deadline_.cancel(); }
+  bool deadline_armed() const { return deadline_.armed(); }
+  // The flow-control stall deadline (timeouts.flow_control_stall), armed while response bytes wait
+  // for a client that takes none.
+  void arm_stall(uint64_t ms) { stall_.arm(ms); }
+  void cancel_stall() { stall_.cancel(); }
+  bool stall_armed() const { return stall_.armed(); }
+  // How long the exchange may go without a byte moving in its phase (0: no progress deadline).
+  uint64_t progress_timeout_ms() const;
+
+  ClientSide& client;
+  const codecs::StreamId client_stream;
+  // What the request asks for (tunnel.h), fixed when the head arrives.
+  TunnelKind tunnel = TunnelKind::None;
+  Half request;
+  Half response;
+  BackendLink backend{*this};
+  Route route;
+  LogFacts log;
+  // An HTTP/1.1 backend sent bytes for this exchange (even ones that did not decode as a response):
+  // it processed the request, so a lost connection is no longer grounds for a retry.
+  bool response_started = false;
+
+ private:
+  const config::Timeouts& timeouts_;
+  Phase phase_ = Phase::Routing;
+  bool broken_ = false;
+  bool answered_ = false;
+  net::Timer deadline_;
+  net::Timer stall_;
 };
 
 }  // namespace crossmux::mux::proxy

@@ -20,8 +20,10 @@ std::string base64(const unsigned char* p, size_t n) {
   return out;
 }
 
-// RFC 9110 §7.8: Upgrade is a comma-separated list of protocol[/version] tokens.
-bool lists_websocket(std::string_view upgrade) {
+// RFC 9110 §7.8: Upgrade is a comma-separated list of protocol[/version] tokens; empty elements
+// are ignored (§5.6.1). Calls f(element) for each non-empty one.
+template <class F>
+void for_each_protocol(std::string_view upgrade, F&& f) {
   size_t start = 0;
   while (start <= upgrade.size()) {
     size_t comma = upgrade.find(',', start);
@@ -29,11 +31,16 @@ bool lists_websocket(std::string_view upgrade) {
         upgrade.substr(start, comma == upgrade.npos ? upgrade.npos : comma - start);
     while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
     while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
-    if (codecs::iequals(e, "websocket")) return true;
+    if (!e.empty()) f(e);
     if (comma == upgrade.npos) break;
     start = comma + 1;
   }
-  return false;
+}
+
+bool lists_websocket(std::string_view upgrade) {
+  bool found = false;
+  for_each_protocol(upgrade, [&](std::string_view e) { found |= codecs::iequals(e, "websocket"); });
+  return found;
 }
 
 }  // namespace
@@ -47,6 +54,21 @@ TunnelKind tunnel_kind(const codecs::MessageHead& request) {
   if (request.framing != codecs::Framing::Tunnel) return TunnelKind::None;
   const codecs::HeaderField* upgrade = request.headers.find("upgrade");
   return upgrade && lists_websocket(upgrade->value) ? TunnelKind::WebSocket : TunnelKind::None;
+}
+
+bool only_websocket(std::string_view upgrade) {
+  size_t elements = 0;
+  bool websocket = false;
+  for_each_protocol(upgrade, [&](std::string_view e) {
+    ++elements;
+    websocket = codecs::iequals(e, "websocket");
+  });
+  return elements == 1 && websocket;
+}
+
+void websocket_upgrade_only(codecs::MessageHead& request) {
+  request.headers.remove("upgrade");
+  request.headers.add_view("upgrade", "websocket");
 }
 
 std::string websocket_accept(std::string_view key) {

@@ -27,6 +27,14 @@ enum class TunnelKind : uint8_t {
 // proxy forwards the request without its Upgrade (h2c upgrades, RFC 9113 §3.1, in particular).
 TunnelKind tunnel_kind(const codecs::MessageHead& request);
 
+// RFC 9110 §7.8: whether an Upgrade field value is exactly one protocol, websocket (what a 101
+// answering our WebSocket request must say).
+bool only_websocket(std::string_view upgrade);
+// A WebSocket request (TunnelKind::WebSocket over HTTP/1.1) asks for websocket alone: other
+// elements of its Upgrade list (h2c above all, RFC 9113 §3.1) are dropped, so no backend can
+// switch to a protocol the proxy does not carry.
+void websocket_upgrade_only(codecs::MessageHead& request);
+
 // RFC 6455 §4.2.2: base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string websocket_accept(std::string_view key);
 // RFC 6455 §4.1: a fresh nonce, base64 of 16 random bytes.

@@ -1,4 +1,5 @@
-// Backend connection: connect deadline, request writing, response intake, failure handling.
+// Backend connection: connect deadline, request writing, response intake, tunnel consent,
+// failure handling and the connection's own lifecycle.
 #include "mux/proxy/legs/backend_connection.h"
 
 #include <algorithm>
@@ -6,15 +7,29 @@
 #include <span>
 #include <vector>
 
-#include "mux/proxy/legs/client_session.h"
+#include "mux/proxy/legs/pump.h"
 #include "mux/proxy/worker/worker.h"
 
 namespace crossmux::mux::proxy {
 
+std::string_view to_string(BackendState s) {
+  switch (s) {
+    case BackendState::Connecting:
+      return "Connecting";
+    case BackendState::Open:
+      return "Open";
+    case BackendState::Retiring:
+      return "Retiring";
+    case BackendState::Closed:
+      return "Closed";
+  }
+  return "?";
+}
+
 BackendConnection::BackendConnection(Worker& worker, BackendKey key, const config::Cluster& cluster,
                                      std::unique_ptr<net::ByteStream> stream, bool raw)
     : Peer(worker, std::move(stream)), key_(key), timer_(worker.loop().timers(), [this] {
-        if (connecting_) {
+        if (state_ == BackendState::Connecting) {
           worker_.balancer(key_.cluster).mark_down(key_.backend);
           fail_all(FailureKind::ConnectFailed);
         }
@@ -31,7 +46,7 @@ BackendConnection::BackendConnection(Worker& worker, BackendKey key, const confi
 }
 
 BackendConnection::~BackendConnection() {
-  for (Exchange* ex : exchanges_) ex->backend = nullptr;
+  for (Exchange* ex : exchanges_) ex->backend.sever();
   worker_.pool().remove(this);
   worker_.balancer(key_.cluster).on_close(key_.backend);
 }
@@ -44,64 +59,56 @@ codecs::Status BackendConnection::start() {
 }
 
 bool BackendConnection::accepts() const {
-  if (closed_ || !codec_->reusable()) return false;
-  if (exchanges_.size() >= codec_->stream_limit()) return false;
-  // HTTP/1.1: only an idle connection; HTTP/2: below the stream limit (checked above).
-  return codec_->multiplexed() || (exchanges_.empty() && !connecting_ && in_.empty());
+  if (state_ != BackendState::Connecting && state_ != BackendState::Open) return false;
+  return codec_->reusable() && exchanges_.size() < codec_->stream_limit();
 }
 
 void BackendConnection::attach(Exchange& ex) {
-  ex.backend = this;
-  ex.backend_stream = 0;
-  ex.backend_address = worker_.backend_name(key_.cluster, key_.backend);
+  ex.backend.bind(*this);
+  ex.log.backend_address = worker_.backend_name(key_.cluster, key_.backend);
   exchanges_.push_back(&ex);
-  if (!connecting_) timer_.cancel();
-  // Every attached exchange has a deadline from the start, even while its head cannot be
-  // written yet (the connection still connecting, or stuck behind a tunnel): the connect and
-  // response timeouts bound the wait, then the usual timeout path answers it (mux_session found
-  // an Upgrade request attached and never written, with nothing armed:
-  // regressions/mux_session/upgrade-request-never-written).
-  const auto& t = worker_.config().timeouts;
-  arm_deadline(ex, t.backend_response + (connecting_ ? t.backend_connect : config::Millis(0)));
+  if (state_ != BackendState::Connecting) timer_.cancel();
+  // Every attached exchange has a deadline from the start (Exchange::advance(Attach): connect
+  // plus response), even while its head cannot be written yet (the connection still connecting,
+  // or stuck behind a tunnel): mux_session found an Upgrade request attached and never written,
+  // with nothing armed (regressions/mux_session/upgrade-request-never-written).
   wake();
 }
 
-// The exchange's one backend timer (created once, re-armed for each phase): on expiry the client
-// session answers or retries per retry_policy.h.
-void BackendConnection::arm_deadline(Exchange& ex, config::Millis after) {
-  if (!ex.timer) {
-    ClientSession* client = ex.client;
-    Exchange* p = &ex;
-    ex.timer = std::make_unique<net::Timer>(worker_.loop().timers(),
-                                            [client, p] { client->exchange_timed_out(*p); });
-  }
-  ex.timer->arm(static_cast<uint64_t>(after.count()));
-}
-
-void BackendConnection::detach(Exchange& ex) {
+void BackendConnection::unlink(Exchange& ex, LegEnd end) {
   std::erase(exchanges_, &ex);
-  ex.backend = nullptr;
-  if (ex.timer) ex.timer->cancel();
-}
-
-void BackendConnection::release(Exchange& ex) {
-  detach(ex);
-  ++served_;
+  if (end == LegEnd::Framed) {
+    ++served_;
+  } else if (ex.request.head_sent) {
+    // Bytes of this exchange are on the wire and it did not end framed: HTTP/2 cuts its stream;
+    // on a connection that is the stream (HTTP/1.1, raw TCP) where the next response would begin
+    // is unknown (RFC 9112 §9.3), so the connection is never reused.
+    if (codec_->can_cut_stream()) {
+      codec_->reset(ex.backend.stream(), codecs::H2Code::Cancel);
+    } else {
+      retire();
+    }
+  }
   wake();
 }
 
-void BackendConnection::abandon(Exchange& ex) {
-  const bool unfinished = !ex.response.end_received || !ex.request.end_sent;
-  detach(ex);
-  if (unfinished && ex.request.head_sent) codec_->reset(ex.backend_stream, codecs::H2Code::Cancel);
-  wake();
+void BackendConnection::sever(Exchange& ex) {
+  std::erase(exchanges_, &ex);
+  ex.backend.sever();
 }
 
 Exchange* BackendConnection::find(codecs::StreamId s) {
   for (Exchange* ex : exchanges_) {
-    if (ex->backend_stream == s && ex->request.head_sent) return ex;
+    if (ex->backend.stream() == s && ex->request.head_sent) return ex;
   }
   return nullptr;
+}
+
+void BackendConnection::retire() {
+  if (state_ == BackendState::Open || state_ == BackendState::Connecting) {
+    state_ = BackendState::Retiring;
+  }
+  wake();
 }
 
 bool BackendConnection::finish_connect() {
@@ -111,27 +118,27 @@ bool BackendConnection::finish_connect() {
     fail_all(FailureKind::ConnectFailed);
     return false;
   }
-  connecting_ = false;
+  state_ = BackendState::Open;
   timer_.cancel();
   worker_.balancer(key_.cluster).mark_up(key_.backend);
   const int64_t us = static_cast<int64_t>(worker_.loop().now_ms() - connect_started_ms_) * 1000;
-  for (Exchange* ex : exchanges_) ex->connect_us = us;
+  for (Exchange* ex : exchanges_) ex->log.connect_us = us;
   return true;
 }
 
 void BackendConnection::on_ready() {
-  if (closed_) return;
-  if (connecting_) {
+  if (state_ == BackendState::Closed) return;
+  if (state_ == BackendState::Connecting) {
     if (!finish_connect()) {
       close();
       return;
     }
-    if (connecting_) return;
+    if (state_ == BackendState::Connecting) return;
   }
   bool alive = read_input(reading_paused() ? 0 : kInputCap);
-  // HTTP/1.1 carries one exchange at a time: any byte read now starts its answer, even a byte the
+  // Messages in order: any byte read now starts the oldest exchange's answer, even a byte the
   // decoder is about to refuse (a malformed response must not be answered by a retry).
-  if (!in_.empty() && !codec_->multiplexed()) {
+  if (!in_.empty() && codec_->ordered()) {
     for (Exchange* ex : exchanges_)
       ex->response_started = ex->response_started || ex->request.head_sent;
   }
@@ -154,8 +161,10 @@ void BackendConnection::on_ready() {
     close();
     return;
   }
+  if (state_ == BackendState::Open && !codec_->reusable()) retire();
+  if (state_ == BackendState::Retiring) worker_.pool().remove(this);
   if (exchanges_.empty()) {
-    if (!codec_->reusable() && !output_pending()) {
+    if (state_ == BackendState::Retiring && !output_pending()) {
       close();
       return;
     }
@@ -177,7 +186,7 @@ bool BackendConnection::reading_paused() const {
 }
 
 void BackendConnection::pump_requests() {
-  // A snapshot: a failing exchange detaches itself. This runs on every wake-up, so the usual few
+  // A snapshot: a failing exchange leaves the list. This runs on every wake-up, so the usual few
   // exchanges are copied to the stack (copying the vector allocated each time).
   std::array<Exchange*, 16> inline_list;
   std::vector<Exchange*> heap_list;
@@ -190,40 +199,48 @@ void BackendConnection::pump_requests() {
     list = heap_list;
   }
   for (Exchange* ex : list) {
-    if (ex->backend != this) continue;
+    if (ex->backend.side() != this) continue;
+    const bool tunnel = ex->tunnel != TunnelKind::None;
     if (!ex->request.head_sent &&
-        !(ex->tunnel ? codec_->can_open_tunnel() : codec_->can_open_stream())) {
+        !(tunnel ? codec_->can_open_tunnel() : codec_->can_open_stream())) {
       continue;
     }
     if (out_.size() >= kOutputHighWater) break;
     const bool head_was_sent = ex->request.head_sent;
-    auto r = pump(ex->request, *codec_, ex->backend_stream);
+    // A tunnel request's bytes wait for the backend's consent (lifecycle.h).
+    const bool body = !tunnel || request_body_flows(ex->phase());
+    codecs::StreamId sid = ex->backend.stream();
+    auto r = pump(ex->request, *codec_, sid, body);
     if (!r) {
-      // The request cannot be written in the backend's protocol (RFC 9113 §8.2.2 rules).
-      detach(*ex);
+      // The request cannot be written in the backend's protocol (RFC 9113 §8.2.2 rules, no
+      // extended CONNECT): answered while the client got nothing yet, else cut.
       const auto& e = r.error();
-      const uint16_t status = e.answer_status(502);
-      ex->client->answer(*ex, status, e.detail);
+      if (!ex->response.head_sent) {
+        ex->client.answer(*ex, e.answer_status(502), e.detail);
+      } else {
+        ex->backend.end(LegEnd::Abandoned);
+        ex->client.backend_failed(*ex, FailureKind::ConnectionLost);
+      }
       continue;
     }
     if (!head_was_sent && ex->request.head_sent) {
-      ex->request_sent_ms = worker_.loop().now_ms();
-      arm_deadline(*ex, worker_.config().timeouts.backend_response);
+      ex->backend.set_stream(sid);
+      ex->log.request_sent_ms = worker_.loop().now_ms();
+      ex->advance(tunnel ? ExchangeEvent::SendTunnelHead : ExchangeEvent::SendHead);
     }
     if (*r > 0) {
-      ex->client->codec().consume(ex->client_stream, *r);
-      ex->client->wake();
-      ex->client->progressed(*ex);
+      ex->client.credit(ex->client_stream, *r);
+      ex->client.wake();
+      ex->client.progressed(*ex);
     }
     release_if_done(*ex);
   }
 }
 
 void BackendConnection::shut_tunnel_writes() {
-  if (shut_write_ || codec_->multiplexed() || output_pending()) return;
+  if (shut_write_ || codec_->can_cut_stream() || output_pending()) return;
   for (const Exchange* ex : exchanges_) {
-    if (ex->tunnel && ex->request.end_sent &&
-        ex->response.head.framing == codecs::Framing::Tunnel) {
+    if (ex->phase() == Phase::Tunnel && ex->request.end_sent) {
       (void)stream_->shutdown_write();
       shut_write_ = true;
       return;
@@ -231,33 +248,62 @@ void BackendConnection::shut_tunnel_writes() {
   }
 }
 
+bool BackendConnection::decide_tunnel(Exchange& ex, codecs::MessageHead& head) {
+  switch (codec_->tunnel_verdict(head, ex.tunnel)) {
+    case Codec::TunnelVerdict::Accepted:
+      head.framing = codecs::Framing::Tunnel;
+      ex.advance(ExchangeEvent::TunnelAccept);
+      // A connection that is the stream now carries the tunnel's bytes: never reused.
+      if (!codec_->can_cut_stream()) retire();
+      return true;
+    case Codec::TunnelVerdict::Invalid:
+      // RFC 9110 §7.8: switching to a protocol the client did not ask for (h2c above all) would
+      // hand the client a raw pipe to the backend that no check of ours understands.
+      retire();
+      sever(ex);
+      ex.client.answer(ex, 502, kErrTunnelProtocol);
+      return false;
+    case Codec::TunnelVerdict::Refused:
+      break;
+  }
+  // An ordinary response: the tunnel never opens, the request's held bytes were never the
+  // backend's to read (they are dropped and their credit returned), and a connection that is the
+  // stream, having seen an upgrade refused, is not trusted again.
+  if (head.framing == codecs::Framing::Tunnel) head.framing = codecs::Framing::CloseDelimited;
+  ex.advance(ExchangeEvent::ResponseHead);
+  if (const size_t dropped = ex.request.close_early()) ex.client.credit(ex.client_stream, dropped);
+  if (!codec_->can_cut_stream()) retire();
+  return true;
+}
+
 void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   Exchange* ex = find(s);
   if (!ex) return;
   // The backend started answering: the request can no longer be replayed elsewhere.
   ex->request.release_replay();
-  if (head.is_informational() && !(head.status == 101 && ex->tunnel)) {
-    // RFC 9110 §15.2: interim responses are forwarded; a 101 only opens a tunnel we asked for.
-    if (head.status != 101) {
-      ex->response.interim.emplace_back();
-      ex->response.interim.back() = std::move(head);
-      ex->response.interim.back().own_all();
-      worker_.add_via(ex->response.interim.back());
-    }
-  } else {
-    ex->response.take_head(head);
-    // On our copy only: the HTTP/1.1 decoder frames the rest of this response from its own head
-    // once on_head returns, and a response to HEAD has no body whatever its Content-Length says.
-    if (ex->method == "HEAD") keep_head_length(ex->response.head);
-    worker_.add_via(ex->response.head);
-    ex->response.head_ready = true;
-    ex->backend_response_us =
-        static_cast<int64_t>(worker_.loop().now_ms() - ex->request_sent_ms) * 1000;
-    if (ex->timer) {
-      ex->timer->arm(ex->progress_timeout_ms(worker_.config().timeouts));
-    }
+  if (head.is_informational() && head.status != 101) {
+    // RFC 9110 §15.2: interim responses are forwarded.
+    ex->response.interim.emplace_back();
+    ex->response.interim.back() = std::move(head);
+    ex->response.interim.back().own_all();
+    worker_.add_via(ex->response.interim.back());
+    ex->client.wake();
+    return;
   }
-  ex->client->wake();
+  if (ex->phase() == Phase::TunnelPending) {
+    if (!decide_tunnel(*ex, head)) return;
+  } else {
+    ex->advance(ExchangeEvent::ResponseHead);
+  }
+  ex->response.take_head(head);
+  // On our copy only: the HTTP/1.1 decoder frames the rest of this response from its own head
+  // once on_head returns, and a response to HEAD has no body whatever its Content-Length says.
+  if (ex->log.method == "HEAD") keep_head_length(ex->response.head);
+  worker_.add_via(ex->response.head);
+  ex->response.head_ready = true;
+  ex->log.backend_response_us =
+      static_cast<int64_t>(worker_.loop().now_ms() - ex->log.request_sent_ms) * 1000;
+  ex->client.wake();
 }
 
 void BackendConnection::on_data(codecs::StreamId s, codecs::Bytes data) {
@@ -267,7 +313,7 @@ void BackendConnection::on_data(codecs::StreamId s, codecs::Bytes data) {
     return;
   }
   ex->response.append(data);
-  ex->client->wake();
+  ex->client.wake();
 }
 
 void BackendConnection::on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) {
@@ -280,8 +326,9 @@ void BackendConnection::on_trailers(codecs::StreamId s, codecs::HeaderList& trai
 void BackendConnection::on_end_of_message(codecs::StreamId s) {
   if (Exchange* ex = find(s)) {
     ex->response.end_received = true;
-    if (ex->timer) ex->timer->cancel();
-    ex->client->wake();
+    // The whole response is held: what is left is the client's pace (the stall deadline).
+    ex->cancel_deadline();
+    ex->client.wake();
     release_if_done(*ex);
   }
 }
@@ -292,51 +339,57 @@ void BackendConnection::release_if_done(Exchange& ex) {
   // response. An HTTP/1.1 client writes responses in request order; a later request holding the
   // only connection while an earlier one waits for it would otherwise never finish (found by
   // mux_session: pipelined requests, a refused connect, the retry queued behind the later one).
-  if (ex.request.end_sent && ex.response.end_received) release(ex);
+  if (ex.request.end_sent && ex.response.end_received) ex.backend.end(LegEnd::Framed);
 }
 
 void BackendConnection::on_reset(codecs::StreamId s, uint32_t code) {
   Exchange* ex = find(s);
   if (!ex) return;
-  detach(*ex);
+  sever(*ex);
+  if (ex->response.end_received) {
+    // RFC 9113 §8.1: a server that answered whole may reset the rest of the request
+    // (NO_ERROR): the response is delivered, what is left of the request is dropped.
+    ex->request.release_replay();
+    ex->client.wake();
+    return;
+  }
   const bool refused = code == static_cast<uint32_t>(codecs::H2Code::RefusedStream);
-  ex->client->backend_failed(*ex,
-                             refused ? FailureKind::RefusedStream : FailureKind::ConnectionLost);
+  ex->client.backend_failed(*ex,
+                            refused ? FailureKind::RefusedStream : FailureKind::ConnectionLost);
 }
 
 void BackendConnection::on_goaway(codecs::StreamId last, uint32_t, std::string_view) {
   // RFC 9113 §6.8: streams above last-stream-id were not processed and may be retried.
   auto list = exchanges_;
   for (Exchange* ex : list) {
-    if (ex->request.head_sent && ex->backend_stream <= last) continue;
-    detach(*ex);
-    ex->client->backend_failed(*ex, FailureKind::GoAwayUnprocessed);
+    if (ex->request.head_sent && ex->backend.stream() <= last) continue;
+    sever(*ex);
+    ex->client.backend_failed(*ex, FailureKind::GoAwayUnprocessed);
   }
-  worker_.pool().remove(this);
+  retire();
 }
 
 void BackendConnection::fail_all(FailureKind kind) {
   auto list = std::move(exchanges_);
   exchanges_.clear();
   for (Exchange* ex : list) {
-    ex->backend = nullptr;
-    if (ex->timer) ex->timer->cancel();
+    ex->backend.sever();
     // A response already complete (the backend answered, then closed) is delivered, not failed;
     // what is left of its request is discarded.
     if (ex->response.end_received) {
       ex->request.release_replay();
       ex->request.body.clear();
       ex->request.body_off = 0;
-      ex->client->wake();
+      ex->client.wake();
       continue;
     }
-    ex->client->backend_failed(*ex, kind);
+    ex->client.backend_failed(*ex, kind);
   }
 }
 
 void BackendConnection::close() {
-  if (closed_) return;
-  closed_ = true;
+  if (state_ == BackendState::Closed) return;
+  state_ = BackendState::Closed;
   timer_.cancel();
   worker_.pool().remove(this);
   worker_.loop().retire(std::unique_ptr<Handler>(this));

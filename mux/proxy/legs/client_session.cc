@@ -1,12 +1,13 @@
 // Client session: protocol detection, request intake, response writing, answers and timeouts.
 #include "mux/proxy/legs/client_session.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "codecs/message/translate.h"
 #include "mux/proxy/exchange/answers.h"
 #include "mux/proxy/exchange/tunnel.h"
-#include "mux/proxy/legs/backend_connection.h"
+#include "mux/proxy/legs/pump.h"
 #include "mux/proxy/worker/worker.h"
 
 namespace crossmux::mux::proxy {
@@ -31,14 +32,8 @@ ClientSession::ClientSession(Worker& worker, const config::Listener& listener,
 }
 
 ClientSession::~ClientSession() {
-  for (auto& [id, ex] : exchanges_) {
-    if (ex->backend) ex->backend->abandon(*ex);
-    worker_.pool().cancel(*ex);
-    // The connection broke with the exchange in flight: it still gets its log line and count.
-    ex->aborted = true;
-    worker_.log_exchange(*ex, *this, codec_ ? codec_->protocol() : "-", ex->response.head.status);
-  }
-  exchanges_.clear();
+  // The connection broke with exchanges in flight: each still gets its log line and count.
+  abort_all(End::Lost);
   worker_.session_closed(this);
   worker_.limiter().release(ip_);
 }
@@ -62,22 +57,14 @@ void ClientSession::on_ready() {
     return;
   }
   if (tls_ && !codec_) return;  // handshake in progress: the watch wakes us
-  bool alive = read_input(reading_paused() ? 0 : kInputCap);
+  // A request head is only decoded once whole, so the input holds one of max_header_bytes (plus
+  // its request line): a smaller cap would leave the decoder waiting for bytes never read.
+  const size_t cap = std::max<size_t>(
+      kInputCap, worker_.limits().max_header_bytes + worker_.limits().max_request_line + 1024);
+  bool alive = read_input(reading_paused() ? 0 : cap);
   if (codec_ || detect_protocol()) {
     feed();
-    if (peer_closed_ && in_.empty() && !codec_failed_) {
-      (void)codec_->finish();
-      codec_failed_ = true;
-      // HTTP/2 has no half-closed connection: a request (or tunnel) still open when the client's
-      // bytes end can never finish, so its exchange ends now and its backend side is released.
-      if (codec_->multiplexed()) {
-        for (auto it = exchanges_.begin(); it != exchanges_.end();) {
-          Exchange& ex = *it->second;
-          ++it;  // `ex` may be erased below
-          if (!ex.request.end_received) abort_exchange(ex, codecs::H2Code::Cancel);
-        }
-      }
-    }
+    if (peer_closed_ && in_.empty() && !codec_failed_) client_finished();
     pump_responses();
   } else if (peer_closed_) {
     alive = false;
@@ -90,7 +77,20 @@ void ClientSession::on_ready() {
   sync_deadlines();
   update_timer();
   if (exchanges_.empty()) trim();
-  if (!reading_paused() && more_to_read(kInputCap)) wake();
+  if (!reading_paused() && more_to_read(cap)) wake();
+}
+
+void ClientSession::client_finished() {
+  // An HTTP/1.1 FIN ends a tunnel's client direction (the decoder's finish emits its end); a
+  // request cut short fails to decode. HTTP/2 has no half-closed connection. Either way a request
+  // still open now can never finish: its exchange ends here and its backend leg is released.
+  (void)codec_->finish();
+  codec_failed_ = true;
+  for (auto it = exchanges_.begin(); it != exchanges_.end();) {
+    Exchange& ex = *it->second;
+    ++it;  // `ex` may be erased below
+    if (!ex.request.end_received) end_exchange(ex, End::Abort);
+  }
 }
 
 bool ClientSession::handshake() {
@@ -125,7 +125,7 @@ bool ClientSession::detect_protocol() {
 
 bool ClientSession::reading_paused() const {
   if (codec_failed_ || closing_) return true;
-  if (codec_ && !codec_->multiplexed() && exchanges_.size() >= kMaxPipeline) return true;
+  if (codec_ && codec_->ordered() && exchanges_.size() >= kMaxPipeline) return true;
   for (const auto& [id, ex] : exchanges_) {
     if (ex->request.full()) return true;
   }
@@ -138,30 +138,31 @@ void ClientSession::feed() {
   if (s) return;
   codec_failed_ = true;
   in_.clear();
-  if (!codec_->multiplexed()) answer_decode_error(s.error());
+  if (codec_->answers_errors()) answer_decode_error(s.error());
 }
 
 void ClientSession::on_connection_error(const codecs::Error&) {
-  if (!codec_ || !codec_->multiplexed()) return;  // HTTP/1.1: feed() answers the error
+  if (!codec_ || codec_->answers_errors()) return;  // HTTP/1.1: feed() answers the error
   codec_failed_ = true;
-  abort_all();
+  // RFC 9113 §5.4.1: after a connection error no stream carries on.
+  abort_all(End::Abort);
   wake();
 }
 
-void ClientSession::abort_all() {
-  // RFC 9113 §5.4.1: after a connection error no stream carries on.
-  while (!exchanges_.empty()) abort_exchange(*exchanges_.begin()->second, codecs::H2Code::Cancel);
+void ClientSession::abort_all(End how) {
+  while (!exchanges_.empty()) end_exchange(*exchanges_.begin()->second, how);
 }
 
 void ClientSession::answer_decode_error(const codecs::Error& e) {
   // RFC 9112 §9.3: after a framing error the connection cannot continue; answer, then close.
   const codecs::StreamId id = last_stream_ + 1;
-  if (find(last_stream_) && !find(last_stream_)->request.end_received) {
-    abort_exchange(*find(last_stream_), codecs::H2Code::ProtocolError);
+  if (Exchange* last = find(last_stream_); last && !last->request.end_received) {
+    end_exchange(*last, End::Abort, codecs::H2Code::ProtocolError);
   }
-  auto ex = std::make_unique<Exchange>(*this, id);
-  ex->started_wall = std::chrono::system_clock::now();
-  ex->started_ms = worker_.loop().now_ms();
+  auto ex =
+      std::make_unique<Exchange>(*this, worker_.loop().timers(), id, worker_.config().timeouts);
+  ex->log.started_wall = std::chrono::system_clock::now();
+  ex->log.started_ms = worker_.loop().now_ms();
   ex->request.end_received = true;
   Exchange& ref = *ex;
   exchanges_[id] = std::move(ex);
@@ -178,33 +179,38 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   const auto* host = head.headers.find("host");
   const bool host_mismatch =
       host && !head.authority.empty() && !codecs::iequals(host->value, head.authority);
-  if ((!valid || host_mismatch) && codec_->multiplexed()) {
+  if ((!valid || host_mismatch) && !codec_->answers_errors()) {
     codec_->reset(s, codecs::H2Code::ProtocolError);
     return;
   }
-  auto ex = std::make_unique<Exchange>(*this, s);
-  ex->started_wall = std::chrono::system_clock::now();
-  ex->started_ms = worker_.loop().now_ms();
-  ex->method = head.method;
-  ex->path = head.path;
-  ex->authority = head.authority;
-  if (ex->authority.empty()) {
-    if (const auto* host = head.headers.find("host")) ex->authority = host->value;
+  auto ex =
+      std::make_unique<Exchange>(*this, worker_.loop().timers(), s, worker_.config().timeouts);
+  LogFacts& log = ex->log;
+  log.started_wall = std::chrono::system_clock::now();
+  log.started_ms = worker_.loop().now_ms();
+  log.method = head.method;
+  log.path = head.path;
+  log.authority = head.authority;
+  if (log.authority.empty()) {
+    if (host) log.authority = host->value;
   }
-  if (ex->authority.empty() && head.method != "CONNECT") {
+  if (log.authority.empty() && head.method != "CONNECT") {
     // RFC 9112 §3.3: an origin-form request without Host (HTTP/1.0) names the inbound
     // connection's own authority: the listener's address. The backend then gets a Host.
-    ex->authority = listener_.address.to_string();
-    head.authority = head.headers.own(ex->authority);
+    log.authority = listener_.address.to_string();
+    head.authority = head.headers.own(log.authority);
+  }
+  ex->tunnel = tunnel_kind(head);
+  // An HTTP/1.1 WebSocket upgrade asks the backend for websocket alone (never h2c).
+  if (ex->tunnel == TunnelKind::WebSocket && head.method != "CONNECT") {
+    websocket_upgrade_only(head);
   }
   ex->request.take_head(head);
   worker_.add_via(ex->request.head);
   ex->request.head_ready = true;
-  const TunnelKind tunnel = tunnel_kind(ex->request.head);
-  ex->tunnel = tunnel != TunnelKind::None;
   // Kept until the first response byte so the request can be replayed (retry_policy.h); tunnel
   // bytes never are.
-  ex->request.replay = !ex->tunnel;
+  ex->request.replay = ex->tunnel == TunnelKind::None;
   Exchange& ref = *ex;
   exchanges_[s] = std::move(ex);
   if (!valid) {
@@ -213,38 +219,36 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   }
   // RFC 9110 §9.3.6: a reverse proxy is no open relay; CONNECT is refused unless the listener
   // allows it.
-  if (tunnel == TunnelKind::Connect) {
-    if (!listener_.allow_connect) {
-      answer(ref, 405, kErrConnectNotAllowed);
-      return;
-    }
-    ref.raw_tunnel = true;
+  if (ref.tunnel == TunnelKind::Connect && !listener_.allow_connect) {
+    answer(ref, 405, kErrConnectNotAllowed);
+    return;
   }
-  worker_.dispatch(ref);
+  worker_.dispatch(*this, ref);
 }
 
 void ClientSession::on_data(codecs::StreamId s, codecs::Bytes data) {
   Exchange* ex = find(s);
-  // The proxy answered, or the backend sent its whole response and went away.
-  if (!ex || ex->answered || (!ex->backend && ex->response.end_received)) {
-    // Nobody will forward these bytes: credit them back at once.
+  // Nobody will forward these bytes when the proxy answered, the request was closed early (a
+  // refused tunnel), or the backend sent its whole response and went away: credit them back.
+  if (!ex || ex->phase() == Phase::Answered || ex->request.end_received ||
+      (!ex->backend.bound() && ex->response.end_received)) {
     codec_->consume(s, data.size());
     if (ex) ex->request.bytes_received += data.size();
     return;
   }
   ex->request.append(data);
-  if (ex->backend) ex->backend->wake();
+  if (BackendSide* b = ex->backend.side()) b->wake();
 }
 
 void ClientSession::on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) {
   Exchange* ex = find(s);
-  if (!ex || ex->answered) return;
+  if (!ex || ex->phase() == Phase::Answered || ex->request.end_received) return;
   // RFC 9110 §6.5.1: framing fields in trailers make the message malformed.
   if (!codecs::validate_trailers(trailers, codecs::MessageKind::Request)) {
-    if (codec_->multiplexed()) {
-      abort_exchange(*ex, codecs::H2Code::ProtocolError);
-    } else {
+    if (codec_->answers_errors()) {
       answer(*ex, 400, codecs::kErrTranslateForbiddenTrailer);
+    } else {
+      end_exchange(*ex, End::Abort, codecs::H2Code::ProtocolError);
     }
     return;
   }
@@ -256,74 +260,100 @@ void ClientSession::on_end_of_message(codecs::StreamId s) {
   Exchange* ex = find(s);
   if (!ex) return;
   ex->request.end_received = true;
-  if (ex->backend) ex->backend->wake();
+  if (BackendSide* b = ex->backend.side()) b->wake();
   wake();
 }
 
 void ClientSession::on_reset(codecs::StreamId s, uint32_t) {
-  if (Exchange* ex = find(s)) abort_exchange(*ex, codecs::H2Code::Cancel);
+  if (Exchange* ex = find(s)) end_exchange(*ex, End::Abort);
 }
 
 void ClientSession::pump_responses() {
   for (auto it = exchanges_.begin(); it != exchanges_.end();) {
     Exchange& ex = *it->second;
-    ++it;  // `ex` may be erased below
+    ++it;               // `ex` may be erased below
+    if (ex.broken()) {  // an illegal lifecycle event: fail closed
+      ex.log.reason = "internal error";
+      end_exchange(ex, End::Abort, codecs::H2Code::InternalError);
+      continue;
+    }
     codecs::StreamId sid = ex.client_stream;
     const bool head_was_sent = ex.response.head_sent;
     auto r = pump(ex.response, *codec_, sid);
     if (!r) {
       // A response the client protocol cannot carry (RFC 9113 §8.2.2 field rules): 502 when
       // nothing went out yet, else the stream is cut.
-      if (!head_was_sent && !ex.response.head_sent) {
+      if (!head_was_sent && !ex.response.head_sent && ex.phase() != Phase::Answered) {
         answer(ex, 502, r.error().detail);
         (void)pump(ex.response, *codec_, sid);
       } else {
-        abort_exchange(ex, codecs::H2Code::InternalError);
+        end_exchange(ex, End::Abort, codecs::H2Code::InternalError);
         continue;
       }
     } else {
-      if (*r > 0 && ex.backend) {
-        ex.backend->codec().consume(ex.backend_stream, *r);
-        ex.backend->wake();
+      if (*r > 0) {
+        if (BackendSide* b = ex.backend.side()) {
+          b->credit(ex.backend.stream(), *r);
+          b->wake();
+        }
         progressed(ex);
       }
       track_stall(ex, *r);
     }
-    if (exchange_done(ex)) {
-      finish_exchange(ex);
-      continue;
+    if (ex.response.end_sent) {
+      if (request_over(ex)) {
+        end_exchange(ex, End::Complete);
+        continue;
+      }
+      // The response went out whole before the request ended (RFC 9113 §8.1, RFC 9112 §9.3):
+      // the rest of the request is read and dropped for at most stream_progress, then the
+      // exchange ends (HTTP/2: RST_STREAM(NO_ERROR)).
+      if (!ex.deadline_armed()) {
+        ex.arm_deadline(static_cast<uint64_t>(worker_.config().timeouts.stream_progress.count()));
+      }
     }
-    if (!codec_->multiplexed()) break;  // HTTP/1.1: responses strictly in request order
+    if (codec_->ordered()) break;  // HTTP/1.1: responses strictly in request order
   }
 }
 
-bool ClientSession::exchange_done(const Exchange& ex) const {
-  if (!ex.response.end_sent) return false;
-  // A response may end before its request (RFC 9113 §8.1, RFC 9112 §9.3): the rest of the
-  // request is still read (and discarded when the proxy answered) unless the connection is
-  // closing. An RST_STREAM(NO_ERROR) instead would go out ahead of the response's queued DATA
-  // (control frames come first) and cut it.
-  return ex.request.end_received || !codec_->reusable();
+bool ClientSession::request_over(const Exchange& ex) const {
+  // A request closed early (a refused tunnel) is over for the exchange; the client stream is
+  // finished in end_exchange.
+  if (ex.request.end_received) return true;
+  // The connection ends after this response anyway (HTTP/1.1 `Connection: close`, a tunnel).
+  return !codec_->reusable();
 }
 
-void ClientSession::finish_exchange(Exchange& ex) {
-  worker_.log_exchange(ex, *this, codec_->protocol(), ex.response.head.status);
-  if (ex.backend) ex.backend->release(ex);
+void ClientSession::end_exchange(Exchange& ex, End how, codecs::H2Code code) {
+  // The backend leg ends framed only when both messages crossed it whole.
+  ex.backend.end(ex.request.end_sent && ex.response.end_received ? LegEnd::Framed
+                                                                 : LegEnd::Abandoned);
+  if (ex.phase() == Phase::Queued) worker_.pool().cancel(ex);
+  switch (how) {
+    case End::Complete:
+      // The client may still be sending on this stream: HTTP/2 resets it with NO_ERROR after
+      // the response (RFC 9113 §8.1).
+      if (!ex.request.end_received || ex.request.closed_early) {
+        codec_->finish_stream(ex.client_stream);
+      }
+      ex.advance(ExchangeEvent::Complete);
+      break;
+    case End::Abort:
+      codec_->reset(ex.client_stream, code);
+      ex.advance(ExchangeEvent::Abort);
+      break;
+    case End::Lost:
+      ex.advance(ExchangeEvent::Abort);
+      break;
+  }
+  if (ex.broken() && !terminal(ex.phase())) ex.advance(ExchangeEvent::Abort);
+  worker_.log_exchange(ex, *this, codec_ ? codec_->protocol() : "-", ex.response.head.status);
   exchanges_.erase(ex.client_stream);
-}
-
-void ClientSession::abort_exchange(Exchange& ex, codecs::H2Code code) {
-  if (ex.backend) ex.backend->abandon(ex);
-  worker_.pool().cancel(ex);
-  codec_->reset(ex.client_stream, code);
-  ex.aborted = true;
-  worker_.log_exchange(ex, *this, codec_->protocol(), ex.response.head.status);
-  exchanges_.erase(ex.client_stream);
-  wake();
+  if (how != End::Lost) wake();
 }
 
 void ClientSession::answer(Exchange& ex, uint16_t status, std::string_view reason) {
-  const config::Answers* cluster = ex.cluster ? &ex.cluster->answers : nullptr;
+  const config::Answers* cluster = ex.route.cluster ? &ex.route.cluster->answers : nullptr;
   DefaultAnswer a =
       make_answer(status, reason, cluster, &listener_.answers, &worker_.config().answers);
   answer_with(ex, std::move(a.head), std::move(a.body), a.reason);
@@ -331,42 +361,45 @@ void ClientSession::answer(Exchange& ex, uint16_t status, std::string_view reaso
 
 void ClientSession::answer_with(Exchange& ex, codecs::MessageHead head, std::string body,
                                 std::string_view reason) {
-  if (ex.backend) ex.backend->abandon(ex);
-  worker_.pool().cancel(ex);
-  if (ex.timer) ex.timer->cancel();
-  ex.answered = true;
-  ex.answer_reason = reason;
+  ex.backend.end(LegEnd::Abandoned);
+  if (ex.phase() == Phase::Queued) worker_.pool().cancel(ex);
+  ex.advance(ExchangeEvent::Answer);
+  ex.log.reason = reason;
+  // What is held of the request is never forwarded now; the rest of it is read and dropped.
+  ex.request.release_replay();
   ex.request.body.clear();
   ex.request.body_off = 0;
   Half& r = ex.response;
   r = Half{};
   r.head = std::move(head);
-  // An early answer while the HTTP/1.1 request body is still arriving ends the connection.
-  if (!ex.request.end_received && codec_ && !codec_->multiplexed()) r.head.keep_alive = false;
+  // An early answer while an HTTP/1.1 request body is still arriving ends the connection.
+  if (!ex.request.end_received && codec_ && !codec_->can_cut_stream()) r.head.keep_alive = false;
   r.head_ready = true;
-  if (ex.method != "HEAD") r.append(codecs::as_bytes(body));
+  if (ex.log.method != "HEAD") r.append(codecs::as_bytes(body));
   r.end_received = true;
   wake();
 }
 
 void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
   ExchangeState st;
-  st.method = ex.method;
+  st.method = ex.log.method;
   st.failure = kind;
   st.request_bytes_sent = ex.request.head_sent;
   st.response_bytes_received =
       ex.response_started || ex.response.head_ready || !ex.response.interim.empty();
   st.response_head_forwarded = ex.response.head_sent;
-  st.connection_reused = ex.reused_connection;
+  st.connection_reused = ex.route.reused_connection;
   st.request_replayable = ex.request.replayable();
-  st.attempts = ex.attempts;
-  st.max_attempts = ex.cluster ? ex.cluster->connect_retries + 1 : 1;
+  st.attempts = ex.route.attempts;
+  st.max_attempts = ex.route.cluster ? ex.route.cluster->connect_retries + 1 : 1;
   switch (decide_retry(st)) {
     case RetryDecision::Retry:
       ex.request.rewind();
       ex.response = Half{};
+      ex.response_started = false;
       // The keep-alive race: other idle connections to that backend may be as stale.
-      ex.fresh_connection = kind == FailureKind::ConnectionLost;
+      ex.route.fresh_connection = kind == FailureKind::ConnectionLost;
+      ex.advance(ExchangeEvent::Retry);
       worker_.retry(ex, kind);
       break;
     case RetryDecision::AnswerBadGateway:
@@ -379,20 +412,31 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
       answer(ex, 504, "backend timeout");
       break;
     case RetryDecision::AbortResponse:
-      abort_exchange(ex, codecs::H2Code::InternalError);
+      end_exchange(ex, End::Abort, codecs::H2Code::InternalError);
       break;
   }
 }
 
-void ClientSession::exchange_timed_out(Exchange& ex) {
-  if (ex.backend) ex.backend->abandon(ex);
+void ClientSession::deadline_expired(Exchange& ex) {
+  if (ex.response.end_sent) {  // the client did not finish its request after the response
+    end_exchange(ex, End::Complete);
+    return;
+  }
+  if (ex.phase() == Phase::Queued) {
+    // No connection to the backend freed up in time (max_connections_per_backend).
+    answer(ex, 503, "backend queue timeout");
+    return;
+  }
+  ex.backend.end(LegEnd::Abandoned);
   backend_failed(ex, FailureKind::Timeout);
 }
 
+void ClientSession::credit(codecs::StreamId stream, size_t n) {
+  codec_->consume(stream, n);
+}
+
 void ClientSession::progressed(Exchange& ex) {
-  if (ex.timer && ex.response.head_ready) {
-    ex.timer->arm(ex.progress_timeout_ms(worker_.config().timeouts));
-  }
+  if (const uint64_t ms = ex.progress_timeout_ms()) ex.arm_deadline(ms);
 }
 
 // RFC 9113 §5.2 lets a receiver hold its window at zero as long as it likes, and an HTTP/1.1
@@ -402,28 +446,23 @@ void ClientSession::progressed(Exchange& ex) {
 void ClientSession::track_stall(Exchange& ex, size_t wrote) {
   const bool stalled = wrote == 0 && ex.response.head_sent && ex.response.queued() > 0;
   if (!stalled) {
-    if (ex.stall_timer) ex.stall_timer->cancel();
+    ex.cancel_stall();
     return;
   }
-  if (ex.stall_timer && ex.stall_timer->armed()) return;
-  if (!ex.stall_timer) {
-    Exchange* p = &ex;  // the timer is owned by the exchange, so never outlives it
-    ex.stall_timer =
-        std::make_unique<net::Timer>(worker_.loop().timers(), [this, p] { stalled_out(*p); });
-  }
-  ex.stall_timer->arm(static_cast<uint64_t>(worker_.config().timeouts.flow_control_stall.count()));
+  if (ex.stall_armed()) return;
+  ex.arm_stall(static_cast<uint64_t>(worker_.config().timeouts.flow_control_stall.count()));
 }
 
-void ClientSession::stalled_out(Exchange& ex) {
-  ex.answer_reason = "flow-control stall";
-  if (codec_ && codec_->multiplexed()) {
+void ClientSession::stall_expired(Exchange& ex) {
+  ex.log.reason = "flow-control stall";
+  if (codec_->can_cut_stream()) {
     // The stream alone is cut; the connection's other streams go on.
-    abort_exchange(ex, codecs::H2Code::Cancel);
+    end_exchange(ex, End::Abort, codecs::H2Code::Cancel);
     return;
   }
   // HTTP/1.1 cannot cut one response: the connection goes, with what it never read.
   drop_output_ = true;
-  abort_all();
+  abort_all(End::Abort);
   wake();
 }
 
@@ -449,16 +488,23 @@ bool ClientSession::should_close() const {
 void ClientSession::update_timer() {
   if (!exchanges_.empty()) {
     timer_.cancel();
+    head_timer_ = false;
     return;
   }
-  // RFC 9112 §9.5: a partial request head is held only for the request-headers deadline.
   const auto& t = worker_.config().timeouts;
-  const auto ms = in_.empty() ? t.client_idle : t.request_headers;
-  timer_.arm(static_cast<uint64_t>(ms.count()));
+  if (!in_.empty()) {
+    // RFC 9112 §9.5: a started request head must be complete within timeouts.request_headers
+    // from its first byte; bytes trickling in do not extend it (slowloris).
+    if (!head_timer_) timer_.arm(static_cast<uint64_t>(t.request_headers.count()));
+    head_timer_ = true;
+    return;
+  }
+  head_timer_ = false;
+  timer_.arm(static_cast<uint64_t>(t.client_idle.count()));
 }
 
 void ClientSession::on_timeout() {
-  if (codec_ && !codec_->multiplexed() && !in_.empty() && !codec_failed_) {
+  if (codec_ && codec_->answers_errors() && !in_.empty() && !codec_failed_) {
     codec_failed_ = true;
     in_.clear();
     answer_decode_error(codecs::Error::http(408, kRequestHeadersTimeout));

@@ -14,7 +14,7 @@
 
 namespace crossmux::mux::proxy {
 
-class ClientSession final : public Peer {
+class ClientSession final : public Peer, public ClientSide {
  public:
   // `ip` was counted by the worker's ConnectionLimiter. `tls` is the stream itself when the
   // listener is a TLS one (ALPN picks the codec).
@@ -27,20 +27,19 @@ class ClientSession final : public Peer {
   codecs::Status start();
   void on_ready() override;
 
-  // The proxy answers `ex` itself (a default answer as IR); any backend is released.
-  void answer(Exchange& ex, uint16_t status, std::string_view reason);
+  // ClientSide (what a backend leg tells this session about an exchange).
+  void wake() override { Peer::wake(); }
+  void credit(codecs::StreamId stream, size_t n) override;
+  void progressed(Exchange& ex) override;
+  // The proxy answers `ex` itself (a default answer as IR); any backend leg is abandoned.
+  void answer(Exchange& ex, uint16_t status, std::string_view reason) override;
+  void backend_failed(Exchange& ex, FailureKind kind) override;
+  void deadline_expired(Exchange& ex) override;
+  void stall_expired(Exchange& ex) override;
+
   // Answers with a prepared response head and body (redirects, overrides).
   void answer_with(Exchange& ex, codecs::MessageHead head, std::string body,
                    std::string_view reason);
-  // The backend side of `ex` failed (already detached from it): retry, answer or abort, per
-  // retry_policy.h.
-  void backend_failed(Exchange& ex, FailureKind kind);
-  // The backend timer of `ex` fired.
-  void exchange_timed_out(Exchange& ex);
-  // Body bytes moved for `ex` in either direction: restart its progress deadline.
-  void progressed(Exchange& ex);
-  // Starts or stops `ex`'s flow-control stall deadline after a pump that wrote `wrote` bytes.
-  void track_stall(Exchange& ex, size_t wrote);
   // The proxy is shutting down: no new requests (H2: the two-step GOAWAY; H1: `Connection: close`
   // on the next response); exchanges in flight finish, then the connection closes. A connection
   // that has not chosen its protocol yet closes at once.
@@ -57,6 +56,13 @@ class ClientSession final : public Peer {
   size_t active_exchanges() const { return exchanges_.size(); }
 
  private:
+  // How an exchange leaves the session (end_exchange).
+  enum class End : uint8_t {
+    Complete,  // its response was written whole
+    Abort,     // cut: the client stream is reset (HTTP/2) with the given code
+    Lost,      // the connection itself is gone: nothing more is written
+  };
+
   // EventSink: requests decoded from the client.
   void on_head(codecs::StreamId s, codecs::MessageHead& head) override;
   void on_data(codecs::StreamId s, codecs::Bytes data) override;
@@ -64,7 +70,8 @@ class ClientSession final : public Peer {
   void on_end_of_message(codecs::StreamId s) override;
   void on_reset(codecs::StreamId s, uint32_t code) override;
   void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
-  // H2 connection errors (decoding, deadlines): the GOAWAY is queued; every exchange ends.
+  // Decoding failed for good: HTTP/2 (the GOAWAY is queued) ends every exchange; HTTP/1.1
+  // answers the error in band once feed() returns.
   void on_connection_error(const codecs::Error&) override;
 
   Exchange* find(codecs::StreamId s);
@@ -72,19 +79,22 @@ class ClientSession final : public Peer {
   // TLS: drives the handshake, then picks the codec from ALPN. False on a failed handshake.
   bool handshake();
   void feed();
+  // The client's bytes ended: a request still open can never finish.
+  void client_finished();
   bool reading_paused() const;
   void pump_responses();
-  bool exchange_done(const Exchange& ex) const;
-  void finish_exchange(Exchange& ex);
-  // Drops an exchange whose response cannot complete (client reset, backend lost mid-response).
-  void abort_exchange(Exchange& ex, codecs::H2Code code);
+  // Whether the request side of `ex` is over as far as the client connection is concerned.
+  bool request_over(const Exchange& ex) const;
+  // The one teardown: ends the backend leg (framed or abandoned), leaves the pool's queue,
+  // applies the lifecycle event, resets the client stream for End::Abort, logs once, destroys.
+  void end_exchange(Exchange& ex, End how, codecs::H2Code code = codecs::H2Code::Cancel);
   void answer_decode_error(const codecs::Error& e);
-  void abort_all();
+  void abort_all(End how);
   bool should_close() const;
   void update_timer();
   void on_timeout();
-  // `ex`'s response waited timeouts.flow_control_stall for a client that took nothing.
-  void stalled_out(Exchange& ex);
+  // Starts or stops `ex`'s flow-control stall deadline after a pump that wrote `wrote` bytes.
+  void track_stall(Exchange& ex, size_t wrote);
   void close();
 
   const config::Listener& listener_;
@@ -97,6 +107,7 @@ class ClientSession final : public Peer {
   bool closing_ = false;       // an idle timeout: close once output is flushed
   bool drop_output_ = false;   // a client that reads nothing: close without flushing
   bool closed_ = false;
+  bool head_timer_ = false;  // timer_ runs the request-headers deadline of a started head
   net::Timer timer_;
 };
 

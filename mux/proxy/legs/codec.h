@@ -15,6 +15,7 @@
 #include "codecs/message/events.h"
 #include "codecs/message/message.h"
 #include "mux/config/config.h"
+#include "mux/proxy/exchange/tunnel.h"
 
 namespace crossmux::mux::proxy {
 
@@ -91,8 +92,31 @@ class Codec {
   // How many exchanges a client codec may carry at once (H1: 1; H2: the peer's
   // MAX_CONCURRENT_STREAMS, capped by the proxy's own limit).
   virtual size_t stream_limit() const = 0;
-  // True when the codec multiplexes (responses may go out in any order).
-  virtual bool multiplexed() const = 0;
+
+  // Policy questions, so no code above the codecs asks which protocol a leg speaks:
+  // One message can be cut without the connection (HTTP/2: RST_STREAM). Otherwise cutting one
+  // ends the connection (HTTP/1.1, RFC 9112 §9.6; a raw tunnel), and the end of a tunnel
+  // direction is the socket's FIN.
+  virtual bool can_cut_stream() const = 0;
+  // Messages go in request order (HTTP/1.1, RFC 9112 §9.3.2): responses are written, and read,
+  // oldest first, so any byte read belongs to the oldest exchange.
+  virtual bool ordered() const = 0;
+  // A decoding error is answered in band with a status (HTTP/1.1: 400, 413, 431, ...; then the
+  // connection closes) rather than by the GOAWAY the codec already queued (HTTP/2).
+  virtual bool answers_errors() const = 0;
+  // Server codecs: the exchange on `stream` is finished from our side while the peer may still be
+  // sending its request (an early answer, a refused tunnel): HTTP/2 resets the stream with
+  // NO_ERROR once the response is flushed (RFC 9113 §8.1). HTTP/1.1 reads and drops the rest.
+  virtual void finish_stream(codecs::StreamId) {}
+  // Client codecs: whether the final response `head` to a tunnel request of kind `asked`
+  // accepts the tunnel (RFC 9110 §7.8, §9.3.6; RFC 8441 §5): HTTP/1.1 a 101 whose Upgrade is
+  // the WebSocket asked for (another protocol: Invalid, never tunnelled); HTTP/2 a 2xx to
+  // (extended) CONNECT; a raw TCP leg its own 200. Any other response refuses the tunnel and is
+  // an ordinary response.
+  enum class TunnelVerdict : uint8_t { Accepted = 0, Refused = 1, Invalid = 2 };
+  virtual TunnelVerdict tunnel_verdict(const codecs::MessageHead& head, TunnelKind asked) const {
+    return TunnelVerdict::Refused;
+  }
   virtual std::string_view protocol() const = 0;  // "HTTP/1.1" or "HTTP/2"
 };
 

@@ -74,7 +74,8 @@ class H1Base : public Codec, protected codecs::EventSink {
     return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;
   }
   size_t stream_limit() const override { return 1; }
-  bool multiplexed() const override { return false; }
+  bool can_cut_stream() const override { return false; }
+  bool ordered() const override { return true; }
   std::string_view protocol() const override { return "HTTP/1.1"; }
 
  protected:
@@ -128,16 +129,16 @@ class H1Server final : public H1Base {
     std::string_view method = it == requests_.end() ? std::string_view() : it->second.method;
     const TunnelKind tunnel = it == requests_.end() ? TunnelKind::None : it->second.tunnel;
     const bool final_head = !head.is_informational() || head.status == 101;
-    bool opens = false;
-    if (final_head && tunnel != TunnelKind::None) {
-      // RFC 9110 §7.8 / §9.3.6: a 101 (or a 2xx to CONNECT) opens the tunnel; a 2xx to an
-      // Upgrade came from an HTTP/2 backend's extended CONNECT and becomes the 101 here.
-      const bool ok = head.status == 101 || (head.status >= 200 && head.status < 300);
-      if (ok && tunnel == TunnelKind::WebSocket && head.status != 101) {
-        websocket_response_for_h1(head, it->second.websocket_key);
-      }
-      opens = ok;
-      if (opens) head.framing = codecs::Framing::Tunnel;
+    // RFC 9110 §7.8 / §9.3.6: the tunnel opens only when the backend leg accepted it (framing
+    // Tunnel: a 101 from an HTTP/1.1 backend, a 2xx from an HTTP/2 one, a raw connect); any other
+    // final response is an ordinary one and the connection goes on as HTTP/1.1.
+    const bool opens =
+        final_head && tunnel != TunnelKind::None && head.framing == codecs::Framing::Tunnel;
+    if (final_head && !opens && head.framing == codecs::Framing::Tunnel) {
+      head.framing = codecs::Framing::None;  // never a tunnel the client did not ask for
+    }
+    if (opens && tunnel == TunnelKind::WebSocket && head.status != 101) {
+      websocket_response_for_h1(head, it->second.websocket_key);
     }
     if (!head.is_informational() || opens) {
       // go_away() (a draining proxy) answers with `Connection: close` (RFC 9112 §9.6).
@@ -160,6 +161,7 @@ class H1Server final : public H1Base {
   bool reusable() const override {
     return !broken_ && !closing_ && !decoder_.closed() && !decoder_.failed();
   }
+  bool answers_errors() const override { return true; }
 
  private:
   struct RequestFacts {
@@ -217,6 +219,19 @@ class H1Client final : public H1Base {
   }
 
   bool can_open_stream() const override { return !busy_ && reusable(); }
+  bool answers_errors() const override { return false; }
+  TunnelVerdict tunnel_verdict(const MessageHead& head, TunnelKind asked) const override {
+    // RFC 9110 §7.8: a 101's Upgrade names the protocol the connection switches to; it must be
+    // the one asked for (only websocket is ever asked: tunnel.h), or the bytes that follow are
+    // something no check of ours understands (h2c: RFC 9113 §3.1 smuggling).
+    if (head.status == 101) {
+      const auto* upgrade = head.headers.find("upgrade");
+      return asked == TunnelKind::WebSocket && upgrade && only_websocket(upgrade->value)
+                 ? TunnelVerdict::Accepted
+                 : TunnelVerdict::Invalid;
+    }
+    return TunnelVerdict::Refused;
+  }
   // RFC 9112 §9.3: reuse only after both messages were completely and cleanly framed.
   bool reusable() const override {
     return !broken_ && !closing_ && !decoder_.closed() && !decoder_.failed() && decoder_.idle();

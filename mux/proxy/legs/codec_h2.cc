@@ -65,7 +65,7 @@ class H2Codec final : public Codec {
     const bool client = conn_.role() == codecs::h2::Role::Client;
     if (client) {
       if (auto s = tunnel_request(head); !s) return codecs::unexpected(s.error());
-    } else if (head.status == 101) {
+    } else if (head.status == 101 && head.framing == codecs::Framing::Tunnel) {
       websocket_response_for_h2(head);  // an HTTP/1.1 backend accepted the WebSocket
     }
     if (auto s = codecs::prepare_for_h2(head); !s) return codecs::unexpected(s.error());
@@ -110,7 +110,15 @@ class H2Codec final : public Codec {
   size_t stream_limit() const override {
     return std::min<size_t>(conn_.peer_settings().max_concurrent_streams, limit_);
   }
-  bool multiplexed() const override { return true; }
+  bool can_cut_stream() const override { return true; }
+  bool ordered() const override { return false; }
+  bool answers_errors() const override { return false; }
+  void finish_stream(StreamId stream) override { conn_.reset_after_end(stream); }
+  TunnelVerdict tunnel_verdict(const MessageHead& head, TunnelKind) const override {
+    // RFC 8441 §5, RFC 9110 §9.3.6: a 2xx (without END_STREAM) to (extended) CONNECT opens it.
+    return head.framing == codecs::Framing::Tunnel ? TunnelVerdict::Accepted
+                                                   : TunnelVerdict::Refused;
+  }
   std::string_view protocol() const override { return "HTTP/2"; }
 
  private:

@@ -61,7 +61,13 @@ class TcpTunnelClient final : public Codec {
   bool can_open_stream() const override { return !used_; }
   bool reusable() const override { return false; }
   size_t stream_limit() const override { return 1; }
-  bool multiplexed() const override { return false; }
+  bool can_cut_stream() const override { return false; }
+  bool ordered() const override { return true; }
+  bool answers_errors() const override { return false; }
+  // The TCP connect itself is the consent (deliver() reports it as a 200).
+  TunnelVerdict tunnel_verdict(const MessageHead&, TunnelKind) const override {
+    return TunnelVerdict::Accepted;
+  }
   std::string_view protocol() const override { return "TCP"; }
 
   bool deliver() override {

@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "mux/net/tls_stream.h"
-#include "mux/proxy/legs/client_session.h"
 #include "mux/proxy/worker/worker.h"
 
 namespace crossmux::mux::proxy {
@@ -18,54 +17,58 @@ BackendPool::~BackendPool() {
 }
 
 void BackendPool::attach(BackendConnection* c, Exchange& ex) {
-  ex.waiting = false;
-  ex.reused_connection = c->served() > 0;
-  if (ex.reused_connection) {
+  Route& r = ex.route;
+  r.reused_connection = c->served() > 0;
+  if (r.reused_connection) {
     ++reused_;
-    if (reused_by_cluster_.size() <= ex.cluster_index)
-      reused_by_cluster_.resize(ex.cluster_index + 1);
-    ++reused_by_cluster_[ex.cluster_index];
+    if (reused_by_cluster_.size() <= r.cluster_index)
+      reused_by_cluster_.resize(r.cluster_index + 1);
+    ++reused_by_cluster_[r.cluster_index];
   }
+  ex.advance(ExchangeEvent::Attach);
   c->attach(ex);
 }
 
 codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& address) {
-  const BackendKey key{ex.cluster_index, ex.backend_index};
+  const Route& r = ex.route;
+  const bool raw = ex.tunnel == TunnelKind::Connect;
+  const BackendKey key{r.cluster_index, r.backend_index};
   Entry& e = conns_[key];
   e.address = address;
-  while (!e.idle.empty() && !ex.fresh_connection) {
-    BackendConnection* c = e.idle.back();
-    e.idle.pop_back();
-    c->set_idle_listed(false);
-    if (c->accepts()) {
-      attach(c, ex);
-      return codecs::ok();
+  // A replay after a lost connection, and a CONNECT (its own raw connection), never reuse one.
+  if (!r.fresh_connection && !raw) {
+    // Idle connections first, most recently used first; then any with room for another stream.
+    while (!e.idle.empty()) {
+      BackendConnection* c = e.idle.back();
+      e.idle.pop_back();
+      c->set_idle_listed(false);
+      if (c->accepts()) {
+        attach(c, ex);
+        return codecs::ok();
+      }
+    }
+    for (BackendConnection* c : e.all) {
+      if (c->accepts()) {
+        attach(c, ex);
+        return codecs::ok();
+      }
     }
   }
-  // HTTP/2 connections take streams while below their limit.
-  for (BackendConnection* c : e.all) {
-    if (ex.fresh_connection) break;
-    if (c->multiplexed() && c->accepts()) {
-      attach(c, ex);
-      return codecs::ok();
-    }
-  }
-  if (e.all.size() >= ex.cluster->max_connections_per_backend && !ex.raw_tunnel) {
-    ex.waiting = true;
+  if (e.all.size() >= r.cluster->max_connections_per_backend && !raw) {
+    ex.advance(ExchangeEvent::Queue);
     e.waiting.push_back(&ex);
     return codecs::ok();
   }
   auto stream = connector_ ? connector_->connect(ex, address) : connect_socket(ex, address);
   if (!stream) return codecs::unexpected(stream.error());
-  auto* c = new BackendConnection(worker_, key, *ex.cluster, std::move(*stream), ex.raw_tunnel);
+  auto* c = new BackendConnection(worker_, key, *r.cluster, std::move(*stream), raw);
   if (auto s = c->start(); !s) {
     delete c;
     return s;
   }
   ++opened_;
-  if (opened_by_cluster_.size() <= ex.cluster_index)
-    opened_by_cluster_.resize(ex.cluster_index + 1);
-  ++opened_by_cluster_[ex.cluster_index];
+  if (opened_by_cluster_.size() <= r.cluster_index) opened_by_cluster_.resize(r.cluster_index + 1);
+  ++opened_by_cluster_[r.cluster_index];
   e.all.push_back(c);
   attach(c, ex);
   return codecs::ok();
@@ -77,7 +80,7 @@ codecs::Result<std::unique_ptr<net::ByteStream>> BackendPool::connect_socket(
   if (!tcp) return codecs::unexpected(tcp.error());
   // A raw tunnel is plain TCP: whatever the client speaks inside (TLS too) is end to end.
   const net::TlsClientContext* tls =
-      ex.raw_tunnel ? nullptr : worker_.backend_tls(ex.cluster_index);
+      ex.tunnel == TunnelKind::Connect ? nullptr : worker_.backend_tls(ex.route.cluster_index);
   if (tls) {
     auto s = net::TlsStream::connect(std::move(*tcp), *tls, worker_.backend_sni(ex));
     if (!s) return codecs::unexpected(s.error());
@@ -87,9 +90,8 @@ codecs::Result<std::unique_ptr<net::ByteStream>> BackendPool::connect_socket(
 }
 
 void BackendPool::cancel(Exchange& ex) {
-  if (!ex.waiting) return;
-  ex.waiting = false;
-  auto it = conns_.find(BackendKey{ex.cluster_index, ex.backend_index});
+  if (ex.phase() != Phase::Queued) return;
+  auto it = conns_.find(BackendKey{ex.route.cluster_index, ex.route.backend_index});
   if (it != conns_.end()) std::erase(it->second.waiting, &ex);
 }
 
@@ -102,7 +104,7 @@ void BackendPool::on_capacity(BackendConnection* c) {
     e.waiting.pop_front();
     attach(c, *ex);
   }
-  if (!c->multiplexed() && !c->idle_listed() && c->accepts()) {
+  if (c->exchanges() == 0 && !c->idle_listed() && c->accepts()) {
     c->set_idle_listed(true);
     e.idle.push_back(c);
   }
@@ -118,11 +120,10 @@ void BackendPool::remove(BackendConnection* c) {
   // one frees its slot, so they get a new connection here. (Found by the mux_session fuzzer:
   // they waited forever, and every response pipelined behind them on an HTTP/1.1 client too.)
   while (!e.waiting.empty() &&
-         e.all.size() < e.waiting.front()->cluster->max_connections_per_backend) {
+         e.all.size() < e.waiting.front()->route.cluster->max_connections_per_backend) {
     Exchange* ex = e.waiting.front();
     e.waiting.pop_front();
-    ex->waiting = false;
-    if (!assign(*ex, e.address)) ex->client->backend_failed(*ex, FailureKind::ConnectFailed);
+    if (!assign(*ex, e.address)) ex->client.backend_failed(*ex, FailureKind::ConnectFailed);
   }
 }
 

@@ -37,7 +37,7 @@ class BackendPool {
   BackendPool& operator=(const BackendPool&) = delete;
 
   // Attaches `ex` (its cluster and backend chosen) to a connection that accepts it, opening one
-  // when none does, or queues it (Exchange::waiting) when max_connections_per_backend are open.
+  // when none does, or queues it (phase Queued) when max_connections_per_backend are open.
   // Errors: the socket's connect errors (kConnect, kSocket: an immediate failure, retryable on
   // another backend), kEpoll.
   codecs::Status assign(Exchange& ex, const net::SocketAddress& address);

@@ -4,18 +4,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "mux/proxy/exchange/sides.h"
+
 namespace crossmux::mux::proxy {
 
 // RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT and DELETE are idempotent.
 bool is_idempotent(std::string_view method);
-
-enum class FailureKind : uint8_t {
-  ConnectFailed = 0,      // never connected: nothing was sent
-  ConnectionLost = 1,     // the backend connection closed or reset
-  RefusedStream = 2,      // H2 RST_STREAM REFUSED_STREAM: RFC 9113 §8.7, not processed
-  GoAwayUnprocessed = 3,  // H2 GOAWAY with last-stream-id below this stream: not processed
-  Timeout = 4,            // backend response timeout
-};
 
 // What the proxy knows about the exchange when the failure happens.
 struct ExchangeState {

@@ -51,6 +51,8 @@ struct Relay : EventSink {
   void on_trailers(StreamId, HeaderList&) override {}
   void on_end_of_message(StreamId) override { ended = true; }
   void on_reset(StreamId, uint32_t code) override {
+    // RFC 9113 §8.1: RST_STREAM(NO_ERROR) after a complete response only stops our sending.
+    if (ended && code == 0) return;
     std::fprintf(stderr, "h2_tunnel_client: RST_STREAM %u\n", code);
     failed = true;
   }
@@ -121,6 +123,7 @@ int main(int argc, char** argv) {
       if (!used) return 2;
       in.erase(0, *used);
     }
+    if (relay.ended) return 0;  // what stdin still holds has nowhere to go
     if (n == 2 && fds[1].revents) {
       uint8_t buf[16384];
       ssize_t r = ::read(0, buf, sizeof buf);

@@ -9,6 +9,7 @@
 #include "codecs/message/recording_sink.h"
 #include "mux/proxy/exchange/exchange.h"
 #include "mux/proxy/legs/codec.h"
+#include "mux/proxy/legs/pump.h"
 
 namespace crossmux::mux::proxy {
 namespace {

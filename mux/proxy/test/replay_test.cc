@@ -8,6 +8,7 @@
 #include "codecs/message/events.h"
 #include "mux/proxy/exchange/exchange.h"
 #include "mux/proxy/legs/codec.h"
+#include "mux/proxy/legs/pump.h"
 
 namespace crossmux::mux::proxy {
 namespace {

@@ -257,30 +257,31 @@ uint16_t Worker::port(size_t i) const {
 }
 
 std::string Worker::backend_sni(const Exchange& ex) const {
-  if (!ex.cluster->tls.sni.empty()) return ex.cluster->tls.sni;
-  return ex.cluster->backends[ex.backend_index].address.host;
+  if (!ex.route.cluster->tls.sni.empty()) return ex.route.cluster->tls.sni;
+  return ex.route.cluster->backends[ex.route.backend_index].address.host;
 }
 
-void Worker::dispatch(Exchange& ex) {
+void Worker::dispatch(ClientSession& client, Exchange& ex) {
   ++requests_;
-  ClientSession& client = *ex.client;
   const config::Listener& l = client.listener();
   if (l.https_redirect) {
-    DefaultAnswer a = make_https_redirect(ex.method, Router::normalize_host(ex.authority), ex.path);
+    DefaultAnswer a =
+        make_https_redirect(ex.log.method, Router::normalize_host(ex.log.authority), ex.log.path);
     client.answer_with(ex, std::move(a.head), std::move(a.body), a.reason);
     return;
   }
   // A CONNECT has no path (RFC 9110 §9.3.6): its frontend is chosen by host alone.
-  RouteResult route = router_.route(l.name, ex.authority,
-                                    ex.raw_tunnel ? std::string_view("/") : ex.path, ex.method);
+  RouteResult route = router_.route(
+      l.name, ex.log.authority,
+      ex.tunnel == TunnelKind::Connect ? std::string_view("/") : ex.log.path, ex.log.method);
   if (!route) {
     const bool method = route.miss == RouteMiss::MethodNotAllowed;
     client.answer(ex, method ? 405 : 404, method ? "method not allowed" : "no route");
     return;
   }
-  ex.cluster = route.cluster;
-  ex.cluster_index = static_cast<size_t>(route.cluster - config_->clusters.data());
-  if (ex.raw_tunnel) {
+  ex.route.cluster = route.cluster;
+  ex.route.cluster_index = static_cast<size_t>(route.cluster - config_->clusters.data());
+  if (ex.tunnel == TunnelKind::Connect) {
     connect_tunnel(ex);
     return;
   }
@@ -290,47 +291,47 @@ void Worker::dispatch(Exchange& ex) {
 void Worker::connect_tunnel(Exchange& ex) {
   // The allow-list is the routed cluster: the requested host:port must be one of its backends,
   // as configured or as resolved. Anything else would make the proxy an open relay.
-  const auto& backends = ex.cluster->backends;
+  const auto& backends = ex.route.cluster->backends;
   for (size_t i = 0; i < backends.size(); ++i) {
-    if (backends[i].address.to_string() != ex.authority &&
-        names_[ex.cluster_index][i] != ex.authority) {
+    if (backends[i].address.to_string() != ex.log.authority &&
+        names_[ex.route.cluster_index][i] != ex.log.authority) {
       continue;
     }
-    ex.backend_index = i;
-    ex.tried.push_back(i);
-    ++ex.attempts;
-    ex.fresh_connection = true;
-    if (auto s = pool_.assign(ex, addresses_[ex.cluster_index][i]); !s) {
-      ex.client->answer(ex, 502, "backend connect failed");
+    ex.route.backend_index = i;
+    ex.route.tried.push_back(i);
+    ++ex.route.attempts;
+    ex.route.fresh_connection = true;
+    if (auto s = pool_.assign(ex, addresses_[ex.route.cluster_index][i]); !s) {
+      ex.client.answer(ex, 502, "backend connect failed");
     }
     return;
   }
-  ex.client->answer(ex, 403, kErrConnectNotBackend);
+  ex.client.answer(ex, 403, kErrConnectNotBackend);
 }
 
 void Worker::retry(Exchange& ex, FailureKind kind) {
   // A CONNECT names its destination: it never moves to another backend.
-  if (ex.raw_tunnel) {
-    ex.client->answer(ex, 502, "backend connect failed");
+  if (ex.tunnel == TunnelKind::Connect) {
+    ex.client.answer(ex, 502, "backend connect failed");
     return;
   }
   assign(ex, kind != FailureKind::ConnectFailed);
 }
 
 void Worker::assign(Exchange& ex, bool allow_tried) {
-  LoadBalancer& lb = balancers_[ex.cluster_index];
+  LoadBalancer& lb = balancers_[ex.route.cluster_index];
   for (;;) {
-    auto pick = lb.pick(ex.tried);
+    auto pick = lb.pick(ex.route.tried);
     if (!pick && allow_tried) pick = lb.pick();
     allow_tried = false;  // a connect failure below moves on to untried backends only
-    if (!pick || ex.attempts > ex.cluster->connect_retries) {
-      ex.client->answer(ex, ex.tried.empty() ? 503 : 502, kErrNoBackend);
+    if (!pick || ex.route.attempts > ex.route.cluster->connect_retries) {
+      ex.client.answer(ex, ex.route.tried.empty() ? 503 : 502, kErrNoBackend);
       return;
     }
-    ex.tried.push_back(*pick);
-    ++ex.attempts;
-    ex.backend_index = *pick;
-    auto s = pool_.assign(ex, addresses_[ex.cluster_index][*pick]);
+    ex.route.tried.push_back(*pick);
+    ++ex.route.attempts;
+    ex.route.backend_index = *pick;
+    auto s = pool_.assign(ex, addresses_[ex.route.cluster_index][*pick]);
     if (s) return;
     lb.mark_down(*pick);  // an immediate connect failure: try the next backend
   }
@@ -341,8 +342,8 @@ namespace {
 // HTTP/1.1 requests the proxy refused because a configured limit was crossed, told apart by the
 // codec's named error (the reason the answer carries).
 std::optional<ProxyLimit> h1_limit(const Exchange& ex) {
-  if (!ex.answered) return std::nullopt;
-  const std::string_view why = ex.answer_reason;
+  if (!ex.answered()) return std::nullopt;
+  const std::string_view why = ex.log.reason;
   if (why == codecs::h1::kErrRequestLineTooLong) return ProxyLimit::MaxRequestLine;
   if (why == codecs::h1::kErrHeadersTooLarge) return ProxyLimit::MaxHeaderBytes;
   if (why == codecs::h1::kErrTooManyFields) return ProxyLimit::MaxHeaderFields;
@@ -359,43 +360,44 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
   // to 0 or 1 ms.
   const int64_t total_us =
       std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now() - ex.started_wall)
+                               std::chrono::system_clock::now() - ex.log.started_wall)
                                .count());
   RequestSample m;
-  m.cluster = ex.cluster ? static_cast<int>(ex.cluster_index) : -1;
+  m.cluster = ex.route.cluster ? static_cast<int>(ex.route.cluster_index) : -1;
   m.h2_in = protocol_in == "HTTP/2";
-  m.answered = ex.answered;
-  m.h2_out = ex.cluster && ex.cluster->protocol != config::BackendProtocol::Http1;
-  m.status = ex.aborted && !ex.response.head_sent ? 0 : status;
+  m.answered = ex.answered();
+  m.h2_out = ex.route.cluster && ex.route.cluster->protocol != config::BackendProtocol::Http1;
+  m.status = (ex.phase() == Phase::Aborted) && !ex.response.head_sent ? 0 : status;
   m.total_seconds = static_cast<double>(total_us) / 1e6;
   m.backend_seconds =
-      ex.backend_response_us >= 0 ? static_cast<double>(ex.backend_response_us) / 1e6 : -1;
+      ex.log.backend_response_us >= 0 ? static_cast<double>(ex.log.backend_response_us) / 1e6 : -1;
   metrics_.request(m);
   if (auto l = h1_limit(ex)) metrics_.limit(*l);
 
   if (!log_ || !log_->enabled()) return;
   AccessRecord r;
-  r.time = ex.started_wall;
+  r.time = ex.log.started_wall;
   r.client = s.peer_address();
   r.protocol_in = protocol_in;
   r.protocol_out =
-      ex.cluster && !ex.answered
-          ? (ex.cluster->protocol == config::BackendProtocol::Http1 ? "HTTP/1.1" : "HTTP/2")
+      ex.route.cluster && !ex.answered()
+          ? (ex.route.cluster->protocol == config::BackendProtocol::Http1 ? "HTTP/1.1" : "HTTP/2")
           : "-";
-  r.method = ex.method;
-  r.authority = ex.authority;
-  r.path = ex.path;
+  r.method = ex.log.method;
+  r.authority = ex.log.authority;
+  r.path = ex.log.path;
   r.status = status;
   r.bytes_in = ex.request.bytes_received;
   r.bytes_out = ex.response.bytes_sent;
   r.total_us = total_us;
-  r.backend_connect_us = ex.connect_us;
-  r.backend_response_us = ex.backend_response_us;
-  r.cluster = ex.cluster ? std::string_view(ex.cluster->name) : std::string_view("-");
-  r.backend = ex.backend_address.empty() ? std::string_view("-") : ex.backend_address;
-  r.retries = ex.attempts > 0 ? ex.attempts - 1 : 0;
-  r.answered_reason =
-      ex.aborted && ex.answer_reason.empty() ? std::string_view("aborted") : ex.answer_reason;
+  r.backend_connect_us = ex.log.connect_us;
+  r.backend_response_us = ex.log.backend_response_us;
+  r.cluster = ex.route.cluster ? std::string_view(ex.route.cluster->name) : std::string_view("-");
+  r.backend = ex.log.backend_address.empty() ? std::string_view("-") : ex.log.backend_address;
+  r.retries = ex.route.attempts > 0 ? ex.route.attempts - 1 : 0;
+  r.answered_reason = (ex.phase() == Phase::Aborted) && ex.log.reason.empty()
+                          ? std::string_view("aborted")
+                          : ex.log.reason;
   log_->log(r);
 }
 

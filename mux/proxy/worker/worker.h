@@ -78,7 +78,7 @@ class Worker {
   bool draining() const { return draining_; }
 
   // Routes a request whose head arrived and attaches it to a backend, or answers it.
-  void dispatch(Exchange& ex);
+  void dispatch(ClientSession& client, Exchange& ex);
   // Attaches `ex` to another backend of its cluster after a failure of `kind`; answers 502 when
   // none is left. After a connect failure only untried backends qualify; a request that reached a
   // backend and provably was not processed (or the keep-alive race) prefers an untried backend and

@@ -1,0 +1,65 @@
+// The one pump that serves all four protocol pairings.
+#include "mux/proxy/legs/pump.h"
+
+#include <algorithm>
+
+namespace crossmux::mux::proxy {
+
+namespace {
+
+// Body bytes handed to a codec per call: one HTTP/2 frame's worth.
+constexpr size_t kPiece = 16 * 1024;
+
+codecs::Status send_heads(Half& h, Codec& writer, codecs::StreamId& stream, bool body) {
+  while (!h.interim.empty() && !h.head_sent) {
+    auto r = writer.send_head(stream, h.interim.front(), false);
+    if (!r) return codecs::unexpected(r.error());
+    h.interim.erase(h.interim.begin());
+  }
+  if (!h.head_ready || h.head_sent) return codecs::ok();
+  const bool end = body && h.end_received && h.queued() == 0 && !h.has_trailers;
+  auto r = writer.send_head(stream, h.head, end);
+  if (!r) return codecs::unexpected(r.error());
+  stream = *r;
+  h.head_sent = true;
+  if (end) h.end_sent = true;
+  return codecs::ok();
+}
+
+}  // namespace
+
+codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream, bool body) {
+  if (auto s = send_heads(h, writer, stream, body); !s) return codecs::unexpected(s.error());
+  if (!body || !h.head_sent || h.end_sent) return size_t{0};
+  size_t written = 0;
+  while (h.queued() > 0) {
+    const size_t room = writer.capacity(stream);
+    if (room == 0) break;
+    const size_t n = std::min({h.queued(), room, kPiece});
+    const bool last = h.end_received && n == h.queued() && !h.has_trailers;
+    codecs::Bytes piece(reinterpret_cast<const uint8_t*>(h.body.data()) + h.body_off, n);
+    if (auto s = writer.send_data(stream, piece, last); !s) return codecs::unexpected(s.error());
+    h.body_off += n;
+    h.bytes_sent += n;
+    if (h.bytes_sent > h.bytes_credited) {
+      written += static_cast<size_t>(h.bytes_sent - h.bytes_credited);
+      h.bytes_credited = h.bytes_sent;
+    }
+    if (last) h.end_sent = true;
+  }
+  // RFC 9110 §9.2.2: only a request still held whole may be replayed; past the cap it never is.
+  if (h.replay && h.body_off > kReplayCap) h.release_replay();
+  if (h.queued() == 0 && !h.replay) {
+    h.body.clear();
+    h.body_off = 0;
+  }
+  if (h.queued() == 0 && h.end_received && !h.end_sent) {
+    codecs::Status s = h.has_trailers ? writer.send_trailers(stream, h.trailers)
+                                      : writer.send_data(stream, {}, true);
+    if (!s) return codecs::unexpected(s.error());
+    h.end_sent = true;
+  }
+  return written;
+}
+
+}  // namespace crossmux::mux::proxy
