@@ -13,7 +13,8 @@
 //     peer behaves (reads everything, closes) and time passes, no session or backend connection
 //     is left and no timer is armed;
 //   - bytes held: every connection's input and output buffers, and each exchange's queued body,
-//     stay under their caps (kInputCap, kOutputHighWater, kQueueCap plus one read and one window);
+//     stay under their caps (client_input_cap, kOutputHighWater, kQueueCap plus one read and one
+//     window);
 //   - what a backend receives is well-formed: HTTP/1.1 parsed by llhttp (strict), HTTP/2 by an
 //     nghttp2 server session (which is also the backend); one framing per request (no CL with TE,
 //     one CL, TE only "chunked"), one Host, no CR/LF/NUL in any field;
@@ -227,14 +228,16 @@ class Harness {
 
   void check_bounds() const {
     const size_t window = std::max<size_t>(config_->limits.initial_window_size, 65535);
-    const size_t queue_cap = proxy::kQueueCap + proxy::kInputCap + kReadSlack + window;
+    // A client connection holds a whole request head (client_input_cap); a backend kInputCap.
+    const size_t input_cap = proxy::client_input_cap(worker_->limits());
+    const size_t queue_cap = proxy::kQueueCap + input_cap + kReadSlack + window;
     auto exchange = [&](const proxy::Exchange& ex) {
       if (ex.request.queued() > queue_cap) violated("request body queue over budget");
       if (ex.response.queued() > queue_cap) violated("response body queue over budget");
       if (ex.response.interim.size() > kMaxInterim) violated("interim responses pile up");
     };
     auto peer = [&](const proxy::Peer& p) {
-      if (p.input_bytes() > proxy::kInputCap + kReadSlack) violated("input buffer over budget");
+      if (p.input_bytes() > input_cap + kReadSlack) violated("input buffer over budget");
       if (p.output_bytes() > proxy::kOutputHighWater + kTakeSlack) {
         violated("output buffer over budget");
       }

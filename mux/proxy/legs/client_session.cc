@@ -19,6 +19,11 @@ constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 constexpr size_t kMaxPipeline = 16;
 }  // namespace
 
+size_t client_input_cap(const CodecLimits& limits) {
+  return std::max<size_t>(kInputCap,
+                          size_t{limits.max_header_bytes} + limits.max_request_line + 1024);
+}
+
 ClientSession::ClientSession(Worker& worker, const config::Listener& listener,
                              std::unique_ptr<net::ByteStream> stream, net::TlsStream* tls,
                              std::string peer, std::string ip)

@@ -14,6 +14,11 @@
 
 namespace crossmux::mux::proxy {
 
+// Input bytes a client connection buffers before it stops reading: a request head is decoded only
+// once whole, so the input must hold one of max_header_bytes plus its request line (a smaller cap
+// would leave the decoder waiting for bytes never read), and at least kInputCap.
+size_t client_input_cap(const CodecLimits& limits);
+
 class ClientSession final : public Peer, public ClientSide {
  public:
   // `ip` was counted by the worker's ConnectionLimiter. `tls` is the stream itself when the
