@@ -19,6 +19,39 @@ int SourceMap::line(std::string_view key) const {
   }
 }
 
+const std::vector<std::string_view>& access_log_field_names() {
+  static const std::vector<std::string_view> kNames = {"time",
+                                                       "client",
+                                                       "listener",
+                                                       "protocol_in",
+                                                       "protocol_out",
+                                                       "method",
+                                                       "authority",
+                                                       "path",
+                                                       "status",
+                                                       "bytes_in",
+                                                       "bytes_out",
+                                                       "total_us",
+                                                       "backend_connect_us",
+                                                       "backend_response_us",
+                                                       "cluster",
+                                                       "backend",
+                                                       "retries",
+                                                       "reason",
+                                                       "request_id",
+                                                       "user_agent",
+                                                       "referer",
+                                                       "tls_version",
+                                                       "tls_cipher",
+                                                       "sni",
+                                                       "alpn"};
+  return kNames;
+}
+
+const std::vector<std::string_view>& default_access_log_fields() {
+  return access_log_field_names();
+}
+
 const Cluster* Config::cluster(const std::string& name) const {
   for (const auto& c : clusters) {
     if (c.name == name) return &c;

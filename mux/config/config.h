@@ -140,8 +140,8 @@ struct Timeouts {
 
 enum class LogFormat : uint8_t { Text = 0, Json = 1 };
 
-// workers, access_log, access_log_format and admin are read at startup only (a reload keeps
-// them).
+// workers, access_log, access_log_format, access_log_fields and admin are read at startup only (a
+// reload keeps them).
 struct Global {
   uint32_t workers = 0;  // worker threads; 0: one per core (`crossmux proxy --workers` overrides)
   // RFC 9110 §7.6.3 pseudonym added as `Via: <protocol> <via>` to every forwarded request and
@@ -151,6 +151,12 @@ struct Global {
   // "off" when stdout is a terminal (resolve_defaults()).
   std::string access_log;
   LogFormat access_log_format = LogFormat::Text;
+  // Fields of each access log line, in order (names: access_log_field_names()); empty: the
+  // default list.
+  std::vector<std::string> access_log_fields;
+  // Request field carrying the request id: taken from the request when present and valid, else
+  // generated and added to the forwarded request. Empty: ids are generated for the log only.
+  std::string request_id_header = "x-request-id";
   // A listening address another process already holds is shared with it (SO_REUSEPORT) instead
   // of refused: for starting a new proxy beside the old one (binary upgrade).
   bool shared_ports = false;
@@ -184,6 +190,10 @@ struct Config {
   const Cluster* cluster(const std::string& name) const;
   const Listener* listener(const std::string& name) const;
 };
+
+// The access log fields a line can carry (global.access_log_fields), and the default list.
+const std::vector<std::string_view>& access_log_field_names();
+const std::vector<std::string_view>& default_access_log_fields();
 
 std::string_view to_string(BackendProtocol p);
 std::string_view to_string(LoadBalancing l);

@@ -31,6 +31,22 @@ void read_global(TableReader& root, Config& c) {
     }
   }
   r.read_enum("access_log_format", c.global.access_log_format, {"text", "json"});
+  if (const auto* n = r.get("access_log_fields")) {
+    r.read("access_log_fields", c.global.access_log_fields);
+    const auto& known = access_log_field_names();
+    for (const auto& f : c.global.access_log_fields) {
+      if (std::find(known.begin(), known.end(), std::string_view(f)) == known.end()) {
+        std::string list;
+        for (auto k : known) list += (list.empty() ? "" : " ") + std::string(k);
+        r.error("access_log_fields", "unknown field " + toml_quote(f) + " (fields: " + list + ")",
+                n);
+      }
+    }
+    if (c.global.access_log_fields.empty() && n->is_array()) {
+      r.error("access_log_fields", "must name at least one field", n);
+    }
+  }
+  r.read("request_id_header", c.global.request_id_header);
   r.read_path("pid_file", c.global.pid_file);
   if (r.get("admin")) {
     Address a;

@@ -152,6 +152,12 @@ void check_global(const Config& c, std::vector<ConfigError>& errors) {
     errors.push_back(
         {"global.via", "is not a pseudonym (token) or host[:port]", 0, toml_quote(g.via)});
   }
+  // RFC 9110 §5.1: a field name is a token; HTTP/2 wants it lowercase (RFC 9113 §8.2.1).
+  if (!std::all_of(g.request_id_header.begin(), g.request_id_header.end(),
+                   [](char ch) { return is_token_char(ch) && !(ch >= 'A' && ch <= 'Z'); })) {
+    errors.push_back({"global.request_id_header", "is not a lowercase field name (token)", 0,
+                      toml_quote(g.request_id_header)});
+  }
   if (g.admin) {
     for (size_t i = 0; i < c.listeners.size(); ++i) {
       if (c.listeners[i].address.to_string() == g.admin->to_string()) {

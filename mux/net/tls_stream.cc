@@ -84,6 +84,11 @@ std::string_view TlsStream::version() const {
   return SSL_get_version(ssl_.get());
 }
 
+std::string_view TlsStream::cipher() const {
+  const SSL_CIPHER* c = SSL_get_current_cipher(ssl_.get());
+  return c == nullptr ? std::string_view() : std::string_view(SSL_CIPHER_get_name(c));
+}
+
 long TlsStream::verify_result() const {
   return SSL_get_verify_result(ssl_.get());
 }

@@ -46,6 +46,9 @@ class TlsStream final : public ByteStream {
   std::string_view server_name() const;
   // "TLSv1.3" / "TLSv1.2" once the handshake is done.
   std::string_view version() const;
+  // The negotiated cipher suite's OpenSSL name ("TLS_AES_128_GCM_SHA256"), empty before the
+  // handshake.
+  std::string_view cipher() const;
   // X509_V_OK (0) or the OpenSSL verification error code of the peer's certificate chain.
   long verify_result() const;
 

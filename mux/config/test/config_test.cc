@@ -37,6 +37,8 @@ workers = 2
 via = "edge-1"
 access_log = "off"
 access_log_format = "json"
+access_log_fields = ["time", "status", "request_id", "user_agent"]
+request_id_header = "x-trace"
 shared_ports = true
 admin = "127.0.0.1:9901"
 pid_file = "/run/crossmux.pid"
@@ -80,6 +82,9 @@ cluster = "api"
   EXPECT_EQ(c.global.workers, 2u);
   EXPECT_EQ(c.global.via, "edge-1");
   EXPECT_EQ(c.global.access_log_format, LogFormat::Json);
+  EXPECT_EQ(c.global.access_log_fields,
+            (std::vector<std::string>{"time", "status", "request_id", "user_agent"}));
+  EXPECT_EQ(c.global.request_id_header, "x-trace");
   EXPECT_TRUE(c.global.shared_ports);
   ASSERT_TRUE(c.global.admin);
   EXPECT_EQ(c.global.admin->port, 9901);
@@ -246,8 +251,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:11: timeouts.backend_connect = \"0s\": must be longer than 0"},
         BadCase{"huge_timeout", "[timeouts]\nsettings_ack = \"1000h\"\n",
                 "timeouts.settings_ack = \"1000h\": must be at most 596h"},
+        BadCase{
+            "unknown_log_field", "[global]\naccess_log_fields = [\"time\", \"useragent\"]\n",
+            "global.access_log_fields = [\"time\", \"useragent\"]: unknown field \"useragent\""},
         BadCase{"empty_access_log", "[global]\naccess_log = \"\"\n",
                 "global.access_log = \"\": must be a file path, \"stdout\" or \"off\""},
+        BadCase{"request_id_header", "[global]\nrequest_id_header = \"X-Id\"\n",
+                "global.request_id_header = \"X-Id\": is not a lowercase field name"},
         BadCase{"shared_ports_type", "[global]\nshared_ports = 1\n",
                 "global.shared_ports = 1: must be true or false"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });

@@ -91,17 +91,29 @@ struct Route {
   bool fresh_connection = false;
 };
 
+// The clock of every duration an exchange records: monotonic, in microseconds.
+inline int64_t mono_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // What the access log and metrics report (copied: the head is translated in place when sent).
 struct LogFacts {
   std::string method;
   std::string authority;
   std::string path;
   std::string backend_address;
+  std::string request_id;  // ops/request_facts.h
+  std::string user_agent;
+  std::string referer;
   std::chrono::system_clock::time_point started_wall;
-  uint64_t started_ms = 0;
-  int64_t connect_us = -1;
-  uint64_t request_sent_ms = 0;
-  int64_t backend_response_us = -1;
+  // Times on one monotonic microsecond clock (mono_us()), so no duration can exceed one that
+  // contains it: started_us <= request_sent_us <= response head.
+  int64_t started_us = 0;
+  int64_t connect_us = -1;  // the backend connect, when this exchange opened the connection
+  int64_t request_sent_us = -1;
+  int64_t backend_response_us = -1;  // request head written -> response head received
   // Why the proxy answered itself or cut the exchange ("" when it did neither).
   std::string_view reason;
 };

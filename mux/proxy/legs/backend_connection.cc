@@ -53,7 +53,7 @@ BackendConnection::~BackendConnection() {
 
 codecs::Status BackendConnection::start() {
   if (auto s = watch(); !s) return s;
-  connect_started_ms_ = worker_.loop().now_ms();
+  connect_started_us_ = mono_us();
   timer_.arm(static_cast<uint64_t>(worker_.config().timeouts.backend_connect.count()));
   return codecs::ok();
 }
@@ -121,7 +121,7 @@ bool BackendConnection::finish_connect() {
   state_ = BackendState::Open;
   timer_.cancel();
   worker_.balancer(key_.cluster).mark_up(key_.backend);
-  const int64_t us = static_cast<int64_t>(worker_.loop().now_ms() - connect_started_ms_) * 1000;
+  const int64_t us = mono_us() - connect_started_us_;
   for (Exchange* ex : exchanges_) ex->log.connect_us = us;
   return true;
 }
@@ -225,7 +225,7 @@ void BackendConnection::pump_requests() {
     }
     if (!head_was_sent && ex->request.head_sent) {
       ex->backend.set_stream(sid);
-      ex->log.request_sent_ms = worker_.loop().now_ms();
+      ex->log.request_sent_us = mono_us();
       ex->advance(tunnel ? ExchangeEvent::SendTunnelHead : ExchangeEvent::SendHead);
     }
     if (*r > 0) {
@@ -301,8 +301,8 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   if (ex->log.method == "HEAD") keep_head_length(ex->response.head);
   worker_.add_via(ex->response.head);
   ex->response.head_ready = true;
-  ex->log.backend_response_us =
-      static_cast<int64_t>(worker_.loop().now_ms() - ex->log.request_sent_ms) * 1000;
+  if (ex->log.request_sent_us >= 0)
+    ex->log.backend_response_us = mono_us() - ex->log.request_sent_us;
   ex->client.wake();
 }
 

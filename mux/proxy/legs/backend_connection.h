@@ -110,8 +110,8 @@ class BackendConnection final : public Peer, public BackendSide {
   bool idle_listed_ = false;
   bool shut_write_ = false;
   uint64_t served_ = 0;
-  uint64_t connect_started_ms_ = 0;
-  net::Timer timer_;  // connect deadline, then idle timeout
+  int64_t connect_started_us_ = 0;  // mono_us()
+  net::Timer timer_;                // connect deadline, then idle timeout
 };
 
 // The answer when an HTTP/1.1 backend's 101 switches to a protocol the client did not ask for.

@@ -8,6 +8,7 @@
 #include "mux/proxy/exchange/answers.h"
 #include "mux/proxy/exchange/tunnel.h"
 #include "mux/proxy/legs/pump.h"
+#include "mux/proxy/ops/request_facts.h"
 #include "mux/proxy/worker/worker.h"
 
 namespace crossmux::mux::proxy {
@@ -167,7 +168,7 @@ void ClientSession::answer_decode_error(const codecs::Error& e) {
   auto ex =
       std::make_unique<Exchange>(*this, worker_.loop().timers(), id, worker_.config().timeouts);
   ex->log.started_wall = std::chrono::system_clock::now();
-  ex->log.started_ms = worker_.loop().now_ms();
+  ex->log.started_us = mono_us();
   ex->request.end_received = true;
   Exchange& ref = *ex;
   exchanges_[id] = std::move(ex);
@@ -192,7 +193,7 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
       std::make_unique<Exchange>(*this, worker_.loop().timers(), s, worker_.config().timeouts);
   LogFacts& log = ex->log;
   log.started_wall = std::chrono::system_clock::now();
-  log.started_ms = worker_.loop().now_ms();
+  log.started_us = mono_us();
   log.method = head.method;
   log.path = head.path;
   log.authority = head.authority;
@@ -212,6 +213,8 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   }
   ex->request.take_head(head);
   worker_.add_via(ex->request.head);
+  record_request_facts(ex->request.head.headers, worker_.config().global.request_id_header,
+                       log.request_id, log.user_agent, log.referer);
   ex->request.head_ready = true;
   // Kept until the first response byte so the request can be replayed (retry_policy.h); tunnel
   // bytes never are.

@@ -57,6 +57,8 @@ class ClientSession final : public Peer, public ClientSide {
     for (const auto& [id, ex] : exchanges_) f(*ex);
   }
   const std::string& peer_address() const { return peer_; }
+  // The TLS stream of a TLS listener's connection, null on a plain one.
+  const net::TlsStream* tls() const { return tls_; }
   // Requests in flight (metrics).
   size_t active_exchanges() const { return exchanges_.size(); }
 

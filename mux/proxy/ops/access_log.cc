@@ -16,27 +16,29 @@ namespace crossmux::mux::proxy {
 namespace {
 
 void append_time(std::chrono::system_clock::time_point t, std::string& out) {
-  auto secs = std::chrono::system_clock::to_time_t(t);
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(us % 1'000'000));
   out += buf;
 }
 
-// Escapes for both formats: quotes, backslashes and every control byte as \xNN (text) or \u00NN
-// (JSON), so a request cannot forge log lines.
-void append_escaped(std::string_view s, std::string& out, bool json) {
-  static constexpr char kHex[] = "0123456789abcdef";
+constexpr char kHex[] = "0123456789abcdef";
+
+// JSON string contents: quotes, backslashes and every control byte escaped, so a request cannot
+// forge log lines.
+void append_json_escaped(std::string_view s, std::string& out) {
   for (unsigned char c : s) {
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f || (!json && c >= 0x80)) {
-      out += json ? "\\u00" : "\\x";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\u00";
       out += kHex[c >> 4];
       out += kHex[c & 15];
     } else {
@@ -45,93 +47,176 @@ void append_escaped(std::string_view s, std::string& out, bool json) {
   }
 }
 
-void append_duration(int64_t us, std::string& out) {
-  if (us < 0) {
+// logfmt: bare when the value is plain visible ASCII, else quoted with \" \\ and \xNN escapes.
+void append_text_value(std::string_view s, std::string& out) {
+  if (s.empty()) {
     out += '-';
     return;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3fms", static_cast<double>(us) / 1000.0);
-  out += buf;
+  const bool bare = std::all_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
+  });
+  if (bare) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
 }
 
-std::string_view or_dash(std::string_view s) {
-  return s.empty() ? "-" : s;
+// One field's value: a string, or a number (-1: none).
+struct FieldValue {
+  std::string_view text;
+  int64_t number = 0;
+  bool is_number = false;
+};
+
+FieldValue value_of(const AccessRecord& r, LogField f, std::string& scratch) {
+  auto num = [](int64_t v) { return FieldValue{{}, v, true}; };
+  switch (f) {
+    case LogField::Time:
+      scratch.clear();
+      append_time(r.time, scratch);
+      return {scratch};
+    case LogField::Client:
+      return {r.client};
+    case LogField::Listener:
+      return {r.listener};
+    case LogField::ProtocolIn:
+      return {r.protocol_in};
+    case LogField::ProtocolOut:
+      return {r.protocol_out};
+    case LogField::Method:
+      return {r.method};
+    case LogField::Authority:
+      return {r.authority};
+    case LogField::Path:
+      return {r.path};
+    case LogField::Status:
+      return num(r.status);
+    case LogField::BytesIn:
+      return num(static_cast<int64_t>(r.bytes_in));
+    case LogField::BytesOut:
+      return num(static_cast<int64_t>(r.bytes_out));
+    case LogField::TotalUs:
+      return num(r.total_us);
+    case LogField::BackendConnectUs:
+      return num(r.backend_connect_us);
+    case LogField::BackendResponseUs:
+      return num(r.backend_response_us);
+    case LogField::Cluster:
+      return {r.cluster};
+    case LogField::Backend:
+      return {r.backend};
+    case LogField::Retries:
+      return num(r.retries);
+    case LogField::Reason:
+      return {r.answered_reason};
+    case LogField::RequestId:
+      return {r.request_id};
+    case LogField::UserAgent:
+      return {r.user_agent};
+    case LogField::Referer:
+      return {r.referer};
+    case LogField::TlsVersion:
+      return {r.tls_version};
+    case LogField::TlsCipher:
+      return {r.tls_cipher};
+    case LogField::Sni:
+      return {r.sni};
+    case LogField::Alpn:
+      return {r.alpn};
+  }
+  return {};
+}
+
+std::string_view name_of(LogField f) {
+  return config::access_log_field_names()[static_cast<size_t>(f)];
 }
 
 }  // namespace
 
-void format_access_text(const AccessRecord& r, std::string& out) {
-  append_time(r.time, out);
-  out += ' ';
-  append_escaped(or_dash(r.client), out, false);
-  out += ' ';
-  out += or_dash(r.protocol_in);
-  out += '>';
-  out += or_dash(r.protocol_out);
-  out += " \"";
-  append_escaped(or_dash(r.method), out, false);
-  out += ' ';
-  append_escaped(or_dash(r.authority), out, false);
-  out += ' ';
-  append_escaped(or_dash(r.path), out, false);
-  out += "\" ";
-  out += std::to_string(r.status);
-  out += " in=" + std::to_string(r.bytes_in) + " out=" + std::to_string(r.bytes_out) + " total=";
-  append_duration(r.total_us, out);
-  out += " connect=";
-  append_duration(r.backend_connect_us, out);
-  out += " backend=";
-  append_duration(r.backend_response_us, out);
-  out += " cluster=";
-  append_escaped(or_dash(r.cluster), out, false);
-  out += " backend=";
-  append_escaped(or_dash(r.backend), out, false);
-  out += " retries=" + std::to_string(r.retries) + " reason=\"";
-  append_escaped(or_dash(r.answered_reason), out, false);
-  out += "\"\n";
+std::vector<LogField> log_fields(const std::vector<std::string>& names) {
+  const auto& known = config::access_log_field_names();
+  std::vector<LogField> out;
+  if (names.empty()) {
+    for (size_t i = 0; i < kLogFields && i < known.size(); ++i)
+      out.push_back(static_cast<LogField>(i));
+    return out;
+  }
+  for (const auto& n : names) {
+    const auto it = std::find(known.begin(), known.end(), std::string_view(n));
+    if (it != known.end() && static_cast<size_t>(it - known.begin()) < kLogFields) {
+      out.push_back(static_cast<LogField>(it - known.begin()));
+    }
+  }
+  return out;
 }
 
-void format_access_json(const AccessRecord& r, std::string& out) {
-  auto str = [&](const char* key, std::string_view v, bool first = false) {
-    if (!first) out += ',';
-    out += '"';
-    out += key;
-    out += "\":\"";
-    append_escaped(v, out, true);
-    out += '"';
-  };
-  auto num = [&](const char* key, int64_t v) {
-    out += ",\"";
-    out += key;
-    out += "\":";
-    out += v < 0 ? "null" : std::to_string(v);
-  };
+void format_access_text(const AccessRecord& r, const std::vector<LogField>& fields,
+                        std::string& out) {
+  std::string scratch;
+  bool first = true;
+  for (LogField f : fields) {
+    if (!first) out += ' ';
+    first = false;
+    out += name_of(f);
+    out += '=';
+    const FieldValue v = value_of(r, f, scratch);
+    if (v.is_number) {
+      if (v.number < 0) {
+        out += '-';
+      } else {
+        out += std::to_string(v.number);
+      }
+    } else {
+      append_text_value(v.text, out);
+    }
+  }
+  out += '\n';
+}
+
+void format_access_json(const AccessRecord& r, const std::vector<LogField>& fields,
+                        std::string& out) {
+  std::string scratch;
   out += '{';
-  std::string t;
-  append_time(r.time, t);
-  str("time", t, true);
-  str("client", r.client);
-  str("protocol_in", r.protocol_in);
-  str("protocol_out", r.protocol_out);
-  str("method", r.method);
-  str("authority", r.authority);
-  str("path", r.path);
-  num("status", r.status);
-  num("bytes_in", static_cast<int64_t>(r.bytes_in));
-  num("bytes_out", static_cast<int64_t>(r.bytes_out));
-  num("total_us", r.total_us);
-  num("backend_connect_us", r.backend_connect_us);
-  num("backend_response_us", r.backend_response_us);
-  str("cluster", r.cluster);
-  str("backend", r.backend);
-  num("retries", r.retries);
-  str("reason", r.answered_reason);
+  bool first = true;
+  for (LogField f : fields) {
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += name_of(f);
+    out += "\":";
+    const FieldValue v = value_of(r, f, scratch);
+    if (v.is_number) {
+      out += v.number < 0 ? "null" : std::to_string(v.number);
+    } else if (v.text.empty()) {
+      out += "null";
+    } else {
+      out += '"';
+      append_json_escaped(v.text, out);
+      out += '"';
+    }
+  }
   out += "}\n";
 }
 
-AccessLog::AccessLog(std::string destination, config::LogFormat format)
-    : destination_(std::move(destination)), format_(format) {}
+AccessLog::AccessLog(std::string destination, config::LogFormat format,
+                     const std::vector<std::string>& fields)
+    : destination_(std::move(destination)), format_(format), fields_(log_fields(fields)) {}
 
 AccessLog::~AccessLog() {
   own_.flush();
@@ -221,9 +306,9 @@ void AccessLog::write_lines(std::string_view lines, uint64_t count) {
 void AccessLogWriter::log(const AccessRecord& r) {
   if (!enabled()) return;
   if (log_->format() == config::LogFormat::Json) {
-    format_access_json(r, buffer_);
+    format_access_json(r, log_->fields(), buffer_);
   } else {
-    format_access_text(r, buffer_);
+    format_access_text(r, log_->fields(), buffer_);
   }
   ++pending_lines_;
   if (buffer_.size() >= 64 * 1024) flush();

@@ -6,18 +6,21 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mux/config/config.h"
 
 namespace crossmux::mux::proxy {
 
-// Everything logged about one request. Durations are microseconds; -1 means "did not happen"
-// (e.g. no backend connect because the proxy answered itself).
+// Everything logged about one request. Durations are microseconds on one monotonic clock, so
+// backend_response_us never exceeds total_us; -1 means "did not happen" (e.g. no backend connect
+// because the proxy answered itself). Empty strings are "none".
 struct AccessRecord {
   std::chrono::system_clock::time_point time;  // when the request head arrived
   std::string_view client;                     // "ip:port"
+  std::string_view listener;                   // the listener's name
   std::string_view protocol_in;                // "HTTP/1.1", "HTTP/2"
-  std::string_view protocol_out;               // backend protocol, "-" when none
+  std::string_view protocol_out;               // backend protocol, empty when none
   std::string_view method;
   std::string_view authority;
   std::string_view path;
@@ -31,16 +34,61 @@ struct AccessRecord {
   std::string_view backend;  // "ip:port"
   uint32_t retries = 0;
   std::string_view answered_reason;  // set when the proxy answered itself
+  std::string_view request_id;
+  std::string_view user_agent;
+  std::string_view referer;
+  std::string_view tls_version;  // "TLSv1.3"; empty on a plain listener
+  std::string_view tls_cipher;
+  std::string_view sni;
+  std::string_view alpn;
 };
 
-// Appends one formatted line (with '\n') to `out`.
-//   text: 2026-11-27T05:00:00.123Z 127.0.0.1:5555 HTTP/2>HTTP/1.1 "GET example.com /a" 200
-//         in=0 out=12 total=1.234ms connect=0.100ms backend=1.000ms cluster=api
-//         backend=10.0.0.1:80 retries=0 reason="-"
-//   json: {"time":"...","client":"...","protocol_in":"HTTP/2",...}
-// Request-derived strings are escaped (no raw control bytes or quotes reach the log).
-void format_access_text(const AccessRecord& r, std::string& out);
-void format_access_json(const AccessRecord& r, std::string& out);
+// The fields a line can carry, in config::access_log_field_names() order.
+enum class LogField : uint8_t {
+  Time = 0,
+  Client,
+  Listener,
+  ProtocolIn,
+  ProtocolOut,
+  Method,
+  Authority,
+  Path,
+  Status,
+  BytesIn,
+  BytesOut,
+  TotalUs,
+  BackendConnectUs,
+  BackendResponseUs,
+  Cluster,
+  Backend,
+  Retries,
+  Reason,
+  RequestId,
+  UserAgent,
+  Referer,
+  TlsVersion,
+  TlsCipher,
+  Sni,
+  Alpn,
+};
+inline constexpr size_t kLogFields = 25;
+
+// The fields named by global.access_log_fields (names checked by the configuration parser;
+// unknown ones are skipped); empty `names`: every field, in the order above.
+std::vector<LogField> log_fields(const std::vector<std::string>& names);
+
+// Appends one line (with '\n') holding `fields` of `r`, in that order:
+//   text (logfmt): time=2026-11-27T05:00:00.123456Z client=127.0.0.1:5555 method=GET
+//                  path="/a?b=c" status=200 total_us=1234 user_agent="curl/8.0" sni=-
+//     a value is quoted (with \" \\ and \xNN escapes) when it holds a space, a quote, '=', a
+//     backslash or a byte outside visible ASCII; "none" is -.
+//   json: {"time":"2026-11-27T05:00:00.123456Z","client":"127.0.0.1:5555",...,"sni":null}
+//     numbers as numbers, "none" as null.
+// Request-derived strings are escaped: no raw control byte, quote or newline reaches the log.
+void format_access_text(const AccessRecord& r, const std::vector<LogField>& fields,
+                        std::string& out);
+void format_access_json(const AccessRecord& r, const std::vector<LogField>& fields,
+                        std::string& out);
 
 class AccessLog;
 
@@ -72,8 +120,10 @@ class AccessLogWriter {
 class AccessLog {
  public:
   // destination: a path (opened for append), "stdout", "off", or "" (global.access_log unset):
-  // stdout, or off when stdout is a terminal (a person reading the proxy's messages).
-  AccessLog(std::string destination, config::LogFormat format);
+  // stdout, or off when stdout is a terminal (a person reading the proxy's messages). `fields`:
+  // global.access_log_fields (empty: every field).
+  AccessLog(std::string destination, config::LogFormat format,
+            const std::vector<std::string>& fields = {});
   ~AccessLog();
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
@@ -92,6 +142,7 @@ class AccessLog {
 
   bool enabled() const { return fd_ >= 0; }
   config::LogFormat format() const { return format_; }
+  const std::vector<LogField>& fields() const { return fields_; }
   const std::string& destination() const { return destination_; }
   // Where lines go, for the startup message: the path, "stdout", "off", or why it is off.
   std::string where() const;
@@ -101,6 +152,7 @@ class AccessLog {
  private:
   std::string destination_;
   config::LogFormat format_;
+  std::vector<LogField> fields_;
   int fd_ = -1;
   bool owns_fd_ = false;
   bool atomic_chunks_ = false;  // a pipe or socket: writes of at most PIPE_BUF bytes

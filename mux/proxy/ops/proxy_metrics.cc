@@ -36,10 +36,25 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       duration_(registry_.histogram("crossmux_request_duration_seconds",
                                     "Request head received to response end, by cluster.",
                                     {"cluster"}, Registry::latency_buckets())),
-      backend_duration_(
-          registry_.histogram("crossmux_backend_response_seconds",
-                              "Request sent to the backend to its response head, by cluster.",
-                              {"cluster"}, Registry::latency_buckets())),
+      backend_duration_(registry_.histogram(
+          "crossmux_backend_response_seconds",
+          "Request sent to the backend to its response head, by cluster and backend.",
+          {"cluster", "backend"}, Registry::latency_buckets())),
+      backend_requests_(registry_.counter(
+          "crossmux_backend_requests_total",
+          "Requests that went to a backend (the last one tried), by cluster and backend.",
+          {"cluster", "backend"})),
+      backend_errors_(registry_.counter(
+          "crossmux_backend_errors_total",
+          "Of those, the ones the backend did not answer (the proxy answered 502 or 504 in its "
+          "place: connect failure, reset, timeout) or answered with a 5xx.",
+          {"cluster", "backend"})),
+      backend_sent_(registry_.counter("crossmux_backend_sent_bytes_total",
+                                      "Request body bytes written to the backend.",
+                                      {"cluster", "backend"})),
+      backend_received_(registry_.counter("crossmux_backend_received_bytes_total",
+                                          "Response body bytes read from the backend.",
+                                          {"cluster", "backend"})),
       connections_(registry_.gauge("crossmux_client_connections", "Open client connections.")),
       accepted_total_(registry_.counter("crossmux_client_connections_total",
                                         "Client connections accepted (not refused by a cap).")),
@@ -76,12 +91,19 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     pool_hits_.set({c.name}, 0);
     pool_misses_.set({c.name}, 0);
     pool_size_.set({c.name}, 0);
+    backend_series_.emplace_back();
+    for (const auto& b : c.backends) {
+      const LabelValues labels{c.name, b.address.to_string()};
+      backend_series_.back().push_back(
+          {backend_requests_.handle(labels), backend_errors_.handle(labels),
+           backend_sent_.handle(labels), backend_received_.handle(labels),
+           backend_duration_.handle(labels)});
+    }
   }
   clusters_.push_back("-");  // index -1 maps here (see cluster_label)
   const size_t slots = clusters_.size();
   request_cache_.resize(slots * kPairings * kClasses);
   duration_cache_.resize(slots);
-  backend_duration_cache_.resize(slots);
   // Every client-side limit is listed at zero, so an operator sees what can fire.
   std::vector<std::string_view> keys;
   auto slot_of = [&](std::string_view key) {
@@ -123,10 +145,16 @@ void ProxyMetrics::request(const RequestSample& r) {
   }
   h.add();
   latency_series(duration_, duration_cache_, r.cluster).observe(r.total_seconds);
-  if (r.backend_seconds >= 0) {
-    latency_series(backend_duration_, backend_duration_cache_, r.cluster)
-        .observe(r.backend_seconds);
-  }
+  if (r.cluster < 0 || r.backend < 0) return;
+  const auto c = static_cast<size_t>(r.cluster);
+  const auto b = static_cast<size_t>(r.backend);
+  if (c >= backend_series_.size() || b >= backend_series_[c].size()) return;
+  BackendSeries& bs = backend_series_[c][b];
+  bs.requests.add();
+  if (r.backend_error) bs.errors.add();
+  bs.sent.add(static_cast<double>(r.backend_bytes_sent));
+  bs.received.add(static_cast<double>(r.backend_bytes_received));
+  if (r.backend_seconds >= 0) bs.latency.observe(r.backend_seconds);
 }
 
 void ProxyMetrics::sync_limits() {

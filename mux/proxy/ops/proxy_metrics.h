@@ -36,6 +36,11 @@ struct RequestSample {
   uint16_t status = 0;          // 0: no response head went out (aborted)
   double total_seconds = 0;     // request head -> response end (or abort)
   double backend_seconds = -1;  // request sent -> backend response head; < 0: none
+  // The backend (index in the cluster's backends) the request went to last; -1: none.
+  int backend = -1;
+  bool backend_error = false;  // it gave no response of its own (502/504 in its place), or a 5xx
+  uint64_t backend_bytes_sent = 0;      // request body bytes written to it
+  uint64_t backend_bytes_received = 0;  // response body bytes read from it
 };
 
 class ProxyMetrics {
@@ -74,6 +79,10 @@ class ProxyMetrics {
   Family& requests_;
   Family& duration_;
   Family& backend_duration_;
+  Family& backend_requests_;
+  Family& backend_errors_;
+  Family& backend_sent_;
+  Family& backend_received_;
   Family& connections_;
   Family& accepted_total_;
   Family& streams_;
@@ -89,8 +98,12 @@ class ProxyMetrics {
   static constexpr size_t kPairings = 6;  // {h1, h2} x {h1, h2, proxy}
   static constexpr size_t kClasses = 6;   // none, 1xx .. 5xx
   std::vector<Family::Handle> request_cache_;
-  std::vector<Family::Handle> duration_cache_;          // [cluster + 1]
-  std::vector<Family::Handle> backend_duration_cache_;  // [cluster + 1]
+  std::vector<Family::Handle> duration_cache_;  // [cluster + 1]
+  // Every backend's series, resolved at construction (so each is listed from the start, at 0).
+  struct BackendSeries {
+    Family::Handle requests, errors, sent, received, latency;
+  };
+  std::vector<std::vector<BackendSeries>> backend_series_;  // [cluster][backend]
   // One client-side limit series per configuration key, resolved at construction (a key can be
   // enforced by both layers: max_header_fields by the H1 decoder and HPACK), and the series each
   // ProxyLimit and each H2 LimitKind adds into.

@@ -16,8 +16,9 @@ namespace {
 
 AccessRecord sample() {
   AccessRecord r;
-  r.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795755600123));
+  r.time = std::chrono::system_clock::time_point(std::chrono::microseconds(1795755600123456));
   r.client = "127.0.0.1:5555";
+  r.listener = "main";
   r.protocol_in = "HTTP/2";
   r.protocol_out = "HTTP/1.1";
   r.method = "GET";
@@ -31,6 +32,12 @@ AccessRecord sample() {
   r.backend_response_us = 1000;
   r.cluster = "api";
   r.backend = "10.0.0.1:80";
+  r.request_id = "0123456789abcdef0000000000000001";
+  r.user_agent = "curl/8.0 (x86_64)";
+  r.tls_version = "TLSv1.3";
+  r.tls_cipher = "TLS_AES_128_GCM_SHA256";
+  r.sni = "example.com";
+  r.alpn = "h2";
   return r;
 }
 
@@ -41,13 +48,36 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-TEST(AccessLog, TextFormat) {
+std::string text(const AccessRecord& r, const std::vector<std::string>& names = {}) {
   std::string out;
-  format_access_text(sample(), out);
-  EXPECT_EQ(out,
-            "2026-11-27T05:00:00.123Z 127.0.0.1:5555 HTTP/2>HTTP/1.1 \"GET example.com "
-            "/a?b=\\\"c\\\"\" 200 in=0 out=12 total=1.234ms connect=0.100ms backend=1.000ms "
-            "cluster=api backend=10.0.0.1:80 retries=0 reason=\"-\"\n");
+  format_access_text(r, log_fields(names), out);
+  return out;
+}
+
+std::string json(const AccessRecord& r, const std::vector<std::string>& names = {}) {
+  std::string out;
+  format_access_json(r, log_fields(names), out);
+  return out;
+}
+
+// The default: every field, logfmt; values with a space, quote, '=' or backslash quoted; none as -.
+TEST(AccessLog, TextFormatCarriesEveryField) {
+  EXPECT_EQ(text(sample()),
+            "time=2026-11-27T05:00:00.123456Z client=127.0.0.1:5555 listener=main "
+            "protocol_in=HTTP/2 protocol_out=HTTP/1.1 method=GET authority=example.com "
+            "path=\"/a?b=\\\"c\\\"\" status=200 bytes_in=0 bytes_out=12 total_us=1234 "
+            "backend_connect_us=100 backend_response_us=1000 cluster=api backend=10.0.0.1:80 "
+            "retries=0 reason=- request_id=0123456789abcdef0000000000000001 "
+            "user_agent=\"curl/8.0 (x86_64)\" referer=- tls_version=TLSv1.3 "
+            "tls_cipher=TLS_AES_128_GCM_SHA256 sni=example.com alpn=h2\n");
+}
+
+TEST(AccessLog, ChosenFieldsInTheirOrder) {
+  EXPECT_EQ(text(sample(), {"status", "time", "request_id"}),
+            "status=200 time=2026-11-27T05:00:00.123456Z "
+            "request_id=0123456789abcdef0000000000000001\n");
+  EXPECT_EQ(json(sample(), {"user_agent", "total_us", "referer"}),
+            "{\"user_agent\":\"curl/8.0 (x86_64)\",\"total_us\":1234,\"referer\":null}\n");
 }
 
 TEST(AccessLog, JsonFormatAndAnsweredRequests) {
@@ -59,27 +89,34 @@ TEST(AccessLog, JsonFormatAndAnsweredRequests) {
   r.cluster = "";
   r.backend = "";
   r.answered_reason = "no frontend matches";
-  std::string out;
-  format_access_json(r, out);
-  EXPECT_EQ(out,
-            "{\"time\":\"2026-11-27T05:00:00.123Z\",\"client\":\"127.0.0.1:5555\","
-            "\"protocol_in\":\"HTTP/2\",\"protocol_out\":\"\",\"method\":\"GET\","
-            "\"authority\":\"example.com\",\"path\":\"/a?b=\\\"c\\\"\",\"status\":404,"
-            "\"bytes_in\":0,\"bytes_out\":12,\"total_us\":1234,\"backend_connect_us\":null,"
-            "\"backend_response_us\":null,\"cluster\":\"\",\"backend\":\"\",\"retries\":0,"
-            "\"reason\":\"no frontend matches\"}\n");
+  r.tls_version = r.tls_cipher = r.sni = r.alpn = "";
+  EXPECT_EQ(json(r),
+            "{\"time\":\"2026-11-27T05:00:00.123456Z\",\"client\":\"127.0.0.1:5555\","
+            "\"listener\":\"main\",\"protocol_in\":\"HTTP/2\",\"protocol_out\":null,"
+            "\"method\":\"GET\",\"authority\":\"example.com\",\"path\":\"/a?b=\\\"c\\\"\","
+            "\"status\":404,\"bytes_in\":0,\"bytes_out\":12,\"total_us\":1234,"
+            "\"backend_connect_us\":null,\"backend_response_us\":null,\"cluster\":null,"
+            "\"backend\":null,\"retries\":0,\"reason\":\"no frontend matches\","
+            "\"request_id\":\"0123456789abcdef0000000000000001\","
+            "\"user_agent\":\"curl/8.0 (x86_64)\",\"referer\":null,\"tls_version\":null,"
+            "\"tls_cipher\":null,\"sni\":null,\"alpn\":null}\n");
+  EXPECT_EQ(text(r, {"protocol_out", "backend_connect_us", "reason"}),
+            "protocol_out=- backend_connect_us=- reason=\"no frontend matches\"\n");
 }
 
 TEST(AccessLog, ControlBytesCannotForgeLines) {
   AccessRecord r = sample();
   r.path = "/x\n2026-01-01T00:00:00Z fake\r\x01";
-  std::string text, json;
-  format_access_text(r, text);
-  format_access_json(r, json);
-  EXPECT_EQ(text.find('\n'), text.size() - 1);
-  EXPECT_EQ(json.find('\n'), json.size() - 1);
-  EXPECT_NE(text.find("/x\\x0a2026"), std::string::npos) << text;
-  EXPECT_NE(json.find("/x\\u000a2026"), std::string::npos) << json;
+  r.user_agent = "a\" status=500 b=\"";
+  r.referer = "\xc3\xa9";
+  const std::string t = text(r), j = json(r);
+  EXPECT_EQ(t.find('\n'), t.size() - 1);
+  EXPECT_EQ(j.find('\n'), j.size() - 1);
+  EXPECT_NE(t.find("path=\"/x\\x0a2026"), std::string::npos) << t;
+  EXPECT_NE(j.find("/x\\u000a2026"), std::string::npos) << j;
+  // A quote in a value cannot end it and start a forged field.
+  EXPECT_NE(t.find("user_agent=\"a\\\" status=500 b=\\\"\""), std::string::npos) << t;
+  EXPECT_NE(t.find("referer=\"\\xc3\\xa9\""), std::string::npos) << t;
 }
 
 TEST(AccessLog, WritesAndReopensAfterRotation) {
@@ -122,8 +159,7 @@ TEST(AccessLog, WorkersShareOneFileAcrossAReopen) {
   const std::string path = (dir / "access.log").string();
   constexpr int kWorkers = 4;
   constexpr int kLinesEach = 20000;
-  std::string expected_line;
-  format_access_text(sample(), expected_line);
+  const std::string expected_line = text(sample());
   {
     AccessLog log(path, config::LogFormat::Text);
     std::string err;

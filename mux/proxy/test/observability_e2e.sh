@@ -134,8 +134,17 @@ expect 'crossmux_request_duration_seconds_count{cluster="o1"}' 7
 expect 'crossmux_request_duration_seconds_bucket{cluster="o1",le="+Inf"}' 7
 expect 'crossmux_request_duration_seconds_count{cluster="o2"}' 5
 expect 'crossmux_request_duration_seconds_count{cluster="-"}' 14
-expect 'crossmux_backend_response_seconds_count{cluster="o1"}' 7
-expect 'crossmux_backend_response_seconds_count{cluster="o2"}' 5
+# Per backend (both clusters are the built-in origin): requests, errors, body bytes, latency.
+origin="127.0.0.1:$(sed -nE 's/.*built-in origin on 127\.0\.0\.1:([0-9]+).*/\1/p' "$work/proxy.log")"
+for c in o1:7:700 o2:5:500; do
+  IFS=: read -r name n bytes <<<"$c"
+  labels="{cluster=\"$name\",backend=\"$origin\"}"
+  expect "crossmux_backend_requests_total$labels" "$n"
+  expect "crossmux_backend_errors_total$labels" 0
+  expect "crossmux_backend_sent_bytes_total$labels" 0
+  expect "crossmux_backend_received_bytes_total$labels" "$bytes"
+  expect "crossmux_backend_response_seconds_count$labels" "$n"
+done
 expect 'crossmux_client_connections_total' 16
 expect 'crossmux_active_streams' 0
 # Sequential requests share backend connections: every request is a hit or a miss.
@@ -198,21 +207,57 @@ PY
 for _ in $(seq 1 200); do [ "$(wc -l <"$work/access.txt")" -ge 29 ] && break; sleep 0.05; done
 sleep 0.2
 [ "$(wc -l <"$work/access.txt")" = 29 ] || fail "$(wc -l <"$work/access.txt") access log lines, expected 29"
-ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
-ip='127\.0\.0\.1:[0-9]+'
-ms='[0-9]+\.[0-9]{3}ms'
-n=$(grep -cE "^$ts $ip HTTP/1\.1>HTTP/1\.1 \"GET h1\.test /bytes/100\" 200 in=0 out=100 total=$ms connect=($ms|-) backend=$ms cluster=o1 backend=$ip retries=0 reason=\"-\"$" "$work/access.txt")
-[ "$n" = 7 ] || fail "$n of 7 h1 lines: $(head -3 "$work/access.txt")"
-n=$(grep -cE "^$ts $ip HTTP/2>HTTP/2 \"GET h2\.test /bytes/100\" 200 in=0 out=100 total=$ms connect=($ms|-) backend=$ms cluster=o2 backend=$ip retries=0 reason=\"-\"$" "$work/access.txt")
-[ "$n" = 5 ] || fail "$n of 5 h2 lines"
-grep -qE "^$ts $ip HTTP/1\.1>- \"GET nowhere\.test /x\" 404 in=0 out=[0-9]+ total=$ms connect=- backend=- cluster=- backend=- retries=0 reason=\"no route\"$" "$work/access.txt" || fail "h1 404 line"
-grep -qE "^$ts $ip HTTP/2>- \"GET nowhere\.test /y\" 404 " "$work/access.txt" || fail "h2 404 line"
-grep -qE " 431 .* reason=\"h1: header section too large\"$" "$work/access.txt" || fail "431 line"
+# logfmt: key=value or key="escaped value"; every line carries every field, in order.
+python3 - "$work/access.txt" <<'PY' || fail "text access log: $(head -3 "$work/access.txt")"
+import re, sys
+keys = ["time", "client", "listener", "protocol_in", "protocol_out", "method", "authority",
+        "path", "status", "bytes_in", "bytes_out", "total_us", "backend_connect_us",
+        "backend_response_us", "cluster", "backend", "retries", "reason", "request_id",
+        "user_agent", "referer", "tls_version", "tls_cipher", "sni", "alpn"]
+pair = re.compile(r'([a-z_]+)=("(?:[^"\\]|\\.)*"|[^ "]+)(?: |$)')
+lines = []
+for raw in open(sys.argv[1]):
+    raw = raw.rstrip("\n")
+    fields = pair.findall(raw)
+    assert " ".join(k + "=" + v for k, v in fields) == raw, raw
+    d = {k: (v[1:-1].replace('\\"', '"') if v.startswith('"') else v) for k, v in fields}
+    assert list(d) == keys, list(d)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", d["time"]), d
+    assert re.fullmatch(r"127\.0\.0\.1:\d+", d["client"]) and d["listener"] == "main", d
+    assert re.fullmatch(r"[0-9a-f]{32}", d["request_id"]), d
+    assert d["total_us"].isdigit(), d
+    # One clock: the backend's share never exceeds the total.
+    if d["backend_response_us"] != "-":
+        assert int(d["backend_response_us"]) <= int(d["total_us"]), d
+    lines.append(d)
+assert len({d["request_id"] for d in lines}) == len(lines), "request ids repeat"
+def count(**want):
+    return sum(all(d[k] == v for k, v in want.items()) for d in lines)
+ok = dict(method="GET", status="200", bytes_in="0", retries="0", reason="-")
+n = count(protocol_in="HTTP/1.1", protocol_out="HTTP/1.1", authority="h1.test", path="/bytes/100",
+          bytes_out="100", cluster="o1", **ok)
+assert n == 7, f"{n} of 7 h1 lines"
+n = count(protocol_in="HTTP/2", protocol_out="HTTP/2", authority="h2.test", path="/bytes/100",
+          bytes_out="100", cluster="o2", **ok)
+assert n == 5, f"{n} of 5 h2 lines"
+for d in lines:
+    if d["cluster"] in ("o1", "o2") and d["path"] == "/bytes/100":
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", d["backend"]), d
+        assert d["backend_response_us"].isdigit(), d
+        assert d["user_agent"].startswith("curl/"), d
+assert count(protocol_in="HTTP/1.1", protocol_out="-", authority="nowhere.test", path="/x",
+             status="404", backend_connect_us="-", backend_response_us="-", cluster="-",
+             backend="-", reason="no route") == 1, "h1 404 line"
+assert count(protocol_in="HTTP/2", authority="nowhere.test", path="/y", status="404") == 1
+assert count(status="431", reason="h1: header section too large") == 1, "431 line"
 # Answered (404) and then reset by the client: the answer's reason stays.
-n=$(grep -cE "HTTP/2>- \"GET abuse\.test /\" 404 in=0 out=0 .* reason=\"no route\"$" "$work/access.txt")
-[ "$n" = 11 ] || fail "$n of 11 aborted lines"
-n=$(grep -cE "HTTP/1\.1>HTTP/1\.1 \"GET h1\.test /bytes/3\" 200 in=0 out=3 " "$work/access.txt")
-[ "$n" = 3 ] || fail "$n of 3 lines from the held connections"
+n = count(protocol_in="HTTP/2", protocol_out="-", authority="abuse.test", path="/", status="404",
+          bytes_out="0", reason="no route")
+assert n == 11, f"{n} of 11 aborted lines"
+assert count(protocol_in="HTTP/1.1", protocol_out="HTTP/1.1", authority="h1.test",
+             path="/bytes/3", status="200", bytes_out="3") == 3, "held connections"
+assert all(d["tls_version"] == "-" and d["sni"] == "-" for d in lines), "TLS facts on plain"
+PY
 kill -TERM "${pids[0]}" && wait "${pids[0]}" || fail "proxy did not exit cleanly"
 
 # The JSON access log, to stdout: every field, typed.
@@ -236,30 +281,45 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 s.close()  # RST
 PY
 wait_for_line "$work/access.json" '"path":"/slow/800"' || fail "the reset request was not logged"
-python3 - "$work/access.json" <<'PY' || fail "JSON access log: $(cat "$work/access.json")"
+# Request ids: one the client sent is kept, one missing is generated; the backend gets the id the
+# log has (the origin's /headers echoes what it received).
+got=$(curl -sS -m 10 -H Host:h1.test -H "X-Request-Id: op-test-7" -H "User-Agent: ua/1" \
+  -H "Referer: https://r.test/" "http://127.0.0.1:$proxy_port/headers") || fail "request id given"
+grep -qi "^x-request-id: op-test-7$" <<<"$got" || fail "the given id was not forwarded: $got"
+got=$(curl -sS -m 10 --http2-prior-knowledge -H Host:h2.test "http://127.0.0.1:$proxy_port/headers?gen") \
+  || fail "request id generated"
+generated=$(sed -nE 's/^x-request-id: ([0-9a-f]{32})$/\1/ip' <<<"$got")
+[ -n "$generated" ] || fail "no generated id reached the backend: $got"
+wait_for_line "$work/access.json" '"path":"/headers\?gen"' || fail "generated-id request not logged"
+python3 - "$work/access.json" "$generated" <<'PY' || fail "JSON access log: $(cat "$work/access.json")"
 import json, re, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
-assert len(lines) == 4, lines
-keys = ["time", "client", "protocol_in", "protocol_out", "method", "authority", "path", "status",
-        "bytes_in", "bytes_out", "total_us", "backend_connect_us", "backend_response_us",
-        "cluster", "backend", "retries", "reason"]
+assert len(lines) == 6, lines
+keys = ["time", "client", "listener", "protocol_in", "protocol_out", "method", "authority",
+        "path", "status", "bytes_in", "bytes_out", "total_us", "backend_connect_us",
+        "backend_response_us", "cluster", "backend", "retries", "reason", "request_id",
+        "user_agent", "referer", "tls_version", "tls_cipher", "sni", "alpn"]
 for l in lines:
     assert list(l) == keys, list(l)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["time"]), l
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", l["time"]), l
     assert re.fullmatch(r"127\.0\.0\.1:\d+", l["client"]), l
     assert isinstance(l["total_us"], int) and l["total_us"] >= 0, l
-h1, h2, miss, cut = lines
+h1, h2, miss, cut, given, gen = lines
+assert (given["request_id"], given["user_agent"], given["referer"]) == (
+    "op-test-7", "ua/1", "https://r.test/"), given
+assert gen["request_id"] == sys.argv[2] and gen["user_agent"].startswith("curl/"), gen
+assert len({l["request_id"] for l in lines}) == 6, "request ids repeat"
 assert (h1["protocol_in"], h1["protocol_out"], h1["method"], h1["authority"], h1["path"],
         h1["status"], h1["bytes_in"], h1["bytes_out"], h1["cluster"], h1["retries"],
         h1["reason"]) == ("HTTP/1.1", "HTTP/1.1", "POST", "h1.test", "/echo", 200, 12, 12, "o1",
-                          0, ""), h1
+                          0, None), h1
 assert isinstance(h1["backend_connect_us"], int) and isinstance(h1["backend_response_us"], int), h1
 assert re.fullmatch(r"127\.0\.0\.1:\d+", h1["backend"]), h1
 assert (h2["protocol_in"], h2["protocol_out"], h2["status"], h2["bytes_out"], h2["cluster"]) == (
     "HTTP/2", "HTTP/2", 200, 5, "o2"), h2
 assert (miss["protocol_out"], miss["status"], miss["cluster"], miss["backend"], miss["reason"],
         miss["backend_connect_us"], miss["backend_response_us"]) == (
-    "-", 404, "-", "-", "no route", None, None), miss
+    None, 404, None, None, "no route", None, None), miss
 assert (cut["path"], cut["status"], cut["protocol_out"], cut["cluster"], cut["reason"]) == (
     "/slow/800", 0, "HTTP/1.1", "o1", "aborted"), cut
 PY

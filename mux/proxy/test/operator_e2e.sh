@@ -14,6 +14,8 @@
 #  5. Log lines: time and level on a file, "<N>" priorities when stderr is the journal
 #     (JOURNAL_STREAM naming stderr).
 #  6. The access log defaults to stdout, and to off when stdout is a terminal.
+#  7. access_log_fields picks and orders JSON fields; TLS version, cipher, SNI and ALPN are
+#     logged; the backend's time lies within the total (one clock).
 # Usage: operator_e2e.sh CROSSMUX_BINARY
 crossmux=$(realpath "$1")
 source "$(dirname "$0")/e2e_lib.sh"
@@ -239,5 +241,48 @@ grep -q "/to-terminal" typescript && fail "access lines flooded the terminal"
 kill "$(cat t.pid)"
 wait_for typescript "stopped" 10 || fail "terminal proxy did not stop"
 echo "6. access log: stdout by default, off on a terminal"
+
+# --- 7. Chosen access log fields in JSON over TLS: version, cipher, SNI, ALPN; one clock.
+tls_port=$(free_port)
+cat >f.toml <<TOML
+[global]
+access_log = "f-access.json"
+access_log_format = "json"
+access_log_fields = ["request_id", "tls_version", "tls_cipher", "sni", "alpn", "status",
+                     "total_us", "backend_response_us"]
+[[listeners]]
+name = "tls"
+address = "127.0.0.1:$tls_port"
+[[listeners.tls]]
+cert = "one.pem"
+key = "one.key"
+[[clusters]]
+name = "origin"
+builtin_origin = true
+[[frontends]]
+cluster = "origin"
+TOML
+"$crossmux" proxy -c f.toml --workers 1 >f.log 2>&1 &
+f_pid=$!; pids+=($f_pid)
+wait_for f.log "listener tls on" 10 || fail "TLS proxy: $(cat f.log)"
+curl -sSk -m 5 -o /dev/null --http2 --resolve "one.test:$tls_port:127.0.0.1" \
+  "https://one.test:$tls_port/slow/30" || fail "TLS h2 request"
+curl -sSk -m 5 -o /dev/null --http1.1 --tls-max 1.2 --resolve "two.test:$tls_port:127.0.0.1" \
+  "https://two.test:$tls_port/bytes/10" || fail "TLS 1.2 request"
+wait_for f-access.json '"sni":"two.test"' 5 || fail "TLS access lines: $(cat f-access.json)"
+python3 - f-access.json <<'PY' || fail "TLS access log: $(cat f-access.json)"
+import json, re, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+keys = ["request_id", "tls_version", "tls_cipher", "sni", "alpn", "status", "total_us",
+        "backend_response_us"]
+assert list(a) == keys and list(b) == keys, (list(a), list(b))
+assert (a["tls_version"], a["sni"], a["alpn"], a["status"]) == ("TLSv1.3", "one.test", "h2", 200), a
+assert (b["tls_version"], b["sni"], b["alpn"], b["status"]) == ("TLSv1.2", "two.test", "http/1.1", 200), b
+assert re.fullmatch(r"TLS_[A-Z0-9_]+", a["tls_cipher"]) and re.fullmatch(r"[A-Z0-9-]+", b["tls_cipher"]), (a, b)
+# /slow/30: the origin waits 30 ms; both durations on one clock, the backend's inside the total.
+assert 30000 <= a["backend_response_us"] <= a["total_us"], a
+PY
+kill "$f_pid"; wait "$f_pid" 2>/dev/null
+echo "7. JSON fields over TLS: version, cipher, SNI, ALPN; backend time within total"
 kill "$a_pid"; wait "$a_pid" 2>/dev/null
 echo "operator end to end ok"

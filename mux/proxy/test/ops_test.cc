@@ -15,6 +15,7 @@
 #include "mux/proxy/ops/log.h"
 #include "mux/proxy/ops/preflight.h"
 #include "mux/proxy/ops/reload_reply.h"
+#include "mux/proxy/ops/request_facts.h"
 #include "mux/proxy/ops/systemd_notify.h"
 
 namespace crossmux::mux::proxy {
@@ -153,6 +154,44 @@ TEST(Resolve, SaysWhyANameDoesNotResolve) {
   auto numeric = resolve({"::1", 8443});
   ASSERT_TRUE(numeric);
   EXPECT_EQ(numeric->to_string(), "[::1]:8443");
+}
+
+TEST(RequestFacts, AValidIdIsKeptAndForwardedAsIs) {
+  codecs::HeaderList h;
+  h.add_copy("User-Agent", "curl/8.0");
+  h.add_copy("Referer", "https://a.test/");
+  h.add_copy("X-Request-Id", "abc-123");
+  std::string id, ua, ref;
+  record_request_facts(h, "x-request-id", id, ua, ref);
+  EXPECT_EQ(id, "abc-123");
+  EXPECT_EQ(ua, "curl/8.0");
+  EXPECT_EQ(ref, "https://a.test/");
+  EXPECT_EQ(h.count("x-request-id"), 1u);
+}
+
+TEST(RequestFacts, AMissingOrUnfitIdIsGeneratedAndForwarded) {
+  for (const std::vector<std::string>& given :
+       {std::vector<std::string>{}, {"has space"}, {std::string(201, 'a')}, {"a", "b"}, {""}}) {
+    codecs::HeaderList h;
+    for (const auto& g : given) h.add_copy("x-request-id", g);
+    std::string id, ua, ref;
+    record_request_facts(h, "x-request-id", id, ua, ref);
+    EXPECT_EQ(id.size(), 32u);
+    ASSERT_EQ(h.count("x-request-id"), 1u);
+    EXPECT_EQ(h.find("x-request-id")->value, id) << "the backend gets the id the log has";
+    EXPECT_TRUE(ua.empty() && ref.empty());
+  }
+}
+
+TEST(RequestFacts, GeneratedIdsDifferAndNoHeaderMeansLogOnly) {
+  EXPECT_NE(generate_request_id(), generate_request_id());
+  codecs::HeaderList h;
+  std::string id, ua, ref;
+  record_request_facts(h, "", id, ua, ref);
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_TRUE(h.empty());
+  EXPECT_TRUE(valid_request_id("x"));
+  EXPECT_FALSE(valid_request_id("x\x7f"));
 }
 
 }  // namespace

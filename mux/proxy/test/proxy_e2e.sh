@@ -236,12 +236,12 @@ for i in $(seq 1 30); do
     || fail "reuse request $i (h2)"
 done
 sleep 0.3
-lines=$(grep -c '"GET reuse.test /bytes/10" 200' "$work/access.txt")
-connects=$(grep '"GET reuse.test /bytes/10" 200' "$work/access.txt" | grep -vc "connect=-")
+lines=$(grep -c 'method=GET authority=reuse.test path=/bytes/10 status=200' "$work/access.txt")
+connects=$(grep 'method=GET authority=reuse.test path=/bytes/10 status=200' "$work/access.txt" | grep -vc "backend_connect_us=-")
 [ "$lines" = 60 ] || fail "access log has $lines of 60 reuse lines"
 [ "$connects" -le 2 ] || fail "$connects backend connects for 60 sequential requests: no reuse"
-grep -q '"GET dead.test /" 502' "$work/access.txt" || fail "502 not logged"
-capped=$(grep "cluster=capped" "$work/access.txt" | grep -vc "connect=-")
+grep -q 'method=GET authority=dead.test path=/ status=502' "$work/access.txt" || fail "502 not logged"
+capped=$(grep "cluster=capped" "$work/access.txt" | grep -vc "backend_connect_us=-")
 [ "$capped" -le 2 ] || fail "capped cluster opened $capped backend connections"
 
 # The h2spec-style suite against the proxy's h2c-only listener (one that also serves HTTP/1.1

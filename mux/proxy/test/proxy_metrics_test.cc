@@ -10,7 +10,9 @@ config::Config two_clusters() {
   config::Config c;
   c.clusters.resize(2);
   c.clusters[0].name = "api";
+  c.clusters[0].backends = {{{"10.0.0.1", 80}, 1}, {{"10.0.0.2", 80}, 1}};
   c.clusters[1].name = "static";
+  c.clusters[1].backends = {{{"10.0.0.3", 80}, 1}};
   return c;
 }
 
@@ -26,7 +28,10 @@ TEST(ProxyMetrics, RequestsByClusterPairingAndClass) {
              .h2_out = false,
              .status = 200,
              .total_seconds = 0.002,
-             .backend_seconds = 0.001});
+             .backend_seconds = 0.001,
+             .backend = 1,
+             .backend_bytes_sent = 10,
+             .backend_bytes_received = 300});
   m.request({.cluster = 0, .h2_in = true, .h2_out = false, .status = 204});
   m.request({.cluster = 1, .h2_in = false, .h2_out = true, .status = 503});
   // Answered by the proxy (cluster known, no backend response) and unrouted.
@@ -41,9 +46,49 @@ TEST(ProxyMetrics, RequestsByClusterPairingAndClass) {
   EXPECT_EQ(value(m, "crossmux_requests_total", {"-", "h1->proxy", "none"}), 1);
   Registry r(m.registry());
   EXPECT_EQ(r.find("crossmux_request_duration_seconds")->count({"api"}), 2u);
-  EXPECT_EQ(r.find("crossmux_backend_response_seconds")->count({"api"}), 1u);
-  EXPECT_EQ(r.find("crossmux_backend_response_seconds")->count({"static"}), 0u);
+  EXPECT_EQ(r.find("crossmux_backend_response_seconds")->count({"api", "10.0.0.2:80"}), 1u);
+  EXPECT_EQ(r.find("crossmux_backend_response_seconds")->count({"api", "10.0.0.1:80"}), 0u);
+  EXPECT_EQ(r.find("crossmux_backend_response_seconds")->count({"static", "10.0.0.3:80"}), 0u);
   EXPECT_EQ(r.find("crossmux_request_duration_seconds")->count({"-"}), 2u);
+}
+
+// Per backend: requests, errors (no answer of its own, or a 5xx), body bytes each way, latency;
+// every backend is listed at 0 from the start.
+TEST(ProxyMetrics, PerBackendSeries) {
+  ProxyMetrics m(two_clusters());
+  const std::string before = m.registry().render();
+  EXPECT_NE(before.find(
+                "crossmux_backend_requests_total{cluster=\"static\",backend=\"10.0.0.3:80\"} 0\n"),
+            std::string::npos)
+      << before;
+  m.request({.cluster = 0,
+             .status = 200,
+             .backend_seconds = 0.01,
+             .backend = 0,
+             .backend_bytes_sent = 5,
+             .backend_bytes_received = 7});
+  m.request({.cluster = 0,
+             .status = 503,
+             .backend_seconds = 0.02,
+             .backend = 0,
+             .backend_error = true,
+             .backend_bytes_received = 3});
+  // Answered by the proxy after a connect failure: no latency, an error.
+  m.request({.cluster = 0, .answered = true, .status = 502, .backend = 1, .backend_error = true});
+  // Routed but never sent (no backend picked): not a backend request.
+  m.request({.cluster = 1, .answered = true, .status = 503});
+  m.sync({});
+  const LabelValues a{"api", "10.0.0.1:80"}, b{"api", "10.0.0.2:80"}, s{"static", "10.0.0.3:80"};
+  EXPECT_EQ(value(m, "crossmux_backend_requests_total", a), 2);
+  EXPECT_EQ(value(m, "crossmux_backend_errors_total", a), 1);
+  EXPECT_EQ(value(m, "crossmux_backend_sent_bytes_total", a), 5);
+  EXPECT_EQ(value(m, "crossmux_backend_received_bytes_total", a), 10);
+  EXPECT_EQ(value(m, "crossmux_backend_requests_total", b), 1);
+  EXPECT_EQ(value(m, "crossmux_backend_errors_total", b), 1);
+  EXPECT_EQ(value(m, "crossmux_backend_requests_total", s), 0);
+  Registry r(m.registry());
+  EXPECT_EQ(r.find("crossmux_backend_response_seconds")->count(a), 2u);
+  EXPECT_EQ(r.find("crossmux_backend_response_seconds")->count(b), 0u);
 }
 
 TEST(ProxyMetrics, LimitsAreListedAtZeroAndSummedAcrossLayers) {

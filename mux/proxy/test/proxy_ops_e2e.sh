@@ -130,7 +130,7 @@ wait_for "$work/access.txt" "/after-rotate/4" || fail "no fresh access log after
 [ "$(grep -c after-rotate "$work/access.txt")" = 4 ] || fail "fresh log: $(cat "$work/access.txt")"
 grep -q after-rotate "$work/access.txt.1" && fail "lines after SIGUSR1 went to the moved file"
 # Lines of both workers interleave whole: every line of the log parses as one record.
-bad=$(grep -cvE '^[0-9T:.Z-]+ 127\.0\.0\.1:[0-9]+ HTTP/' "$work/access.txt.1")
+bad=$(grep -cvE '^time=[0-9T:.Z-]+ client=127\.0\.0\.1:[0-9]+ listener=[a-z]+ protocol_in=HTTP/.* alpn=[^ ]+$' "$work/access.txt.1")
 [ "$bad" = 0 ] || fail "$bad torn access log lines"
 
 # --- Invalid reloads: rejected with the error, the old configuration keeps serving.

@@ -91,7 +91,7 @@ for path in sys.argv[1:3]:
 PY
   if [ "$method" = PUT ]; then
     [ "$ok" = "$total" ] || fail "$r: $ok of $total PUTs succeeded: $(grep -v ' 200 0$' "$work/$r.out" | head -5)"
-    retried=$(grep "\"PUT $r.test /slow/60/0\" 200" "$work/access.txt" | grep -vc "retries=0")
+    retried=$(grep "method=PUT authority=$r.test path=/slow/60/0 status=200" "$work/access.txt" | grep -vc "retries=0")
     [ "$retried" -ge 1 ] || fail "$r: no PUT was replayed (the kill hit no request in flight?)"
     echo "$r: $total PUTs ok, $retried replayed"
   else

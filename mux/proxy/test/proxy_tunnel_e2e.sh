@@ -80,14 +80,15 @@ done
 # its backend leg): all three WebSockets per HTTP/2 pairing are logged as finished.
 for host in h1.test h2c.test; do
   for _ in $(seq 1 100); do
-    [ "$(grep -c "\"CONNECT $host /ws\" 200" "$work/access.txt")" = 3 ] && break
+    [ "$(grep -c "method=CONNECT authority=$host path=/ws status=200" "$work/access.txt")" = 3 ] && break
     sleep 0.05
   done
-  n=$(grep -c "\"CONNECT $host /ws\" 200" "$work/access.txt")
+  n=$(grep -c "method=CONNECT authority=$host path=/ws status=200" "$work/access.txt")
   [ "$n" = 3 ] || fail "HTTP/2 WebSockets to $host still open after their clients left ($n of 3 ended)"
 done
 # Each pairing reached the origin in the backend's protocol, with the status its client expects.
-for want in '"GET h1.test /ws" 101' '"GET h2c.test /ws" 101' '"CONNECT h1.test /ws" 200'; do
+for want in 'method=GET authority=h1.test path=/ws status=101' \
+  'method=GET authority=h2c.test path=/ws status=101' 'method=CONNECT authority=h1.test path=/ws status=200'; do
   grep -q "$want" "$work/access.txt" || fail "access log lacks $want"
 done
 

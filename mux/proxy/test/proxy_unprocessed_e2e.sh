@@ -49,7 +49,7 @@ for kind in refuse goaway; do
     [ "$got" = "body of $kind-$i" ] || fail "$kind POST $i answered: $got"
   done
   [ -s "$work/$kind.txt" ] || fail "the $kind backend saw no request"
-  retried=$(grep "\"POST $kind.test /echo\" 200" "$work/access.txt" | grep -vc "retries=0")
+  retried=$(grep "method=POST authority=$kind.test path=/echo status=200" "$work/access.txt" | grep -vc "retries=0")
   [ "$retried" -ge 1 ] || fail "$kind: no retry in the access log"
   echo "$kind: 8 POSTs ok, $(wc -l <"$work/$kind.txt") refused by the backend, $retried retried"
 done

@@ -54,8 +54,8 @@ struct RunOptions {
 // removed listeners close after accepting what was queued, and sessions already open finish on
 // the configuration that accepted them, which lives until its last session ends. The process
 // that sent SIGHUP, when it waits for it (`crossmux proxy --reload`, ops/reload_reply.h), is sent
-// the outcome and its messages. global.workers, access_log, access_log_format and admin are
-// read at startup only.
+// the outcome and its messages. global.workers, access_log, access_log_format,
+// access_log_fields and admin are read at startup only.
 codecs::Status run_proxy(std::shared_ptr<const config::Config> config, const RunOptions& options);
 
 // How often each worker publishes its metrics to the hub the admin endpoint reads.

@@ -34,7 +34,8 @@ std::string pid_file_of(const config::Config& c, const RunOptions& o) {
 Supervisor::Supervisor(std::shared_ptr<const config::Config> config, const RunOptions& options)
     : options_(options),
       config_(std::move(config)),
-      log_(config_->global.access_log, config_->global.access_log_format),
+      log_(config_->global.access_log, config_->global.access_log_format,
+           config_->global.access_log_fields),
       limiter_(config_->limits.max_connections, config_->limits.max_connections_per_ip) {}
 
 codecs::Result<std::vector<ListenerSockets>> Supervisor::bind_listeners(

@@ -52,10 +52,11 @@ void Supervisor::start_reload() {
   const auto& old = config_->global;
   if (g.workers != old.workers || g.access_log != old.access_log ||
       g.access_log_format != old.access_log_format ||
+      g.access_log_fields != old.access_log_fields ||
       (g.admin ? g.admin->to_string() : "") != (old.admin ? old.admin->to_string() : "")) {
     log_warning(
-        "global.workers, admin, access_log and access_log_format take effect at the next "
-        "restart");
+        "global.workers, admin, access_log, access_log_format and access_log_fields take effect "
+        "at the next restart");
   }
   std::set<std::string> bound;
   for (const auto& l : next->listeners) {

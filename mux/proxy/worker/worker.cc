@@ -12,6 +12,7 @@
 #include "mux/proxy/exchange/answers.h"
 #include "mux/proxy/exchange/tunnel.h"
 #include "mux/proxy/legs/client_session.h"
+#include "mux/proxy/ops/request_facts.h"
 
 namespace crossmux::mux::proxy {
 
@@ -356,21 +357,26 @@ std::optional<ProxyLimit> h1_limit(const Exchange& ex) {
 
 void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
                           uint16_t status) {
-  // Wall-clock microseconds: the loop's cached millisecond clock would round every fast request
-  // to 0 or 1 ms.
-  const int64_t total_us =
-      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now() - ex.log.started_wall)
-                               .count());
+  // One monotonic microsecond clock for every duration (LogFacts::started_us and the backend
+  // times), so the backend's share never exceeds the total.
+  const int64_t total_us = std::max<int64_t>(0, mono_us() - ex.log.started_us);
+  const Route& route = ex.route;
   RequestSample m;
-  m.cluster = ex.route.cluster ? static_cast<int>(ex.route.cluster_index) : -1;
+  m.cluster = route.cluster ? static_cast<int>(route.cluster_index) : -1;
   m.h2_in = protocol_in == "HTTP/2";
   m.answered = ex.answered();
-  m.h2_out = ex.route.cluster && ex.route.cluster->protocol != config::BackendProtocol::Http1;
+  m.h2_out = route.cluster && route.cluster->protocol != config::BackendProtocol::Http1;
   m.status = (ex.phase() == Phase::Aborted) && !ex.response.head_sent ? 0 : status;
   m.total_seconds = static_cast<double>(total_us) / 1e6;
   m.backend_seconds =
       ex.log.backend_response_us >= 0 ? static_cast<double>(ex.log.backend_response_us) / 1e6 : -1;
+  if (route.cluster && route.attempts > 0) {
+    m.backend = static_cast<int>(route.backend_index);
+    // No response of its own (the proxy answered 502/504 in its place), or a 5xx.
+    m.backend_error = ex.answered() || (ex.response.head_ready && ex.response.head.status >= 500);
+    m.backend_bytes_sent = ex.request.bytes_sent;
+    m.backend_bytes_received = ex.response.bytes_received;
+  }
   metrics_.request(m);
   if (auto l = h1_limit(ex)) metrics_.limit(*l);
 
@@ -378,11 +384,12 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
   AccessRecord r;
   r.time = ex.log.started_wall;
   r.client = s.peer_address();
+  r.listener = s.listener().name;
   r.protocol_in = protocol_in;
-  r.protocol_out =
-      ex.route.cluster && !ex.answered()
-          ? (ex.route.cluster->protocol == config::BackendProtocol::Http1 ? "HTTP/1.1" : "HTTP/2")
-          : "-";
+  if (route.cluster && !ex.answered()) {
+    r.protocol_out =
+        route.cluster->protocol == config::BackendProtocol::Http1 ? "HTTP/1.1" : "HTTP/2";
+  }
   r.method = ex.log.method;
   r.authority = ex.log.authority;
   r.path = ex.log.path;
@@ -392,12 +399,23 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
   r.total_us = total_us;
   r.backend_connect_us = ex.log.connect_us;
   r.backend_response_us = ex.log.backend_response_us;
-  r.cluster = ex.route.cluster ? std::string_view(ex.route.cluster->name) : std::string_view("-");
-  r.backend = ex.log.backend_address.empty() ? std::string_view("-") : ex.log.backend_address;
-  r.retries = ex.route.attempts > 0 ? ex.route.attempts - 1 : 0;
+  if (route.cluster) r.cluster = route.cluster->name;
+  r.backend = ex.log.backend_address;
+  r.retries = route.attempts > 0 ? route.attempts - 1 : 0;
   r.answered_reason = (ex.phase() == Phase::Aborted) && ex.log.reason.empty()
                           ? std::string_view("aborted")
                           : ex.log.reason;
+  // A request refused before its head was whole (400, 408, 431) has no id of its own yet.
+  const std::string fresh_id = ex.log.request_id.empty() ? generate_request_id() : std::string();
+  r.request_id = ex.log.request_id.empty() ? std::string_view(fresh_id) : ex.log.request_id;
+  r.user_agent = ex.log.user_agent;
+  r.referer = ex.log.referer;
+  if (const net::TlsStream* tls = s.tls()) {
+    r.tls_version = tls->version();
+    r.tls_cipher = tls->cipher();
+    r.sni = tls->server_name();
+    r.alpn = tls->alpn();
+  }
   log_->log(r);
 }
 

@@ -1,0 +1,57 @@
+// Request id, User-Agent and Referer of a request, for the access log.
+#include "mux/proxy/ops/request_facts.h"
+
+#include <sys/random.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace crossmux::mux::proxy {
+
+bool valid_request_id(std::string_view v) {
+  if (v.empty() || v.size() > kMaxRequestIdLength) return false;
+  for (char c : v) {
+    // Visible ASCII only: the id goes into log lines and is forwarded as a field value.
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::string generate_request_id() {
+  // One random prefix per thread (a worker), then a counter: unique across workers and
+  // restarts, and no system call per request.
+  thread_local const uint64_t prefix = [] {
+    uint64_t r = 0;
+    if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) {
+      r = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+          reinterpret_cast<uintptr_t>(&r);
+    }
+    return r;
+  }();
+  thread_local uint64_t counter = 0;
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(prefix),
+                static_cast<unsigned long long>(++counter));
+  return buf;
+}
+
+void record_request_facts(codecs::HeaderList& headers, std::string_view id_header,
+                          std::string& request_id, std::string& user_agent, std::string& referer) {
+  if (const auto* ua = headers.find("user-agent")) user_agent = ua->value;
+  if (const auto* ref = headers.find("referer")) referer = ref->value;
+  if (id_header.empty()) {
+    request_id = generate_request_id();
+    return;
+  }
+  const auto* given = headers.find(id_header);
+  // One field only: with two, the backend might pick the one the log did not.
+  if (given && headers.count(id_header) == 1 && valid_request_id(given->value)) {
+    request_id = given->value;
+    return;
+  }
+  headers.remove(id_header);
+  request_id = generate_request_id();
+  headers.add_copy(id_header, request_id);
+}
+
+}  // namespace crossmux::mux::proxy

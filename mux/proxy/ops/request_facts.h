@@ -1,0 +1,30 @@
+// What the access log records about a request beyond its request line: the request id (taken
+// from the request or generated, and then forwarded), its User-Agent and Referer.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "codecs/message/header_list.h"
+
+namespace crossmux::mux::proxy {
+
+// Longest request id taken from a request; a longer (or otherwise unfit) one is replaced.
+inline constexpr size_t kMaxRequestIdLength = 200;
+
+// Reads the facts of a request from `headers` (its head as received): the request id (the field
+// `id_header`, global.request_id_header, lowercase), User-Agent and Referer. A request id of 1 to
+// kMaxRequestIdLength visible ASCII characters, in one field, is kept; anything else, or none, is
+// replaced by a generated id (32 hex digits, unique across the process's workers and restarts)
+// written into `headers`, so the backend logs the same id. Empty `id_header`: an id is generated
+// for the log alone and `headers` is left as it is.
+void record_request_facts(codecs::HeaderList& headers, std::string_view id_header,
+                          std::string& request_id, std::string& user_agent, std::string& referer);
+
+// A fresh request id: 16 hex digits drawn at random once per thread, then a 16-digit counter.
+std::string generate_request_id();
+
+// Whether `v` may serve as a request id as received.
+bool valid_request_id(std::string_view v);
+
+}  // namespace crossmux::mux::proxy
