@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/conform_command.h"
+#include "cli/fuzz_command.h"
 #include "cli/origin_command.h"
 #include "cli/proxy_command.h"
 
@@ -27,11 +28,13 @@ int main(int argc, char** argv) {
       "crossmux: HTTP/1.1 <-> HTTP/2 translation toolkit.\n"
       "  proxy    the multiplexing reverse proxy\n"
       "  conform  run conformance suites against a server\n"
+      "  fuzz     fuzz a server or proxy over the network (h2, h1)\n"
       "  origin   the demo/test origin (HTTP/1.1 and h2c)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
   int exit_code = 0;
   crossmux::cli::add_conform_command(app, exit_code);
+  crossmux::cli::add_fuzz_command(app, exit_code);
   crossmux::cli::add_origin_command(app, exit_code);
   crossmux::cli::add_proxy_command(app, exit_code);
   add_version_flags(app);

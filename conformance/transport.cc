@@ -173,4 +173,9 @@ void Transport::write(std::string_view data) {
   }
 }
 
+void Transport::shutdown_write() {
+  if (impl_->ssl) SSL_shutdown(impl_->ssl);
+  ::shutdown(impl_->fd, SHUT_WR);
+}
+
 }  // namespace crossmux::conformance

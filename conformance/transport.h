@@ -38,6 +38,8 @@ class Transport {
   bool closed_by_reset() const;
   // Writes everything unless the peer is gone (then the next read reports it).
   void write(std::string_view data);
+  // Ends our direction (TCP FIN, after a TLS close_notify); reading goes on.
+  void shutdown_write();
 
   struct Impl;  // the socket and TLS state (transport.cc)
 

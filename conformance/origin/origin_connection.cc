@@ -5,6 +5,15 @@
 
 #include "conformance/origin/origin_server.h"
 
+// The test build's planted_origin plants flaws for `crossmux fuzz` to find (planted_flaws.h);
+// every other build compiles PLANTED(...) to nothing.
+#ifdef CROSSMUX_ORIGIN_PLANTED_FLAWS
+#include "conformance/origin/planted_flaws.h"
+#define PLANTED(...) __VA_ARGS__
+#else
+#define PLANTED(...)
+#endif
+
 namespace crossmux::conformance {
 
 namespace {
@@ -19,6 +28,7 @@ OriginConnection::OriginConnection(OriginServer& server, mux::net::TcpStream str
     : server_(server), stream_(std::move(stream)), peer_(std::move(peer)) {}
 
 OriginConnection::~OriginConnection() {
+  PLANTED(planted::forget(this);)
   watch_.reset();
   server_.connection_closed();
 }
@@ -113,6 +123,7 @@ void OriginConnection::feed() {
 }
 
 void OriginConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
+  PLANTED(planted::on_head(this, s, head, proto_ == Proto::Http2);)
   if (is_websocket_request(head)) return open_websocket(s, head);
   auto x = std::make_unique<OriginExchange>(proto_ == Proto::Http2 ? "HTTP/2" : "HTTP/1.1", peer_);
   x->on_head(head);
@@ -140,6 +151,7 @@ void OriginConnection::write_interim(
 }
 
 void OriginConnection::on_data(codecs::StreamId s, codecs::Bytes data) {
+  PLANTED(planted::on_data(this, s);)
   if (websockets_.contains(s)) websocket_data(s, data);
   if (auto it = exchanges_.find(s); it != exchanges_.end()) it->second->on_data(data);
   if (h2_) h2_->consume(s, data.size());  // the origin consumes at once
@@ -153,6 +165,7 @@ void OriginConnection::on_end_of_message(codecs::StreamId s) {
   if (websockets_.contains(s)) return end_websocket(s);
   auto it = exchanges_.find(s);
   if (it == exchanges_.end()) return;
+  PLANTED(if (planted::swallowed(this, s)) return;)
   auto r = std::make_unique<Response>();
   r->stream = s;
   r->plan = it->second->finish();
@@ -169,6 +182,7 @@ void OriginConnection::on_end_of_message(codecs::StreamId s) {
 }
 
 void OriginConnection::on_reset(codecs::StreamId s, uint32_t) {
+  PLANTED(planted::on_reset(this, s, exchanges_.count(s) != 0);)
   websockets_.erase(s);
   exchanges_.erase(s);
   methods_.erase(s);
@@ -191,6 +205,7 @@ void OriginConnection::produce() {
     Response& r = **it;
     bool progressed = produce_one(r);
     if (r.done) {
+      PLANTED(if (proto_ == Proto::Http2) planted::response_done(this, r.stream);)
       it = responses_.erase(it);
       continue;
     }
@@ -198,6 +213,7 @@ void OriginConnection::produce() {
     ++it;
   }
   if (proto_ == Proto::Http2) h2_->take_output(out_);
+  PLANTED(planted::flush(this, out_);)
   // Freed pipeline slot: decode the next HTTP/1.1 request.
   if (proto_ == Proto::Http1 && responses_.empty() && !in_.empty() && !close_after_response_) {
     feed();

@@ -1,0 +1,237 @@
+// Conform cases and translation scenarios written from findings.
+#include "fuzz/net/export.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <set>
+
+#include "codecs/base/byte_buffer.h"
+#include "codecs/h2/frame.h"
+
+namespace crossmux::fuzz::net {
+
+namespace h2 = codecs::h2;
+
+namespace {
+
+// The RFC sentence a rule rests on, for the case's requirement text.
+std::string requirement(const Finding& f) {
+  static const std::pair<const char*, const char*> kRules[] = {
+      {"frame-on-idle-stream",
+       "A server sends nothing but PRIORITY on a stream the client never "
+       "opened (RFC 9113 §5.1)"},
+      {"rst-on-idle-stream", "RST_STREAM is never sent for an idle stream (RFC 9113 §6.4)"},
+      {"frame-after-stream-end",
+       "Nothing but PRIORITY, RST_STREAM and WINDOW_UPDATE follows a stream's end (RFC 9113 §5.1)"},
+      {"data-before-response", "DATA follows the response HEADERS (RFC 9113 §8.1)"},
+      {"extra-response", "One response per request (RFC 9112 §9.3.2)"},
+      {"response-unparseable", "Responses follow the HTTP/1.1 message grammar (RFC 9112)"},
+  };
+  for (const auto& [rule, text] : kRules) {
+    if (f.rule == rule) return text;
+  }
+  return "Every complete request is answered (a response, a reset, GOAWAY or a close) and the "
+         "server still serves a fresh connection (RFC 9113 §8.1, RFC 9112 §9.3)";
+}
+
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  if (from.empty()) return;
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+}
+
+std::string comment_header(const std::string& id, const Finding& f, Proto p) {
+  return "  // crossmux fuzz finding " + id + " (" + std::string(to_string(f.kind)) + ", " +
+         f.target + "): " + f.summary.substr(0, 160) + "\n  // Replay: crossmux fuzz " +
+         std::string(to_string(p)) + " --replay " + id + ".case -p PORT\n";
+}
+
+std::string h2_case(const std::string& id, const Finding& f, const NetCase& c,
+                    const Observation& o) {
+  static constexpr std::array<uint8_t, 8> kMarker{'c', 'm', 'x', 'c', 'o', 'n', 'f', '!'};
+  codecs::ByteBuffer ping;
+  h2::write_ping(ping, false, kMarker);
+  const std::string bytes = c.wire() + std::string(ping.view());
+  std::string owed, named;
+  for (const auto& s : o.x.streams) {
+    if (s.owed) owed += (owed.empty() ? "" : ", ") + std::to_string(s.id);
+  }
+  std::set<uint32_t> ids;
+  for (const auto& u : split_units(Proto::H2, c.wire())) {
+    if (u.size() >= h2::kFrameHeaderSize && u != kH2ClientPreface) {
+      ids.insert(h2::parse_frame_header(reinterpret_cast<const uint8_t*>(u.data())).stream_id);
+    }
+  }
+  for (uint32_t id : ids) named += (named.empty() ? "" : ", ") + std::to_string(id);
+  std::string check;
+  if (f.rule == "frame-on-idle-stream") {
+    check =
+        "            if (f.stream != 0 && !named.count(f.stream) &&\n"
+        "                (f.type == kHeaders || f.type == kData || f.type == kWindowUpdate))\n"
+        "              return false;\n";
+  } else if (f.rule == "rst-on-idle-stream") {
+    check = "            if (f.type == kRstStream && !named.count(f.stream)) return false;\n";
+  } else if (f.rule == "frame-after-stream-end") {
+    check =
+        "            if ((f.type == kHeaders || f.type == kData) && ended.count(f.stream))\n"
+        "              return false;\n";
+  } else if (f.rule == "data-before-response") {
+    check =
+        "            if (f.type == kData && !heads.count(f.stream)) return false;\n"
+        "            if (f.type == kHeaders) heads.insert(f.stream);\n";
+  }
+  std::string out = comment_header(id, f, Proto::H2);
+  out += "  // Paste into a build_*() of conformance/h2/cases_*.cc (needs <set> and verdicts.h).\n";
+  out += "  s.add(" + quoted("Fuzz finding " + id + ": " + f.rule) + ",\n        " +
+         quoted(requirement(f)) + ", [t] {\n";
+  out += "          const std::string bytes = " + cpp_bytes(bytes) + ";\n";
+  out += "          const std::set<uint32_t> named = {" + named + "};\n";
+  out += "          std::set<uint32_t> owed = {" + owed + "}, ended, heads;\n";
+  out += "          bool acked = false;\n";
+  out += "          Outcome o = with_connection(\n";
+  out += "              t,\n";
+  out += "              [&](Probe& p) {\n";
+  out += "                p.send_raw(bytes);\n";
+  out += "                return wait(\n";
+  out +=
+      "                    p, {\"an answer to every request, then the PING ACK\", "
+      "\"GOAWAY or a close\"}, true,\n";
+  out += "                    [&](const Frame& f) -> std::optional<bool> {\n";
+  for (size_t at = 0; at < check.size();) {  // indent the rule check into the lambda
+    size_t lf = check.find('\n', at);
+    out += "          " + check.substr(at, lf - at + 1);
+    at = lf + 1;
+  }
+  out += "                      if (f.type == kGoAway) return true;\n";
+  out += "                      if (f.type == kRstStream ||\n";
+  out +=
+      "                          ((f.type == kHeaders || f.type == kData) && "
+      "(f.flags & kEndStream))) {\n";
+  out += "                        owed.erase(f.stream);\n";
+  out += "                        ended.insert(f.stream);\n";
+  out += "                      }\n";
+  out +=
+      "                      if (f.type == kPing && (f.flags & kAck) && f.payload == "
+      "\"cmxconf!\") acked = true;\n";
+  out += "                      if (acked && owed.empty()) return true;\n";
+  out += "                      return std::nullopt;\n";
+  out += "                    });\n";
+  out += "              },\n";
+  out += "              false);\n";
+  out += "          if (o.verdict != Verdict::Pass) return o;\n";
+  out += "          return with_connection(t, [](Probe& p) {\n";
+  out += "            p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);\n";
+  out += "            return expect_response(p, 1);\n";
+  out += "          });\n";
+  out += "        });\n";
+  return out;
+}
+
+std::string h1_case(const std::string& id, const Finding& f, const NetCase& c, const Observation& o,
+                    const std::string& authority) {
+  std::string bytes = c.wire();
+  std::string literal = cpp_bytes(bytes);
+  std::string methods;
+  for (const auto& m : o.x.methods) methods += (methods.empty() ? "" : ", ") + quoted(m);
+  const size_t requests = std::max<size_t>(1, o.x.requests);
+  std::string out = comment_header(id, f, Proto::H1);
+  out += "  // Paste into build_suite() of conformance/h1/cases.cc; {host} is the target's.\n";
+  out += "  add(s9, t,\n";
+  out += "      {" + quoted("Fuzz finding " + id + ": " + f.rule) + ",\n";
+  out += "       " + quoted(requirement(f)) + ",\n";
+  // The Host the fuzzer used becomes {host}, so the case runs against any target.
+  std::string expanded = literal;
+  if (!authority.empty() && bytes.find(authority) != std::string::npos) {
+    std::string with_host = bytes;
+    replace_all(with_host, authority, "{host}");
+    expanded = cpp_bytes(with_host);
+  }
+  out += "       raw(" + expanded + "),\n";
+  out += std::string("       Expect::") + (f.rule == "extra-response" ? "NoDesync" : "RejectOrOk") +
+         ",\n";
+  out += "       {400, 413, 414, 431, 501, 505},\n";
+  out += "       " + std::to_string(requests) + ",\n";
+  out += "       {" + methods + "}});\n";
+  return out;
+}
+
+}  // namespace
+
+std::string cpp_bytes(std::string_view bytes) {
+  std::string out = "std::string(\"";
+  for (unsigned char ch : bytes) {
+    if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '?') {
+      out += static_cast<char>(ch);
+    } else {
+      char oct[8];
+      std::snprintf(oct, sizeof oct, "\\%03o", ch);
+      out += oct;
+    }
+  }
+  return out + "\", " + std::to_string(bytes.size()) + ")";
+}
+
+std::string conform_case(const std::string& id, const Finding& f, const NetCase& c,
+                         const Observation& o, const std::string& authority) {
+  return c.proto == Proto::H2 ? h2_case(id, f, c, o) : h1_case(id, f, c, o, authority);
+}
+
+std::string translate_scenario(const std::string& id, const Finding& f, const NetCase& c,
+                               const Observation& o, const std::string& authority) {
+  std::string out = "# Written by crossmux fuzz from finding " + id + " (" + f.target + ").\n";
+  out += "title: fuzz finding " + id + ": " + escape(f.summary.substr(0, 120)) + "\n";
+  out += "class: fuzz\n";
+  if (c.proto == Proto::H1) {
+    std::string bytes = c.wire();
+    // The first request-target becomes {target} (the runner tags it), the Host {host}.
+    size_t sp = bytes.find(' ');
+    size_t sp2 = sp == std::string::npos ? sp : bytes.find(' ', sp + 1);
+    size_t eol = bytes.find('\n');
+    if (sp2 == std::string::npos || (eol != std::string::npos && sp2 > eol)) return "";
+    bytes.replace(sp + 1, sp2 - sp - 1, "{target}");
+    if (!authority.empty()) replace_all(bytes, authority, "{host}");
+    out += "clients: h1\nraw-h1: " + escape(bytes) + "\n";
+  } else {
+    if (o.x.streams.size() != 1 || !o.x.streams[0].request_decoded) return "";
+    const StreamOutcome& s = o.x.streams[0];
+    out += "clients: h2\n";
+    std::string body;
+    for (const auto& u : split_units(Proto::H2, c.wire())) {
+      if (u.size() < h2::kFrameHeaderSize || u == kH2ClientPreface) continue;
+      auto h = h2::parse_frame_header(reinterpret_cast<const uint8_t*>(u.data()));
+      if (h.type != 0 || h.stream_id != s.id) continue;
+      auto fr =
+          h2::parse_frame(h, codecs::as_bytes(std::string_view(u).substr(9)), h2::kMaxMaxFrameSize);
+      if (fr) body += codecs::as_chars(std::get<h2::DataFrame>(fr->payload).data);
+    }
+    for (const auto& [n, v] : s.request) {
+      if (n == ":method") {
+        out += "method: " + escape(v) + "\n";
+      } else if (n == ":path" && v.starts_with("/") && v.find('?') == std::string::npos) {
+        out += "path: " + escape(v) + "\n";
+      } else if (n == ":path" ||
+                 (!n.empty() && n[0] == ':' && n != ":authority" && n != ":scheme")) {
+        out += "pseudo: " + escape(n) + ": " + escape(v) + "\n";
+      } else if (n.empty() || n[0] != ':') {
+        out += "header: " + escape(n) + ": " + escape(v) + "\n";
+      }
+    }
+    if (!body.empty()) out += "body: " + escape(body) + "\n";
+  }
+  out += std::string("expect: ") +
+         (f.kind == Kind::Origin ? "not-smuggled" : "rejected-or-forwarded") + "\n";
+  return out;
+}
+
+}  // namespace crossmux::fuzz::net

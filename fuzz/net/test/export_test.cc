@@ -1,0 +1,90 @@
+// Findings as regression tests: the C++ byte literal, the conform case text, and translation
+// scenarios that the scenario parser of `crossmux conform translate` accepts.
+#include "fuzz/net/export.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "conformance/translate/scenario.h"
+
+namespace crossmux::fuzz::net {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(Export, CppBytesHoldEveryByte) {
+  EXPECT_EQ(cpp_bytes(std::string("a\0\"?\\\x80z", 7)),
+            "std::string(\"a\\000\\042\\077\\134\\200z\", 7)");
+}
+
+Finding finding(Kind k, std::string rule) {
+  Finding f;
+  f.kind = k;
+  f.rule = std::move(rule);
+  f.target = "t";
+  f.summary = "t: summary";
+  return f;
+}
+
+TEST(Export, Http11ConformCaseUsesTheHostPlaceholderAndTheRightVerdict) {
+  NetCase c{Proto::H1, {"GET / HTTP/1.1\r\n", "Host: a.test:81\r\n", "\r\n"}};
+  Observation o;
+  o.x.requests = 1;
+  o.x.methods = {"GET"};
+  std::string hang =
+      conform_case("h1-hang-1", finding(Kind::Hang, "request-unanswered"), c, o, "a.test:81");
+  EXPECT_THAT(hang, HasSubstr("raw(std::string(\"GET / HTTP/1.1\\015\\012Host: {host}\\015"));
+  EXPECT_THAT(hang, HasSubstr("Expect::RejectOrOk"));
+  std::string extra =
+      conform_case("h1-p-1", finding(Kind::Protocol, "extra-response"), c, o, "a.test:81");
+  EXPECT_THAT(extra, HasSubstr("Expect::NoDesync"));
+}
+
+TEST(Export, Http2ConformCaseChecksTheRuleItCanExpress) {
+  NetCase c{Proto::H2, {std::string(kH2ClientPreface)}};
+  Observation o;
+  StreamOutcome s;
+  s.id = 1;
+  s.owed = true;
+  o.x.streams = {s};
+  std::string text =
+      conform_case("h2-p-1", finding(Kind::Protocol, "frame-after-stream-end"), c, o, "");
+  EXPECT_THAT(text, HasSubstr("std::set<uint32_t> owed = {1}"));
+  EXPECT_THAT(text, HasSubstr("ended.count(f.stream)"));
+  EXPECT_THAT(conform_case("h2-h-1", finding(Kind::Hang, "x"), c, o, ""),
+              Not(HasSubstr("ended.count(f.stream)")));
+}
+
+TEST(Export, ScenariosParse) {
+  NetCase h1{Proto::H1,
+             {"POST /x HTTP/1.1\r\n", "Host: a.test:81\r\n", "Content-Length: 1\r\n", "\r\n", "#"}};
+  Observation o;
+  std::string text =
+      translate_scenario("h1-o-1", finding(Kind::Origin, "more"), h1, o, "a.test:81");
+  EXPECT_THAT(text, HasSubstr("raw-h1: POST {target} HTTP/1.1\\r\\nHost: {host}\\r\\n"));
+  conformance::translate::Scenario sc;
+  std::string error;
+  ASSERT_TRUE(conformance::translate::parse_scenario("h1-o-1", text, sc, error)) << error;
+  EXPECT_EQ(sc.expect, conformance::translate::Expect::NotSmuggled);
+  EXPECT_EQ(sc.raw_h1, "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 1\r\n\r\n#");
+
+  NetCase h2{Proto::H2, {std::string(kH2ClientPreface)}};
+  StreamOutcome s;
+  s.id = 1;
+  s.request_decoded = true;
+  s.request = {{":method", "POST"}, {":scheme", "http"}, {":authority", "a"},
+               {":path", "/up"},    {"x-a", "b\r\n"},    {"te", "gzip"}};
+  o.x.streams = {s};
+  text = translate_scenario("h2-d-1", finding(Kind::Diff, "x"), h2, o, "");
+  ASSERT_TRUE(conformance::translate::parse_scenario("h2-d-1", text, sc, error)) << error;
+  EXPECT_EQ(sc.method, "POST");
+  EXPECT_EQ(sc.path, "/up");
+  EXPECT_FALSE(sc.h1_client);
+  EXPECT_EQ(sc.expect, conformance::translate::Expect::RejectedOrForwarded);
+  ASSERT_EQ(sc.headers.size(), 2u);
+  EXPECT_EQ(sc.headers[0].second, "b\r\n");
+}
+
+}  // namespace
+}  // namespace crossmux::fuzz::net
