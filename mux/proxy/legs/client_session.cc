@@ -88,14 +88,17 @@ void ClientSession::on_ready() {
 
 void ClientSession::client_finished() {
   // An HTTP/1.1 FIN ends a tunnel's client direction (the decoder's finish emits its end); a
-  // request cut short fails to decode. HTTP/2 has no half-closed connection. Either way a request
-  // still open now can never finish: its exchange ends here and its backend leg is released.
+  // request cut short fails to decode and can never finish: its exchange ends here and its
+  // backend leg is released. On HTTP/2 every exchange ends (Codec::answers_after_peer_eof): a
+  // response waiting for window would otherwise hold its backend connection until the stall
+  // deadline, after its client left.
   (void)codec_->finish();
   codec_failed_ = true;
+  const bool answers = codec_->answers_after_peer_eof();
   for (auto it = exchanges_.begin(); it != exchanges_.end();) {
     Exchange& ex = *it->second;
     ++it;  // `ex` may be erased below
-    if (!ex.request.end_received) end_exchange(ex, End::Abort);
+    if (!answers || !ex.request.end_received) end_exchange(ex, End::Abort);
   }
 }
 
@@ -494,20 +497,20 @@ bool ClientSession::should_close() const {
 }
 
 void ClientSession::update_timer() {
-  if (!exchanges_.empty()) {
-    timer_.cancel();
-    head_timer_ = false;
-    return;
-  }
   const auto& t = worker_.config().timeouts;
-  if (!in_.empty()) {
-    // RFC 9112 §9.5: a started request head must be complete within timeouts.request_headers
-    // from its first byte; bytes trickling in do not extend it (slowloris).
+  if (!in_.empty() && !reading_paused()) {
+    // RFC 9112 §9.5: a started request head (HTTP/2: a frame) must be complete within
+    // timeouts.request_headers from its first byte; bytes trickling in do not extend it
+    // (slowloris). Input held back by backpressure is not the client's delay.
     if (!head_timer_) timer_.arm(static_cast<uint64_t>(t.request_headers.count()));
     head_timer_ = true;
     return;
   }
   head_timer_ = false;
+  if (!exchanges_.empty()) {
+    timer_.cancel();
+    return;
+  }
   timer_.arm(static_cast<uint64_t>(t.client_idle.count()));
 }
 

@@ -104,6 +104,11 @@ class Codec {
   // A decoding error is answered in band with a status (HTTP/1.1: 400, 413, 431, ...; then the
   // connection closes) rather than by the GOAWAY the codec already queued (HTTP/2).
   virtual bool answers_errors() const = 0;
+  // A peer's end of input leaves the connection open in the other direction: HTTP/1.1 answers
+  // the requests it read whole (RFC 9112 §9.6 lets a client close its side after them). HTTP/2
+  // has no half-closed connection: nothing can arrive any more, not even the WINDOW_UPDATEs
+  // pending responses need, so every exchange ends with it.
+  virtual bool answers_after_peer_eof() const = 0;
   // Server codecs: the exchange on `stream` is finished from our side while the peer may still be
   // sending its request (an early answer, a refused tunnel): HTTP/2 resets the stream with
   // NO_ERROR once the response is flushed (RFC 9113 §8.1). HTTP/1.1 reads and drops the rest.

@@ -75,6 +75,7 @@ class H1Base : public Codec, protected codecs::EventSink {
   }
   size_t stream_limit() const override { return 1; }
   bool can_cut_stream() const override { return false; }
+  bool answers_after_peer_eof() const override { return true; }
   bool ordered() const override { return true; }
   std::string_view protocol() const override { return "HTTP/1.1"; }
 

@@ -111,6 +111,7 @@ class H2Codec final : public Codec {
     return std::min<size_t>(conn_.peer_settings().max_concurrent_streams, limit_);
   }
   bool can_cut_stream() const override { return true; }
+  bool answers_after_peer_eof() const override { return false; }
   bool ordered() const override { return false; }
   bool answers_errors() const override { return false; }
   void finish_stream(StreamId stream) override { conn_.reset_after_end(stream); }

@@ -62,6 +62,7 @@ class TcpTunnelClient final : public Codec {
   bool reusable() const override { return false; }
   size_t stream_limit() const override { return 1; }
   bool can_cut_stream() const override { return false; }
+  bool answers_after_peer_eof() const override { return true; }
   bool ordered() const override { return true; }
   bool answers_errors() const override { return false; }
   // The TCP connect itself is the consent (deliver() reports it as a 200).

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""End to end: slow and stalling peers against `crossmux proxy` (issue #15).
+
+- HTTP/1.1 head limits fire at once: a 66,000-byte field and 100,000 tiny fields get 431 right
+  away (not the request-headers 408), and a raised max_header_bytes is honoured;
+- timeouts.request_headers counts from a head's first byte: a head (HTTP/1.1) or a frame
+  (HTTP/2) trickled in one byte at a time is cut at the deadline, however steady the trickle;
+- an HTTP/2 client that holds its window at zero and leaves (FIN) frees its backend connection
+  at once: with one connection per backend, the next client is served right away, not after
+  timeouts.flow_control_stall.
+
+Usage: slow_peers_e2e.py CROSSMUX
+"""
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+crossmux = sys.argv[1]
+work = tempfile.mkdtemp()
+procs = []
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    for name in sorted(os.listdir(work)):
+        if name.endswith(".log"):
+            with open(os.path.join(work, name), errors="replace") as f:
+                print("---", name)
+                print("".join(f.readlines()[-20:]))
+    sys.exit(1)
+
+
+def free_port():
+    for _ in range(500):
+        p = random.randint(20000, 32767)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return p
+    fail("no free port")
+
+
+def wait_port(port):
+    for _ in range(400):
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    fail(f"nothing listens on {port}")
+
+
+def start(name, args):
+    log = open(os.path.join(work, name + ".log"), "w")
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    procs.append(p)
+    return p
+
+
+def read_status(s, timeout):
+    """The status of the first HTTP/1.1 response on `s`, None on EOF or silence."""
+    s.settimeout(timeout)
+    data = b""
+    try:
+        while b"\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    if not data.startswith(b"HTTP/1.1 "):
+        return None
+    return int(data.split(b" ")[1])
+
+
+def frame(ftype, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream) + payload
+
+
+def literal(index, value):
+    # RFC 7541 §6.2.2: literal without indexing, name from the static table, no Huffman.
+    v = value.encode()
+    assert len(v) < 127
+    return bytes([index]) + bytes([len(v)]) + v
+
+
+def h2_get(stream, authority, path):
+    block = b"\x82\x86" + literal(4, path) + literal(1, authority)  # GET http
+    return frame(1, 0x5, stream, block)  # END_STREAM | END_HEADERS
+
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def main():
+    origin_port = free_port()
+    start("origin", [crossmux, "origin", "--listen", f"127.0.0.1:{origin_port}"])
+    wait_port(origin_port)
+    ports = {"default": free_port(), "raised": free_port()}
+    for name, extra in (("default", ""), ("raised", "max_header_bytes = 200000\n")):
+        with open(os.path.join(work, name + ".toml"), "w") as f:
+            f.write(f"""
+[global]
+access_log = "{work}/{name}.access"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:{ports[name]}"
+[timeouts]
+request_headers = "1s"
+[limits]
+{extra}
+[[clusters]]
+name = "o"
+protocol = "http1"
+backends = ["127.0.0.1:{origin_port}"]
+max_connections_per_backend = 1
+[[frontends]]
+cluster = "o"
+""")
+        start("proxy-" + name, [crossmux, "proxy", "--config", os.path.join(work, name + ".toml")])
+        wait_port(ports[name])
+    port = ports["default"]
+
+    # 1. Head limits answer at once.
+    for what, head in (
+            ("a 66,000-byte field", b"X-Big: " + b"a" * 66000 + b"\r\n"),
+            ("100,000 tiny fields", b"".join(b"a:b\r\n" for _ in range(100000)))):
+        s = socket.create_connection(("127.0.0.1", port))
+        started = time.monotonic()
+        try:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n" + head + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        status = read_status(s, 5)
+        took = time.monotonic() - started
+        s.close()
+        if status != 431 or took > 0.8:
+            fail(f"{what}: got {status} after {took:.2f}s (want 431 at once, before the 1s "
+                 "request-headers deadline)")
+        print(f"ok: {what}: 431 after {took * 1000:.0f} ms")
+    s = socket.create_connection(("127.0.0.1", ports["raised"]))
+    s.sendall(b"GET /bytes/3 HTTP/1.1\r\nHost: a\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+    status = read_status(s, 5)
+    s.close()
+    time.sleep(0.2)
+    with open(os.path.join(work, "raised.access")) as f:
+        line = [l for l in f if "/bytes/3" in l]
+    # The origin has its own 64 KiB limit: what matters is that the proxy forwarded the head.
+    if (not line or not re.search(r'\breason="?-"?(\s|$)', line[-1]) or
+            "backend=127.0.0.1:" not in line[-1]):
+        fail(f"max_header_bytes = 200000: a 100 KB field got {status} from the proxy itself "
+             f"({line[-1].strip() if line else 'not logged'})")
+    print(f"ok: a raised max_header_bytes is honoured (100 KB field forwarded, origin said {status})")
+
+    # 2. The request-headers deadline counts from the first byte, however steady the trickle.
+    def trickle(what, data, expect_408):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.settimeout(0.1)
+        started = time.monotonic()
+        closed_at = None
+        got = b""
+        for b in data:
+            try:
+                s.send(bytes([b]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed_at = time.monotonic()
+                break
+            try:
+                chunk = s.recv(65536)
+                if not chunk:
+                    closed_at = time.monotonic()
+                    break
+                got += chunk
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                closed_at = time.monotonic()
+                break
+            if time.monotonic() - started > 4:
+                break
+        s.close()
+        if closed_at is None:
+            fail(f"{what}: still open after {time.monotonic() - started:.1f}s of trickling "
+                 "(timeouts.request_headers is 1s)")
+        took = closed_at - started
+        if took > 2.0:
+            fail(f"{what}: closed only after {took:.2f}s (deadline 1s from the first byte)")
+        if expect_408 and not got.startswith(b"HTTP/1.1 408"):
+            fail(f"{what}: got {got[:40]!r}, not a 408")
+        print(f"ok: {what}: cut after {took:.2f}s")
+
+    trickle("an HTTP/1.1 head one byte per 100 ms",
+            b"GET / HTTP/1.1\r\nHost: a\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n", True)
+    settings = frame(4, 0, 0)
+    trickle("an HTTP/2 HEADERS frame one byte per 100 ms",
+            PREFACE + settings + h2_get(1, "a", "/" + "a" * 100), False)
+
+    # 3. An HTTP/2 client holding its window at zero leaves: its backend connection (the only one
+    # allowed) is free at once for the next client.
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(PREFACE + frame(4, 0, 0, struct.pack(">HI", 4, 0)) +  # INITIAL_WINDOW_SIZE 0
+              h2_get(1, "a", "/bytes/1000000"))
+    time.sleep(0.5)  # the backend answers; its bytes wait for a window that never opens
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(0.2)
+    s.close()
+    c = socket.create_connection(("127.0.0.1", port))
+    started = time.monotonic()
+    c.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: a\r\n\r\n")
+    status = read_status(c, 10)
+    took = time.monotonic() - started
+    c.close()
+    if status != 200 or took > 2:
+        fail(f"after a zero-window HTTP/2 client left: the next request got {status} after "
+             f"{took:.2f}s (its backend connection was still held)")
+    print(f"ok: a zero-window HTTP/2 client that leaves frees its backend connection "
+          f"({took * 1000:.0f} ms)")
+
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+
+
+try:
+    main()
+finally:
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    if not os.environ.get("KEEP_WORK"):
+        shutil.rmtree(work, ignore_errors=True)
+print("slow_peers_e2e: ok")
