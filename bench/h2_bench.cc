@@ -24,7 +24,7 @@ const std::string kResponseBody(64, 'r');
 // 16 KiB bodies, a connection WINDOW_UPDATE every 8 requests.
 std::string client_stream() {
   ByteBuffer b;
-  b.append(std::string_view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+  b.append(kConnectionPreface);
   SettingsEntry s[] = {{4, 1u << 20}, {3, 1000}};
   write_settings(b, s, 2);
   write_settings_ack(b);

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "codecs/base/token.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -13,7 +15,7 @@
 namespace crossmux::codecs::h1 {
 
 enum CharClass : uint8_t {
-  kCharToken = 1u << 0,       // tchar (RFC 9110 §5.6.2)
+  kCharToken = 1u << 0,       // tchar (RFC 9110 §5.6.2), from codecs/base/token.h
   kCharTarget = 1u << 1,      // RFC 3986 pchar / query characters plus '/', '?', '[' ']' (not '%')
   kCharHost = 1u << 2,        // reg-name, IP-literal and port characters (no '@', no '/')
   kCharHex = 1u << 3,         // HEXDIG
@@ -30,11 +32,11 @@ constexpr std::array<uint8_t, 256> make_char_table() {
   for (int c = 0; c < 256; ++c) {
     bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     bool digit = c >= '0' && c <= '9';
-    if (alpha || digit) t[c] |= kCharToken | kCharTarget | kCharHost | kCharRegName;
+    if (alpha || digit) t[c] |= kCharTarget | kCharHost | kCharRegName;
+    if (is_tchar(static_cast<uint8_t>(c))) t[c] |= kCharToken;
     if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) t[c] |= kCharHex;
     if (c == '\t' || (c >= 0x20 && c != 0x7f)) t[c] |= kCharFieldValue;
   }
-  add("!#$%&'*+-.^_`|~", kCharToken);
   add("-._~!$&'()*+,;=:@/?[]", kCharTarget);  // '%' is checked as pct-encoded by the scanners
   add("-._~!$&'()*+,;=:%[]", kCharHost);
   add("-._~!$&'()*+,;=", kCharRegName);
@@ -49,15 +51,6 @@ inline bool is_token_char(uint8_t c) {
 }
 inline bool is_class(uint8_t c, uint8_t cls) {
   return kCharTable[c] & cls;
-}
-
-// True when `s` is a non-empty token.
-inline bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!is_token_char(static_cast<uint8_t>(c))) return false;
-  }
-  return true;
 }
 
 // First byte at or after p outside class `cls`. Reads up to 3 bytes past that byte, so the caller

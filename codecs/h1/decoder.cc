@@ -1,6 +1,7 @@
 // HTTP/1.1 decoder state machine: heads, Content-Length and chunked bodies, trailers, tunnels.
 #include "codecs/h1/decoder.h"
 
+#include "codecs/base/field_table.h"
 #include "codecs/h1/chunked.h"
 #include "codecs/h1/h1_errors.h"
 
@@ -225,9 +226,12 @@ size_t Decoder::step_trailers(const uint8_t* p, size_t n, EventSink& sink) {
     if (auto st = parse_fields(p, p + *len, rules, false, trailers_, facts); !st) {
       return step_failed(st.error());
     }
-    // RFC 9110 §6.5.1: framing and routing fields are not allowed in trailers.
-    if (facts.content_length_lines + facts.transfer_encoding_lines + facts.host_count > 0) {
-      return step_failed(decode_error(kind_, 400, kErrForbiddenTrailer));
+    // RFC 9110 §6.5.1: framing, routing and connection fields are not allowed in trailers (the
+    // field table's kFieldNotInTrailers, as for HTTP/2 and translation).
+    for (const HeaderField& f : trailers_) {
+      if (find_field_with<kFieldNotInTrailers>(f.name) != FieldId::Unknown) {
+        return step_failed(decode_error(kind_, 400, kErrForbiddenTrailer));
+      }
     }
     sink.on_trailers(stream_, trailers_);
   }

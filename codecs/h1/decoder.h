@@ -52,8 +52,10 @@ class Decoder {
 
   // Errors: any listed in head_parser.h, field_facts.h, framing.h and chunked.h, plus
   // kErrBodyTooLarge (413) for a chunked body past limits.max_body, kErrForbiddenTrailer (400) for
-  // Content-Length, Transfer-Encoding or Host in trailers, kErrBadChunkTerminator (400) when
-  // chunk data is not followed by exactly CRLF, kErrUnsolicitedResponse (502).
+  // a kFieldNotInTrailers field in trailers (codecs/base/field_table.h: Content-Length,
+  // Transfer-Encoding, Host, TE, Connection and the other connection fields),
+  // kErrBadChunkTerminator (400) when chunk data is not followed by exactly CRLF,
+  // kErrUnsolicitedResponse (502).
   Result<size_t> feed(Bytes input, EventSink& sink);
 
   // The peer closed its side. Ends a close-delimited response or a tunnel with on_end_of_message.

@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "codecs/base/field_table.h"
 #include "codecs/h1/chars.h"
 #include "codecs/h1/field_facts.h"
 #include "codecs/h1/framing.h"
@@ -115,36 +116,13 @@ void Encoder::collect_connection_options(const HeaderList& fields) {
   }
 }
 
-// RFC 9110 §7.6.1 hop-by-hop fields, plus the fields whose value this encoder writes itself.
+// RFC 9110 §7.6.1 hop-by-hop fields, plus the fields whose value this encoder writes itself
+// (framing: Content-Length, Transfer-Encoding; routing: Host), from the field table.
 bool Encoder::hop_by_hop(std::string_view name, bool keep_upgrade) const {
-  bool fixed = false;
-  switch (name.size()) {
-    case 2:
-      fixed = iequals(name, "te");
-      break;
-    case 4:
-      fixed = iequals(name, "host");
-      break;
-    case 7:
-      fixed = !keep_upgrade && iequals(name, "upgrade");
-      break;
-    case 10:
-      fixed = iequals(name, "connection") || iequals(name, "keep-alive");
-      break;
-    case 14:
-      fixed = iequals(name, "content-length") || iequals(name, "http2-settings");
-      break;
-    case 16:
-      fixed = iequals(name, "proxy-connection");
-      break;
-    case 17:
-      fixed = iequals(name, "transfer-encoding");
-      break;
-    default:
-      break;
+  constexpr uint16_t kOwn = kFieldHopByHop | kFieldFraming | kFieldRouting;
+  if (const FieldId id = find_field_with<kOwn>(name); id != FieldId::Unknown) {
+    return id == FieldId::Upgrade ? !keep_upgrade : true;
   }
-  if (fixed) return true;
-  if (keep_upgrade && iequals(name, "upgrade")) return false;
   for (std::string_view option : connection_options_) {
     if (iequals(name, option)) return true;
   }

@@ -3,49 +3,33 @@
 
 #include <cstdint>
 
+#include "codecs/base/content_length.h"
 #include "codecs/h1/chars.h"
 #include "codecs/h1/h1_errors.h"
 
 namespace crossmux::codecs::h1 {
 
-static constexpr uint64_t kMaxContentLength = (uint64_t{1} << 63) - 1;
-
-// RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of identical values may be collapsed (RFC 9112
-// §6.3 rule 5). We also refuse leading zeros ("06"): they are legal but only ever seen in
-// obfuscation attempts, and we re-emit our own Content-Length anyway.
+// RFC 9110 §8.6 through the one parser (codecs/base/content_length.h). Identical values, on one
+// line as a list or on several lines, collapse (RFC 9112 §6.3 rule 5); the H1 encoder writes its
+// own Content-Length.
 static const char* note_content_length(std::string_view value, FieldFacts& facts) {
-  bool any = false;
-  const char* failure = nullptr;
-  for_each_element(value, [&](std::string_view e) {
-    if (failure) return;
-    if (e.empty() || (e.size() > 1 && e[0] == '0')) {
-      failure = kErrBadContentLength;
-      return;
-    }
-    uint64_t v = 0;
-    for (char c : e) {
-      if (c < '0' || c > '9') {
-        failure = kErrBadContentLength;
-        return;
-      }
-      uint64_t d = static_cast<uint64_t>(c - '0');
-      if (v > (kMaxContentLength - d) / 10) {
-        failure = kErrContentLengthOverflow;
-        return;
-      }
-      v = v * 10 + d;
-    }
-    if (any || facts.content_length_lines > 0) {
-      if (v != facts.content_length) {
-        failure = kErrConflictingContentLength;
-        return;
-      }
-      facts.content_length_duplicate = true;
-    }
-    facts.content_length = v;
-    any = true;
-  });
-  if (failure) return failure;
+  const ContentLength cl = parse_content_length(value);
+  switch (cl.verdict) {
+    case ContentLengthVerdict::Ok:
+      break;
+    case ContentLengthVerdict::Overflow:
+      return kErrContentLengthOverflow;
+    case ContentLengthVerdict::Conflicting:
+      return kErrConflictingContentLength;
+    case ContentLengthVerdict::Invalid:
+      return kErrBadContentLength;
+  }
+  if (facts.content_length_lines > 0) {
+    if (cl.value != facts.content_length) return kErrConflictingContentLength;
+    facts.content_length_duplicate = true;
+  }
+  if (cl.list) facts.content_length_duplicate = true;
+  facts.content_length = cl.value;
   ++facts.content_length_lines;
   return nullptr;
 }
@@ -92,38 +76,26 @@ static void note_connection(std::string_view value, FieldFacts& facts) {
   });
 }
 
-// Case-insensitive match of a token against a lowercase constant of letters and '-': OR-ing 0x20
-// folds ASCII uppercase, and no other token byte folds onto a letter or '-'.
-template <size_t N>
-static inline bool is_name(std::string_view name, const char (&lower)[N]) {
-  for (size_t i = 0; i + 1 < N; ++i) {
-    if ((static_cast<uint8_t>(name[i]) | 0x20) != static_cast<uint8_t>(lower[i])) return false;
-  }
-  return true;
-}
-
-const char* note_special_field(std::string_view name, std::string_view value, FieldFacts& facts) {
-  switch (name.size()) {
-    case 4:
-      if (is_name(name, "host")) {
-        ++facts.host_count;
-        facts.host = value;
-      }
+const char* note_special_field(FieldId id, std::string_view value, FieldFacts& facts) {
+  switch (id) {
+    case FieldId::Host:
+      ++facts.host_count;
+      facts.host = value;
       return nullptr;
-    case 6:
+    case FieldId::Expect:
       // RFC 9110 §10.1.1: only the exact 100-continue expectation is meaningful.
-      if (is_name(name, "expect") && iequals(value, "100-continue")) facts.expect_continue = true;
+      if (iequals(value, "100-continue")) facts.expect_continue = true;
       return nullptr;
-    case 7:
-      if (is_name(name, "upgrade")) facts.has_upgrade = true;
+    case FieldId::Upgrade:
+      facts.has_upgrade = true;
       return nullptr;
-    case 10:
-      if (is_name(name, "connection")) note_connection(value, facts);
+    case FieldId::Connection:
+      note_connection(value, facts);
       return nullptr;
-    case 14:
-      return is_name(name, "content-length") ? note_content_length(value, facts) : nullptr;
-    case 17:
-      return is_name(name, "transfer-encoding") ? note_transfer_encoding(value, facts) : nullptr;
+    case FieldId::ContentLength:
+      return note_content_length(value, facts);
+    case FieldId::TransferEncoding:
+      return note_transfer_encoding(value, facts);
     default:
       return nullptr;
   }

@@ -3,32 +3,24 @@
 
 #include <string_view>
 
+#include "codecs/base/field_table.h"
 #include "codecs/base/result.h"
 #include "codecs/h1/head_parser.h"
 
 namespace crossmux::codecs::h1 {
 
-// Records what a framing- or routing-relevant field line says into `facts` (names matched
-// case-insensitively). Returns an error detail (all 400, or 502 for responses) or nullptr:
-// kErrBadContentLength (not 1*DIGIT, empty, a leading zero, or an empty list element),
+// Records what a field line the decoder interprets (`id`, a kFieldH1Interpreted name of
+// codecs/base/field_table.h) says into `facts`. Returns an error detail (all 400, or 502 for
+// responses) or nullptr: kErrBadContentLength (not 1*DIGIT, empty, or an empty list element),
 // kErrConflictingContentLength (different values), kErrContentLengthOverflow (past 2^63-1),
-// kErrBadTransferEncoding (empty element, a coding name that is not a token, or parameters on
-// chunked).
-const char* note_special_field(std::string_view name, std::string_view value, FieldFacts& facts);
+// kErrBadTransferEncoding (a coding name that is not a token, or parameters on chunked).
+const char* note_special_field(FieldId id, std::string_view value, FieldFacts& facts);
 
-// The per-field fast path: only names with the length of a relevant field go further.
+// The per-field fast path: only the interpreted names go further.
 inline const char* note_field(std::string_view name, std::string_view value, FieldFacts& facts) {
-  switch (name.size()) {
-    case 4:
-    case 6:
-    case 7:
-    case 10:
-    case 14:
-    case 17:
-      return note_special_field(name, value, facts);
-    default:
-      return nullptr;
-  }
+  const FieldId id = find_field_with<kFieldH1Interpreted>(name);
+  if (id == FieldId::Unknown) return nullptr;
+  return note_special_field(id, value, facts);
 }
 
 // Calls fn(element) for each comma-separated element of a list value with OWS trimmed (RFC 9110

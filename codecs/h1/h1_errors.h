@@ -53,7 +53,8 @@ inline constexpr char kErrChunkSizeOverflow[] = "h1: chunk size overflows";
 inline constexpr char kErrBadChunkExtension[] = "h1: malformed chunk extension";
 inline constexpr char kErrChunkExtensionTooLong[] = "h1: chunk extensions too long";
 inline constexpr char kErrBadChunkTerminator[] = "h1: chunk data not followed by CRLF";
-inline constexpr char kErrForbiddenTrailer[] = "h1: framing or routing field in trailers";
+inline constexpr char kErrForbiddenTrailer[] =
+    "h1: framing, routing or connection field in trailers";
 
 // Decoder: message sequencing.
 inline constexpr char kErrUnsolicitedResponse[] = "h1: response without an outstanding request";

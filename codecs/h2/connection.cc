@@ -12,8 +12,6 @@ namespace crossmux::codecs::h2 {
 
 namespace {
 
-constexpr std::string_view kClientMagic = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
 hpack::DecoderLimits decoder_limits(const Settings& local, const Limits& limits) {
   hpack::DecoderLimits d;
   // Until the peer acknowledges a smaller table it may use the RFC initial 4096 (§6.5.3).
@@ -64,10 +62,10 @@ Connection::Connection(Role role, EventSink& sink, const Settings& local, const 
   local_.enable_push = 0;
   // RFC 9113 §3.4: the client sends the magic then SETTINGS; the server's preface is SETTINGS.
   if (role == Role::Client) {
-    control_.append(kClientMagic);
-    magic_unsent_ = kClientMagic.size();
+    control_.append(kConnectionPreface);
+    magic_unsent_ = kConnectionPreface.size();
   } else {
-    preface_left_ = kClientMagic.size();
+    preface_left_ = kConnectionPreface.size();
   }
   std::array<SettingsEntry, kMaxSettingsEntries> entries;
   write_settings(control_, entries.data(), encode_settings(local_, entries));
@@ -107,9 +105,9 @@ Result<size_t> Connection::feed(Bytes input) {
 
 Result<size_t> Connection::feed_preface(Bytes input) {
   if (input.empty()) return size_t{0};  // memcmp with a null pointer is UB even for 0 bytes
-  size_t at = kClientMagic.size() - preface_left_;
+  size_t at = kConnectionPreface.size() - preface_left_;
   size_t n = std::min(preface_left_, input.size());
-  if (std::memcmp(input.data(), kClientMagic.data() + at, n) != 0) {
+  if (std::memcmp(input.data(), kConnectionPreface.data() + at, n) != 0) {
     Status s = fail(H2Code::ProtocolError, kBadPreface);
     return unexpected(s.error());
   }

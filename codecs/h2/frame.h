@@ -35,6 +35,11 @@ inline constexpr uint8_t kFlagEndHeaders = 0x4;
 inline constexpr uint8_t kFlagPadded = 0x8;
 inline constexpr uint8_t kFlagPriority = 0x20;
 
+// RFC 9113 §3.4: the client connection preface, before the client's first SETTINGS. The one copy:
+// the connection, the proxy's protocol sniffing, the origin, the conformance probe and the fuzzers
+// all use it.
+inline constexpr std::string_view kConnectionPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 inline constexpr size_t kFrameHeaderSize = 9;
 inline constexpr uint32_t kDefaultMaxFrameSize = 1u << 14;
 inline constexpr uint32_t kMaxMaxFrameSize = (1u << 24) - 1;

@@ -43,6 +43,8 @@ inline constexpr char kBadTe[] = "te other than trailers";
 inline constexpr char kBadContentLength[] = "content-length invalid or conflicting";
 inline constexpr char kContentLengthMismatch[] = "content-length differs from DATA length";
 inline constexpr char kPseudoInTrailers[] = "pseudo-header in trailers";
+inline constexpr char kForbiddenTrailer[] =
+    "framing, routing or connection field in trailers (RFC 9110 §6.5.1)";
 inline constexpr char kTrailersWithoutEndStream[] = "trailers without END_STREAM";
 inline constexpr char kInterimWithEndStream[] = "1xx response with END_STREAM";
 inline constexpr char kHeaderListTooLarge[] = "header list over the local limit";

@@ -3,18 +3,19 @@
 
 #include <array>
 
+#include "codecs/base/content_length.h"
+#include "codecs/base/field_table.h"
+#include "codecs/base/token.h"
 #include "codecs/h2/h2_errors.h"
 
 namespace crossmux::codecs::h2 {
 
 namespace {
 
-// RFC 9110 §5.6.2 tchar, lowercase letters only (RFC 9113 §8.2.1 forbids uppercase names).
+// RFC 9110 §5.6.2 tchar without uppercase letters (RFC 9113 §8.2.1 forbids uppercase names).
 constexpr std::array<bool, 256> kNameChar = [] {
-  std::array<bool, 256> t{};
-  for (char c = 'a'; c <= 'z'; ++c) t[static_cast<uint8_t>(c)] = true;
-  for (char c = '0'; c <= '9'; ++c) t[static_cast<uint8_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<uint8_t>(c)] = true;
+  std::array<bool, 256> t = kTokenChars;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = false;
   return t;
 }();
 
@@ -40,22 +41,6 @@ bool valid_value(std::string_view v) {
   return !bad;
 }
 
-// §8.2.2, dispatched on length so ordinary names cost one comparison at most.
-bool connection_specific(std::string_view n) {
-  switch (n.size()) {
-    case 7:
-      return n == "upgrade";
-    case 10:
-      return n == "connection" || n == "keep-alive";
-    case 16:
-      return n == "proxy-connection";
-    case 17:
-      return n == "transfer-encoding";
-    default:
-      return false;
-  }
-}
-
 // Clears a head for reuse, keeping the header list's capacity (no allocation per message).
 void reset(MessageHead& h, MessageKind kind) {
   h.kind = kind;
@@ -70,21 +55,28 @@ void reset(MessageHead& h, MessageKind kind) {
   h.expect_continue = false;
 }
 
-// Validates one regular field and tracks content-length (§8.2.1, §8.2.2, §8.1.1).
-Status check_regular(const hpack::Field& f, bool& has_cl, uint64_t& cl) {
+// The names check_regular looks at in heads and in trailers.
+constexpr uint16_t kHeadChecked =
+    kFieldConnectionSpecific | kFieldTrailersValueOnly | kFieldFraming;
+constexpr uint16_t kTrailerChecked = kHeadChecked | kFieldNotInTrailers;
+
+// Validates one regular field and tracks content-length (§8.2.1, §8.2.2, §8.1.1). In trailers,
+// the fields the table marks kFieldNotInTrailers are malformed too (RFC 9110 §6.5.1).
+Status check_regular(const hpack::Field& f, bool trailers, bool& has_cl, uint64_t& cl) {
   if (!valid_name(f.name)) return malformed(kBadFieldName);
   if (!valid_value(f.value)) return malformed(kBadFieldValue);
-  if (connection_specific(f.name)) return malformed(kConnectionSpecific);
-  if (f.name.size() == 2 && f.name == "te" && !iequals(f.value, "trailers")) {
-    return malformed(kBadTe);
-  }
-  if (f.name.size() == 14 && f.name == "content-length") {
-    uint64_t v = 0;
-    if (!parse_content_length(f.value, v) || (has_cl && v != cl)) {
-      return malformed(kBadContentLength);
-    }
+  const FieldId id =
+      trailers ? find_field_with<kTrailerChecked>(f.name) : find_field_with<kHeadChecked>(f.name);
+  if (id == FieldId::Unknown) return ok();
+  const uint16_t props = field_info(id).properties;
+  if (props & kFieldConnectionSpecific) return malformed(kConnectionSpecific);
+  if ((props & kFieldTrailersValueOnly) && !iequals(f.value, "trailers")) return malformed(kBadTe);
+  if (trailers && (props & kFieldNotInTrailers)) return malformed(kForbiddenTrailer);
+  if (id == FieldId::ContentLength) {
+    const ContentLength v = parse_content_length(f.value);
+    if (!v.ok() || (has_cl && v.value != cl)) return malformed(kBadContentLength);
     has_cl = true;
-    cl = v;
+    cl = v.value;
   }
   return ok();
 }
@@ -115,20 +107,6 @@ Status request_pseudo(const hpack::Field& f, bool extended_connect, RequestPseud
   return malformed(kUnknownPseudo);
 }
 
-// §8.3.1 presence rules, §8.5 CONNECT, RFC 8441 §4 extended CONNECT.
-// RFC 9110 §5.6.2 tchar.
-bool token(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum &&
-        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
 bool scheme_ok(std::string_view s) {
   if (s.empty()) return false;
@@ -155,9 +133,10 @@ bool authority_ok(std::string_view s) {
   return true;
 }
 
+// §8.3.1 presence rules, §8.5 CONNECT, RFC 8441 §4 extended CONNECT.
 Status check_request_pseudo(const RequestPseudo& seen, const MessageHead& out) {
   if (!seen.method || out.method.empty()) return malformed(kMissingPseudo);
-  if (!token(out.method)) return malformed(kBadMethod);  // RFC 9110 §9.1
+  if (!is_token(out.method)) return malformed(kBadMethod);  // RFC 9110 §9.1
   if (seen.authority && !authority_ok(out.authority)) return malformed(kBadAuthority);  // §8.3.1
   bool connect = out.method == "CONNECT";
   if (connect && !seen.protocol) {
@@ -185,17 +164,6 @@ Framing body_framing(bool end_stream, bool has_cl, uint64_t cl, MessageHead& out
 
 }  // namespace
 
-bool parse_content_length(std::string_view s, uint64_t& out) {
-  if (s.empty() || s.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  out = v;
-  return true;
-}
-
 Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool extended_connect,
                   MessageHead& out) {
   reset(out, MessageKind::Request);
@@ -210,7 +178,7 @@ Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool ex
       continue;
     }
     regular = true;
-    if (Status s = check_regular(f, has_cl, cl); !s) return s;
+    if (Status s = check_regular(f, false, has_cl, cl); !s) return s;
     out.headers.add_view(f.name, f.value, f.sensitive);
   }
   if (Status s = check_request_pseudo(seen, out); !s) return s;
@@ -261,7 +229,7 @@ Status to_response(std::span<const hpack::Field> fields, bool end_stream, Reques
       continue;
     }
     regular = true;
-    if (Status s = check_regular(f, has_cl, cl); !s) return s;
+    if (Status s = check_regular(f, false, has_cl, cl); !s) return s;
     out.headers.add_view(f.name, f.value, f.sensitive);
   }
   if (!seen_status) return malformed(kMissingPseudo);
@@ -292,7 +260,7 @@ Status to_trailers(std::span<const hpack::Field> fields, bool end_stream, Header
   uint64_t cl = 0;
   for (const hpack::Field& f : fields) {
     if (!f.name.empty() && f.name[0] == ':') return malformed(kPseudoInTrailers);
-    if (Status s = check_regular(f, has_cl, cl); !s) return s;
+    if (Status s = check_regular(f, true, has_cl, cl); !s) return s;
     out.add_view(f.name, f.value, f.sensitive);
   }
   return ok();
@@ -314,16 +282,23 @@ std::string_view lowered(std::string_view s, std::string& scratch) {
   return std::string_view(scratch).substr(at, s.size());
 }
 
-bool drop_on_encode(std::string_view lower_name, std::string_view value) {
-  if (connection_specific(lower_name)) return true;
-  return lower_name == "te" && !iequals(value, "trailers");
+// What the encoder leaves out: connection-specific fields and a te other than "trailers"
+// (§8.2.2), so no peer that checks them finds a malformed message; in trailers also every
+// kFieldNotInTrailers field (RFC 9110 §6.5.1), which our own decoder refuses there.
+bool drop_on_encode(std::string_view lower_name, std::string_view value, bool trailers) {
+  const FieldId id = find_field_with<kTrailerChecked>(lower_name);
+  if (id == FieldId::Unknown) return false;
+  const uint16_t props = field_info(id).properties;
+  if (props & kFieldConnectionSpecific) return true;
+  if (trailers && (props & kFieldNotInTrailers)) return true;
+  return (props & kFieldTrailersValueOnly) && !iequals(value, "trailers");
 }
 
-void add_regular(const HeaderList& list, bool drop_host, std::vector<hpack::Field>& out,
-                 std::string& scratch) {
+void add_regular(const HeaderList& list, bool drop_host, bool trailers,
+                 std::vector<hpack::Field>& out, std::string& scratch) {
   for (const HeaderField& f : list) {
     std::string_view name = has_upper(f.name) ? lowered(f.name, scratch) : f.name;
-    if (drop_on_encode(name, f.value) || (drop_host && name == "host")) continue;
+    if (drop_on_encode(name, f.value, trailers) || (drop_host && name == "host")) continue;
     out.push_back(hpack::Field{name, f.value, f.sensitive});
   }
 }
@@ -354,7 +329,7 @@ void from_head(const MessageHead& head, std::vector<hpack::Field>& out, std::str
     scratch += std::to_string(head.status);
     out.push_back({":status", std::string_view(scratch).substr(at)});
   }
-  add_regular(head.headers, drop_host, out, scratch);
+  add_regular(head.headers, drop_host, false, out, scratch);
   if (head.framing == Framing::KnownLength && !head.headers.find("content-length")) {
     size_t at = scratch.size();
     scratch += std::to_string(head.content_length);
@@ -369,7 +344,7 @@ void from_trailers(const HeaderList& trailers, std::vector<hpack::Field>& out,
   size_t need = 0;
   for (const HeaderField& f : trailers) need += f.name.size();
   scratch.reserve(need);
-  add_regular(trailers, false, out, scratch);
+  add_regular(trailers, false, true, out, scratch);
 }
 
 }  // namespace crossmux::codecs::h2

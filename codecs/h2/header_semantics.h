@@ -24,6 +24,8 @@ struct RequestFacts {
 // crumbs (§8.2.3) are kept as separate fields, in order, each charged by the HPACK decoder;
 // joining is left to the H1 encoder. Framing: None when `end_stream`, Tunnel for CONNECT (and
 // extended CONNECT when `extended_connect`), KnownLength with a content-length, else Streaming.
+// content-length goes through codecs/base/content_length.h, like HTTP/1.1's: leading zeros and a
+// list of identical values are accepted, anything past 2^63-1 is not.
 // A host field differing from :authority sets kViolationHostAuthorityMismatch.
 // Errors, all Error{Stream, PROTOCOL_ERROR, detail} (stream id left 0 for the caller):
 //   kPseudoAfterRegular, kUnknownPseudo, kDuplicatePseudo, kMissingPseudo, kConnectPseudo,
@@ -36,24 +38,23 @@ Status to_request(std::span<const hpack::Field> fields, bool end_stream, bool ex
 Status to_response(std::span<const hpack::Field> fields, bool end_stream, RequestFacts request,
                    MessageHead& out);
 
-// Trailers (§8.1): regular fields only, the block must end the stream.
+// Trailers (§8.1): regular fields only, the block must end the stream, and none the field table
+// marks kFieldNotInTrailers (content-length, host, te, connection fields; RFC 9110 §6.5.1).
 // Errors: kPseudoInTrailers, kTrailersWithoutEndStream, kBadFieldName, kBadFieldValue,
-//   kConnectionSpecific, kBadTe.
+//   kConnectionSpecific, kBadTe, kForbiddenTrailer.
 Status to_trailers(std::span<const hpack::Field> fields, bool end_stream, HeaderList& out);
 
 // Encoder side: the HPACK field list for `head`: pseudo-headers first from the head's fields
 // (request: :method :scheme :authority :path [:protocol]; CONNECT omits :scheme/:path; a missing
 // :authority is taken from host), then regular fields with lowercased names. Connection-specific
-// fields (connection, keep-alive, proxy-connection, transfer-encoding, upgrade) and a te other
-// than "trailers" are dropped; host is dropped when it became :authority; a content-length is
-// added when framing is KnownLength and none is present. `scratch` holds lowercased names and
-// formatted numbers; `out` views point into it and into `head`.
+// fields (kFieldConnectionSpecific: connection, keep-alive, proxy-connection, transfer-encoding,
+// upgrade) and a te other than "trailers" are dropped; host is dropped when it became :authority; a
+// content-length is added when framing is KnownLength and none is present. `scratch` holds
+// lowercased names and formatted numbers; `out` views point into it and into `head`.
 void from_head(const MessageHead& head, std::vector<hpack::Field>& out, std::string& scratch);
-// Regular fields only, lowercased, connection-specific ones dropped.
+// Regular fields only, lowercased; connection-specific and other kFieldNotInTrailers fields
+// dropped.
 void from_trailers(const HeaderList& trailers, std::vector<hpack::Field>& out,
                    std::string& scratch);
-
-// RFC 9110 §8.6: one or more digits, no sign, no overflow.
-bool parse_content_length(std::string_view s, uint64_t& out);
 
 }  // namespace crossmux::codecs::h2

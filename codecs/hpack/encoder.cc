@@ -2,8 +2,11 @@
 #include "codecs/hpack/encoder.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 
+#include "codecs/base/field_table.h"
 #include "codecs/hpack/hash.h"
 #include "codecs/hpack/huffman.h"
 #include "codecs/hpack/integer.h"
@@ -12,43 +15,62 @@
 namespace crossmux::codecs::hpack {
 namespace {
 
-// Static indexes of the names the heuristics look at (RFC 7541 Appendix A).
-constexpr uint32_t kPath = 4;
-constexpr uint32_t kAge = 21;
-constexpr uint32_t kContentLength = 28;
-constexpr uint32_t kEtag = 34;
-constexpr uint32_t kIfModifiedSince = 40;
-constexpr uint32_t kIfNoneMatch = 41;
-constexpr uint32_t kLocation = 46;
-constexpr uint32_t kSetCookie = 55;
-
 // RFC 7541 §7.1.3: values an attacker could guess by observing the table must never be indexed.
-// Matched by name hash first so that ordinary fields pay one comparison of integers.
-constexpr uint32_t kAuthorizationHash = hash_string("authorization");
-constexpr uint32_t kProxyAuthorizationHash = hash_string("proxy-authorization");
-constexpr uint32_t kCookieHash = hash_string("cookie");
+// The names come from the field table (kFieldHpackNeverIndex, kFieldHpackNeverIndexShort), matched
+// by hash first so that ordinary fields pay integer comparisons only.
+struct NeverIndexName {
+  uint32_t hash = 0;
+  std::string_view name;
+  bool short_only = false;  // never indexed only while shorter than kGuessableLength
+};
+constexpr size_t kGuessableLength = 20;
 
-bool never_index(std::string_view name, uint32_t name_hash, std::string_view value) {
-  if (name_hash == kCookieHash && name == "cookie") return value.size() < 20;
-  return (name_hash == kAuthorizationHash && name == "authorization") ||
-         (name_hash == kProxyAuthorizationHash && name == "proxy-authorization");
+constexpr auto kNeverIndexNames = [] {
+  std::array<NeverIndexName, 3> out{};
+  size_t n = 0;
+  for (const FieldInfo& f : kFieldTable) {
+    const bool always = (f.properties & kFieldHpackNeverIndex) != 0;
+    const bool short_only = (f.properties & kFieldHpackNeverIndexShort) != 0;
+    if (always || short_only) out[n++] = {hash_string(f.name), f.name, short_only};
+  }
+  return out;
+}();
+
+// Unrolled over the (three) names, each hash an immediate operand.
+template <size_t... I>
+bool never_index_of(std::index_sequence<I...>, std::string_view name, uint32_t name_hash,
+                    std::string_view value) {
+  bool never = false;
+  (
+      [&] {
+        constexpr NeverIndexName kName = kNeverIndexNames[I];
+        if (name_hash == kName.hash && name == kName.name) {
+          never = !kName.short_only || value.size() < kGuessableLength;
+        }
+      }(),
+      ...);
+  return never;
 }
 
-// Values that are usually unique per message only churn the table.
-bool worth_indexing(uint32_t static_name) {
-  switch (static_name) {
-    case kPath:
-    case kAge:
-    case kContentLength:
-    case kEtag:
-    case kIfModifiedSince:
-    case kIfNoneMatch:
-    case kLocation:
-    case kSetCookie:
-      return false;
-    default:
-      return true;
+bool never_index(std::string_view name, uint32_t name_hash, std::string_view value) {
+  return never_index_of(std::make_index_sequence<kNeverIndexNames.size()>(), name, name_hash,
+                        value);
+}
+
+// Values that are usually unique per message only churn the table (kFieldHpackUnique): a bit per
+// static-table index of the name.
+constexpr uint64_t kUniqueByStaticIndex = [] {
+  uint64_t bits = 0;
+  for (const FieldInfo& f : kFieldTable) {
+    if (f.hpack_index != 0 && (f.properties & kFieldHpackUnique))
+      bits |= uint64_t{1} << f.hpack_index;
   }
+  return bits;
+}();
+static_assert(kStaticTableSize < 64);
+
+bool worth_indexing(uint32_t static_name) {
+  return ((kUniqueByStaticIndex >> static_name) & 1) == 0;
 }
 
 // Representation prefixes (RFC 7541 §6).

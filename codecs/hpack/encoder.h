@@ -16,10 +16,12 @@ inline constexpr uint32_t kDefaultTableSize = 4096;
 
 // Encodes header lists for one connection direction. Choices (nghttp2's deflater heuristics):
 //  - an exact static or dynamic match is sent as an indexed field (RFC 7541 §6.1);
-//  - never-indexed literals (§6.2.3, §7.1.3) for fields marked sensitive, authorization,
-//    proxy-authorization and cookies shorter than 20 octets (guessable by brute force);
-//  - literals without indexing for fields that rarely repeat: :path, age, content-length, etag,
-//    if-modified-since, if-none-match, location, set-cookie, and entries over 3/4 of the table;
+//  - never-indexed literals (§6.2.3, §7.1.3) for fields marked sensitive and the field table's
+//    kFieldHpackNeverIndex names (authorization, proxy-authorization), and its
+//    kFieldHpackNeverIndexShort ones (cookie) shorter than 20 octets (guessable by brute force);
+//  - literals without indexing for the field table's kFieldHpackUnique names, whose values
+//    rarely repeat (:path, age, content-length, etag, if-modified-since, if-none-match, location,
+//    set-cookie), and entries over 3/4 of the table;
 //  - incremental indexing for everything else; static name indexes are preferred to dynamic ones;
 //  - Huffman coding of a string only when it is shorter (§5.2).
 // Names must already be lowercase (RFC 9113 §8.2.1); the encoder does not validate fields.

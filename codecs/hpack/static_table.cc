@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "codecs/base/field_table.h"
 #include "codecs/hpack/hash.h"
 
 namespace crossmux::codecs::hpack {
@@ -35,6 +36,24 @@ constexpr Index make_index(bool by_pair) {
   }
   return ix;
 }
+
+// The field table (codecs/base/field_table.h) states each name's static index; it must agree with
+// Appendix A both ways: every static name is in the table with its lowest index, and every index
+// the table states names that entry.
+constexpr bool field_table_agrees() {
+  for (uint32_t i = 1; i <= kStaticTableSize; ++i) {
+    const FieldInfo& f = field_info(find_field(kStaticEntries[i].name));
+    uint32_t lowest = i;
+    while (lowest > 1 && kStaticEntries[lowest - 1].name == kStaticEntries[i].name) --lowest;
+    if (f.name != kStaticEntries[i].name || f.hpack_index != lowest) return false;
+  }
+  for (const FieldInfo& f : kFieldTable) {
+    if (f.hpack_index > kStaticTableSize) return false;
+    if (f.hpack_index != 0 && kStaticEntries[f.hpack_index].name != f.name) return false;
+  }
+  return true;
+}
+static_assert(field_table_agrees(), "field_table.h and RFC 7541 Appendix A disagree");
 
 constexpr Index kNameIndex = make_index(false);
 constexpr Index kPairIndex = make_index(true);

@@ -6,6 +6,10 @@
 #include <string_view>
 #include <vector>
 
+#include "codecs/base/content_length.h"
+#include "codecs/base/field_table.h"
+#include "codecs/base/token.h"
+
 namespace crossmux::codecs {
 namespace {
 
@@ -15,10 +19,10 @@ constexpr std::array<uint8_t, 256> make_table() {
   std::array<uint8_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
     bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (alnum) t[c] |= kToken | kPath | kHost;
+    if (alnum) t[c] |= kPath | kHost;
+    if (is_tchar(static_cast<uint8_t>(c))) t[c] |= kToken;
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) t[c] |= kHex;
   }
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<uint8_t>(c)] |= kToken;
   // RFC 3986 pchar / query: unreserved, sub-delims, ':', '@', '/', '?', '%'.
   for (char c : std::string_view("-._~!$&'()*+,;=:@/?%")) t[static_cast<uint8_t>(c)] |= kPath;
   for (char c : std::string_view("-._~!$&'()*+,;=:%[]")) t[static_cast<uint8_t>(c)] |= kHost;
@@ -41,10 +45,6 @@ bool valid_percents(std::string_view s) {
     }
   }
   return true;
-}
-
-bool is_token(std::string_view s) {
-  return !s.empty() && all_of(s, kToken);
 }
 
 // uri-host [":" port]; IP-literals in brackets; no userinfo (RFC 9113 §8.3.1 forbids it for
@@ -118,10 +118,9 @@ void for_each_element(std::string_view value, Fn&& fn) {
   }
 }
 
-bool is_fixed_hop_by_hop(std::string_view name) {
-  return iequals(name, "connection") || iequals(name, "keep-alive") ||
-         iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
-         iequals(name, "upgrade") || iequals(name, "http2-settings");
+// RFC 9110 §7.6.1 hop-by-hop fields other than te, whose fate depends on its value and direction.
+bool is_fixed_hop_by_hop(FieldId id) {
+  return id != FieldId::Te && (field_info(id).properties & kFieldHopByHop) != 0;
 }
 
 // RFC 9110 §7.6.1: Connection names further hop-by-hop fields. Collected before anything is
@@ -135,8 +134,9 @@ void remove_connection_specific(HeaderList& headers, bool keep_te_trailers) {
     }
   }
   headers.remove_if([&](const HeaderField& f) {
-    if (is_fixed_hop_by_hop(f.name)) return true;
-    if (iequals(f.name, "te")) return !(keep_te_trailers && iequals(f.value, "trailers"));
+    const FieldId id = find_field(f.name);
+    if (is_fixed_hop_by_hop(id)) return true;
+    if (id == FieldId::Te) return !(keep_te_trailers && iequals(f.value, "trailers"));
     for (const auto& l : listed) {
       if (iequals(f.name, l)) return true;
     }
@@ -218,8 +218,7 @@ Status validate_for_forwarding(const MessageHead& head) {
 Status validate_trailers(const HeaderList& trailers, MessageKind kind) {
   for (const auto& f : trailers) {
     if (auto st = validate_field(f, kind); !st) return st;
-    if (iequals(f.name, "content-length") || iequals(f.name, "host") || iequals(f.name, "te") ||
-        is_fixed_hop_by_hop(f.name)) {
+    if (field_properties(f.name) & kFieldNotInTrailers) {
       return fail(kind, kErrTranslateForbiddenTrailer);
     }
   }
@@ -229,21 +228,21 @@ Status validate_trailers(const HeaderList& trailers, MessageKind kind) {
 namespace {
 
 // Decoders accept a repeated or listed Content-Length only when every value is the same (RFC 9110
-// §8.6, kViolationDuplicateContentLength). The HTTP/2 side gets it once: nghttp2, for one, resets
-// a stream carrying two (found by the mux_session fuzzer, a client's "content-length: 0" twice).
+// §8.6, kViolationDuplicateContentLength), and leading zeros ("005"). The HTTP/2 side gets one
+// field in canonical form: nghttp2, for one, resets a stream carrying two (found by the
+// mux_session fuzzer, a client's "content-length: 0" twice), and a peer stricter than RFC 9110
+// may refuse leading zeros.
 void single_content_length(MessageHead& head) {
   const size_t n = head.headers.count("content-length");
   if (n == 0) return;
   const HeaderField* first = head.headers.find("content-length");
-  if (n == 1 && first->value.find(',') == std::string_view::npos) return;
-  std::string value;
-  if (head.framing == Framing::KnownLength) {
-    value = std::to_string(head.content_length);
-  } else {
-    std::string_view v = first->value.substr(0, first->value.find(','));
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    value = std::string(v);
-  }
+  const ContentLength cl = parse_content_length(first->value);
+  if (!cl.ok()) return;  // the decoders refuse such a value; nothing sane to collapse it to
+  std::string value = std::to_string(cl.value);
+  if (n == 1 && value == first->value) return;
+  // A known length is what the decoder framed the body with; otherwise the head's value (a
+  // bodiless response's length: HEAD, 304).
+  if (head.framing == Framing::KnownLength) value = std::to_string(head.content_length);
   head.headers.remove("content-length");
   head.headers.add_copy("content-length", value);
 }

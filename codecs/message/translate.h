@@ -47,14 +47,17 @@ inline constexpr char kErrTranslateForbiddenTrailer[] =
 // kErrTranslateHostMismatch.
 Status validate_for_forwarding(const MessageHead& head);
 
-// Trailers to forward: the same field rules, and no Content-Length, Transfer-Encoding, Host or
-// connection-specific field (RFC 9110 §6.5.1). Errors: as above plus kErrTranslateForbiddenTrailer.
+// Trailers to forward: the same field rules, and no field the table marks kFieldNotInTrailers
+// (codecs/base/field_table.h: Content-Length, Transfer-Encoding, Host, TE and the connection
+// fields; RFC 9110 §6.5.1), as every decoder refuses them. Errors: as above plus
+// kErrTranslateForbiddenTrailer.
 Status validate_trailers(const HeaderList& trailers, MessageKind kind);
 
 // H1 -> H2 (RFC 9113 §8.2.2, §8.3.1). Normalisations, in order:
-//   1. Connection-specific fields are dropped: Connection and every field it names, Keep-Alive,
-//      Proxy-Connection, Transfer-Encoding, Upgrade, HTTP2-Settings, and TE unless its value is
-//      exactly "trailers" (case-insensitive) (classes F, N).
+//   1. Connection-specific fields are dropped: Connection and every field it names, and the
+//      field table's kFieldHopByHop names (Keep-Alive, Proxy-Connection, Transfer-Encoding,
+//      Upgrade, HTTP2-Settings), TE unless its value is exactly "trailers" (case-insensitive)
+//      (classes F, N).
 //   2. Requests: Host becomes the authority when the authority is empty; every Host is removed.
 //   3. Field names are lowercased (copied into the head's arena when they had uppercase).
 //   4. validate_for_forwarding.

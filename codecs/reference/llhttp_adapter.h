@@ -5,9 +5,8 @@
 // is the stricter one in every case but the first):
 // - Methods: llhttp accepts only the methods it knows; we accept any token (RFC 9110 §9.1), so an
 //   unknown method is a request llhttp rejects and we accept.
-// - Content-Length: llhttp accepts leading zeros ("06") and rejects every duplicate, where we
-//   refuse leading zeros and collapse identical values ("5, 5", repeated lines) with
-//   kViolationDuplicateContentLength.
+// - Content-Length: llhttp rejects every duplicate, where we collapse identical values ("5, 5",
+//   repeated lines) with kViolationDuplicateContentLength (both accept leading zeros, "005").
 // - Transfer-Encoding: llhttp accepts unknown codings before chunked ("gzip, chunked") and TE in
 //   HTTP/1.0 messages; we answer 501 for any coding but chunked, 400 for chunked twice or not
 //   last, and 400 for TE in HTTP/1.0 (RFC 9112 §6.1).

@@ -1,4 +1,5 @@
 // generic/*: the server accepts ordinary HTTP/2 traffic (h2spec's 44 generic cases).
+#include "codecs/h2/frame.h"
 #include "conformance/h2/suite.h"
 #include "conformance/h2/verdicts.h"
 
@@ -299,7 +300,7 @@ Section build_generic(const Target& t) {
              return with_connection(
                  t,
                  [](Probe& p) {
-                   p.send_raw(std::string_view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+                   p.send_raw(codecs::h2::kConnectionPreface);
                    p.send_settings({{0x4, 65535}});
                    Event e = p.next_event();
                    if (e.kind == Event::Kind::Frame && e.frame.type == kSettings &&

@@ -2,6 +2,7 @@
 // error handling, extensions, DATA/HEADERS/PRIORITY/RST_STREAM/SETTINGS definitions.
 #include <optional>
 
+#include "codecs/h2/frame.h"
 #include "conformance/h2/suite.h"
 #include "conformance/h2/verdicts.h"
 
@@ -34,7 +35,7 @@ void chapter_3_4(Section& root, const Target& t) {
             return with_connection(
                 t,
                 [](Probe& p) {
-                  p.send_raw(std::string_view("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+                  p.send_raw(codecs::h2::kConnectionPreface);
                   p.send_settings({{0x4, 65535}});
                   Event e = p.next_event();
                   if (e.kind == Event::Kind::Frame && e.frame.type == kSettings &&

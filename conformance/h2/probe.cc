@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "codecs/h2/frame.h"
 #include "codecs/hpack/huffman.h"
 #include "codecs/hpack/static_table.h"
 #include "conformance/h2/frame_check.h"
@@ -17,7 +18,7 @@ namespace crossmux::conformance::h2 {
 
 namespace {
 
-constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr std::string_view kPreface = codecs::h2::kConnectionPreface;
 
 void put_u32(std::string& s, uint32_t v) {
   s += static_cast<char>(v >> 24);

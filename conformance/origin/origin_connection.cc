@@ -17,7 +17,7 @@
 namespace crossmux::conformance {
 
 namespace {
-constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr std::string_view kPreface = codecs::h2::kConnectionPreface;
 constexpr size_t kOutputHighWater = 64 * 1024;  // stop producing while this much is unsent
 constexpr size_t kStreamHighWater = 32 * 1024;  // H2: per-stream bytes queued in the codec
 constexpr size_t kInputCap = 256 * 1024;        // unparsed input held before reading pauses

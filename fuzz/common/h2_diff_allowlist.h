@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "codecs/base/field_table.h"
 #include "codecs/h2/h2_errors.h"
 
 namespace crossmux::fuzz {
@@ -14,9 +15,9 @@ struct StreamView {
   std::string_view method, scheme, authority, path;
   size_t content_length_fields = 0;
   size_t host_fields = 0;
-  bool host_mismatch = false;  // kViolationHostAuthorityMismatch
-  bool routing_in_trailers = false;
-  bool ctl_in_value = false;  // a field value with a control byte other than NUL, CR, LF
+  bool host_mismatch = false;      // kViolationHostAuthorityMismatch
+  bool forbidden_trailer = false;  // a kFieldNotInTrailers field in the trailers
+  bool ctl_in_value = false;       // a field value with a control byte other than NUL, CR, LF
 };
 
 inline bool hex(char c) {
@@ -28,12 +29,6 @@ inline bool authority_char(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   return std::string_view("-._~!$&'()*+,;=:[]%@").find(static_cast<char>(c)) !=
          std::string_view::npos;
-}
-
-// RFC 9110 §5.6.2 tchar.
-inline bool token_char(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 // We reset a request that nghttp2 delivered. Allowed only when we are the stricter one.
@@ -57,21 +52,24 @@ inline bool allowed_ours_reset(const StreamView& theirs) {
   // We take only origin-form paths (leading '/'), whatever the scheme; nghttp2 checks the
   // charset only.
   if (!theirs.path.empty() && theirs.path[0] != '/' && theirs.path != "*") return true;
+  // Framing, routing and connection fields in trailers (codecs/base/field_table.h
+  // kFieldNotInTrailers, RFC 9110 §6.5.1): we reset, as our HTTP/1.1 decoder and translation refuse
+  // them; nghttp2 resets only a content-length or host the head already had, and takes te.
+  if (theirs.forbidden_trailer) return true;
   // nghttp2 admits '@' (userinfo) in :authority; RFC 9113 §8.3.1 forbids userinfo (§3.1 I).
   return theirs.authority.find('@') != std::string_view::npos;
 }
 
 // nghttp2 reset a request that we delivered.
 inline bool allowed_theirs_reset(const StreamView& ours) {
-  // nghttp2 rejects any repeated content-length; identical values collapse per RFC 9110 §8.6.
+  // nghttp2 rejects any repeated content-length, and a list ("5, 5"); identical values collapse
+  // per RFC 9110 §8.6 (codecs/base/content_length.h, as in HTTP/1.1). content_length_fields
+  // counts list elements.
   if (ours.content_length_fields > 1) return true;
   // A Host differing from :authority, or repeated, is a soft violation bit for us (the
   // translation layer refuses it, kErrTranslateHostMismatch); nghttp2 resets (RFC 9113 §8.3.1
   // SHOULD).
   if (ours.host_mismatch || ours.host_fields > 1) return true;
-  // content-length or host in trailers: nghttp2 resets; we deliver and the translation layer
-  // refuses it (translate.h validate_trailers, kErrTranslateForbiddenTrailer, RFC 9110 §6.5.1).
-  if (ours.routing_in_trailers) return true;
   // Control bytes other than NUL, CR, LF and leading/trailing whitespace rules aside, RFC 9113
   // §8.2.1 lets a field value carry them; nghttp2 resets, the translation layer refuses them
   // (validate_for_forwarding, class C).

@@ -19,7 +19,7 @@ namespace crossmux::fuzz {
 
 using codecs::ByteBuffer;
 
-inline constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+inline constexpr std::string_view kH2Preface = codecs::h2::kConnectionPreface;
 
 // Picks entry `i` of a vocabulary, or (for the last slot) up to 12 raw input bytes, as a view
 // (into the vocabulary or the input: valid for the whole execution).

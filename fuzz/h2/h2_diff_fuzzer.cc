@@ -2,6 +2,7 @@
 // control frames, a few raw frames) through our server Connection and nghttp2's server session.
 // Verdicts must agree: connection error or not, and per stream the delivered request (head, body,
 // trailers) or a reset, after the allowlist in fuzz/common/h2_diff_allowlist.h.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -23,11 +24,11 @@ namespace {
 struct StreamRecord {
   std::string method, scheme, authority, path, head, body, tail;  // tail: trailers and end
   size_t content_length_fields = 0, host_fields = 0;
-  bool host_mismatch = false, routing_in_trailers = false, ctl_in_value = false;
+  bool host_mismatch = false, forbidden_trailer = false, ctl_in_value = false;
   bool reset = false;
   fuzz::StreamView view() const {
-    return {method,      scheme,        authority,           path,        content_length_fields,
-            host_fields, host_mismatch, routing_in_trailers, ctl_in_value};
+    return {method,      scheme,        authority,         path,        content_length_fields,
+            host_fields, host_mismatch, forbidden_trailer, ctl_in_value};
   }
 };
 
@@ -51,7 +52,14 @@ class DiffSink : public codecs::EventSink {
     r.scheme = h.scheme;
     r.authority = h.authority;
     r.path = h.path;
-    r.content_length_fields = h.headers.count("content-length");
+    // A list ("5, 5") counts as many values as it has.
+    r.content_length_fields = 0;
+    for (const auto& f : h.headers) {
+      if (f.name == "content-length") {
+        r.content_length_fields +=
+            1 + static_cast<size_t>(std::count(f.value.begin(), f.value.end(), ','));
+      }
+    }
     r.host_fields = h.headers.count("host");
     r.host_mismatch = (h.violations & codecs::kViolationHostAuthorityMismatch) != 0;
     r.head += "head " + r.method + " " + r.scheme + " " + r.authority + " " + r.path + " " +
@@ -66,7 +74,11 @@ class DiffSink : public codecs::EventSink {
     if (conn) conn->consume(s, d.size());
   }
   void on_trailers(codecs::StreamId s, codecs::HeaderList& t) override {
-    if (t.count("content-length") + t.count("host") != 0) streams[s].routing_in_trailers = true;
+    for (const auto& f : t) {
+      if (codecs::field_properties(f.name) & codecs::kFieldNotInTrailers) {
+        streams[s].forbidden_trailer = true;
+      }
+    }
     for (const auto& f : t) streams[s].ctl_in_value |= has_ctl(f.value);
     std::string& text = streams[s].tail;
     text += "trailers\n";

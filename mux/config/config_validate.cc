@@ -5,14 +5,14 @@
 #include <regex>
 #include <set>
 
+#include "codecs/base/token.h"
 #include "mux/config/config_parser.h"
 
 namespace crossmux::mux::config {
 namespace {
 
 bool is_token_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return codecs::is_tchar(static_cast<uint8_t>(c));
 }
 
 // hostname: exact ("a.example"), "*.suffix", or "*". Lowercase letters, digits, '-', '.', optional

@@ -78,7 +78,11 @@ std::vector<Row> rows() {
       {"cl_minus", post("Content-Length: -1\r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_hex", post("Content-Length: 0x6\r\n", ""), 400, kErrBadContentLength, nullptr},
       {"cl_underscore", post("Content-Length: 6_0\r\n", ""), 400, kErrBadContentLength, nullptr},
-      {"cl_leading_zero", post("Content-Length: 06\r\n", ""), 400, kErrBadContentLength, nullptr},
+      // 1*DIGIT: leading zeros are a valid length (RFC 9110 §8.6); 2^63 is past every bound.
+      {"cl_leading_zeros_ok", post("Content-Length: 006\r\n", "abcdef"), 0, nullptr,
+       "framing=known(6)"},
+      {"cl_past_2_63", post("Content-Length: 9223372036854775808\r\n", ""), 400,
+       kErrContentLengthOverflow, nullptr},
       {"cl_list_differs", post("Content-Length: 6, 7\r\n", ""), 400, kErrConflictingContentLength,
        nullptr},
       {"cl_lines_differ", post("Content-Length: 5\r\nContent-Length: 6\r\n", ""), 400,

@@ -19,7 +19,7 @@
 
 namespace crossmux::codecs::h2::testing {
 
-inline constexpr std::string_view kMagic = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+inline constexpr std::string_view kMagic = kConnectionPreface;
 
 // Builds what a peer sends, frame by frame.
 struct Wire {

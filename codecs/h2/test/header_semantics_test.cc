@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "codecs/h2/h2_errors.h"
 
 namespace crossmux::codecs::h2 {
@@ -194,14 +196,50 @@ TEST(HeaderSemantics, FromHeadBuildsPseudoHeadersAndLowercases) {
   EXPECT_EQ(out, (F{{":method", "CONNECT"}, {":authority", "a:443"}}));
 }
 
-TEST(HeaderSemantics, ContentLengthParse) {
-  uint64_t v = 0;
-  EXPECT_TRUE(parse_content_length("0", v));
-  EXPECT_TRUE(parse_content_length("18446744073", v));
-  EXPECT_EQ(v, 18446744073u);
-  EXPECT_FALSE(parse_content_length("", v));
-  EXPECT_FALSE(parse_content_length("99999999999999999999", v));
-  EXPECT_FALSE(parse_content_length("1 ", v));
+// content-length goes through the one parser (codecs/base/content_length.h), as in HTTP/1.1:
+// leading zeros and identical lists are lengths, 2^63 and different values are not.
+TEST(HeaderSemantics, ContentLengthThroughTheSharedParser) {
+  auto framed = [](std::string_view value) -> std::optional<uint64_t> {
+    std::vector<hpack::Field> f = {{":method", "POST"},
+                                   {":scheme", "https"},
+                                   {":authority", "a"},
+                                   {":path", "/"},
+                                   {"content-length", value}};
+    MessageHead h;
+    if (!to_request(f, false, false, h)) return std::nullopt;
+    return h.content_length;
+  };
+  EXPECT_EQ(framed("005"), 5u);
+  EXPECT_EQ(framed("0"), 0u);
+  EXPECT_EQ(framed("7, 7"), 7u);
+  EXPECT_EQ(framed("9223372036854775807"), 9223372036854775807u);
+  EXPECT_EQ(framed("9223372036854775808"), std::nullopt);
+  EXPECT_EQ(framed("7, 8"), std::nullopt);
+  EXPECT_EQ(framed("+7"), std::nullopt);
+  EXPECT_EQ(framed(""), std::nullopt);
+}
+
+// RFC 9110 §6.5.1: framing, routing and connection fields are refused in trailers, as the
+// HTTP/1.1 decoder and the translation rules refuse them; the encoder leaves them out.
+TEST(HeaderSemantics, TrailersRefuseWhatTheFieldTableForbids) {
+  for (std::string_view name : {"content-length", "host", "te", "http2-settings"}) {
+    std::vector<hpack::Field> f = {{"grpc-status", "0"}, {name, "trailers"}};
+    HeaderList out;
+    auto st = to_trailers(f, true, out);
+    ASSERT_FALSE(st) << name;
+    EXPECT_STREQ(st.error().detail, kForbiddenTrailer) << name;
+  }
+  std::vector<hpack::Field> fine = {{"grpc-status", "0"}, {"x-checksum", "1"}};
+  HeaderList out;
+  EXPECT_TRUE(to_trailers(fine, true, out));
+  HeaderList t;
+  t.add_view("grpc-status", "0");
+  t.add_view("Content-Length", "5");
+  t.add_view("host", "a");
+  std::vector<hpack::Field> enc;
+  std::string scratch;
+  from_trailers(t, enc, scratch);
+  EXPECT_EQ(enc, (std::vector<hpack::Field>{{"grpc-status", "0"}}));
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ TEST(H2IdleMemory, ServerConnectionAfterPrefaceIsSmall) {
   RecordingSink sink;
   const size_t before = g_live;
   auto conn = std::make_unique<Connection>(Role::Server, sink);
-  std::string in = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  std::string in(kConnectionPreface);
   in += std::string("\0\0\0\x04\0\0\0\0\0", 9);  // empty SETTINGS
   auto fed = conn->feed(as_bytes(in));
   ASSERT_TRUE(fed.has_value());

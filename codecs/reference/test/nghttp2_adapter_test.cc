@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "codecs/h2/frame.h"
 #include "codecs/message/recording_sink.h"
 
 namespace crossmux::codecs::reference {
@@ -58,7 +59,7 @@ TEST(Nghttp2Adapter, MalformedRequestIsReset) {
   Nghttp2Session server(Nghttp2Session::Role::Server, events);
   // Preface, empty SETTINGS, then HEADERS(stream 1, END_STREAM|END_HEADERS) with an uppercase
   // field name: literal without indexing, new name "X-A" value "b" (RFC 9113 §8.2.1 malformed).
-  std::string bytes = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  std::string bytes(h2::kConnectionPreface);
   bytes += std::string("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
   using namespace std::string_literals;
   std::string block =

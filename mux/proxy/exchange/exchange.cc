@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "codecs/base/content_length.h"
+
 namespace crossmux::mux::proxy {
 
 void Half::append(codecs::Bytes data) {
@@ -52,13 +54,9 @@ void keep_head_length(codecs::MessageHead& head) {
   if (head.framing != codecs::Framing::None) return;
   if (head.content_length == 0) {
     const auto* cl = head.headers.find("content-length");
-    if (!cl || cl->value.empty()) return;
-    uint64_t n = 0;
-    for (char c : cl->value) {
-      if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10) return;
-      n = n * 10 + static_cast<uint64_t>(c - '0');
-    }
-    head.content_length = n;
+    const auto n = cl ? codecs::parse_content_length(cl->value) : codecs::ContentLength{};
+    if (!n.ok()) return;
+    head.content_length = n.value;
   }
   head.framing = codecs::Framing::KnownLength;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "codecs/h2/frame.h"
 #include "codecs/message/translate.h"
 #include "mux/proxy/exchange/answers.h"
 #include "mux/proxy/exchange/tunnel.h"
@@ -15,7 +16,7 @@ namespace crossmux::mux::proxy {
 
 namespace {
 // RFC 9113 §3.4: a prior-knowledge client starts with this preface.
-constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr std::string_view kPreface = codecs::h2::kConnectionPreface;
 // HTTP/1.1 requests decoded ahead of their responses (pipelining depth).
 constexpr size_t kMaxPipeline = 16;
 }  // namespace
