@@ -2,6 +2,7 @@
 // proxies over the network (the engine is fuzz/net/).
 #include "cli/fuzz_command.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -39,6 +40,22 @@ std::vector<std::string> default_corpus(net::Proto p) {
     if (std::filesystem::is_directory(d)) dirs.push_back(d);
   }
   return dirs;
+}
+
+// The report renderer shared with scripts/fuzz_overnight.sh: $CROSSMUX_REPORT_TOOL, else
+// fuzz/tools/report.py of the source tree the binary was built in (build/<preset>/cli/crossmux),
+// else of the current directory.
+std::string find_report_tool() {
+  if (const char* env = std::getenv("CROSSMUX_REPORT_TOOL")) return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  for (const auto& candidate : {exe.parent_path() / "../../../fuzz/tools/report.py",
+                                std::filesystem::current_path(ec) / "fuzz/tools/report.py"}) {
+    if (std::filesystem::is_regular_file(candidate, ec)) {
+      return std::filesystem::weakly_canonical(candidate, ec).string();
+    }
+  }
+  return "";
 }
 
 // Checks and completes the options; false (with a message) on a usage error.
@@ -83,6 +100,7 @@ bool prepare(FuzzArgs& a, net::Proto proto, std::string& error) {
   e.progress = !a.quiet;
   if (e.corpus_dirs.empty()) e.corpus_dirs = default_corpus(proto);
   if (e.out_dir.empty()) e.out_dir = "crossmux-fuzz-" + std::string(net::to_string(proto));
+  e.report_tool = find_report_tool();
   return true;
 }
 

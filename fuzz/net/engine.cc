@@ -192,6 +192,7 @@ void Engine::execute(const CorpusEntry& e) {
 
 int Engine::loop() {
   start_ = std::chrono::steady_clock::now();
+  started_ = std::time(nullptr);
   auto old_int = std::signal(SIGINT, on_signal);
   auto old_term = std::signal(SIGTERM, on_signal);
   g_stop = 0;

@@ -35,6 +35,9 @@ struct EngineOptions {
   size_t max_findings = 0;       // stop after this many distinct findings (0: no bound)
   Bounds bounds;
   bool progress = true;
+  // fuzz/tools/report.py, the renderer shared with scripts/fuzz_overnight.sh (run with python3
+  // on the output directory); empty: the data is written and the command to render it printed.
+  std::string report_tool;
 };
 
 // Fuzzes until a bound is reached (time, count, findings; Ctrl-C also stops it and still writes

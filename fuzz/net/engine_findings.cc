@@ -1,5 +1,5 @@
-// Findings: confirming, minimising, saving (case, details, conform case, scenario), and the run's
-// report (Markdown and HTML) with findings, time to find and throughput.
+// Findings: confirming, minimising, and saving each one (the case, what every target did, a conform
+// case, a scenario).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -31,29 +31,6 @@ std::string make_id(Proto p, const Finding& f) {
 void write_file(const fs::path& p, const std::string& text) {
   std::ofstream f(p, std::ios::binary);
   f << text;
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string fixed(double v, int digits) {
@@ -136,11 +113,11 @@ void Engine::on_finding(const Finding& f, const NetCase& c, const std::vector<Ob
       final_obs = observe_all(s.minimal, true);  // what the saved case does, for the exports
     }
   }
+  save(s, final_obs);
   saved_[f.key()] = s;
   order_.push_back(f.key());
   findings_s_ += elapsed() - began;
   ++kind_counts_[std::string(to_string(f.kind))];
-  save(s, final_obs);
   if (tty_ && o_.progress) std::fprintf(stderr, "\r%-110s\r", "");
   out_ << "finding " << s.id << " after " << fixed(s.seconds, 1) << " s (case " << s.exec
        << "): " << f.summary << "\n  " << (s.confirmed ? "reproduced" : "not re-run")
@@ -219,7 +196,7 @@ std::vector<std::string> Engine::describe(const NetCase& c,
   return out;
 }
 
-void Engine::save(const Saved& s, const std::vector<Observation>& obs) {
+void Engine::save(Saved& s, const std::vector<Observation>& obs) {
   const fs::path dir = fs::path(o_.out_dir) / "findings";
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -240,7 +217,8 @@ void Engine::save(const Saved& s, const std::vector<Observation>& obs) {
   text += "\nrule: " + s.f.rule + "\n";
   for (const auto& d : s.f.details) text += d + "\n";
   text += "\nwhat the minimised case does:\n";
-  for (const auto& line : describe(s.minimal, obs)) text += "  " + line + "\n";
+  s.what = describe(s.minimal, obs);
+  for (const auto& line : s.what) text += "  " + line + "\n";
   text += "\nunits:\n";
   for (const auto& u : s.minimal.units) text += "  " + describe_unit(s.minimal.proto, u) + "\n";
   write_file(dir / (s.id + ".txt"), text);
@@ -252,89 +230,6 @@ void Engine::save(const Saved& s, const std::vector<Observation>& obs) {
     std::string sc = translate_scenario(s.id, s.f, s.minimal, ob, targets_[0].authority());
     if (!sc.empty()) write_file(dir / (s.id + ".scenario"), sc);
   }
-}
-
-void Engine::write_reports() {
-  const fs::path dir(o_.out_dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  const double secs = std::max(elapsed(), 1e-9);
-  std::string targets;
-  for (const auto& t : targets_) targets += (targets.empty() ? "" : ", ") + t.name;
-  std::ostringstream md;
-  md << "# crossmux fuzz " << to_string(o_.proto) << " report\n\n";
-  md << "| | |\n|---|---|\n";
-  md << "| targets | " << targets << " |\n";
-  md << "| duration | " << fixed(secs, 1) << " s |\n";
-  md << "| cases | " << execs_ << " (" << fixed(static_cast<double>(execs_) / secs, 1)
-     << " /s), plus " << reruns_ << " re-runs to confirm and minimise |\n";
-  md << "| corpus | " << corpus_.size() << " cases (" << seeds_ << " seeds), " << behaviours_.size()
-     << " distinct behaviours |\n";
-  md << "| findings | " << saved_.size() << " |\n";
-  md << "| time | " << fixed(exchange_s_, 1) << " s in exchanges (" << deadlines_
-     << " ran into the " << o_.exchange.timeout_ms << " ms deadline), " << fixed(probe_s_, 1)
-     << " s in liveness probes, " << fixed(findings_s_, 1)
-     << " s confirming and minimising findings |\n";
-  md << "| stopped | " << (stop_reason_.empty() ? "at its bound" : stop_reason_) << " |\n\n";
-  md << "## Findings\n\n";
-  if (order_.empty()) md << "None.\n";
-  if (!order_.empty()) {
-    md << "| id | kind | target | rule | found after | hits | units | summary |\n";
-    md << "|---|---|---|---|---|---|---|---|\n";
-  }
-  std::ofstream tsv(dir / "findings.tsv");
-  tsv << "id\tkind\ttarget\trule\tseconds\texec\thits\tunits\tconfirmed\tsummary\n";
-  for (const auto& key : order_) {
-    const Saved& s = saved_.at(key);
-    std::string summary = s.f.summary;
-    std::replace(summary.begin(), summary.end(), '|', '/');
-    std::replace(summary.begin(), summary.end(), '\t', ' ');
-    md << "| [" << s.id << "](findings/" << s.id << ".txt) | " << to_string(s.f.kind) << " | "
-       << s.f.target << " | " << s.f.rule << " | " << fixed(s.seconds, 1) << " s | " << s.hits
-       << " | " << s.original_units << " → " << s.minimal.units.size() << " | " << summary
-       << " |\n";
-    tsv << s.id << "\t" << to_string(s.f.kind) << "\t" << s.f.target << "\t" << s.f.rule << "\t"
-        << fixed(s.seconds, 2) << "\t" << s.exec << "\t" << s.hits << "\t" << s.minimal.units.size()
-        << "\t" << (s.confirmed ? "yes" : "no") << "\t" << summary << "\n";
-  }
-  md << "\nEach finding has `findings/<id>.case` (replay with `crossmux fuzz "
-     << to_string(o_.proto)
-     << " --replay`), `.txt` (what every target did), `.conform.cc` (a "
-        "conform case to paste) and, through proxies, `.scenario`.\n";
-  std::ofstream prog(dir / "progress.tsv");
-  prog << "seconds\texecs\tcorpus\tbehaviours\tfindings\n";
-  for (const auto& p : samples_) {
-    prog << fixed(p.seconds, 1) << "\t" << p.execs << "\t" << p.corpus << "\t" << p.behaviours
-         << "\t" << p.findings << "\n";
-  }
-  write_file(dir / "report.md", md.str());
-  // The HTML twin: the same tables, self-contained.
-  std::ostringstream html;
-  html << "<!doctype html><meta charset=utf-8><title>crossmux fuzz report</title><style>"
-          "body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px "
-          "solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}</style>\n";
-  html << "<h1>crossmux fuzz " << to_string(o_.proto) << " report</h1>\n<table>";
-  html << "<tr><th>targets<td>" << html_escape(targets);
-  html << "<tr><th>duration<td>" << fixed(secs, 1) << " s";
-  html << "<tr><th>cases<td>" << execs_ << " (" << fixed(static_cast<double>(execs_) / secs, 1)
-       << " /s)";
-  html << "<tr><th>corpus<td>" << corpus_.size() << " (" << behaviours_.size() << " behaviours)";
-  html << "<tr><th>findings<td>" << saved_.size() << "</table>\n<h2>Findings</h2>\n";
-  html << "<table><tr><th>id<th>kind<th>target<th>rule<th>found after<th>hits<th>units"
-          "<th>summary\n";
-  for (const auto& key : order_) {
-    const Saved& s = saved_.at(key);
-    html << "<tr><td><a href=\"findings/" << s.id << ".txt\">" << s.id << "</a><td>"
-         << to_string(s.f.kind) << "<td>" << html_escape(s.f.target) << "<td>"
-         << html_escape(s.f.rule) << "<td>" << fixed(s.seconds, 1) << " s<td>" << s.hits << "<td>"
-         << s.original_units << " &rarr; " << s.minimal.units.size() << "<td>"
-         << html_escape(s.f.summary) << "\n";
-  }
-  html << "</table>\n";
-  write_file(dir / "report.html", html.str());
-  out_ << execs_ << " cases in " << fixed(secs, 1) << " s ("
-       << fixed(static_cast<double>(execs_) / secs, 1) << "/s), " << saved_.size()
-       << " finding(s); report: " << (dir / "report.md").string() << std::endl;
 }
 
 }  // namespace crossmux::fuzz::net

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -26,7 +28,8 @@ struct Saved {
   uint64_t exec = 0;   // the case number that found it
   size_t hits = 1;     // how many cases hit it
   bool confirmed = false;
-  size_t tries = 0;  // minimisation runs
+  size_t tries = 0;               // minimisation runs
+  std::vector<std::string> what;  // what every target did with the minimal case
 };
 
 // A point of the progress curve (one per second).
@@ -61,8 +64,11 @@ class Engine {
   // engine_findings.cc
   void on_finding(const Finding& f, const NetCase& c, const std::vector<Observation>& obs);
   bool reproduces(const Finding& f, const NetCase& c);
-  void save(const Saved& s, const std::vector<Observation>& obs);
+  void save(Saved& s, const std::vector<Observation>& obs);
+
+  // report.cc
   void write_reports();
+  void render(const std::filesystem::path& dir);
   std::vector<std::string> describe(const NetCase& c, const std::vector<Observation>& obs) const;
   size_t target_index(const std::string& name) const;
 
@@ -86,6 +92,7 @@ class Engine {
   double exchange_s_ = 0, probe_s_ = 0, findings_s_ = 0;
   uint64_t deadlines_ = 0;  // exchanges that ran into the deadline
   std::chrono::steady_clock::time_point start_;
+  std::time_t started_ = 0;
   double last_progress_ = -1;
   std::string stop_reason_;
   bool tty_ = false;

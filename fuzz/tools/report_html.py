@@ -41,9 +41,10 @@ def _e(s):
     return html.escape(str(s))
 
 
-def _plots(t):
+def _plots(t, labels):
     s = t["samples"]
-    cov = svgplot.line_plot([(x[0], x[1]) for x in s], "coverage (edges)", "#2563eb")
+    cov = svgplot.line_plot([(x[0], x[1]) for x in s],
+                            labels.get("coverage_plot", "coverage (edges)"), "#2563eb")
     eps = svgplot.line_plot([(x[0], x[4]) for x in s], "exec/s", "#9333ea", y_from_zero=True)
     return f'<div class="card"><h3>{_e(t["name"])}</h3>{cov}{eps}</div>'
 
@@ -60,7 +61,9 @@ def _table(head, rows, numeric):
 
 def _target_table(m):
     since = m["previous"] is not None
-    head = ["target", "executions", "exec/s (median)", "cov", "ft", "new features",
+    labels = m["run"].get("labels", {})  # a run may say what cov and ft count (crossmux fuzz)
+    head = ["target", "executions", "exec/s (median)", labels.get("cov", "cov"),
+            labels.get("ft", "ft"), "new features",
             "corpus (seed → merged)", "line coverage", "crash buckets"]
     head += ["since last run"] if since else []
     rows = []
@@ -189,7 +192,7 @@ def render_html(m):
 {crash_list}
 {_status_lists(m)}
 <h2>Coverage and speed over time</h2>
-<div class="plots">{"".join(_plots(t) for t in m["targets"])}</div>
+<div class="plots">{"".join(_plots(t, r.get("labels", {})) for t in m["targets"])}</div>
 {details}
 <h2>Line coverage (llvm-cov)</h2>
 {_coverage_html(m)}

@@ -23,7 +23,9 @@ def render_md(m):
            f"{r.get('jobs', '?')} job(s), commit {r.get('commit', '?')}"
            + (f", compared with the run of {m['previous'].get('started', '?')}" if since else ""),
            ""]
-    head = ["target", "executions", "exec/s", "cov", "ft", "new ft", "corpus", "lines",
+    labels = r.get("labels", {})  # a run may say what cov and ft count (crossmux fuzz)
+    head = ["target", "executions", "exec/s", labels.get("cov", "cov"), labels.get("ft", "ft"),
+            "new ft", "corpus", "lines",
             "crashes", "coverage over time"] + (["since last run"] if since else [])
     rows = []
     for t in m["targets"]:
