@@ -84,7 +84,12 @@ struct Route {
   size_t cluster_index = 0;
   size_t backend_index = 0;
   std::vector<size_t> tried;
-  uint32_t attempts = 0;
+  uint32_t attempts = 0;  // every attempt (the access log's retries are attempts - 1)
+  // Attempts since the last backoff (bounded by the cluster's connect_retries), backoffs taken,
+  // and when the first attempt was made (the backoff budget is timeouts.backend_connect from it).
+  uint32_t round_attempts = 0;
+  uint32_t backoffs = 0;
+  uint64_t first_attempt_ms = 0;
   // The backend connection carrying it had served before (a pool hit).
   bool reused_connection = false;
   // A replay after a lost connection: the pool opens a new connection rather than reuse one.

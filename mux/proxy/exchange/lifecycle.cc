@@ -29,6 +29,8 @@ std::string_view to_string(Phase p) {
       return "Done";
     case Phase::Aborted:
       return "Aborted";
+    case Phase::Backoff:
+      return "Backoff";
     case Phase::Invalid:
       return "Invalid";
   }
@@ -57,6 +59,8 @@ std::string_view to_string(ExchangeEvent e) {
       return "Complete";
     case ExchangeEvent::Abort:
       return "Abort";
+    case ExchangeEvent::Wait:
+      return "Wait";
   }
   return "?";
 }

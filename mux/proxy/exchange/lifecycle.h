@@ -39,6 +39,10 @@ namespace crossmux::mux::proxy {
          +-----------------------------------------+ <-----Complete-----------+
          |                  Done                   |
          +-----------------------------------------+
+   Wait (no backend could be reached: every one refused or failed to connect) goes from Routing to
+   Backoff, which Retry leaves for Routing again after a delay, within timeouts.backend_connect
+   of the first attempt (short backend outages are ridden out rather than answered 502); Answer
+   ends the wait when the budget is spent.
    Abort (client reset, backend lost mid-response, stall, connection error) goes from every
    non-terminal phase to Aborted. Retry (the backend failed, retry_policy.h says try again) goes
    from Queued, Attached, Forwarding and TunnelPending back to Routing. Answer is also allowed
@@ -66,7 +70,8 @@ enum class Phase : uint8_t {
   Answered = 7,       // the proxy answers itself; no backend leg
   Done = 8,           // response written whole (and the request read whole, or cut off)
   Aborted = 9,        // cut: client reset, backend lost mid-response, stall, connection error
-  Invalid = 10,       // the event is not allowed in this phase (a bug)
+  Backoff = 10,       // no backend reachable now: waiting before trying again
+  Invalid = 11,       // the event is not allowed in this phase (a bug)
 };
 std::string_view to_string(Phase p);
 
@@ -81,31 +86,33 @@ enum class ExchangeEvent : uint8_t {
   Answer = 7,          // the proxy answers itself
   Complete = 8,        // the response was written whole
   Abort = 9,           // the exchange is cut
+  Wait = 10,           // no backend could be reached: try again after a backoff
 };
 std::string_view to_string(ExchangeEvent e);
 
-inline constexpr size_t kPhaseCount = 10;
-inline constexpr size_t kExchangeEventCount = 10;
+inline constexpr size_t kPhaseCount = 11;
+inline constexpr size_t kExchangeEventCount = 11;
 
 using PhaseTable = std::array<std::array<Phase, kExchangeEventCount>, kPhaseCount>;
 inline constexpr PhaseTable kPhaseTransitions = [] {
   constexpr Phase Ro = Phase::Routing, Qu = Phase::Queued, At = Phase::Attached,
                   Fw = Phase::Forwarding, TP = Phase::TunnelPending, Tu = Phase::Tunnel,
                   Rs = Phase::Responding, An = Phase::Answered, Dn = Phase::Done,
-                  Ab = Phase::Aborted, No = Phase::Invalid;
+                  Ab = Phase::Aborted, Bo = Phase::Backoff, No = Phase::Invalid;
   // clang-format off
   return PhaseTable{{
-      //            Queue Attach SendHead SendTunnel RespHead TunAccept Retry Answer Complete Abort
-      /* Routing */ {{Qu,  At,    No,      No,        No,      No,       No,   An,    No,      Ab}},
-      /* Queued  */ {{No,  At,    No,      No,        No,      No,       Ro,   An,    No,      Ab}},
-      /* Attach. */ {{No,  No,    Fw,      TP,        No,      No,       Ro,   An,    No,      Ab}},
-      /* Forw.   */ {{No,  No,    No,      No,        Rs,      No,       Ro,   An,    No,      Ab}},
-      /* TunPend */ {{No,  No,    No,      No,        Rs,      Tu,       Ro,   An,    No,      Ab}},
-      /* Tunnel  */ {{No,  No,    No,      No,        No,      No,       No,   An,    Dn,      Ab}},
-      /* Respond.*/ {{No,  No,    No,      No,        No,      No,       No,   An,    Dn,      Ab}},
-      /* Answer. */ {{No,  No,    No,      No,        No,      No,       No,   No,    Dn,      Ab}},
-      /* Done    */ {{No,  No,    No,      No,        No,      No,       No,   No,    No,      No}},
-      /* Aborted */ {{No,  No,    No,      No,        No,      No,       No,   No,    No,      No}},
+      //            Queue Attach SendHead SendTunnel RespHead TunAccept Retry Answer Complete Abort Wait
+      /* Routing */ {{Qu,  At,    No,      No,        No,      No,       No,   An,    No,      Ab,   Bo}},
+      /* Queued  */ {{No,  At,    No,      No,        No,      No,       Ro,   An,    No,      Ab,   No}},
+      /* Attach. */ {{No,  No,    Fw,      TP,        No,      No,       Ro,   An,    No,      Ab,   No}},
+      /* Forw.   */ {{No,  No,    No,      No,        Rs,      No,       Ro,   An,    No,      Ab,   No}},
+      /* TunPend */ {{No,  No,    No,      No,        Rs,      Tu,       Ro,   An,    No,      Ab,   No}},
+      /* Tunnel  */ {{No,  No,    No,      No,        No,      No,       No,   An,    Dn,      Ab,   No}},
+      /* Respond.*/ {{No,  No,    No,      No,        No,      No,       No,   An,    Dn,      Ab,   No}},
+      /* Answer. */ {{No,  No,    No,      No,        No,      No,       No,   No,    Dn,      Ab,   No}},
+      /* Done    */ {{No,  No,    No,      No,        No,      No,       No,   No,    No,      No,   No}},
+      /* Aborted */ {{No,  No,    No,      No,        No,      No,       No,   No,    No,      No,   No}},
+      /* Backoff */ {{No,  No,    No,      No,        No,      No,       Ro,   An,    No,      Ab,   No}},
   }};
   // clang-format on
 }();

@@ -414,12 +414,28 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
       ex.advance(ExchangeEvent::Retry);
       worker_.retry(ex, kind);
       break;
-    case RetryDecision::AnswerBadGateway:
+    case RetryDecision::AnswerBadGateway: {
+      // Out of immediate attempts after failures that prove nothing was processed (no connect,
+      // REFUSED_STREAM, above a GOAWAY's last stream): the request waits for a backend to come
+      // back (Worker::backoff) within the connect budget. A lost connection never does: bytes
+      // of the request may have been processed (RFC 9110 §9.2.2).
+      const bool unprocessed = kind == FailureKind::ConnectFailed ||
+                               kind == FailureKind::RefusedStream ||
+                               kind == FailureKind::GoAwayUnprocessed;
+      if (unprocessed && ex.route.cluster && ex.tunnel != TunnelKind::Connect) {
+        ex.request.rewind();
+        ex.response = Half{};
+        ex.route.fresh_connection = true;
+        ex.advance(ExchangeEvent::Retry);
+        worker_.retry(ex, kind);
+        break;
+      }
       answer(ex, 502,
              kind == FailureKind::ConnectFailed    ? "backend connect failed"
              : kind == FailureKind::ConnectionLost ? "backend connection lost"
                                                    : "backend refused the request unprocessed");
       break;
+    }
     case RetryDecision::AnswerGatewayTimeout:
       answer(ex, 504, "backend timeout");
       break;
@@ -437,6 +453,10 @@ void ClientSession::deadline_expired(Exchange& ex) {
   if (ex.phase() == Phase::Queued) {
     // No connection to the backend freed up in time (max_connections_per_backend).
     answer(ex, 503, "backend queue timeout");
+    return;
+  }
+  if (ex.phase() == Phase::Backoff) {
+    worker_.resume(ex);
     return;
   }
   ex.backend.end(LegEnd::Abandoned);

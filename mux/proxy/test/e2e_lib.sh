@@ -27,7 +27,7 @@ for _ in range(500):
 # wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s).
 wait_port() {
   for _ in $(seq 1 200); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',int(sys.argv[1])),1).close()" "$1" 2>/dev/null && return 0
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     sleep 0.05
   done
   return 1

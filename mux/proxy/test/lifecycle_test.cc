@@ -49,6 +49,10 @@ const std::set<std::pair<P, E>>& legal() {
       {P::Responding, E::Complete},
       {P::Responding, E::Abort},
       {P::Answered, E::Complete},
+      {P::Routing, E::Wait},
+      {P::Backoff, E::Retry},
+      {P::Backoff, E::Answer},
+      {P::Backoff, E::Abort},
       {P::Answered, E::Abort},
   };
   return edges;

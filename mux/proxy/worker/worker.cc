@@ -321,21 +321,47 @@ void Worker::retry(Exchange& ex, FailureKind kind) {
 
 void Worker::assign(Exchange& ex, bool allow_tried) {
   LoadBalancer& lb = balancers_[ex.route.cluster_index];
+  if (ex.route.attempts == 0) ex.route.first_attempt_ms = loop_.now_ms();
   for (;;) {
     auto pick = lb.pick(ex.route.tried);
     if (!pick && allow_tried) pick = lb.pick();
     allow_tried = false;  // a connect failure below moves on to untried backends only
-    if (!pick || ex.route.attempts > ex.route.cluster->connect_retries) {
+    if (!pick || ex.route.round_attempts > ex.route.cluster->connect_retries) {
+      if (backoff(ex)) return;
       ex.client.answer(ex, ex.route.tried.empty() ? 503 : 502, kErrNoBackend);
       return;
     }
     ex.route.tried.push_back(*pick);
     ++ex.route.attempts;
+    ++ex.route.round_attempts;
     ex.route.backend_index = *pick;
     auto s = pool_.assign(ex, addresses_[ex.route.cluster_index][*pick]);
     if (s) return;
     lb.mark_down(*pick);  // an immediate connect failure: try the next backend
   }
+}
+
+bool Worker::backoff(Exchange& ex) {
+  // Only a request no backend has seen a byte of, still held whole, waits: nothing of it was
+  // processed, so trying again is always safe (RFC 9110 §9.2.2 does not even come into it).
+  if (ex.route.tried.empty() || !ex.request.replayable() || ex.response_started) return false;
+  const uint64_t budget = static_cast<uint64_t>(config_->timeouts.backend_connect.count());
+  const uint64_t waited = loop_.now_ms() - ex.route.first_attempt_ms;
+  if (waited >= budget) return false;
+  // 25 ms, 50, 100, 200, 400, then every 500 ms, within the budget.
+  const uint64_t delay = std::min<uint64_t>(
+      {uint64_t{25} << std::min<uint32_t>(ex.route.backoffs, 4), 500, budget - waited});
+  ++ex.route.backoffs;
+  ex.route.tried.clear();
+  ex.route.round_attempts = 0;
+  ex.advance(ExchangeEvent::Wait);
+  ex.arm_deadline(delay);
+  return true;
+}
+
+void Worker::resume(Exchange& ex) {
+  ex.advance(ExchangeEvent::Retry);
+  assign(ex);
 }
 
 namespace {

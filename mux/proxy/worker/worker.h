@@ -84,6 +84,8 @@ class Worker {
   // backend and provably was not processed (or the keep-alive race) prefers an untried backend and
   // else goes back to a tried one (on a new connection, per Exchange::fresh_connection).
   void retry(Exchange& ex, FailureKind kind);
+  // An exchange in Backoff whose delay passed tries the cluster's backends again.
+  void resume(Exchange& ex);
   // Counts a finished exchange in the metrics and writes its access log line.
   void log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
                     uint16_t status);
@@ -136,6 +138,10 @@ class Worker {
 
  private:
   void assign(Exchange& ex, bool allow_tried = false);
+  // No backend of the cluster could be reached: waits (phase Backoff) 25 ms, doubling up to
+  // 500 ms, and tries again, as long as timeouts.backend_connect has not passed since the first
+  // attempt and no byte of the request was processed. False when it will not wait.
+  bool backoff(Exchange& ex);
   // Plain CONNECT (tunnel.h): a raw connection to the requested backend of the routed cluster,
   // or 403 when the destination is not one of its backends.
   void connect_tunnel(Exchange& ex);
