@@ -265,10 +265,15 @@ Status Connection::on_settings(const Frame& f) {
   }
   uint32_t old_window = peer_.initial_window_size;
   for (size_t i = 0; i < sf.count(); ++i) {
-    if (Status s = apply_setting(peer_, sf.entry(i)); !s) return fail_connection(s.error());
+    const SettingsEntry e = sf.entry(i);
+    if (Status s = apply_setting(peer_, e); !s) return fail_connection(s.error());
+    // RFC 7541 §4.2: every value counts, since the smallest one since our last block must be
+    // signalled (a peer may lower the size and raise it again in one frame).
+    if (e.id == static_cast<uint16_t>(SettingId::HeaderTableSize)) {
+      encoder_.set_peer_max_table_size(e.value);
+    }
   }
   peer_settings_seen_ = true;
-  encoder_.set_peer_max_table_size(peer_.header_table_size);
   // §6.5.3: several values in one frame are processed in order; only the last one counts here.
   int64_t delta = static_cast<int64_t>(peer_.initial_window_size) - old_window;
   if (delta != 0) {

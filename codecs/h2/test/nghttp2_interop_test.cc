@@ -238,6 +238,30 @@ TEST(Nghttp2Interop, ClientToOurServerLargeWindows) {
   nghttp2_client_to_our_server(1u << 20, 1u << 20, 65536);
 }
 
+// RFC 7541 §4.2, RFC 9113 §6.5.3: a SETTINGS frame that lowers HEADER_TABLE_SIZE and raises it
+// again obliges our encoder to signal the smallest value before the final one; nghttp2 holds us
+// to it (found by `crossmux fuzz h2` against `crossmux origin`).
+TEST(Nghttp2Interop, TableSizeLoweredAndRaisedInOneSettingsFrame) {
+  Peer peer;
+  nghttp2_session_callbacks* cb = callbacks();
+  nghttp2_session_client_new(&peer.session, cb, &peer);
+  nghttp2_session_callbacks_del(cb);
+  nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 0},
+                                 {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 4096}};
+  ASSERT_EQ(nghttp2_submit_settings(peer.session, NGHTTP2_FLAG_NONE, iv, 2), 0);
+  App app;
+  Connection server(Role::Server, app);
+  app.conn = &server;
+  std::string auth = "example.com", http = "http", get = "GET", path = "/size/10";
+  nghttp2_nv h[] = {nv(":method", get), nv(":scheme", http), nv(":authority", auth),
+                    nv(":path", path)};
+  int32_t sid = nghttp2_submit_request(peer.session, nullptr, h, 4, nullptr, nullptr);
+  ASSERT_GT(sid, 0);
+  ASSERT_TRUE(pump(peer, server));
+  EXPECT_EQ(peer.statuses[sid], "200");
+  EXPECT_EQ(peer.bodies[sid], body_for(10));
+}
+
 void our_client_to_nghttp2_server(uint32_t client_window, uint32_t server_window, bool trailers) {
   Peer peer;
   nghttp2_session_callbacks* cb = callbacks();
