@@ -39,6 +39,12 @@ std::string fixed(double v, int digits) {
   return s.str();
 }
 
+// Whether the finding showed again when its case was re-run: one that did not is timing or
+// state left by earlier cases, and its case may not replay it.
+std::string confirmation(const Saved& s) {
+  return s.confirmed ? "reproduced" : s.rerun ? "did not reproduce when re-run" : "not re-run";
+}
+
 }  // namespace
 
 size_t Engine::target_index(const std::string& name) const {
@@ -101,6 +107,7 @@ void Engine::on_finding(const Finding& f, const NetCase& c, const std::vector<Ob
   const bool down = f.kind == Kind::Crash || f.kind == Kind::Liveness;
   const bool rerun = f.kind != Kind::Memory && (!down || sup_);
   std::vector<Observation> final_obs = obs;
+  s.rerun = rerun;
   if (rerun) {
     s.confirmed = reproduces(f, c);
     if (s.confirmed && o_.minimize) {
@@ -120,7 +127,7 @@ void Engine::on_finding(const Finding& f, const NetCase& c, const std::vector<Ob
   ++kind_counts_[std::string(to_string(f.kind))];
   if (tty_ && o_.progress) std::fprintf(stderr, "\r%-110s\r", "");
   out_ << "finding " << s.id << " after " << fixed(s.seconds, 1) << " s (case " << s.exec
-       << "): " << f.summary << "\n  " << (s.confirmed ? "reproduced" : "not re-run")
+       << "): " << f.summary << "\n  " << confirmation(s)
        << (s.confirmed && o_.minimize ? ", minimised from " + std::to_string(s.original_units) +
                                             " to " + std::to_string(s.minimal.units.size()) +
                                             " units in " + std::to_string(s.tries) + " runs"
@@ -205,9 +212,8 @@ void Engine::save(Saved& s, const std::vector<Observation>& obs) {
       "crossmux fuzz finding " + s.id + " (" + std::string(to_string(s.f.kind)) + "/" + s.f.rule +
           " on " + s.f.target + ")",
       s.f.summary,
-      "found after " + fixed(s.seconds, 1) + " s, case " + std::to_string(s.exec) +
-          (s.confirmed ? ", reproduced" : ", not re-run") + "; " +
-          std::to_string(s.original_units) + " units, minimised to " +
+      "found after " + fixed(s.seconds, 1) + " s, case " + std::to_string(s.exec) + ", " +
+          confirmation(s) + "; " + std::to_string(s.original_units) + " units, minimised to " +
           std::to_string(s.minimal.units.size()),
       "replay: crossmux fuzz " + std::string(to_string(o_.proto)) + " --replay " + s.id +
           ".case -h " + targets_[0].host + " -p " + port};

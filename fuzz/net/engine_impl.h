@@ -28,7 +28,8 @@ struct Saved {
   uint64_t exec = 0;   // the case number that found it
   size_t hits = 1;     // how many cases hit it
   bool confirmed = false;
-  size_t tries = 0;               // minimisation runs
+  bool rerun = false;  // run again to confirm (not for memory growth, nor a crash without --exec)
+  size_t tries = 0;    // minimisation runs
   std::vector<std::string> what;  // what every target did with the minimal case
 };
 
