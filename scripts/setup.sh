@@ -19,9 +19,10 @@ PACKAGES=(
   nghttp2-client nghttp2-server nghttp2-proxy node-llhttp curl openssl zip python3
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  # fuzzing: libFuzzer, sanitizer runtimes, llvm-cov/llvm-profdata/llvm-symbolizer; chromium
-  # (and a font) renders the fuzzing report in a ctest
-  libfuzzer-14-dev libclang-rt-14-dev llvm-14 chromium fonts-dejavu-core
+  # fuzzing (the fuzz preset's clang 19): libFuzzer, sanitizer runtimes,
+  # llvm-cov/llvm-profdata/llvm-symbolizer; chromium (and a font) renders the fuzzing report in a
+  # ctest
+  clang-19 libfuzzer-19-dev libclang-rt-19-dev llvm-19 chromium fonts-dejavu-core
   # peer benchmark only
   haproxy nginx wrk
 )
