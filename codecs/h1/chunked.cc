@@ -8,7 +8,7 @@
 
 namespace crossmux::codecs::h1 {
 
-static constexpr size_t kMaxSizeDigits = 16;  // 64 bits of hex; more is an overflow attempt
+static constexpr size_t kMaxSizeDigits = 16;  // significant hex digits in 64 bits
 
 static int hex_value(uint8_t c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -41,16 +41,25 @@ static const uint8_t* skip_quoted(const uint8_t* p, const uint8_t* end) {
   return nullptr;
 }
 
+static const uint8_t* skip_ows(const uint8_t* p, const uint8_t* end) {
+  while (p < end && (*p == ' ' || *p == '\t')) ++p;
+  return p;
+}
+
 // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
-// We accept it without BWS: whitespace there is where parsers disagree ("funky chunks").
+// BWS is whitespace a recipient MUST accept (RFC 9110 §5.6.3); it is allowed only where the
+// grammar has it, so a line still ends right after a name or value ("5;a \r\n" is refused).
+// The extensions never reach the IR, so how a peer would split them cannot matter downstream.
 static bool valid_extensions(const uint8_t* p, const uint8_t* end) {
   while (p < end) {
-    if (*p != ';') return false;
-    const uint8_t* name = p + 1;
+    p = skip_ows(p, end);
+    if (p == end || *p != ';') return false;
+    const uint8_t* name = skip_ows(p + 1, end);
     p = skip_token(name, end);
     if (p == name) return false;
-    if (p < end && *p == '=') {
-      ++p;
+    const uint8_t* eq = skip_ows(p, end);
+    if (eq < end && *eq == '=') {
+      p = skip_ows(eq + 1, end);
       if (p < end && *p == '"') {
         p = skip_quoted(p, end);
         if (p == nullptr) return false;
@@ -64,10 +73,12 @@ static bool valid_extensions(const uint8_t* p, const uint8_t* end) {
   return true;
 }
 
-// Lines with extensions: find the LF within the bound first, then check the whole line.
-static const char* parse_line_with_extensions(const uint8_t* data, size_t size,
-                                              const Limits& limits, ChunkLine& line) {
-  size_t bound = kMaxSizeDigits + limits.max_chunk_extension + 2;
+// Lines with extensions: find the LF within the bound first, then check the whole line. `digits`
+// octets of chunk-size (value `value`) start the line.
+static const char* parse_line_with_extensions(const uint8_t* data, size_t size, size_t digits,
+                                              uint64_t value, const Limits& limits,
+                                              ChunkLine& line) {
+  size_t bound = digits + limits.max_chunk_extension + 2;
   size_t window = size < bound ? size : bound;
   const void* hit = std::memchr(data, '\n', window);
   if (hit == nullptr) {
@@ -76,9 +87,7 @@ static const char* parse_line_with_extensions(const uint8_t* data, size_t size,
   size_t lf = static_cast<size_t>(static_cast<const uint8_t*>(hit) - data);
   if (data[lf - 1] != '\r') return kErrBareLf;
   const uint8_t* end = data + lf - 1;  // the CR
-  const uint8_t* p = data;
-  uint64_t value = 0;
-  while (*p != ';') value = value << 4 | static_cast<uint64_t>(hex_value(*p++));
+  const uint8_t* p = data + digits;
   if (static_cast<size_t>(end - p) > limits.max_chunk_extension) return kErrChunkExtensionTooLong;
   if (!valid_extensions(p, end)) return kErrBadChunkExtension;
   line = ChunkLine{lf + 1, value};
@@ -93,9 +102,17 @@ const char* parse_chunk_line(const uint8_t* data, size_t size, const Limits& lim
   const uint8_t* p = data;
   const uint8_t* end = data + size;
   uint64_t value = 0;
+  size_t significant = 0;
+  // chunk-size = 1*HEXDIG: leading zeros are valid and do not count against the 16 digits that
+  // fit 64 bits; all digits together stay within the bound of a line with extensions.
+  const size_t max_digits = kMaxSizeDigits + limits.max_chunk_extension;
   while (p < end && hex_value(*p) >= 0) {
-    if (p - data == kMaxSizeDigits) return kErrChunkSizeOverflow;
-    value = value << 4 | static_cast<uint64_t>(hex_value(*p));
+    const auto d = static_cast<uint64_t>(hex_value(*p));
+    significant += (value != 0 || d != 0) ? 1 : 0;
+    if (significant > kMaxSizeDigits || static_cast<size_t>(p - data) == max_digits) {
+      return kErrChunkSizeOverflow;
+    }
+    value = value << 4 | d;
     ++p;
   }
   if (p == end) return nullptr;
@@ -109,7 +126,10 @@ const char* parse_chunk_line(const uint8_t* data, size_t size, const Limits& lim
     case '\n':
       return kErrBareLf;
     case ';':
-      return parse_line_with_extensions(data, size, limits, line);
+    case ' ':
+    case '\t':  // BWS before the first ";"
+      return parse_line_with_extensions(data, size, static_cast<size_t>(p - data), value, limits,
+                                        line);
     default:
       return kErrBadChunkSize;
   }

@@ -14,12 +14,15 @@ struct ChunkLine {
 };
 
 // Parses `chunk-size [ chunk-ext ] CRLF` at the start of data[0, size) into `line` (length 0:
-// more bytes are needed). Strict grammar: 1 to 16 HEXDIG, then
-// `*( ";" token [ "=" ( token / quoted-string ) ] )` with no whitespace, then CRLF. Extensions
-// are validated and discarded (they never reach the IR). Returns nullptr or the error detail
-// (the caller reports 400, or 502 for responses): kErrBadChunkSize (empty, non-hex, "0x", signs,
-// spaces, CR not followed by LF), kErrChunkSizeOverflow (more than 16 digits),
-// kErrBadChunkExtension (grammar, including a bare CR inside), kErrChunkExtensionTooLong (past
+// more bytes are needed). Grammar (RFC 9112 §7.1, §7.1.1): HEXDIGs with at most 16 significant
+// ones (leading zeros are free, within the line bound), then
+// `*( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )`, then CRLF; BWS is SP / HTAB
+// where the grammar has it and nowhere else. Extensions are validated and discarded (they never
+// reach the IR). Returns nullptr or the error detail (the caller reports 400, or 502 for
+// responses): kErrBadChunkSize (empty, non-hex, "0x", signs, a leading space, CR not followed by
+// LF), kErrChunkSizeOverflow (more than 16 significant digits, or more than 16 +
+// limits.max_chunk_extension digits), kErrBadChunkExtension (grammar, including a bare CR inside
+// or whitespace not followed by ";" or "="), kErrChunkExtensionTooLong (past
 // limits.max_chunk_extension), kErrBareLf.
 const char* parse_chunk_line(const uint8_t* data, size_t size, const Limits& limits,
                              ChunkLine& line);

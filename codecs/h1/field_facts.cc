@@ -35,11 +35,16 @@ static const char* note_content_length(std::string_view value, FieldFacts& facts
 }
 
 // RFC 9112 §6.1 / §7: Transfer-Encoding is a list of codings, case-insensitive; chunked takes no
-// parameters. Whether the list is acceptable (chunked once and last, no unknown codings) is
-// decided once the whole section is seen, since the list may span several field lines.
+// parameters. Empty list elements (", chunked", "chunked,") are ignored as RFC 9110 §5.6.1 says a
+// recipient MUST, but a field with no coding at all is malformed: it would frame nothing. Whether
+// the list is acceptable (chunked once and last, no unknown codings) is decided once the whole
+// section is seen, since the list may span several field lines.
 static const char* note_transfer_encoding(std::string_view value, FieldFacts& facts) {
   bool malformed = false;
+  bool any = false;
   for_each_element(value, [&](std::string_view e) {
+    if (e.empty()) return;
+    any = true;
     size_t n = 0;
     while (n < e.size() && is_token_char(static_cast<uint8_t>(e[n]))) ++n;
     std::string_view coding = e.substr(0, n);
@@ -58,7 +63,7 @@ static const char* note_transfer_encoding(std::string_view value, FieldFacts& fa
       facts.chunked_last = false;
     }
   });
-  if (malformed) return kErrBadTransferEncoding;
+  if (malformed || !any) return kErrBadTransferEncoding;
   ++facts.transfer_encoding_lines;
   return nullptr;
 }

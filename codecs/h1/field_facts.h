@@ -13,7 +13,8 @@ namespace crossmux::codecs::h1 {
 // codecs/base/field_table.h) says into `facts`. Returns an error detail (all 400, or 502 for
 // responses) or nullptr: kErrBadContentLength (not 1*DIGIT, empty, or an empty list element),
 // kErrConflictingContentLength (different values), kErrContentLengthOverflow (past 2^63-1),
-// kErrBadTransferEncoding (a coding name that is not a token, or parameters on chunked).
+// kErrBadTransferEncoding (a coding name that is not a token, parameters on chunked, or no coding
+// at all; empty list elements are ignored, RFC 9110 §5.6.1).
 const char* note_special_field(FieldId id, std::string_view value, FieldFacts& facts);
 
 // The per-field fast path: only the interpreted names go further.

@@ -97,9 +97,10 @@ static std::string_view view(const uint8_t* b, const uint8_t* e) {
   return {reinterpret_cast<const char*>(b), static_cast<size_t>(e - b)};
 }
 
-// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive. Only 1.0 and 1.1 are
-// accepted; other well-formed versions get 505 (RFC 9110 §15.6.6). `stop` is the byte that must
-// follow the version.
+// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive. Major version 1 only;
+// other well-formed versions get 505 (RFC 9110 §15.6.6). A higher minor version (HTTP/1.2) is
+// processed as HTTP/1.1, the highest we implement (RFC 9110 §2.5: a recipient SHOULD). `stop` is
+// the byte that must follow the version.
 static Status parse_version(const uint8_t*& p, const uint8_t* end, MessageKind kind, uint8_t stop,
                             MessageHead& head) {
   if (end - p < 9 || std::memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' || p[8] != stop) {
@@ -109,9 +110,8 @@ static Status parse_version(const uint8_t*& p, const uint8_t* end, MessageKind k
   if (major < '0' || major > '9' || minor < '0' || minor > '9') {
     return unexpected(decode_error(kind, 400, kErrBadVersion));
   }
-  if (major != '1' || minor > '1')
-    return unexpected(decode_error(kind, 505, kErrUnsupportedVersion));
-  head.version = minor == '1' ? Version::Http11 : Version::Http10;
+  if (major != '1') return unexpected(decode_error(kind, 505, kErrUnsupportedVersion));
+  head.version = minor == '0' ? Version::Http10 : Version::Http11;
   p += 8;
   return ok();
 }

@@ -307,9 +307,11 @@ Status prepare_for_h1(MessageHead& head) {
       if (!iequals(f.name, "host")) continue;
       if (head.authority.empty()) {
         head.authority = f.value;
-      } else if (!iequals(f.value, head.authority)) {
+      } else if (head.version == Version::Http2 && !iequals(f.value, head.authority)) {
         return fail(head.kind, kErrTranslateHostMismatch);
       }
+      // An HTTP/1.1 absolute-form target wins over Host (RFC 9112 §3.2.2): the Host goes, and the
+      // H1 encoder writes one from the authority.
     }
     head.headers.remove("host");
   }

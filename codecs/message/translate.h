@@ -71,9 +71,11 @@ Status prepare_for_h2(MessageHead& head);
 //   2. Hop-by-hop fields are dropped: Connection and every field it names, Keep-Alive,
 //      Proxy-Connection, Transfer-Encoding, TE, Upgrade, HTTP2-Settings, and Host (the H1 encoder
 //      writes Host from the authority). Before that, a request with an empty authority takes it
-//      from Host; a Host differing from a non-empty authority is kErrTranslateHostMismatch
-//      (RFC 9113 §8.3.1, class I). A Tunnel head (an upgrade request, a 101) keeps its Upgrade
-//      field, moved last (RFC 9110 §7.8; the H1 encoder adds `Connection: upgrade`).
+//      from Host; in an HTTP/2 request, a Host differing from a non-empty authority is
+//      kErrTranslateHostMismatch (RFC 9113 §8.3.1, class I), while an HTTP/1.1 absolute-form
+//      target wins over a differing Host (RFC 9112 §3.2.2), which is dropped. A Tunnel head (an
+//      upgrade request, a 101) keeps its Upgrade field, moved last (RFC 9110 §7.8; the H1 encoder
+//      adds `Connection: upgrade`).
 //   3. validate_for_forwarding.
 // Both: a 1xx or 204 response loses its Content-Length and any kept length (RFC 9110 §8.6). H2 ->
 // H1 also refuses a request with method PRI (kErrTranslatePriMethod, RFC 9113 §3.4).

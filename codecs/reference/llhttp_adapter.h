@@ -2,7 +2,7 @@
 // events as codecs/h1's Decoder. Linked only by tests, fuzzers and benchmarks — never by the proxy.
 //
 // Intentional differences from h1::Decoder (the differential oracles allowlist these; our decoder
-// is the stricter one in every case but the first):
+// is the stricter one in every case but the first and the RFC leniencies at the end):
 // - Methods: llhttp accepts only the methods it knows; we accept any token (RFC 9110 §9.1), so an
 //   unknown method is a request llhttp rejects and we accept.
 // - Content-Length: llhttp rejects every duplicate, where we collapse identical values ("5, 5",
@@ -28,6 +28,10 @@
 // - Values: llhttp keeps trailing whitespace in field values; the adapter trims it (RFC 9110 §5.5)
 //   so values compare.
 // - Limits: llhttp has no header size, count or line limits; ours give 414 / 431.
+// - RFC leniencies llhttp refuses and we accept: BWS before ";" and around "=" in chunk extensions
+//   (RFC 9112 §7.1.1; llhttp: HPE_INVALID_CHUNK_SIZE / HPE_STRICT), an empty list element after
+//   the last transfer coding, "chunked," (RFC 9110 §5.6.1; HPE_INVALID_TRANSFER_ENCODING), and
+//   HTTP/1.2 and up, processed as HTTP/1.1 (RFC 9110 §2.5; HPE_INVALID_VERSION).
 // - Errors carry Error::http(400, <llhttp errno name>) for requests and 502 for responses; the
 //   status and detail do not match ours, only the fact of rejection does.
 #pragma once

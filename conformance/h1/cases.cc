@@ -188,6 +188,11 @@ std::vector<Section> build_suite(const Target& t) {
        {},
        1,
        {"OPTIONS"}});
+  add(s3, t,
+      {"Sends HTTP/1.2",
+       "A higher minor version SHOULD be processed as the highest one implemented (RFC 9110 "
+       "§2.5)",
+       raw("GET {path} HTTP/1.2\r\nHost: {host}\r\n\r\n"), Expect::Ok});
   auto& s32 = s3.child("3.2", "Request Target and Host");
   add(s32, t,
       {"Sends an HTTP/1.1 request without Host", "MUST respond 400 to a request lacking Host",
@@ -204,6 +209,10 @@ std::vector<Section> build_suite(const Target& t) {
   add(s32, t,
       {"Sends an HTTP/1.0 request without Host", "Host is optional in HTTP/1.0",
        raw("GET {path} HTTP/1.0\r\n\r\n"), Expect::Ok});
+  add(s32, t,
+      {"Sends an absolute-form target whose authority differs from Host",
+       "The target's authority wins and Host is ignored (RFC 9112 §3.2.2): not a 400",
+       raw("GET http://{host}{path} HTTP/1.1\r\nHost: other.example\r\n\r\n"), Expect::Ok});
 
   auto& s5 = root.child("5", "Field Syntax");
   add(s5, t,
@@ -318,6 +327,22 @@ std::vector<Section> build_suite(const Target& t) {
        {400},
        1,
        {"POST"}});
+  add(s6, t,
+      {"Sends Content-Length: 005",
+       "Content-Length = 1*DIGIT (RFC 9110 §8.6): leading zeros are a valid length",
+       req("POST", "Content-Length: 005\r\n", "hello"),
+       Expect::Ok,
+       {},
+       1,
+       {"POST"}});
+  add(s6, t,
+      {"Sends Transfer-Encoding: , chunked",
+       "A recipient MUST ignore a reasonable number of empty list elements (RFC 9110 §5.6.1)",
+       req("POST", "Transfer-Encoding: , chunked\r\n", "5\r\nhello\r\n0\r\n\r\n"),
+       Expect::Ok,
+       {},
+       1,
+       {"POST"}});
 
   auto& s7 = root.child("7.1", "Chunked Transfer Coding");
   struct Chunk {
@@ -329,7 +354,8 @@ std::vector<Section> build_suite(const Target& t) {
         Chunk{"Sends a chunk size with +", "+5\r\nhello\r\n0\r\n\r\n"},
         Chunk{"Sends a chunk size with a leading space", " 5\r\nhello\r\n0\r\n\r\n"},
         Chunk{"Sends an empty chunk size", "\r\nhello\r\n0\r\n\r\n"},
-        Chunk{"Sends a 17-digit chunk size", "00000000000000005\r\nhello\r\n0\r\n\r\n"},
+        Chunk{"Sends a chunk size of 17 significant digits (past 2^64)",
+              "10000000000000005\r\nhello\r\n0\r\n\r\n"},
         Chunk{"Sends a chunk size with an underscore", "5_\r\nhello\r\n0\r\n\r\n"},
         Chunk{"Sends chunk data longer than its size (TERM.SPILL)", "5\r\nhelloXX\r\n0\r\n\r\n"},
         Chunk{"Sends a bare LF after the chunk size", "5\nhello\r\n0\r\n\r\n"},
@@ -350,6 +376,22 @@ std::vector<Section> build_suite(const Target& t) {
        "Valid chunked bodies MUST be accepted",
        req("POST", "Transfer-Encoding: chunked\r\n",
            "5;name=value\r\nhello\r\n0\r\nX-Trailer: ok\r\n\r\n"),
+       Expect::Ok,
+       {},
+       1,
+       {"POST"}});
+  add(s7, t,
+      {"Sends a chunk size with leading zeros",
+       "chunk-size = 1*HEXDIG (RFC 9112 §7.1): leading zeros are a valid size",
+       req("POST", "Transfer-Encoding: chunked\r\n", "00000000000000005\r\nhello\r\n0\r\n\r\n"),
+       Expect::Ok,
+       {},
+       1,
+       {"POST"}});
+  add(s7, t,
+      {"Sends chunk extensions with whitespace around \";\" and \"=\"",
+       "chunk-ext allows BWS before \";\" and around \"=\" (RFC 9112 §7.1.1)",
+       req("POST", "Transfer-Encoding: chunked\r\n", "5 ; a = b\r\nhello\r\n0\r\n\r\n"),
        Expect::Ok,
        {},
        1,

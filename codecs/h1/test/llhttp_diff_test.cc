@@ -249,6 +249,11 @@ TEST(H1VersusLlhttp, DocumentedDifferencesWhereWeAreStricter) {
 TEST(H1VersusLlhttp, RfcLeniencesAgree) {
   const char* valid[] = {
       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 005\r\n\r\nhello",  // 1*DIGIT
+      // RFC 9110 §5.6.1: empty list elements are ignored.
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      // RFC 9112 §7.1: chunk-size = 1*HEXDIG, leading zeros included.
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "00000000000000005\r\nhello\r\n0\r\n\r\n",
   };
   for (const char* in : valid) {
     Stream s{in, {}};
@@ -259,6 +264,25 @@ TEST(H1VersusLlhttp, RfcLeniencesAgree) {
       EXPECT_FALSE(b.error) << in << "\n" << b.trace;
       EXPECT_EQ(a.trace, b.trace) << in;
     }
+  }
+}
+
+// Valid messages strict llhttp refuses and we take (llhttp_adapter.h; h1_diff allowlists them).
+TEST(H1VersusLlhttp, DocumentedDifferencesWhereLlhttpIsStricter) {
+  const char* valid[] = {
+      // RFC 9112 §7.1.1: BWS before ";" and around "=" in chunk extensions.
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 ; a = "
+      "b\r\nhello\r\n0\r\n\r\n",
+      // RFC 9110 §5.6.1: an empty element after the last coding.
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      // RFC 9110 §2.5: HTTP/1.2 is processed as HTTP/1.1.
+      "GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+  };
+  for (const char* in : valid) {
+    Stream s{in, {}};
+    auto a = ours(s, MessageKind::Request, Split::Bytewise, 1);
+    EXPECT_FALSE(a.error) << in << "\n" << a.trace;
+    EXPECT_TRUE(oracle(s, MessageKind::Request, Split::Whole, 1).error) << in;
   }
 }
 

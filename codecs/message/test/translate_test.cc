@@ -128,8 +128,12 @@ TEST(Translate, PrepareForH1KeepsUpgradeOnlyOnTunnelHeads) {
   EXPECT_EQ(fields(r), "upgrade=websocket;");
 }
 
-TEST(Translate, HostMismatchIsRejectedForH1) {
+// RFC 9113 §8.3.1: an HTTP/2 request whose host differs from :authority is refused on its way to
+// HTTP/1.1; RFC 9112 §3.2.2: an HTTP/1.1 absolute-form target wins over a differing Host, which
+// the H1 encoder then writes from the target.
+TEST(Translate, HostMismatchRefusedFromH2AbsoluteFormWinsFromH1) {
   MessageHead h = h1_request();
+  h.version = Version::Http2;
   h.authority = "a.com";
   h.headers.add_view("host", "b.com");
   auto st = prepare_for_h1(h);
@@ -137,6 +141,13 @@ TEST(Translate, HostMismatchIsRejectedForH1) {
   EXPECT_EQ(st.error().detail, kErrTranslateHostMismatch);
   EXPECT_EQ(st.error().code, 400u);
   EXPECT_EQ(st.error().scope, Scope::Stream);
+  MessageHead absolute = h1_request();
+  absolute.version = Version::Http11;
+  absolute.authority = "a.com";
+  absolute.headers.add_view("Host", "b.com");
+  ASSERT_TRUE(prepare_for_h1(absolute));
+  EXPECT_EQ(absolute.authority, "a.com");
+  EXPECT_EQ(absolute.headers.find("host"), nullptr);
   MessageHead only_host = h1_request();
   only_host.headers.add_view("host", "c.com");
   ASSERT_TRUE(prepare_for_h1(only_host));
