@@ -1,6 +1,7 @@
-// rfc9113/*: what RFC 9113, RFC 8441 and RFC 9218 require beyond h2spec — field validity,
-// connection-specific fields, pseudo-header values, content-length, extended CONNECT and
-// PRIORITY_UPDATE. A translating proxy that lets any of these through can be smuggled through.
+// rfc9113/*: what RFC 9113, RFC 8441, RFC 9218 and RFC 7541 require beyond h2spec — field
+// validity, connection-specific fields, pseudo-header values, content-length, extended CONNECT,
+// PRIORITY_UPDATE, HPACK integer limits and table eviction. A translating proxy that lets any of
+// these through can be smuggled through.
 #include "conformance/h2/suite.h"
 #include "conformance/h2/verdicts.h"
 
@@ -251,13 +252,87 @@ void extensions(Section& root, const Target& t) {
   });
 }
 
+// An HPACK integer (RFC 7541 §5.1) for an indexed field (7-bit prefix) whose value, past the
+// prefix, is `rest`: written out in full, however many octets that takes.
+std::string indexed_with_rest(uint64_t rest) {
+  std::string out(1, '\xff');
+  do {
+    const auto group = static_cast<char>(rest & 0x7f);
+    rest >>= 7;
+    out += static_cast<char>(rest ? (0x80 | group) : group);
+  } while (rest);
+  return out;
+}
+
+// A decoding error is a connection error of type COMPRESSION_ERROR (RFC 9113 §4.3).
+void hpack_error(Section& s, const Target& t, std::string title, std::string req,
+                 std::function<std::string(Probe&)> block) {
+  s.add(std::move(title), std::move(req), [t, block] {
+    return with_connection(t, [block](Probe& p) {
+      p.send_headers(1, p.request_block() + block(p), kEndStream | kEndHeaders);
+      return expect_conn_error(p, {kCompressionError});
+    });
+  });
+}
+
+// Two incrementally indexed fields of `size` octets each as the dynamic table counts them (name +
+// value + 32, RFC 7541 §4.1), then an index of the older one.
+std::string two_entries_then_older(size_t size) {
+  const std::string a(size - 32 - 3, 'a'), b(size - 32 - 3, 'b');
+  return hpack_literal("x-a", a, 0x40) + hpack_literal("x-b", b, 0x40) + hpack_int(0x80, 7, 63);
+}
+
+void hpack_limits(Section& root, const Target& t) {
+  auto& s = root.child("rfc7541", "HPACK Integer Limits and Table Eviction (RFC 7541)");
+  // §5.1: "Integer encodings that exceed implementation limits ... MUST be treated as decoding
+  // errors." Each value, cut to 32 or 64 bits, is a valid field, so a decoder that wraps serves it.
+  hpack_error(s, t, "Sends an indexed field whose index is past 2^32-1 (2^32 + 16)",
+              "An index past the implementation's integer limit MUST be a decoding error",
+              [](Probe&) { return hpack_int(0x80, 7, (uint64_t{1} << 32) + 16); });
+  hpack_error(s, t, "Sends a string length past 2^32-1 (2^32 + 3)",
+              "A length past the implementation's integer limit MUST be a decoding error",
+              [](Probe&) {
+                return std::string(1, '\0') + hpack_int(0, 7, (uint64_t{1} << 32) + 3) + "abc" +
+                       hpack_string("v", false);
+              });
+  hpack_error(s, t, "Sends an index that overflows 64 bits to 16",
+              "An integer past 64 bits MUST be a decoding error, not wrap", [](Probe&) {
+                return indexed_with_rest(uint64_t{0} - 127 + 16);  // 127 + rest = 2^64 + 16
+              });
+  // §4.1: an entry's size is its name and value lengths plus 32; §4.4: entries are evicted until
+  // the new one fits, and one that fits exactly is kept.
+  s.add("Sends an index of an entry evicted because of the 32-octet entry overhead",
+        "Two entries of table size / 2 + 4 octets cannot both be in the table (RFC 7541 §4.1, "
+        "§4.4): the older index MUST be a decoding error (§2.3.3)",
+        [t] {
+          return with_connection(t, [](Probe& p) {
+            const size_t table = p.server_header_table_size();
+            if (table < 256 || table > 65536) return Outcome::skip("table size out of range");
+            p.send_headers(1, p.request_block() + two_entries_then_older(table / 2 + 4),
+                           kEndStream | kEndHeaders);
+            return expect_conn_error(p, {kCompressionError});
+          });
+        });
+  s.add("Sends two entries that fill the dynamic table exactly, then indexes the older one",
+        "Entries whose sizes sum to the table size MUST both stay (RFC 7541 §4.4)", [t] {
+          return with_connection(t, [](Probe& p) {
+            const size_t table = p.server_header_table_size();
+            if (table < 256 || table > 65536) return Outcome::skip("table size out of range");
+            if (table % 2) return Outcome::skip("odd table size");
+            p.send_headers(1, p.request_block() + two_entries_then_older(table / 2),
+                           kEndStream | kEndHeaders);
+            return expect_response(p, 1);
+          });
+        });
+}
+
 }  // namespace
 
 Section build_rfc9113(const Target& t) {
   Section root{"rfc9113",
                "",
-               "RFC 9113, RFC 8441 and RFC 9218 requirements h2spec does not test (crossmux "
-               "addition)",
+               "RFC 9113, RFC 8441, RFC 9218 and RFC 7541 requirements h2spec does not test "
+               "(crossmux addition)",
                {},
                {}};
   content_length(root, t);
@@ -265,6 +340,7 @@ Section build_rfc9113(const Target& t) {
   connection_specific(root, t);
   pseudo_values(root, t);
   extensions(root, t);
+  hpack_limits(root, t);
   return root;
 }
 
