@@ -52,6 +52,10 @@ TunnelKind tunnel_kind(const codecs::MessageHead& request) {
                                                           : TunnelKind::Extended;
   }
   if (request.framing != codecs::Framing::Tunnel) return TunnelKind::None;
+  // RFC 6455 §4.1: a WebSocket opening handshake is a GET. An Upgrade on any other method is not
+  // one, and turning it into extended CONNECT (or a GET upgrade) would forward a method the
+  // client never sent; the proxy ignores that Upgrade (RFC 9110 §7.8 lets a server do so).
+  if (request.method != "GET") return TunnelKind::None;
   const codecs::HeaderField* upgrade = request.headers.find("upgrade");
   return upgrade && lists_websocket(upgrade->value) ? TunnelKind::WebSocket : TunnelKind::None;
 }

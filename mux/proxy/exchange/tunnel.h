@@ -23,8 +23,9 @@ enum class TunnelKind : uint8_t {
   Connect = 3,    // plain CONNECT to host:port (RFC 9110 §9.3.6)
 };
 
-// What a decoded request asks for. An HTTP/1.1 Upgrade to anything but websocket is None: the
-// proxy forwards the request without its Upgrade (h2c upgrades, RFC 9113 §3.1, in particular).
+// What a decoded request asks for. An HTTP/1.1 Upgrade to anything but websocket, or on any
+// method but GET (RFC 6455 §4.1), is None: the proxy forwards the request without its Upgrade
+// (h2c upgrades, RFC 9113 §3.1, in particular).
 TunnelKind tunnel_kind(const codecs::MessageHead& request);
 
 // RFC 9110 §7.8: whether an Upgrade field value is exactly one protocol, websocket (what a 101

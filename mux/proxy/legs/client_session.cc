@@ -351,6 +351,12 @@ void ClientSession::end_exchange(Exchange& ex, End how, codecs::H2Code code) {
       ex.advance(ExchangeEvent::Complete);
       break;
     case End::Abort:
+      // RFC 9112 §9.6: an HTTP/1.1 response cut after its head ends the connection (the codec
+      // writes nothing after it); what is pipelined behind it is never answered, so the
+      // connection closes as soon as the cut response's bytes are out.
+      if (ex.response.head_sent && !ex.response.end_sent && !codec_->can_cut_stream()) {
+        closing_ = true;
+      }
       codec_->reset(ex.client_stream, code);
       ex.advance(ExchangeEvent::Abort);
       break;

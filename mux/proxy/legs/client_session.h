@@ -111,7 +111,7 @@ class ClientSession final : public Peer, public ClientSide {
   std::map<codecs::StreamId, std::unique_ptr<Exchange>> exchanges_;
   codecs::StreamId last_stream_ = 0;
   bool codec_failed_ = false;  // decoding stopped for good (error answered or GOAWAY queued)
-  bool closing_ = false;       // an idle timeout: close once output is flushed
+  bool closing_ = false;       // an idle timeout, an HTTP/1.1 response cut: close once flushed
   bool drop_output_ = false;   // a client that reads nothing: close without flushing
   bool closed_ = false;
   bool head_timer_ = false;  // timer_ runs the request-headers deadline of a started head

@@ -47,6 +47,7 @@ class H1Base : public Codec, protected codecs::EventSink {
   Status finish() override { return decoder_.finish(*this); }
 
   Status send_data(StreamId, Bytes data, bool end) override {
+    if (cut_) return codecs::ok();
     if (!data.empty()) {
       if (auto s = encoder_.encode_data(data, out_); !s) return s;
     }
@@ -54,13 +55,21 @@ class H1Base : public Codec, protected codecs::EventSink {
     return codecs::ok();
   }
   Status send_trailers(StreamId, HeaderList& trailers) override {
+    if (cut_) return codecs::ok();
     // RFC 9110 §6.5.1: trailers that would change framing or routing are not forwarded.
     if (!codecs::validate_trailers(trailers, encode_kind_)) trailers.clear();
     if (auto s = encoder_.encode_trailers(trailers, out_); !s) return s;
+    in_message_ = false;
     return message_sent();
   }
-  // RFC 9112 §9.6: one message cannot be abandoned on its own; the connection must close.
-  void reset(StreamId, codecs::H2Code) override { broken_ = true; }
+  // RFC 9112 §9.6: one message cannot be abandoned on its own; the connection must close. A
+  // message cut after its head went out is the last thing on the wire: the peer would read
+  // anything after it (the next response's status line) as the rest of its body, so nothing
+  // more is written.
+  void reset(StreamId, codecs::H2Code) override {
+    broken_ = true;
+    cut_ = cut_ || in_message_;
+  }
   void go_away() override { closing_ = true; }
   void consume(StreamId, size_t) override {}
   CodecDeadline deadline(size_t) const override { return {}; }
@@ -82,6 +91,7 @@ class H1Base : public Codec, protected codecs::EventSink {
  protected:
   Status end_message() {
     if (auto s = encoder_.encode_end(out_); !s) return s;
+    in_message_ = false;
     return message_sent();
   }
   virtual Status message_sent() { return codecs::ok(); }
@@ -104,6 +114,8 @@ class H1Base : public Codec, protected codecs::EventSink {
   codecs::ByteBuffer out_;
   bool broken_ = false;
   bool closing_ = false;
+  bool in_message_ = false;  // a head went out and its message has not ended
+  bool cut_ = false;         // reset() while in_message_: nothing more goes out
 };
 
 // Client-facing HTTP/1.1: requests in, responses out, strictly in pipeline order.
@@ -126,6 +138,7 @@ class H1Server final : public H1Base {
   }
 
   Result<StreamId> send_head(StreamId stream, MessageHead& head, bool end) override {
+    if (cut_) return stream;
     auto it = requests_.find(stream);
     std::string_view method = it == requests_.end() ? std::string_view() : it->second.method;
     const TunnelKind tunnel = it == requests_.end() ? TunnelKind::None : it->second.tunnel;
@@ -152,6 +165,7 @@ class H1Server final : public H1Base {
     if (auto s = encoder_.encode_head(head, out_, method); !s) return codecs::unexpected(s.error());
     if (final_head && tunnel != TunnelKind::None) decoder_.resolve_tunnel(opens, *this);
     if (!final_head) return stream;
+    in_message_ = true;
     if (end) {
       if (auto s = end_message(); !s) return codecs::unexpected(s.error());
     }
@@ -213,6 +227,7 @@ class H1Client final : public H1Base {
     request_done_ = false;
     response_done_ = false;
     const StreamId id = ++sent_;
+    in_message_ = true;
     if (end) {
       if (auto s = end_message(); !s) return codecs::unexpected(s.error());
     }

@@ -1,5 +1,6 @@
-// BackendPool queueing at max_connections_per_backend, driven in memory (MemoryStream, a
-// BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
+// BackendPool queueing at max_connections_per_backend, and an HTTP/1.1 client connection whose
+// response is cut, driven in memory (MemoryStream, a BackendConnector, a VirtualClock): the real
+// Worker, ClientSession and BackendConnection.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -96,6 +97,65 @@ TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
   }
   EXPECT_GE(backends.peers.size(), 2u) << "the queued request never got a connection";
   EXPECT_EQ(count(to_client, "HTTP/1.1 "), 2u) << to_client;
+}
+
+// RFC 9112 §9.6: an HTTP/1.1 response cut after its head (its backend connection lost, or the
+// backend timeout, mid-body) can only be ended by closing the client connection. The response to
+// a request pipelined behind it must not follow on the same connection: the client would read
+// its status line as the rest of the cut chunked body (mux_session found a 504 and a 400 there).
+TEST(ClientSessionCut, NothingFollowsAnHttp11ResponseCutAfterItsHead) {
+  for (const bool timeout : {false, true}) {
+    // The second response arrives whole before the cut (it must not be written), or not yet
+    // (the connection must close at once, not wait for it).
+    for (const bool second_first : {true, false}) {
+      SCOPED_TRACE(std::string(timeout ? "backend timeout" : "backend connection lost") +
+                   (second_first ? ", second response held" : ", second response pending"));
+      net::VirtualClock clock;
+      auto loop = net::EventLoop::create(&clock).value();
+      config::Config c = one_backend_config();
+      c.clusters[0].max_connections_per_backend = 4;  // each request gets its own connection
+      auto shared = std::make_shared<const config::Config>(c);
+      const config::Config& cfg = *shared;
+      ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
+      Worker worker(*loop, shared, nullptr, limiter);
+      ASSERT_TRUE(worker.prepare());
+      MemoryBackends backends;
+      worker.pool().set_connector(&backends);
+      auto client = net::make_memory_pipe();
+      ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
+      worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
+                          "192.0.2.1");
+      auto settle = [&] {
+        for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
+      };
+      client.peer.send(codecs::as_bytes(
+          "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+      settle();
+      ASSERT_EQ(backends.peers.size(), 2u);
+      // The first response stops inside its chunked body.
+      backends.peers[0].send(
+          codecs::as_bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
+      const auto second = codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      if (second_first) backends.peers[1].send(second);
+      settle();
+      std::string to_client;
+      client.peer.receive(to_client);
+      ASSERT_EQ(count(to_client, "HTTP/1.1 "), 1u) << to_client;
+      if (timeout) {
+        clock.advance(static_cast<uint64_t>(cfg.timeouts.backend_response.count()) + 1);
+        ASSERT_TRUE(loop->run_once(0));  // the timers due
+      } else {
+        backends.peers[0].reset();
+      }
+      settle();
+      EXPECT_TRUE(client.peer.stream_gone()) << "the cut must close the client connection";
+      if (!second_first && !backends.peers[1].stream_gone()) backends.peers[1].send(second);
+      settle();
+      client.peer.receive(to_client);
+      EXPECT_EQ(count(to_client, "HTTP/1.1 "), 1u) << "a second status line after a cut response:\n"
+                                                   << to_client;
+    }
+  }
 }
 
 }  // namespace

@@ -39,6 +39,13 @@ TEST(Tunnel, Kinds) {
   auto plain = upgrade_request("websocket");
   plain.framing = codecs::Framing::None;  // a request with a body: no upgrade (RFC 9110 §7.8)
   EXPECT_EQ(tunnel_kind(plain), TunnelKind::None);
+  // RFC 6455 §4.1: only a GET opens a WebSocket; a bodiless DELETE with Upgrade: websocket stays
+  // a DELETE (mux_session: it became an extended CONNECT, a GET to HTTP/1.1 backends).
+  for (std::string_view method : {"DELETE", "HEAD", "POST", "OPTIONS"}) {
+    auto other = upgrade_request("websocket");
+    other.method = method;
+    EXPECT_EQ(tunnel_kind(other), TunnelKind::None) << method;
+  }
   codecs::MessageHead c;
   c.method = "CONNECT";
   c.authority = "db.internal:5432";
