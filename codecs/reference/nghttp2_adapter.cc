@@ -225,8 +225,10 @@ Nghttp2Session::Nghttp2Session(Role role, EventSink& sink, Options options)
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, options.initial_window_size},
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, options.header_table_size},
+      {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
   };
-  nghttp2_submit_settings(impl_->session, NGHTTP2_FLAG_NONE, iv, 3);
+  const bool connect = role == Role::Server && options.enable_connect_protocol;
+  nghttp2_submit_settings(impl_->session, NGHTTP2_FLAG_NONE, iv, connect ? 4 : 3);
 }
 
 Nghttp2Session::~Nghttp2Session() {

@@ -32,6 +32,9 @@ class Nghttp2Session {
     uint32_t max_concurrent_streams = 100;
     uint32_t header_table_size = 4096;
     bool auto_window_update = true;  // nghttp2 returns receive credit as data arrives
+    // Servers: SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3), so peers may send extended
+    // CONNECT (:protocol) requests.
+    bool enable_connect_protocol = false;
     // Allocator for nghttp2's own memory (null: malloc), e.g. a fuzzer's arena rewound per input.
     // It must outlive the session.
     nghttp2_mem* mem = nullptr;

@@ -23,7 +23,22 @@
 //     the clients sent. "Sent whole" is decided by a separate decoder (codecs/h1, codecs/h2, as
 //     permissive as the proxy's) fed the same client bytes: this checks the proxy's own logic
 //     (pipelining, early answers, retries, reuse); the decoders themselves are checked against
-//     llhttp and nghttp2 by h1_diff and h2_diff.
+//     llhttp and nghttp2 by h1_diff and h2_diff;
+//   - tunnels only with the backend's consent (issue #14): no byte of a tunnel request's body
+//     (HTTP/1.1 bytes after an Upgrade head, DATA on a CONNECT stream) reaches a backend before
+//     it consented (a 101 with Upgrade: websocket from HTTP/1.1, a 2xx left open from HTTP/2),
+//     and no HTTP/1.1 client gets more 101s than backends consented;
+//   - a backend connection is reused only after an exchange that ended framed: a request head
+//     on an HTTP/1.1 connection follows a complete, self-delimited response without
+//     Connection: close, switch or refused upgrade, and nothing after a request that closed it;
+//   - what an HTTP/1.1 client receives parses (llhttp, strict) as one response per request it
+//     sent whole, in order, framed by its request's method: no body after 204/304/HEAD (an
+//     HTTP/2 backend's DATA there is dropped), no second status line inside a cut response;
+//   - flow-control credit: the WINDOW_UPDATE increments the proxy sends an HTTP/2 client or
+//     backend never exceed the DATA it forwarded or discarded (what exchanges still hold is not
+//     credited), plus the windows it opens at the start;
+//   - no wait without a deadline: after each settle, every exchange queued, attached,
+//     forwarding, tunnelling or responding has a deadline or the flow-control stall armed.
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -31,6 +46,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -136,6 +152,10 @@ class Harness {
     const bool h2 = ex.route.cluster->protocol != config::BackendProtocol::Http1;
     backends_.push_back(std::make_unique<BackendEnd>(pipe.peer, h2, backend_h2_));
     backends_.back()->flush_nghttp2();  // its SETTINGS, read once the connect completes
+    // The pool attaches `ex` to the connection it builds on this stream before the loop
+    // iteration ends: check_bounds() learns which BackendConnection this end talks to from it.
+    unlinked_.push_back(
+        {&ex, ex.route.cluster_index, ex.route.backend_index, backends_.size() - 1});
     return std::unique_ptr<net::ByteStream>(std::move(pipe.stream));
   }
 
@@ -152,6 +172,8 @@ class Harness {
     capacity_ = kCapacity[(shape >> 4) & 3];
     backend_h2_.max_concurrent_streams = kStreams[peer_shape & 3];
     backend_h2_.initial_window_size = kWindows[(peer_shape >> 2) & 3];
+    // RFC 8441 §3: most HTTP/2 backends take extended CONNECT, so tunnels reach them.
+    backend_h2_.enable_connect_protocol = !(peer_shape & 128);
     config_ = shared_config(mode, shape, peer_shape);
   }
 
@@ -163,8 +185,10 @@ class Harness {
     }
     auto pipe = net::make_memory_pipe({capacity_, true});
     clients_.push_back(std::make_unique<ClientEnd>(pipe.peer, h2, *config_));
+    // The port tells the sessions apart (the credit oracle finds a client's exchanges by it).
+    clients_.back()->address = "198.51.100.1:" + std::to_string(40000 + clients_.size());
     worker_->open_session(worker_->config().listeners[0], std::move(pipe.stream), nullptr,
-                          "198.51.100.1:40000", "198.51.100.1");
+                          clients_.back()->address, "198.51.100.1");
   }
 
   // Runs the loop until nothing is queued and no peer has anything to move.
@@ -176,6 +200,7 @@ class Harness {
       const bool moved = pump_peers();
       if (!moved && !loop_->has_queued()) break;
     }
+    check_settled();
   }
 
   // The remote ends read what the proxy wrote (unless stalled). True when bytes moved.
@@ -188,8 +213,11 @@ class Harness {
         moved = true;
         c->received += got_.size();
         if (trace_level() >= 2) {
-          std::fprintf(stderr, "to client: %s\n", got_.substr(0, 300).c_str());
+          std::fprintf(stderr, "to client %zu (%zu bytes): %s\n",
+                       static_cast<size_t>(&c - clients_.data()), got_.size(),
+                       got_.substr(0, 300).c_str());
         }
+        c->on_output(got_);
       }
     }
     for (auto& b : backends_) {
@@ -226,7 +254,7 @@ class Harness {
     }
   }
 
-  void check_bounds() const {
+  void check_bounds() {
     const size_t window = std::max<size_t>(config_->limits.initial_window_size, 65535);
     // A client connection holds a whole request head (client_input_cap); a backend kInputCap.
     const size_t input_cap = proxy::client_input_cap(worker_->limits());
@@ -247,6 +275,191 @@ class Harness {
       s.for_each_exchange(exchange);
     });
     worker_->pool().for_each_connection([&](const proxy::BackendConnection& c) { peer(c); });
+    link_backends();
+    track_legs();
+  }
+
+  // Exchange `ex` caused backend end `end` to be connected; once the pool attached it, its
+  // BackendSide is the connection on that end's stream.
+  struct Unlinked {
+    const proxy::Exchange* ex;
+    size_t cluster;
+    size_t backend;
+    size_t end;
+  };
+  void link_backends() {
+    if (unlinked_.empty()) return;
+    worker_->for_each_session([&](const proxy::ClientSession& s) {
+      s.for_each_exchange([&](const proxy::Exchange& ex) {
+        for (const Unlinked& u : unlinked_) {
+          if (u.ex == &ex && ex.backend.bound() && ex.route.cluster_index == u.cluster &&
+              ex.route.backend_index == u.backend) {
+            side_end_[ex.backend.side()] = u.end;
+          }
+        }
+      });
+    });
+    unlinked_.clear();  // an exchange gone already: that end's held bytes count as 0 (looser)
+  }
+
+  // Which backend end and stream each live exchange's response came from, kept after its leg
+  // ended (a response held whole outlives the leg): the backend credit oracle counts its held
+  // bytes against that stream. Entries of exchanges that left are dropped at once, so a new
+  // exchange at the same address never inherits one.
+  void track_legs() {
+    std::set<const proxy::Exchange*> live;
+    worker_->for_each_session([&](const proxy::ClientSession& s) {
+      s.for_each_exchange([&](const proxy::Exchange& ex) {
+        live.insert(&ex);
+        if (!ex.backend.bound() || ex.backend.stream() == 0) return;
+        auto it = side_end_.find(ex.backend.side());
+        if (it == side_end_.end() || backends_[it->second]->peer.stream_gone()) return;
+        legs_[&ex] = {it->second, ex.backend.stream()};
+      });
+    });
+    std::erase_if(legs_, [&](const auto& e) { return !live.count(e.first); });
+  }
+
+  // Oracles on the state a settle leaves.
+  void check_settled() {
+    check_deadlines();
+    check_client_credit();
+    check_backend_credit();
+    size_t consents = 0;
+    for (const auto& b : backends_) consents += b->seen.consented.size();
+    for (const auto& c : clients_) {
+      // A tainted backend may have sent a 101 of its own making in raw bytes.
+      if (c->got.switched > consents && !any_tainted()) {
+        violated("a client got 101 Switching Protocols though no backend consented to a tunnel");
+      }
+    }
+  }
+
+  bool any_tainted() const {
+    for (const auto& b : backends_) {
+      if (b->tainted) return true;
+    }
+    return false;
+  }
+
+  // Every exchange waiting on a peer has a deadline armed (a response the client does not take
+  // has the flow-control stall deadline instead): none can wait forever (issue #14: an exchange
+  // queued in the pool with no timer armed hung a session). One exception, bounded by another's
+  // deadline: a response held whole (the backend is done with it) behind an earlier exchange of
+  // the same client connection, which HTTP/1.1 answers first (RFC 9112 §9.3.2).
+  void check_deadlines() const {
+    worker_->for_each_session([&](const proxy::ClientSession& s) {
+      const proxy::Exchange* first = nullptr;
+      s.for_each_exchange([&](const proxy::Exchange& ex) {
+        const bool behind = first != nullptr;
+        if (!first) first = &ex;
+        switch (ex.phase()) {
+          case proxy::Phase::Queued:
+          case proxy::Phase::Attached:
+          case proxy::Phase::Forwarding:
+          case proxy::Phase::TunnelPending:
+          case proxy::Phase::Tunnel:
+          case proxy::Phase::Responding:
+            if (ex.deadline_armed() || ex.stall_armed()) return;
+            if (behind && ex.phase() == proxy::Phase::Responding && ex.response.end_received &&
+                !ex.backend.bound()) {
+              return;
+            }
+            dump();
+            violated("an exchange waits with no deadline armed");
+          default:
+            return;
+        }
+      });
+    });
+  }
+
+  // Request body bytes an exchange holds that were never credited to the client: queued and not
+  // yet written, less any rewound (replayed) bytes whose credit went back the first time.
+  static uint64_t held_uncredited(const proxy::Half& h) {
+    const uint64_t queued = h.queued();
+    const uint64_t again = h.bytes_credited > h.bytes_sent ? h.bytes_credited - h.bytes_sent : 0;
+    return queued > again ? queued - again : 0;
+  }
+
+  // Issue #16: receive credit the proxy returned to an HTTP/2 client (WINDOW_UPDATE) never
+  // exceeds the body bytes it forwarded plus those it discarded, per stream and for the
+  // connection. Bytes sent by the client are forwarded, discarded, still held by an exchange, or
+  // not yet read: so credit + held <= DATA sent (flow-controlled length, padding included), plus
+  // the windows the proxy opens without data (its connection window above 65,535 at the start;
+  // a stream's window raised to initial_window_size when its SETTINGS are acknowledged).
+  void check_client_credit() const {
+    const config::Limits& l = config_->limits;
+    const uint64_t conn_slack = l.connection_window > 65535 ? l.connection_window - 65535 : 0;
+    const uint64_t stream_slack = l.initial_window_size > 65535 ? l.initial_window_size - 65535 : 0;
+    for (const auto& c : clients_) {
+      if (!c->h2_framed || c->sent_frames.lost()) continue;
+      std::map<uint32_t, uint64_t> held;
+      uint64_t held_total = 0;
+      worker_->for_each_session([&](const proxy::ClientSession& s) {
+        if (s.peer_address() != c->address) return;
+        s.for_each_exchange([&](const proxy::Exchange& ex) {
+          const uint64_t h = held_uncredited(ex.request);
+          held[ex.client_stream] += h;
+          held_total += h;
+        });
+      });
+      for (const auto& [stream, credit] : c->got_frames.credits()) {
+        const uint64_t sent = stream == 0 ? c->sent_frames.data_total() + conn_slack
+                                          : c->sent_frames.data(stream) + stream_slack;
+        const uint64_t h = stream == 0 ? held_total : held[stream];
+        if (credit + h > sent) {
+          std::fprintf(stderr, "client stream %u: credit %llu, held %llu, sent %llu (+ slack)\n",
+                       stream, static_cast<unsigned long long>(credit),
+                       static_cast<unsigned long long>(h), static_cast<unsigned long long>(sent));
+          violated(
+              "the proxy returned more receive credit to a client than it forwarded or "
+              "discarded");
+        }
+      }
+    }
+  }
+
+  // The same toward HTTP/2 backends, for response bodies.
+  void check_backend_credit() const {
+    const config::Limits& l = config_->limits;
+    const uint64_t conn_slack = l.connection_window > 65535 ? l.connection_window - 65535 : 0;
+    const uint64_t stream_slack = l.initial_window_size > 65535 ? l.initial_window_size - 65535 : 0;
+    std::map<const BackendEnd*, std::map<uint32_t, uint64_t>> held;
+    worker_->for_each_session([&](const proxy::ClientSession& s) {
+      s.for_each_exchange([&](const proxy::Exchange& ex) {
+        auto it = legs_.find(&ex);
+        // An answer of the proxy's own (a 502 after a response the client cannot take, a 504)
+        // replaced what the backend sent: none of its bytes are the backend's.
+        if (it == legs_.end() || ex.phase() == proxy::Phase::Answered) return;
+        auto& m = held[backends_[it->second.first].get()];
+        m[it->second.second] += ex.response.queued();
+        m[0] += ex.response.queued();
+      });
+    });
+    for (const auto& b : backends_) {
+      if (!b->h2 || b->from_backend.lost()) continue;
+      auto& m = held[b.get()];
+      for (const auto& [stream, credit] : b->to_backend.credits()) {
+        const uint64_t sent = stream == 0 ? b->from_backend.data_total() + conn_slack
+                                          : b->from_backend.data(stream) + stream_slack;
+        if (trace_level() >= 4) {
+          std::fprintf(stderr, "backend %zu stream %u: credit %llu held %llu sent %llu\n",
+                       index_of(*b), stream, static_cast<unsigned long long>(credit),
+                       static_cast<unsigned long long>(m[stream]),
+                       static_cast<unsigned long long>(sent));
+        }
+        if (credit + m[stream] > sent) {
+          std::fprintf(stderr, "backend stream %u: credit %llu, held %llu, sent %llu (+ slack)\n",
+                       stream, static_cast<unsigned long long>(credit),
+                       static_cast<unsigned long long>(m[stream]),
+                       static_cast<unsigned long long>(sent));
+          violated(
+              "the proxy returned more receive credit to a backend than it forwarded or "
+              "discarded");
+        }
+      }
+    }
   }
 
   ClientEnd* client() {
@@ -314,8 +527,7 @@ class Harness {
         BackendEnd* b = backend();
         auto raw = in_.chunk();
         if (!b || b->closed) break;
-        b->tainted = true;
-        b->peer.send(Bytes(raw.data(), raw.size()));
+        b->send_raw(Bytes(raw.data(), raw.size()));
         break;
       }
       case 10: {  // stop or resume reading
@@ -389,13 +601,13 @@ class Harness {
         if (!b || b->closed || !b->h2) break;
         codecs::ByteBuffer wire;
         if (in_.boolean() && !b->seen.unanswered.empty()) {
-          codecs::h2::write_rst_stream(wire, b->seen.unanswered.front().first, in_.range(0, 13));
+          codecs::h2::write_rst_stream(wire, b->seen.unanswered.front().stream, in_.range(0, 13));
           b->seen.unanswered.pop_front();
         } else {
           fuzz::PeerWriter::raw_frame(in_, wire);
         }
         b->tainted = true;
-        b->peer.send(wire.bytes());
+        b->send_frames(wire.bytes());
         break;
       }
       default: {  // a response in pieces: head now, the rest later (H1 only), or 100 Continue
@@ -409,39 +621,100 @@ class Harness {
 
   void h1_response(BackendEnd& b) {
     if (b.seen.unanswered.empty() && !in_.boolean()) return;  // sometimes unsolicited
-    std::string method = "GET";
-    if (!b.seen.unanswered.empty()) {
-      method = b.seen.unanswered.front().second;
+    HeadLog::Pending req{0, "GET", false};
+    const bool solicited = !b.seen.unanswered.empty();
+    if (solicited) {
+      req = b.seen.unanswered.front();
       b.seen.unanswered.pop_front();
     }
-    bool close_delimited = false;
-    const std::string s = fuzz::mux_session::h1_response(in_, method, close_delimited);
-    const Bytes all = codecs::as_bytes(std::string_view(s));
+    const H1Reply r = fuzz::mux_session::h1_response(in_, req.method, req.tunnel);
+    if (r.consent) b.seen.consented.insert(req.stream);
+    if (!r.framed || !solicited) b.dirty = true;
+    // The proxy wrote bytes the script has not read: they may be a request this answer did not
+    // see (a stalled backend), so which came first is unknown.
+    if (b.peer.pending() > 0) b.order_unknown = true;
+    const Bytes all = codecs::as_bytes(std::string_view(r.bytes));
     auto sizes = in_.bytes(in_.range(0, 2));
+    size_t sent = 0;
+    b.responding = true;
     fuzz::for_each_piece(all, sizes, [&](Bytes piece) {
+      sent += piece.size();
+      if (sent == all.size()) b.responding = false;
+      if (trace_level() >= 2) {
+        std::fprintf(stderr, "from backend %zu: %s\n", index_of(b),
+                     std::string(ClientEnd::as_view(piece).substr(0, 300)).c_str());
+      }
       b.peer.send(piece);
       settle();
     });
-    if (close_delimited) b.peer.close_write();
+    b.responding = false;
+    if (r.close_delimited) b.peer.close_write();
   }
 
   uint32_t table_size() const { return config_->limits.header_table_size; }
+  size_t index_of(const BackendEnd& b) const {
+    for (size_t i = 0; i < backends_.size(); ++i) {
+      if (backends_[i].get() == &b) return i;
+    }
+    return SIZE_MAX;
+  }
 
   void h2_response(BackendEnd& b) {
     if (b.seen.unanswered.empty()) return;
     const size_t pick = in_.u8() % b.seen.unanswered.size();
-    const StreamId id = b.seen.unanswered[pick].first;
+    const HeadLog::Pending req = b.seen.unanswered[pick];
     b.seen.unanswered.erase(b.seen.unanswered.begin() + static_cast<std::ptrdiff_t>(pick));
     static constexpr std::array<uint16_t, 8> kStatus = {200, 204, 304, 404, 502, 103, 200, 301};
     const uint8_t shape = in_.u8();
     codecs::MessageHead head;
     head.kind = codecs::MessageKind::Response;
     head.status = kStatus[shape & 7];
+    const bool bodiless = head.status == 204 || head.status == 304 || req.method == "HEAD";
+    if ((shape & 32) && (bodiless || req.tunnel)) {
+      h2_raw_response(b, req, head.status, bodiless);
+      return;
+    }
     const size_t n = head.status == 204 || head.status == 304 ? 0 : body_size(in_);
     if (shape & 8) head.headers.add_copy("content-type", "text/plain");
     if (shape & 16) head.headers.add_copy("content-length", std::to_string(n));
-    if (!b.nghttp2->submit_response(static_cast<int32_t>(id), head, body_of(n))) return;
+    if (!b.nghttp2->submit_response(static_cast<int32_t>(req.stream), head, body_of(n))) return;
+    // RFC 9113 §8.5, RFC 8441 §5: a 2xx to CONNECT without END_STREAM (a body follows) opens the
+    // tunnel.
+    if (req.tunnel && head.status / 100 == 2 && n > 0 && req.method != "HEAD") {
+      b.seen.consented.insert(req.stream);
+    }
     b.flush_nghttp2();
+  }
+
+  // What nghttp2 refuses to send (issue #16): DATA after a 204 or 304 or on a response to HEAD
+  // (RFC 9113 §8.1.1: a malformed response, a stream error), or a tunnel's 2xx HEADERS left
+  // open. The header block is one static-table index (RFC 7541 Appendix A), which leaves
+  // nghttp2's HPACK encoder in step with the proxy's decoder.
+  void h2_raw_response(BackendEnd& b, const HeadLog::Pending& req, uint16_t status, bool bodiless) {
+    const uint8_t index = status == 204 ? 0x89 : status == 304 ? 0x8b : status == 404 ? 0x8d : 0x88;
+    const uint16_t sent_status = index == 0x89   ? 204
+                                 : index == 0x8b ? 304
+                                 : index == 0x8d ? 404
+                                                 : 200;
+    // Within the smallest stream window a configuration gives (kWindows: 1,024).
+    const size_t n = std::min<size_t>(body_size(in_), 1024);
+    const std::string body = body_of(std::max<size_t>(n, 1));
+    codecs::ByteBuffer wire;
+    const uint8_t block[] = {index};
+    codecs::h2::HeadersFrame h;
+    h.block = codecs::Bytes(block, 1);
+    h.end_stream = false;
+    h.end_headers = true;
+    codecs::h2::write_headers(wire, req.stream, h);
+    const auto data = codecs::as_bytes(std::string_view(body));
+    if (req.tunnel && !bodiless && sent_status / 100 == 2) {
+      b.seen.consented.insert(req.stream);
+      if (n > 0) codecs::h2::write_data(wire, req.stream, data.first(n), false);
+    } else {
+      codecs::h2::write_data(wire, req.stream, data, true);
+    }
+    b.raw_frames = true;
+    b.send_frames(wire.bytes());
   }
 
   // MUX_SESSION_TRACE=1: what each end saw, to check by hand that a seed does what it says.
@@ -524,6 +797,9 @@ class Harness {
   size_t capacity_ = 65536;
   uint32_t refuse_connects_ = 0;
   std::string got_;  // pump_peers' receive buffer, reused
+  std::vector<Unlinked> unlinked_;
+  std::map<const proxy::BackendSide*, size_t> side_end_;  // a connection's backend end
+  std::map<const proxy::Exchange*, std::pair<size_t, StreamId>> legs_;  // track_legs()
 };
 
 codecs::Result<std::unique_ptr<net::ByteStream>> MemoryConnector::connect(

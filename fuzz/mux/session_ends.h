@@ -13,6 +13,7 @@
 #include "codecs/reference/llhttp_adapter.h"
 #include "codecs/reference/nghttp2_adapter.h"
 #include "fuzz/common/h2_wire.h"
+#include "fuzz/mux/session_credit.h"
 #include "fuzz/mux/session_oracle.h"
 #include "mux/config/config.h"
 #include "mux/net/memory_stream.h"
@@ -76,6 +77,7 @@ struct ClientEnd {
       std::fprintf(stderr, "\n");
     }
     peer.send(b);
+    if (h2_framed) sent_frames.feed(as_view(b));
     if (decoder_done) return;
     pending.append(reinterpret_cast<const char*>(b.data()), b.size());
     if (!h1_decoder && !h2_decoder && !choose_decoder()) return;
@@ -108,14 +110,49 @@ struct ClientEnd {
       h2_decoder = std::make_unique<codecs::h2::Connection>(codecs::h2::Role::Server, sent,
                                                             settings_, permissive_limits());
       sent.credit = h2_decoder.get();
+      // Without the preface the proxy answers GOAWAY and reads no frame.
+      if (starts_h2) {
+        h2_framed = true;
+        sent_frames.feed(pending);
+      }
     } else {
       codecs::h1::DecoderOptions o;
       o.limits.max_header_bytes = SIZE_MAX / 2;
       o.limits.max_request_line = SIZE_MAX / 2;
       o.limits.max_header_count = SIZE_MAX / 2;
       h1_decoder = std::make_unique<codecs::h1::Decoder>(codecs::MessageKind::Request, o);
+      responses = std::make_unique<codecs::reference::LlhttpDecoder>(codecs::MessageKind::Response);
     }
     return true;
+  }
+
+  // What the proxy wrote to this client. HTTP/2: its WINDOW_UPDATEs are tallied (the credit
+  // oracle). HTTP/1.1: the bytes must parse (llhttp, strict) as one response per request sent
+  // whole, in order, each framed by its request's method: a body byte after a bodiless response
+  // (204, 304, HEAD) would start a response the backend never sent.
+  void on_output(std::string_view bytes) {
+    if (h2_framed) got_frames.feed(bytes);
+    if (!responses || responses_stopped) return;
+    for (; methods_expected < sent.methods.size(); ++methods_expected) {
+      responses->expect_response(sent.methods[methods_expected]);
+    }
+    response_bytes.append(bytes);
+    const Bytes in(reinterpret_cast<const uint8_t*>(response_bytes.data()), response_bytes.size());
+    auto r = responses->feed(in, got);
+    if (!r) {
+      const size_t tail = std::min<size_t>(response_bytes.size(), 200);
+      std::fprintf(stderr, "llhttp: %s in %zu bytes ending: %s\n", r.error().detail,
+                   response_bytes.size(),
+                   response_bytes.substr(response_bytes.size() - tail).c_str());
+      violated("a client received bytes that are not the HTTP/1.1 responses it asked for");
+    }
+    response_bytes.erase(0, *r);
+    // llhttp stops after a message with Connection: close; what follows is never read.
+    if (*r < in.size()) responses_stopped = true;
+  }
+
+  static std::string_view as_view(Bytes b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
   }
 
   net::MemoryPeer peer;
@@ -132,6 +169,17 @@ struct ClientEnd {
   uint32_t next_stream = 1;
   bool preface_sent = false;
   size_t received = 0;
+  std::string address;  // the peer address the proxy knows this client by
+  // HTTP/2 after a good preface: DATA the client sent and WINDOW_UPDATEs the proxy returned.
+  bool h2_framed = false;
+  FrameTally sent_frames{fuzz::kH2Preface.size()};
+  FrameTally got_frames;
+  // HTTP/1.1: the responses received, parsed by llhttp (`got` counts the 101s among them).
+  std::unique_ptr<codecs::reference::LlhttpDecoder> responses;
+  HeadLog got{false, true};
+  size_t methods_expected = 0;
+  std::string response_bytes;
+  bool responses_stopped = false;
 
  private:
   bool listener_h1_;
@@ -157,12 +205,27 @@ struct BackendEnd {
     if (!nghttp2 || closed) return;
     codecs::ByteBuffer out;
     nghttp2->take_output(out);
-    if (!out.empty()) peer.send(out.bytes());
+    if (!out.empty()) send_frames(out.bytes());
+  }
+  // Whole HTTP/2 frames to the proxy (tallied for the credit oracle).
+  void send_frames(Bytes b) {
+    from_backend.feed(ClientEnd::as_view(b));
+    peer.send(b);
+  }
+  // Bytes that need not be frames: the tally of what this backend sent stops.
+  void send_raw(Bytes b) {
+    tainted = true;
+    from_backend.lose();
+    peer.send(b);
   }
 
   // What the proxy wrote, through the oracle parser.
   void check(std::string_view bytes) {
-    if (parse_stopped || bytes.empty()) return;
+    if (bytes.empty()) return;
+    if (parse_stopped) {
+      if (!h2 && stopped_at_tunnel) tunnel_bytes(bytes.size());
+      return;
+    }
     if (trace_level() >= 2) {
       std::fprintf(stderr, "to backend:");
       for (unsigned char ch : bytes) std::fprintf(stderr, " %02x", ch);
@@ -170,10 +233,12 @@ struct BackendEnd {
     }
     const Bytes b(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     if (h2) {
+      to_backend.feed(bytes);
       auto r = nghttp2->feed(b);
-      // Raw bytes from the script (a SETTINGS, a WINDOW_UPDATE) change what the proxy may send
-      // without nghttp2 knowing: connection-level disagreements then prove nothing.
-      if ((!r || seen.connection_error) && !tainted) {
+      // Raw bytes from the script (a SETTINGS, a WINDOW_UPDATE, DATA nghttp2 did not send)
+      // change what the proxy may send without nghttp2 knowing: connection-level disagreements
+      // then prove nothing.
+      if ((!r || seen.connection_error) && !tainted && !raw_frames) {
         std::fprintf(stderr, "nghttp2: %s\n",
                      r ? "sent GOAWAY" : codecs::to_string(r.error()).c_str());
         violated("backend (nghttp2) rejected the proxy's HTTP/2 output");
@@ -182,6 +247,8 @@ struct BackendEnd {
       flush_nghttp2();
       return;
     }
+    const size_t heads_before = seen.heads.size();
+    const size_t owed_before = seen.unanswered.size();
     llhttp_pending.append(bytes);
     const Bytes in(reinterpret_cast<const uint8_t*>(llhttp_pending.data()), llhttp_pending.size());
     auto r = llhttp->feed(in, seen);
@@ -195,8 +262,49 @@ struct BackendEnd {
       violated("backend (llhttp) rejected the proxy's HTTP/1.1 output");
     }
     llhttp_pending.erase(0, *r);
+    check_reuse(heads_before, owed_before);
     // A tunnel (CONNECT / Upgrade) head: llhttp stops consuming; what follows is not HTTP.
-    if (*r < in.size()) parse_stopped = true;
+    if (*r < in.size()) {
+      parse_stopped = true;
+      stopped_at_tunnel = seen.tunnels.count(seen.last_stream) > 0;
+      if (stopped_at_tunnel) {
+        tunnel_bytes(llhttp_pending.size());
+      } else if (!tainted && !order_unknown) {
+        // llhttp stops after a request with Connection: close (HPE_CLOSED_CONNECTION).
+        violated("a backend connection received bytes after a request that closed it");
+      }
+    }
+  }
+
+  // Bytes after an HTTP/1.1 tunnel request's head: the tunnel's, once the backend switched.
+  void tunnel_bytes(size_t n) {
+    if (n == 0 || tainted || seen.consented.count(seen.last_stream)) return;
+    const bool answered = std::none_of(seen.unanswered.begin(), seen.unanswered.end(),
+                                       [&](const auto& u) { return u.stream == seen.last_stream; });
+    // Answered without consent: the bytes are a next request on a connection that must not
+    // carry one (a refused upgrade retires it).
+    if (answered && !order_unknown) {
+      violated("a backend connection was reused after an exchange that did not end framed");
+    }
+    violated("tunnel bytes reached a backend that did not consent to the tunnel");
+  }
+
+  // A request head written on a connection that carried one before: the previous exchange must
+  // have ended framed (RFC 9112 §9.3: the response complete, delimited by its own framing, no
+  // Connection: close, no switch or refused upgrade, nothing unsolicited or unread) and only
+  // then may the connection carry another request (the proxy never pipelines to backends).
+  void check_reuse(size_t heads_before, size_t owed_before) {
+    const size_t now = seen.heads.size();
+    if (now == heads_before || tainted || order_unknown) return;
+    if (now - heads_before > 1) {
+      violated("a backend connection received a request before the previous one was answered");
+    }
+    if (heads_before == 0) return;  // the connection's first request
+    if (owed_before > 0 || dirty || responding || peer.unread() > 0) {
+      std::fprintf(stderr, "reuse: %zu unanswered, dirty %d, response in progress %d, unread %zu\n",
+                   owed_before, dirty, responding, peer.unread());
+      violated("a backend connection was reused after an exchange that did not end framed");
+    }
   }
 
   net::MemoryPeer peer;
@@ -204,7 +312,19 @@ struct BackendEnd {
   bool stalled = false;
   bool closed = false;  // the script closed or reset it
   bool tainted = false;
+  bool raw_frames = false;  // HTTP/2 frames nghttp2 did not send (it does not know of them)
   bool parse_stopped = false;
+  bool stopped_at_tunnel = false;
+  // HTTP/1.1 reuse oracle: an exchange on this connection did not end framed (a response that
+  // is close-delimited, has Connection: close, switches protocols, refuses an upgrade, or was
+  // not asked for); a response is being sent in pieces; the script answered while the proxy's
+  // bytes waited unread, so the order of the two is not known.
+  bool dirty = false;
+  bool responding = false;
+  bool order_unknown = false;
+  // HTTP/2: what this backend sent (DATA) and what the proxy returned (WINDOW_UPDATE).
+  FrameTally from_backend;
+  FrameTally to_backend{fuzz::kH2Preface.size()};
   HeadLog seen;
   std::unique_ptr<codecs::reference::LlhttpDecoder> llhttp;
   std::unique_ptr<codecs::reference::Nghttp2Session> nghttp2;

@@ -61,14 +61,27 @@ class HeadLog final : public codecs::EventSink {
   explicit HeadLog(bool backend, bool h1) : backend_(backend), h1_(h1) {}
 
   void on_head(StreamId s, codecs::MessageHead& head) override {
-    if (!head.is_request()) return;
+    if (!head.is_request()) {
+      if (head.status == 101) ++switched;
+      return;
+    }
     heads.push_back(key_of(head));
+    methods.emplace_back(head.method);
     with_head.insert(s);
-    unanswered.push_back({s, std::string(head.method)});
+    // A tunnel request as the backend sees it: CONNECT (extended or not), or an HTTP/1.1 Upgrade.
+    const bool tunnel = head.method == "CONNECT" || (h1_ && head.headers.find("upgrade"));
+    if (tunnel) tunnels.insert(s);
+    last_stream = s;
+    unanswered.push_back({s, std::string(head.method), tunnel});
     if (backend_) check(head);
   }
   void on_data(StreamId s, Bytes data) override {
     if (credit != nullptr) credit->consume(s, data.size());
+    // Body bytes of a tunnel request (HTTP/2 DATA on a CONNECT stream; an HTTP/1.1 Upgrade
+    // request's body) belong to the tunnel: they may reach a backend only after it consented.
+    if (backend_ && !data.empty() && tunnels.count(s) && !consented.count(s)) {
+      violated("tunnel bytes reached a backend that did not consent to the tunnel");
+    }
   }
   void on_trailers(StreamId, codecs::HeaderList& t) override {
     if (!backend_) return;
@@ -84,7 +97,7 @@ class HeadLog final : public codecs::EventSink {
         !with_head.count(s)) {
       violated("backend (nghttp2) received a malformed HTTP/2 request");
     }
-    std::erase_if(unanswered, [s](const auto& u) { return u.first == s; });
+    std::erase_if(unanswered, [s](const Pending& u) { return u.stream == s; });
     ++resets;
   }
   void on_goaway(StreamId, uint32_t, std::string_view) override {}
@@ -93,9 +106,23 @@ class HeadLog final : public codecs::EventSink {
     if (trace_level() >= 1) std::fprintf(stderr, "%s\n", codecs::to_string(e).c_str());
   }
 
+  // A request the backend (or the client's decoder) read and nobody answered yet.
+  struct Pending {
+    StreamId stream;
+    std::string method;
+    bool tunnel;  // CONNECT, or an HTTP/1.1 Upgrade
+  };
+
   std::vector<std::string> heads;
+  std::vector<std::string> methods;  // of `heads`, in order
   std::set<StreamId> with_head;
-  std::deque<std::pair<StreamId, std::string>> unanswered;
+  std::deque<Pending> unanswered;
+  // Tunnel requests received, and those the backend script consented to (a 101 with Upgrade:
+  // websocket from HTTP/1.1, a 2xx without END_STREAM from HTTP/2) before answering them.
+  std::set<StreamId> tunnels;
+  std::set<StreamId> consented;
+  StreamId last_stream = 0;
+  size_t switched = 0;  // 101 responses decoded (client side: the proxy's)
   bool connection_error = false;
   // Streams reset either way: each may be retried once on the same connection (REFUSED_STREAM,
   // RFC 9113 §8.7), so each allows one more request than the clients sent.

@@ -135,15 +135,40 @@ inline void h2_client_frame(FuzzInput& in, ClientEnd& c, codecs::ByteBuffer& wir
   }
 }
 
+// An HTTP/1.1 response from a scripted backend, with what it means for the connection.
+struct H1Reply {
+  std::string bytes;
+  bool close_delimited = false;  // the sender must close after it
+  // Its end is known from the message alone (RFC 9112 §6.3) and it keeps the connection: the
+  // next request may follow on it. Never for a tunnel request, whose connection the proxy retires
+  // whatever the answer (a tunnel, a refused upgrade, a 101 to the wrong protocol).
+  bool framed = false;
+  bool consent = false;  // a 101 switching to the websocket the tunnel request asked for
+};
+
 // An HTTP/1.1 response to `method`: status, framing (Content-Length, chunked, close-delimited,
-// none) and fields chosen by the input. `close_delimited`: the sender must close after it.
-inline std::string h1_response(FuzzInput& in, std::string_view method, bool& close_delimited) {
+// none) and fields chosen by the input. A tunnel request (Upgrade) gets a 101 more often, whose
+// Upgrade is the same two bits as the framing: websocket (consent), h2c (never the client's to
+// get: 502), WebSocket (tokens are case-insensitive) or none (502).
+inline H1Reply h1_response(FuzzInput& in, std::string_view method, bool tunnel) {
   static constexpr std::array<uint16_t, 8> kStatus = {200, 204, 304, 404, 502, 101, 200, 301};
+  static constexpr std::array<uint16_t, 8> kTunnelStatus = {200, 204, 426, 404, 502, 101, 101, 101};
+  static constexpr std::array<std::string_view, 4> kUpgrade = {"websocket", "h2c", "WebSocket", ""};
   const uint8_t shape = in.u8();
-  const uint16_t status = kStatus[shape & 7];
+  const uint16_t status = (tunnel ? kTunnelStatus : kStatus)[shape & 7];
   const size_t n = body_size(in);
   const uint8_t framing = (shape >> 3) & 3;  // Content-Length, chunked, close-delimited, none
-  std::string s = "HTTP/1.1 " + std::to_string(status) + " X\r\n";
+  H1Reply r;
+  std::string& s = r.bytes;
+  s = "HTTP/1.1 " + std::to_string(status) + " X\r\n";
+  if (status == 101 && tunnel) {
+    if (!kUpgrade[framing].empty()) {
+      s += "Upgrade: " + std::string(kUpgrade[framing]) + "\r\nConnection: upgrade\r\n";
+    }
+    s += "\r\n";
+    r.consent = framing == 0 || framing == 2;
+    return r;
+  }
   if (framing == 0) s += "Content-Length: " + std::to_string(n) + "\r\n";
   if (framing == 1) s += "Transfer-Encoding: chunked\r\n";
   if (shape & 32) s += "Connection: close\r\n";
@@ -154,8 +179,9 @@ inline std::string h1_response(FuzzInput& in, std::string_view method, bool& clo
     if (framing == 0 || framing == 2) append_body(s, n);
     if (framing == 1) append_chunked(s, n, shape & 128);
   }
-  close_delimited = framing == 2 && !bodiless;
-  return s;
+  r.close_delimited = framing == 2 && !bodiless;
+  r.framed = !tunnel && status != 101 && !(shape & 32) && (bodiless || framing < 2);
+  return r;
 }
 
 }  // namespace crossmux::fuzz::mux_session

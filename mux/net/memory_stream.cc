@@ -213,6 +213,10 @@ size_t MemoryPeer::pending() const {
   return link_->to_peer.size();
 }
 
+size_t MemoryPeer::unread() const {
+  return link_->to_stream.size();
+}
+
 bool MemoryPeer::eof() const {
   return link_->stream_fin && link_->to_peer.size() == 0;
 }

@@ -69,6 +69,8 @@ class MemoryPeer {
   size_t receive(std::string& out, size_t max = SIZE_MAX);
   // Bytes written by the stream and not received yet.
   size_t pending() const;
+  // Bytes sent to the stream and not read by it yet.
+  size_t unread() const;
   // The stream sent FIN (shutdown_write) and every byte before it was received.
   bool eof() const;
   // The stream was destroyed (the connection code closed it).
