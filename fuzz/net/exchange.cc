@@ -1,9 +1,12 @@
 // Running one case: write the units, service the connection, read until settled or the deadline.
 #include "fuzz/net/exchange.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "codecs/base/byte_buffer.h"
+#include "codecs/base/bytes.h"
 #include "codecs/h1/decoder.h"
 #include "codecs/h2/frame.h"
 
@@ -124,6 +127,31 @@ class CountingSink : public codecs::EventSink {
   void on_connection_error(const codecs::Error&) override {}
 };
 
+bool is_tchar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// The lines of `s` shaped like a request-line, read leniently: a token, one space, a target
+// without spaces, one space, "HTTP/", ended by LF with or without CR.
+size_t count_request_lines(std::string_view s) {
+  size_t n = 0;
+  while (!s.empty()) {
+    const size_t lf = s.find('\n');
+    if (lf == std::string_view::npos) break;
+    std::string_view line = s.substr(0, lf);
+    s.remove_prefix(lf + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const size_t sp1 = line.find(' ');
+    const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp1 == 0 || sp2 == std::string_view::npos || sp2 == sp1 + 1) continue;
+    const std::string_view method = line.substr(0, sp1);
+    if (!std::all_of(method.begin(), method.end(), is_tchar)) continue;
+    if (line.substr(sp2 + 1).starts_with("HTTP/")) ++n;
+  }
+  return n;
+}
+
 // What our strict decoder makes of the bytes we send. A tunnel request (CONNECT, Upgrade) counts
 // as refused, the reading that needs the fewest assumptions: an Upgrade then goes on as an
 // ordinary request, a CONNECT ends the stream.
@@ -132,15 +160,22 @@ void parse_requests(const std::string& wire, Exchange& x, std::vector<std::strin
   CountingSink sink;
   codecs::Bytes rest = codecs::as_bytes(wire);
   while (true) {
+    const size_t complete_before = sink.complete;
     auto r = decoder.feed(rest, sink);
     if (!r) {
       x.request_error = x.request_tail = true;
       x.request_error_detail = r.error().detail;
+      // The failed feed started at `rest` and may have completed requests before the error:
+      // their request-lines are counted already.
+      const size_t lines = count_request_lines(codecs::as_chars(rest));
+      const size_t done = sink.complete - complete_before;
+      x.tail_request_lines = lines > done ? lines - done : 0;
       break;
     }
     rest = rest.subspan(*r);
     if (!decoder.awaiting_tunnel()) {
       x.request_tail = (!rest.empty() || !decoder.idle()) && !decoder.closed();
+      if (x.request_tail) x.tail_request_lines = count_request_lines(codecs::as_chars(rest));
       break;
     }
     decoder.resolve_tunnel(false, sink);

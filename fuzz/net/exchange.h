@@ -44,6 +44,10 @@ struct Exchange {
   bool request_error = false;        // our bytes stop being a valid request stream here
   std::string request_error_detail;  // ... for this reason (the decoder's named error)
   bool request_tail = false;  // bytes after the last complete request (incomplete or invalid)
+  // Lines of that tail shaped like a request-line (METHOD SP TARGET SP HTTP/..., ending in LF or
+  // CRLF): what a lenient server may still read as requests there (RFC 9112 §2.2 lets it take a
+  // bare LF), so at most requests + tail_request_lines can legitimately reach an origin.
+  size_t tail_request_lines = 0;
   std::vector<int> statuses;  // final statuses in order
   size_t responses_complete = 0;
   bool garbage = false;  // bytes that do not parse as HTTP/1.1 responses

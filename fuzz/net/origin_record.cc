@@ -73,7 +73,7 @@ bool ignored_in_comparison(const std::string& n) {
   static const char* kIgnored[] = {
       "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
       "te",         "trailer",    "http2-settings",   "content-length",    "host",
-      "via",        "forwarded",  "x-real-ip"};
+      "via",        "forwarded",  "x-real-ip",        "x-request-id"};
   for (const char* i : kIgnored) {
     if (n == i) return true;
   }

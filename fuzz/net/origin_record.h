@@ -28,7 +28,7 @@ bool parse_record(const std::string& line, RecordedRequest& out);
 
 // Names left out of RecordedRequest::normalised(): RFC 9110 §7.6.1 hop-by-hop fields, framing
 // (content-length, transfer-encoding: the proxy reframes), host (becomes :authority and back),
-// and what proxies add (via, forwarded, x-forwarded-*, x-real-ip).
+// and what proxies add (via, forwarded, x-forwarded-*, x-real-ip, x-request-id).
 bool ignored_in_comparison(const std::string& lowercase_name);
 
 // The records appended to `path` since mark() (lines of the fuzzer's own liveness probes, which

@@ -45,7 +45,7 @@ Finding make(Kind k, std::string rule, const Target& t, std::string summary) {
 // responses the client got.
 size_t requests_sent(const NetCase& c, const Observation& o) {
   if (c.proto == Proto::H2) return o.x.streams.size();
-  return std::max(o.x.requests, o.x.statuses.size());
+  return std::max(o.x.requests + o.x.tail_request_lines, o.x.statuses.size());
 }
 
 }  // namespace

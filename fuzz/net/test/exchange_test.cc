@@ -119,6 +119,14 @@ TEST(H1Exchange, AResponseToBytesWeCouldNotReadOwesNoBody) {
   EXPECT_FALSE(x.timed_out) << x.hang_detail;
 }
 
+TEST(H1Exchange, RequestLinesInBytesWeRejectAreCountedLeniently) {
+  auto x =
+      run(kGet + "HEAD / HTTP/1.2\nHost:\n\nS / HTTP/1.1\r\nHost: a\r\n\r\nbody x HTTP\r\n", kOk);
+  EXPECT_EQ(x.requests, 1u);
+  EXPECT_TRUE(x.request_error);
+  EXPECT_EQ(x.tail_request_lines, 2u);
+}
+
 TEST(H1Exchange, MoreResponsesThanRequestsIsAViolation) {
   auto x = run(kGet, kOk + kOk, true);
   EXPECT_THAT(rules(x), ElementsAre("extra-response"));
