@@ -9,13 +9,16 @@ HTTP/2 client holding its window at zero, an HTTP/1.1 client not reading) loses 
 CANCEL, the connection still answers PING) or, on HTTP/1.1, the connection. And a backend that
 resets mid-response costs only its own HTTP/2 stream. HTTP/1.1 on both sides
 for the resume cases, where only the proxy's own backpressure (pausing reads)
-can stop the flow; HTTP/2 flow control is covered by the codec and pairing tests.
+can stop the flow. And an h2c client uploading to that stalled HTTP/1.1 backend: the proxy returns
+receive credit only as it forwards (RFC 9113 §6.9), so the stream's window reaches zero and stays
+there, while a second stream on the same connection sends its body and gets its answer at once.
 
 Usage: backpressure_e2e.py CROSSMUX_BINARY
 """
 import hashlib
 import os
 import random
+import select
 import socket
 import struct
 import subprocess
@@ -73,6 +76,7 @@ def pattern(n, offset=0):
 
 
 BLOCK = pattern(CHUNK)
+BLOCK2 = BLOCK + BLOCK  # any CHUNK-long window of the repeated body
 
 
 def expected_sha():
@@ -143,6 +147,15 @@ class StallingBackend(threading.Thread):
                     time.sleep(0.2)
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
+                elif line.startswith("POST /sink"):
+                    length = int(fields.get("content-length", "0"))
+                    got = len(rest)
+                    while got < length:
+                        d = conn.recv(1 << 20)
+                        if not d:
+                            return
+                        got += len(d)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%d" % (len(str(got)), got))
                 elif line.startswith("POST /upload"):
                     self.resume.wait()
                     length = int(fields.get("content-length", "0"))
@@ -259,6 +272,180 @@ def upload_case(proxy_port, host, backend, proxy_pid):
 
 def h2_frame(ftype, flags, stream, payload=b""):
     return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream) + payload
+
+
+def h2_request_block(authority, path, length):
+    """POST with content-length, as literals (RFC 7541 §6.2.2) with static-table names."""
+    cl = str(length).encode()
+    return (b"\x83\x86" + b"\x01" + bytes([len(authority)]) + authority +
+            b"\x04" + bytes([len(path)]) + path + b"\x0f\x0d" + bytes([len(cl)]) + cl)
+
+
+class H2Uploader:
+    """A raw h2c client that sends DATA exactly within the windows the proxy grants."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.s.setblocking(False)
+        self.buf = b""
+        self.initial = 65535
+        self.conn_window = 65535
+        self.windows = {}
+        self.granted = {}  # per stream: the initial window plus every WINDOW_UPDATE
+        self.frames = []  # (type, flags, stream, payload) of everything else read
+        self.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(0x4, 0, 0))
+
+    def send(self, data, deadline=None):
+        deadline = deadline or time.time() + 10
+        while data:
+            try:
+                n = self.s.send(data)
+                data = data[n:]
+            except BlockingIOError:
+                if time.time() > deadline:
+                    fail("h2 upload: the proxy stopped reading the client connection")
+                self.pump(0.05)
+
+    def open(self, sid, block):
+        self.windows[sid] = self.initial
+        self.granted[sid] = self.initial
+        self.send(h2_frame(0x1, 0x4, sid, block))
+
+    def pump(self, wait):
+        """Reads what has arrived (waiting up to `wait` s) and applies SETTINGS/WINDOW_UPDATE."""
+        if select.select([self.s], [], [], wait)[0]:
+            try:
+                d = self.s.recv(1 << 20)
+            except BlockingIOError:
+                d = b""
+            self.buf += d
+        while len(self.buf) >= 9:
+            n = int.from_bytes(self.buf[:3], "big")
+            if len(self.buf) < 9 + n:
+                break
+            t, f = self.buf[3], self.buf[4]
+            sid = int.from_bytes(self.buf[5:9], "big") & 0x7FFFFFFF
+            p = self.buf[9:9 + n]
+            self.buf = self.buf[9 + n:]
+            if t == 0x4 and not f & 1:
+                for i in range(0, len(p), 6):
+                    ident, value = struct.unpack(">HI", p[i:i + 6])
+                    if ident == 0x4:
+                        for k in self.windows:
+                            self.windows[k] += value - self.initial
+                            self.granted[k] += value - self.initial
+                        self.initial = value
+                self.send(h2_frame(0x4, 0x1, 0))
+            elif t == 0x8:
+                inc = int.from_bytes(p, "big") & 0x7FFFFFFF
+                if sid == 0:
+                    self.conn_window += inc
+                elif sid in self.windows:
+                    self.windows[sid] += inc
+                    self.granted[sid] += inc
+            else:
+                self.frames.append((t, f, sid, p))
+
+    def push(self, sid, total, sent, deadline, until_blocked=False):
+        """Sends DATA on `sid` while both windows allow, until `total` or the deadline (or, with
+        `until_blocked`, until a window is spent)."""
+        while sent < total and time.time() < deadline:
+            batch = b""
+            while len(batch) < CHUNK and sent < total:
+                n = min(16384, total - sent, self.windows[sid], self.conn_window)
+                if n <= 0:
+                    break
+                end = 0x1 if sent + n == total else 0
+                at = sent % CHUNK  # the body is BLOCK repeated, as upload_case sends it
+                batch += h2_frame(0x0, end, sid, BLOCK2[at:at + n])
+                self.windows[sid] -= n
+                self.conn_window -= n
+                sent += n
+            if batch:
+                self.send(batch, deadline)
+            elif until_blocked:
+                break
+            self.pump(0 if batch else 0.05)
+        return sent
+
+    def push_until_stalled(self, sid, total, quiet, deadline):
+        """push() until both the windows are spent and `quiet` seconds bring no more credit."""
+        sent = 0
+        while time.time() < deadline:
+            sent = self.push(sid, total, sent, deadline, until_blocked=True)
+            if sent == total:
+                break
+            granted = self.granted[sid], self.conn_window
+            stop = time.time() + quiet
+            while time.time() < stop and (self.granted[sid], self.conn_window) == granted:
+                self.pump(0.1)
+            if (self.granted[sid], self.conn_window) == granted:
+                return sent
+        return sent
+
+    def response(self, sid, deadline):
+        """The status and body of `sid`, once its END_STREAM arrived."""
+        body, status = b"", None
+        while time.time() < deadline:
+            for t, f, s, p in self.frames:
+                if s == sid and t == 0x3:
+                    fail(f"h2 upload: stream {sid} reset (code {int.from_bytes(p, 'big')})")
+            done = [fr for fr in self.frames if fr[2] == sid and fr[1] & 1 and fr[0] in (0, 1)]
+            if done:
+                for t, f, s, p in self.frames:
+                    if s == sid and t == 0x1:
+                        status = p
+                    if s == sid and t == 0x0:
+                        body += p
+                return status, body
+            self.pump(0.1)
+        return None, None
+
+
+def upload_h2_case(proxy_port, host, backend, proxy_pid):
+    """An h2c client uploads 64 MiB to an HTTP/1.1 backend that reads nothing: the proxy returns
+    credit only as it forwards (RFC 9113 §6.9), so the stream's window reaches zero with far less
+    than the body sent, and no more credit comes while the backend stalls; a second stream on the
+    same connection is served meanwhile; once the backend reads, every byte arrives."""
+    backend.resume.clear()
+    base = rss_kib(proxy_pid)
+    c = H2Uploader(proxy_port)
+    c.pump(0.5)
+    c.open(1, h2_request_block(host.encode(), b"/upload", BODY))
+    sent = c.push_until_stalled(1, BODY, STALL_SECONDS, time.time() + 60)
+    if sent >= MAX_IN_FLIGHT:
+        fail(f"h2 upload via {host}: {sent} bytes credited to a stream whose backend reads nothing")
+    if c.windows[1] != 0 and c.conn_window != 0:
+        fail(f"h2 upload via {host}: stalled with windows still open ({c.windows[1]}, "
+             f"{c.conn_window}) after {sent} bytes")
+    granted = c.granted[1]
+    growth = rss_kib(proxy_pid) - base
+    if growth > MAX_RSS_GROWTH_KIB:
+        fail(f"h2 upload via {host}: proxy RSS grew by {growth} KiB while the backend stalled")
+    # A second stream on the same connection: its request body and its answer pass at once.
+    small = 20000
+    c.open(3, h2_request_block(host.encode(), b"/sink", small))
+    start = time.time()
+    if c.push(3, small, 0, start + 5) != small:
+        fail(f"h2 upload via {host}: a second stream could not send {small} bytes beside the "
+             "stalled one")
+    _, body = c.response(3, start + 5)
+    if body != str(small).encode():
+        fail(f"h2 upload via {host}: the second stream got {body!r}, expected {small}")
+    second = time.time() - start
+    backend.resume.set()
+    sent = c.push(1, BODY, sent, time.time() + 30)
+    if sent != BODY:
+        fail(f"h2 upload via {host}: only {sent} of {BODY} bytes sent after the backend resumed "
+             f"(windows {c.windows[1]}, {c.conn_window}; frames "
+             f"{[(t, f, sid, p[:40]) for t, f, sid, p in c.frames][-8:]})")
+    _, body = c.response(1, time.time() + 60)
+    if body is None or body[:64].decode() != expected_sha():
+        fail(f"h2 upload via {host}: the backend got a different body ({body!r:.80})")
+    c.s.close()
+    print(f"ok h2 upload via {host}: stream window zero after {granted} bytes "
+          f"({granted >> 10} KiB credited, none more while stalled), a second stream served in "
+          f"{second:.2f} s, RSS +{growth} KiB")
 
 
 def read_frames(sock, until, deadline):
@@ -409,6 +596,7 @@ def main():
     try:
         download_case(proxy_port, "stall.test", backend, proc.pid)
         upload_case(proxy_port, "stall.test", backend, proc.pid)
+        upload_h2_case(proxy_port, "stall.test", backend, proc.pid)
         reset_mid_response_case(proxy_port, "stall.test")
         if proc.poll() is not None:
             fail("proxy died: " + open(log).read())
