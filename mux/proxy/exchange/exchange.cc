@@ -66,6 +66,7 @@ Exchange::Exchange(ClientSide& c, net::TimerWheel& timers, codecs::StreamId id,
     : client(c),
       client_stream(id),
       timeouts_(timeouts),
+      timers_(timers),
       deadline_(timers, [this] { client.deadline_expired(*this); }),
       stall_(timers, [this] { client.stall_expired(*this); }) {}
 
@@ -96,7 +97,44 @@ void Exchange::advance(ExchangeEvent e) {
       deadline_.cancel();
       break;
   }
-  if (terminal(next)) stall_.cancel();
+  if (terminal(next)) cancel_stall();
+}
+
+void BackendLink::bind(BackendSide& side) {
+  end(LegEnd::Abandoned);
+  side_ = &side;
+  stream_ = 0;
+  ++ex_.client.backend_legs_;
+}
+
+void BackendLink::end(LegEnd how) {
+  if (BackendSide* s = std::exchange(side_, nullptr)) {
+    --ex_.client.backend_legs_;
+    s->unlink(ex_, how);
+  }
+}
+
+void BackendLink::sever() {
+  if (std::exchange(side_, nullptr)) --ex_.client.backend_legs_;
+}
+
+void Exchange::begin_stall(uint64_t ms) {
+  stall_since_ = timers_.now();
+  stall_.arm(ms);
+}
+
+void Exchange::hasten_stall(uint64_t grace_ms) {
+  if (!stall_.armed()) return;
+  const uint64_t due = stall_since_ + grace_ms;
+  if (due >= stall_.expires()) return;
+  const uint64_t now = timers_.now();
+  stall_.arm(due > now ? due - now : 0);
+}
+
+uint64_t Exchange::stalled_ms() const {
+  if (stall_since_ == kNoStall) return 0;
+  const uint64_t now = timers_.now();
+  return now > stall_since_ ? now - stall_since_ : 0;
 }
 
 uint64_t Exchange::progress_timeout_ms() const {

@@ -146,11 +146,21 @@ class Exchange {
   void arm_deadline(uint64_t ms) { deadline_.arm(ms); }
   void cancel_deadline() { deadline_.cancel(); }
   bool deadline_armed() const { return deadline_.armed(); }
-  // The flow-control stall deadline (timeouts.flow_control_stall), armed while response bytes wait
-  // for a client that takes none.
+  // The flow-control stall: response bytes wait for a client that takes none. begin_stall()
+  // records when it began and arms its deadline `ms` from now; arm_stall() moves the deadline
+  // (the stall goes on); hasten_stall() brings it forward to `grace_ms` after the stall began,
+  // when that is sooner (a queue waits for the backend connection the stall holds).
+  void begin_stall(uint64_t ms);
   void arm_stall(uint64_t ms) { stall_.arm(ms); }
-  void cancel_stall() { stall_.cancel(); }
+  void hasten_stall(uint64_t grace_ms);
+  void cancel_stall() {
+    stall_.cancel();
+    stall_since_ = kNoStall;
+  }
   bool stall_armed() const { return stall_.armed(); }
+  bool stalling() const { return stall_since_ != kNoStall; }
+  // Milliseconds since the stall began (0 when none is under way).
+  uint64_t stalled_ms() const;
   // How long the exchange may go without a byte moving in its phase (0: no progress deadline).
   uint64_t progress_timeout_ms() const;
 
@@ -169,6 +179,9 @@ class Exchange {
 
  private:
   const config::Timeouts& timeouts_;
+  net::TimerWheel& timers_;
+  static constexpr uint64_t kNoStall = ~uint64_t{0};
+  uint64_t stall_since_ = kNoStall;  // timers_.now() when the stall began
   Phase phase_ = Phase::Routing;
   bool broken_ = false;
   bool answered_ = false;

@@ -46,8 +46,17 @@ class ClientSide {
   // `ex`'s response waited timeouts.flow_control_stall for a client that took nothing.
   virtual void stall_expired(Exchange& ex) = 0;
 
+  // How many of this client's exchanges are on backend connections now (kept by BackendLink):
+  // the pool serves its queue fewest-first, so one client's many streams cannot keep others
+  // waiting behind them.
+  size_t backend_legs() const { return backend_legs_; }
+
  protected:
   ~ClientSide() = default;
+
+ private:
+  friend class BackendLink;
+  size_t backend_legs_ = 0;
 };
 
 // The backend leg (BackendConnection): what the client leg may tell it.
@@ -82,15 +91,9 @@ class BackendLink {
   codecs::StreamId stream() const { return stream_; }
   void set_stream(codecs::StreamId s) { stream_ = s; }
 
-  void bind(BackendSide& side) {
-    end(LegEnd::Abandoned);
-    side_ = &side;
-    stream_ = 0;
-  }
-  void end(LegEnd how) {
-    if (BackendSide* s = std::exchange(side_, nullptr)) s->unlink(ex_, how);
-  }
-  void sever() { side_ = nullptr; }
+  void bind(BackendSide& side);
+  void end(LegEnd how);
+  void sever();
 
  private:
   Exchange& ex_;

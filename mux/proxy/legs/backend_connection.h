@@ -67,6 +67,10 @@ class BackendConnection final : public Peer, public BackendSide {
   BackendState state() const { return state_; }
   bool connecting() const { return state_ == BackendState::Connecting; }
   size_t exchanges() const { return exchanges_.size(); }
+  template <class F>
+  void for_each_exchange(F&& f) const {
+    for (Exchange* ex : exchanges_) f(*ex);
+  }
   // Whether the pool lists this connection as idle (kept by the pool).
   bool idle_listed() const { return idle_listed_; }
   void set_idle_listed(bool on) { idle_listed_ = on; }

@@ -487,12 +487,22 @@ void ClientSession::track_stall(Exchange& ex, size_t wrote) {
     ex.cancel_stall();
     return;
   }
-  if (ex.stall_armed()) return;
-  ex.arm_stall(static_cast<uint64_t>(worker_.config().timeouts.flow_control_stall.count()));
+  if (ex.stalling()) return;
+  ex.begin_stall(worker_.stall_limit_ms(ex));
 }
 
 void ClientSession::stall_expired(Exchange& ex) {
-  ex.log.reason = "flow-control stall";
+  // The limit may have changed since the deadline was armed: a queue formed behind the
+  // connection this stall holds (shorter), or drained (the full flow_control_stall again).
+  const uint64_t limit = worker_.stall_limit_ms(ex);
+  if (const uint64_t stalled = ex.stalled_ms(); stalled < limit) {
+    ex.arm_stall(limit - stalled);
+    return;
+  }
+  ex.log.reason =
+      limit < static_cast<uint64_t>(worker_.config().timeouts.flow_control_stall.count())
+          ? "flow-control stall while others wait for its backend connection"
+          : "flow-control stall";
   if (codec_->can_cut_stream()) {
     // The stream alone is cut; the connection's other streams go on.
     end_exchange(ex, End::Abort, codecs::H2Code::Cancel);

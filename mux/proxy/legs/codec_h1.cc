@@ -234,7 +234,7 @@ class H1Client final : public H1Base {
     return id;
   }
 
-  bool can_open_stream() const override { return !busy_ && reusable(); }
+  bool can_open_stream() const override { return !busy_ && reusable() && decoder_.idle(); }
   bool answers_errors() const override { return false; }
   TunnelVerdict tunnel_verdict(const MessageHead& head, TunnelKind asked) const override {
     // RFC 9110 §7.8: a 101's Upgrade names the protocol the connection switches to; it must be
@@ -249,8 +249,15 @@ class H1Client final : public H1Base {
     return TunnelVerdict::Refused;
   }
   // RFC 9112 §9.3: reuse only after both messages were completely and cleanly framed.
+  // Codec's contract: whether the connection can carry another exchange once this one ends, not
+  // whether it can now (can_open_stream). A connection mid-response is not spent: treating it
+  // so retired every busy connection and took it out of the pool's count, so
+  // max_connections_per_backend held nothing back and no slow response's connection was reused.
+  // Bytes after a finished response (a body after a 204 or a HEAD's answer, RFC 9112 §6.3)
+  // leave the decoder mid-message with nothing asked: the connection's state is unknown.
   bool reusable() const override {
-    return !broken_ && !closing_ && !decoder_.closed() && !decoder_.failed() && decoder_.idle();
+    return !broken_ && !closing_ && !decoder_.closed() && !decoder_.failed() &&
+           (busy_ || decoder_.idle());
   }
 
  private:

@@ -56,7 +56,9 @@ codecs::Status BackendPool::assign(Exchange& ex, const net::SocketAddress& addre
   }
   if (e.all.size() >= r.cluster->max_connections_per_backend && !raw) {
     ex.advance(ExchangeEvent::Queue);
+    const bool forming = e.waiting.empty();
     e.waiting.push_back(&ex);
+    if (forming) hasten_stalls(e);
     return codecs::ok();
   }
   auto stream = connector_ ? connector_->connect(ex, address) : connect_socket(ex, address);
@@ -99,11 +101,7 @@ void BackendPool::on_capacity(BackendConnection* c) {
   auto it = conns_.find(c->key());
   if (it == conns_.end()) return;
   Entry& e = it->second;
-  while (!e.waiting.empty() && c->accepts()) {
-    Exchange* ex = e.waiting.front();
-    e.waiting.pop_front();
-    attach(c, *ex);
-  }
+  while (!e.waiting.empty() && c->accepts()) attach(c, take_waiter(e));
   if (c->exchanges() == 0 && !c->idle_listed() && c->accepts()) {
     c->set_idle_listed(true);
     e.idle.push_back(c);
@@ -121,10 +119,36 @@ void BackendPool::remove(BackendConnection* c) {
   // they waited forever, and every response pipelined behind them on an HTTP/1.1 client too.)
   while (!e.waiting.empty() &&
          e.all.size() < e.waiting.front()->route.cluster->max_connections_per_backend) {
-    Exchange* ex = e.waiting.front();
-    e.waiting.pop_front();
-    if (!assign(*ex, e.address)) ex->client.backend_failed(*ex, FailureKind::ConnectFailed);
+    Exchange& ex = take_waiter(e);
+    if (!assign(ex, e.address)) ex.client.backend_failed(ex, FailureKind::ConnectFailed);
   }
+}
+
+Exchange& BackendPool::take_waiter(Entry& e) {
+  // Fewest backend legs first, oldest first among equals: a client that already holds many
+  // connections (a hundred zero-window streams) waits behind one that holds none. The scan is
+  // bounded so a long queue costs a fixed amount per pick.
+  constexpr size_t kScan = 256;
+  auto best = e.waiting.begin();
+  const size_t n = std::min(e.waiting.size(), kScan);
+  for (auto it = e.waiting.begin(); it != e.waiting.begin() + n; ++it) {
+    if ((*it)->client.backend_legs() < (*best)->client.backend_legs()) best = it;
+    if ((*best)->client.backend_legs() == 0) break;
+  }
+  Exchange& ex = **best;
+  e.waiting.erase(best);
+  return ex;
+}
+
+void BackendPool::hasten_stalls(Entry& e) {
+  for (BackendConnection* c : e.all) {
+    c->for_each_exchange([](Exchange& x) { x.hasten_stall(kStallGraceUnderPressureMs); });
+  }
+}
+
+bool BackendPool::queue_waits(BackendKey key) const {
+  auto it = conns_.find(key);
+  return it != conns_.end() && !it->second.waiting.empty();
 }
 
 size_t BackendPool::connections(BackendKey key) const {

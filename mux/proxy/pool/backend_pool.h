@@ -1,7 +1,9 @@
 // BackendPool: the worker-wide set of backend connections per (cluster, backend), shared by every
 // client session: idle HTTP/1.1 keep-alive connections are reused, HTTP/2 connections carry
 // streams up to the peer's MAX_CONCURRENT_STREAMS and another opens when they are full; at
-// max_connections_per_backend, exchanges wait in order for a connection to free up.
+// max_connections_per_backend, exchanges queue for a connection to free up, and are served
+// fewest-backend-legs-per-client first; a queue forming shortens the flow-control stall limit of
+// the exchanges holding those connections (Worker::stall_limit_ms).
 #pragma once
 
 #include <cstdint>
@@ -63,6 +65,8 @@ class BackendPool {
   }
 
   size_t connections(BackendKey key) const;
+  // Whether exchanges are queued at max_connections_per_backend for `key`.
+  bool queue_waits(BackendKey key) const;
   uint64_t opened() const { return opened_; }
   uint64_t reused() const { return reused_; }
   // Per cluster (metrics): connections opened (misses), exchanges given a connection that had
@@ -82,6 +86,12 @@ class BackendPool {
     net::SocketAddress address;            // the backend's (for connections opened later)
   };
   void attach(BackendConnection* c, Exchange& ex);
+  // A queue just formed at `e`'s connection cap: every stalled exchange on its connections gets
+  // kStallGraceUnderPressureMs from its stall's start instead of timeouts.flow_control_stall, so
+  // a handful of clients holding their windows at zero cannot keep the queue waiting.
+  void hasten_stalls(Entry& e);
+  // Takes the next exchange off `e`'s queue (not empty): see the .cc for the order.
+  Exchange& take_waiter(Entry& e);
   codecs::Result<std::unique_ptr<net::ByteStream>> connect_socket(
       const Exchange& ex, const net::SocketAddress& address);
 

@@ -12,7 +12,6 @@
 Usage: slow_peers_e2e.py CROSSMUX
 """
 import os
-import random
 import re
 import shutil
 import signal
@@ -22,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import h2_wire
+from h2_wire import PREFACE, frame, free_port, h2_get, read_status
 
 crossmux = sys.argv[1]
 work = tempfile.mkdtemp()
@@ -38,28 +40,9 @@ def fail(msg):
     sys.exit(1)
 
 
-def free_port():
-    for _ in range(500):
-        p = random.randint(20000, 32767)
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        return p
-    fail("no free port")
-
-
 def wait_port(port):
-    for _ in range(400):
-        try:
-            socket.create_connection(("127.0.0.1", port), 1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    fail(f"nothing listens on {port}")
+    if not h2_wire.wait_port(port):
+        fail(f"nothing listens on {port}")
 
 
 def start(name, args):
@@ -67,42 +50,6 @@ def start(name, args):
     p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     procs.append(p)
     return p
-
-
-def read_status(s, timeout):
-    """The status of the first HTTP/1.1 response on `s`, None on EOF or silence."""
-    s.settimeout(timeout)
-    data = b""
-    try:
-        while b"\r\n" not in data:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    if not data.startswith(b"HTTP/1.1 "):
-        return None
-    return int(data.split(b" ")[1])
-
-
-def frame(ftype, flags, stream, payload=b""):
-    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", stream) + payload
-
-
-def literal(index, value):
-    # RFC 7541 §6.2.2: literal without indexing, name from the static table, no Huffman.
-    v = value.encode()
-    assert len(v) < 127
-    return bytes([index]) + bytes([len(v)]) + v
-
-
-def h2_get(stream, authority, path):
-    block = b"\x82\x86" + literal(4, path) + literal(1, authority)  # GET http
-    return frame(1, 0x5, stream, block)  # END_STREAM | END_HEADERS
-
-
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 def main():

@@ -359,6 +359,14 @@ bool Worker::backoff(Exchange& ex) {
   return true;
 }
 
+uint64_t Worker::stall_limit_ms(const Exchange& ex) const {
+  const auto full = static_cast<uint64_t>(config_->timeouts.flow_control_stall.count());
+  if (!ex.backend.bound() ||
+      !pool_.queue_waits(BackendKey{ex.route.cluster_index, ex.route.backend_index}))
+    return full;
+  return std::min(full, kStallGraceUnderPressureMs);
+}
+
 void Worker::resume(Exchange& ex) {
   ex.advance(ExchangeEvent::Retry);
   assign(ex);

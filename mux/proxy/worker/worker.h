@@ -86,6 +86,10 @@ class Worker {
   void retry(Exchange& ex, FailureKind kind);
   // An exchange in Backoff whose delay passed tries the cluster's backends again.
   void resume(Exchange& ex);
+  // How long `ex`'s response may wait for a client that takes none of it: timeouts.flow_control_
+  // stall, or kStallGraceUnderPressureMs when exchanges queue for the backend connection it holds
+  // (a few stalled readers must not starve every other client of the cluster).
+  uint64_t stall_limit_ms(const Exchange& ex) const;
   // Counts a finished exchange in the metrics and writes its access log line.
   void log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
                     uint16_t status);
@@ -172,6 +176,8 @@ codecs::Result<net::SocketAddress> resolve_address(const config::Address& a);
 
 inline constexpr char kErrResolve[] = "proxy: backend address does not resolve";
 inline constexpr char kErrNoBackend[] = "no backend available";
+// A stall's limit while other exchanges queue for its backend connection (Worker::stall_limit_ms).
+inline constexpr uint64_t kStallGraceUnderPressureMs = 1000;
 // The reason of the 408 for an HTTP/1.1 request head not completed within timeouts.request_headers.
 inline constexpr char kRequestHeadersTimeout[] = "request headers timeout";
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""End to end: a few stalled HTTP/2 readers cannot starve a cluster's backend pool (issue #15).
+
+Three HTTP/2 connections each open 12 streams for a 1 MB response with
+SETTINGS_INITIAL_WINDOW_SIZE 0 (a few hundred bytes sent in all) against a cluster capped at 8
+connections per backend: every backend connection carries a response nobody reads, and the rest
+queue. A normal HTTP/1.1 client must still be served during the attack (a stall holding a
+connection others queue for is cut after kStallGraceUnderPressureMs, not after
+timeouts.flow_control_stall), while the attackers keep their connections open and keep opening
+streams, and right after they leave; the queue serves the client holding the fewest backend
+connections first. The cap itself must hold: before, a busy HTTP/1.1 connection left the pool's
+count (36 connections for a cap of 8); with the cap and no grace, a probe waited the whole 30 s
+stall.
+
+Usage: starvation_e2e.py CROSSMUX
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from h2_wire import PREFACE, frame, free_port, h2_get, read_status, settings, wait_port
+
+crossmux = sys.argv[1]
+work = tempfile.mkdtemp()
+procs = []
+CAP = 8            # max_connections_per_backend
+STREAMS = 12       # per attacking connection
+PROBE_BOUND = 3.0  # seconds a probe may take during the attack
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    for name in sorted(os.listdir(work)):
+        if name.endswith(".log"):
+            with open(os.path.join(work, name), errors="replace") as f:
+                print("---", name)
+                print("".join(f.readlines()[-20:]))
+    sys.exit(1)
+
+
+def start(name, args):
+    log = open(os.path.join(work, name + ".log"), "w")
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    procs.append(p)
+    return p
+
+
+def attacker(port, stop):
+    """One zero-window HTTP/2 connection: opens STREAMS streams, and a new one for every stream
+    the proxy resets, until `stop` is set. Reads (and ignores) whatever the proxy sends."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(PREFACE + settings(initial_window_size=0))
+    next_id = 1
+    for _ in range(STREAMS):
+        s.sendall(h2_get(next_id, "a", "/bytes/1000000"))
+        next_id += 2
+    s.settimeout(0.2)
+    buf = b""
+    while not stop.is_set():
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 9:
+            length = int.from_bytes(buf[:3], "big")
+            if len(buf) < 9 + length:
+                break
+            ftype = buf[3]
+            buf = buf[9 + length:]
+            if ftype == 3 and next_id < 2**31 - 2:  # RST_STREAM: take its place again
+                s.sendall(h2_get(next_id, "a", "/bytes/1000000"))
+                next_id += 2
+    s.close()
+
+
+def backend_connections(origin_port):
+    """Established TCP connections to the origin (/proc/net/tcp: remote port in hex, state 01)."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[2].split(":")[1], 16) == origin_port:
+                n += 1
+    return n
+
+
+def probe(port, what):
+    c = socket.create_connection(("127.0.0.1", port))
+    started = time.monotonic()
+    c.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: a\r\n\r\n")
+    status = read_status(c, 20)
+    took = time.monotonic() - started
+    c.close()
+    if status != 200 or took > PROBE_BOUND:
+        fail(f"{what}: a normal client got {status} after {took:.2f}s (bound {PROBE_BOUND}s)")
+    print(f"ok: {what}: served in {took * 1000:.0f} ms")
+    return took
+
+
+def main():
+    origin_port = free_port()
+    start("origin", [crossmux, "origin", "--listen", f"127.0.0.1:{origin_port}"])
+    port = free_port()
+    with open(os.path.join(work, "proxy.toml"), "w") as f:
+        f.write(f"""
+[global]
+access_log = "{work}/access.txt"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:{port}"
+[timeouts]
+flow_control_stall = "30s"
+[[clusters]]
+name = "o"
+protocol = "http1"
+backends = ["127.0.0.1:{origin_port}"]
+max_connections_per_backend = {CAP}
+[[frontends]]
+cluster = "o"
+""")
+    start("proxy", [crossmux, "proxy", "--workers", "1", "--config",
+                    os.path.join(work, "proxy.toml")])
+    if not (wait_port(origin_port) and wait_port(port)):
+        fail("proxy or origin did not start")
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=attacker, args=(port, stop)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # every backend connection now carries a response nobody reads
+    for i in range(3):
+        held = backend_connections(origin_port)
+        if held > CAP:
+            fail(f"{held} connections to the backend, max_connections_per_backend is {CAP}")
+        probe(port, f"during the attack, probe {i + 1}")
+    stop.set()
+    for t in threads:
+        t.join()
+    took = probe(port, "right after the attackers left")
+    if took > 1.0:
+        fail(f"after the attackers left a probe still waited {took:.2f}s")
+    with open(os.path.join(work, "access.txt")) as f:
+        cut = sum("others wait for its backend connection" in line for line in f)
+    if cut == 0:
+        fail("no stalled exchange was cut for the queue (access log)")
+    print(f"ok: {cut} stalled exchanges cut so that queued ones could run")
+
+
+try:
+    main()
+finally:
+    for p in procs:
+        try:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=10)
+        except Exception:
+            p.kill()
+    if not os.environ.get("KEEP_WORK"):
+        shutil.rmtree(work, ignore_errors=True)
