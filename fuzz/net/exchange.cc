@@ -273,9 +273,10 @@ void run_h1(conformance::Transport& io, const NetCase& c, const ExchangeOptions&
   }
   x.statuses = sink.statuses;
   x.responses_complete = sink.complete;
-  // A response left halfway is owed only when it answers a request we know: past bytes our
-  // strict reading rejects it may answer a HEAD we did not see, which ends at its head.
-  const bool stalled = !at_rest() && (!x.request_tail || sink.statuses.size() <= x.requests);
+  // A response left halfway is owed only when it answers a request we know: past them it may
+  // answer a HEAD we did not see (after bytes our strict reading rejects, or after a request
+  // that closes the connection), which ends at its head; an extra response is reported below.
+  const bool stalled = !at_rest() && sink.statuses.size() <= x.requests;
   if (!x.closed && !x.garbage && (sink.statuses.size() < x.requests || stalled)) {
     x.timed_out = true;
     x.hang_detail = stalled ? "a response started but did not finish within " +

@@ -117,6 +117,12 @@ TEST(H1Exchange, AResponseToBytesWeCouldNotReadOwesNoBody) {
   EXPECT_TRUE(x.request_tail);
   EXPECT_THAT(x.statuses, ElementsAre(200, 200));
   EXPECT_FALSE(x.timed_out) << x.hang_detail;
+  // The same past a request that closes the connection, which nginx reads on when a later
+  // Connection field says keep-alive: the extra response is the finding, not a hang.
+  auto y = run("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nHEAD / HTTP/1.1\r\n\r\n",
+               kOk + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+  EXPECT_FALSE(y.timed_out) << y.hang_detail;
+  EXPECT_THAT(rules(y), ElementsAre("extra-response"));
 }
 
 TEST(H1Exchange, RequestLinesInBytesWeRejectAreCountedLeniently) {
