@@ -129,6 +129,17 @@ void H2Observer::sent(std::string_view in) {
   client_preface_ok_ =
       split_frames(client_in_.buf, client_in_.preface_left, in,
                    [&](const h2::FrameHeader& h, Payload p, Payload) { on_client_frame(h, p); });
+  // A frame whose header went out names its stream before its payload is complete: servers that
+  // read header blocks as they arrive (nghttp2, nginx) may already answer or reset it.
+  const std::string& b = client_in_.buf;
+  if (client_preface_ok_ && client_in_.preface_left == 0 && b.size() >= h2::kFrameHeaderSize) {
+    const auto at = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(b[i])); };
+    const uint32_t id = (at(5) & 0x7f) << 24 | at(6) << 16 | at(7) << 8 | at(8);
+    if (id != 0) mentioned_.insert(id);
+    if (id != 0 && at(3) == static_cast<uint8_t>(FrameType::Headers)) {
+      unfinished_headers_.insert(id);
+    }
+  }
 }
 
 void H2Observer::received(std::string_view in) {
@@ -392,7 +403,8 @@ H2Observer::Stream* H2Observer::server_stream(uint32_t id, std::string_view what
   auto it = streams_.find(id);
   const bool known = it != streams_.end() && (it->second.opened || promised_.count(id));
   if (!known) {
-    if (data_or_headers) {
+    // An answer to a HEADERS frame still arriving, read as far as it came: not judged.
+    if (data_or_headers && !unfinished_headers_.count(id)) {
       violate("frame-on-idle-stream", std::string(what) + " on " + sid(id) +
                                           ", which the client never opened (RFC 9113 §5.1)");
     }

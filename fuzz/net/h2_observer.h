@@ -130,8 +130,9 @@ class H2Observer {
   void violate(std::string rule, std::string detail);
 
   std::map<uint32_t, Stream> streams_;
-  std::set<uint32_t> mentioned_;  // every stream id any of our frames carried
-  std::set<uint32_t> promised_;   // PUSH_PROMISE'd by the server
+  std::set<uint32_t> mentioned_;           // every stream id any of our frames carried
+  std::set<uint32_t> unfinished_headers_;  // streams of HEADERS frames we sent only in part
+  std::set<uint32_t> promised_;            // PUSH_PROMISE'd by the server
   Splitter client_in_, server_in_;
   bool client_preface_ok_ = true;
   bool client_failed_ = false;  // a framing error of ours: later streams are not owed

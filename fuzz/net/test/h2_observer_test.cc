@@ -219,6 +219,18 @@ TEST(H2Observer, FramesOnStreamsTheClientNeverOpened) {
   d.server.settings().rst(7, 8);
   d.answer();
   EXPECT_THAT(d.rules(), ElementsAre("rst-on-idle-stream"));
+  // A HEADERS frame still arriving names its stream: nghttpd resets it (and nginx answers it)
+  // from the part of the header block it read, before the frame is complete.
+  Conn e;
+  e.obs.sent(std::string("\x00\x00\x1f\x01\x00\x00\x00\x00\x03\x82", 10));
+  e.server.settings().rst(3, 9);
+  e.answer();
+  EXPECT_THAT(e.rules(), IsEmpty());
+  Conn f;
+  f.obs.sent(std::string("\xff\xff\xfe\x01\x00\x00\x00\x00\x01\x42", 10));
+  f.server.settings().response(1, "400", true);
+  f.answer();
+  EXPECT_THAT(f.rules(), IsEmpty());
 }
 
 TEST(H2Observer, NothingAfterTheServerEndedOrResetAStream) {
