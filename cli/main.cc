@@ -7,10 +7,11 @@
 #include "cli/fuzz_command.h"
 #include "cli/origin_command.h"
 #include "cli/proxy_command.h"
+#include "crossmux_version.h"
 
 namespace {
 
-constexpr const char* kVersion = "crossmux 0.1.0";
+constexpr const char* kVersion = "crossmux " CROSSMUX_VERSION;
 
 // --version on every subcommand, as on the top level (h2spec users type `... h2 --version`).
 void add_version_flags(CLI::App& app) {

@@ -66,6 +66,22 @@ struct Backend {
   uint32_t weight = 1;
 };
 
+// Active health checking of a cluster's backends: every `interval` each backend gets one request
+// on a new connection in the cluster's protocol (HTTP/1.1, h2c, or TLS with ALPN); an answer with
+// an expected status within `timeout` is a pass, anything else (refused, reset, timeout, another
+// status) a failure. `fall` failures in a row take a backend out of rotation, `rise` passes in a
+// row bring it back. Backends start in rotation.
+struct HealthCheck {
+  std::string method = "GET";  // GET, HEAD or OPTIONS
+  std::string path = "/";
+  std::string host;  // Host / :authority; empty: the backend's "host:port" as configured
+  Millis interval{5000};
+  Millis timeout{2000};
+  uint32_t rise = 2;
+  uint32_t fall = 3;
+  std::vector<uint16_t> expect_status;  // empty: any 2xx or 3xx
+};
+
 struct Cluster {
   std::string name;
   BackendProtocol protocol = BackendProtocol::Http1;
@@ -78,6 +94,7 @@ struct Cluster {
   // in-process on an ephemeral loopback port; used by the embedded default configuration.
   bool builtin_origin = false;
   Answers answers;
+  std::optional<HealthCheck> health_check;
 };
 
 enum class PathMatch : uint8_t { Prefix = 0, Exact = 1, Regex = 2 };

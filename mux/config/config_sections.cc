@@ -124,6 +124,60 @@ void read_cluster_tls(TableReader& r, Cluster& cl) {
   if (cl.protocol == BackendProtocol::H2) cl.tls.enabled = true;
 }
 
+bool valid_host(std::string_view h) {
+  if (h.empty()) return false;
+  return std::all_of(h.begin(), h.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == ':' || c == '[' || c == ']';
+  });
+}
+
+void read_health_check(TableReader& r, Cluster& cl) {
+  const auto* t = r.subtable("health_check");
+  if (!t) return;
+  TableReader hr(*t, r.key("health_check"), r.context());
+  HealthCheck hc;
+  hr.read("method", hc.method);
+  if (hc.method != "GET" && hc.method != "HEAD" && hc.method != "OPTIONS") {
+    hr.error("method", "must be one of \"GET\", \"HEAD\", \"OPTIONS\"", t->get("method"));
+  }
+  hr.read("path", hc.path);
+  if (!hc.path.starts_with("/") || std::any_of(hc.path.begin(), hc.path.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+      })) {
+    hr.error("path", "must start with \"/\" and hold no space or control character",
+             t->get("path"));
+  }
+  hr.read("host", hc.host);
+  if (t->get("host") && !valid_host(hc.host)) {
+    hr.error("host", "is not a host name or host:port", t->get("host"));
+  }
+  hr.read("interval", hc.interval, Millis(100));
+  hr.read("timeout", hc.timeout);
+  if (hc.timeout > hc.interval) {
+    hr.error("timeout", "must not exceed interval (" + std::to_string(hc.interval.count()) + "ms)",
+             t->get("timeout"));
+  }
+  hr.read_int("rise", hc.rise, 1, 100);
+  hr.read_int("fall", hc.fall, 1, 100);
+  if (const auto* n = hr.get("expect_status")) {
+    const auto* arr = n->as_array();
+    for (size_t i = 0; arr && i < arr->size(); ++i) {
+      auto v = (*arr)[i].value<int64_t>();
+      if (!v || !(*arr)[i].is_integer() || *v < 200 || *v > 599) {
+        arr = nullptr;
+        break;
+      }
+      hc.expect_status.push_back(static_cast<uint16_t>(*v));
+    }
+    if (!arr || hc.expect_status.empty()) {
+      hr.error("expect_status", "must be a non-empty array of final statuses (200-599)", n);
+    }
+  }
+  hr.finish();
+  cl.health_check = std::move(hc);
+}
+
 }  // namespace
 
 void read_answers(TableReader& r, std::string_view k, Answers& out) {
@@ -195,6 +249,7 @@ void read_cluster(const toml::table& t, const std::string& at, Config& c, ParseC
   r.read("builtin_origin", cl.builtin_origin);
   read_cluster_tls(r, cl);
   read_backends(r, cl);
+  read_health_check(r, cl);
   read_answers(r, "answers", cl.answers);
   r.finish();
   c.clusters.push_back(std::move(cl));

@@ -1,5 +1,5 @@
 // Readers of the configuration's larger sections: answers, [[listeners]] and [[clusters]] with
-// their TLS and backends. Internal to mux/config (config_parser.cc).
+// their TLS, backends and health checks. Internal to mux/config (config_parser.cc).
 #pragma once
 
 #include <string>
@@ -15,7 +15,7 @@ void read_answers(TableReader& r, std::string_view k, Answers& out);
 // that its protocols suit it: "h2" needs TLS, "h2c" needs cleartext.
 void read_listener(const toml::table& t, const std::string& at, Config& c, ParseContext& ctx);
 // One [[clusters]] entry, appended to c.clusters. Also checks that its TLS settings suit its
-// protocol ("h2" is TLS, "h2c" is not).
+// protocol ("h2" is TLS, "h2c" is not) and its health check.
 void read_cluster(const toml::table& t, const std::string& at, Config& c, ParseContext& ctx);
 
 }  // namespace crossmux::mux::config

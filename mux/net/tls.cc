@@ -1,6 +1,7 @@
 // OpenSSL 3 contexts: ALPN selection (RFC 7301), SNI certificate choice (RFC 6066 §3), trust.
 #include "mux/net/tls.h"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -184,6 +185,10 @@ int select_certificate(SSL* ssl, int*, void* arg) {
 
 std::string_view to_string(TlsVersion v) {
   return v == TlsVersion::Tls13 ? "TLSv1.3" : "TLSv1.2";
+}
+
+std::string_view tls_library_version() {
+  return OpenSSL_version(OPENSSL_VERSION);
 }
 
 Result<CertificatePem> load_certificate_files(const std::string& chain_path,

@@ -25,6 +25,9 @@ struct CertificatePem {
 Result<CertificatePem> load_certificate_files(const std::string& chain_path,
                                               const std::string& key_path);
 
+// The TLS library this binary runs with ("OpenSSL 3.0.15 3 Sep 2024").
+std::string_view tls_library_version();
+
 enum class TlsVersion : uint8_t { Tls12 = 0, Tls13 = 1 };
 std::string_view to_string(TlsVersion v);
 

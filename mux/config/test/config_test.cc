@@ -65,6 +65,15 @@ name = "api"
 protocol = "h2c"
 load_balancing = "least_connections"
 backends = ["10.0.0.1:80", { address = "backend.local:8080", weight = 3 }]
+[clusters.health_check]
+method = "HEAD"
+path = "/healthz"
+host = "api.internal"
+interval = "2s"
+timeout = "500ms"
+rise = 3
+fall = 4
+expect_status = [200, 204]
 [clusters.answers.502]
 body = "api down"
 content_type = "application/json"
@@ -105,6 +114,16 @@ cluster = "api"
   ASSERT_EQ(c.clusters[0].backends.size(), 2u);
   EXPECT_EQ(c.clusters[0].backends[1].weight, 3u);
   EXPECT_EQ(c.clusters[0].answers.at(502).content_type, "application/json");
+  ASSERT_TRUE(c.clusters[0].health_check);
+  const HealthCheck& hc = *c.clusters[0].health_check;
+  EXPECT_EQ(hc.method, "HEAD");
+  EXPECT_EQ(hc.path, "/healthz");
+  EXPECT_EQ(hc.host, "api.internal");
+  EXPECT_EQ(hc.interval, Millis(2000));
+  EXPECT_EQ(hc.timeout, Millis(500));
+  EXPECT_EQ(hc.rise, 3u);
+  EXPECT_EQ(hc.fall, 4u);
+  EXPECT_EQ(hc.expect_status, (std::vector<uint16_t>{200, 204}));
   EXPECT_EQ(c.frontends[0].path_match, PathMatch::Regex);
   EXPECT_EQ(c.frontends[0].listeners, std::vector<std::string>{"pub"});
 }
@@ -258,6 +277,29 @@ INSTANTIATE_TEST_SUITE_P(
                 "global.access_log = \"\": must be a file path, \"stdout\" or \"off\""},
         BadCase{"request_id_header", "[global]\nrequest_id_header = \"X-Id\"\n",
                 "global.request_id_header = \"X-Id\": is not a lowercase field name"},
+        BadCase{"health_interval", "[clusters.health_check]\ninterval = \"0s\"\n",
+                "test.toml:11: clusters[1].health_check.interval = \"0s\": must be at least 100ms"},
+        BadCase{"health_timeout",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n[clusters.health_check]\n"
+                "interval = \"1s\"\ntimeout = \"2s\"\n",
+                "test.toml:15: clusters[2].health_check.timeout = \"2s\": must not exceed interval "
+                "(1000ms)"},
+        BadCase{"health_fast",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n[clusters.health_check]\n"
+                "interval = \"10ms\"\ntimeout = \"5ms\"\n",
+                "clusters[2].health_check.interval = \"10ms\": must be at least 100ms"},
+        BadCase{"health_path",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n[clusters.health_check]\n"
+                "path = \"health\"\n",
+                "clusters[2].health_check.path = \"health\": must start with \"/\""},
+        BadCase{"health_status",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n[clusters.health_check]\n"
+                "expect_status = [100]\n",
+                "clusters[2].health_check.expect_status = [100]: must be a non-empty array"},
+        BadCase{"health_fall",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n[clusters.health_check]\n"
+                "fall = 0\n",
+                "clusters[2].health_check.fall = 0: must be between 1 and 100"},
         BadCase{"shared_ports_type", "[global]\nshared_ports = 1\n",
                 "global.shared_ports = 1: must be true or false"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });

@@ -148,7 +148,7 @@ class AdminConnection final : public net::Handler, private codecs::EventSink {
       respond(s, 405, kTextType, "405 Method Not Allowed: GET or HEAD\n", head_only, "GET, HEAD");
     } else if (path == "/metrics") {
       server_.refresh();
-      respond(s, 200, kMetricsType, server_.hub().render(), head_only);
+      respond(s, 200, kMetricsType, server_.hub().render() + server_.extra(), head_only);
     } else if (path == "/ready") {
       bool ready = true;
       for (size_t i = 0; i < server_.hub().workers(); ++i) {
@@ -208,16 +208,20 @@ class AdminConnection final : public net::Handler, private codecs::EventSink {
 };
 
 AdminServer::AdminServer(net::EventLoop& loop, net::TcpListener listener, MetricsHub& hub,
-                         std::function<void()> refresh)
-    : loop_(loop), listener_(std::move(listener)), hub_(hub), refresh_(std::move(refresh)) {}
+                         std::function<void()> refresh, std::function<std::string()> extra)
+    : loop_(loop),
+      listener_(std::move(listener)),
+      hub_(hub),
+      refresh_(std::move(refresh)),
+      extra_(std::move(extra)) {}
 
-codecs::Result<std::unique_ptr<AdminServer>> AdminServer::start(net::EventLoop& loop,
-                                                                const net::SocketAddress& address,
-                                                                MetricsHub& hub,
-                                                                std::function<void()> refresh) {
+codecs::Result<std::unique_ptr<AdminServer>> AdminServer::start(
+    net::EventLoop& loop, const net::SocketAddress& address, MetricsHub& hub,
+    std::function<void()> refresh, std::function<std::string()> extra) {
   auto l = net::TcpListener::bind(address);
   if (!l) return codecs::unexpected(l.error());
-  std::unique_ptr<AdminServer> s(new AdminServer(loop, std::move(*l), hub, std::move(refresh)));
+  std::unique_ptr<AdminServer> s(
+      new AdminServer(loop, std::move(*l), hub, std::move(refresh), std::move(extra)));
   auto w = net::IoWatch::create(loop, s->listener_.fd(), *s);
   if (!w) return codecs::unexpected(w.error());
   s->watch_ = std::move(*w);

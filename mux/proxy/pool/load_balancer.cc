@@ -9,12 +9,14 @@ LoadBalancer::LoadBalancer(const config::Cluster& cluster)
     : policy_(cluster.load_balancing),
       active_(cluster.backends.size(), 0),
       down_(cluster.backends.size(), false),
+      health_(cluster.backends.size(), nullptr),
       current_(cluster.backends.size(), 0) {
   for (const auto& b : cluster.backends) weights_.push_back(b.weight);
 }
 
 bool LoadBalancer::eligible(size_t i, const std::vector<size_t>& tried, bool allow_down) const {
   if (std::find(tried.begin(), tried.end(), i) != tried.end()) return false;
+  if (!in_rotation(i)) return false;
   return allow_down || !down_[i];
 }
 

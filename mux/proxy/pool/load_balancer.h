@@ -1,7 +1,9 @@
 // LoadBalancer: chooses a backend of a cluster (round robin or least connections), skipping ones
-// marked down, so a connect failure can be retried on another backend.
+// marked down, so a connect failure can be retried on another backend, and never choosing one an
+// active health check took out of rotation.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -16,8 +18,8 @@ class LoadBalancer {
   explicit LoadBalancer(const config::Cluster& cluster);
 
   // The next backend to try, excluding `tried` (indexes already attempted for this request).
-  // Backends marked down are skipped while any other is up. nullopt when every backend is in
-  // `tried`.
+  // Backends marked down are skipped while any other is up. Backends out of rotation (health
+  // checks) are never picked. nullopt when every backend is in `tried` or out of rotation.
   std::optional<size_t> pick(const std::vector<size_t>& tried = {});
 
   // Active connection (or in-flight request) counts for least connections.
@@ -28,6 +30,13 @@ class LoadBalancer {
   // Connect failures mark a backend down until the next success.
   void mark_down(size_t backend) { down_[backend] = true; }
   void mark_up(size_t backend) { down_[backend] = false; }
+
+  // Backend `backend` is in rotation while `*up` holds (HealthBoard, written by the health
+  // checks on another thread). Null: always in rotation.
+  void watch_health(size_t backend, const std::atomic<bool>* up) { health_[backend] = up; }
+  bool in_rotation(size_t backend) const {
+    return health_[backend] == nullptr || health_[backend]->load(std::memory_order_relaxed);
+  }
 
   size_t size() const { return weights_.size(); }
   uint32_t active(size_t backend) const { return active_[backend]; }
@@ -40,6 +49,7 @@ class LoadBalancer {
   std::vector<uint32_t> weights_;
   std::vector<uint32_t> active_;
   std::vector<bool> down_;
+  std::vector<const std::atomic<bool>*> health_;
   // Smooth weighted round robin (nginx's algorithm): current weights per backend.
   std::vector<int64_t> current_;
 };

@@ -69,5 +69,24 @@ TEST(LoadBalancer, RetriesExcludeTriedAndSkipDown) {
   EXPECT_FALSE(lb.down(1));
 }
 
+// A backend an active health check took out of rotation is never picked, unlike one merely
+// marked down after a connect failure (tried again when nothing else is left).
+TEST(LoadBalancer, OutOfRotationIsNeverPicked) {
+  for (auto policy : {config::LoadBalancing::RoundRobin, config::LoadBalancing::LeastConnections}) {
+    auto c = cluster(policy, {1, 1, 1});
+    LoadBalancer lb(c);
+    std::atomic<bool> up0{true}, up1{false};
+    lb.watch_health(0, &up0);
+    lb.watch_health(1, &up1);
+    for (int i = 0; i < 12; ++i) EXPECT_NE(*lb.pick(), 1u);
+    up0 = false;
+    lb.mark_down(2);  // passive: still tried when it is the only one left
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(*lb.pick(), 2u);
+    EXPECT_FALSE(lb.pick({2}));  // every backend in rotation was tried
+    up1 = true;                  // back in rotation
+    EXPECT_EQ(*lb.pick({2}), 1u);
+  }
+}
+
 }  // namespace
 }  // namespace crossmux::mux::proxy

@@ -97,6 +97,7 @@ codecs::Status Supervisor::run() {
   }
   workers_.clear();
   admin_.reset();
+  checker_.reset();
   signal_watch_.reset();
   loop_->set_wake_handler(nullptr);
   log_.flush();
@@ -145,7 +146,8 @@ codecs::Status Supervisor::start() {
   net::EventLoop* sup = loop_.get();
   hub_ = std::make_unique<MetricsHub>(workers_count_);
   for (size_t w = 0; w < workers_count_; ++w) {
-    auto t = std::make_unique<WorkerThread>(w, &log_, limiter_, hub_.get(), [sup] { sup->wake(); });
+    auto t = std::make_unique<WorkerThread>(
+        w, &log_, limiter_, hub_.get(), [sup] { sup->wake(); }, &board_);
     auto s = t->start(config_, std::move((*sockets)[w]));
     workers_.push_back(std::move(t));
     if (!s) {
@@ -163,7 +165,9 @@ codecs::Status Supervisor::start() {
            ", access log " + log_.where());
   if (config_->global.admin) {
     auto at = resolve(*config_->global.admin);
-    auto a = at ? AdminServer::start(*loop_, *at, *hub_, [this] { refresh_metrics(); })
+    auto a = at ? AdminServer::start(
+                      *loop_, *at, *hub_, [this] { refresh_metrics(); },
+                      [this] { return render_supervisor_metrics(*config_, board_, facts_); })
                 : codecs::Result<std::unique_ptr<AdminServer>>(codecs::unexpected(at.error()));
     if (!a) {
       log_error(config::format_error(
@@ -177,6 +181,12 @@ codecs::Status Supervisor::start() {
              config::Address{config_->global.admin->host, admin_->port()}.to_string() +
              " (GET /metrics, /ready)");
   }
+  checker_ = std::make_unique<HealthChecker>(*loop_, config_, board_);
+  if (checker_->probes() > 0) {
+    log_info("health checks on " + std::to_string(checker_->probes()) + " backend(s)");
+  }
+  facts_.start_time_seconds =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string pid_file = pid_file_of(*config_, options_);
   if (!pid_file.empty()) std::ofstream(pid_file) << ::getpid() << "\n";
   notifier_.ready("serving " + std::to_string(config_->listeners.size()) + " listener(s)");

@@ -16,7 +16,10 @@
 #include "mux/net/event_loop.h"
 #include "mux/proxy/ops/access_log.h"
 #include "mux/proxy/ops/admin_server.h"
+#include "mux/proxy/ops/health_board.h"
+#include "mux/proxy/ops/health_check.h"
 #include "mux/proxy/ops/metrics_hub.h"
+#include "mux/proxy/ops/supervisor_metrics.h"
 #include "mux/proxy/ops/systemd_notify.h"
 #include "mux/proxy/worker/connection_limiter.h"
 #include "mux/proxy/worker/proxy_main.h"
@@ -73,7 +76,10 @@ class Supervisor {
   ConnectionLimiter limiter_;
   SystemdNotifier notifier_;
   size_t workers_count_ = 1;
+  HealthBoard board_;  // before the workers, which read it, and the checker, which writes it
+  SupervisorFacts facts_;
   std::unique_ptr<net::EventLoop> loop_;
+  std::unique_ptr<HealthChecker> checker_;  // after the loop: its probes' timers are the loop's
   Signals signals_{*this};
   News news_{*this};
   std::unique_ptr<net::IoWatch> signal_watch_;

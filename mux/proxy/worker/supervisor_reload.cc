@@ -80,6 +80,10 @@ void Supervisor::start_reload() {
   ports_ = std::move(ports);
   limiter_.set_limits(next->limits.max_connections, next->limits.max_connections_per_ip);
   config_ = next;
+  checker_ = std::make_unique<HealthChecker>(*loop_, next, board_);
+  if (checker_->probes() > 0) {
+    log_info("health checks on " + std::to_string(checker_->probes()) + " backend(s)");
+  }
   reload_pending_ = workers_.size();
   for (size_t w = 0; w < workers_.size(); ++w) workers_[w]->reload(next, std::move((*fresh)[w]));
 }
@@ -110,6 +114,7 @@ void Supervisor::finish_reload(bool accepted, const std::vector<std::string>& me
     log_error(m);
     text += m + "\n";
   }
+  ++(accepted ? facts_.reloads_accepted : facts_.reloads_rejected);
   if (accepted) {
     log_notice("configuration reloaded");
   } else if (workers_switched) {

@@ -101,7 +101,7 @@ codecs::Result<net::SocketAddress> resolve_address(const config::Address& a) {
 }
 
 Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> config,
-               AccessLogWriter* log, ConnectionLimiter& limiter)
+               AccessLogWriter* log, ConnectionLimiter& limiter, HealthBoard* health)
     : loop_(loop),
       config_(std::move(config)),
       log_(log),
@@ -110,7 +110,13 @@ Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> confi
       limiter_(limiter),
       pool_(*this),
       metrics_(*config_) {
-  for (const auto& c : config_->clusters) balancers_.emplace_back(c);
+  for (const auto& c : config_->clusters) {
+    balancers_.emplace_back(c);
+    for (size_t b = 0; health && b < c.backends.size(); ++b) {
+      balancers_.back().watch_health(b,
+                                     &health->entry(c.name, c.backends[b].address.to_string()).up);
+    }
+  }
   if (!config_->global.via.empty()) {
     via_[static_cast<size_t>(codecs::Version::Http10)] = "1.0 " + config_->global.via;
     via_[static_cast<size_t>(codecs::Version::Http11)] = "1.1 " + config_->global.via;

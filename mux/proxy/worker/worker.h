@@ -20,6 +20,7 @@
 #include "mux/proxy/legs/buffer_cache.h"
 #include "mux/proxy/legs/codec.h"
 #include "mux/proxy/ops/access_log.h"
+#include "mux/proxy/ops/health_board.h"
 #include "mux/proxy/ops/proxy_metrics.h"
 #include "mux/proxy/pool/backend_pool.h"
 #include "mux/proxy/pool/load_balancer.h"
@@ -41,10 +42,11 @@ using ListenerSockets = std::map<std::string, net::TcpListener>;
 // serving the sessions it accepted, with its own Config, routes and backend pool, until they end.
 class Worker {
  public:
-  // `log` (may be null: no access log) and `limiter` must outlive the worker; the worker keeps
-  // `config` alive.
+  // `log` (may be null: no access log), `limiter` and `health` (may be null: every backend in
+  // rotation) must outlive the worker; the worker keeps `config` alive. Each cluster's load
+  // balancer skips the backends `health` says are out of rotation (active health checks).
   Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> config, AccessLogWriter* log,
-         ConnectionLimiter& limiter);
+         ConnectionLimiter& limiter, HealthBoard* health = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

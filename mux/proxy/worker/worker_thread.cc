@@ -9,8 +9,13 @@
 namespace crossmux::mux::proxy {
 
 WorkerThread::WorkerThread(size_t index, AccessLog* log, ConnectionLimiter& limiter,
-                           MetricsHub* hub, std::function<void()> notify)
-    : index_(index), log_(log), limiter_(limiter), hub_(hub), notify_(std::move(notify)) {}
+                           MetricsHub* hub, std::function<void()> notify, HealthBoard* health)
+    : index_(index),
+      log_(log),
+      limiter_(limiter),
+      hub_(hub),
+      health_(health),
+      notify_(std::move(notify)) {}
 
 WorkerThread::~WorkerThread() {
   if (thread_.joinable()) {
@@ -29,7 +34,8 @@ codecs::Status WorkerThread::start(std::shared_ptr<const config::Config> config,
   if (!loop) return codecs::unexpected(loop.error());
   loop_ = std::move(*loop);
   writer_ = std::make_unique<AccessLogWriter>(log_);
-  auto worker = std::make_unique<Worker>(*loop_, std::move(config), writer_.get(), limiter_);
+  auto worker =
+      std::make_unique<Worker>(*loop_, std::move(config), writer_.get(), limiter_, health_);
   if (auto s = worker->start(std::move(sockets)); !s) return s;
   for (size_t i = 0; i < worker->config().listeners.size(); ++i) ports_.push_back(worker->port(i));
   current_ = std::move(worker);
@@ -191,7 +197,7 @@ void WorkerThread::apply_reload(Command& c) {
   if (shutting_down_ || !current_) {
     result = codecs::unexpected(codecs::Error::none("proxy: shutting down"));
   } else {
-    auto next = std::make_unique<Worker>(*loop_, c.config, writer_.get(), limiter_);
+    auto next = std::make_unique<Worker>(*loop_, c.config, writer_.get(), limiter_, health_);
     // Name resolution and TLS contexts first: a failure there leaves the old generation as it is.
     result = next->prepare();
     if (result) {

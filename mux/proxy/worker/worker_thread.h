@@ -29,9 +29,10 @@ class WorkerThread {
   // `notify` runs on the worker's thread whenever it has news for the supervisor (a reload result,
   // the thread ending); it must be thread-safe (EventLoop::wake of the supervisor's loop).
   // `hub` (may be null) receives this worker's metrics in slot `index`: every generation's,
-  // and those of generations that ended, summed.
+  // and those of generations that ended, summed. `health` (may be null) says which backends are
+  // in rotation (health checks); it outlives the thread.
   WorkerThread(size_t index, AccessLog* log, ConnectionLimiter& limiter, MetricsHub* hub,
-               std::function<void()> notify);
+               std::function<void()> notify, HealthBoard* health = nullptr);
   ~WorkerThread();
   WorkerThread(const WorkerThread&) = delete;
   WorkerThread& operator=(const WorkerThread&) = delete;
@@ -92,6 +93,7 @@ class WorkerThread {
   AccessLog* log_;
   ConnectionLimiter& limiter_;
   MetricsHub* hub_;
+  HealthBoard* health_;
   std::function<void()> notify_;
   std::unique_ptr<net::EventLoop> loop_;
   MailboxHandler mailbox_handler_{*this};  // after the loop: destroyed (unqueued) first
