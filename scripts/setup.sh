@@ -19,6 +19,8 @@ PACKAGES=(
   nghttp2-client nghttp2-server nghttp2-proxy node-llhttp curl openssl zip python3
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  # packaging tests: man pages rendered and found (groff, man, col), the systemd unit verified
+  groff-base man-db bsdextrautils systemd
   # fuzzing (the fuzz preset's clang 19): libFuzzer, sanitizer runtimes,
   # llvm-cov/llvm-profdata/llvm-symbolizer; chromium (and a font) renders the fuzzing report in a
   # ctest
