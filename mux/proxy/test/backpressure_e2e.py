@@ -9,9 +9,10 @@ HTTP/2 client holding its window at zero, an HTTP/1.1 client not reading) loses 
 CANCEL, the connection still answers PING) or, on HTTP/1.1, the connection. And a backend that
 resets mid-response costs only its own HTTP/2 stream. HTTP/1.1 on both sides
 for the resume cases, where only the proxy's own backpressure (pausing reads)
-can stop the flow. And an h2c client uploading to that stalled HTTP/1.1 backend: the proxy returns
-receive credit only as it forwards (RFC 9113 §6.9), so the stream's window reaches zero and stays
-there, while a second stream on the same connection sends its body and gets its answer at once.
+can stop the flow. And an h2c client uploading to a stalled backend (that HTTP/1.1 one, or an h2c
+one granting no stream credit): the proxy returns receive credit only as it forwards (RFC 9113
+§6.9), so the stream's window reaches zero and stays there, while a second stream on the same
+connection sends its body and gets its answer at once.
 
 Usage: backpressure_e2e.py CROSSMUX_BINARY
 """
@@ -79,9 +80,9 @@ BLOCK = pattern(CHUNK)
 BLOCK2 = BLOCK + BLOCK  # any CHUNK-long window of the repeated body
 
 
-def expected_sha():
+def expected_sha(size=BODY):
     h = hashlib.sha256()
-    left = BODY
+    left = size
     while left:
         n = min(left, CHUNK)
         h.update(BLOCK[:n])
@@ -111,6 +112,10 @@ class StallingBackend(threading.Thread):
         self.resume = threading.Event()
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # A fixed receive buffer (accepted sockets inherit it): autotuning may otherwise grow a
+        # stalled upload's buffer towards tcp_rmem's maximum (32 MiB on some machines), which
+        # would blur what the proxy itself holds back.
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.srv.bind(("127.0.0.1", port))
         self.srv.listen(16)
 
@@ -173,6 +178,97 @@ class StallingBackend(threading.Thread):
                 else:
                     conn.sendall(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
         except (OSError, EOFError):
+            pass
+        finally:
+            conn.close()
+
+
+class H2StallingBackend(threading.Thread):
+    """A tiny h2c origin (raw frames). It reads every frame at once and returns connection credit
+    for every DATA, but the first request body it sees (the upload) gets no stream credit until
+    `resume` is set: the proxy may send it 65,535 bytes and must hold the rest. Every other
+    request is answered as it ends. Answers: the upload's SHA-256, the others' body length."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.resume = threading.Event()
+        self.upload = None  # (connection, stream id) of the stalled upload
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", port))
+        self.srv.listen(16)
+
+    def run(self):
+        while True:
+            try:
+                conn, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        lock = threading.Lock()
+        owed = [0]  # stream credit held back from the upload
+
+        def send(data):
+            with lock:
+                conn.sendall(data)
+
+        def release():
+            self.resume.wait()
+            with lock:
+                if owed[0]:
+                    conn.sendall(h2_frame(0x8, 0, self.upload[1], struct.pack(">I", owed[0])))
+                owed[0] = -1
+
+        bodies = {}
+        buf = b""
+        try:
+            while len(buf) < 24:
+                d = conn.recv(65536)
+                if not d:
+                    return
+                buf += d
+            buf = buf[24:]
+            send(h2_frame(0x4, 0, 0))
+            while True:
+                while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+                    n = int.from_bytes(buf[:3], "big")
+                    t, f = buf[3], buf[4]
+                    sid = int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+                    p = buf[9:9 + n]
+                    buf = buf[9 + n:]
+                    if t == 0x4 and not f & 1:
+                        send(h2_frame(0x4, 0x1, 0))
+                    elif t == 0x1:
+                        bodies[sid] = hashlib.sha256(), 0
+                        if not f & 1 and self.upload is None:
+                            self.upload = (conn, sid)
+                            threading.Thread(target=release, daemon=True).start()
+                    elif t == 0x0:
+                        pad = p[0] + 1 if f & 0x8 else 0
+                        data = p[pad:len(p) - (p[0] if f & 0x8 else 0)]
+                        h, got = bodies[sid]
+                        h.update(data)
+                        bodies[sid] = h, got + len(data)
+                        if n:
+                            with lock:
+                                conn.sendall(h2_frame(0x8, 0, 0, struct.pack(">I", n)))
+                                if self.upload == (conn, sid) and owed[0] >= 0:
+                                    owed[0] += n
+                                elif not f & 1:
+                                    conn.sendall(h2_frame(0x8, 0, sid, struct.pack(">I", n)))
+                    if t in (0x0, 0x1) and f & 1:
+                        h, got = bodies.pop(sid)
+                        body = h.hexdigest().encode() if self.upload == (conn, sid) else \
+                            str(got).encode()
+                        send(h2_frame(0x1, 0x4, sid, b"\x88") + h2_frame(0x0, 0x1, sid, body))
+                d = conn.recv(1 << 20)
+                if not d:
+                    return
+                buf += d
+        except OSError:
             pass
         finally:
             conn.close()
@@ -402,8 +498,9 @@ class H2Uploader:
         return None, None
 
 
-def upload_h2_case(proxy_port, host, backend, proxy_pid):
-    """An h2c client uploads 64 MiB to an HTTP/1.1 backend that reads nothing: the proxy returns
+def upload_h2_case(proxy_port, host, backend, proxy_pid, body_size=BODY):
+    """An h2c client uploads `body_size` bytes to a backend that takes none of them (an HTTP/1.1
+    backend that reads nothing, or an h2c backend that grants no stream credit): the proxy returns
     credit only as it forwards (RFC 9113 §6.9), so the stream's window reaches zero with far less
     than the body sent, and no more credit comes while the backend stalls; a second stream on the
     same connection is served meanwhile; once the backend reads, every byte arrives."""
@@ -411,9 +508,9 @@ def upload_h2_case(proxy_port, host, backend, proxy_pid):
     base = rss_kib(proxy_pid)
     c = H2Uploader(proxy_port)
     c.pump(0.5)
-    c.open(1, h2_request_block(host.encode(), b"/upload", BODY))
-    sent = c.push_until_stalled(1, BODY, STALL_SECONDS, time.time() + 60)
-    if sent >= MAX_IN_FLIGHT:
+    c.open(1, h2_request_block(host.encode(), b"/upload", body_size))
+    sent = c.push_until_stalled(1, body_size, STALL_SECONDS, time.time() + 60)
+    if sent >= min(MAX_IN_FLIGHT, body_size):
         fail(f"h2 upload via {host}: {sent} bytes credited to a stream whose backend reads nothing")
     if c.windows[1] != 0 and c.conn_window != 0:
         fail(f"h2 upload via {host}: stalled with windows still open ({c.windows[1]}, "
@@ -434,13 +531,13 @@ def upload_h2_case(proxy_port, host, backend, proxy_pid):
         fail(f"h2 upload via {host}: the second stream got {body!r}, expected {small}")
     second = time.time() - start
     backend.resume.set()
-    sent = c.push(1, BODY, sent, time.time() + 30)
-    if sent != BODY:
-        fail(f"h2 upload via {host}: only {sent} of {BODY} bytes sent after the backend resumed "
+    sent = c.push(1, body_size, sent, time.time() + 120)
+    if sent != body_size:
+        fail(f"h2 upload via {host}: only {sent} of {body_size} bytes sent after the backend resumed "
              f"(windows {c.windows[1]}, {c.conn_window}; frames "
              f"{[(t, f, sid, p[:40]) for t, f, sid, p in c.frames][-8:]})")
     _, body = c.response(1, time.time() + 60)
-    if body is None or body[:64].decode() != expected_sha():
+    if body is None or body[:64].decode() != expected_sha(body_size):
         fail(f"h2 upload via {host}: the backend got a different body ({body!r:.80})")
     c.s.close()
     print(f"ok h2 upload via {host}: stream window zero after {granted} bytes "
@@ -559,7 +656,7 @@ def stall_h1_case(proxy_port, host):
     print(f"ok h1 stalled reader: closed after {got >> 20} MiB, {time.time() - start:.1f} s")
 
 
-def start_proxy(crossmux, work, name, proxy_port, backend_port, stall):
+def start_proxy(crossmux, work, name, proxy_port, backend_port, h2_backend_port, stall):
     cfg = os.path.join(work, name + ".toml")
     with open(cfg, "w") as f:
         f.write(f"""[global]
@@ -574,6 +671,13 @@ protocols = ["http/1.1", "h2c"]
 name = "stall"
 protocol = "http1"
 backends = ["127.0.0.1:{backend_port}"]
+[[clusters]]
+name = "stall-h2"
+protocol = "h2c"
+backends = ["127.0.0.1:{h2_backend_port}"]
+[[frontends]]
+hostname = "h2.stall.test"
+cluster = "stall-h2"
 [[frontends]]
 cluster = "stall"
 """)
@@ -591,12 +695,16 @@ def main():
     work = tempfile.mkdtemp(prefix="crossmux-bp-")
     backend = StallingBackend(free_port())
     backend.start()
+    h2_backend = H2StallingBackend(free_port())
+    h2_backend.start()
     proxy_port = free_port()
-    proc, log = start_proxy(crossmux, work, "patient", proxy_port, backend.port, "60s")
+    proc, log = start_proxy(crossmux, work, "patient", proxy_port, backend.port, h2_backend.port,
+                            "60s")
     try:
         download_case(proxy_port, "stall.test", backend, proc.pid)
         upload_case(proxy_port, "stall.test", backend, proc.pid)
-        upload_h2_case(proxy_port, "stall.test", backend, proc.pid)
+        upload_h2_case(proxy_port, "stall.test", backend, proc.pid, 24 * 1024 * 1024)
+        upload_h2_case(proxy_port, "h2.stall.test", h2_backend, proc.pid, 8 * 1024 * 1024)
         reset_mid_response_case(proxy_port, "stall.test")
         if proc.poll() is not None:
             fail("proxy died: " + open(log).read())
@@ -604,7 +712,8 @@ def main():
         proc.terminate()
         proc.wait(10)
     strict_port = free_port()
-    proc, log = start_proxy(crossmux, work, "strict", strict_port, backend.port, "1s")
+    proc, log = start_proxy(crossmux, work, "strict", strict_port, backend.port, h2_backend.port,
+                            "1s")
     try:
         stall_h2_case(strict_port, "stall.test")
         stall_h1_case(strict_port, "stall.test")
