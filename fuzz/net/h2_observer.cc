@@ -263,11 +263,17 @@ void H2Observer::client_block_done(Stream& s) {
   s.request_seen = true;
   s.request_decoded = ok;
   if (!ok) return;
+  size_t methods = 0;
   for (const auto& field : block.fields()) {
     s.request.emplace_back(std::string(field.name), std::string(field.value));
-    if (field.name == ":method") s.method = std::string(field.value);
+    if (field.name == ":method") {
+      s.method = std::string(field.value);
+      ++methods;
+    }
   }
-  s.method_known = s.opened_ok && !client_failed_ && !s.client_error;
+  // Two :method fields make the request malformed (RFC 9113 §8.3) and its method anyone's guess:
+  // nginx answers GET-then-HEAD with a 400 page, which is no body on a HEAD.
+  s.method_known = s.opened_ok && !client_failed_ && !s.client_error && methods == 1;
 }
 
 void H2Observer::client_settings(Payload p) {

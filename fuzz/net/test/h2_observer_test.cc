@@ -312,6 +312,15 @@ TEST(H2Observer, ResponseHeadsAndBodiesFollowHttpSemantics) {
   c.answer();
   EXPECT_THAT(c.rules(), ElementsAre("response-malformed", "content-length-mismatch",
                                      "data-before-response", "body-in-bodiless-response"));
+  // A request with two :method fields is malformed, its method unknown: a 400 page is no body
+  // on a HEAD.
+  Conn d;
+  d.client.headers(
+      1, {{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {":method", "HEAD"}}, true);
+  d.send();
+  d.server.settings().response(1, "400", false, {{"content-length", "3"}}).data(1, "bad", true);
+  d.answer();
+  EXPECT_THAT(d.rules(), IsEmpty());
 }
 
 TEST(H2Observer, TrailersMustEndTheStreamAndCarryNoPseudoHeaders) {
