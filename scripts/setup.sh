@@ -25,6 +25,8 @@ PACKAGES=(
   # llvm-cov/llvm-profdata/llvm-symbolizer; chromium (and a font) renders the fuzzing report in a
   # ctest
   clang-19 libfuzzer-19-dev libclang-rt-19-dev llvm-19 chromium fonts-dejavu-core
+  # unpacks the seed corpus zips of the OSS-Fuzz build tested by hand (scripts/fuzz_ossfuzz_check.sh)
+  unzip
   # peer benchmark only
   haproxy nginx wrk
 )
