@@ -22,6 +22,10 @@ namespace crossmux::mux::proxy {
 // Body bytes one direction of one exchange may hold before its reader is paused (H1: stop
 // reading the socket; H2: receive credit is withheld, which the window already bounds).
 inline constexpr size_t kQueueCap = 256 * 1024;
+// What a direction holds while its writer can take nothing (an HTTP/2 window at zero, a client
+// that stopped reading): past it the reader pauses too, so a stalled stream costs tens of KiB,
+// not kQueueCap (pump() sets Half::limit).
+inline constexpr size_t kStalledHold = 16 * 1024;
 // Request body bytes kept after they were written so the request can be replayed on another
 // connection (retry_policy.h); past this the request is no longer replayable.
 inline constexpr size_t kReplayCap = 64 * 1024;
@@ -55,7 +59,13 @@ struct Half {
   size_t queued() const { return body.size() - body_off; }
   // Body bytes held: queued ones and those kept for a replay.
   size_t held() const { return replay ? body.size() : queued(); }
-  bool full() const { return held() >= kQueueCap; }
+  // Consumer side: kQueueCap, or kStalledHold while the writer can take nothing (pump()).
+  size_t limit = kQueueCap;
+  // Whether the reader must pause. An in-order reader (HTTP/1.1, raw TCP: its connection carries
+  // only this message now) pauses at `limit`; a multiplexed one only past kQueueCap, because
+  // pausing an HTTP/2 connection for one stream would stall its other streams, its
+  // WINDOW_UPDATEs and PINGs (each stream is bounded by the window the proxy grants).
+  bool full(bool in_order) const { return held() >= (in_order ? limit : kQueueCap); }
   void append(codecs::Bytes data);
   // Drops the bytes kept for a replay; the message can no longer be rewound.
   void release_replay();

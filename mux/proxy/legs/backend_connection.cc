@@ -135,7 +135,7 @@ void BackendConnection::on_ready() {
     }
     if (state_ == BackendState::Connecting) return;
   }
-  bool alive = read_input(reading_paused() ? 0 : kInputCap);
+  bool alive = read_input(reading_paused() ? 0 : input_room());
   // Messages in order: any byte read now starts the oldest exchange's answer, even a byte the
   // decoder is about to refuse (a malformed response must not be answered by a retry).
   if (!in_.empty() && codec_->ordered()) {
@@ -175,12 +175,22 @@ void BackendConnection::on_ready() {
   }
   sync_deadlines();
   if (accepts()) worker_.pool().on_capacity(this);
-  if (!reading_paused() && more_to_read(kInputCap)) wake();
+  if (!reading_paused() && more_to_read(input_room())) wake();
+}
+
+size_t BackendConnection::input_room() const {
+  // In order (HTTP/1.1, raw TCP) every byte read is the oldest exchange's: read no more than its
+  // response may still hold, so a stalled client's response stops at about kStalledHold instead
+  // of a whole kInputCap read ahead. HTTP/2 streams are bounded by the receive windows.
+  if (!codec_->ordered() || exchanges_.empty()) return kInputCap;
+  const Half& h = exchanges_.front()->response;
+  return h.held() < h.limit ? std::min(kInputCap, h.limit - h.held()) : 0;
 }
 
 bool BackendConnection::reading_paused() const {
+  const bool in_order = codec_->ordered();
   for (const Exchange* ex : exchanges_) {
-    if (ex->response.full()) return true;
+    if (ex->response.full(in_order)) return true;
   }
   return false;
 }

@@ -101,6 +101,8 @@ class BackendConnection final : public Peer, public BackendSide {
   // which ends the exchange).
   void shut_tunnel_writes();
   bool reading_paused() const;
+  // How many bytes reading may gather in the input buffer now.
+  size_t input_room() const;
   // Takes no new exchange from now on; closes when the last one leaves.
   void retire();
   // Severs every exchange and tells its client session how the connection failed.

@@ -136,8 +136,9 @@ bool ClientSession::detect_protocol() {
 bool ClientSession::reading_paused() const {
   if (codec_failed_ || closing_) return true;
   if (codec_ && codec_->ordered() && exchanges_.size() >= kMaxPipeline) return true;
+  const bool in_order = codec_ && codec_->ordered();
   for (const auto& [id, ex] : exchanges_) {
-    if (ex->request.full()) return true;
+    if (ex->request.full(in_order)) return true;
   }
   return false;
 }
@@ -480,15 +481,14 @@ void ClientSession::progressed(Exchange& ex) {
 // RFC 9113 §5.2 lets a receiver hold its window at zero as long as it likes, and an HTTP/1.1
 // client may simply stop reading; either way the response waits here, holding its queue and
 // the backend stream (the slow-read class of CVE-2019-9517). timeouts.flow_control_stall bounds
-// that wait; the stall starts when a pump finds queued bytes and writes none of them.
+// that wait. A stall is a pump that leaves bytes queued for a writer that takes no more; it
+// starts again whenever bytes move. It must start even when this pump moved bytes: the reader is
+// then held to kStalledHold (pump()) and may never wake this session again.
 void ClientSession::track_stall(Exchange& ex, size_t wrote) {
-  const bool stalled = wrote == 0 && ex.response.head_sent && ex.response.queued() > 0;
-  if (!stalled) {
-    ex.cancel_stall();
-    return;
-  }
-  if (ex.stalling()) return;
-  ex.begin_stall(worker_.stall_limit_ms(ex));
+  const bool blocked =
+      ex.response.head_sent && ex.response.queued() > 0 && codec_->capacity(ex.client_stream) == 0;
+  if (wrote > 0 || !blocked) ex.cancel_stall();
+  if (blocked && !ex.stalling()) ex.begin_stall(worker_.stall_limit_ms(ex));
 }
 
 void ClientSession::stall_expired(Exchange& ex) {

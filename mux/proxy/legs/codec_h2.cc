@@ -97,8 +97,13 @@ class H2Codec final : public Codec {
   void take_output(codecs::ByteBuffer& out) override { conn_.take_output(out); }
   bool wants_output() const override { return conn_.wants_output(); }
   size_t capacity(StreamId stream) const override {
+    // What the flow windows let the connection send now, up to kStreamHighWater: bytes beyond
+    // the window would only wait in the codec (a copy per stalled stream, RFC 9113 §5.2 lets a
+    // peer hold its window at zero for as long as it likes).
     const size_t queued = conn_.queued_bytes(stream);
-    return queued < kStreamHighWater ? kStreamHighWater - queued : 0;
+    const int64_t window = std::min(conn_.send_window(stream), conn_.connection_send_window());
+    const size_t want = window <= 0 ? 0 : std::min<size_t>(kStreamHighWater, window);
+    return queued < want ? want - queued : 0;
   }
   bool can_open_stream() const override { return conn_.can_open_stream(); }
   bool can_open_tunnel() const override {

@@ -59,6 +59,10 @@ codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream, bo
     if (!s) return codecs::unexpected(s.error());
     h.end_sent = true;
   }
+  // A writer that takes nothing now (its peer's window is closed, its socket full) holds the
+  // reader to kStalledHold: bytes read ahead would only wait here. The writer's next pump that
+  // moves bytes restores kQueueCap (and wakes the reader).
+  if (!h.end_sent) h.limit = writer.capacity(stream) == 0 ? kStalledHold : kQueueCap;
   return written;
 }
 

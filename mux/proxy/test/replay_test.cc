@@ -111,7 +111,7 @@ TEST(Replay, HeldBytesPauseTheReaderAtTheQueueCap) {
   EXPECT_EQ(h.queued(), 0u);
   EXPECT_EQ(h.held(), kReplayCap);
   h.append(codecs::as_bytes(std::string(kQueueCap - kReplayCap, 'y')));
-  EXPECT_TRUE(h.full()) << "kept replay bytes count against the per-exchange cap";
+  EXPECT_TRUE(h.full(/*in_order=*/false)) << "kept replay bytes count against the per-exchange cap";
 }
 
 }  // namespace

@@ -12,6 +12,9 @@ connections first. The cap itself must hold: before, a busy HTTP/1.1 connection 
 count (36 connections for a cap of 8); with the cap and no grace, a probe waited the whole 30 s
 stall.
 
+Then the memory a stalled stream costs: 100 zero-window streams may grow the proxy's RSS by at
+most MEMORY_BOUND_KIB each.
+
 Usage: starvation_e2e.py CROSSMUX
 """
 import os
@@ -31,6 +34,7 @@ work = tempfile.mkdtemp()
 procs = []
 CAP = 8            # max_connections_per_backend
 STREAMS = 12       # per attacking connection
+MEMORY_BOUND_KIB = 200
 PROBE_BOUND = 3.0  # seconds a probe may take during the attack
 
 
@@ -155,6 +159,58 @@ cluster = "o"
     if cut == 0:
         fail("no stalled exchange was cut for the queue (access log)")
     print(f"ok: {cut} stalled exchanges cut so that queued ones could run")
+    memory_per_stalled_stream(origin_port)
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    fail("no VmRSS")
+
+
+def memory_per_stalled_stream(origin_port):
+    """100 zero-window streams for 1 MB responses each (HTTP/1.1 backend, so 100 backend
+    connections): the proxy's RSS may grow by at most MEMORY_BOUND_KIB per stream. Each stalled
+    stream holds about kStalledHold of response plus its connections' buffers (131 KiB measured;
+    541 KiB when every direction buffered kQueueCap and the codec took a window's worth more)."""
+    port = free_port()
+    with open(os.path.join(work, "memory.toml"), "w") as f:
+        f.write(f"""
+[global]
+access_log = "off"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:{port}"
+[[clusters]]
+name = "o"
+protocol = "http1"
+backends = ["127.0.0.1:{origin_port}"]
+[[frontends]]
+cluster = "o"
+""")
+    proxy = start("memory-proxy", [crossmux, "proxy", "--workers", "1", "--config",
+                                   os.path.join(work, "memory.toml")])
+    if not wait_port(port):
+        fail("memory proxy did not start")
+    # Warm up (allocator arenas, buffer cache) with one whole response.
+    c = socket.create_connection(("127.0.0.1", port))
+    c.sendall(b"GET /bytes/100000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    while c.recv(65536):
+        pass
+    c.close()
+    time.sleep(0.3)
+    before = rss_kib(proxy.pid)
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(PREFACE + settings(initial_window_size=0) +
+              b"".join(h2_get(1 + 2 * i, "a", "/bytes/1000000") for i in range(100)))
+    time.sleep(2)
+    per_stream = (rss_kib(proxy.pid) - before) / 100
+    s.close()
+    if per_stream > MEMORY_BOUND_KIB:
+        fail(f"{per_stream:.0f} KiB of RSS per stalled stream (bound {MEMORY_BOUND_KIB} KiB)")
+    print(f"ok: {per_stream:.0f} KiB of RSS per stalled stream (bound {MEMORY_BOUND_KIB} KiB)")
 
 
 try:
