@@ -169,6 +169,7 @@ Status Connection::stream_error(StreamId id, H2Code code, const char* detail, bo
   } else {
     streams_.remember(id, true);
   }
+  ++queued_resets_;
   if (Status q = queue_control(); !q) return q;
   // MadeYouReset (CVE-2025-8671): resets the peer provokes cost the same budget as its own.
   return charge ? charge_reset() : ok();
@@ -195,7 +196,13 @@ Status Connection::glitch() {
 Status Connection::queue_control() {
   if (++queued_control_ > limits_.max_queued_control) {
     count_limit(LimitKind::ControlQueue);
-    return fail(H2Code::EnhanceYourCalm, kControlQueueFull);
+    // Every control frame the peer makes us queue and does not read counts, the RST_STREAMs its
+    // stream errors provoke too (a peer that never reads would otherwise grow our output without
+    // bound); the detail says whether the ACKs alone passed the limit.
+    return fail(H2Code::EnhanceYourCalm,
+                queued_control_ - queued_resets_ > limits_.max_queued_control
+                    ? kControlQueueFull
+                    : kControlQueueFullWithResets);
   }
   return ok();
 }

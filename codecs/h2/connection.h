@@ -244,6 +244,7 @@ class Connection {
   ByteBuffer enc_block_;
   ByteBuffer control_;
   uint32_t queued_control_ = 0;
+  uint32_t queued_resets_ = 0;  // of queued_control_: RST_STREAMs the peer provoked
   Scheduler scheduler_;
   std::vector<StreamId> parked_;  // streams blocked on the connection window during send_data
 

@@ -178,6 +178,7 @@ size_t Connection::take_output(ByteBuffer& out) {
   out.append(control_.bytes());
   control_.clear();
   queued_control_ = 0;
+  queued_resets_ = 0;
   if (!error_) send_data(out);
   Bytes written = out.bytes().subspan(before);
   if (magic_unsent_ > 0) {  // the client preface is not a frame

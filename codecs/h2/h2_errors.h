@@ -78,6 +78,8 @@ inline constexpr char kResetBudgetSpent[] = "reset budget exhausted (rapid reset
 inline constexpr char kTooManyContinuations[] = "too many CONTINUATION frames";
 inline constexpr char kHeaderBlockTooLarge[] = "encoded header block over the limit";
 inline constexpr char kControlQueueFull[] = "too many queued PING/SETTINGS ACKs";
+inline constexpr char kControlQueueFullWithResets[] =
+    "too many queued control frames (PING/SETTINGS ACKs and provoked RST_STREAMs)";
 inline constexpr char kTooManySettings[] = "too many entries in one SETTINGS frame";
 inline constexpr char kGlitchBudgetSpent[] = "too many empty or useless frames";
 inline constexpr char kStreamIdsExhausted[] = "stream ids exhausted";

@@ -92,7 +92,12 @@ inline bool allowed_theirs_connection_error(uint32_t code) {
 inline bool allowed_ours_connection_error(std::string_view detail) {
   // RFC 8441 §3 forbids withdrawing SETTINGS_ENABLE_CONNECT_PROTOCOL; we enforce it from either
   // peer, nghttp2 ignores the setting when a client sends it.
-  return detail == codecs::h2::kEnableConnectWithdrawn;
+  if (detail == codecs::h2::kEnableConnectWithdrawn) return true;
+  // Our unread-control-frame cap (max_queued_control, 1,000 like nghttp2's) counts the
+  // RST_STREAMs a peer's stream errors make us queue as well as PING/SETTINGS ACKs; nghttp2's
+  // flood counter counts only the ACKs. This detail is used only when the ACKs alone stayed
+  // within the cap (fuzz finding ours-control-queue-full-where-nghttp2-is-not).
+  return detail == codecs::h2::kControlQueueFullWithResets;
 }
 
 }  // namespace crossmux::fuzz

@@ -54,6 +54,25 @@ TEST(Attack, PingFlood_2_2) {
   EXPECT_EQ(std::string(s.c.feed(Bytes()).error().detail), kControlQueueFull);
 }
 
+// Provoked RST_STREAMs the peer never reads count against the same unread-control cap as ACKs;
+// the detail tells the mixed case (which nghttp2, counting ACKs only, lets through) from an ACK
+// flood.
+TEST(Attack, ProvokedResetsAndPingsFillTheControlQueue) {
+  Limits l;
+  l.max_queued_control = 100;
+  Server s({}, l);
+  for (int i = 0; i < 60; ++i) s.w.raw(6, 0, 0, std::string(8, 'p'));
+  for (uint32_t i = 0; i < 60; ++i) {
+    s.w.headers(
+        2 * i + 1,
+        s.w.block({{":method", "GET"}, {":scheme", "http"}, {":path", "/"}, {"X-Upper", "1"}}),
+        true);
+  }
+  s.send();
+  EXPECT_EQ(s.error, kCalm);
+  EXPECT_EQ(calm_detail(s), kControlQueueFullWithResets);
+}
+
 TEST(Attack, PriorityResourceLoop_2_3) {
   Limits l;
   l.glitch_budget = 50;
