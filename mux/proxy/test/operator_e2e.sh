@@ -280,7 +280,10 @@ assert (a["tls_version"], a["sni"], a["alpn"], a["status"]) == ("TLSv1.3", "one.
 assert (b["tls_version"], b["sni"], b["alpn"], b["status"]) == ("TLSv1.2", "two.test", "http/1.1", 200), b
 assert re.fullmatch(r"TLS_[A-Z0-9_]+", a["tls_cipher"]) and re.fullmatch(r"[A-Z0-9-]+", b["tls_cipher"]), (a, b)
 # /slow/30: the origin waits 30 ms; both durations on one clock, the backend's inside the total.
-assert 30000 <= a["backend_response_us"] <= a["total_us"], a
+# The origin's timer counts whole milliseconds of the loop's clock, read at the start of the loop
+# iteration that sent the request: it may fire up to 1 ms early on the microsecond clock
+# (29,798 us was seen).
+assert 29000 <= a["backend_response_us"] <= a["total_us"], a
 PY
 kill "$f_pid"; wait "$f_pid" 2>/dev/null
 echo "7. JSON fields over TLS: version, cipher, SNI, ALPN; backend time within total"
