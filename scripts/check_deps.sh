@@ -13,6 +13,11 @@ RULES=(
   "codecs/h1 codecs/h2 codecs/hpack codecs/reference"
   "codecs/h2 codecs/h1 codecs/reference"
   "mux conformance/ fuzz/ cli/ codecs/reference"
+  # mux/proxy (README.md there): the exchange and its lifecycle are the core, below the legs,
+  # the pool and the worker; operations (access log, metrics, admin, health checks) may speak
+  # through the codec adapters but never reach into exchanges, the pool or the worker.
+  "mux/proxy/exchange mux/proxy/legs/ mux/proxy/pool/ mux/proxy/ops/ mux/proxy/worker/"
+  "mux/proxy/ops mux/proxy/exchange/ mux/proxy/pool/ mux/proxy/worker/"
 )
 
 check_tree() {
