@@ -2,6 +2,8 @@
 // CVEs named in each case title), each with a "still serving afterwards" verdict.
 // Verdict: the server answers with the right error or limit, and a fresh connection is still
 // served normally afterwards.
+#include <algorithm>
+
 #include "conformance/h2/suite.h"
 #include "conformance/h2/verdicts.h"
 
@@ -189,6 +191,47 @@ Section build_abuse(const Target& t) {
         const std::string ping("stillok!", 8);
         p.send_ping(ping);
         return expect_ping_ack(p, ping, false);
+      });
+  auto& slow = root.child("5", "Slow readers");
+  slow.add(
+      "Zero-window streams on three connections do not starve a fourth client (CVE-2019-9517)",
+      "RFC 9113 §5.2.2: a receiver may hold its window at zero (flow control cannot be disabled "
+      "by the sender); RFC 9113 §10.5: Implementations SHOULD track the use of these features and "
+      "set limits on their use, so responses nobody reads must not take the capacity (backend "
+      "connections, workers, memory) other clients are served with",
+      [t] {
+        // Three connections each keep 100 streams whose responses they never take a byte of
+        // (SETTINGS_INITIAL_WINDOW_SIZE 0); while all three stay open a fourth connection must
+        // be answered within 5 s (or the read timeout, when longer).
+        Target patient = t;
+        patient.timeout_ms = std::max(t.timeout_ms, 5000);
+        auto stall = [](Probe& p) {
+          if (!p.settings_and_ack({{0x4, 0}})) return false;
+          const std::string block = p.request_block();
+          for (uint32_t i = 0; i < 100; ++i)
+            p.send_headers(1 + 2 * i, block, kEndStream | kEndHeaders);
+          return true;
+        };
+        auto fourth = [&patient] {
+          return with_connection(patient, [](Probe& p) {
+            p.send_headers(1, p.request_block(), kEndStream | kEndHeaders);
+            Outcome o = expect_response(p, 1);
+            if (o.verdict == Verdict::Fail)
+              o.expected.insert(o.expected.begin(),
+                                "a fourth client is served while 300 zero-window streams wait");
+            return o;
+          });
+        };
+        return with_connection(t, [&](Probe& a) {
+          if (!stall(a)) return Outcome::error_out("no SETTINGS ACK");
+          return with_connection(t, [&](Probe& b) {
+            if (!stall(b)) return Outcome::error_out("no SETTINGS ACK");
+            return with_connection(t, [&](Probe& c) {
+              if (!stall(c)) return Outcome::error_out("no SETTINGS ACK");
+              return fourth();
+            });
+          });
+        });
       });
   return root;
 }
