@@ -97,7 +97,13 @@ inline bool allowed_ours_connection_error(std::string_view detail) {
   // RST_STREAMs a peer's stream errors make us queue as well as PING/SETTINGS ACKs; nghttp2's
   // flood counter counts only the ACKs. This detail is used only when the ACKs alone stayed
   // within the cap (fuzz finding ours-control-queue-full-where-nghttp2-is-not).
-  return detail == codecs::h2::kControlQueueFullWithResets;
+  if (detail == codecs::h2::kControlQueueFullWithResets) return true;
+  // HEADERS on a stream the peer closed: after END_STREAM RFC 9113 §5.1 requires a connection
+  // error STREAM_CLOSED, after the peer's own RST_STREAM a stream error; our stream table keeps
+  // only "closed" for a forgotten stream, so we answer both with the connection error, which
+  // §5.4.1 allows for any stream error ("MAY choose to treat a stream error as a connection
+  // error"). nghttp2 resets the stream (fuzz finding headers-after-client-rst-connection-error).
+  return detail == codecs::h2::kHeadersOnClosedStream;
 }
 
 }  // namespace crossmux::fuzz
