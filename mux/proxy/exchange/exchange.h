@@ -26,6 +26,10 @@ inline constexpr size_t kQueueCap = 256 * 1024;
 // that stopped reading): past it the reader pauses too, so a stalled stream costs tens of KiB,
 // not kQueueCap (pump() sets Half::limit).
 inline constexpr size_t kStalledHold = 16 * 1024;
+// Interim (1xx) response heads one exchange holds for a client that has not taken them: an
+// in-order backend's reader pauses at this many, and heads past it are dropped (a backend can
+// send 1xx heads without end; RFC 9110 §15.2 has them forwarded, not stored without bound).
+inline constexpr size_t kMaxHeldInterim = 16;
 // Request body bytes kept after they were written so the request can be replayed on another
 // connection (retry_policy.h); past this the request is no longer replayable.
 inline constexpr size_t kReplayCap = 64 * 1024;
@@ -65,7 +69,10 @@ struct Half {
   // only this message now) pauses at `limit`; a multiplexed one only past kQueueCap, because
   // pausing an HTTP/2 connection for one stream would stall its other streams, its
   // WINDOW_UPDATEs and PINGs (each stream is bounded by the window the proxy grants).
-  bool full(bool in_order) const { return held() >= (in_order ? limit : kQueueCap); }
+  bool full(bool in_order) const {
+    return held() >= (in_order ? limit : kQueueCap) ||
+           (in_order && interim.size() >= kMaxHeldInterim);
+  }
   void append(codecs::Bytes data);
   // Drops the bytes kept for a replay; the message can no longer be rewound.
   void release_replay();

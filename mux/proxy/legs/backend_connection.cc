@@ -292,7 +292,9 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   // The backend started answering: the request can no longer be replayed elsewhere.
   ex->request.release_replay();
   if (head.is_informational() && head.status != 101) {
-    // RFC 9110 §15.2: interim responses are forwarded.
+    // RFC 9110 §15.2: interim responses are forwarded, but not stored without bound for a client
+    // that has not taken them yet (found by mux_session: a backend's endless 1xx heads piled up).
+    if (ex->response.interim.size() >= kMaxHeldInterim) return;
     ex->response.interim.emplace_back();
     ex->response.interim.back() = std::move(head);
     ex->response.interim.back().own_all();

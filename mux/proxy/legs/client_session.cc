@@ -292,7 +292,12 @@ void ClientSession::pump_responses() {
     }
     codecs::StreamId sid = ex.client_stream;
     const bool head_was_sent = ex.response.head_sent;
+    const size_t interim_held = ex.response.interim.size();
     auto r = pump(ex.response, *codec_, sid);
+    // A backend paused at kMaxHeldInterim 1xx heads reads on once they went out.
+    if (interim_held >= kMaxHeldInterim && ex.response.interim.size() < interim_held) {
+      if (BackendSide* b = ex.backend.side()) b->wake();
+    }
     if (!r) {
       // A response the client protocol cannot carry (RFC 9113 §8.2.2 field rules): 502 when
       // nothing went out yet, else the stream is cut.
