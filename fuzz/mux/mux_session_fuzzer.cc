@@ -45,7 +45,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -99,8 +98,6 @@ constexpr size_t kTakeSlack = (256 + 64) * 1024 + 64 * 1024;
 // Deadlines the wind-down lets pass before it calls the session hung: far more than the
 // exchanges a script can open (kMaxActions) times their attempts and timeouts each.
 constexpr int kWindDownRounds = 2000;
-// 1xx heads queued for one exchange.
-constexpr size_t kMaxInterim = 64;
 
 using namespace fuzz::mux_session;
 
@@ -262,7 +259,8 @@ class Harness {
     auto exchange = [&](const proxy::Exchange& ex) {
       if (ex.request.queued() > queue_cap) violated("request body queue over budget");
       if (ex.response.queued() > queue_cap) violated("response body queue over budget");
-      if (ex.response.interim.size() > kMaxInterim) violated("interim responses pile up");
+      if (ex.response.interim.size() > proxy::kMaxHeldInterim)
+        violated("interim responses pile up");
     };
     auto peer = [&](const proxy::Peer& p) {
       if (p.input_bytes() > input_cap + kReadSlack) violated("input buffer over budget");
@@ -389,9 +387,8 @@ class Harness {
   // the windows the proxy opens without data (its connection window above 65,535 at the start;
   // a stream's window raised to initial_window_size when its SETTINGS are acknowledged).
   void check_client_credit() const {
-    const config::Limits& l = config_->limits;
-    const uint64_t conn_slack = l.connection_window > 65535 ? l.connection_window - 65535 : 0;
-    const uint64_t stream_slack = l.initial_window_size > 65535 ? l.initial_window_size - 65535 : 0;
+    const auto [conn_slack, stream_slack] =
+        window_slack(config_->limits.connection_window, config_->limits.initial_window_size);
     for (const auto& c : clients_) {
       if (!c->h2_framed || c->sent_frames.lost()) continue;
       std::map<uint32_t, uint64_t> held;
@@ -407,11 +404,7 @@ class Harness {
       for (const auto& [stream, credit] : c->got_frames.credits()) {
         const uint64_t sent = stream == 0 ? c->sent_frames.data_total() + conn_slack
                                           : c->sent_frames.data(stream) + stream_slack;
-        const uint64_t h = stream == 0 ? held_total : held[stream];
-        if (credit + h > sent) {
-          std::fprintf(stderr, "client stream %u: credit %llu, held %llu, sent %llu (+ slack)\n",
-                       stream, static_cast<unsigned long long>(credit),
-                       static_cast<unsigned long long>(h), static_cast<unsigned long long>(sent));
+        if (over_credit("client", stream, credit, stream == 0 ? held_total : held[stream], sent)) {
           violated(
               "the proxy returned more receive credit to a client than it forwarded or "
               "discarded");
@@ -422,9 +415,8 @@ class Harness {
 
   // The same toward HTTP/2 backends, for response bodies.
   void check_backend_credit() const {
-    const config::Limits& l = config_->limits;
-    const uint64_t conn_slack = l.connection_window > 65535 ? l.connection_window - 65535 : 0;
-    const uint64_t stream_slack = l.initial_window_size > 65535 ? l.initial_window_size - 65535 : 0;
+    const auto [conn_slack, stream_slack] =
+        window_slack(config_->limits.connection_window, config_->limits.initial_window_size);
     std::map<const BackendEnd*, std::map<uint32_t, uint64_t>> held;
     worker_->for_each_session([&](const proxy::ClientSession& s) {
       s.for_each_exchange([&](const proxy::Exchange& ex) {
@@ -443,17 +435,8 @@ class Harness {
       for (const auto& [stream, credit] : b->to_backend.credits()) {
         const uint64_t sent = stream == 0 ? b->from_backend.data_total() + conn_slack
                                           : b->from_backend.data(stream) + stream_slack;
-        if (trace_level() >= 4) {
-          std::fprintf(stderr, "backend %zu stream %u: credit %llu held %llu sent %llu\n",
-                       index_of(*b), stream, static_cast<unsigned long long>(credit),
-                       static_cast<unsigned long long>(m[stream]),
-                       static_cast<unsigned long long>(sent));
-        }
-        if (credit + m[stream] > sent) {
-          std::fprintf(stderr, "backend stream %u: credit %llu, held %llu, sent %llu (+ slack)\n",
-                       stream, static_cast<unsigned long long>(credit),
-                       static_cast<unsigned long long>(m[stream]),
-                       static_cast<unsigned long long>(sent));
+        if (trace_level() >= 4) print_credit("backend", stream, credit, m[stream], sent);
+        if (over_credit("backend", stream, credit, m[stream], sent)) {
           violated(
               "the proxy returned more receive credit to a backend than it forwarded or "
               "discarded");

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace crossmux::fuzz::mux_session {
 
@@ -94,5 +96,29 @@ class FrameTally {
   uint64_t data_total_ = 0;
   std::map<uint32_t, uint64_t> credit_;
 };
+
+// The windows a proxy opens without data, above RFC 9113's 65,535 start: its connection window
+// (sent at the start) and a stream's (raised when its SETTINGS are acknowledged). {conn, stream}.
+inline std::pair<uint64_t, uint64_t> window_slack(uint64_t connection_window,
+                                                  uint64_t initial_window_size) {
+  return {connection_window > 65535 ? connection_window - 65535 : 0,
+          initial_window_size > 65535 ? initial_window_size - 65535 : 0};
+}
+
+inline void print_credit(const char* side, uint32_t stream, uint64_t credit, uint64_t held,
+                         uint64_t sent) {
+  std::fprintf(stderr, "%s stream %u: credit %llu, held %llu, sent %llu (+ slack)\n", side, stream,
+               static_cast<unsigned long long>(credit), static_cast<unsigned long long>(held),
+               static_cast<unsigned long long>(sent));
+}
+
+// The credit oracle's rule for one stream (0: the connection): credit returned plus bytes still
+// held never exceed what was sent. Prints the figures when broken.
+inline bool over_credit(const char* side, uint32_t stream, uint64_t credit, uint64_t held,
+                        uint64_t sent) {
+  if (credit + held <= sent) return false;
+  print_credit(side, stream, credit, held, sent);
+  return true;
+}
 
 }  // namespace crossmux::fuzz::mux_session
