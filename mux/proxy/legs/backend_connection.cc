@@ -338,8 +338,11 @@ void BackendConnection::on_trailers(codecs::StreamId s, codecs::HeaderList& trai
 void BackendConnection::on_end_of_message(codecs::StreamId s) {
   if (Exchange* ex = find(s)) {
     ex->response.end_received = true;
-    // The whole response is held: what is left is the client's pace (the stall deadline).
-    ex->cancel_deadline();
+    // The whole response is held: what is left is the client's pace (the stall deadline). A
+    // tunnel keeps its idle deadline (timeouts.tunnel): its other direction may still be open,
+    // and a tunnel waiting behind a pipelined response would otherwise have none (found by
+    // mux_session: no deadline armed).
+    if (ex->phase() != Phase::Tunnel) ex->cancel_deadline();
     ex->client.wake();
     release_if_done(*ex);
   }
