@@ -41,7 +41,6 @@
 //     forwarding, tunnelling or responding has a deadline or the flow-control stall armed.
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -690,11 +689,12 @@ class Harness {
     h.end_headers = true;
     codecs::h2::write_headers(wire, req.stream, h);
     const auto data = codecs::as_bytes(std::string_view(body));
-    if (req.tunnel && !bodiless && sent_status / 100 == 2) {
-      b.seen.consented.insert(req.stream);
-      if (n > 0) codecs::h2::write_data(wire, req.stream, data.first(n), false);
-    } else {
+    // HEADERS is left open: to CONNECT any 2xx, a 204 too, opens the tunnel (RFC 9110 §9.3.6).
+    if (req.tunnel && sent_status / 100 == 2) b.seen.consented.insert(req.stream);
+    if (!req.tunnel || bodiless || sent_status / 100 != 2) {
       codecs::h2::write_data(wire, req.stream, data, true);
+    } else if (n > 0) {
+      codecs::h2::write_data(wire, req.stream, data.first(n), false);
     }
     b.raw_frames = true;
     b.send_frames(wire.bytes());
