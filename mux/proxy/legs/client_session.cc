@@ -64,10 +64,7 @@ void ClientSession::on_ready() {
     return;
   }
   if (tls_ && !codec_) return;  // handshake in progress: the watch wakes us
-  // A request head is only decoded once whole, so the input holds one of max_header_bytes (plus
-  // its request line): a smaller cap would leave the decoder waiting for bytes never read.
-  const size_t cap = std::max<size_t>(
-      kInputCap, worker_.limits().max_header_bytes + worker_.limits().max_request_line + 1024);
+  const size_t cap = client_input_cap(worker_.limits());
   bool alive = read_input(reading_paused() ? 0 : cap);
   if (codec_ || detect_protocol()) {
     feed();
