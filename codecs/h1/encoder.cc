@@ -140,10 +140,12 @@ Status Encoder::write_fields(const HeaderList& fields, bool keep_upgrade, ByteBu
       cookies_done = true;
       out.append(f.name);
       out.append(": ");
+      // Crumbs joined as join_cookies (translate.cc) joins them: empty ones skipped.
       bool first = true;
       for (const auto& c : fields) {
         if (!iequals(c.name, "cookie")) continue;
         if (!valid_value(c.value)) return encode_error(kErrEncodeBadFieldValue);
+        if (c.value.empty()) continue;
         if (!first) out.append("; ");
         out.append(c.value);
         first = false;

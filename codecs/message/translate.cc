@@ -155,18 +155,18 @@ void lowercase_names(HeaderList& headers) {
   }
 }
 
-// RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1.
+// RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1. An empty crumb (valid in HTTP/2)
+// carries no cookie-pair and is skipped: joined in, it left "a; " whose trailing space an HTTP/1.1
+// parser strips (RFC 9110 §5.5), so the backend saw another value than the one we forwarded.
 void join_cookies(HeaderList& headers) {
   if (headers.count("cookie") < 2) return;
   std::string joined;
   HeaderField* first = nullptr;
   for (auto& f : headers) {
     if (!iequals(f.name, "cookie")) continue;
-    if (first == nullptr) {
-      first = &f;
-    } else {
-      joined += "; ";
-    }
+    if (first == nullptr) first = &f;
+    if (f.value.empty()) continue;
+    if (!joined.empty()) joined += "; ";
     joined += f.value;
   }
   first->value = headers.own(joined);

@@ -77,8 +77,9 @@ inline FieldCopies join_cookies(const FieldCopies& in) {
     } else if (first == SIZE_MAX) {
       first = out.size();
       out.push_back(f);
-    } else {
-      out[first].second += "; " + f.second;
+    } else if (!f.second.empty()) {  // an empty crumb adds nothing (translate.cc)
+      if (!out[first].second.empty()) out[first].second += "; ";
+      out[first].second += f.second;
     }
   }
   return out;

@@ -54,6 +54,25 @@ TEST(H1Encoder, RequestWithHostFramingHopByHopAndCookies) {
       "Content-Length: 4\r\n\r\ndata");
 }
 
+// Trailers are not prepared by translate.cc: the encoder joins their crumbs itself, skipping
+// empty ones as join_cookies does ("a=1; " would lose its space to the backend's parser).
+TEST(H1Encoder, TrailerCookieCrumbsJoinWithoutEmptyOnes) {
+  MessageHead h = request("POST", "/", "a.example");
+  h.framing = Framing::Streaming;
+  Encoder enc(MessageKind::Request);
+  ByteBuffer out;
+  ASSERT_TRUE(enc.encode_head(h, out));
+  HeaderList t;
+  t.add_view("cookie", "a=1");
+  t.add_view("x-t", "1");
+  t.add_view("cookie", "");
+  t.add_view("cookie", "b=2");
+  t.add_view("cookie", "");
+  out.clear();
+  ASSERT_TRUE(enc.encode_trailers(t, out));
+  EXPECT_EQ(out.view(), "0\r\ncookie: a=1; b=2\r\nx-t: 1\r\n\r\n");
+}
+
 TEST(H1Encoder, StreamingBecomesChunkedWithTrailers) {
   MessageHead h = response(200);
   h.framing = Framing::Streaming;
