@@ -236,6 +236,16 @@ Result<size_t> LlhttpDecoder::feed(Bytes input, EventSink& sink) {
   }
   const char* data = reinterpret_cast<const char*>(input.data());
   llhttp_errno_t err = llhttp_execute(&s.parser, data, input.size());
+  // A request with Upgrade and content: llhttp pauses after its body, leaving the switch to the
+  // application. The switch could only follow the 101, which a server that ignores the Upgrade
+  // (RFC 9110 §7.8 lets it; our decoder does when there is content) never sends: what follows is
+  // the next request, so parsing goes on. (A tunnel head, CONNECT or a bodiless Upgrade, keeps
+  // suppress_end set and stops below.)
+  while (err == HPE_PAUSED_UPGRADE && s.kind == MessageKind::Request && !s.suppress_end) {
+    const char* at = llhttp_get_error_pos(&s.parser);
+    llhttp_resume_after_upgrade(&s.parser);
+    err = llhttp_execute(&s.parser, at, input.size() - static_cast<size_t>(at - data));
+  }
   if (err == HPE_OK) return input.size();
   if (err == HPE_PAUSED_UPGRADE) {
     size_t used = static_cast<size_t>(llhttp_get_error_pos(&s.parser) - data);

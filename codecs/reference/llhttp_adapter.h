@@ -24,7 +24,9 @@
 // - 101: llhttp starts a tunnel only when the 101 carries Upgrade plus Connection: upgrade; we
 //   start it on any 101 to a request that asked for an upgrade, and reject an unsolicited 101.
 // - Tunnels: on a request tunnel (CONNECT, or Upgrade without body) this adapter stops consuming,
-//   like our decoder awaiting resolve_tunnel(); on a response tunnel the rest is data.
+//   like our decoder awaiting resolve_tunnel(); on a response tunnel the rest is data. A request
+//   with Upgrade and content is no tunnel for us (RFC 9110 §7.8: a server MAY ignore Upgrade):
+//   llhttp pauses after its body, and the adapter resumes, parsing what follows as requests.
 // - Values: llhttp keeps trailing whitespace in field values; the adapter trims it (RFC 9110 §5.5)
 //   so values compare.
 // - Limits: llhttp has no header size, count or line limits; ours give 414 / 431.

@@ -267,6 +267,27 @@ TEST(H1VersusLlhttp, RfcLeniencesAgree) {
   }
 }
 
+// A request with Upgrade and content is no tunnel (RFC 9110 §7.8: a server MAY ignore Upgrade, and
+// we do when there is content): what follows its body is the next request, for the oracle too
+// (llhttp pauses there; the adapter resumes). Found by the CI run of h1_diff: llhttp's trace had
+// stopped after the body (regressions/h1_diff/upgrade-with-content-then-pipelined-request).
+TEST(H1VersusLlhttp, UpgradeWithContentIsIgnoredAndTheNextRequestParses) {
+  const std::string upgrade = "Host: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n";
+  Stream s{"POST / HTTP/1.1\r\n" + upgrade + "Content-Length: 3\r\n\r\n000" +
+               "POST / HTTP/1.1\r\n" + upgrade + "Transfer-Encoding: chunked\r\n\r\n" +
+               "1\r\n0\r\n0\r\n\r\n" + "GET / HTTP/1.1\r\n" + upgrade + "\r\nnot http",
+           {}};
+  for (Split split : {Split::Whole, Split::Bytewise, Split::Random}) {
+    auto a = ours(s, MessageKind::Request, split, 3);
+    auto b = oracle(s, MessageKind::Request, split, 3);
+    EXPECT_FALSE(a.error) << a.trace;
+    EXPECT_FALSE(b.error) << b.trace;
+    EXPECT_NE(a.trace.find("head 3 request HTTP/1.1 GET - a / framing=tunnel"), std::string::npos)
+        << a.trace;
+    EXPECT_EQ(a.trace, b.trace);
+  }
+}
+
 // Valid messages strict llhttp refuses and we take (llhttp_adapter.h; h1_diff allowlists them).
 TEST(H1VersusLlhttp, DocumentedDifferencesWhereLlhttpIsStricter) {
   const char* valid[] = {
