@@ -263,14 +263,22 @@ class Harness {
     };
     auto peer = [&](const proxy::Peer& p) {
       if (p.input_bytes() > input_cap + kReadSlack) violated("input buffer over budget");
-      if (p.output_bytes() > proxy::kOutputHighWater + kTakeSlack) {
-        violated("output buffer over budget");
-      }
+      if (p.output_bytes() > proxy::kOutputHighWater + kTakeSlack) violated("output over budget");
     };
+    // The buffer budgets (limits.max_buffers, max_buffers_per_connection) count exactly what the
+    // exchanges hold: a charge lost or kept would let memory grow unseen or cut streams for none.
+    size_t worker_held = 0;
     worker_->for_each_session([&](const proxy::ClientSession& s) {
       peer(s);
-      s.for_each_exchange(exchange);
+      size_t held = 0;
+      s.for_each_exchange([&](const proxy::Exchange& ex) {
+        exchange(ex);
+        held += ex.request.held() + ex.response.held();
+      });
+      if (held != s.connection_buffers().held()) violated("a connection's buffer budget miscounts");
+      worker_held += held;
     });
+    if (worker_held != worker_->held_buffers().held()) violated("the buffer budget miscounts");
     worker_->pool().for_each_connection([&](const proxy::BackendConnection& c) { peer(c); });
     link_backends();
     track_legs();
@@ -369,14 +377,6 @@ class Harness {
         }
       });
     });
-  }
-
-  // Request body bytes an exchange holds that were never credited to the client: queued and not
-  // yet written, less any rewound (replayed) bytes whose credit went back the first time.
-  static uint64_t held_uncredited(const proxy::Half& h) {
-    const uint64_t queued = h.queued();
-    const uint64_t again = h.bytes_credited > h.bytes_sent ? h.bytes_credited - h.bytes_sent : 0;
-    return queued > again ? queued - again : 0;
   }
 
   // Issue #16: receive credit the proxy returned to an HTTP/2 client (WINDOW_UPDATE) never

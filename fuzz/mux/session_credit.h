@@ -14,6 +14,15 @@
 
 namespace crossmux::fuzz::mux_session {
 
+// Request body bytes an exchange half holds that were never credited to the client: queued and
+// not yet written, less any rewound (replayed) bytes whose credit went back the first time.
+template <class Half>
+uint64_t held_uncredited(const Half& h) {
+  const uint64_t queued = h.queued();
+  const uint64_t again = h.bytes_credited > h.bytes_sent ? h.bytes_credited - h.bytes_sent : 0;
+  return queued > again ? queued - again : 0;
+}
+
 // Splits one direction's bytes into frames by their 9-byte headers (RFC 9113 §4.1); the payload is
 // skipped except a WINDOW_UPDATE's increment. `skip` leading bytes (the client preface) are not
 // frames. The sender's bytes are counted whether or not the receiver ends up reading them: the

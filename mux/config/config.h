@@ -113,7 +113,9 @@ struct Frontend {
 struct Limits {
   uint32_t max_connections = 10000;
   uint32_t max_connections_per_ip = 1000;
-  uint32_t max_buffers = 8192;  // per worker, each BufferPool::kDefaultBufferSize bytes
+  // Body bytes the exchanges of a worker / of one client connection hold, in 16 KiB units
+  // (mux/proxy/exchange/buffer_budget.h): past either, stalled exchanges get a short grace.
+  uint32_t max_buffers = 8192;
   uint32_t max_buffers_per_connection = 64;
   // HTTP/2 (advertised in SETTINGS and enforced).
   uint32_t max_concurrent_streams = 100;

@@ -10,39 +10,76 @@ namespace crossmux::mux::proxy {
 void Half::append(codecs::Bytes data) {
   // Compact before growing so a steady stream reuses the same storage (written bytes kept for a
   // replay stay).
-  if (!replay && body_off > 0 && body_off >= body.size() / 2) {
-    body.erase(0, body_off);
-    body_off = 0;
+  if (!replay && body_off_ > 0 && body_off_ >= body_.size() / 2) {
+    body_.erase(0, body_off_);
+    body_off_ = 0;
   }
-  body.append(reinterpret_cast<const char*>(data.data()), data.size());
+  body_.append(reinterpret_cast<const char*>(data.data()), data.size());
   bytes_received += data.size();
+  charge();
+}
+
+codecs::Bytes Half::pending(size_t max) const {
+  return {reinterpret_cast<const uint8_t*>(body_.data()) + body_off_, std::min(max, queued())};
+}
+
+void Half::written(size_t n) {
+  body_off_ += std::min(n, queued());
+  if (replay && body_off_ > kReplayCap) release_replay();
+  if (queued() == 0 && !replay) {
+    body_.clear();
+    body_off_ = 0;
+  }
+  charge();
 }
 
 void Half::release_replay() {
   if (!replay) return;
   replay = false;
-  body.erase(0, body_off);
-  body_off = 0;
+  body_.erase(0, body_off_);
+  body_off_ = 0;
+  charge();
+}
+
+void Half::discard() {
+  replay = false;
+  body_.clear();
+  body_off_ = 0;
+  charge();
 }
 
 bool Half::rewind() {
   if (!replayable()) return false;
-  body_off = 0;
+  body_off_ = 0;
   bytes_sent = 0;
   head_sent = false;
   end_sent = false;
+  charge();
   return true;
 }
 
 size_t Half::close_early() {
   const size_t dropped = queued();
-  replay = false;
-  body.clear();
-  body_off = 0;
+  discard();
   has_trailers = false;
   end_received = true;
   closed_early = true;
   return dropped;
+}
+
+void Half::reset() {
+  Half fresh;
+  head = std::move(fresh.head);
+  head_ready = false;
+  interim.clear();
+  trailers = std::move(fresh.trailers);
+  has_trailers = end_received = closed_early = false;
+  bytes_received = 0;
+  head_sent = end_sent = false;
+  bytes_sent = bytes_credited = 0;
+  replay = false;
+  limit = kQueueCap;
+  discard();
 }
 
 void Half::take_head(codecs::MessageHead& from) {
@@ -68,7 +105,10 @@ Exchange::Exchange(ClientSide& c, net::TimerWheel& timers, codecs::StreamId id,
       timeouts_(timeouts),
       timers_(timers),
       deadline_(timers, [this] { client.deadline_expired(*this); }),
-      stall_(timers, [this] { client.stall_expired(*this); }) {}
+      stall_(timers, [this] { client.stall_expired(*this); }) {
+  request.share().bind(client.worker_buffers(), &client.connection_buffers());
+  response.share().bind(client.worker_buffers(), &client.connection_buffers());
+}
 
 void Exchange::advance(ExchangeEvent e) {
   const Phase next = next_phase(phase_, e);

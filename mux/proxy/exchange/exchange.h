@@ -13,6 +13,7 @@
 #include "codecs/message/message.h"
 #include "mux/config/config.h"
 #include "mux/net/timer_wheel.h"
+#include "mux/proxy/exchange/buffer_budget.h"
 #include "mux/proxy/exchange/lifecycle.h"
 #include "mux/proxy/exchange/sides.h"
 #include "mux/proxy/exchange/tunnel.h"
@@ -36,13 +37,18 @@ inline constexpr size_t kReplayCap = 64 * 1024;
 
 // One direction of an exchange. Its reader (the codec that decodes this message) is the producer:
 // it sets the head, appends body bytes, sets trailers and the end. Its writer (pump(), legs/pump.h)
-// is the consumer: it marks what went out. Each flag has one writer.
+// is the consumer: it takes body bytes through pending()/written() and marks what went out. Each
+// flag has one writer. The body bytes are private to those two interfaces, so what a Half holds is
+// always what it charges to its BufferShare (the worker's and the client connection's budgets).
 struct Half {
+  Half() = default;
+  Half(Half&&) = default;
+  Half& operator=(Half&&) = delete;  // reset() starts over and keeps the budgets
+
   // Producer side.
   codecs::MessageHead head;
   bool head_ready = false;                   // the final head arrived
   std::vector<codecs::MessageHead> interim;  // 1xx heads to forward before the final head
-  std::string body;                          // received, not yet written, from body_off
   codecs::HeaderList trailers;
   bool has_trailers = false;
   bool end_received = false;
@@ -51,18 +57,18 @@ struct Half {
   uint64_t bytes_received = 0;
   // Consumer side.
   bool head_sent = false;
-  size_t body_off = 0;
   bool end_sent = false;
   uint64_t bytes_sent = 0;
   uint64_t bytes_credited = 0;  // most body bytes ever written: what pump() reported as moved
-  // Replay buffer (requests): while on, written body bytes stay in `body` before body_off (they
-  // count against kQueueCap) so rewind() can write the whole message again. Off for good once the
-  // first response byte arrives (release_replay) or past kReplayCap written bytes.
+  // Replay buffer (requests): while on, written body bytes stay held (they count against
+  // kQueueCap) so rewind() can write the whole message again. Off for good once the first
+  // response byte arrives (release_replay) or past kReplayCap written bytes.
   bool replay = false;
 
-  size_t queued() const { return body.size() - body_off; }
+  // Body bytes received and not yet written.
+  size_t queued() const { return body_.size() - body_off_; }
   // Body bytes held: queued ones and those kept for a replay.
-  size_t held() const { return replay ? body.size() : queued(); }
+  size_t held() const { return replay ? body_.size() : queued(); }
   // Consumer side: kQueueCap, or kStalledHold while the writer can take nothing (pump()).
   size_t limit = kQueueCap;
   // Whether the reader must pause. An in-order reader (HTTP/1.1, raw TCP: its connection carries
@@ -73,9 +79,19 @@ struct Half {
     return held() >= (in_order ? limit : kQueueCap) ||
            (in_order && interim.size() >= kMaxHeldInterim);
   }
+  // Producer: body bytes read (copied in).
   void append(codecs::Bytes data);
+  // Consumer: up to `max` of the queued body bytes, oldest first (valid until the next call that
+  // changes the body).
+  codecs::Bytes pending(size_t max) const;
+  // Consumer: the first `n` pending bytes were handed to the writer. Past kReplayCap written
+  // bytes the request is no longer replayable (RFC 9110 §9.2.2: only a request held whole may be
+  // replayed).
+  void written(size_t n);
   // Drops the bytes kept for a replay; the message can no longer be rewound.
   void release_replay();
+  // Drops every body byte held (and the replay): nothing of them is forwarded any more.
+  void discard();
   // Whether rewind() can write the message again from its first byte.
   bool replayable() const { return replay || bytes_sent == 0; }
   // Prepares to write the message again (head, body from the start, trailers, end). The head was
@@ -85,9 +101,21 @@ struct Half {
   // Drops what is queued and ends the message here: nothing more of it is forwarded (a refused
   // tunnel's request, whose bytes were never the backend's to read). Returns the bytes dropped.
   size_t close_early();
+  // Starts the message over, empty (a retried exchange's response, an answer in place of one);
+  // the budgets stay bound.
+  void reset();
   // Takes ownership of a decoded head (copying every view into its own arena).
   void take_head(codecs::MessageHead& from);
   bool done() const { return end_sent; }
+  // Where the held bytes are charged (Exchange binds the worker's and the client's budgets).
+  BufferShare& share() { return share_; }
+
+ private:
+  void charge() { share_.set(held()); }
+
+  std::string body_;  // received, not yet written, from body_off_ (before it: kept for a replay)
+  size_t body_off_ = 0;
+  BufferShare share_;
 };
 
 // RFC 9110 §9.3.2: a HEAD response's Content-Length describes the GET body. Decoders frame such

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "codecs/message/events.h"
+#include "mux/proxy/exchange/buffer_budget.h"
 
 namespace crossmux::mux::proxy {
 
@@ -51,12 +52,24 @@ class ClientSide {
   // waiting behind them.
   size_t backend_legs() const { return backend_legs_; }
 
+  // The body bytes this connection's exchanges hold (limits.max_buffers_per_connection) and
+  // those of the whole worker (limits.max_buffers; null outside a worker): Exchange charges both.
+  BufferBudget& connection_buffers() { return connection_buffers_; }
+  const BufferBudget& connection_buffers() const { return connection_buffers_; }
+  BufferBudget* worker_buffers() const { return worker_buffers_; }
+
  protected:
   ~ClientSide() = default;
+  void bind_buffers(BufferBudget* worker, size_t connection_limit) {
+    worker_buffers_ = worker;
+    connection_buffers_.set_limit(connection_limit);
+  }
 
  private:
   friend class BackendLink;
   size_t backend_legs_ = 0;
+  BufferBudget connection_buffers_;  // destroyed after the derived leg's exchanges
+  BufferBudget* worker_buffers_ = nullptr;
 };
 
 // The backend leg (BackendConnection): what the client leg may tell it.

@@ -392,9 +392,7 @@ void BackendConnection::fail_all(FailureKind kind) {
     // A response already complete (the backend answered, then closed) is delivered, not failed;
     // what is left of its request is discarded.
     if (ex->response.end_received) {
-      ex->request.release_replay();
-      ex->request.body.clear();
-      ex->request.body_off = 0;
+      ex->request.discard();
       ex->client.wake();
       continue;
     }

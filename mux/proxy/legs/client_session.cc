@@ -35,7 +35,17 @@ ClientSession::ClientSession(Worker& worker, const config::Listener& listener,
       peer_(std::move(peer)),
       ip_(std::move(ip)),
       timer_(worker.loop().timers(), [this] { on_timeout(); }) {
+  bind_buffers(&worker.held_buffers(),
+               size_t{worker.config().limits.max_buffers_per_connection} * kBufferBytes);
+  connection_buffers().on_pressure([this] {
+    worker_.metrics().limit(ProxyLimit::MaxBuffersPerConnection);
+    hasten_stalls();
+  });
   worker_.session_opened(this);
+}
+
+void ClientSession::hasten_stalls() {
+  for (auto& [id, ex] : exchanges_) ex->hasten_stall(kStallGraceUnderPressureMs);
 }
 
 ClientSession::~ClientSession() {
@@ -387,11 +397,9 @@ void ClientSession::answer_with(Exchange& ex, codecs::MessageHead head, std::str
   ex.advance(ExchangeEvent::Answer);
   ex.log.reason = reason;
   // What is held of the request is never forwarded now; the rest of it is read and dropped.
-  ex.request.release_replay();
-  ex.request.body.clear();
-  ex.request.body_off = 0;
+  ex.request.discard();
   Half& r = ex.response;
-  r = Half{};
+  r.reset();
   r.head = std::move(head);
   // An early answer while an HTTP/1.1 request body is still arriving ends the connection.
   if (!ex.request.end_received && codec_ && !codec_->can_cut_stream()) r.head.keep_alive = false;
@@ -416,7 +424,7 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
   switch (decide_retry(st)) {
     case RetryDecision::Retry:
       ex.request.rewind();
-      ex.response = Half{};
+      ex.response.reset();
       ex.response_started = false;
       // The keep-alive race: other idle connections to that backend may be as stale.
       ex.route.fresh_connection = kind == FailureKind::ConnectionLost;
@@ -433,7 +441,7 @@ void ClientSession::backend_failed(Exchange& ex, FailureKind kind) {
                                kind == FailureKind::GoAwayUnprocessed;
       if (unprocessed && ex.route.cluster && ex.tunnel != TunnelKind::Connect) {
         ex.request.rewind();
-        ex.response = Half{};
+        ex.response.reset();
         ex.route.fresh_connection = true;
         ex.advance(ExchangeEvent::Retry);
         worker_.retry(ex, kind);
@@ -501,10 +509,8 @@ void ClientSession::stall_expired(Exchange& ex) {
     ex.arm_stall(limit - stalled);
     return;
   }
-  ex.log.reason =
-      limit < static_cast<uint64_t>(worker_.config().timeouts.flow_control_stall.count())
-          ? "flow-control stall while others wait for its backend connection"
-          : "flow-control stall";
+  const std::string_view pressure = worker_.stall_pressure(ex);
+  ex.log.reason = pressure.empty() ? "flow-control stall" : pressure;
   if (codec_->can_cut_stream()) {
     // The stream alone is cut; the connection's other streams go on.
     end_exchange(ex, End::Abort, codecs::H2Code::Cancel);

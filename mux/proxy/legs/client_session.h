@@ -61,6 +61,9 @@ class ClientSession final : public Peer, public ClientSide {
   const net::TlsStream* tls() const { return tls_; }
   // Requests in flight (metrics).
   size_t active_exchanges() const { return exchanges_.size(); }
+  // Brings every stalled exchange's deadline forward to kStallGraceUnderPressureMs after its
+  // stall began (the worker's or this connection's buffer budget is exceeded).
+  void hasten_stalls();
 
  private:
   // How an exchange leaves the session (end_exchange).

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "codecs/base/byte_buffer.h"
 #include "codecs/base/bytes.h"
@@ -124,6 +125,19 @@ class Codec {
   }
   virtual std::string_view protocol() const = 0;  // "HTTP/1.1" or "HTTP/2"
 };
+
+// What take_output() implementations do with their own output buffer: its bytes go to `to`
+// without a copy when `to` is empty (the storages are swapped, so `from` reuses `to`'s spare one),
+// else appended. The writer's body bytes are then copied once on their way out: from the Half
+// into the codec's framing (HTTP/1.1 chunking, HTTP/2 DATA frames).
+inline void hand_over(codecs::ByteBuffer& from, codecs::ByteBuffer& to) {
+  if (to.empty()) {
+    std::swap(from, to);
+  } else {
+    to.append(from.bytes());
+  }
+  from.clear();
+}
 
 // Codec settings derived from the configuration's limits.
 struct CodecLimits {

@@ -74,10 +74,7 @@ class H1Base : public Codec, protected codecs::EventSink {
   void consume(StreamId, size_t) override {}
   CodecDeadline deadline(size_t) const override { return {}; }
   void expire(size_t, uint64_t) override {}
-  void take_output(codecs::ByteBuffer& out) override {
-    out.append(out_.bytes());
-    out_.clear();
-  }
+  void take_output(codecs::ByteBuffer& out) override { hand_over(out_, out); }
   bool wants_output() const override { return !out_.empty(); }
   size_t capacity(StreamId) const override {
     return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;

@@ -41,7 +41,7 @@ class TcpTunnelClient final : public Codec {
     return kTunnelStream;
   }
   Status send_data(StreamId, Bytes data, bool) override {
-    out_.append(codecs::as_chars(data));
+    out_.append(data);
     return codecs::ok();
   }
   Status send_trailers(StreamId, HeaderList&) override { return codecs::ok(); }
@@ -50,10 +50,7 @@ class TcpTunnelClient final : public Codec {
   void consume(StreamId, size_t) override {}
   CodecDeadline deadline(size_t) const override { return {}; }
   void expire(size_t, uint64_t) override {}
-  void take_output(codecs::ByteBuffer& out) override {
-    out.append(codecs::as_bytes(out_));
-    out_.clear();
-  }
+  void take_output(codecs::ByteBuffer& out) override { hand_over(out_, out); }
   bool wants_output() const override { return !out_.empty(); }
   size_t capacity(StreamId) const override {
     return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;
@@ -84,7 +81,7 @@ class TcpTunnelClient final : public Codec {
 
  private:
   codecs::EventSink& sink_;
-  std::string out_;
+  codecs::ByteBuffer out_;
   bool used_ = false;
   bool opened_ = false;
   bool ended_ = false;

@@ -37,21 +37,16 @@ codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream, bo
     if (room == 0) break;
     const size_t n = std::min({h.queued(), room, kPiece});
     const bool last = h.end_received && n == h.queued() && !h.has_trailers;
-    codecs::Bytes piece(reinterpret_cast<const uint8_t*>(h.body.data()) + h.body_off, n);
-    if (auto s = writer.send_data(stream, piece, last); !s) return codecs::unexpected(s.error());
-    h.body_off += n;
+    if (auto s = writer.send_data(stream, h.pending(n), last); !s) {
+      return codecs::unexpected(s.error());
+    }
+    h.written(n);
     h.bytes_sent += n;
     if (h.bytes_sent > h.bytes_credited) {
       written += static_cast<size_t>(h.bytes_sent - h.bytes_credited);
       h.bytes_credited = h.bytes_sent;
     }
     if (last) h.end_sent = true;
-  }
-  // RFC 9110 §9.2.2: only a request still held whole may be replayed; past the cap it never is.
-  if (h.replay && h.body_off > kReplayCap) h.release_replay();
-  if (h.queued() == 0 && !h.replay) {
-    h.body.clear();
-    h.body_off = 0;
   }
   if (h.queued() == 0 && h.end_received && !h.end_sent) {
     codecs::Status s = h.has_trailers ? writer.send_trailers(stream, h.trailers)

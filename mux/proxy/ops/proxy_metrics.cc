@@ -21,8 +21,11 @@ size_t status_class(uint16_t status) {
 
 std::string_view to_string(ProxyLimit l) {
   static constexpr std::array<std::string_view, kProxyLimits> kNames = {
-      "max_connections",   "max_connections_per_ip", "max_request_line",       "max_header_bytes",
-      "max_header_fields", "max_request_body",       "request_headers_timeout"};
+      "max_connections",           "max_connections_per_ip",
+      "max_request_line",          "max_header_bytes",
+      "max_header_fields",         "max_request_body",
+      "request_headers_timeout",   "max_buffers",
+      "max_buffers_per_connection"};
   const auto i = static_cast<size_t>(l);
   return i < kNames.size() ? kNames[i] : "unknown";
 }
@@ -61,6 +64,9 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       streams_(registry_.gauge("crossmux_active_streams",
                                "Requests in flight on client connections (HTTP/2 streams and "
                                "HTTP/1.1 requests).")),
+      buffered_(registry_.gauge("crossmux_buffered_body_bytes",
+                                "Body bytes exchanges hold between their reader and their "
+                                "writer (limits.max_buffers counts them in 16 KiB units).")),
       pool_hits_(registry_.counter("crossmux_backend_pool_hits_total",
                                    "Requests given a backend connection that had already served "
                                    "one (reuse), by cluster.",
@@ -177,6 +183,7 @@ void ProxyMetrics::sync_limits() {
 const Registry& ProxyMetrics::sync(const Gauges& g) {
   connections_.set({}, static_cast<double>(g.client_connections));
   streams_.set({}, static_cast<double>(g.active_streams));
+  buffered_.set({}, static_cast<double>(g.buffered_body_bytes));
   accepted_total_.set({}, static_cast<double>(accepted_));
   for (size_t c = 0; c + 1 < clusters_.size(); ++c) {
     const LabelValues labels{clusters_[c]};

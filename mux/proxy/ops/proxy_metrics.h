@@ -23,8 +23,12 @@ enum class ProxyLimit : uint8_t {
   MaxHeaderFields = 4,        // limits.max_header_fields on an HTTP/1.1 request: 431
   MaxRequestBody = 5,         // limits.max_request_body: 413
   RequestHeadersTimeout = 6,  // timeouts.request_headers on an HTTP/1.1 request: 408
+  // limits.max_buffers / max_buffers_per_connection: the body bytes held rose past the budget
+  // (once per crossing); stalled exchanges then get a short grace.
+  MaxBuffers = 7,
+  MaxBuffersPerConnection = 8,
 };
-inline constexpr size_t kProxyLimits = 7;
+inline constexpr size_t kProxyLimits = 9;
 std::string_view to_string(ProxyLimit l);
 
 // One finished request as the metrics see it.
@@ -61,6 +65,7 @@ class ProxyMetrics {
   struct Gauges {
     uint64_t client_connections = 0;
     uint64_t active_streams = 0;
+    uint64_t buffered_body_bytes = 0;        // held by exchanges (limits.max_buffers)
     std::vector<uint64_t> pool_connections;  // per cluster
     std::vector<uint64_t> pool_hits;         // per cluster, totals
     std::vector<uint64_t> pool_misses;       // per cluster, totals
@@ -86,6 +91,7 @@ class ProxyMetrics {
   Family& connections_;
   Family& accepted_total_;
   Family& streams_;
+  Family& buffered_;
   Family& pool_hits_;
   Family& pool_misses_;
   Family& pool_size_;

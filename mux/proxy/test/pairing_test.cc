@@ -206,5 +206,22 @@ TEST(Pump, HeadResponseKeepsLength) {
   EXPECT_EQ(bad.framing, codecs::Framing::None);
 }
 
+// take_output() of the HTTP/1.1 and raw TCP codecs: an empty destination takes the codec's
+// output storage instead of a copy of it (every body byte was copied a third time there, before);
+// a non-empty one is appended to.
+TEST(Pump, HandOverMovesStorageIntoAnEmptyBuffer) {
+  codecs::ByteBuffer from, to;
+  from.append(std::string_view("abcdef"));
+  const uint8_t* storage = from.bytes().data();
+  hand_over(from, to);
+  EXPECT_EQ(to.bytes().data(), storage);
+  EXPECT_EQ(codecs::as_chars(to.bytes()), "abcdef");
+  EXPECT_TRUE(from.empty());
+  from.append(std::string_view("gh"));
+  hand_over(from, to);
+  EXPECT_EQ(codecs::as_chars(to.bytes()), "abcdefgh");
+  EXPECT_TRUE(from.empty());
+}
+
 }  // namespace
 }  // namespace crossmux::mux::proxy

@@ -13,7 +13,11 @@ count (36 connections for a cap of 8); with the cap and no grace, a probe waited
 stall.
 
 Then the memory a stalled stream costs: 100 zero-window streams may grow the proxy's RSS by at
-most MEMORY_BOUND_KIB each.
+most MEMORY_BOUND_KIB each. And the buffer budgets that bound their sum: once the worker's
+exchanges hold more than limits.max_buffers (or one connection's more than
+limits.max_buffers_per_connection), stalled streams are cut after kStallGraceUnderPressureMs
+(RST_STREAM CANCEL) instead of timeouts.flow_control_stall; before, both keys were read and
+documented but nothing counted against them.
 
 Usage: starvation_e2e.py CROSSMUX
 """
@@ -160,6 +164,90 @@ cluster = "o"
         fail("no stalled exchange was cut for the queue (access log)")
     print(f"ok: {cut} stalled exchanges cut so that queued ones could run")
     memory_per_stalled_stream(origin_port)
+    buffer_budget(origin_port, "max_buffers", connections=8, streams=12,
+                  limits="max_buffers = 64\nmax_buffers_per_connection = 64")
+    buffer_budget(origin_port, "max_buffers_per_connection", connections=1, streams=30,
+                  limits="max_buffers = 100000\nmax_buffers_per_connection = 16")
+
+
+def stalled_streams(port, streams):
+    """A zero-window HTTP/2 connection with `streams` streams for 1 MB responses."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(PREFACE + settings(initial_window_size=0) +
+              b"".join(h2_get(1 + 2 * i, "a", "/bytes/1000000") for i in range(streams)))
+    return s
+
+
+def resets_within(socks, seconds):
+    """RST_STREAM frames the proxy sends on `socks` within `seconds`."""
+    bufs = {s: b"" for s in socks}
+    resets = 0
+    deadline = time.monotonic() + seconds
+    for s in socks:
+        s.setblocking(False)
+    while time.monotonic() < deadline:
+        for s in socks:
+            try:
+                chunk = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            bufs[s] += chunk
+            buf = bufs[s]
+            while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+                length = int.from_bytes(buf[:3], "big")
+                resets += buf[3] == 3
+                buf = buf[9 + length:]
+            bufs[s] = buf
+        time.sleep(0.05)
+    return resets
+
+
+def buffer_budget(origin_port, key, connections, streams, limits):
+    """Stalled streams holding more than the `key` budget are cut within a few seconds although
+    flow_control_stall is 30 s; the access log names the key."""
+    port = free_port()
+    log = os.path.join(work, f"budget-{key}.txt")
+    with open(os.path.join(work, f"budget-{key}.toml"), "w") as f:
+        f.write(f"""
+[global]
+access_log = "{log}"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:{port}"
+[timeouts]
+flow_control_stall = "30s"
+[limits]
+{limits}
+[[clusters]]
+name = "o"
+protocol = "http1"
+backends = ["127.0.0.1:{origin_port}"]
+[[frontends]]
+cluster = "o"
+""")
+    proxy = start(f"budget-{key}", [crossmux, "proxy", "--workers", "1", "--config",
+                                    os.path.join(work, f"budget-{key}.toml")])
+    if not wait_port(port):
+        fail(f"{key} proxy did not start")
+    socks = [stalled_streams(port, streams) for _ in range(connections)]
+    resets = resets_within(socks, 6.0)
+    for s in socks:
+        s.close()
+    total = connections * streams
+    if resets < total // 2:
+        fail(f"{key}: {resets} of {total} stalled streams cut within 6 s (flow_control_stall is "
+             "30 s): the budget did not shorten the stall")
+    proxy.send_signal(signal.SIGTERM)
+    proxy.wait(timeout=10)
+    with open(log) as f:
+        named = sum(f"over limits.{key}" in line and
+                    (key != "max_buffers" or "max_buffers_per_connection" not in line)
+                    for line in f)
+    if named == 0:
+        fail(f"{key}: no access log line names limits.{key} as the reason")
+    print(f"ok: {key}: {resets} of {total} stalled streams cut within 6 s, {named} logged")
 
 
 def rss_kib(pid):
@@ -183,6 +271,9 @@ access_log = "off"
 [[listeners]]
 name = "main"
 address = "127.0.0.1:{port}"
+[limits]
+max_buffers = 100000
+max_buffers_per_connection = 100000
 [[clusters]]
 name = "o"
 protocol = "http1"

@@ -108,8 +108,13 @@ Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> confi
       limits_(codec_limits(*config_)),
       router_(*config_),
       limiter_(limiter),
+      held_buffers_(size_t{config_->limits.max_buffers} * kBufferBytes),
       pool_(*this),
       metrics_(*config_) {
+  held_buffers_.on_pressure([this] {
+    metrics_.limit(ProxyLimit::MaxBuffers);
+    for (ClientSession* s : sessions_) s->hasten_stalls();
+  });
   for (const auto& c : config_->clusters) {
     balancers_.emplace_back(c);
     for (size_t b = 0; health && b < c.backends.size(); ++b) {
@@ -129,6 +134,7 @@ Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> confi
 const Registry& Worker::metrics_snapshot(bool ended) {
   ProxyMetrics::Gauges g;
   g.client_connections = ended ? 0 : sessions_.size();
+  g.buffered_body_bytes = ended ? 0 : held_buffers_.held();
   if (!ended) {
     for (const ClientSession* s : sessions_) g.active_streams += s->active_exchanges();
   }
@@ -367,10 +373,19 @@ bool Worker::backoff(Exchange& ex) {
 
 uint64_t Worker::stall_limit_ms(const Exchange& ex) const {
   const auto full = static_cast<uint64_t>(config_->timeouts.flow_control_stall.count());
-  if (!ex.backend.bound() ||
-      !pool_.queue_waits(BackendKey{ex.route.cluster_index, ex.route.backend_index}))
-    return full;
-  return std::min(full, kStallGraceUnderPressureMs);
+  return stall_pressure(ex).empty() ? full : std::min(full, kStallGraceUnderPressureMs);
+}
+
+std::string_view Worker::stall_pressure(const Exchange& ex) const {
+  if (held_buffers_.over()) return "flow-control stall while the worker is over limits.max_buffers";
+  if (ex.client.connection_buffers().over()) {
+    return "flow-control stall while its connection is over limits.max_buffers_per_connection";
+  }
+  if (ex.backend.bound() &&
+      pool_.queue_waits(BackendKey{ex.route.cluster_index, ex.route.backend_index})) {
+    return "flow-control stall while others wait for its backend connection";
+  }
+  return {};
 }
 
 void Worker::resume(Exchange& ex) {

@@ -90,8 +90,12 @@ class Worker {
   void resume(Exchange& ex);
   // How long `ex`'s response may wait for a client that takes none of it: timeouts.flow_control_
   // stall, or kStallGraceUnderPressureMs when exchanges queue for the backend connection it holds
-  // (a few stalled readers must not starve every other client of the cluster).
+  // (a few stalled readers must not starve every other client of the cluster) or when the worker
+  // or `ex`'s client connection holds more body bytes than its budget (held_buffers()): stalled
+  // readers must not hold the worker's memory either.
   uint64_t stall_limit_ms(const Exchange& ex) const;
+  // Why stall_limit_ms(ex) is shortened ("" when it is not), for the access log.
+  std::string_view stall_pressure(const Exchange& ex) const;
   // Counts a finished exchange in the metrics and writes its access log line.
   void log_exchange(const Exchange& ex, const ClientSession& s, std::string_view protocol_in,
                     uint16_t status);
@@ -102,6 +106,10 @@ class Worker {
   BackendPool& pool() { return pool_; }
   // Spare connection buffers (see buffer_cache.h).
   BufferCache& buffers() { return buffers_; }
+  // The body bytes every exchange of this worker holds, against limits.max_buffers. Past it (and
+  // past a connection's limits.max_buffers_per_connection) stalled exchanges get
+  // kStallGraceUnderPressureMs instead of timeouts.flow_control_stall (stall_limit_ms).
+  BufferBudget& held_buffers() { return held_buffers_; }
   // Caps on open client connections (limits.max_connections, max_connections_per_ip).
   ConnectionLimiter& limiter() { return limiter_; }
   LoadBalancer& balancer(size_t cluster) { return balancers_[cluster]; }
@@ -163,6 +171,7 @@ class Worker {
   std::vector<std::unique_ptr<net::TlsClientContext>> backend_tls_;  // per cluster, may be null
   std::vector<std::unique_ptr<ListenerSocket>> listeners_;
   BufferCache buffers_;  // before the pool and sessions: they give buffers back until destroyed
+  BufferBudget held_buffers_;  // likewise: exchanges give their charge back until destroyed
   std::unordered_set<ClientSession*> sessions_;
   ConnectionLimiter& limiter_;
   BackendPool pool_;
