@@ -57,6 +57,13 @@ Status Connection::on_data(const Frame& f) {
     if (uint32_t inc = s->recv.consume(padding)) write_window_update(control_, id, inc);
   }
   s->received += d.data.size();
+  // A response without content (HEAD, 204, 304) carrying DATA is malformed (RFC 9113 §8.1.1,
+  // RFC 9110 §6.4.1): those bytes must never reach a peer that reads the head as complete (an
+  // HTTP/1.1 client would parse them as the next response). nghttp2 resets such a stream too.
+  if (s->bodiless && !d.data.empty()) {
+    credit_connection(static_cast<uint32_t>(d.data.size()));
+    return stream_error(id, H2Code::ProtocolError, kDataOnBodilessResponse);
+  }
   // §8.1.1: more DATA than content-length is malformed.
   if (s->has_content_length && s->received > s->content_length) {
     credit_connection(static_cast<uint32_t>(d.data.size()));
@@ -203,6 +210,7 @@ Status Connection::deliver_on_stream(Stream& s, bool end_stream) {
     s.final_head_received = true;
     s.has_content_length = head_.framing == Framing::KnownLength;
     s.content_length = head_.content_length;
+    s.bodiless = head_.framing == Framing::None;
     sink_.on_head(id, head_);
     return end_stream ? receive_end(id) : ok();
   }

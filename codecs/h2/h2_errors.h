@@ -42,6 +42,8 @@ inline constexpr char kConnectionSpecific[] = "connection-specific field";
 inline constexpr char kBadTe[] = "te other than trailers";
 inline constexpr char kBadContentLength[] = "content-length invalid or conflicting";
 inline constexpr char kContentLengthMismatch[] = "content-length differs from DATA length";
+inline constexpr char kDataOnBodilessResponse[] =
+    "DATA on a response without content (HEAD, 204, 304)";
 inline constexpr char kPseudoInTrailers[] = "pseudo-header in trailers";
 inline constexpr char kForbiddenTrailer[] =
     "framing, routing or connection field in trailers (RFC 9110 §6.5.1)";

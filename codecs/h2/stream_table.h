@@ -23,6 +23,8 @@ struct Stream {
   bool final_head_received = false;
   bool has_content_length = false;
   uint64_t content_length = 0;
+  // Client role: the final response has no content (HEAD, 204, 304; RFC 9110 §6.4.1).
+  bool bodiless = false;
   uint64_t received = 0;
   uint64_t unconsumed = 0;  // delivered to the sink, not yet consume()d
   RequestFacts request;     // client role: what the response parser needs

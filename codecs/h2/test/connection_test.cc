@@ -375,6 +375,34 @@ TEST(ConnectionRecv, PeerGoAwayRefusesStreamsAboveLastId) {
   EXPECT_EQ(c.submit_headers(0, h, true).error().detail, kGoingAway);
 }
 
+// RFC 9113 §8.1.1, RFC 9110 §6.4.1: DATA on a response without content (to HEAD, a 204, a 304)
+// resets the stream and nothing of it reaches the sink: an HTTP/1.1 client reads such a head as a
+// whole response, so forwarded bytes would be parsed as the next one.
+TEST(ConnectionRecv, DataOnABodilessResponseResetsTheStream) {
+  struct Case {
+    const char* method;
+    char status;  // HPACK static index (RFC 7541 Appendix A)
+  };
+  for (Case k : {Case{"GET", '\x89'}, Case{"GET", '\x8b'}, Case{"HEAD", '\x88'}}) {
+    RecordingSink sink;
+    Connection c(Role::Client, sink);
+    MessageHead h;
+    h.method = k.method;
+    h.scheme = "https";
+    h.path = "/";
+    h.authority = "a";
+    ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+    testing::Wire w;
+    w.settings()
+        .raw(1, 0x4, 1, std::string(1, k.status))
+        .raw(0, 0x1, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+    EXPECT_NE(sink.trace().find("reset 1 PROTOCOL_ERROR"), std::string::npos) << sink.trace();
+    EXPECT_EQ(sink.trace().find("HTTP/1.1"), std::string::npos) << sink.trace();
+    EXPECT_EQ(c.last_stream_error().detail, kDataOnBodilessResponse);
+  }
+}
+
 // The bounded memory of closed stream ids: what a young table remembers, and the oldest ids
 // falling out once kRecentClosed more have been closed.
 TEST(H2StreamTable, RemembersTheLastClosedIds) {
