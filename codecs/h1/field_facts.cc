@@ -92,7 +92,10 @@ const char* note_special_field(FieldId id, std::string_view value, FieldFacts& f
       if (iequals(value, "100-continue")) facts.expect_continue = true;
       return nullptr;
     case FieldId::Upgrade:
-      facts.has_upgrade = true;
+      // RFC 9110 §7.8: Upgrade = #protocol. A value without a protocol (empty, or only empty
+      // list elements, which §5.6.1 says to ignore) asks for no upgrade: the message is an
+      // ordinary one and what follows it is parsed as requests, not held as tunnel bytes.
+      for_each_element(value, [&](std::string_view e) { facts.has_upgrade |= !e.empty(); });
       return nullptr;
     case FieldId::Connection:
       note_connection(value, facts);

@@ -201,6 +201,23 @@ TEST(H1Decoder, RefusedConnectClosesAndDeclinedUpgradeContinues) {
   EXPECT_NE(usink.trace().find("end 1\nhead 2 request HTTP/1.1 GET - a /after"), std::string::npos);
 }
 
+// RFC 9110 §7.8, §5.6.1: an Upgrade without a protocol (empty, or only empty list elements) asks
+// for nothing: no tunnel is awaited and the next request parses at once (h1_diff finding: the
+// empty value held the rest of the connection as tunnel bytes).
+TEST(H1Decoder, UpgradeWithoutAProtocolIsNoUpgrade) {
+  for (std::string value : {"", " ", ",", " , ,\t"}) {
+    Decoder d(MessageKind::Request);
+    RecordingSink sink;
+    std::string in = "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade:" + value +
+                     "\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n";
+    EXPECT_EQ(d.feed(as_bytes(in), sink).value(), in.size()) << value;
+    EXPECT_FALSE(d.awaiting_tunnel()) << value;
+    EXPECT_EQ(sink.trace().find("framing=tunnel"), std::string::npos) << sink.trace();
+    EXPECT_NE(sink.trace().find("head 2 request HTTP/1.1 GET - a /after"), std::string::npos)
+        << sink.trace();
+  }
+}
+
 TEST(H1Decoder, ResponseFramingFollowsTheRequest) {
   // HEAD: no body despite Content-Length; the next response follows immediately.
   auto head = decode("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
