@@ -200,7 +200,10 @@ bool content_length_trailing_htab(std::span<const uint8_t> input, const Verdict&
 // True when some request llhttp tunnelled has Upgrade fields and every one is only commas and
 // whitespace.
 bool empty_upgrade_list(const Verdict& llhttp) {
-  for (size_t at = 0; (at = llhttp.trace.find("framing=tunnel\n", at)) != std::string::npos;) {
+  // A head line ends "framing=tunnel" or goes on with flags ("framing=tunnel expect-continue").
+  for (size_t at = 0; (at = llhttp.trace.find("framing=tunnel", at)) != std::string::npos;) {
+    at += 14;
+    if (at < llhttp.trace.size() && llhttp.trace[at] != '\n' && llhttp.trace[at] != ' ') continue;
     at = llhttp.trace.find('\n', at) + 1;
     size_t upgrades = 0, empty = 0;
     while (llhttp.trace.compare(at, 9, "  field \"") == 0) {
