@@ -150,6 +150,12 @@ Status check_request_pseudo(const RequestPseudo& seen, const MessageHead& out) {
   bool origin_form = !out.path.empty() && out.path[0] == '/';
   bool asterisk = out.path == "*" && out.method == "OPTIONS";
   if (!origin_form && !asterisk) return malformed(kBadPath);
+  // §8.3.1: :path is absolute-path [ "?" query ] (RFC 3986), which has no space or control
+  // character (nghttp2 resets those too). The finer charset (no '#', '{', ...) is the translation
+  // layer's (translate.cc), which refuses it before any backend sees it.
+  for (char c : out.path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return malformed(kBadPath);
+  }
   return ok();
 }
 
