@@ -16,7 +16,7 @@ namespace h2 = codecs::h2;
 namespace {
 
 // The RFC sentence a rule rests on, for the case's requirement text.
-std::string requirement(const Finding& f) {
+std::string requirement(const Finding& f, Proto p) {
   static const std::pair<const char*, const char*> kRules[] = {
       {"frame-on-idle-stream",
        "A server sends nothing but PRIORITY on a stream the client never "
@@ -31,8 +31,10 @@ std::string requirement(const Finding& f) {
   for (const auto& [rule, text] : kRules) {
     if (f.rule == rule) return text;
   }
-  return "Every complete request is answered (a response, a reset, GOAWAY or a close) and the "
-         "server still serves a fresh connection (RFC 9113 §8.1, RFC 9112 §9.3)";
+  return p == Proto::H2 ? "Every complete request is answered (a response, a reset, GOAWAY or a "
+                          "close) and the server still serves a fresh connection (RFC 9113 §8.1)"
+                        : "Every complete request is answered (a response or a close) and the "
+                          "server still serves a fresh connection (RFC 9112 §9.3)";
 }
 
 std::string quoted(std::string_view s) {
@@ -74,46 +76,46 @@ std::string h2_case(const std::string& id, const Finding& f, const NetCase& c,
     }
   }
   for (uint32_t id : ids) named += (named.empty() ? "" : ", ") + std::to_string(id);
+  // The rule the case can state on its own, as the body of `breaks` (true: broken again).
   std::string check;
   if (f.rule == "frame-on-idle-stream") {
     check =
-        "            if (f.stream != 0 && !named.count(f.stream) &&\n"
-        "                (f.type == kHeaders || f.type == kData || f.type == kWindowUpdate))\n"
-        "              return false;\n";
+        "            return f.stream != 0 && !named.count(f.stream) &&\n"
+        "                   (f.type == kHeaders || f.type == kData || f.type == kWindowUpdate);\n";
   } else if (f.rule == "rst-on-idle-stream") {
-    check = "            if (f.type == kRstStream && !named.count(f.stream)) return false;\n";
+    check = "            return f.type == kRstStream && !named.count(f.stream);\n";
   } else if (f.rule == "frame-after-stream-end") {
     check =
-        "            if ((f.type == kHeaders || f.type == kData) && ended.count(f.stream))\n"
-        "              return false;\n";
+        "            return (f.type == kHeaders || f.type == kData) && ended.count(f.stream);\n";
   } else if (f.rule == "data-before-response") {
     check =
-        "            if (f.type == kData && !heads.count(f.stream)) return false;\n"
-        "            if (f.type == kHeaders) heads.insert(f.stream);\n";
+        "            if (f.type == kHeaders) heads.insert(f.stream);\n"
+        "            return f.type == kData && !heads.count(f.stream);\n";
   }
   std::string out = comment_header(id, f, Proto::H2);
   out += "  // Paste into a build_*() of conformance/h2/cases_*.cc (needs <set> and verdicts.h).\n";
   out += "  s.add(" + quoted("Fuzz finding " + id + ": " + f.rule) + ",\n        " +
-         quoted(requirement(f)) + ", [t] {\n";
+         quoted(requirement(f, Proto::H2)) + ", [t] {\n";
   out += "          const std::string bytes = " + cpp_bytes(bytes) + ";\n";
   out += "          const std::set<uint32_t> named = {" + named + "};\n";
   out += "          std::set<uint32_t> owed = {" + owed + "}, ended, heads;\n";
-  out += "          bool acked = false;\n";
+  out += "          bool acked = false, barrier = false, goaway = false;\n";
+  if (check.empty()) {
+    out += "          auto breaks = [](const Frame&) { return false; };\n";
+  } else {
+    out += "          auto breaks = [&](const Frame& f) {\n" + check + "          };\n";
+  }
   out += "          Outcome o = with_connection(\n";
   out += "              t,\n";
   out += "              [&](Probe& p) {\n";
   out += "                p.send_raw(bytes);\n";
-  out += "                return wait(\n";
+  out += "                Outcome w = wait(\n";
   out +=
       "                    p, {\"an answer to every request, then the PING ACK\", "
       "\"GOAWAY or a close\"}, true,\n";
   out += "                    [&](const Frame& f) -> std::optional<bool> {\n";
-  for (size_t at = 0; at < check.size();) {  // indent the rule check into the lambda
-    size_t lf = check.find('\n', at);
-    out += "          " + check.substr(at, lf - at + 1);
-    at = lf + 1;
-  }
-  out += "                      if (f.type == kGoAway) return true;\n";
+  out += "                      if (breaks(f)) return false;\n";
+  out += "                      if (f.type == kGoAway) return goaway = true;\n";
   out += "                      if (f.type == kRstStream ||\n";
   out +=
       "                          ((f.type == kHeaders || f.type == kData) && "
@@ -124,9 +126,30 @@ std::string h2_case(const std::string& id, const Finding& f, const NetCase& c,
   out +=
       "                      if (f.type == kPing && (f.flags & kAck) && f.payload == "
       "\"cmxconf!\") acked = true;\n";
-  out += "                      if (acked && owed.empty()) return true;\n";
+  // Settled is not the end: frames the server wrote behind its last answer (a DATA frame after
+  // END_STREAM) may still be in flight. A second PING is the barrier: whatever the server sent
+  // before reading it is judged too.
+  out +=
+      "                      if (f.type == kPing && (f.flags & kAck) && f.payload == "
+      "\"cmxdone!\") return true;\n";
+  out += "                      if (acked && owed.empty() && !barrier) {\n";
+  out += "                        barrier = true;\n";
+  out += "                        p.send_ping(\"cmxdone!\");\n";
+  out += "                      }\n";
   out += "                      return std::nullopt;\n";
   out += "                    });\n";
+  if (!check.empty()) {
+    // A GOAWAY ends the wait, not what the server writes behind it before it closes.
+    out += "                if (w.verdict != Verdict::Pass || !goaway) return w;\n";
+    out += "                for (Event e = p.next_event(); e.kind == Event::Kind::Frame;\n";
+    out += "                     e = p.next_event()) {\n";
+    out += "                  if (breaks(e.frame))\n";
+    out +=
+        "                    return Outcome::fail({\"nothing that breaks the rule after "
+        "GOAWAY\"}, e.describe());\n";
+    out += "                }\n";
+  }
+  out += "                return w;\n";
   out += "              },\n";
   out += "              false);\n";
   out += "          if (o.verdict != Verdict::Pass) return o;\n";
@@ -141,28 +164,41 @@ std::string h2_case(const std::string& id, const Finding& f, const NetCase& c,
 std::string h1_case(const std::string& id, const Finding& f, const NetCase& c, const Observation& o,
                     const std::string& authority) {
   std::string bytes = c.wire();
-  std::string literal = cpp_bytes(bytes);
+  // The Host the fuzzer used becomes {host}, so the case runs against any target.
+  if (!authority.empty()) replace_all(bytes, authority, "{host}");
   std::string methods;
   for (const auto& m : o.x.methods) methods += (methods.empty() ? "" : ", ") + quoted(m);
-  const size_t requests = std::max<size_t>(1, o.x.requests);
+  // Where our strict decoder read every byte as requests, a response more (or one that does not
+  // parse) is the target's; past bytes it rejected a lenient target may have read a request we
+  // did not, as the fuzzer's own oracles allow.
+  const bool strict = !o.x.request_error && !o.x.request_tail;
+  const std::string n = std::to_string(o.x.requests);
   std::string out = comment_header(id, f, Proto::H1);
-  out += "  // Paste into build_suite() of conformance/h1/cases.cc; {host} is the target's.\n";
-  out += "  add(s9, t,\n";
-  out += "      {" + quoted("Fuzz finding " + id + ": " + f.rule) + ",\n";
-  out += "       " + quoted(requirement(f)) + ",\n";
-  // The Host the fuzzer used becomes {host}, so the case runs against any target.
-  std::string expanded = literal;
-  if (!authority.empty() && bytes.find(authority) != std::string::npos) {
-    std::string with_host = bytes;
-    replace_all(with_host, authority, "{host}");
-    expanded = cpp_bytes(with_host);
-  }
-  out += "       raw(" + expanded + "),\n";
-  out += std::string("       Expect::") + (f.rule == "extra-response" ? "NoDesync" : "RejectOrOk") +
-         ",\n";
-  out += "       {400, 413, 414, 431, 501, 505},\n";
-  out += "       " + std::to_string(requests) + ",\n";
-  out += "       {" + methods + "}});\n";
+  out += "  // Paste into build_suite() of conformance/h1/cases.cc (s9 and t in scope).\n";
+  out += "  s9.add(" + quoted("Fuzz finding " + id + ": " + f.rule) + ",\n         " +
+         quoted(requirement(f, Proto::H1)) + ", [t] {\n";
+  out += "           std::string bytes = " + cpp_bytes(bytes) + ";\n";
+  out += "           for (size_t at; (at = bytes.find(\"{host}\")) != std::string::npos;)\n";
+  out += "             bytes.replace(at, 6, t.authority());\n";
+  out += "           const Observed o = exchange(t, bytes, {" + methods + "});\n";
+  out += "           if (!o.error.empty()) return Outcome::error_out(o.error, true);\n";
+  // Any status is an answer (targets serve different content); fewer answers pass only with a
+  // close (a rejection).
+  out += "           if ((o.statuses.size() < " + n + " && !o.closed)" +
+         (strict ? " || o.statuses.size() > " + n + " || o.garbage" : std::string()) + ")\n";
+  out += "             return Outcome::fail({\"" + n + " response(s) with any status" +
+         (strict ? ", no more," : "") + " or fewer and the connection closed\"},\n";
+  out += "                                  o.describe());\n";
+  out += "           const Observed fresh = exchange(\n";
+  out +=
+      "               t, \"GET \" + t.path + \" HTTP/1.1\\r\\nHost: \" + t.authority() + "
+      "\"\\r\\n\\r\\n\", {\"GET\"});\n";
+  out += "           if (fresh.statuses.empty() || fresh.statuses[0] >= 500)\n";
+  out +=
+      "             return Outcome::fail({\"a fresh connection is still served\"}, "
+      "fresh.describe());\n";
+  out += "           return Outcome::pass();\n";
+  out += "         });\n";
   return out;
 }
 

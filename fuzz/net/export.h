@@ -14,12 +14,14 @@ namespace crossmux::fuzz::net {
 std::string cpp_bytes(std::string_view bytes);
 
 // A case for conformance/h2/cases_*.cc (inside a build_*() with `Section& s` and `const Target&
-// t` in scope) or conformance/h1/cases.cc (`add(section, t, {...})`). It sends the minimised
-// bytes and passes when the server answers every complete request (a response, a reset, GOAWAY
-// or a close) and a fresh connection is still served; for the rules it can express
-// (frame-on-idle-stream, rst-on-idle-stream, frame-after-stream-end, data-before-response on
-// HTTP/2; extra-response on HTTP/1.1) it also fails when the server breaks that rule again.
-// `authority` in HTTP/1.1 bytes becomes {host}.
+// t` in scope; needs <set>) or conformance/h1/cases.cc (build_suite(), `s9` and `t`). It sends
+// the minimised bytes and passes when the server answers every complete request (a response with
+// any status, a reset, GOAWAY or a close) and a fresh connection is still served. It also fails
+// when the server breaks again a rule it can express: on HTTP/2 frame-on-idle-stream,
+// rst-on-idle-stream, frame-after-stream-end, data-before-response (judged up to the ACK of a
+// second PING sent once everything is answered, so frames written behind the last answer count);
+// on HTTP/1.1 a response more than the requests, or one that does not parse, where our strict
+// decoder read every byte as requests. `authority` in HTTP/1.1 bytes becomes the target's.
 std::string conform_case(const std::string& id, const Finding& f, const NetCase& c,
                          const Observation& o, const std::string& authority);
 

@@ -80,7 +80,7 @@ for spec in "h2 h2 protocol frame-after-stream-end" "h1-swallow h1 hang request-
     >"$work/replay-$id.out" 2>&1
   [ $? -eq 1 ] && grep -q "^FINDING $3 $4 " "$work/replay-$id.out" \
     || fail "replaying $id did not reproduce $3/$4"
-  grep -q "s.add(\|add(s9, t," "$work/$1/findings/$id.conform.cc" || fail "$id: no conform case"
+  grep -q "^ *s\.add(\|^ *s9\.add(" "$work/$1/findings/$id.conform.cc" || fail "$id: no conform case"
   # The shared renderer (fuzz/tools/report.py) wrote the report with the finding in it.
   for f in report.html report.md; do
     grep -q "$id" "$work/$1/$f" || fail "$1/$f does not list $id"
