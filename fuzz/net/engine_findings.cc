@@ -233,7 +233,17 @@ void Engine::save(Saved& s, const std::vector<Observation>& obs) {
   write_file(dir / (s.id + ".conform.cc"),
              conform_case(s.id, s.f, s.minimal, ob, targets_[0].authority()));
   if (record_ || s.f.kind == Kind::Origin) {
-    std::string sc = translate_scenario(s.id, s.f, s.minimal, ob, targets_[0].authority());
+    // The origin's answer as a target that forwarded the request passed it on.
+    int origin_status = 0;
+    for (const auto& each : obs) {
+      std::vector<int> statuses = each.x.statuses;
+      for (const auto& st : each.x.streams) statuses.push_back(st.status);
+      for (int st : statuses) {
+        if (origin_status == 0 && is_acceptance(st)) origin_status = st;
+      }
+    }
+    std::string sc =
+        translate_scenario(s.id, s.f, s.minimal, ob, targets_[0].authority(), origin_status);
     if (!sc.empty()) write_file(dir / (s.id + ".scenario"), sc);
   }
 }

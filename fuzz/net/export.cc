@@ -7,6 +7,7 @@
 #include <set>
 
 #include "codecs/base/byte_buffer.h"
+#include "codecs/h1/decoder.h"
 #include "codecs/h2/frame.h"
 
 namespace crossmux::fuzz::net {
@@ -57,6 +58,27 @@ std::string comment_header(const std::string& id, const Finding& f, Proto p) {
   return "  // crossmux fuzz finding " + id + " (" + std::string(to_string(f.kind)) + ", " +
          f.target + "): " + f.summary.substr(0, 160) + "\n  // Replay: crossmux fuzz " +
          std::string(to_string(p)) + " --replay " + id + ".case -p PORT\n";
+}
+
+// The body of the first request in `wire` as our strict decoder reads it (de-chunked): what the
+// translate runner compares with what reached the backend.
+std::string first_request_body(const std::string& wire) {
+  struct Sink : codecs::EventSink {
+    std::string body;
+    bool done = false;
+    void on_head(codecs::StreamId, codecs::MessageHead&) override {}
+    void on_data(codecs::StreamId, codecs::Bytes b) override {
+      if (!done) body += codecs::as_chars(b);
+    }
+    void on_trailers(codecs::StreamId, codecs::HeaderList&) override {}
+    void on_end_of_message(codecs::StreamId) override { done = true; }
+    void on_reset(codecs::StreamId, uint32_t) override {}
+    void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
+    void on_connection_error(const codecs::Error&) override {}
+  } sink;
+  codecs::h1::Decoder decoder(codecs::MessageKind::Request);
+  (void)decoder.feed(codecs::as_bytes(wire), sink);
+  return sink.body;
 }
 
 std::string h2_case(const std::string& id, const Finding& f, const NetCase& c,
@@ -224,20 +246,36 @@ std::string conform_case(const std::string& id, const Finding& f, const NetCase&
 }
 
 std::string translate_scenario(const std::string& id, const Finding& f, const NetCase& c,
-                               const Observation& o, const std::string& authority) {
+                               const Observation& o, const std::string& authority,
+                               int origin_status) {
   std::string out = "# Written by crossmux fuzz from finding " + id + " (" + f.target + ").\n";
   out += "title: fuzz finding " + id + ": " + escape(f.summary.substr(0, 120)) + "\n";
   out += "class: fuzz\n";
   if (c.proto == Proto::H1) {
     std::string bytes = c.wire();
-    // The first request-target becomes {target} (the runner tags it), the Host {host}.
-    size_t sp = bytes.find(' ');
-    size_t sp2 = sp == std::string::npos ? sp : bytes.find(' ', sp + 1);
-    size_t eol = bytes.find('\n');
+    // The first request-target becomes {target} (the runner tags it), the Host {host}. Empty
+    // lines before the request-line (RFC 9112 §2.2) stay.
+    const size_t start = bytes.find_first_not_of("\r\n");
+    const size_t sp = start == std::string::npos ? start : bytes.find(' ', start);
+    const size_t sp2 = sp == std::string::npos ? sp : bytes.find(' ', sp + 1);
+    const size_t eol = start == std::string::npos ? start : bytes.find('\n', start);
     if (sp2 == std::string::npos || (eol != std::string::npos && sp2 > eol)) return "";
+    // The runner expects one request at the backend: a case our strict decoder reads as more
+    // is no scenario.
+    if (o.x.requests > 1) return "";
+    // The runner frames the response by the scenario's method (HEAD has no body) and compares
+    // the method and path that reach the backend: both are the first request-line's. The target
+    // keeps its own path and query; the runner appends its tag.
+    const std::string method = bytes.substr(start, sp - start);
+    const std::string path = bytes.substr(sp + 1, sp2 - sp - 1);
     bytes.replace(sp + 1, sp2 - sp - 1, "{target}");
     if (!authority.empty()) replace_all(bytes, authority, "{host}");
-    out += "clients: h1\nraw-h1: " + escape(bytes) + "\n";
+    out += "clients: h1\n";
+    if (!method.empty()) out += "method: " + escape(method) + "\n";
+    if (path.starts_with("/")) out += "path: " + escape(path) + "\n";
+    out += "raw-h1: " + escape(bytes) + "\n";
+    const std::string body = first_request_body(c.wire());
+    if (!body.empty()) out += "body: " + escape(body) + "\n";
   } else {
     if (o.x.streams.size() != 1 || !o.x.streams[0].request_decoded) return "";
     const StreamOutcome& s = o.x.streams[0];
@@ -254,7 +292,7 @@ std::string translate_scenario(const std::string& id, const Finding& f, const Ne
     for (const auto& [n, v] : s.request) {
       if (n == ":method") {
         out += "method: " + escape(v) + "\n";
-      } else if (n == ":path" && v.starts_with("/") && v.find('?') == std::string::npos) {
+      } else if (n == ":path" && v.starts_with("/")) {  // the runner tags it after '?' or '&'
         out += "path: " + escape(v) + "\n";
       } else if (n == ":path" ||
                  (!n.empty() && n[0] == ':' && n != ":authority" && n != ":scheme")) {
@@ -264,6 +302,9 @@ std::string translate_scenario(const std::string& id, const Finding& f, const Ne
       }
     }
     if (!body.empty()) out += "body: " + escape(body) + "\n";
+  }
+  if (origin_status > 0 && origin_status != 200) {
+    out += "status: " + std::to_string(origin_status) + "\n";
   }
   out += std::string("expect: ") +
          (f.kind == Kind::Origin ? "not-smuggled" : "rejected-or-forwarded") + "\n";

@@ -26,9 +26,12 @@ std::string conform_case(const std::string& id, const Finding& f, const NetCase&
                          const Observation& o, const std::string& authority);
 
 // A corpus/translate scenario when the case is one request a scenario can express (HTTP/1.1:
-// raw-h1; HTTP/2: one HEADERS block that decoded, plus DATA), else "". `expect: not-smuggled`
-// for origin findings, `rejected-or-forwarded` otherwise.
+// raw-h1 with the request's method, path and body, our strict decoder's reading; HTTP/2: one
+// HEADERS block that decoded, plus DATA), else "". `expect: not-smuggled` for origin findings,
+// `rejected-or-forwarded` otherwise. `origin_status`: the status a target that forwarded the
+// request got back from the origin (the scenario's status when forwarded; 0: none did, 200).
 std::string translate_scenario(const std::string& id, const Finding& f, const NetCase& c,
-                               const Observation& o, const std::string& authority);
+                               const Observation& o, const std::string& authority,
+                               int origin_status = 0);
 
 }  // namespace crossmux::fuzz::net

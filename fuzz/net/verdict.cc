@@ -138,6 +138,10 @@ std::string status_class(int status) {
 
 }  // namespace
 
+bool is_acceptance(int status) {
+  return status_class(status) == "accept";
+}
+
 std::string Verdict::describe() const {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;

@@ -26,6 +26,10 @@ enum class Kind : uint8_t {
 };
 std::string_view to_string(Kind k);
 
+// Normalisation 1 of the differential mode: a status that accepts the request (any but 400, 411,
+// 413, 414, 421, 431, 501, 505 and 5xx; 200, 404 and 405 alike).
+bool is_acceptance(int status);
+
 struct Finding {
   Kind kind = Kind::Protocol;
   std::string rule;     // stable within a kind: a violation rule, a diff pattern, ...

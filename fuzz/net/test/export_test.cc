@@ -69,18 +69,42 @@ TEST(Export, ScenariosParse) {
   ASSERT_TRUE(conformance::translate::parse_scenario("h1-o-1", text, sc, error)) << error;
   EXPECT_EQ(sc.expect, conformance::translate::Expect::NotSmuggled);
   EXPECT_EQ(sc.raw_h1, "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 1\r\n\r\n#");
+  // What the runner compares at the backend: the request-line's method and path, the body.
+  EXPECT_EQ(sc.method, "POST");
+  EXPECT_EQ(sc.path, "/x");
+  EXPECT_EQ(sc.body, "#");
+  EXPECT_EQ(sc.status, 200);
+
+  // Empty lines before the request-line stay; a chunked body is compared de-chunked; the
+  // status the origin answered through a forwarding target is the scenario's.
+  NetCase chunked{Proto::H1, split_units(Proto::H1,
+                                         "\r\nHEAD /a?b=c HTTP/1.1\r\nHost: a.test:81\r\n"
+                                         "Transfer-Encoding: chunked\r\n\r\n"
+                                         "2\r\nhi\r\n0\r\n\r\n")};
+  o.x.requests = 1;
+  text = translate_scenario("h1-d-2", finding(Kind::Diff, "x"), chunked, o, "a.test:81", 404);
+  ASSERT_TRUE(conformance::translate::parse_scenario("h1-d-2", text, sc, error)) << error;
+  EXPECT_EQ(sc.method, "HEAD");
+  EXPECT_EQ(sc.path, "/a?b=c");
+  EXPECT_EQ(sc.body, "hi");
+  EXPECT_EQ(sc.status, 404);
+  EXPECT_THAT(sc.raw_h1, HasSubstr("\r\nHEAD {target} HTTP/1.1\r\nHost: {host}\r\n"));
+  // The runner expects one request at the backend.
+  o.x.requests = 2;
+  EXPECT_EQ(translate_scenario("h1-d-3", finding(Kind::Diff, "x"), chunked, o, "a.test:81"), "");
+  o.x.requests = 0;
 
   NetCase h2{Proto::H2, {std::string(kH2ClientPreface)}};
   StreamOutcome s;
   s.id = 1;
   s.request_decoded = true;
   s.request = {{":method", "POST"}, {":scheme", "http"}, {":authority", "a"},
-               {":path", "/up"},    {"x-a", "b\r\n"},    {"te", "gzip"}};
+               {":path", "/up?q"},  {"x-a", "b\r\n"},    {"te", "gzip"}};
   o.x.streams = {s};
   text = translate_scenario("h2-d-1", finding(Kind::Diff, "x"), h2, o, "");
   ASSERT_TRUE(conformance::translate::parse_scenario("h2-d-1", text, sc, error)) << error;
   EXPECT_EQ(sc.method, "POST");
-  EXPECT_EQ(sc.path, "/up");
+  EXPECT_EQ(sc.path, "/up?q");  // the runner tags it with &scenario=
   EXPECT_FALSE(sc.h1_client);
   EXPECT_EQ(sc.expect, conformance::translate::Expect::RejectedOrForwarded);
   ASSERT_EQ(sc.headers.size(), 2u);
