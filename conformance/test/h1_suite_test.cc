@@ -56,11 +56,12 @@ class WrongServer {
   std::thread thread_;
 };
 
-std::set<std::string> failed_ids(uint16_t port) {
+std::set<std::string> failed_ids(uint16_t port, std::vector<std::string> specs = {}) {
   Target t;
   t.port = port;
   t.timeout_ms = 150;
   RunOptions o;
+  o.specs = std::move(specs);
   o.progress = false;
   std::ostringstream out;
   auto s = run(build_suite(t), o, out);
@@ -110,6 +111,47 @@ TEST(H1Suite, RejectEverythingServerFailsOkVerdicts) {
   EXPECT_TRUE(failed.count("http1/9.3/2")) << "OkThenReject: the first request was rejected";
   EXPECT_FALSE(failed.count("http1/3/1")) << "a malformed request is rightly rejected";
   EXPECT_FALSE(failed.count("http1/2.2/2")) << "RejectOrOk passes on a rejection";
+}
+
+// Ends a line at CRLF, LF or a bare CR, frames bodies by Content-Length and answers 200 to every
+// request it reads, then holds the connection open: the line splitting RFC 9112 §2.2 forbids.
+size_t requests_read_splitting_at_cr(const std::string& in) {
+  size_t at = 0, requests = 0;
+  while (at < in.size()) {
+    size_t length = 0;
+    bool head_ended = false;
+    while (at < in.size() && !head_ended) {
+      size_t end = in.find_first_of("\r\n", at);
+      if (end == std::string::npos) return requests;
+      std::string line = in.substr(at, end - at);
+      at = end + ((in[end] == '\r' && end + 1 < in.size() && in[end + 1] == '\n') ? 2 : 1);
+      if (line.empty()) head_ended = true;
+      if (line.rfind("Content-Length:", 0) == 0)
+        length = std::strtoul(line.c_str() + 15, nullptr, 10);
+    }
+    if (!head_ended || in.size() - at < length) return requests;
+    at += length;
+    ++requests;
+  }
+  return requests;
+}
+
+TEST(H1Suite, ServerEndingLinesAtABareCrFailsTheBareCrCase) {
+  WrongServer server([](int fd) {
+    timeval tv{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return;
+    std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    for (size_t i = requests_read_splitting_at_cr(std::string(buf, static_cast<size_t>(n))); i > 0;
+         --i)
+      ::send(fd, ok.data(), ok.size(), MSG_NOSIGNAL);
+    ::recv(fd, buf, sizeof buf, 0);  // hold the connection open past the client's timeout
+  });
+  auto failed = failed_ids(server.port(), {"http1/2.2"});
+  EXPECT_TRUE(failed.count("http1/2.2/3")) << "the bare CR ended a line: a hidden request";
+  EXPECT_FALSE(failed.count("http1/2.2/1")) << "a valid request is answered normally";
 }
 
 }  // namespace
