@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,8 +98,39 @@ class PeerWriter {
 
   void data(FuzzInput& in, ByteBuffer& out, uint32_t stream, bool end_stream) {
     auto body = in.bytes(in.range(0, 64));
-    codecs::h2::write_data(out, stream, codecs::Bytes(body.data(), body.size()), end_stream);
+    if (data_fill_ == 0) {
+      codecs::h2::write_data(out, stream, codecs::Bytes(body.data(), body.size()), end_stream);
+      return;
+    }
+    // Long frames for flow-control games: the input's bytes, then zeros up to a length chosen at
+    // random or at the edge of the stream's or the connection's window (without credit).
+    const uint64_t stream_left = sent_limit(stream_sent_[stream], acked_ ? window_ : kDefault);
+    const uint64_t conn_left = sent_limit(conn_sent_, kDefault);
+    uint64_t length = 0;
+    switch (in.u8() % 5) {
+      case 0:
+        length = in.range(0, data_fill_);
+        break;
+      case 1:
+      case 2:
+        length = stream_left + in.range(0, 1);
+        break;
+      default:
+        length = conn_left + in.range(0, 1);
+    }
+    filled_.assign(body.begin(), body.end());
+    filled_.resize(std::max<size_t>(filled_.size(), std::min<uint64_t>(length, data_fill_)));
+    stream_sent_[stream] += filled_.size();
+    conn_sent_ += filled_.size();
+    codecs::h2::write_data(out, stream, codecs::Bytes(filled_.data(), filled_.size()), end_stream);
   }
+  // DATA frames may be up to `n` octets long (zero-filled past the input's bytes); 0: at most 64.
+  // `window`: the receiver's SETTINGS_INITIAL_WINDOW_SIZE, in force once acknowledged.
+  void data_fill(uint32_t n, uint32_t window) {
+    data_fill_ = n;
+    window_ = window;
+  }
+  void acknowledged() { acked_ = true; }
 
   // Any frame: raw type, flags, stream id and payload from the input.
   static void raw_frame(FuzzInput& in, ByteBuffer& out) {
@@ -181,16 +213,37 @@ class PeerWriter {
   std::array<codecs::hpack::Field, kMaxFields> fields_{};
   size_t n_fields_ = 0;
   ByteBuffer block_;
+  static uint64_t sent_limit(uint64_t sent, uint64_t limit) {
+    return sent < limit ? limit - sent : 0;
+  }
+  static constexpr uint64_t kDefault = 65535;
+
+  uint32_t data_fill_ = 0, window_ = 65535;
+  bool acked_ = false;
+  std::map<uint32_t, uint64_t> stream_sent_;
+  uint64_t conn_sent_ = 0;
+  std::vector<uint8_t> filled_;
+};
+
+struct ClientWireOptions {
+  uint32_t data_fill = 0, window = 65535;  // PeerWriter::data_fill
+  int ack_after = -1;  // a SETTINGS ACK after this many operations (0: after SETTINGS); -1 none
 };
 
 // Client bytes from the input: preface, SETTINGS, then up to 8 requests with DATA, trailers,
 // WINDOW_UPDATE, RST_STREAM, PING and a few raw frames; mostly valid, so oracles reach deep states.
-inline void build_client_wire(fuzz::FuzzInput& in, codecs::ByteBuffer& wire) {
+inline void build_client_wire(fuzz::FuzzInput& in, codecs::ByteBuffer& wire,
+                              ClientWireOptions options = {}) {
   PeerWriter w(true);
+  w.data_fill(options.data_fill, options.window);
   w.preface(wire);
   w.settings(in, wire, true);
   uint32_t next = 1;
-  while (!in.empty()) {
+  for (int ops = 0; !in.empty(); ++ops) {
+    if (ops == options.ack_after) {
+      codecs::h2::write_settings_ack(wire);
+      w.acknowledged();
+    }
     uint8_t op = in.u8();
     uint32_t open = next > 1 ? (next - 2) - 2 * (in.u8() % ((next - 1) / 2)) : 1;
     switch (op % 10) {

@@ -1,7 +1,15 @@
 // h2_diff: the same client bytes (preface, SETTINGS, HPACK-encoded requests, DATA, trailers,
 // control frames, a few raw frames) through our server Connection and nghttp2's server session.
 // Verdicts must agree: connection error or not, and per stream the delivered request (head, body,
-// trailers) or a reset, after the allowlist in fuzz/common/h2_diff_allowlist.h.
+// trailers) or a reset, after the allowlist in fuzz/common/h2_diff_allowlist.h. Each side's
+// flow-control verdicts are also judged on their own by H2FlowOracle (RFC 9113 §6.9).
+//
+// Window mode: an input starting with kWindowMode, a 16-bit SETTINGS_INITIAL_WINDOW_SIZE, a credit
+// byte and an ACK position configures both receivers alike: that stream window, a 65,535-octet
+// connection window, credit returned as data arrives (odd credit byte) or never, and client DATA
+// frames up to 16 KiB, with the client's SETTINGS ACK after the chosen operation. Without credit
+// both receivers' stream windows are exactly the same, so their stream verdicts must agree; with
+// it, each returns credit at its own moments, and flow-control resets are left to the oracle.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +22,7 @@
 #include "codecs/reference/nghttp2_adapter.h"
 #include "fuzz/common/fuzz_input.h"
 #include "fuzz/common/h2_diff_allowlist.h"
+#include "fuzz/common/h2_flow_oracle.h"
 #include "fuzz/common/h2_wire.h"
 #include "fuzz/common/nghttp2_arena.h"
 
@@ -71,7 +80,7 @@ class DiffSink : public codecs::EventSink {
   }
   void on_data(codecs::StreamId s, codecs::Bytes d) override {
     streams[s].body += codecs::as_chars(d);
-    if (conn) conn->consume(s, d.size());
+    if (conn && consume) conn->consume(s, d.size());
   }
   void on_trailers(codecs::StreamId s, codecs::HeaderList& t) override {
     for (const auto& f : t) {
@@ -93,6 +102,7 @@ class DiffSink : public codecs::EventSink {
   }
 
   codecs::h2::Connection* conn = nullptr;
+  bool consume = true;
   std::map<codecs::StreamId, StreamRecord> streams;
   bool failed = false;
   codecs::Error error;
@@ -112,29 +122,64 @@ class DiffSink : public codecs::EventSink {
   std::abort();
 }
 
+constexpr uint8_t kWindowMode = 0xf7;
+
+struct Setup {
+  uint32_t window = codecs::h2::kDefaultWindow;
+  bool credit = true;  // receivers return credit as data arrives
+  fuzz::ClientWireOptions wire;
+};
+
+// Reads window mode's header, if any, off the front of the input.
+Setup read_setup(const uint8_t*& data, size_t& size) {
+  Setup s;
+  if (size < 5 || data[0] != kWindowMode) return s;
+  s.window = codecs::load_u16be(data + 1);
+  s.credit = (data[3] & 1) != 0;
+  s.wire.data_fill = codecs::h2::kDefaultMaxFrameSize;
+  s.wire.window = s.window;
+  s.wire.ack_after = data[4] == 0xff ? -1 : data[4];
+  data += 5;
+  size -= 5;
+  return s;
+}
+
+void judge_flow(const char* side, const fuzz::H2FlowOracle& oracle) {
+  if (std::string why = oracle.judge(); !why.empty()) {
+    std::fprintf(stderr, "h2_diff: %s broke flow control (RFC 9113 §6.9): %s\n", side, why.c_str());
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const Setup setup = read_setup(data, size);
   fuzz::FuzzInput in(data, size);
   auto sizes = in.bytes(in.range(0, 4));
   codecs::ByteBuffer wire;
-  fuzz::build_client_wire(in, wire);
+  fuzz::build_client_wire(in, wire, setup.wire);
 
   if (std::getenv("CROSSMUX_FUZZ_DEBUG")) {
     std::fprintf(stderr, "wire: %s\n", codecs::escape_bytes(wire.view()).c_str());
   }
   codecs::h2::Settings local;
   local.max_concurrent_streams = 100;  // as the reference's default
+  local.initial_window_size = setup.window;
   codecs::h2::Limits limits;
   limits.max_continuations = 8;  // nghttp2's CONTINUATION limit
+  if (setup.wire.data_fill) limits.connection_window = codecs::h2::kDefaultWindow;
   DiffSink ours_sink, theirs_sink;
   codecs::h2::Connection ours(codecs::h2::Role::Server, ours_sink, local, limits);
   ours_sink.conn = &ours;
+  ours_sink.consume = setup.credit;
   // nghttp2's memory comes from an arena rewound per input (no session outlives its input).
   static fuzz::Nghttp2Arena arena;
   arena.rewind();
   codecs::reference::Nghttp2Session::Options theirs_options;
   theirs_options.mem = arena.mem();
+  theirs_options.initial_window_size = setup.window;
+  theirs_options.auto_window_update = setup.credit;
   codecs::reference::Nghttp2Session theirs(codecs::reference::Nghttp2Session::Role::Server,
                                            theirs_sink, theirs_options);
   codecs::ByteBuffer pending, out;
@@ -145,24 +190,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // frames (up to the last frame boundary inside what arrived): fed a CONTINUATION frame header in
   // pieces, the installed nghttp2 counts the frame more than once ("Too many CONTINUATION frames").
   const codecs::Bytes wire_bytes = wire.bytes();
+  fuzz::H2FlowOracle ours_flow(wire_bytes, setup.window), theirs_flow(wire_bytes, setup.window);
+  size_t ours_read = 0;
+  // Each server writes its SETTINGS before it reads, as on a real connection: the client's ACK
+  // can only acknowledge SETTINGS that were sent (nghttp2 applies its own only once in flight).
+  ours.take_output(out);
+  ours_flow.output(0, out.bytes());
+  out.clear();
+  theirs.take_output(out);
+  theirs_flow.output(0, out.bytes());
   size_t arrived = 0, theirs_fed = 0,
          boundary = std::min(wire_bytes.size(), fuzz::kH2Preface.size());
   auto feed_theirs = [&](size_t upto) {
     if (theirs_sink.failed || upto <= theirs_fed) return;
+    const size_t before = theirs_fed;
     if (auto r = theirs.feed(wire_bytes.subspan(theirs_fed, upto - theirs_fed)); !r) {
       theirs_sink.on_connection_error(r.error());
     }
     theirs_fed = upto;
     out.clear();
     theirs.take_output(out);
+    theirs_flow.output(theirs_sink.failed ? before : upto, out.bytes());
   };
   fuzz::for_each_piece(wire_bytes, sizes, [&](std::span<const uint8_t> piece) {
     pending.append(piece);
     if (!ours_sink.failed) {
-      if (auto r = ours.feed(pending.bytes())) pending.consume(*r);
+      if (auto r = ours.feed(pending.bytes())) {
+        pending.consume(*r);
+        ours_read += *r;
+      }
     }
     out.clear();
     ours.take_output(out);
+    ours_flow.output(ours_read, out.bytes());
     arrived += piece.size();
     while (boundary + 9 <= arrived) {
       const size_t length = (size_t{wire_bytes[boundary]} << 16) |
@@ -173,6 +233,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     feed_theirs(std::min(boundary, arrived));
   });
   feed_theirs(wire_bytes.size());  // a trailing partial frame
+  if (ours_sink.failed)
+    ours_flow.connection_error(static_cast<uint32_t>(ours_sink.error.h2_code()));
+  if (theirs_sink.failed) {
+    theirs_flow.connection_error(static_cast<uint32_t>(theirs_sink.error.h2_code()));
+  }
+  judge_flow("ours", ours_flow);
+  judge_flow("nghttp2", theirs_flow);
+  // Each receiver returns connection credit for data it discarded (and, with credit, stream credit
+  // for data consumed) at its own moments, so their windows may differ: a flow-control verdict
+  // that its own oracle accepted is not compared. Without credit, stream windows stay identical.
+  const bool window_mode = setup.wire.data_fill != 0;
+  if (window_mode && ours_sink.failed != theirs_sink.failed &&
+      (ours_flow.flow_goaway() || theirs_flow.flow_goaway())) {
+    return 0;
+  }
   if (theirs_sink.failed && !ours_sink.failed &&
       fuzz::allowed_theirs_connection_error(theirs_sink.error.code)) {
     return 0;
@@ -205,6 +280,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const StreamRecord& ours_rec = *pair.first;
     const StreamRecord& theirs_rec = *pair.second;
     if (ours_rec.reset && theirs_rec.reset) continue;
+    if (window_mode && setup.credit && (ours_flow.flow_reset(id) || theirs_flow.flow_reset(id))) {
+      continue;
+    }
     if (ours_rec.reset && fuzz::allowed_ours_reset(theirs_rec.view())) continue;
     if (theirs_rec.reset && fuzz::allowed_theirs_reset(ours_rec.view())) continue;
     if (ours_rec.reset != theirs_rec.reset)
