@@ -151,7 +151,7 @@ void add_conform_command(CLI::App& app, int& exit_code) {
       "with h2spec's case ids and verdicts (146 cases, 147 with --strict). crossmux's additions,\n"
       "run with --all or by naming them, are reported apart: rfc9113 (RFC 9113 §8 field and\n"
       "pseudo-header rules, content-length, RFC 8441, RFC 9218 and RFC 7541 integer limits and\n"
-      "table eviction, which h2spec does not test)\n"
+      "table eviction, RFC 9113 §6.9.1 receive-side flow control, which h2spec does not test)\n"
       "and abuse (RFC 9113 §10.5 denial-of-service limits: floods, resets, CONTINUATION, HPACK\n"
       "bombs, each also checking the server still serves).");
   h2->set_help_flag("--help", "Print this help and exit (-h is --host, as in h2spec)");

@@ -1,7 +1,7 @@
 // rfc9113/*: what RFC 9113, RFC 8441, RFC 9218 and RFC 7541 require beyond h2spec — field
 // validity, connection-specific fields, pseudo-header values, content-length, extended CONNECT,
-// PRIORITY_UPDATE, HPACK integer limits and table eviction. A translating proxy that lets any of
-// these through can be smuggled through.
+// PRIORITY_UPDATE, HPACK integer limits and table eviction, receive-side flow control. A
+// translating proxy that lets any of these through can be smuggled through.
 #include "conformance/h2/suite.h"
 #include "conformance/h2/verdicts.h"
 
@@ -326,6 +326,95 @@ void hpack_limits(Section& root, const Target& t) {
         });
 }
 
+// Receive-side flow control (RFC 9113 §6.9.1): "A sender MUST NOT send a flow-controlled frame
+// with a length that exceeds the space available in either of the flow-control windows advertised
+// by the receiver"; a receiver that sees one detects a flow-control violation (FLOW_CONTROL_ERROR,
+// §7). The DATA goes out at once, unread: a server that returns credit as data arrives may rightly
+// take it all, so only an excess over every credit it ever granted is judged.
+constexpr int64_t kMaxFlowProbe = 4 << 20;  // octets a case may send
+
+// After `stream`'s (or, with stream 0, the connection's) window was overrun: FLOW_CONTROL_ERROR
+// passes; silence with the window still overrun fails; credit that covered it skips.
+Outcome judge_overrun(Probe& p, uint32_t stream) {
+  while (true) {
+    Event e = p.next_event();
+    if (e.kind == Event::Kind::Frame && e.frame.type == kGoAway) {
+      if (e.frame.error_code() == kFlowControlError) return Outcome::pass();
+      return Outcome::fail({"GOAWAY Frame (Error Code: FLOW_CONTROL_ERROR)"}, e.describe());
+    }
+    if (e.kind == Event::Kind::Frame && e.frame.type == kRstStream && stream != 0 &&
+        e.frame.stream == stream) {
+      if (e.frame.error_code() == kFlowControlError) return Outcome::pass();
+      if (e.frame.error_code() == kNoError) return Outcome::skip("the server closed the stream");
+      return Outcome::fail({"RST_STREAM Frame (Error Code: FLOW_CONTROL_ERROR)"}, e.describe());
+    }
+    if (e.kind == Event::Kind::Frame) continue;  // credits WINDOW_UPDATEs, skips the rest
+    if (e.kind != Event::Kind::Timeout) {
+      return Outcome::fail({"FLOW_CONTROL_ERROR before the connection closed"}, e.describe());
+    }
+    const int64_t left = p.send_window(stream);
+    if (left >= 0) {
+      return Outcome::skip(
+          "the server returned credit as the data arrived: nothing it received "
+          "was past a window it had advertised");
+    }
+    return Outcome::fail({stream ? "RST_STREAM Frame (Error Code: FLOW_CONTROL_ERROR)"
+                                 : "GOAWAY Frame (Error Code: FLOW_CONTROL_ERROR)"},
+                         "Timeout, with " + std::to_string(-left) +
+                             " octets accepted past every credit the server granted");
+  }
+}
+
+// DATA on `stream` up to `octets`, in frames the server's MAX_FRAME_SIZE allows.
+void send_octets(Probe& p, uint32_t stream, int64_t octets) {
+  const std::string chunk(p.server_max_frame_size(), 'x');
+  while (octets > 0) {
+    const auto n = static_cast<size_t>(std::min<int64_t>(octets, chunk.size()));
+    p.send_data(stream, std::string_view(chunk).substr(0, n), false);
+    octets -= static_cast<int64_t>(n);
+  }
+}
+
+void flow_control(Section& root, const Target& t) {
+  auto& s = root.child("6.9.1", "Receive-Side Flow Control");
+  s.add("Sends DATA one octet past a stream's flow-control window",
+        "A sender MUST NOT exceed the stream window the receiver advertised: DATA past it is a "
+        "flow-control violation, a stream or connection error of type FLOW_CONTROL_ERROR",
+        [t] {
+          return with_connection(t, [](Probe& p) {
+            const int64_t window = p.send_window(1);
+            if (window > kMaxFlowProbe) return Outcome::skip("stream window above 4 MiB");
+            p.send_headers(1, p.request_block("POST"), kEndHeaders);
+            send_octets(p, 1, window + 1);
+            return judge_overrun(p, 1);
+          });
+        });
+  s.add("Sends DATA one octet past the connection window, spread over streams within theirs",
+        "A sender MUST NOT exceed the connection window the receiver advertised: DATA past it is "
+        "a connection error of type FLOW_CONTROL_ERROR",
+        [t] {
+          return with_connection(t, [](Probe& p) {
+            const int64_t window = p.send_window(0), per_stream = p.server_initial_window();
+            if (window > kMaxFlowProbe) return Outcome::skip("connection window above 4 MiB");
+            if (per_stream == 0) return Outcome::skip("the server's stream windows are 0");
+            const int64_t streams = window / per_stream + 1;
+            if (streams > p.server_max_concurrent_streams().value_or(100) || streams > 100) {
+              return Outcome::skip("needs " + std::to_string(streams) + " concurrent streams");
+            }
+            for (int64_t i = 0; i < streams; ++i) {
+              p.send_headers(static_cast<uint32_t>(2 * i + 1), p.request_block("POST"),
+                             kEndHeaders);
+            }
+            for (int64_t i = 0, left = window + 1; left > 0; ++i) {
+              const int64_t n = std::min(left, per_stream);
+              send_octets(p, static_cast<uint32_t>(2 * i + 1), n);
+              left -= n;
+            }
+            return judge_overrun(p, 0);
+          });
+        });
+}
+
 }  // namespace
 
 Section build_rfc9113(const Target& t) {
@@ -341,6 +430,7 @@ Section build_rfc9113(const Target& t) {
   pseudo_values(root, t);
   extensions(root, t);
   hpack_limits(root, t);
+  flow_control(root, t);
   return root;
 }
 

@@ -149,6 +149,10 @@ class Probe {
   std::optional<uint32_t> server_max_concurrent_streams() const { return server_mcs_; }
   uint32_t server_header_table_size() const { return server_header_table_size_; }
   uint32_t server_initial_window() const { return server_initial_window_; }
+  // What the server's windows leave for our DATA on `stream` (0: the connection), from its
+  // SETTINGS and every WINDOW_UPDATE read so far, less every DATA octet sent: negative when more
+  // was sent than it ever granted.
+  int64_t send_window(uint32_t stream) { return window(stream); }
   // Sends a request body within the server's flow-control windows and MAX_FRAME_SIZE, reading
   // (and crediting) WINDOW_UPDATEs while blocked. False when the stream or the connection ended
   // first (`ended` then holds that event).

@@ -389,5 +389,72 @@ TEST(Verdicts, UnreachableTargetAbortsTheRun) {
   EXPECT_EQ(o.error, "connection refused");
 }
 
+// Reads what the client sends until it pauses for 100 ms (well inside its 300 ms read timeout).
+void read_until_pause(int fd) {
+  char buf[65536];
+  timeval tv{0, 100000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while (::recv(fd, buf, sizeof buf, 0) > 0) {
+  }
+}
+
+// Runs rfc9113 case `id` against a server advertising `settings` and then running `script`.
+Outcome run_case(const std::string& id, std::function<void(int)> script, std::string settings) {
+  TinyServer server(std::move(script), std::move(settings));
+  const Section rfc9113 = build_rfc9113(server.target());
+  const Case* c = find_case(rfc9113, id);
+  if (c == nullptr) {
+    with_connection(server.target(), [](Probe&) { return Outcome::pass(); });
+    return Outcome::error_out(id + " not in the suite");
+  }
+  return c->run();
+}
+
+// Receive-side flow control: a server that takes DATA past its windows in silence fails, one that
+// answers FLOW_CONTROL_ERROR passes, and one whose credit covered the data is not judged.
+TEST(Verdicts, FlowControlOverrunTakenInSilenceFails) {
+  const std::string stream_window_100 = std::string{0, 4} + u32(100);
+  const auto silent = [](int fd) { drain_briefly(fd); };
+  const auto reset = [](int fd) {
+    read_until_pause(fd);
+    send_all(fd, frame(3, 0, 1, u32(3)));  // RST_STREAM FLOW_CONTROL_ERROR
+    drain_briefly(fd);
+  };
+  const auto goaway = [](int fd) {
+    read_until_pause(fd);
+    send_all(fd, frame(7, 0, 0, goaway_payload(3)));
+    close_cleanly(fd);
+  };
+  const auto credit = [](int fd) {
+    read_until_pause(fd);
+    send_all(fd, frame(8, 0, 1, u32(200000)) + frame(8, 0, 0, u32(200000)));
+    drain_briefly(fd);
+  };
+  const auto wrong_code = [](int fd) {
+    read_until_pause(fd);
+    send_all(fd, frame(3, 0, 1, u32(1)));  // RST_STREAM PROTOCOL_ERROR
+    drain_briefly(fd);
+  };
+  struct Row {
+    const char* id;
+    std::function<void(int)> script;
+    std::string settings;
+    Verdict verdict;
+  } rows[] = {
+      {"rfc9113/6.9.1/1", silent, stream_window_100, Verdict::Fail},
+      {"rfc9113/6.9.1/1", reset, stream_window_100, Verdict::Pass},
+      {"rfc9113/6.9.1/1", goaway, stream_window_100, Verdict::Pass},
+      {"rfc9113/6.9.1/1", credit, stream_window_100, Verdict::Skip},
+      {"rfc9113/6.9.1/1", wrong_code, stream_window_100, Verdict::Fail},
+      {"rfc9113/6.9.1/2", silent, "", Verdict::Fail},
+      {"rfc9113/6.9.1/2", goaway, "", Verdict::Pass},
+      {"rfc9113/6.9.1/2", credit, "", Verdict::Skip},
+  };
+  for (const Row& r : rows) {
+    const Outcome o = run_case(r.id, r.script, r.settings);
+    EXPECT_EQ(o.verdict, r.verdict) << r.id << ": " << o.actual << o.error;
+  }
+}
+
 }  // namespace
 }  // namespace crossmux::conformance::h2
