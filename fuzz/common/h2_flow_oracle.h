@@ -24,9 +24,10 @@ class H2FlowOracle {
   // it, 65,535). The connection window starts at 65,535 (§6.9.2: SETTINGS do not change it).
   H2FlowOracle(codecs::Bytes wire, uint32_t window) { parse_wire(wire, window); }
 
-  // After the receiver consumed the first `read` bytes of the wire, it wrote `out`.
-  void output(size_t read, codecs::Bytes out) {
-    reads_.push_back(read);
+  // Fed the wire up to `read`, the receiver wrote `out`, having processed it up to `processed`
+  // (less than `read` when it failed the connection there: later frames were never judged).
+  void output(size_t read, codecs::Bytes out, size_t processed) {
+    reads_.push_back(processed);
     pending_.insert(pending_.end(), out.begin(), out.end());
     size_t at = 0;
     while (pending_.size() - at >= codecs::h2::kFrameHeaderSize) {
@@ -138,7 +139,7 @@ class H2FlowOracle {
     bool counts_for_stream = false;             // on an open stream: other frames get other errors
   };
   struct Credit {
-    size_t read;  // what the receiver had consumed when it wrote this WINDOW_UPDATE
+    size_t read;  // how far the receiver had been fed when it wrote this WINDOW_UPDATE
     uint32_t stream, increment;
   };
 

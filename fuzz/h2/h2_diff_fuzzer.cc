@@ -195,10 +195,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Each server writes its SETTINGS before it reads, as on a real connection: the client's ACK
   // can only acknowledge SETTINGS that were sent (nghttp2 applies its own only once in flight).
   ours.take_output(out);
-  ours_flow.output(0, out.bytes());
+  ours_flow.output(0, out.bytes(), 0);
   out.clear();
   theirs.take_output(out);
-  theirs_flow.output(0, out.bytes());
+  theirs_flow.output(0, out.bytes(), 0);
   size_t arrived = 0, theirs_fed = 0,
          boundary = std::min(wire_bytes.size(), fuzz::kH2Preface.size());
   auto feed_theirs = [&](size_t upto) {
@@ -210,19 +210,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     theirs_fed = upto;
     out.clear();
     theirs.take_output(out);
-    theirs_flow.output(theirs_sink.failed ? before : upto, out.bytes());
+    theirs_flow.output(upto, out.bytes(), theirs_sink.failed ? before : upto);
   };
   fuzz::for_each_piece(wire_bytes, sizes, [&](std::span<const uint8_t> piece) {
     pending.append(piece);
+    size_t ours_fed = ours_read;  // how far this feed reached (further when it failed)
     if (!ours_sink.failed) {
+      ours_fed += pending.size();
       if (auto r = ours.feed(pending.bytes())) {
         pending.consume(*r);
         ours_read += *r;
+        ours_fed = ours_read;
       }
     }
     out.clear();
     ours.take_output(out);
-    ours_flow.output(ours_read, out.bytes());
+    ours_flow.output(ours_fed, out.bytes(), ours_read);
     arrived += piece.size();
     while (boundary + 9 <= arrived) {
       const size_t length = (size_t{wire_bytes[boundary]} << 16) |
