@@ -68,9 +68,19 @@ std::string unwritable(const std::string& path) {
     ::close(fd);
     return {};
   }
-  const int err = errno;
-  // Filesystems without O_TMPFILE: ask the permission bits instead.
-  if ((err == EOPNOTSUPP || err == EISDIR) && ::access(dir.c_str(), W_OK | X_OK) == 0) return {};
+  int err = errno;
+  // Folders whose filesystem has no O_TMPFILE (proc, some network mounts): create the file itself
+  // and remove it again. Permission bits would not do: root passes access(W_OK) on /proc, where
+  // no file can be created, and startup then failed after --check said ok.
+  if (err == EOPNOTSUPP || err == EISDIR) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+      ::unlink(path.c_str());
+      return {};
+    }
+    err = errno;
+  }
   return "cannot create it in " + dir + ": " + errno_text(err);
 }
 

@@ -111,14 +111,32 @@ for want in \
   grep -qF "$want" check-env.out || fail "--check env.toml lacks: $want"
 done
 grep -q "^7 problem(s)$" check-env.out || fail "--check env.toml: $(tail -1 check-env.out)"
+# A folder whose filesystem has no O_TMPFILE, where no file can be created even by root (whom
+# permission bits let through): --check said ok and startup failed.
+cat >proc.toml <<'TOML'
+[global]
+access_log = "/proc/crossmux-access.log"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:0"
+[[clusters]]
+name = "origin"
+builtin_origin = true
+[[frontends]]
+cluster = "origin"
+TOML
+"$crossmux" proxy --check -c proc.toml >check-proc.out 2>&1 && fail "--check accepted proc.toml"
+grep -qF 'proc.toml:2: global.access_log = "/proc/crossmux-access.log": cannot be written: cannot create it in /proc' \
+  check-proc.out || fail "--check proc.toml: $(cat check-proc.out)"
+grep -q "^1 problem(s)$" check-proc.out || fail "--check proc.toml: $(cat check-proc.out)"
 # Startup: the same messages, as error lines, and exit 1 without serving.
-for f in parse env; do
+for f in parse env proc; do
   timeout 10 "$crossmux" proxy -c $f.toml >start-$f.log 2>&1 && fail "startup accepted $f.toml"
   diff <(grep -v "problem(s)\|^configuration rejected" check-$f.out) \
     <(strip_log start-$f.log | grep -v "^configuration rejected") >/dev/null \
     || fail "$f.toml: startup and --check differ: $(diff <(cat check-$f.out) <(strip_log start-$f.log))"
 done
-echo "1. --check and startup: the same 4 + 7 messages"
+echo "1. --check and startup: the same 4 + 7 + 1 messages"
 
 # --- 2. A second instance on the same address is refused; shared_ports lets it join.
 port=$(free_port)
