@@ -270,7 +270,7 @@ void hpack_error(Section& s, const Target& t, std::string title, std::string req
   s.add(std::move(title), std::move(req), [t, block] {
     return with_connection(t, [block](Probe& p) {
       p.send_headers(1, p.request_block() + block(p), kEndStream | kEndHeaders);
-      return expect_conn_error(p, {kCompressionError});
+      return expect_decoding_error(p, 1);
     });
   });
 }
@@ -310,7 +310,7 @@ void hpack_limits(Section& root, const Target& t) {
             if (table < 256 || table > 65536) return Outcome::skip("table size out of range");
             p.send_headers(1, p.request_block() + two_entries_then_older(table / 2 + 4),
                            kEndStream | kEndHeaders);
-            return expect_conn_error(p, {kCompressionError});
+            return expect_decoding_error(p, 1);
           });
         });
   s.add("Sends two entries that fill the dynamic table exactly, then indexes the older one",

@@ -64,14 +64,16 @@ Outcome expect_stream_error(Probe& p, std::initializer_list<uint32_t> codes) {
   });
 }
 
-Outcome expect_malformed(Probe& p, uint32_t stream) {
-  auto expected = expected_codes("GOAWAY", {kProtocolError});
-  auto rst = expected_codes("RST_STREAM", {kProtocolError});
-  expected.insert(expected.end(), rst.begin(), rst.end());
-  expected.push_back("Connection closed");
-  // A server may answer before it has read the whole request (a 405 to a POST) and reset the
-  // stream over what came next: that reset follows right behind the answer, so after a response
-  // that ends the stream the wait shrinks to kAfterAnswerMs.
+namespace {
+
+// The wait shared by expect_malformed and expect_decoding_error: `accept` decides a frame as in
+// wait(); a close passes. A server answers a request only after it has decoded and checked it,
+// so once a response (or RST_STREAM) ends `stream` the error the case needs would follow right
+// behind it if at all, and the wait shrinks to kAfterAnswerMs instead of the read timeout (a
+// server may answer before reading the whole request, a 405 to a POST, and reset the stream
+// over what came next).
+Outcome wait_after_answer(Probe& p, uint32_t stream, const std::vector<std::string>& expected,
+                          const std::function<std::optional<bool>(const Frame&)>& accept) {
   constexpr int kAfterAnswerMs = 250;
   std::string actual = "Timeout";
   bool answered = false;
@@ -80,12 +82,9 @@ Outcome expect_malformed(Probe& p, uint32_t stream) {
                        : p.next_event();
     if (e.kind == Event::Kind::Frame) {
       const Frame& f = e.frame;
-      if ((f.type == kGoAway || f.type == kRstStream) && f.error_code() == kProtocolError)
-        return Outcome::pass();
-      // RST_STREAM NO_ERROR after a response only asks the client to stop sending (RFC 9113
-      // §8.1); any other code ends the stream without the error the case needs.
-      if (f.stream == stream && f.type == kRstStream && f.error_code() != kNoError)
-        return Outcome::fail(expected, e.describe());
+      if (auto verdict = accept(f)) {
+        return *verdict ? Outcome::pass() : Outcome::fail(expected, e.describe());
+      }
       const bool ends = f.stream == stream &&
                         (((f.type == kHeaders || f.type == kData) && (f.flags & kEndStream)) ||
                          f.type == kRstStream);
@@ -98,6 +97,32 @@ Outcome expect_malformed(Probe& p, uint32_t stream) {
     if (answered) return Outcome::fail(expected, actual + " (the request was answered)");
     return Outcome::fail(expected, actual == "Timeout" ? actual : actual + " (then Timeout)");
   }
+}
+
+}  // namespace
+
+Outcome expect_malformed(Probe& p, uint32_t stream) {
+  auto expected = expected_codes("GOAWAY", {kProtocolError});
+  auto rst = expected_codes("RST_STREAM", {kProtocolError});
+  expected.insert(expected.end(), rst.begin(), rst.end());
+  expected.push_back("Connection closed");
+  return wait_after_answer(p, stream, expected, [&](const Frame& f) -> std::optional<bool> {
+    if ((f.type == kGoAway || f.type == kRstStream) && f.error_code() == kProtocolError)
+      return true;
+    // RST_STREAM NO_ERROR after a response only asks the client to stop sending (RFC 9113
+    // §8.1); any other code ends the stream without the error the case needs.
+    if (f.stream == stream && f.type == kRstStream && f.error_code() != kNoError) return false;
+    return std::nullopt;
+  });
+}
+
+Outcome expect_decoding_error(Probe& p, uint32_t stream) {
+  auto expected = expected_codes("GOAWAY", {kCompressionError});
+  expected.push_back("Connection closed");
+  return wait_after_answer(p, stream, expected, [](const Frame& f) -> std::optional<bool> {
+    if (f.type == kGoAway && f.error_code() == kCompressionError) return true;
+    return std::nullopt;
+  });
 }
 
 Outcome expect_response(Probe& p, uint32_t stream) {

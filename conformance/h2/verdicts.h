@@ -42,6 +42,11 @@ Outcome expect_stream_error(Probe& p, std::initializer_list<uint32_t> codes);
 // once; after a response that ends `stream` the wait for the error shrinks to 250 ms (it would
 // follow right behind), instead of waiting out the read timeout as h2spec's STREAM-ERR does.
 Outcome expect_malformed(Probe& p, uint32_t stream);
+// For crossmux's additions: the header block of the request on `stream` cannot be decoded, a
+// connection error COMPRESSION_ERROR (RFC 9113 §4.3): GOAWAY COMPRESSION_ERROR or a close passes,
+// as expect_conn_error. A response that ends `stream` shows the block was decoded: the wait then
+// shrinks to 250 ms instead of waiting out the read timeout.
+Outcome expect_decoding_error(Probe& p, uint32_t stream);
 // The first HEADERS frame received is on `stream`.
 Outcome expect_response(Probe& p, uint32_t stream);
 // The first PING received is an ACK echoing `data`; with or_close a close also passes.

@@ -98,6 +98,14 @@ void close_cleanly(int fd) {
   drain_briefly(fd);
 }
 
+// Reads until the client closes, however long its verdict takes: a case that must fail by a
+// timeout then never sees the server's close first on a loaded machine.
+void until_client_closes(int fd) {
+  char buf[4096];
+  while (::recv(fd, buf, sizeof buf, 0) > 0) {
+  }
+}
+
 Outcome against(std::function<void(int)> script, std::function<Outcome(Probe&)> verdict) {
   TinyServer server(std::move(script));
   return with_connection(server.target(), verdict);
@@ -377,6 +385,43 @@ TEST(Verdicts, AnsweredMalformedRequestFailsWithoutWaiting) {
     drain_briefly(fd);
   };
   EXPECT_EQ(against(other_stream, [](Probe& p) { return expect_malformed(p, 1); }).verdict,
+            Verdict::Pass);
+}
+
+// The HPACK limit cases' verdict: a response that ends the stream shows the server decoded the
+// block it should have refused, so the case fails at once instead of waiting out the read
+// timeout (against HAProxy, three cases waited 2 s each); an error or a close still passes.
+TEST(Verdicts, DecodedBlockFailsWithoutWaiting) {
+  auto answered = [](int fd) {
+    send_all(fd, frame(1, 5, 1, std::string(1, '\x88')));  // :status 200, END_STREAM
+    until_client_closes(fd);
+  };
+  auto o = against(answered, [](Probe& p) { return expect_decoding_error(p, 1); });
+  EXPECT_EQ(o.verdict, Verdict::Fail);
+  EXPECT_THAT(o.actual, testing::HasSubstr("(the request was answered)")) << o.actual;
+  auto other_stream = [](int fd) {
+    send_all(fd, frame(1, 5, 3, std::string(1, '\x88')));
+    until_client_closes(fd);
+  };
+  o = against(other_stream, [](Probe& p) { return expect_decoding_error(p, 1); });
+  EXPECT_EQ(o.verdict, Verdict::Fail);
+  EXPECT_THAT(o.actual, testing::HasSubstr("(then Timeout)")) << o.actual;
+  auto answered_then_goaway = [](int fd) {
+    send_all(fd, frame(1, 5, 1, std::string(1, '\x88')));
+    send_all(fd, frame(7, 0, 0, goaway_payload(kCompressionError)));
+    until_client_closes(fd);
+  };
+  EXPECT_EQ(
+      against(answered_then_goaway, [](Probe& p) { return expect_decoding_error(p, 1); }).verdict,
+      Verdict::Pass);
+  auto wrong_code = [](int fd) {
+    send_all(fd, frame(7, 0, 0, goaway_payload(kProtocolError)));
+    until_client_closes(fd);
+  };
+  EXPECT_EQ(against(wrong_code, [](Probe& p) { return expect_decoding_error(p, 1); }).verdict,
+            Verdict::Fail);
+  auto close = [](int fd) { close_cleanly(fd); };
+  EXPECT_EQ(against(close, [](Probe& p) { return expect_decoding_error(p, 1); }).verdict,
             Verdict::Pass);
 }
 
