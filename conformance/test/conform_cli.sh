@@ -56,9 +56,18 @@ check "h1 --junit-report --dryrun" "$crossmux" conform h1 --dryrun --junit-repor
 for f in "$src"/corpus/translate/*.scenario; do
   grep -qE '^rfc: RFC [0-9]+ §' "$f" || { echo "FAIL: $(basename "$f") has no 'rfc: RFC N §...' line"; status=1; }
 done
-listing=$("$crossmux" conform h2 --dryrun --all; "$crossmux" conform h1 --dryrun)
-if grep -hE 'attacks-and-fuzzing|h2spec-catalogue|model-codebases|sozu-mux' "$src"/conformance/h1/*.cc "$src"/conformance/h2/cases_*.cc "$src"/conformance/translate/*.cc "$src"/corpus/translate/*.scenario <<<"$listing" | grep -q .; then
+# What a user reads: every listing and help text, and the case and scenario sources they come from.
+listing=$("$crossmux" conform h2 --dryrun --all; "$crossmux" conform h1 --dryrun
+  "$crossmux" conform translate --dryrun -p 1 -r /dev/null -s "$src/corpus/translate"
+  for sub in h2 h1 translate; do "$crossmux" conform $sub --help; done)
+outside='attacks-and-fuzzing|h2spec-catalogue|model-codebases|sozu-mux'
+if grep -hE "$outside" "$src"/conformance/h1/*.cc "$src"/conformance/h2/cases_*.cc \
+     "$src"/conformance/translate/*.cc "$src"/corpus/translate/*.scenario | grep -q .; then
   echo "FAIL: case text cites a document that is not in the repository"; status=1
+fi
+# A scenario's `class:` names a table of corpus/translate/README.md; no output names a class.
+if grep -E "$outside|\bclass [A-Q]\b" <<<"$listing" | grep -q .; then
+  echo "FAIL: a listing cites a document that is not in the repository"; status=1
 fi
 [ $status -eq 0 ] && echo "conform CLI: ok"
 exit $status
