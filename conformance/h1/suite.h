@@ -1,6 +1,6 @@
-// The HTTP/1.1 suite: RFC 9112/9110 message syntax and framing, and the smuggling classes of
-// attacks-and-fuzzing.md §3.2, each with its accepted verdicts, against any HTTP/1.1 server or
-// proxy.
+// The HTTP/1.1 suite: RFC 9112/9110 message syntax and framing, and the request-smuggling
+// classes (CL.TE, TE.TE, obs-fold, bare CR/LF, malformed chunk sizes), each with its accepted
+// verdicts, against any HTTP/1.1 server or proxy.
 #pragma once
 
 #include <string>

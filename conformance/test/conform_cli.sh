@@ -61,8 +61,9 @@ listing=$("$crossmux" conform h2 --dryrun --all; "$crossmux" conform h1 --dryrun
   "$crossmux" conform translate --dryrun -p 1 -r /dev/null -s "$src/corpus/translate"
   for sub in h2 h1 translate; do "$crossmux" conform $sub --help; done)
 outside='attacks-and-fuzzing|h2spec-catalogue|model-codebases|sozu-mux'
-if grep -hE "$outside" "$src"/conformance/h1/*.cc "$src"/conformance/h2/cases_*.cc \
-     "$src"/conformance/translate/*.cc "$src"/corpus/translate/*.scenario | grep -q .; then
+# Sources: the suites, their known-deviation files, the scenarios and the translation matrix.
+if grep -lE "$outside" -r "$src"/conformance "$src"/corpus/translate "$src"/docs/translation-matrix.md \
+     --include='*.cc' --include='*.h' --include='*.txt' --include='*.scenario' --include='*.md'; then
   echo "FAIL: case text cites a document that is not in the repository"; status=1
 fi
 # A scenario's `class:` names a table of corpus/translate/README.md; no output names a class.
