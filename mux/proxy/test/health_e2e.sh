@@ -4,8 +4,9 @@
 #     log says why); requests then never touch it (no retry in the access log, no request on its
 #     port); restarted, it rejoins after `rise` passed checks and serves again.
 #  2. A check path answering 503 keeps its backend out: requests to the cluster get 503.
-#  3. Probes speak the cluster's protocol: h2c, HTTP/2 over TLS (ALPN h2) and HTTP/1.1 over TLS
-#     to a second crossmux with a TLS listener pass; an "h2" cluster pointed at a plain port fails.
+#  3. Probes speak the cluster's protocol: h2c (the origin records HTTP/2), HTTP/1.1, HTTP/2 over
+#     TLS (ALPN h2) and HTTP/1.1 over TLS to a second crossmux with a TLS listener pass; an "h2"
+#     cluster pointed at a plain port fails.
 #  4. Metrics: crossmux_backend_up, crossmux_backend_health_checks_total, crossmux_build_info.
 #  5. Reload: a backend kept out stays out (its state is kept; its next verdict is 1 s away), a
 #     cluster whose health check was removed has its backend back in rotation at once.
@@ -145,6 +146,14 @@ for c in "pair $a_port" "pair $b_port" "h2c $a_port" "h2tls $tls_port" "h1tls $t
   wait_at_least "crossmux_backend_health_checks_total{cluster=\"$1\",backend=\"127.0.0.1:$2\",result=\"pass\"}" 2
   grep -q "of cluster $1 is out of rotation" proxy.log && fail "$1 left rotation: $(grep "$1" proxy.log)"
 done
+# The origin's record says which protocol each probe spoke: the h2c cluster's HEAD probes are
+# HTTP/2 (prior knowledge), the pair cluster's GET /bytes/1 probes HTTP/1.1.
+cp a.record a-probes.record  # one snapshot: the origin goes on recording
+heads=$(grep -c '"method":"HEAD"' a-probes.record)
+[ "$heads" -ge 2 ] && [ "$(grep -c '^{"protocol":"HTTP/2",[^{]*"method":"HEAD"' a-probes.record)" = "$heads" ] \
+  || fail "h2c probes not HTTP/2: $(grep '"method":"HEAD"' a-probes.record | grep -v '"HTTP/2"' | head -2)"
+grep -q '^{"protocol":"HTTP/1.1",[^{]*"method":"GET","scheme":"","authority":"127.0.0.1:'"$a_port"'","path":"/bytes/1"' a-probes.record \
+  || fail "HTTP/1.1 probes: $(grep '/bytes/1"' a-probes.record | head -2)"
 wait_metric "$(up notls "$a_port")" 0
 grep -q "backend 127.0.0.1:$a_port of cluster notls is out of rotation (2 failed health checks, last: tls" proxy.log \
   || fail "TLS probe on plain TCP: $(grep notls proxy.log)"
