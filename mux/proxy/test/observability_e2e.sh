@@ -323,6 +323,18 @@ assert (miss["protocol_out"], miss["status"], miss["cluster"], miss["backend"], 
 assert (cut["path"], cut["status"], cut["protocol_out"], cut["cluster"], cut["reason"]) == (
     "/slow/800", 0, "HTTP/1.1", "o1", "aborted"), cut
 PY
+# Per backend, a request body sent and a 5xx counted as an error: o1 took the 12-byte POST, the
+# cut /slow/800 (no response: no latency sample, no error: the client left), /headers and a 500.
+code=$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -H Host:h1.test "http://127.0.0.1:$proxy_port/status/500")
+[ "$code" = 500 ] || fail "/status/500 answered $code"
+wait_for_line "$work/access.json" '"path":"/status/500"' || fail "500 not logged"
+curl -sS -m 5 "http://127.0.0.1:$admin_port/metrics" >"$work/metrics.txt" || fail "json scrape"
+origin="127.0.0.1:$(sed -nE 's/.*built-in origin on 127\.0\.0\.1:([0-9]+).*/\1/p' "$work/json-proxy.log")"
+labels="{cluster=\"o1\",backend=\"$origin\"}"
+expect "crossmux_backend_requests_total$labels" 4
+expect "crossmux_backend_errors_total$labels" 1
+expect "crossmux_backend_sent_bytes_total$labels" 12
+expect "crossmux_backend_response_seconds_count$labels" 3
 kill -TERM "${pids[1]}" && wait "${pids[1]}" || fail "json proxy did not exit cleanly"
 if grep -lE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$work"/*.log; then
   fail "sanitizer report"
