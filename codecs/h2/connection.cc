@@ -167,6 +167,7 @@ Status Connection::stream_error(StreamId id, H2Code code, const char* detail, bo
     close_stream(*s, CloseKind::ResetByUs);
     sink_.on_reset(id, static_cast<uint32_t>(code));
   } else {
+    if (is_idle(id)) ++idle_resets_;
     streams_.remember(id, true);
   }
   ++queued_resets_;

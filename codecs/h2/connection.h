@@ -220,6 +220,8 @@ class Connection {
   uint32_t recv_initial_window_ = kDefaultWindow;
   RecvWindow conn_recv_;
   StreamId last_peer_stream_ = 0;
+  // Idle ids we reset (a PRIORITY depending on itself, §5.3.1): HEADERS on one is looked up.
+  uint32_t idle_resets_ = 0;
   // Header block being assembled across CONTINUATION frames.
   enum class BlockTarget : uint8_t { None, NewStream, Existing, Discard, ClosedStream };
   BlockTarget block_target_ = BlockTarget::None;

@@ -90,6 +90,11 @@ Status Connection::on_headers(const Frame& f) {
     // §5.1.1: a new stream id must exceed every id the peer used before.
     last_peer_stream_ = id;
     target = id > goaway_last_ ? BlockTarget::Discard : BlockTarget::NewStream;
+    // An idle id we reset already (a PRIORITY depending on itself, §5.3.1) is closed: frames on
+    // it after our RST_STREAM are ignored (§5.1); the block only keeps HPACK in sync.
+    if (idle_resets_ > 0 && streams_.closure(id) == Closure::ResetByUs) {
+      target = BlockTarget::Discard;
+    }
   } else if (peer_parity) {
     // §5.1.1 (even id from a client) / §8.4 (push streams are never accepted by a client).
     if (role_ == Role::Client) return fail(H2Code::ProtocolError, kUnsolicitedHeaders, id);
