@@ -26,6 +26,7 @@ struct FuzzArgs {
   double rss_growth_mib = 64;
   bool allow_remote = false;
   bool no_minimize = false;
+  bool no_conform_seeds = false;
   bool quiet = false;
   std::string replay;
 };
@@ -97,6 +98,7 @@ bool prepare(FuzzArgs& a, net::Proto proto, std::string& error) {
   e.probe_timeout_ms = std::max(e.exchange.timeout_ms, 300);
   e.bounds.max_rss_growth_kb = static_cast<uint64_t>(a.rss_growth_mib * 1024);
   e.minimize = !a.no_minimize;
+  e.conform_seeds = !a.no_conform_seeds;
   e.progress = !a.quiet;
   if (e.corpus_dirs.empty()) e.corpus_dirs = default_corpus(proto);
   if (e.out_dir.empty()) e.out_dir = "crossmux-fuzz-" + std::string(net::to_string(proto));
@@ -152,6 +154,10 @@ void add_proto(CLI::App* fuzz, net::Proto proto, int& exit_code) {
                        "corpus/translate_h2_h1 when run from the repository)"
                      : "Seed directory or file, repeatable (default: corpus/net/h1 and "
                        "corpus/h1_request when run from the repository)");
+  cmd->add_flag("--no-conform-seeds", a->no_conform_seeds,
+                std::string("Do not seed with the bytes the `crossmux conform ") +
+                    (h2 ? "h2` cases (generic, http2, hpack, rfc9113)" : "h1` cases") +
+                    " send, recorded at the start against an in-process origin");
   cmd->add_option("-o,--out", a->engine.out_dir,
                   std::string("Output directory for findings and the report (default "
                               "crossmux-fuzz-") +

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -18,6 +19,7 @@
 namespace crossmux::conformance {
 
 struct Transport::Impl {
+  uint64_t serial = 0;
   int fd = -1;
   SSL_CTX* ctx = nullptr;
   SSL* ssl = nullptr;
@@ -111,7 +113,22 @@ bool tls_handshake(Transport::Impl& io, const Endpoint& e, std::string* error) {
 
 }  // namespace
 
-Transport::Transport() : impl_(std::make_unique<Impl>()) {}
+namespace {
+std::atomic<uint64_t> g_serials{0};
+thread_local Transport::WriteTap t_write_tap;
+}  // namespace
+
+Transport::Transport() : impl_(std::make_unique<Impl>()) {
+  impl_->serial = ++g_serials;
+}
+
+uint64_t Transport::serial() const {
+  return impl_->serial;
+}
+
+void Transport::set_write_tap(WriteTap tap) {
+  t_write_tap = std::move(tap);
+}
 Transport::~Transport() = default;
 
 std::unique_ptr<Transport> Transport::connect(const Endpoint& e, std::string* error) {
@@ -155,6 +172,7 @@ bool Transport::closed_by_reset() const {
 
 void Transport::write(std::string_view data) {
   Impl& io = *impl_;
+  if (t_write_tap) t_write_tap(io.serial, data);
   size_t off = 0;
   while (off < data.size()) {
     if (io.ssl) {

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +42,14 @@ class Transport {
   void write(std::string_view data);
   // Ends our direction (TCP FIN, after a TLS close_notify); reading goes on.
   void shutdown_write();
+
+  // A number no other Transport of the process has.
+  uint64_t serial() const;
+  // Observes every write() of every Transport on the calling thread, with the writer's serial
+  // (crossmux fuzz records the bytes the conform cases send, to seed itself with them); an empty
+  // function removes it.
+  using WriteTap = std::function<void(uint64_t serial, std::string_view data)>;
+  static void set_write_tap(WriteTap tap);
 
   struct Impl;  // the socket and TLS state (transport.cc)
 

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "fuzz/net/conform_seeds.h"
 #include "fuzz/net/engine_impl.h"
 #include "fuzz/net/seeds.h"
 
@@ -63,6 +64,10 @@ bool Engine::setup(std::string& error, bool load_corpus) {
     corpus_ = builtin_seeds(o_.proto, targets_[0].authority());
     auto loaded = load_seeds(o_.proto, o_.corpus_dirs, mut_, o_.max_seed_files, seed_notes_);
     corpus_.insert(corpus_.end(), loaded.begin(), loaded.end());
+    if (o_.conform_seeds) {
+      auto conform = conform_seeds(o_.proto, targets_[0].authority(), seed_notes_);
+      corpus_.insert(corpus_.end(), conform.begin(), conform.end());
+    }
     seeds_ = corpus_.size();
   }
   return true;

@@ -28,6 +28,9 @@ struct EngineOptions {
   uint64_t seed = 1;
   std::vector<std::string> corpus_dirs;
   size_t max_seed_files = 400;  // per directory
+  // Also seed with the bytes the conform cases send (conform_seeds.h), recorded at the start
+  // against an in-process origin, before the time bound starts.
+  bool conform_seeds = true;
   std::string out_dir = "crossmux-fuzz";
   std::string origin_record;  // proxies: the record file of the origin behind them
   bool minimize = true;

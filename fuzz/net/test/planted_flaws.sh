@@ -47,7 +47,8 @@ run() {  # run OUT PROTO PORT ARGS...: a fuzz run that must end with findings (e
 
 status=0
 # HTTP/2: the crash (RST_STREAM while a request body arrives), the DATA frame after END_STREAM
-# (te: trailers), the leak (1 MiB per request with a cookie). Seeded from the project's corpus.
+# (te: trailers), the leak (1 MiB per request with a cookie). Seeded from the project's corpus
+# and the conform cases.
 p=$(free_port)
 run h2 h2 "$p" --exec "exec $planted $p crash late-data leak" -c "$src/corpus/translate_h2_h1" \
   -d 5 --seed 1 --max-rss-growth 16 --minimize-budget 20
@@ -55,16 +56,16 @@ found h2 crash process-exited 5 || status=1
 found h2 protocol frame-after-stream-end 5 || status=1
 found h2 memory rss-growth 10 || status=1
 
-# HTTP/1.1, from the grammar alone (no corpus), one flaw armed per run: the swallowed request
+# HTTP/1.1, from the grammar alone (no corpus, no conform seeds), one flaw armed per run: the swallowed request
 # (Expect: 100-continue with a chunked body), then the frozen event loop (a GET or HEAD of a
 # target holding %00). Each run stops at its first finding.
 p=$(free_port)
 run h1-swallow h1 "$p" --exec "exec $planted $p swallow" -c "$work/none" -d 15 --seed 1 \
-  --max-findings 1 --minimize-budget 8
+  --no-conform-seeds --max-findings 1 --minimize-budget 8
 found h1-swallow hang request-unanswered 15 || status=1
 p=$(free_port)
 run h1-freeze h1 "$p" --exec "exec $planted $p freeze" -c "$work/none" -d 15 --seed 4 \
-  --max-findings 1 --minimize-budget 8
+  --no-conform-seeds --max-findings 1 --minimize-budget 8
 found h1-freeze liveness no-answer 15 || status=1
 [ $status -eq 0 ] || fail "a planted flaw was not found in time"
 
@@ -97,7 +98,7 @@ wait_port "$p" || fail "crossmux origin did not start"
   -c "$src/corpus/translate_h2_h1" -d 3 --seed 1 --max-rss-growth 16 --no-minimize \
   >"$work/clean-h2.log" 2>&1
 "$crossmux" fuzz h1 -p "$p" --pid "$clean" -o "$work/clean-h1" -q --timeout 0.3 \
-  -c "$work/none" -d 3 --seed 6 --no-minimize >"$work/clean-h1.log" 2>&1
+  -c "$work/none" -d 3 --seed 6 --no-conform-seeds --no-minimize >"$work/clean-h1.log" 2>&1
 absent clean-h2 crash process-exited
 absent clean-h2 crash refused
 absent clean-h2 protocol frame-after-stream-end
