@@ -175,6 +175,14 @@ void parse_requests(const std::string& wire, Exchange& x, std::vector<std::strin
     rest = rest.subspan(*r);
     if (!decoder.awaiting_tunnel()) {
       x.request_tail = (!rest.empty() || !decoder.idle()) && !decoder.closed();
+      // After a CONNECT our reading ends the stream, but a server that refuses it keeps the
+      // connection as HTTP/1.1 (RFC 9110 §9.3.6) and reads what follows as requests: those bytes
+      // are a tail, as after bytes we reject (a Connection: close ends the stream for good,
+      // RFC 9112 §9.6).
+      if (decoder.closed() && !rest.empty() && !sink.methods.empty() &&
+          sink.methods.back() == "CONNECT") {
+        x.request_tail = true;
+      }
       if (x.request_tail) x.tail_request_lines = count_request_lines(codecs::as_chars(rest));
       break;
     }

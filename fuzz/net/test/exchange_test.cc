@@ -63,10 +63,13 @@ class Scripted {
   std::thread thread_;
 };
 
-Exchange run(std::string request, std::string reply, bool close_after = false) {
+// `timeout_ms`: long where the answers are expected (a loaded machine, ASan, must not turn them
+// into a hang), 300 where the test waits it out.
+Exchange run(std::string request, std::string reply, bool close_after = false,
+             int timeout_ms = 2000) {
   Scripted s(std::move(reply), close_after);
   ExchangeOptions o;
-  o.timeout_ms = 300;
+  o.timeout_ms = timeout_ms;
   NetCase c{Proto::H1, split_units(Proto::H1, request)};
   return run_exchange(s.target(), c, o, 1);
 }
@@ -91,7 +94,7 @@ TEST(H1Exchange, AnsweredRequestsSettle) {
 }
 
 TEST(H1Exchange, ACompleteRequestWithoutAnswerIsAHang) {
-  auto x = run(kGet + kGet, kOk);
+  auto x = run(kGet + kGet, kOk, false, 300);
   EXPECT_TRUE(x.timed_out);
   EXPECT_EQ(x.hang_detail, "1 complete request(s) not answered within 300 ms");
 }
@@ -104,7 +107,7 @@ TEST(H1Exchange, AnIncompleteRequestOwesNothing) {
 }
 
 TEST(H1Exchange, AResponseThatStopsHalfwayIsAHang) {
-  auto x = run(kGet, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+  auto x = run(kGet, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false, 300);
   EXPECT_TRUE(x.timed_out);
   EXPECT_EQ(x.hang_detail, "a response started but did not finish within 300 ms");
 }
@@ -113,14 +116,14 @@ TEST(H1Exchange, AResponseToBytesWeCouldNotReadOwesNoBody) {
   // The server read a HEAD past a request line our strict decoder rejects (a space before CRLF,
   // which nginx takes): its 200 with Content-Length and no body is no hang (found against nginx).
   auto x = run(kGet + "HEAD / HTTP/1.1 \r\nHost: a\r\n\r\n",
-               kOk + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+               kOk + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, 300);
   EXPECT_TRUE(x.request_tail);
   EXPECT_THAT(x.statuses, ElementsAre(200, 200));
   EXPECT_FALSE(x.timed_out) << x.hang_detail;
   // The same past a request that closes the connection, which nginx reads on when a later
   // Connection field says keep-alive: the extra response is the finding, not a hang.
   auto y = run("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nHEAD / HTTP/1.1\r\n\r\n",
-               kOk + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+               kOk + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, 300);
   EXPECT_FALSE(y.timed_out) << y.hang_detail;
   EXPECT_THAT(rules(y), ElementsAre("extra-response"));
 }
@@ -159,6 +162,21 @@ TEST(H1Exchange, HeadResponsesAndRefusedUpgradesAreFramedByTheRequests) {
           kOk + kOk);
   EXPECT_EQ(y.requests, 2u);
   EXPECT_THAT(rules(y), IsEmpty());
+}
+
+TEST(H1Exchange, BytesAfterARefusedConnectMayBeReadAsRequests) {
+  // nghttpx answered the CONNECT with the origin's 404 and the NULs behind it with a 400 (RFC
+  // 9110 §9.3.6: after a refusal the connection stays HTTP/1.1): no extra response.
+  const std::string connect = "CONNECT example.com:443 HTTP/1.1\r\nHost: e\r\n\r\n";
+  const std::string not_found = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+  auto x = run(connect + std::string(5, '\0'),
+               not_found + "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", true);
+  EXPECT_EQ(x.requests, 1u);
+  EXPECT_TRUE(x.request_tail);
+  EXPECT_THAT(rules(x), IsEmpty());
+  // After Connection: close the stream ends for good: a server reading on is still caught.
+  auto y = run("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" + kGet, kOk + kOk, true);
+  EXPECT_THAT(rules(y), ElementsAre("extra-response"));
 }
 
 TEST(H1Exchange, NothingListeningIsAConnectError) {
