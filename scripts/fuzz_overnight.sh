@@ -105,6 +105,8 @@ done
 stopping=0
 trap 'stopping=1; kill "${pids[@]}" 2>/dev/null' INT TERM
 start=$(date +%s)
+# Redrawn every 10 s, or ten times over a run shorter than that.
+tick=$(( seconds / 10 )); [ $tick -ge 1 ] || tick=1; [ $tick -le 10 ] || tick=10
 tty=0; [ -t 1 ] && tty=1
 drawn=0 last_note=-60
 stat_line() { grep -aE '^#[0-9]+' "$out/$1/fuzz.log" 2>/dev/null | tail -1; }
@@ -135,7 +137,7 @@ while :; do
     last_note=$now
   fi
   [ $alive -eq 1 ] && [ $stopping -eq 0 ] || break
-  sleep 10 & wait $!
+  sleep "$tick" & wait $!
 done
 wait 2>/dev/null
 trap - INT TERM

@@ -26,14 +26,15 @@ def find_clang():
     raise RuntimeError("no clang++ found (scripts/setup.sh installs it)")
 
 
-def build_demo(bin_dir, names=("demo",)):
+def build_demo(bin_dir, names=("demo",), clean=False):
     """Compiles demo_fuzzer.cc with libFuzzer + ASan + UBSan into bin_dir/<name>_fuzzer for each
-    name (the same binary under several target names)."""
+    name (the same binary under several target names); `clean`: without its two bugs."""
     bin_dir = Path(bin_dir)
     bin_dir.mkdir(parents=True, exist_ok=True)
     first = bin_dir / f"{names[0]}_fuzzer"
     subprocess.run([find_clang(), "-g", "-O1", "-fsanitize=fuzzer,address,undefined",
-                    str(HERE / "demo_fuzzer.cc"), "-o", str(first)], check=True)
+                    *(["-DDEMO_CLEAN"] if clean else []), str(HERE / "demo_fuzzer.cc"),
+                    "-o", str(first)], check=True)
     for n in names[1:]:
         shutil.copy(first, bin_dir / f"{n}_fuzzer")
     return bin_dir
