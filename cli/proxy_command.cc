@@ -101,9 +101,24 @@ void print_problem(const std::string& m) {
   std::cerr << m << "\n";
 }
 
-// `--check`: what startup checks (mux/proxy/ops/preflight.h), printed without serving.
-int check(const mux::config::Config& config) {
-  auto problems = mux::proxy::preflight(config);
+// The pid in the pid file (--pid-file, else global.pid_file); 0 when there is none.
+long read_pid(const ProxyArgs& args, const mux::config::Config& config) {
+  const std::string path = args.pid_file.empty() ? config.global.pid_file : args.pid_file;
+  std::ifstream in(path);
+  long pid = 0;
+  if (path.empty() || !(in >> pid) || pid <= 1) return 0;
+  return pid;
+}
+
+// `--check`: what startup checks (mux/proxy/ops/preflight.h), printed without serving. Addresses
+// the proxy named by the pid file alone listens on are left out of the bind probe: a reload of
+// that proxy keeps them, and checking its own file before a reload must not call them in use.
+int check(const ProxyArgs& args, const mux::config::Config& config) {
+  mux::proxy::PreflightOptions options;
+  if (const long pid = read_pid(args, config); pid > 0) {
+    options.held = mux::proxy::addresses_held_by(static_cast<int>(pid), config);
+  }
+  auto problems = mux::proxy::preflight(config, options);
   for (const auto& e : problems) print_problem(mux::config::format_error(config.where.source, e));
   if (!problems.empty()) {
     std::cerr << problems.size() << " problem(s)\n";
@@ -123,9 +138,8 @@ int signal_reload(const ProxyArgs& args, const mux::config::Config& config) {
     std::cerr << "crossmux proxy --reload: no pid file (--pid-file or global.pid_file)\n";
     return 1;
   }
-  std::ifstream in(path);
-  long pid = 0;
-  if (!(in >> pid) || pid <= 1) {
+  const long pid = read_pid(args, config);
+  if (pid == 0) {
     std::cerr << "crossmux proxy --reload: no pid in " << path << "\n";
     return 1;
   }
@@ -182,7 +196,7 @@ int run(const ProxyArgs& args) {
       std::cerr << "configuration rejected\n";
       return 1;
     }
-    return args.check ? check(*loaded) : signal_reload(args, *loaded);
+    return args.check ? check(args, *loaded) : signal_reload(args, *loaded);
   }
   auto loaded = load(args, [](const std::string& m) { mux::proxy::log_error(m); });
   if (!loaded) {
@@ -264,7 +278,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--check", args->check,
                 "Check the configuration as startup does, without serving: syntax and every "
                 "key, certificates and keys (read, parsed, matching), names resolved, each listen "
-                "and admin address bound and released, access log and pid file writable. Prints "
+                "and admin address bound and released (except those the proxy in the pid file "
+                "alone listens on: a reload keeps them), access log and pid file writable. Prints "
                 "each problem as FILE:LINE: KEY = VALUE: WHY and exits 1, else prints "
                 "\"configuration ok\" and exits 0");
   cmd->add_option("-w,--workers", args->workers,

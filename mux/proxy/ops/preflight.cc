@@ -2,6 +2,7 @@
 // key. Names are resolved and files read here, on the supervisor, never on a worker's loop.
 #include "mux/proxy/ops/preflight.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -9,7 +10,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 #include "mux/net/net_errors.h"
 #include "mux/net/tls.h"
@@ -246,6 +251,60 @@ codecs::Result<net::SocketAddress> resolve(const config::Address& a, std::string
   const std::string text = out.to_string();
   std::string host = text.substr(0, text.rfind(':'));
   return net::SocketAddress::parse(host, a.port);
+}
+
+namespace {
+
+// Socket inodes of `pid`'s open descriptors ("socket:[INODE]" links in /proc/PID/fd).
+std::set<unsigned long> socket_inodes(int pid) {
+  std::set<unsigned long> inodes;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return inodes;
+  while (const dirent* e = ::readdir(d)) {
+    char link[64];
+    const std::string path = dir + "/" + e->d_name;
+    const ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+    unsigned long inode = 0;
+    if (n > 0 && (link[n] = '\0', std::sscanf(link, "socket:[%lu]", &inode) == 1)) {
+      inodes.insert(inode);
+    }
+  }
+  ::closedir(d);
+  return inodes;
+}
+
+}  // namespace
+
+std::set<std::string> addresses_held_by(int pid, const config::Config& config) {
+  const std::set<unsigned long> own = socket_inodes(pid);
+  std::set<std::string> held;
+  if (own.empty()) return held;
+  // Per port: whether `pid` listens there, and whether anyone else does.
+  std::map<unsigned, std::pair<bool, bool>> ports;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout;
+      unsigned long inode = 0;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+          timeout >> inode;
+      if (!fields || state != "0A") continue;  // 0A: TCP_LISTEN
+      const unsigned port = std::stoul(local.substr(local.rfind(':') + 1), nullptr, 16);
+      auto& [ours, others] = ports[port];
+      (own.contains(inode) ? ours : others) = true;
+    }
+  }
+  auto add = [&](const config::Address& a) {
+    auto it = ports.find(a.port);
+    if (it != ports.end() && it->second.first && !it->second.second) held.insert(a.to_string());
+  };
+  for (const auto& l : config.listeners) add(l.address);
+  if (config.global.admin) add(*config.global.admin);
+  return held;
 }
 
 codecs::Status probe_bind(const net::SocketAddress& at, bool shared) {

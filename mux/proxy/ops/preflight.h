@@ -34,6 +34,12 @@ struct PreflightOptions {
 std::vector<config::ConfigError> preflight(const config::Config& config,
                                            const PreflightOptions& options = {});
 
+// The addresses among `config`'s listeners and admin that process `pid` alone listens on (its
+// socket inodes matched against /proc/net/tcp and tcp6 by port; an address another process also
+// listens on is not included). A reload of that process keeps them, so `--check` of the file a
+// running proxy uses leaves them out of the bind probe instead of calling them in use.
+std::set<std::string> addresses_held_by(int pid, const config::Config& config);
+
 // Resolves a configured address (numeric, else getaddrinfo, the first address). Errors
 // Error::none(kErrResolve) with `why` set to getaddrinfo's reason.
 codecs::Result<net::SocketAddress> resolve(const config::Address& a, std::string* why = nullptr);

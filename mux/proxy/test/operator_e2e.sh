@@ -9,6 +9,7 @@
 #     global.shared_ports it joins.
 #  3. --reload waits for the verdict: exit 1 with the proxy's messages when it rejects the file,
 #     0 when it switched, 1 when nobody answers; a file that does not parse is not signalled.
+#     --check of the running proxy's file passes: the ports that proxy alone holds are its own.
 #  4. sd_notify on a fake $NOTIFY_SOCKET: READY=1 (with MAINPID), RELOADING=1 then READY=1,
 #     STOPPING=1.
 #  5. Log lines: time and level on a file, "<N>" priorities when stderr is the journal
@@ -169,6 +170,10 @@ sed -i 's/shared_ports = false/shared_ports = true/' b.toml
 b_pid=$!; pids+=($b_pid)
 wait_for b.log "listener main on 127.0.0.1:$port" 10 || fail "shared_ports: $(cat b.log)"
 [ "$(ss -Hltn "sport = :$port" | wc -l)" = 2 ] || fail "shared port: $(ss -Hltn "sport = :$port")"
+# A's file (not shared) while B shares A's port: the port is not A's alone, --check refuses it.
+"$crossmux" proxy --check -c a.toml >check-shared.out 2>&1 && fail "--check: a port B shares is A's"
+grep -qF "a.toml:6: listeners[1].address = \"127.0.0.1:$port\": is in use by another process" \
+  check-shared.out || fail "--check with B sharing: $(cat check-shared.out)"
 kill "$b_pid"; wait "$b_pid" 2>/dev/null
 echo "2. second instance refused, joins with shared_ports"
 
@@ -183,6 +188,12 @@ grep -q "rejected the configuration" reload-bad.out || fail "--reload verdict: $
 grep -qF "error: a.toml:14: listeners[2].address = \"127.0.0.1:$busy\": is in use" a.log \
   || fail "proxy log: $(tail -5 a.log)"
 curl -sS -m 5 -o /dev/null "http://127.0.0.1:$port/still" || fail "A stopped serving"
+# --check of the running proxy's file (found by its pid file) leaves the addresses that proxy
+# alone listens on out of the bind probe (a reload keeps them); others' are still refused.
+"$crossmux" proxy --check -c a.toml >check-running.out 2>&1 && fail "--check accepted the busy port"
+grep -qF "a.toml:14: listeners[2].address = \"127.0.0.1:$busy\": is in use by another process" \
+  check-running.out && grep -q "^1 problem(s)$" check-running.out \
+  || fail "--check of the running proxy's file: $(cat check-running.out)"
 printf 'this is = = not toml\n' >a.toml
 reloads=$(grep -c "reloading the configuration" a.log)
 "$crossmux" proxy --reload -c a.toml --pid-file a.pid >reload-syntax.out 2>&1 \
@@ -192,6 +203,8 @@ sleep 0.2
 cp a-good.toml a.toml
 "$crossmux" proxy --reload -c a.toml >reload-ok.out 2>&1 || fail "--reload: $(cat reload-ok.out)"
 grep -q "configuration reloaded by pid $a_pid" reload-ok.out || fail "--reload: $(cat reload-ok.out)"
+"$crossmux" proxy --check -c a.toml >check-running.out 2>&1 \
+  || fail "--check of the running proxy's own file: $(cat check-running.out)"
 # A pid that never answers (not a crossmux proxy): a bounded wait, exit 1.
 python3 -c 'import signal, time; signal.signal(signal.SIGHUP, signal.SIG_IGN); print("up", flush=True); time.sleep(600)' >deaf.log &
 deaf=$!; pids+=($deaf)
