@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstddef>
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "mux/net/socket.h"
@@ -138,6 +141,43 @@ TEST(BindProbe, RefusesAnAddressAnotherSocketListensOn) {
   EXPECT_TRUE(probe_bind(gone, false));
   EXPECT_TRUE(probe_bind(gone, false));
   EXPECT_TRUE(probe_bind(*net::SocketAddress::parse("127.0.0.1", 0), false));
+}
+
+TEST(BindProbe, AddressesHeldOnlyByTheGivenProcessAreItsOwn) {
+  auto mine =
+      net::TcpListener::bind(*net::SocketAddress::parse("127.0.0.1", 0), {.reuse_port = true});
+  auto shared =
+      net::TcpListener::bind(*net::SocketAddress::parse("127.0.0.1", 0), {.reuse_port = true});
+  ASSERT_TRUE(mine && shared);
+  auto free_port = net::TcpListener::bind(*net::SocketAddress::parse("127.0.0.1", 0));
+  ASSERT_TRUE(free_port);
+  const uint16_t unused = free_port->local_address().port();
+  *free_port = net::TcpListener();
+  config::Config c;
+  for (uint16_t port : {mine->local_address().port(), shared->local_address().port(), unused}) {
+    c.listeners.push_back(config::Listener{});
+    c.listeners.back().address = config::Address{"127.0.0.1", port};
+  }
+  // A child process listening on the second port too (SO_REUSEPORT): that port is not ours alone.
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto also = net::TcpListener::bind(shared->local_address(), {.reuse_port = true});
+    (void)!::write(ready[1], also ? "y" : "n", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char answer = 0;
+  ASSERT_EQ(::read(ready[0], &answer, 1), 1);
+  EXPECT_EQ(answer, 'y');
+  const auto held = addresses_held_by(::getpid(), c);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_EQ(held, std::set<std::string>{c.listeners[0].address.to_string()});
+  EXPECT_TRUE(addresses_held_by(0, c).empty());
 }
 
 TEST(BindProbe, WordsForThePermissionAndAddressErrors) {
