@@ -42,6 +42,11 @@ all=$("$crossmux" conform h2 --dryrun --all)
 for root in 'requirements h2spec does not test (crossmux addition)' 'RFC 9113 §10.5 denial-of-service limits (crossmux addition'; do
   echo "$all" | grep -qF "$root" || { echo "FAIL: --all lacks the labelled root '$root'"; status=1; }
 done
+# What RFC 9113 §8.3.1 / RFC 9110 §4.2.4 leave at SHOULD runs only with -S, under the same ids.
+"$crossmux" conform h2 --dryrun rfc9113/8.3.1 | grep -qE 'userinfo|differs from :authority' \
+  && { echo "FAIL: SHOULD-level :authority cases run without -S"; status=1; }
+[ "$("$crossmux" conform h2 --dryrun -S rfc9113/8.3.1 | grep -cE '^ +(7: .*userinfo|12: .*differs from :authority)')" = 2 ] \
+  || { echo "FAIL: -S lacks rfc9113/8.3.1/7 and /12"; status=1; }
 n=$("$crossmux" conform h2 --dryrun rfc9113 | grep -c 'Generic tests')
 [ "$n" = 0 ] || { echo "FAIL: naming rfc9113 also ran h2spec's groups"; status=1; }
 
