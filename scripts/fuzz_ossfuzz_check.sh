@@ -89,7 +89,11 @@ export LIB_FUZZING_ENGINE=-fsanitize=fuzzer SANITIZER=address FUZZING_ENGINE=lib
   ARCHITECTURE=x86_64 FUZZING_LANGUAGE=c++
 mkdir -p "$work/SRC" "$work/WORK" "$work/OUT"
 rm -rf "$work/WORK"/* "$work/OUT"/*
-ln -sfn "$root" "$work/SRC/crossmux"
+# A snapshot of the tracked files, as the image's COPY or clone: the build reads no build tree of
+# ours, and the worktree may change while it runs (a rebase mid-build once mixed two versions of
+# codecs/h2/connection.h into one binary).
+rm -rf "$work/SRC/crossmux" && mkdir -p "$work/SRC/crossmux"
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$work/SRC/crossmux"
 export SRC=$work/SRC WORK=$work/WORK OUT=$work/OUT CROSSMUX_ORACLES=$work/oracles
 log "running .clusterfuzzlite/build.sh"
 bash .clusterfuzzlite/build.sh >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
