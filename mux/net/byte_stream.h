@@ -12,6 +12,10 @@
 namespace crossmux::mux::net {
 
 class IoWatch;
+namespace detail {
+class Uring;
+class RingSocket;
+}  // namespace detail
 
 using codecs::Bytes;
 using codecs::MutableBytes;
@@ -85,6 +89,10 @@ class ByteStream {
   // watch registered for them (IoWatch::create(loop, stream, handler) calls this; nullptr when the
   // watch goes away). Socket streams get readiness from epoll and ignore it.
   virtual void attach_watch(IoWatch* watch) {}
+  // Socket streams watched by an io_uring loop switch to completion mode and return the ring
+  // socket that now moves their bytes (IoWatch::create calls this); others return nullptr and
+  // get a readiness watch on their fd.
+  virtual detail::RingSocket* attach_ring(detail::Uring& ring) { return nullptr; }
 };
 
 }  // namespace crossmux::mux::net

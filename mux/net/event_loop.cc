@@ -8,8 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 
 #include "mux/net/net_errors.h"
+#include "mux/net/socket.h"
+#if CROSSMUX_IO_URING
+#include "mux/net/uring.h"
+#endif
 
 namespace crossmux::mux::net {
 namespace {
@@ -20,9 +25,19 @@ codecs::Error loop_error(const char* detail, int err) {
   return codecs::Error::sys(detail, err);
 }
 
-// Edges become readiness bits. A hang-up or an error also marks the fd readable (and an error
-// writable) so the owner's next read/write observes it instead of waiting for an edge that will
-// never come.
+// What Auto means: io_uring is opt-in (CROSSMUX_EVENT_LOOP=io_uring or auto), since a machine
+// may block it (container seccomp profiles refuse io_uring_setup); epoll otherwise.
+bool environment_asks_for_io_uring() {
+  const char* env = std::getenv("CROSSMUX_EVENT_LOOP");
+  if (env == nullptr) return false;
+  const auto b = parse_loop_backend(env);
+  return b == LoopBackend::IoUring || b == LoopBackend::Auto;
+}
+
+}  // namespace
+
+namespace detail {
+
 uint32_t readiness_of(uint32_t events) {
   uint32_t bits = 0;
   if (events & EPOLLIN) bits |= static_cast<uint32_t>(Ready::Readable);
@@ -36,7 +51,26 @@ uint32_t readiness_of(uint32_t events) {
   return bits;
 }
 
-}  // namespace
+}  // namespace detail
+
+std::string_view to_string(LoopBackend b) {
+  switch (b) {
+    case LoopBackend::Auto:
+      return "auto";
+    case LoopBackend::Epoll:
+      return "epoll";
+    case LoopBackend::IoUring:
+      return "io_uring";
+  }
+  return "unknown";
+}
+
+std::optional<LoopBackend> parse_loop_backend(std::string_view s) {
+  for (LoopBackend b : {LoopBackend::Auto, LoopBackend::Epoll, LoopBackend::IoUring}) {
+    if (s == to_string(b)) return b;
+  }
+  return std::nullopt;
+}
 
 std::string_view to_string(Ready r) {
   switch (r) {
@@ -65,36 +99,84 @@ void Handler::unlink() {
   prev_ = next_ = nullptr;
 }
 
+codecs::Result<std::unique_ptr<IoWatch>> IoWatch::watch_fd(EventLoop& loop, int fd,
+                                                           Handler& handler, bool counted) {
+  std::unique_ptr<IoWatch> w(new IoWatch(loop, fd, handler));
+#if CROSSMUX_IO_URING
+  if (loop.uring_) {
+    // A multishot poll reports asynchronously; a bad descriptor must still fail here.
+    if (!detail::valid_fd(fd)) return codecs::unexpected(loop_error(errors::kEpoll, EBADF));
+    w->channel_ = new detail::RingPoll(*loop.uring_, fd, *w);
+  } else
+#endif
+  {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = w.get();
+    if (::epoll_ctl(loop.epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      return codecs::unexpected(loop_error(errors::kEpoll, errno));
+    }
+    w->in_epoll_ = true;
+  }
+  if (counted) {
+    w->counted_ = true;
+    ++loop.watches_;
+  }
+  return w;
+}
+
 codecs::Result<std::unique_ptr<IoWatch>> IoWatch::create(EventLoop& loop, int fd,
                                                          Handler& handler) {
-  std::unique_ptr<IoWatch> w(new IoWatch(loop, fd, handler));
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  ev.data.ptr = w.get();
-  if (::epoll_ctl(loop.epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    const int err = errno;
-    w->fd_ = -1;  // not registered: nothing to remove
-    return codecs::unexpected(loop_error(errors::kEpoll, err));
-  }
-  ++loop.watches_;
-  return w;
+  return watch_fd(loop, fd, handler, true);
 }
 
 codecs::Result<std::unique_ptr<IoWatch>> IoWatch::create(EventLoop& loop, ByteStream& stream,
                                                          Handler& handler) {
-  if (stream.fd() >= 0) return create(loop, stream.fd(), handler);
-  std::unique_ptr<IoWatch> w(new IoWatch(loop, -1, handler));
-  w->stream_ = &stream;
-  stream.attach_watch(w.get());
-  return w;
+  if (stream.fd() < 0) {
+    std::unique_ptr<IoWatch> w(new IoWatch(loop, -1, handler));
+    w->stream_ = &stream;
+    stream.attach_watch(w.get());
+    return w;
+  }
+#if CROSSMUX_IO_URING
+  if (loop.uring_) {
+    if (detail::RingSocket* socket = stream.attach_ring(*loop.uring_)) {
+      std::unique_ptr<IoWatch> w(new IoWatch(loop, socket->fd(), handler));
+      w->channel_ = socket;
+      w->counted_ = true;
+      ++loop.watches_;
+      socket->attach(w.get());
+      return w;
+    }
+  }
+#endif
+  return create(loop, stream.fd(), handler);
+}
+
+codecs::Result<std::unique_ptr<IoWatch>> IoWatch::create(EventLoop& loop, TcpListener& listener,
+                                                         Handler& handler) {
+#if CROSSMUX_IO_URING
+  if (loop.uring_) {
+    detail::RingAcceptor* acceptor = listener.attach_ring(*loop.uring_);
+    std::unique_ptr<IoWatch> w(new IoWatch(loop, listener.fd(), handler));
+    w->channel_ = acceptor;
+    w->counted_ = true;
+    ++loop.watches_;
+    acceptor->attach(w.get());
+    return w;
+  }
+#endif
+  return create(loop, listener.fd(), handler);
 }
 
 IoWatch::~IoWatch() {
   if (stream_ != nullptr) stream_->attach_watch(nullptr);
-  if (fd_ < 0) return;
+#if CROSSMUX_IO_URING
+  if (channel_ != nullptr) channel_->watch_gone();
+#endif
   // Fails harmlessly (EBADF/ENOENT) if the fd was already closed, which removes it from epoll.
-  ::epoll_ctl(loop_->epoll_fd_, EPOLL_CTL_DEL, fd_, nullptr);
-  --loop_->watches_;
+  if (in_epoll_) ::epoll_ctl(loop_->epoll_fd_, EPOLL_CTL_DEL, fd_, nullptr);
+  if (counted_) --loop_->watches_;
 }
 
 void IoWatch::raise(Ready bits) {
@@ -116,7 +198,8 @@ void IoWatch::note(const IoResult& r) {
   clear(r.blocked_on == Direction::Read ? Ready::Readable : Ready::Writable);
 }
 
-codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create(const VirtualClock* clock) {
+codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create(const VirtualClock* clock,
+                                                             LoopBackend backend) {
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) return codecs::unexpected(loop_error(errors::kEpoll, errno));
   const int ev = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -126,6 +209,30 @@ codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create(const VirtualClock*
     return codecs::unexpected(loop_error(errors::kEventFd, err));
   }
   std::unique_ptr<EventLoop> loop(new EventLoop(ep, ev, clock));
+  // A virtual clock drives in-memory streams deterministically: always epoll. An io_uring that
+  // the environment asked for falls back to epoll (and says why); an explicit one does not.
+  const bool try_uring =
+      clock == nullptr && (backend == LoopBackend::IoUring ||
+                           (backend == LoopBackend::Auto && environment_asks_for_io_uring()));
+  if (try_uring) {
+    int err = ENOSYS;  // built without liburing
+#if CROSSMUX_IO_URING
+    loop->uring_.reset(detail::Uring::create(*loop, err).release());
+#endif
+    if (!loop->uring_) {
+      if (backend == LoopBackend::IoUring) {
+        return codecs::unexpected(loop_error(errors::kIoUring, err));
+      }
+      loop->io_uring_refused_ = loop_error(errors::kIoUring, err);
+    }
+  }
+  loop->wake_reader_.loop = loop.get();
+  if (loop->uring_) {
+    auto w = IoWatch::watch_fd(*loop, ev, loop->wake_reader_, false);
+    if (!w) return codecs::unexpected(w.error());
+    loop->wake_reader_.watch = std::move(*w);
+    return loop;
+  }
   epoll_event e{};
   e.events = EPOLLIN | EPOLLET;
   e.data.ptr = &loop->event_fd_;
@@ -133,6 +240,34 @@ codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create(const VirtualClock*
     return codecs::unexpected(loop_error(errors::kEpoll, errno));
   }
   return loop;
+}
+
+EventLoop::RingStats EventLoop::ring_stats() const {
+#if CROSSMUX_IO_URING
+  if (uring_) {
+    const auto& s = uring_->stats();
+    return RingStats{s.enters, s.sends, s.receives_armed, s.completions};
+  }
+#endif
+  return {};
+}
+
+void EventLoop::UringDeleter::operator()(detail::Uring* u) const {
+#if CROSSMUX_IO_URING
+  delete u;
+#endif
+}
+
+codecs::Status EventLoop::io_uring_usable() {
+  auto loop = create(nullptr, LoopBackend::IoUring);
+  if (!loop) return codecs::unexpected(loop.error());
+  return codecs::ok();
+}
+
+void EventLoop::WakeReader::on_ready() {
+  uint64_t count = 0;
+  [[maybe_unused]] ssize_t n = ::read(loop->event_fd_, &count, sizeof count);
+  if (loop->wake_handler_ != nullptr) loop->schedule(*loop->wake_handler_);
 }
 
 EventLoop::EventLoop(int epoll_fd, int event_fd, const VirtualClock* clock)
@@ -149,6 +284,8 @@ EventLoop::EventLoop(int epoll_fd, int event_fd, const VirtualClock* clock)
 EventLoop::~EventLoop() {
   std::vector<std::unique_ptr<Handler>> dying = std::move(retired_);
   dying.clear();
+  wake_reader_.watch.reset();
+  uring_.reset();
   ::close(event_fd_);
   ::close(epoll_fd_);
 }
@@ -209,7 +346,7 @@ void EventLoop::dispatch(void* tag, uint32_t events) {
     return;
   }
   auto* w = static_cast<IoWatch*>(tag);
-  w->bits_ |= readiness_of(events);
+  w->bits_ |= detail::readiness_of(events);
   schedule(*w->handler_);
 }
 
@@ -233,18 +370,28 @@ void EventLoop::run_queue() {
 
 codecs::Status EventLoop::run_once(int max_wait_ms) {
   refresh_clock();
-  epoll_event events[kMaxEvents];
-  // A virtual-clock loop with no fd registered and no wake handler (only in-memory streams) has
-  // nothing epoll could report: skip the syscall. Production loops always poll.
-  const bool poll = virtual_clock_ == nullptr || watches_ > 0 || wake_handler_ != nullptr;
-  int n = poll ? ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout(max_wait_ms)) : 0;
-  if (n < 0) {
-    if (errno != EINTR) return codecs::unexpected(loop_error(errors::kEpoll, errno));
-    n = 0;
+#if CROSSMUX_IO_URING
+  if (uring_) {
+    // One enter: submits what the last run phase queued (sends, re-arms) and waits.
+    const int r = uring_->wait(wait_timeout(max_wait_ms));
+    if (r < 0) return codecs::unexpected(loop_error(errors::kIoUring, -r));
+    refresh_clock();
+  } else
+#endif
+  {
+    epoll_event events[kMaxEvents];
+    // A virtual-clock loop with no fd registered and no wake handler (only in-memory streams)
+    // has nothing epoll could report: skip the syscall. Production loops always poll.
+    const bool poll = virtual_clock_ == nullptr || watches_ > 0 || wake_handler_ != nullptr;
+    int n = poll ? ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout(max_wait_ms)) : 0;
+    if (n < 0) {
+      if (errno != EINTR) return codecs::unexpected(loop_error(errors::kEpoll, errno));
+      n = 0;
+    }
+    refresh_clock();
+    // No user code runs while the batch is dispatched, so no watch in it can have been destroyed.
+    for (int i = 0; i < n; ++i) dispatch(events[i].data.ptr, events[i].events);
   }
-  refresh_clock();
-  // No user code runs while the batch is dispatched, so no watch in it can have been destroyed.
-  for (int i = 0; i < n; ++i) dispatch(events[i].data.ptr, events[i].events);
   timers_.advance(now_ms_);
   run_queue();
   while (!retired_.empty()) {

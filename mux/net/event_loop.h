@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "codecs/base/result.h"
@@ -14,6 +16,24 @@
 namespace crossmux::mux::net {
 
 class EventLoop;
+class TcpListener;
+namespace detail {
+class Uring;
+class RingChannel;
+}  // namespace detail
+
+// The kernel interface a loop waits with. Both give handlers the same edge-triggered readiness
+// (IoWatch bits); io_uring also moves the bytes of TCP streams itself (mux/net/README.md).
+enum class LoopBackend : uint8_t {
+  Auto = 0,     // what CROSSMUX_EVENT_LOOP asks for: `io_uring` (or `auto`) gets io_uring where
+                // it works here (Linux 6.0+, io_uring_setup not disabled by sysctl or seccomp)
+                // and falls back to epoll otherwise; unset, `epoll` or anything else: epoll
+  Epoll = 1,    // epoll, and a system call per read and write
+  IoUring = 2,  // io_uring; creating the loop fails (kIoUring) when it cannot be used
+};
+std::string_view to_string(LoopBackend b);  // "auto", "epoll", "io_uring"
+// The inverse of to_string(); nullopt for anything else.
+std::optional<LoopBackend> parse_loop_backend(std::string_view s);
 
 // Something the loop runs: a connection, a session, a stream. It runs only from the run queue,
 // never from inside epoll dispatch, so it can be scheduled by I/O readiness (through an IoWatch)
@@ -62,12 +82,18 @@ std::string_view to_string(Ready r);  // one bit's name; "none" for None
 // (a session owning a client and a backend socket).
 class IoWatch {
  public:
-  // Errors: kEpoll (epoll_ctl ADD; Error::code = errno).
+  // Errors: kEpoll (epoll_ctl ADD, or a bad fd under io_uring; Error::code = errno).
   static codecs::Result<std::unique_ptr<IoWatch>> create(EventLoop& loop, int fd, Handler& handler);
-  // The watch for a connection's stream: an epoll watch on its fd, or, for a stream without one
-  // (fd() < 0: MemoryStream), a watch outside epoll on which the stream raises its own edges
-  // (ByteStream::attach_watch). Errors: kEpoll.
+  // The watch for a connection's stream: an epoll watch on its fd; under io_uring, the stream's
+  // own completions (a TcpStream, or a TlsStream over one, switches to completion mode:
+  // ByteStream::attach_ring); for a stream without an fd (fd() < 0: MemoryStream), a watch
+  // outside the kernel on which the stream raises its own edges (ByteStream::attach_watch).
+  // Errors: kEpoll.
   static codecs::Result<std::unique_ptr<IoWatch>> create(EventLoop& loop, ByteStream& stream,
+                                                         Handler& handler);
+  // The watch for a listener: an epoll watch on its fd, or under io_uring a multishot accept
+  // whose connections TcpListener::accept() hands out. Errors: kEpoll.
+  static codecs::Result<std::unique_ptr<IoWatch>> create(EventLoop& loop, TcpListener& listener,
                                                          Handler& handler);
   ~IoWatch();
   IoWatch(const IoWatch&) = delete;
@@ -90,11 +116,17 @@ class IoWatch {
 
  private:
   friend class EventLoop;
+  friend class detail::RingChannel;
   IoWatch(EventLoop& loop, int fd, Handler& handler) : loop_(&loop), fd_(fd), handler_(&handler) {}
+  static codecs::Result<std::unique_ptr<IoWatch>> watch_fd(EventLoop& loop, int fd,
+                                                           Handler& handler, bool counted);
   EventLoop* loop_;
   int fd_;
   Handler* handler_;
-  ByteStream* stream_ = nullptr;  // a stream that raises its own edges (fd_ < 0)
+  ByteStream* stream_ = nullptr;            // a stream that raises its own edges (fd_ < 0)
+  detail::RingChannel* channel_ = nullptr;  // io_uring: what reports to this watch
+  bool counted_ = false;                    // in the loop's watches()
+  bool in_epoll_ = false;                   // registered with epoll_ctl
   uint32_t bits_ = 0;
 };
 
@@ -122,9 +154,29 @@ class EventLoop {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Errors: kEpoll, kEventFd (Error::code = errno). `clock` (must outlive the loop) replaces the
-  // monotonic clock for deterministic runs; production loops pass nothing.
-  static codecs::Result<std::unique_ptr<EventLoop>> create(const VirtualClock* clock = nullptr);
+  // Errors: kEpoll, kEventFd, kIoUring (LoopBackend::IoUring asked for, explicitly or through
+  // CROSSMUX_EVENT_LOOP=io_uring, and unavailable; Error::code = errno). `clock` (must outlive the
+  // loop) replaces the monotonic clock for deterministic runs, always with epoll; production
+  // loops pass nothing. The first thread that runs an io_uring loop must be the only one to run
+  // it (the kernel's single-issuer rule).
+  static codecs::Result<std::unique_ptr<EventLoop>> create(const VirtualClock* clock = nullptr,
+                                                           LoopBackend backend = LoopBackend::Auto);
+  // Ok when an io_uring loop can be created on this machine, else why not (kIoUring, errno).
+  static codecs::Status io_uring_usable();
+  // Epoll or IoUring: what this loop runs on.
+  LoopBackend backend() const { return uring_ ? LoopBackend::IoUring : LoopBackend::Epoll; }
+  // Why an io_uring loop asked for through CROSSMUX_EVENT_LOOP runs on epoll instead (kIoUring,
+  // Error::code = errno, e.g. EPERM under a seccomp filter); nullopt when nothing fell back.
+  const std::optional<codecs::Error>& io_uring_refused() const { return io_uring_refused_; }
+  // io_uring counters (all zero under epoll): kernel entries, sends and multishot receives
+  // started, completions reaped.
+  struct RingStats {
+    uint64_t enters = 0;
+    uint64_t sends = 0;
+    uint64_t receives_armed = 0;
+    uint64_t completions = 0;
+  };
+  RingStats ring_stats() const;
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -165,6 +217,7 @@ class EventLoop {
 
  private:
   friend class IoWatch;
+  friend class detail::Uring;
   EventLoop(int epoll_fd, int event_fd, const VirtualClock* clock);
   void refresh_clock();
   int wait_timeout(int max_wait_ms) const;
@@ -189,6 +242,18 @@ class EventLoop {
   uint64_t iterations_ = 0;
   uint64_t handler_runs_ = 0;
   std::vector<std::unique_ptr<Handler>> retired_;
+  // io_uring backend (null: epoll). Declared after the timers (its channels may hold timers)
+  // and before the wake reader (whose watch reports through it).
+  struct UringDeleter {
+    void operator()(detail::Uring* u) const;
+  };
+  std::unique_ptr<detail::Uring, UringDeleter> uring_;
+  std::optional<codecs::Error> io_uring_refused_;
+  struct WakeReader final : Handler {
+    EventLoop* loop = nullptr;
+    std::unique_ptr<IoWatch> watch;
+    void on_ready() override;
+  } wake_reader_;
 };
 
 }  // namespace crossmux::mux::net

@@ -17,6 +17,7 @@ inline constexpr const char kGetName[] = "net: getsockname()/getpeername() faile
 // Event loop.
 inline constexpr const char kEpoll[] = "net: epoll_create1()/epoll_ctl() failed";
 inline constexpr const char kEventFd[] = "net: eventfd() failed";
+inline constexpr const char kIoUring[] = "net: io_uring unavailable or failed";
 // Stream I/O.
 inline constexpr const char kPeerClosed[] = "net: peer closed";
 inline constexpr const char kPeerGone[] = "net: peer no longer reading (EPIPE)";

@@ -13,6 +13,9 @@
 #include <cstring>
 
 #include "mux/net/net_errors.h"
+#if CROSSMUX_IO_URING
+#include "mux/net/uring.h"
+#endif
 
 namespace crossmux::mux::net {
 namespace {
@@ -132,6 +135,55 @@ std::string SocketAddress::to_string() const {
   return out;
 }
 
+TcpStream::TcpStream(TcpStream&& o) noexcept
+    : fd_(std::move(o.fd_)), ring_(o.ring_), connecting_(o.connecting_) {
+  o.ring_ = nullptr;
+}
+
+TcpStream& TcpStream::operator=(TcpStream&& o) noexcept {
+  if (this != &o) {
+    close();
+    fd_ = std::move(o.fd_);
+    ring_ = o.ring_;
+    connecting_ = o.connecting_;
+    o.ring_ = nullptr;
+  }
+  return *this;
+}
+
+TcpStream::~TcpStream() {
+  close();
+}
+
+void TcpStream::close() {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) ring_->release();
+#endif
+  ring_ = nullptr;
+  fd_.reset();
+}
+
+int TcpStream::fd() const {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) return ring_->fd();
+#endif
+  return fd_.get();
+}
+
+detail::RingSocket* TcpStream::attach_ring(detail::Uring& ring) {
+#if !CROSSMUX_IO_URING
+  return nullptr;
+#else
+  if (ring_ != nullptr) return ring_->ring() == &ring ? ring_ : nullptr;
+  if (!fd_.valid()) return nullptr;
+  // From here on the ring socket owns the descriptor (it may outlive this stream until the
+  // kernel has finished with its buffers).
+  ring_ = new detail::RingSocket(ring, std::move(fd_), connecting_);
+  connecting_ = false;
+  return ring_;
+#endif
+}
+
 Result<TcpStream> TcpStream::connect(const SocketAddress& to) {
   Fd fd(::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
   if (!fd.valid()) return codecs::unexpected(sys_error(errors::kSocket, errno));
@@ -141,19 +193,24 @@ Result<TcpStream> TcpStream::connect(const SocketAddress& to) {
   if (::connect(fd.get(), to.raw(), to.size()) != 0 && errno != EINPROGRESS) {
     return codecs::unexpected(sys_error(errors::kConnect, errno));
   }
-  return TcpStream(std::move(fd));
+  TcpStream s(std::move(fd));
+  s.connecting_ = true;
+  return s;
 }
 
 Status TcpStream::finish_connect() const {
   int err = 0;
   socklen_t len = sizeof err;
-  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (::getsockopt(fd(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (err == 0) return codecs::ok();
   return codecs::unexpected(
       sys_error(err == ECONNREFUSED ? errors::kConnectRefused : errors::kConnectFailed, err));
 }
 
 IoResult TcpStream::read(MutableBytes into) {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) return ring_->read(into);
+#endif
   if (into.empty()) return IoResult::done(0);
   for (;;) {
     const ssize_t n = ::recv(fd_.get(), into.data(), into.size(), 0);
@@ -170,6 +227,9 @@ IoResult TcpStream::read(MutableBytes into) {
 }
 
 IoResult TcpStream::write(Bytes data) {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) return ring_->write(data);
+#endif
   if (data.empty()) return IoResult::done(0);
   for (;;) {
     const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -182,6 +242,9 @@ IoResult TcpStream::write(Bytes data) {
 }
 
 IoResult TcpStream::writev(std::span<const Bytes> data) {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) return ring_->writev(data);
+#endif
   constexpr size_t kMaxIov = 64;  // well under IOV_MAX; the caller loops on partial writes
   iovec iov[kMaxIov];
   size_t count = 0;
@@ -204,19 +267,22 @@ IoResult TcpStream::writev(std::span<const Bytes> data) {
 }
 
 IoResult TcpStream::shutdown_write() {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) return ring_->shutdown_write();
+#endif
   if (::shutdown(fd_.get(), SHUT_WR) == 0) return IoResult::done(0);
   if (errno == ENOTCONN) return IoResult::closed(errors::kPeerClosed);
   return IoResult::failed(errno, errors::kShutdown);
 }
 
 Status TcpStream::set_nodelay(bool on) {
-  return set_int_option(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+  return set_int_option(fd(), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
 }
 
 Result<SocketAddress> TcpStream::local_address() const {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+  if (::getsockname(fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
     return codecs::unexpected(sys_error(errors::kGetName, errno));
   }
   return SocketAddress::from(reinterpret_cast<sockaddr*>(&ss), len);
@@ -225,10 +291,49 @@ Result<SocketAddress> TcpStream::local_address() const {
 Result<SocketAddress> TcpStream::peer_address() const {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  if (::getpeername(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+  if (::getpeername(fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
     return codecs::unexpected(sys_error(errors::kGetName, errno));
   }
   return SocketAddress::from(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+TcpListener::TcpListener(TcpListener&& o) noexcept
+    : fd_(std::move(o.fd_)), local_(o.local_), ring_(o.ring_) {
+  o.ring_ = nullptr;
+}
+
+TcpListener& TcpListener::operator=(TcpListener&& o) noexcept {
+  if (this != &o) {
+#if CROSSMUX_IO_URING
+    if (ring_ != nullptr) ring_->release();
+#endif
+    fd_ = std::move(o.fd_);
+    local_ = o.local_;
+    ring_ = o.ring_;
+    o.ring_ = nullptr;
+  }
+  return *this;
+}
+
+TcpListener::~TcpListener() {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) ring_->release();
+#endif
+}
+
+detail::RingAcceptor* TcpListener::attach_ring(detail::Uring& ring) {
+#if !CROSSMUX_IO_URING
+  return nullptr;
+#else
+  if (ring_ != nullptr && ring_->ring() == &ring) return ring_;
+  auto* fresh = new detail::RingAcceptor(ring, fd_.get());
+  if (ring_ != nullptr) {  // watched by another loop before: its accepted connections come along
+    fresh->adopt_queue(*ring_);
+    ring_->release();
+  }
+  ring_ = fresh;
+  return ring_;
+#endif
 }
 
 Result<TcpListener> TcpListener::bind(const SocketAddress& at, const ListenOptions& options) {
@@ -257,7 +362,33 @@ Result<TcpListener> TcpListener::bind(const SocketAddress& at, const ListenOptio
   return l;
 }
 
+#if CROSSMUX_IO_URING
+// Finishes a connection the ring accepted: TCP_NODELAY and the peer's address, as accept4 gives.
+// False (and closed) when it is already gone, like the transient failures accept4 skips.
+static bool adopt_accepted(int fd, Accepted& out) {
+  Fd owned(fd);
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  out.peer = SocketAddress::from(reinterpret_cast<sockaddr*>(&ss), len);
+  out.stream = TcpStream(std::move(owned));
+  (void)out.stream.set_nodelay(true);
+  return true;
+}
+#endif
+
 IoResult TcpListener::accept(Accepted& out) {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) {
+    int fd;
+    while (ring_->pop(fd)) {
+      if (adopt_accepted(fd, out)) return IoResult::done(1);
+    }
+    if (const int err = ring_->take_error()) return IoResult::failed(err, errors::kAccept);
+    // Not armed (no watch on a ring loop): accept with system calls, below.
+    if (ring_->armed()) return IoResult::blocked(Direction::Read);
+  }
+#endif
   for (;;) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;

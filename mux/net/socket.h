@@ -13,6 +13,12 @@
 
 namespace crossmux::mux::net {
 
+namespace detail {
+class Uring;
+class RingSocket;
+class RingAcceptor;
+}  // namespace detail
+
 using codecs::Result;
 using codecs::Status;
 
@@ -59,10 +65,20 @@ class SocketAddress {
 
 // A connected non-blocking TCP socket (accepted or connecting). Errors: see ByteStream; reads
 // map ECONNRESET to Error(kReset), writes map EPIPE to Closed(kPeerGone).
+//
+// Two modes with one contract. Syscall mode (the default, and under epoll): each read and write
+// is a recv/send. Completion mode (once watched by an io_uring loop: attach_ring): the loop
+// receives into its provided buffers and read() copies out of them; write() queues the bytes
+// (up to 256 KiB, then WouldBlock) and the loop sends everything queued in one operation per
+// turn; shutdown_write() sends its FIN after the queued bytes; closing with bytes still queued
+// hands what the kernel takes to it, as close() on a socket would.
 class TcpStream final : public ByteStream {
  public:
   TcpStream() = default;
   explicit TcpStream(Fd fd) : fd_(std::move(fd)) {}
+  TcpStream(TcpStream&& o) noexcept;
+  TcpStream& operator=(TcpStream&& o) noexcept;
+  ~TcpStream() override;
 
   // Starts a non-blocking connect (TCP_NODELAY set). The connection completes later: wait for
   // the socket to become writable, then call finish_connect(). Errors (Error::code = errno):
@@ -72,20 +88,25 @@ class TcpStream final : public ByteStream {
   // else the SO_ERROR: kConnectRefused (code ECONNREFUSED) or kConnectFailed (code = errno).
   Status finish_connect() const override;
 
-  int fd() const override { return fd_.get(); }
-  bool valid() const { return fd_.valid(); }
+  int fd() const override;
+  bool valid() const { return fd() >= 0; }
   IoResult read(MutableBytes into) override;
   IoResult write(Bytes data) override;
   IoResult writev(std::span<const Bytes> data) override;
   IoResult shutdown_write() override;  // shutdown(SHUT_WR): sends FIN
+  detail::RingSocket* attach_ring(detail::Uring& ring) override;
+  // True once an io_uring loop moves this stream's bytes.
+  bool completion_mode() const { return ring_ != nullptr; }
   Status set_nodelay(bool on);
   Result<SocketAddress> local_address() const;
   Result<SocketAddress> peer_address() const;
   // Closes now (also done by the destructor).
-  void close() { fd_.reset(); }
+  void close();
 
  private:
-  Fd fd_;
+  Fd fd_;                               // syscall mode (completion mode: the ring socket owns it)
+  detail::RingSocket* ring_ = nullptr;  // completion mode
+  bool connecting_ = false;             // connect() started and not reported yet
 };
 
 struct ListenOptions {
@@ -100,10 +121,17 @@ struct Accepted {
   SocketAddress peer;
 };
 
-// A non-blocking listening socket. Register fd() with an IoWatch; on readability call
-// accept_all() (edge-triggered epoll only reports new connections once).
+// A non-blocking listening socket. Watch it with IoWatch::create(loop, listener, handler); on
+// readability call accept_all() (edge-triggered: new connections are reported once). Under
+// io_uring the loop accepts (multishot) and accept() hands out what it accepted; connections
+// accepted but not handed out yet stay with the listener when it is moved or its watch goes.
 class TcpListener {
  public:
+  TcpListener() = default;
+  TcpListener(TcpListener&& o) noexcept;
+  TcpListener& operator=(TcpListener&& o) noexcept;
+  ~TcpListener();
+
   // Binds and listens; port 0 picks a free port (read it back with port()). Errors (code = errno):
   // kSocket, kSetOption, kBind, kListen, kGetName.
   static Result<TcpListener> bind(const SocketAddress& at, const ListenOptions& options = {});
@@ -127,10 +155,13 @@ class TcpListener {
       on_accept(std::move(a));
     }
   }
+  // The multishot accept of `ring` for this listener (created on first use; IoWatch::create).
+  detail::RingAcceptor* attach_ring(detail::Uring& ring);
 
  private:
   Fd fd_;
   SocketAddress local_;
+  detail::RingAcceptor* ring_ = nullptr;
 };
 
 }  // namespace crossmux::mux::net

@@ -29,25 +29,85 @@ void TlsStream::SslDeleter::operator()(SSL* s) const {
   SSL_free(s);
 }
 
-Result<TlsStream> TlsStream::accept(TcpStream tcp, const TlsServerContext& ctx) {
-  SSL* ssl = SSL_new(ctx.native());
-  if (ssl == nullptr || SSL_set_fd(ssl, tcp.fd()) != 1) {
+// OpenSSL reads and writes records through this BIO rather than a socket BIO: the TcpStream's
+// own read/write, so that a stream in completion mode (io_uring) carries TLS unchanged.
+int TlsStream::bio_read(BIO* b, char* data, size_t len, size_t* done) {
+  auto* t = static_cast<Transport*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  t->last = t->tcp.read(MutableBytes(reinterpret_cast<uint8_t*>(data), len));
+  if (t->last.ok()) {
+    *done = t->last.bytes;
+    return 1;
+  }
+  if (t->last.would_block()) {
+    BIO_set_retry_read(b);
+  } else if (t->last.status == IoStatus::Closed) {
+    t->eof = true;  // BIO_CTRL_EOF: OpenSSL then reports a truncation unless close_notify came
+  }
+  return 0;
+}
+
+int TlsStream::bio_write(BIO* b, const char* data, size_t len, size_t* done) {
+  auto* t = static_cast<Transport*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  t->last = t->tcp.write(Bytes(reinterpret_cast<const uint8_t*>(data), len));
+  if (t->last.ok()) {
+    *done = t->last.bytes;
+    return 1;
+  }
+  if (t->last.would_block()) BIO_set_retry_write(b);
+  return 0;
+}
+
+long TlsStream::bio_ctrl(BIO* b, int cmd, long, void*) {
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      return 1;  // writes go straight to the stream
+    case BIO_CTRL_EOF:
+      return static_cast<Transport*>(BIO_get_data(b))->eof ? 1 : 0;
+    default:
+      return 0;
+  }
+}
+
+Result<TlsStream> TlsStream::make(TcpStream tcp, SSL_CTX* ctx) {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "crossmux stream");
+    BIO_meth_set_read_ex(m, bio_read);
+    BIO_meth_set_write_ex(m, bio_write);
+    BIO_meth_set_ctrl(m, bio_ctrl);
+    return m;
+  }();
+  auto transport = std::make_unique<Transport>(Transport{std::move(tcp), IoResult{}, false});
+  SSL* ssl = method != nullptr ? SSL_new(ctx) : nullptr;
+  BIO* bio = ssl != nullptr ? BIO_new(method) : nullptr;
+  if (bio == nullptr) {
     SSL_free(ssl);
     ERR_clear_error();
     return codecs::unexpected(codecs::Error::sys(errors::kTlsNew, 0));
   }
-  SSL_set_accept_state(ssl);
-  return TlsStream(std::move(tcp), ssl);
+  BIO_set_data(bio, transport.get());
+  BIO_set_init(bio, 1);
+  SSL_set_bio(ssl, bio, bio);  // one reference, owned by the SSL from here
+  return TlsStream(std::move(transport), ssl);
+}
+
+Result<TlsStream> TlsStream::accept(TcpStream tcp, const TlsServerContext& ctx) {
+  auto s = make(std::move(tcp), ctx.native());
+  if (s) SSL_set_accept_state(s->ssl_.get());
+  return s;
 }
 
 Result<TlsStream> TlsStream::connect(TcpStream tcp, const TlsClientContext& ctx,
                                      std::string_view server_name) {
-  SSL* ssl = SSL_new(ctx.native());
+  auto s = make(std::move(tcp), ctx.native());
+  if (!s) return s;
+  SSL* ssl = s->ssl_.get();
   const std::string name(server_name);
-  bool ok = ssl != nullptr && SSL_set_fd(ssl, tcp.fd()) == 1;
+  bool ok = true;
   const bool ip = is_ip_literal(name);
   // RFC 6066 §3: SNI carries DNS names only, never address literals.
-  if (ok && !name.empty() && !ip) ok = SSL_set_tlsext_host_name(ssl, name.c_str()) == 1;
+  if (!name.empty() && !ip) ok = SSL_set_tlsext_host_name(ssl, name.c_str()) == 1;
   if (ok && ctx.verify_peer() && !name.empty()) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1
@@ -55,12 +115,11 @@ Result<TlsStream> TlsStream::connect(TcpStream tcp, const TlsClientContext& ctx,
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   }
   if (!ok) {
-    SSL_free(ssl);
     ERR_clear_error();
     return codecs::unexpected(codecs::Error::sys(errors::kTlsNew, 0));
   }
   SSL_set_connect_state(ssl);
-  return TlsStream(std::move(tcp), ssl);
+  return s;
 }
 
 bool TlsStream::handshake_done() const {
@@ -93,10 +152,16 @@ long TlsStream::verify_result() const {
   return SSL_get_verify_result(ssl_.get());
 }
 
+void TlsStream::before_call() {
+  ERR_clear_error();
+  transport_->last = IoResult{};
+}
+
 // Maps a failed SSL_* call. The error queue is per thread and must be empty before the next
-// call on any connection, so every path clears it.
+// call on any connection, so every path clears it. A transport failure (SSL_ERROR_SYSCALL) is
+// the BIO's last stream result.
 IoResult TlsStream::failure(int ret) {
-  const int saved_errno = errno;
+  const IoResult& last = transport_->last;
   const int code = SSL_get_error(ssl_.get(), ret);
   IoResult r;
   switch (code) {
@@ -110,14 +175,12 @@ IoResult TlsStream::failure(int ret) {
       r = IoResult::closed(errors::kTlsClosed);
       break;
     case SSL_ERROR_SYSCALL:
-      if (saved_errno == EPIPE) {
+      if (last.status == IoStatus::Closed && last.detail == errors::kPeerGone) {
         r = IoResult::closed(errors::kPeerGone);
-      } else if (saved_errno == ECONNRESET) {
-        r = IoResult::failed(saved_errno, errors::kReset);
-      } else if (saved_errno == 0) {
-        r = IoResult::closed(errors::kTlsEof);
+      } else if (last.status == IoStatus::Error) {
+        r = IoResult::failed(last.error, last.error == ECONNRESET ? errors::kReset : errors::kIo);
       } else {
-        r = IoResult::failed(saved_errno, errors::kIo);
+        r = IoResult::closed(errors::kTlsEof);  // the transport ended without close_notify
       }
       break;
     default: {
@@ -137,8 +200,7 @@ IoResult TlsStream::failure(int ret) {
 
 IoResult TlsStream::handshake() {
   if (handshake_done()) return IoResult::done(0);
-  ERR_clear_error();
-  errno = 0;
+  before_call();
   const int ret = SSL_do_handshake(ssl_.get());
   if (ret == 1) return IoResult::done(0);
   return failure(ret);
@@ -146,8 +208,7 @@ IoResult TlsStream::handshake() {
 
 IoResult TlsStream::read(MutableBytes into) {
   if (into.empty()) return IoResult::done(0);
-  ERR_clear_error();
-  errno = 0;
+  before_call();
   size_t n = 0;
   const int ret = SSL_read_ex(ssl_.get(), into.data(), into.size(), &n);
   if (ret == 1) return IoResult::done(n);
@@ -156,8 +217,7 @@ IoResult TlsStream::read(MutableBytes into) {
 
 IoResult TlsStream::write(Bytes data) {
   if (data.empty()) return IoResult::done(0);
-  ERR_clear_error();
-  errno = 0;
+  before_call();
   size_t n = 0;
   const int ret = SSL_write_ex(ssl_.get(), data.data(), data.size(), &n);
   if (ret == 1) return IoResult::done(n);
@@ -195,12 +255,11 @@ IoResult TlsStream::writev(std::span<const Bytes> data) {
 }
 
 IoResult TlsStream::shutdown_write() {
-  ERR_clear_error();
-  errno = 0;
+  before_call();
   const int ret = SSL_shutdown(ssl_.get());
   if (ret < 0) return failure(ret);
   // close_notify is out (ret 0: the peer's is not in yet, which is fine for a half-close).
-  return tcp_.shutdown_write();
+  return transport_->tcp.shutdown_write();
 }
 
 }  // namespace crossmux::mux::net

@@ -52,9 +52,14 @@ class TlsStream final : public ByteStream {
   // X509_V_OK (0) or the OpenSSL verification error code of the peer's certificate chain.
   long verify_result() const;
 
-  int fd() const override { return tcp_.fd(); }
-  TcpStream& tcp() { return tcp_; }
-  Status finish_connect() const override { return tcp_.finish_connect(); }
+  int fd() const override { return transport_->tcp.fd(); }
+  TcpStream& tcp() { return transport_->tcp; }
+  Status finish_connect() const override { return transport_->tcp.finish_connect(); }
+  // TLS records travel through the TcpStream (a BIO over its read/write), so under io_uring
+  // they ride its completion mode too.
+  detail::RingSocket* attach_ring(detail::Uring& ring) override {
+    return transport_->tcp.attach_ring(ring);
+  }
   IoResult read(MutableBytes into) override;
   IoResult write(Bytes data) override;
   // Coalesces small buffers into full TLS records (one record per 16 KiB).
@@ -66,11 +71,23 @@ class TlsStream final : public ByteStream {
   struct SslDeleter {
     void operator()(SSL* s) const;
   };
-  TlsStream(TcpStream tcp, SSL* ssl) : tcp_(std::move(tcp)), ssl_(ssl) {}
+  // What OpenSSL's BIO reads and writes through; on the heap so that the BIO's pointer to it
+  // survives moves of the TlsStream.
+  struct Transport {
+    TcpStream tcp;
+    IoResult last;     // the last read or write result (says why a call failed)
+    bool eof = false;  // a read returned Closed
+  };
+  static Result<TlsStream> make(TcpStream tcp, SSL_CTX* ctx);
+  static int bio_read(BIO* b, char* data, size_t len, size_t* done);
+  static int bio_write(BIO* b, const char* data, size_t len, size_t* done);
+  static long bio_ctrl(BIO* b, int cmd, long num, void* ptr);
+  TlsStream(std::unique_ptr<Transport> t, SSL* ssl) : transport_(std::move(t)), ssl_(ssl) {}
   IoResult failure(int ret);
+  void before_call();
 
-  TcpStream tcp_;
-  std::unique_ptr<SSL, SslDeleter> ssl_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<SSL, SslDeleter> ssl_;  // after the transport: freed first
 };
 
 }  // namespace crossmux::mux::net

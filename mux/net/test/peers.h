@@ -41,7 +41,7 @@ class EchoConnection final : public Handler {
  public:
   EchoConnection(EventLoop& loop, std::unique_ptr<ByteStream> s)
       : loop_(loop), stream_(std::move(s)), buf_(64 * 1024) {
-    watch_ = std::move(IoWatch::create(loop, stream_->fd(), *this).value());
+    watch_ = std::move(IoWatch::create(loop, *stream_, *this).value());
   }
   void on_ready() override {
     for (int round = 0; round < 64; ++round) {
@@ -123,7 +123,7 @@ class PumpClient final : public Handler {
         data_(data),
         finish_(std::move(finish_connect)),
         rbuf_(64 * 1024) {
-    watch_ = std::move(IoWatch::create(loop, stream_->fd(), *this).value());
+    watch_ = std::move(IoWatch::create(loop, *stream_, *this).value());
   }
   void on_ready() override {
     if (connecting_) {
@@ -215,7 +215,7 @@ class AcceptHandler final : public Handler {
  public:
   AcceptHandler(EventLoop& loop, Listener& listener, std::function<void(TcpStream)> on_accept)
       : listener_(listener), on_accept_(std::move(on_accept)) {
-    watch_ = std::move(IoWatch::create(loop, listener.fd(), *this).value());
+    watch_ = std::move(IoWatch::create(loop, listener, *this).value());
   }
   void on_ready() override {
     if (!watch_->readable()) return;

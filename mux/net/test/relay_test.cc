@@ -31,7 +31,7 @@ class Leg final : public Handler {
  public:
   Leg(EventLoop& loop, std::unique_ptr<ByteStream> s, Pipe& in, Pipe& out)
       : loop_(loop), stream_(std::move(s)), in_(in), out_(out) {
-    watch_ = IoWatch::create(loop, stream_->fd(), *this).value();
+    watch_ = IoWatch::create(loop, *stream_, *this).value();
   }
   void set_peer(Leg& peer) { peer_ = &peer; }
   void on_ready() override {

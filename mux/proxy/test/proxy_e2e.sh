@@ -126,6 +126,12 @@ proxy_pid=$!
 pids+=($proxy_pid)
 wait_for "$work/proxy.log" "listener main" || fail "proxy did not start"
 base="http://127.0.0.1:$proxy_port"
+# A run pinned to one event-loop backend (ctest's epoll variant) must really use it.
+if [ -n "${CROSSMUX_EVENT_LOOP:-}" ] && [ "$CROSSMUX_EVENT_LOOP" != auto ]; then
+  wait_for "$work/proxy.log" "event loop" || fail "no start-up line"
+  grep -q "$CROSSMUX_EVENT_LOOP event loop" "$work/proxy.log" ||
+    fail "not on the $CROSSMUX_EVENT_LOOP event loop: $(head -3 "$work/proxy.log")"
+fi
 
 head -c 67108864 /dev/urandom >"$work/up.bin"
 up_sha=$(sha256sum "$work/up.bin" | cut -c1-64)

@@ -162,7 +162,11 @@ codecs::Status Supervisor::start() {
     log_info("listener " + l.name + " on " + config::Address{l.address.host, ports[i]}.to_string());
   }
   log_info(std::to_string(workers_count_) + " worker(s), pid " + std::to_string(::getpid()) +
-           ", access log " + log_.where());
+           ", access log " + log_.where() + ", " + std::string(net::to_string(loop_->backend())) +
+           " event loop" +
+           (loop_->io_uring_refused()
+                ? " (io_uring asked for: " + codecs::describe(*loop_->io_uring_refused()) + ")"
+                : std::string()));
   if (config_->global.admin) {
     auto at = resolve(*config_->global.admin);
     auto a = at ? AdminServer::start(

@@ -24,7 +24,7 @@ class ListenerSocket final : public net::Handler {
       : worker_(worker), config_(config), listener_(std::move(listener)), tls_(std::move(tls)) {}
 
   codecs::Status start() {
-    auto w = net::IoWatch::create(worker_.loop(), listener_.fd(), *this);
+    auto w = net::IoWatch::create(worker_.loop(), listener_, *this);
     if (!w) return codecs::unexpected(w.error());
     watch_ = std::move(*w);
     return codecs::ok();
@@ -33,12 +33,14 @@ class ListenerSocket final : public net::Handler {
   const config::Listener& config() const { return config_; }
 
   void on_ready() override {
-    if (!watch_->readable()) return;
+    if (!watch_ || !watch_->readable()) return;
     net::IoResult r = listener_.accept_all([this](net::Accepted&& a) { admit(std::move(a)); });
     watch_->note(r);
   }
-  // Accepts whatever is queued, readable or not (before the socket closes for good).
+  // Accepts whatever is queued, readable or not (before the socket closes for good). Unwatched
+  // first, so that under io_uring the kernel's queue is drained here too, not by the ring.
   void accept_queued() {
+    watch_.reset();
     (void)listener_.accept_all([this](net::Accepted&& a) { admit(std::move(a)); });
   }
   // Stops watching and gives the socket up, still listening, with its accept queue intact.
