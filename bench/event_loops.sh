@@ -95,7 +95,8 @@ run() {
     >>"$work/results"
 }
 
-rows=(h2c-m1 h2c-m10 h2c-m100 h2c-m10-16k tls-m10 tls-m100 h1)
+# ROWS (space-separated) runs a subset, e.g. ROWS="h2c-m1 h2c-m10 h2c-m100 h1".
+read -r -a rows <<<"${ROWS:-h2c-m1 h2c-m10 h2c-m100 h2c-m10-16k tls-m10 tls-m100 h1}"
 for ((r = 1; r <= rounds; r++)); do
   for row in "${rows[@]}"; do
     # Alternate which loop goes first, so neither always runs on the warmer machine.
@@ -116,12 +117,13 @@ for row in "${rows[@]}"; do
     'BEGIN { printf "| %s | %.0f | %.0f | %.2fx | %s | %s |\n", row, e, u, (e > 0 ? u / e : 0), ep, up }'
 done
 
-# System calls per request: h2c -m 1 over one connection, and HTTP/1.1 keep-alive (h2load --h1).
+# System calls per request: h2c -m 1, -m 10 and -m 100 over one connection, and HTTP/1.1
+# keep-alive (h2load --h1).
 n=20000
 echo
 echo "| load | loop | system calls per request | top calls per request |"
 echo "|---|---|---|---|"
-for load in "h2c -m1" "http/1.1"; do
+for load in "h2c -m1" "h2c -m10" "h2c -m100" "http/1.1"; do
   for loop in epoll io_uring; do
     attach=()
     # The kernel's io_uring worker threads (iou-wrk-*, iou-sqp-*) cannot be traced.
@@ -134,7 +136,8 @@ for load in "h2c -m1" "http/1.1"; do
     if [ "$load" = "http/1.1" ]; then
       h2load --h1 -n "$n" -c 1 -m 1 "http://127.0.0.1:${port[$loop]}/bytes/1024" >"$work/load.out" 2>&1
     else
-      h2load -n "$n" -c 1 -m 1 "http://127.0.0.1:${port[$loop]}/bytes/1024" >"$work/load.out" 2>&1
+      h2load -n "$n" -c 1 -m "${load#h2c -m}" "http://127.0.0.1:${port[$loop]}/bytes/1024" \
+        >"$work/load.out" 2>&1
     fi
     sleep 0.5
     kill -INT "$st"

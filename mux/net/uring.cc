@@ -113,6 +113,11 @@ void RingPoll::on_release() {
   io_uring_prep_poll_remove(s, reinterpret_cast<uint64_t>(this) | uint64_t(OpKind::Poll));
   io_uring_sqe_set_data64(s, 0);
   s->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  // The armed poll holds its own reference to the file: until the kernel has removed it, the
+  // owner's close() (which usually follows at once) only drops the descriptor, and the socket --
+  // with its FIN -- lives on until the next loop turn enters, which a busy or stalled loop may
+  // not reach for a long time. Remove it now.
+  ring_->submit_now();
 }
 
 // --- Uring ---
@@ -280,6 +285,17 @@ void Uring::dispatch(const io_uring_cqe& cqe) {
     return;
   }
   channel->complete(kind, cqe, (cqe.flags & IORING_CQE_F_MORE) == 0);
+}
+
+void Uring::submit_now() {
+  // Before the loop's thread enabled the ring nothing was armed that could hold a file (the
+  // queued SQEs go with the first enter); from another thread a single-issuer ring refuses the
+  // enter (EEXIST) and the SQEs stay queued for the loop's next one.
+  if (!enabled_) return;
+  ++stats_.enters;
+  // With GETEVENTS the kernel also runs the deferred task work that completes the removal (and
+  // drops the file); the completions it posts are dispatched by the next wait().
+  (void)io_uring_submit_and_get_events(&ring_);
 }
 
 int Uring::wait(int timeout_ms) {

@@ -211,6 +211,10 @@ class Uring {
   // completions, dispatching each to its channel. Returns 0 or -errno.
   int wait(int timeout_ms);
 
+  // Submits what is queued now, within the turn, and runs the kernel's deferred completion work
+  // (one enter). For removals that must take effect before the caller's next system call.
+  void submit_now();
+
   // An SQE; when the submission queue is full, what it holds is submitted first.
   io_uring_sqe* sqe();
   EventLoop& loop() { return loop_; }

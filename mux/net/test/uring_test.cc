@@ -1,13 +1,15 @@
 // io_uring backend: backend choice (epoll unless asked for, epoll where io_uring is blocked),
 // completion-mode streams (one send per connection per turn, one kernel entry per turn), receive
-// backpressure, bytes and FIN that outlive their stream, accepted connections that stay with their
-// listener, and a buffer group that runs dry.
+// backpressure, bytes and FIN that outlive their stream, a FIN that leaves at once when a watched
+// descriptor is closed, accepted connections that stay with their listener, and a buffer group that
+// runs dry.
 #include "mux/net/uring.h"
 
 #include <gtest/gtest.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -351,6 +353,38 @@ TEST(IoUring, QueuedBytesAndFinOutliveTheStream) {
   EXPECT_TRUE(eof);
   EXPECT_EQ(got.size(), data.size());
   EXPECT_TRUE(got == data);
+}
+
+// A handler that only records that it ran.
+struct Flag final : Handler {
+  void on_ready() override { ran = true; }
+  bool ran = false;
+};
+
+// A plain descriptor watch is a multishot poll holding its own reference to the socket: when the
+// owner removes the watch and closes the descriptor (as the test origin does with each connection),
+// the peer must see the FIN right away, not once the loop turns again (a stalled loop never does).
+// No loop turn runs between the close and the peer's read.
+TEST(IoUring, RemovingAFdWatchLetsTheOwnersCloseSendTheFinAtOnce) {
+  REQUIRE_URING(loop);
+  TcpListener listener = TcpListener::bind(loopback()).value();
+  TcpStream client = connect_client(*loop, listener.port());
+  Accepted accepted;
+  ASSERT_TRUE(run_until(*loop, [&] { return listener.accept(accepted).ok(); }));
+  Flag flag;
+  auto watch = IoWatch::create(*loop, accepted.stream.fd(), flag).value();
+  // The poll is armed (and has reported the socket writable) before the watch goes.
+  ASSERT_TRUE(run_until(*loop, [&] { return flag.ran; }));
+  const uint64_t turns = loop->iterations();
+  watch.reset();
+  accepted.stream.close();
+  pollfd p{client.fd(), POLLIN, 0};
+  // Without a bound a broken loop would hang here: 5 s only decides failure.
+  ASSERT_EQ(::poll(&p, 1, 5000), 1) << "no FIN while the loop did not turn";
+  uint8_t buf[16];
+  const IoResult r = client.read(buf);
+  EXPECT_EQ(r.status, IoStatus::Closed);
+  EXPECT_EQ(loop->iterations(), turns);
 }
 
 // Connections the ring accepted belong to the listener: a new watch (a new owner after a
