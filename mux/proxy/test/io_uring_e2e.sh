@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The proxy on the opt-in io_uring event loop, cheaply (the whole proxy_e2e.sh on io_uring is
+# `CROSSMUX_EVENT_LOOP=io_uring ctest -R proxy_end_to_end`, by hand): where io_uring works, a
+# proxy asked for it runs on it and moves requests and 1 MiB bodies both ways over HTTP/1.1 and
+# h2c. Everywhere, a proxy asked for io_uring where io_uring_setup is refused -- EPERM as
+# container runtimes' seccomp profiles answer, ENOSYS as a kernel without io_uring does -- runs on
+# epoll, says so and why in its start-up line, and proxies.
+# Usage: io_uring_e2e.sh CROSSMUX DENY_IO_URING IO_URING_WORKS(1|0)
+crossmux=$1 deny=$2 works=$3
+source "$(dirname "$0")/e2e_lib.sh"
+start_origin origin origin_port
+head -c 1048576 /dev/urandom >"$work/up.bin"
+up_sha=$(sha256sum <"$work/up.bin" | cut -c1-64)
+
+# start NAME [WRAPPER...]: a two-worker proxy in front of the origin on $port, log $work/NAME.log.
+start() {
+  local name=$1
+  shift
+  port=$(free_port)
+  cat >"$work/$name.toml" <<TOML
+[global]
+access_log = "off"
+[[listeners]]
+name = "main"
+address = "127.0.0.1:$port"
+protocols = ["http/1.1", "h2c"]
+[[clusters]]
+name = "origin"
+protocol = "http1"
+backends = ["127.0.0.1:$origin_port"]
+[[frontends]]
+cluster = "origin"
+TOML
+  CROSSMUX_EVENT_LOOP=io_uring "$@" "$crossmux" proxy --workers 2 --config "$work/$name.toml" \
+    >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  wait_for "$work/$name.log" "event loop" || fail "$name: no start-up line"
+  wait_port "$port" || fail "$name: proxy did not listen"
+}
+# traffic NAME: small and 1 MiB responses, a 1 MiB upload (the origin's /echo), both protocols.
+traffic() {
+  local client got
+  for client in --http1.1 --http2-prior-knowledge; do
+    got=$(curl -sS --max-time 20 "$client" "http://127.0.0.1:$port/bytes/3000" | wc -c)
+    [ "$got" = 3000 ] || fail "$1 $client: /bytes/3000 gave $got bytes"
+    got=$(curl -sS --max-time 20 "$client" "http://127.0.0.1:$port/bytes/1048576" | wc -c)
+    [ "$got" = 1048576 ] || fail "$1 $client: /bytes/1048576 gave $got bytes"
+    got=$(curl -sS --max-time 20 "$client" --data-binary "@$work/up.bin" \
+      "http://127.0.0.1:$port/echo" | sha256sum | cut -c1-64)
+    [ "$got" = "$up_sha" ] || fail "$1 $client: the echoed 1 MiB upload differs"
+  done
+}
+
+if [ "$works" = 1 ]; then
+  start uring
+  grep -q "io_uring event loop" "$work/uring.log" || fail "not on io_uring: $(grep "event loop" "$work/uring.log")"
+  traffic io_uring
+  echo "io_uring: $(grep -o '[0-9]* worker(s).*' "$work/uring.log")"
+fi
+
+"$deny" EPERM true
+case $? in
+  0) ;;
+  77) echo "seccomp filters unavailable here: the refusal is not tested"; exit 0 ;;
+  *) fail "deny_io_uring failed" ;;
+esac
+for err in EPERM ENOSYS; do
+  start "$err" "$deny" "$err"
+  case $err in EPERM) why="Operation not permitted" ;; ENOSYS) why="Function not implemented" ;; esac
+  line=$(grep "event loop" "$work/$err.log")
+  grep -q "epoll event loop (io_uring asked for: .*$why)" <<<"$line" || fail "$err: start-up line: $line"
+  traffic "$err"
+  echo "$err: ${line#*info: }"
+done
+echo ok
