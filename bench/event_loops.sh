@@ -5,7 +5,7 @@
 # table gives the median requests per proxy-CPU-second (utime+stime from /proc/PID/stat) and the
 # median p99 of each, and the ratio io_uring / epoll. Then system calls per request: strace -c on
 # every thread of each proxy while h2load sends a fixed number of requests.
-# Usage: bench/event_loops.sh CROSSMUX_BINARY [SECONDS_PER_RUN] [ROUNDS]
+# Usage: [ROWS="..."] [STRACE_REQUESTS=N] bench/event_loops.sh CROSSMUX_BINARY [SECONDS_PER_RUN] [ROUNDS]
 set -uo pipefail
 crossmux=$1
 secs=${2:-3}
@@ -119,7 +119,7 @@ done
 
 # System calls per request: h2c -m 1, -m 10 and -m 100 over one connection, and HTTP/1.1
 # keep-alive (h2load --h1).
-n=20000
+n=${STRACE_REQUESTS:-20000}
 echo
 echo "| load | loop | system calls per request | top calls per request |"
 echo "|---|---|---|---|"
