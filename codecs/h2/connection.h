@@ -92,6 +92,9 @@ class Connection {
   // Queues body bytes (copied) for the scheduler; `end_stream` ends the message after them.
   // Errors: kNoSuchStream (unknown stream, final head not sent, or already ended).
   Status submit_data(StreamId stream, Bytes data, bool end_stream);
+  // As submit_data(), taking the bytes' storage when nothing is queued for the stream (a swap:
+  // no copy); `data` is left empty, holding the queue's former (empty) storage.
+  Status submit_data(StreamId stream, ByteBuffer& data, bool end_stream);
   // Ends the message with trailers once every queued DATA byte went out. Errors: kNoSuchStream.
   Status submit_trailers(StreamId stream, const HeaderList& trailers);
   // RST_STREAM with `code`; the sink is not told (the caller decided). Unknown streams: no-op.
@@ -200,6 +203,8 @@ class Connection {
   void write_block(ByteBuffer& out, StreamId id, std::span<const hpack::Field> fields,
                    bool end_stream);
   void schedule(Stream& s);
+  // Bytes were queued for `s` (END_STREAM after them with `end_stream`): schedules it if due.
+  void queued_data(Stream& s, bool end_stream);
   void send_data(ByteBuffer& out);
   void finish_send(Stream& s, ByteBuffer& out);
   Result<StreamId> open_local_stream(const MessageHead& head);

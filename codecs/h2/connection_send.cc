@@ -1,6 +1,7 @@
 // HTTP/2 connection send path: submit API, HEADERS/CONTINUATION serialization, RFC 9218-scheduled
 // DATA within the flow windows, RST_STREAM, GOAWAY and PING (RFC 9113 §5.1, §6.8, §6.9).
 #include <algorithm>
+#include <utility>
 
 #include "codecs/h2/connection.h"
 #include "codecs/h2/h2_errors.h"
@@ -79,9 +80,29 @@ Status Connection::submit_data(StreamId id, Bytes data, bool end_stream) {
     return unexpected(misuse(kNoSuchStream, id));
   }
   s->queue.append(data);
-  s->end_queued = end_stream;
-  if (s->queue.empty() ? end_stream : s->send.room() > 0) schedule(*s);
+  queued_data(*s, end_stream);
   return ok();
+}
+
+Status Connection::submit_data(StreamId id, ByteBuffer& data, bool end_stream) {
+  if (error_) return unexpected(*error_);
+  Stream* s = streams_.find(id);
+  if (!s || !s->final_head_sent || s->end_queued || !can_send(s->state)) {
+    return unexpected(misuse(kNoSuchStream, id));
+  }
+  if (s->queue.empty()) {
+    std::swap(s->queue, data);
+  } else {
+    s->queue.append(data.bytes());
+  }
+  data.clear();
+  queued_data(*s, end_stream);
+  return ok();
+}
+
+void Connection::queued_data(Stream& s, bool end_stream) {
+  s.end_queued = end_stream;
+  if (s.queue.empty() ? end_stream : s.send.room() > 0) schedule(s);
 }
 
 Status Connection::submit_trailers(StreamId id, const HeaderList& trailers) {

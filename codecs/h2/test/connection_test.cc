@@ -207,6 +207,35 @@ TEST(Connection, BackToBackPostEchoWithTrailers) {
       << p.server_app.trace().substr(0, 300);
 }
 
+// submit_data(ByteBuffer&) takes the bytes' storage when nothing is queued for the stream (the
+// proxy's body path: no copy between the exchange and the stream queue) and appends otherwise;
+// either way the peer receives every byte, in order.
+TEST(Connection, SubmitDataTakesStorageIntoAnEmptyQueue) {
+  Pair p;
+  MessageHead h;
+  h.method = "POST";
+  h.scheme = "https";
+  h.authority = "example.com";
+  h.path = "/up";
+  h.framing = Framing::Streaming;
+  Result<StreamId> id = p.client.submit_headers(0, h, false);
+  ASSERT_TRUE(id.has_value());
+  ByteBuffer first;
+  first.append(std::string_view("first-"));
+  const size_t capacity = first.capacity();
+  ASSERT_TRUE(p.client.submit_data(*id, first, false).has_value());
+  EXPECT_TRUE(first.empty());
+  EXPECT_NE(first.capacity(), capacity) << "the bytes were copied, not their storage taken";
+  ByteBuffer second;
+  second.append(std::string_view("second"));
+  const size_t second_capacity = second.capacity();
+  ASSERT_TRUE(p.client.submit_data(*id, second, true).has_value());
+  EXPECT_TRUE(second.empty());
+  EXPECT_EQ(second.capacity(), second_capacity) << "a non-empty queue is appended to";
+  ASSERT_TRUE(testing::pump(p.client, p.server));
+  EXPECT_EQ(p.server_app.bodies[*id], "first-second");
+}
+
 TEST(Connection, ClientHonoursPeerMaxConcurrentStreams) {
   Settings ss;
   ss.max_concurrent_streams = 2;

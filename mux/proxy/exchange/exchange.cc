@@ -2,6 +2,7 @@
 #include "mux/proxy/exchange/exchange.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "codecs/base/content_length.h"
 
@@ -10,17 +11,32 @@ namespace crossmux::mux::proxy {
 void Half::append(codecs::Bytes data) {
   // Compact before growing so a steady stream reuses the same storage (written bytes kept for a
   // replay stay).
-  if (!replay && body_off_ > 0 && body_off_ >= body_.size() / 2) {
-    body_.erase(0, body_off_);
+  if (!replay && body_off_ > 0) {
+    body_.consume(body_off_);  // ByteBuffer compacts when it would otherwise grow
     body_off_ = 0;
   }
-  body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+  body_.append(data);
   bytes_received += data.size();
   charge();
 }
 
 codecs::Bytes Half::pending(size_t max) const {
-  return {reinterpret_cast<const uint8_t*>(body_.data()) + body_off_, std::min(max, queued())};
+  return {body_.data() + body_off_, std::min(max, queued())};
+}
+
+bool Half::hand_over(codecs::ByteBuffer& spare) {
+  if (replay || !spare.empty()) return false;
+  body_.consume(body_off_);
+  body_off_ = 0;
+  std::swap(body_, spare);
+  charge();
+  return true;
+}
+
+void Half::adopt_storage(codecs::ByteBuffer& spare) {
+  if (body_.empty() && spare.empty() && spare.capacity() > body_.capacity()) {
+    std::swap(body_, spare);
+  }
 }
 
 void Half::written(size_t n) {
@@ -36,7 +52,7 @@ void Half::written(size_t n) {
 void Half::release_replay() {
   if (!replay) return;
   replay = false;
-  body_.erase(0, body_off_);
+  body_.consume(body_off_);
   body_off_ = 0;
   charge();
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "codecs/base/byte_buffer.h"
 #include "codecs/base/result.h"
 #include "codecs/message/events.h"
 #include "codecs/message/message.h"
@@ -84,6 +85,13 @@ struct Half {
   // Consumer: up to `max` of the queued body bytes, oldest first (valid until the next call that
   // changes the body).
   codecs::Bytes pending(size_t max) const;
+  // Consumer: every queued byte moves into `spare` (which must be empty) by swapping storage, as
+  // written(queued()) would account it; the Half keeps `spare`'s old storage. False, and nothing
+  // moves, while a replay keeps written bytes or `spare` holds bytes.
+  bool hand_over(codecs::ByteBuffer& spare);
+  // Consumer: after hand_over(), the writer's spare storage (empty) comes back for later appends
+  // when it is larger than what the Half holds now.
+  void adopt_storage(codecs::ByteBuffer& spare);
   // Consumer: the first `n` pending bytes were handed to the writer. Past kReplayCap written
   // bytes the request is no longer replayable (RFC 9110 §9.2.2: only a request held whole may be
   // replayed).
@@ -113,7 +121,7 @@ struct Half {
  private:
   void charge() { share_.set(held()); }
 
-  std::string body_;  // received, not yet written, from body_off_ (before it: kept for a replay)
+  codecs::ByteBuffer body_;  // received, not yet written, from body_off_ (before: for a replay)
   size_t body_off_ = 0;
   BufferShare share_;
 };

@@ -53,6 +53,16 @@ class Codec {
                                                      codecs::MessageHead& head, bool end) = 0;
   // Errors: the encoder's (length mismatch, body after end) or kNoSuchStream.
   virtual codecs::Status send_data(codecs::StreamId stream, codecs::Bytes data, bool end) = 0;
+  // Whether send_data_storage() takes the bytes' storage rather than copying them.
+  virtual bool takes_storage() const { return false; }
+  // As send_data(), with bytes whose storage the codec may take (HTTP/2: a swap into an empty
+  // stream queue). `data` is left empty, possibly holding spare storage the codec gave back.
+  virtual codecs::Status send_data_storage(codecs::StreamId stream, codecs::ByteBuffer& data,
+                                           bool end) {
+    codecs::Status s = send_data(stream, data.bytes(), end);
+    data.clear();
+    return s;
+  }
   // Ends the message with trailers (dropped where the wire cannot carry them).
   virtual codecs::Status send_trailers(codecs::StreamId stream, codecs::HeaderList& trailers) = 0;
   // Abandons a stream: RST_STREAM on H2; H1 cannot reset one message, so it marks the connection

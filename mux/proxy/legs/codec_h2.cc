@@ -76,6 +76,10 @@ class H2Codec final : public Codec {
   Status send_data(StreamId stream, Bytes data, bool end) override {
     return conn_.submit_data(stream, data, end);
   }
+  bool takes_storage() const override { return true; }
+  Status send_data_storage(StreamId stream, codecs::ByteBuffer& data, bool end) override {
+    return conn_.submit_data(stream, data, end);
+  }
   Status send_trailers(StreamId stream, HeaderList& trailers) override {
     const auto kind = conn_.role() == codecs::h2::Role::Client ? codecs::MessageKind::Request
                                                                : codecs::MessageKind::Response;

@@ -32,21 +32,37 @@ codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream, bo
   if (auto s = send_heads(h, writer, stream, body); !s) return codecs::unexpected(s.error());
   if (!body || !h.head_sent || h.end_sent) return size_t{0};
   size_t written = 0;
-  while (h.queued() > 0) {
-    const size_t room = writer.capacity(stream);
-    if (room == 0) break;
-    const size_t n = std::min({h.queued(), room, kPiece});
-    const bool last = h.end_received && n == h.queued() && !h.has_trailers;
-    if (auto s = writer.send_data(stream, h.pending(n), last); !s) {
-      return codecs::unexpected(s.error());
-    }
-    h.written(n);
+  auto sent = [&](size_t n, bool last) {
     h.bytes_sent += n;
     if (h.bytes_sent > h.bytes_credited) {
       written += static_cast<size_t>(h.bytes_sent - h.bytes_credited);
       h.bytes_credited = h.bytes_sent;
     }
     if (last) h.end_sent = true;
+  };
+  while (h.queued() > 0) {
+    const size_t room = writer.capacity(stream);
+    if (room == 0) break;
+    // A writer that takes storage gets everything queued at once, when it fits, without a copy.
+    if (writer.takes_storage() && h.queued() <= room) {
+      const size_t n = h.queued();
+      const bool last = h.end_received && !h.has_trailers;
+      codecs::ByteBuffer spare;
+      if (h.hand_over(spare)) {
+        codecs::Status s = writer.send_data_storage(stream, spare, last);
+        h.adopt_storage(spare);
+        if (!s) return codecs::unexpected(s.error());
+        sent(n, last);
+        break;
+      }
+    }
+    const size_t n = std::min({h.queued(), room, kPiece});
+    const bool last = h.end_received && n == h.queued() && !h.has_trailers;
+    if (auto s = writer.send_data(stream, h.pending(n), last); !s) {
+      return codecs::unexpected(s.error());
+    }
+    h.written(n);
+    sent(n, last);
   }
   if (h.queued() == 0 && h.end_received && !h.end_sent) {
     codecs::Status s = h.has_trailers ? writer.send_trailers(stream, h.trailers)

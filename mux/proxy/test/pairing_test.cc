@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 #include "codecs/h1/decoder.h"
 #include "codecs/h2/connection.h"
@@ -221,6 +222,82 @@ TEST(Pump, HandOverMovesStorageIntoAnEmptyBuffer) {
   hand_over(from, to);
   EXPECT_EQ(codecs::as_chars(to.bytes()), "abcdefgh");
   EXPECT_TRUE(from.empty());
+}
+
+// A writer that records how body bytes reach it: by storage (where they lived) or by copy.
+struct BodyRecorder : Codec {
+  bool storage = true;
+  const uint8_t* taken = nullptr;  // where the bytes given by storage lived
+  std::string body;
+  size_t copied = 0;
+  codecs::Result<size_t> feed(Bytes in) override { return in.size(); }
+  codecs::Status finish() override { return codecs::ok(); }
+  codecs::Result<StreamId> send_head(StreamId, MessageHead&, bool) override { return 1; }
+  codecs::Status send_data(StreamId, Bytes data, bool) override {
+    copied += data.size();
+    body += codecs::as_chars(data);
+    return codecs::ok();
+  }
+  bool takes_storage() const override { return storage; }
+  codecs::Status send_data_storage(StreamId, ByteBuffer& data, bool) override {
+    taken = data.data();
+    body += data.view();
+    ByteBuffer spare;  // what an HTTP/2 stream queue gives back: empty storage
+    std::swap(data, spare);
+    return codecs::ok();
+  }
+  codecs::Status send_trailers(StreamId, HeaderList&) override { return codecs::ok(); }
+  void reset(StreamId, codecs::H2Code) override {}
+  void go_away() override {}
+  void consume(StreamId, size_t) override {}
+  CodecDeadline deadline(size_t) const override { return {}; }
+  void expire(size_t, uint64_t) override {}
+  void take_output(ByteBuffer&) override {}
+  bool wants_output() const override { return false; }
+  size_t capacity(StreamId) const override { return 1 << 20; }
+  bool can_open_stream() const override { return true; }
+  bool reusable() const override { return true; }
+  size_t stream_limit() const override { return 1; }
+  bool can_cut_stream() const override { return true; }
+  bool ordered() const override { return false; }
+  bool answers_errors() const override { return false; }
+  bool answers_after_peer_eof() const override { return false; }
+  std::string_view protocol() const override { return "test"; }
+};
+
+// pump() hands a writer that takes storage (the HTTP/2 codec: a swap into the stream's empty
+// queue) the Half's own body storage, not a copy; a replay keeps its bytes, so it copies.
+TEST(Pump, BodyStorageGoesToAWriterThatTakesIt) {
+  Collector from;
+  MessageHead head = request_head();
+  from.on_head(1, head);
+  const std::string body(40000, 'b');
+  from.half.append(codecs::as_bytes(std::string_view(body)));
+  from.half.end_received = true;
+  const uint8_t* storage = from.half.pending(1).data();
+  BodyRecorder writer;
+  StreamId stream = 0;
+  auto moved = pump(from.half, writer, stream);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(*moved, body.size());
+  EXPECT_EQ(writer.taken, storage);
+  EXPECT_EQ(writer.copied, 0u);
+  EXPECT_EQ(writer.body, body);
+  EXPECT_EQ(from.half.queued(), 0u);
+  EXPECT_TRUE(from.half.done());
+
+  Collector replayed;
+  MessageHead again = request_head();
+  replayed.on_head(1, again);
+  replayed.half.replay = true;
+  replayed.half.append(codecs::as_bytes(std::string_view(body)));
+  replayed.half.end_received = true;
+  BodyRecorder copier;
+  stream = 0;
+  ASSERT_TRUE(pump(replayed.half, copier, stream));
+  EXPECT_EQ(copier.taken, nullptr);
+  EXPECT_EQ(copier.copied, body.size());
+  EXPECT_EQ(replayed.half.held(), body.size()) << "a replay keeps what it wrote";
 }
 
 }  // namespace
