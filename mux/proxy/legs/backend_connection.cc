@@ -341,8 +341,17 @@ void BackendConnection::on_end_of_message(codecs::StreamId s) {
     // The whole response is held: what is left is the client's pace (the stall deadline). A
     // tunnel keeps its idle deadline (timeouts.tunnel): its other direction may still be open,
     // and a tunnel waiting behind a pipelined response would otherwise have none (found by
-    // mux_session: no deadline armed).
-    if (ex->phase() != Phase::Tunnel) ex->cancel_deadline();
+    // mux_session: no deadline armed). A request still streaming to this connection keeps its
+    // progress deadline: the client's upload alone now holds the connection, and a response
+    // held behind an earlier pipelined one has no other timer (found by mux_session: a client
+    // that stopped sending its body held a backend connection with no deadline armed).
+    if (ex->phase() != Phase::Tunnel) {
+      if (ex->request.end_sent) {
+        ex->cancel_deadline();
+      } else {
+        ex->arm_deadline(ex->progress_timeout_ms());
+      }
+    }
     ex->client.wake();
     release_if_done(*ex);
   }

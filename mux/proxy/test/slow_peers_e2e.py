@@ -7,7 +7,9 @@
   (HTTP/2) trickled in one byte at a time is cut at the deadline, however steady the trickle;
 - an HTTP/2 client that holds its window at zero and leaves (FIN) frees its backend connection
   at once: with one connection per backend, the next client is served right away, not after
-  timeouts.flow_control_stall.
+  timeouts.flow_control_stall;
+- a pipelined upload that stops after its backend answered whole gives its backend connection up
+  at timeouts.stream_progress, and the client still gets every response in order (issue #14).
 
 Usage: slow_peers_e2e.py CROSSMUX
 """
@@ -20,6 +22,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import h2_wire
@@ -176,8 +179,88 @@ cluster = "o"
     print(f"ok: a zero-window HTTP/2 client that leaves frees its backend connection "
           f"({took * 1000:.0f} ms)")
 
+    stalled_upload_after_a_whole_response()
     for p in procs:
         p.send_signal(signal.SIGTERM)
+
+
+def stalled_upload_after_a_whole_response():
+    """4. A pipelined upload that stops after its backend answered whole, behind a slower response:
+    timeouts.stream_progress gives its backend connection up (the request never ended framed, so
+    the connection is closed), and both responses still reach the client in order."""
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(8)
+    backend_port = lsn.getsockname()[1]
+    early_closed = threading.Event()
+    seen = {}
+
+    def serve(conn):
+        with conn:
+            conn.settimeout(10)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            if head.startswith(b"GET /slow"):
+                early_closed.wait(8)  # without a deadline, the held connection never closes
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+            answered = time.monotonic()
+            try:
+                while conn.recv(65536):
+                    pass
+            except (socket.timeout, ConnectionResetError):
+                return
+            seen["closed_after"] = time.monotonic() - answered
+            early_closed.set()
+
+    def accept():
+        for _ in range(2):
+            conn, _ = lsn.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = free_port()
+    with open(os.path.join(work, "stall.toml"), "w") as f:
+        f.write(f"""
+[[listeners]]
+name = "main"
+address = "127.0.0.1:{port}"
+[timeouts]
+stream_progress = "1s"
+[[clusters]]
+name = "raw"
+protocol = "http1"
+backends = ["127.0.0.1:{backend_port}"]
+[[frontends]]
+cluster = "raw"
+""")
+    start("proxy-stall", [crossmux, "proxy", "--config", os.path.join(work, "stall.toml")])
+    wait_port(port)
+    c = socket.create_connection(("127.0.0.1", port))
+    c.settimeout(15)
+    c.sendall(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
+              b"POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+    got = b""
+    try:
+        while chunk := c.recv(65536):
+            got += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    c.close()
+    lsn.close()
+    if "closed_after" not in seen or seen["closed_after"] > 3:
+        fail("a stalled upload whose backend answered whole held the backend connection "
+             f"(closed after {seen.get('closed_after', 'never')} s; stream_progress is 1s)")
+    bodies = re.findall(rb"HTTP/1.1 200 OK\r\n.*?\r\n\r\n(slow|early)", got, re.S)
+    if bodies != [b"slow", b"early"]:
+        fail(f"the client did not get both responses in order: {got[:300]!r}")
+    print(f"ok: a stalled upload gives its backend connection up after "
+          f"{seen['closed_after']:.2f}s; both pipelined responses still delivered")
 
 
 try:
