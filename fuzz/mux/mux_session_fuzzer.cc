@@ -458,7 +458,7 @@ class Harness {
   // Sends `bytes` from client `c` in input-chosen pieces, letting the proxy run between them.
   void client_send(ClientEnd& c, Bytes bytes) {
     auto sizes = in_.bytes(in_.range(0, 3));
-    fuzz::for_each_piece(bytes, sizes, [&](Bytes piece) {
+    fuzz::for_each_piece(bytes, sizes, kMaxPieces, [&](Bytes piece) {
       c.deliver(piece);
       settle();
     });
@@ -619,7 +619,7 @@ class Harness {
     auto sizes = in_.bytes(in_.range(0, 2));
     size_t sent = 0;
     b.responding = true;
-    fuzz::for_each_piece(all, sizes, [&](Bytes piece) {
+    fuzz::for_each_piece(all, sizes, kMaxPieces, [&](Bytes piece) {
       sent += piece.size();
       if (sent == all.size()) b.responding = false;
       if (trace_level() >= 2) {
