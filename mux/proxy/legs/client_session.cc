@@ -476,7 +476,7 @@ void ClientSession::deadline_expired(Exchange& ex) {
     worker_.resume(ex);
     return;
   }
-  if (ex.response.end_received && ex.backend.bound()) {
+  if (ex.phase() == Phase::Responding && ex.response.end_received && ex.backend.bound()) {
     // The backend answered whole, but the client stopped sending the request's body: the
     // backend connection is given up (its request did not end framed, so it is closed or its
     // stream cut), the rest of the body is dropped (on_data), and the response still goes out
