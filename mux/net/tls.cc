@@ -60,6 +60,11 @@ CtxPtr new_ctx(const SSL_METHOD* method, TlsVersion min_version) {
   // which may sit at another address after a buffer shift.
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                   SSL_MODE_RELEASE_BUFFERS);
+  // Read ahead: one transport read takes whatever the socket holds (up to OpenSSL's buffer)
+  // instead of a 5-byte record header and then its body, two recv calls per record. Records
+  // read ahead stay in OpenSSL until SSL_read returns them; WANT_READ still means the socket is
+  // drained (the BIO was asked and said EAGAIN), so edge-triggered readiness holds.
+  SSL_CTX_set_read_ahead(ctx.get(), 1);
   return ctx;
 }
 

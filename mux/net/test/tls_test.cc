@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/ioctl.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -236,6 +238,42 @@ TEST_F(TlsTest, CloseNotifyAndBareFinAreTold) {
   IoResult truncated = read_when_ready(*loop_, cut.server->stream());
   EXPECT_EQ(truncated.status, IoStatus::Closed);
   EXPECT_EQ(truncated.detail, errors::kTlsEof);
+}
+
+// Read ahead: one transport read takes every record the socket holds, not a record header and
+// then its body (two recv calls per record). On epoll, where each read is a recv, three records
+// written at once leave nothing in the socket after the first read returns the first of them.
+TEST_F(TlsTest, OneTransportReadTakesEveryRecordTheSocketHolds) {
+  auto loop = EventLoop::create(nullptr, LoopBackend::Epoll).value();
+  auto s = server();
+  auto c = client({"h2"});
+  auto out = handshake(*loop, s, c, "default.test");
+  ASSERT_TRUE(out.client->result.ok()) << out.client->result.detail;
+  for (std::string_view piece : {"one", "two", "three"}) {
+    ASSERT_TRUE(out.client->stream().write(codecs::as_bytes(piece)).ok());
+  }
+  const int fd = out.server->stream().fd();
+  auto queued = [fd] {
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) == 0 ? n : -1;
+  };
+  // TLS 1.3 with AES-GCM: 5 header + text + 1 content type + 16 tag bytes per record.
+  const int all = 3 * 22 + 3 + 3 + 5;
+  for (int i = 0; i < 2000 && queued() < all; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(queued(), all);
+  uint8_t buf[64];
+  std::string got;
+  IoResult r = out.server->stream().read(buf);
+  ASSERT_TRUE(r.ok()) << r.detail;
+  got.append(reinterpret_cast<const char*>(buf), r.bytes);
+  EXPECT_EQ(got, "one");  // one record per read
+  EXPECT_EQ(queued(), 0) << "the first read left records in the socket";
+  for (int i = 0; i < 2 && (r = out.server->stream().read(buf)).ok(); ++i) {
+    got.append(reinterpret_cast<const char*>(buf), r.bytes);
+  }
+  EXPECT_EQ(got, "onetwothree");
 }
 
 TEST_F(TlsTest, Tls12PeerGetsAlpnSniAndData) {
