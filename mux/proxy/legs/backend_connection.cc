@@ -189,6 +189,9 @@ size_t BackendConnection::input_room() const {
 
 bool BackendConnection::reading_paused() const {
   const bool in_order = codec_->ordered();
+  // A multiplexed response is full only once it holds kQueueCap itself; every exchange of this
+  // worker charges the worker's budget, so below that in total none is (no walk over them).
+  if (!in_order && worker_.held_buffers().held() < kQueueCap) return false;
   for (const Exchange* ex : exchanges_) {
     if (ex->response.full(in_order)) return true;
   }

@@ -142,8 +142,12 @@ bool ClientSession::detect_protocol() {
 
 bool ClientSession::reading_paused() const {
   if (codec_failed_ || closing_) return true;
-  if (codec_ && codec_->ordered() && exchanges_.size() >= kMaxPipeline) return true;
   const bool in_order = codec_ && codec_->ordered();
+  if (in_order && exchanges_.size() >= kMaxPipeline) return true;
+  // A multiplexed request is full only once it holds kQueueCap itself, and every Half of this
+  // connection's exchanges charges connection_buffers(): below that in total, none is. Saves a
+  // walk over up to max_concurrent_streams exchanges, three times per wake-up.
+  if (!in_order && connection_buffers().held() < kQueueCap) return false;
   for (const auto& [id, ex] : exchanges_) {
     if (ex->request.full(in_order)) return true;
   }

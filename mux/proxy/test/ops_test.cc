@@ -225,6 +225,14 @@ TEST(RequestFacts, AMissingOrUnfitIdIsGeneratedAndForwarded) {
 
 TEST(RequestFacts, GeneratedIdsDifferAndNoHeaderMeansLogOnly) {
   EXPECT_NE(generate_request_id(), generate_request_id());
+  // 16 hex digits of the thread's prefix, then 16 of a counter: consecutive ids count up.
+  const std::string a = generate_request_id();
+  const std::string b = generate_request_id();
+  ASSERT_EQ(a.size(), 32u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
+  EXPECT_EQ(a.substr(0, 16), b.substr(0, 16));
+  EXPECT_EQ(std::stoull(b.substr(16), nullptr, 16), std::stoull(a.substr(16), nullptr, 16) + 1)
+      << a << " then " << b;
   codecs::HeaderList h;
   std::string id, ua, ref;
   record_request_facts(h, "", id, ua, ref);
