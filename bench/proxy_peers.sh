@@ -1,59 +1,96 @@
 #!/usr/bin/env bash
-# Proxy peers benchmark: crossmux proxy, HAProxy and nghttpx side by side, one worker each, in
-# front of the same origin (`crossmux origin`) on loopback. Load: h2load over h2c and over TLS
-# (ALPN h2), -m 1/10/100, and wrk over HTTP/1.1. Reports requests per proxy-CPU-second
-# (utime+stime from /proc/PID/stat), p50 and p99 latency, and resident memory per idle HTTP/2
-# connection (measured first, on freshly started proxies, so no freed memory is reused).
-# Usage: bench/proxy_peers.sh CROSSMUX_BINARY [SECONDS_PER_RUN]
+# Proxy peers benchmark: crossmux proxy (epoll, plus the same binary on io_uring), HAProxy and
+# nghttpx side by side, one worker each, in front of the same origin (`crossmux origin`) on
+# loopback. Every row runs every proxy once per round, the proxies' order rotated each round;
+# each cell is the median over ROUNDS rounds. Rows: h2c and TLS (ALPN h2) with h2load -m 1/10/100
+# and HTTP/1.1 backends, h2c with 16 KiB bodies, h2c with HTTP/2 (h2c) backends, and HTTP/1.1 with
+# wrk. Reports requests per proxy-CPU-second (utime+stime from /proc/PID/stat, children
+# included), req/s, p50 and p99, the ratio crossmux / the better peer against issue #19's targets,
+# and resident memory per idle HTTP/2 connection (measured first, on freshly started proxies).
+# Usage: [ROWS="h2c-m10 h1 ..."] [ROUNDS=3] bench/proxy_peers.sh CROSSMUX_BINARY [SECONDS_PER_RUN]
 set -uo pipefail
 crossmux=$1
 secs=${2:-3}
+rounds=${ROUNDS:-3}
 # $work, $pids and their cleanup, free_port and wait_port: the proxy e2e tests' helpers.
 source "$(dirname "$0")/../mux/proxy/test/e2e_lib.sh"
 hz=$(getconf CLK_TCK)
+unset CROSSMUX_EVENT_LOOP
 # A process and its children (nghttpx serves from a forked worker).
 family() { echo "$1"; pgrep -P "$1"; }
 cpu_ticks() { local t=0 p; for p in $(family "$1"); do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo $t; }
 rss_kb() { local t=0 p; for p in $(family "$1"); do t=$((t + $(awk '/VmRSS/ { print $2 }' "/proc/$p/status"))); done; echo $t; }
 
+flags=$(sed -n 's/^CMAKE_CXX_FLAGS_RELEASE:[A-Z]*=//p' "$(dirname "$crossmux")/../CMakeCache.txt" 2>/dev/null)
+echo "started $(date -u '+%Y-%m-%d %H:%M UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg);" \
+  "$(nproc) CPUs; crossmux release flags: ${flags:-unknown};" \
+  "$(haproxy -v | head -1 | cut -d' ' -f1-3); nghttpx $(nghttpx --version | awk '{ print $2 }');" \
+  "rounds $rounds, ${secs} s per cell"
+
 origin_port=$(free_port)
 "$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
 pids+=($!)
-wait_port "$origin_port"
-path=/bytes/1024
+wait_port "$origin_port" || fail "origin did not start"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
-  -out "$work/cert.pem" -days 2 -subj /CN=localhost >/dev/null 2>&1 || { echo "openssl failed"; exit 1; }
+  -out "$work/cert.pem" -days 2 -subj /CN=localhost >/dev/null 2>&1 || fail "openssl failed"
 cat "$work/cert.pem" "$work/key.pem" >"$work/haproxy.pem"
 
-# crossmux: one listener for HTTP/1.1 and h2c, HTTP/1.1 to the origin.
-cx_port=$(free_port); cx_tls_port=$(free_port)
-cat >"$work/crossmux.toml" <<TOML
+# Per proxy: the pid whose CPU counts for a row, and the port it listens on for it.
+declare -A pid port
+start() {  # NAME LOG COMMAND...: starts it in the background; its pid lands in pid[NAME]
+  local name=$1 log=$2
+  shift 2
+  "$@" >"$work/$log" 2>&1 &
+  pid[$name]=$!
+  pids+=($!)
+}
+
+# crossmux: HTTP/1.1 + h2c, TLS, and an h2c listener routed to an h2c cluster; once on epoll
+# (the default) and once on io_uring.
+for cx in crossmux crossmux-uring; do
+  port[$cx,h2c]=$(free_port); port[$cx,tls]=$(free_port); port[$cx,h2h2]=$(free_port)
+  cat >"$work/$cx.toml" <<TOML
 [global]
 access_log = "off"
 [[listeners]]
 name = "bench"
-address = "127.0.0.1:$cx_port"
+address = "127.0.0.1:${port[$cx,h2c]}"
 protocols = ["http/1.1", "h2c"]
 [[listeners]]
 name = "bench-tls"
-address = "127.0.0.1:$cx_tls_port"
+address = "127.0.0.1:${port[$cx,tls]}"
 protocols = ["h2", "http/1.1"]
 [[listeners.tls]]
 cert = "$work/cert.pem"
 key = "$work/key.pem"
+[[listeners]]
+name = "bench-h2"
+address = "127.0.0.1:${port[$cx,h2h2]}"
+protocols = ["h2c"]
 [[clusters]]
 name = "origin"
 protocol = "http1"
 backends = ["127.0.0.1:$origin_port"]
+[[clusters]]
+name = "origin-h2"
+protocol = "h2c"
+backends = ["127.0.0.1:$origin_port"]
+[[frontends]]
+listeners = ["bench-h2"]
+cluster = "origin-h2"
 [[frontends]]
 cluster = "origin"
 TOML
-"$crossmux" proxy --workers 1 --config "$work/crossmux.toml" >"$work/crossmux.log" 2>&1 &
-cx_pid=$!
-pids+=($cx_pid)
+  loop=epoll
+  [ $cx = crossmux-uring ] && loop=io_uring
+  start $cx $cx.log env CROSSMUX_EVENT_LOOP=$loop "$crossmux" proxy --workers 1 --config "$work/$cx.toml"
+  port[$cx,h1]=${port[$cx,h2c]}
+  pid[$cx,h2h2]=${pid[$cx]}
+done
 
-# HAProxy: one thread; h2c needs its own bind (proto h2), HTTP/1.1 on another.
-hp_port=$(free_port); hp_h2_port=$(free_port); hp_tls_port=$(free_port)
+# HAProxy: one thread; h2c needs its own bind (proto h2); a fourth frontend uses HTTP/2 backends.
+port[haproxy,h1]=$(free_port); port[haproxy,h2c]=$(free_port); port[haproxy,tls]=$(free_port)
+port[haproxy,h2h2]=$(free_port)
 cat >"$work/haproxy.cfg" <<CFG
 global
   nbthread 1
@@ -64,72 +101,92 @@ defaults
   timeout server 30s
   http-reuse always
 frontend h1
-  bind 127.0.0.1:$hp_port
+  bind 127.0.0.1:${port[haproxy,h1]}
   default_backend origin
 frontend h2
-  bind 127.0.0.1:$hp_h2_port proto h2
+  bind 127.0.0.1:${port[haproxy,h2c]} proto h2
   default_backend origin
 frontend tls
-  bind 127.0.0.1:$hp_tls_port ssl crt $work/haproxy.pem alpn h2,http/1.1
+  bind 127.0.0.1:${port[haproxy,tls]} ssl crt $work/haproxy.pem alpn h2,http/1.1
   default_backend origin
+frontend h2h2
+  bind 127.0.0.1:${port[haproxy,h2h2]} proto h2
+  default_backend origin-h2
 backend origin
   server o 127.0.0.1:$origin_port
+backend origin-h2
+  server o 127.0.0.1:$origin_port proto h2
 CFG
-haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
-hp_pid=$!
-pids+=($hp_pid)
+start haproxy haproxy.log haproxy -f "$work/haproxy.cfg" -db
+pid[haproxy,h2h2]=${pid[haproxy]}
 
-# nghttpx: one worker, cleartext frontend (HTTP/1.1 and h2c prior knowledge on one port).
-nx_port=$(free_port); nx_tls_port=$(free_port)
-nghttpx --frontend="127.0.0.1,$nx_port;no-tls" --frontend="127.0.0.1,$nx_tls_port" \
-  --backend="127.0.0.1,$origin_port" --workers=1 \
+# nghttpx: one worker, cleartext (HTTP/1.1 and h2c prior knowledge on one port) and TLS; a second
+# instance with HTTP/2 backends (nghttpx picks a backend's protocol per pattern, not per frontend).
+port[nghttpx,h2c]=$(free_port); port[nghttpx,tls]=$(free_port); port[nghttpx,h2h2]=$(free_port)
+port[nghttpx,h1]=${port[nghttpx,h2c]}
+start nghttpx nghttpx.log nghttpx --conf=/dev/null --frontend="127.0.0.1,${port[nghttpx,h2c]};no-tls" \
+  --frontend="127.0.0.1,${port[nghttpx,tls]}" --backend="127.0.0.1,$origin_port" --workers=1 \
   --no-ocsp --errorlog-file="$work/nghttpx.err" --accesslog-file=/dev/null \
-  "$work/key.pem" "$work/cert.pem" >"$work/nghttpx.log" 2>&1 &
-nx_pid=$!
-pids+=($nx_pid)
-for p in $cx_port $cx_tls_port $hp_port $hp_h2_port $hp_tls_port $nx_port $nx_tls_port; do wait_port "$p"; done
-for name in crossmux haproxy nghttpx; do
-  pid_var=$(case $name in crossmux) echo $cx_pid ;; haproxy) echo $hp_pid ;; *) echo $nx_pid ;; esac)
-  kill -0 "$pid_var" 2>/dev/null || { echo "$name did not start:"; cat "$work/$name.log"; exit 1; }
-done
+  "$work/key.pem" "$work/cert.pem"
+start nghttpx-h2 nghttpx-h2.log nghttpx --conf=/dev/null --frontend="127.0.0.1,${port[nghttpx,h2h2]};no-tls" \
+  --backend="127.0.0.1,$origin_port;;proto=h2" --workers=1 \
+  --errorlog-file="$work/nghttpx-h2.err" --accesslog-file=/dev/null
+pid[nghttpx,h2h2]=${pid[nghttpx-h2]}
 
-percentiles() {  # p50 p99 in ms from h2load --log-file (third column: microseconds)
+proxies=(crossmux crossmux-uring haproxy nghttpx)
+for p in "${proxies[@]}"; do
+  for kind in h1 h2c tls h2h2; do wait_port "${port[$p,$kind]}" || fail "$p did not start ($kind)"; done
+done
+for p in "${proxies[@]}" nghttpx-h2; do kill -0 "${pid[$p]}" 2>/dev/null || fail "$p exited"; done
+grep -q "io_uring event loop" "$work/crossmux-uring.log" || fail "not on io_uring: $(cat "$work/crossmux-uring.log")"
+
+ms_percentiles() {  # p50 p99 in ms from h2load --log-file (third column: microseconds)
   awk '{ print $3 }' "$1" | sort -n | awk '{ a[NR] = $1 } END {
-    if (NR == 0) { print "- -"; exit }
+    if (NR == 0) { print "0 0"; exit }
     i = int(NR * 0.99); if (i < 1) i = 1
     printf "%.2f %.2f\n", a[int(NR * 0.5) + 1] / 1000, a[i] / 1000 }'
 }
-
-run_h2load() {  # name pid port m [https]
-  local before after reqs p scheme=${5:-http} label=h2c
-  [ "$scheme" = https ] && label="h2 TLS"
-  before=$(cpu_ticks "$2")
-  h2load -D "$secs" -c 4 -m "$4" --log-file="$work/lat.log" "$scheme://127.0.0.1:$3$path" >"$work/h2load.out" 2>&1
-  after=$(cpu_ticks "$2")
-  reqs=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$work/h2load.out")
-  p=$(percentiles "$work/lat.log")
-  awk -v n="$1" -v m="$4" -v r="${reqs:-0}" -v t=$((after - before)) -v hz="$hz" -v p="$p" -v s="$secs" \
-    -v l="$label" 'BEGIN { split(p, q, " "); cpu = t / hz; printf "| %s | %s -m %s | %d | %.0f | %.0f | %s | %s |\n",
-      n, l, m, r, r / s, (cpu > 0 ? r / cpu : 0), q[1], q[2] }'
+wrk_ms() {  # PERCENT: wrk --latency's figure for it, in ms
+  awk -v k="$1%" '$1 == k { v = $2; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0;
+    else if (v ~ /s$/) v = v * 1000; printf "%.2f", v }'
 }
 
-run_wrk() {  # name pid port
-  local before after out reqs p50 p99
-  before=$(cpu_ticks "$2")
-  out=$(wrk -t1 -c 10 -d "${secs}s" --latency "http://127.0.0.1:$3$path" 2>&1)
-  after=$(cpu_ticks "$2")
-  reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
-  p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
-  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-  awk -v n="$1" -v r="${reqs:-0}" -v t=$((after - before)) -v hz="$hz" -v a="$p50" -v b="$p99" -v s="$secs" \
-    'BEGIN { cpu = t / hz; printf "| %s | http/1.1 wrk -c 10 | %d | %.0f | %.0f | %s | %s |\n",
-      n, r, r / s, (cpu > 0 ? r / cpu : 0), a, b }'
+# run ROW PROXY: one cell, appended to $work/results as "row proxy reqs req/s req/cpu-s p50 p99".
+run() {
+  local row=$1 p=$2 kind m path=/bytes/1024 scheme=http before after reqs lat out cpid
+  case $row in
+    h2c-m*-16k) kind=h2c; m=${row#h2c-m}; m=${m%-16k}; path=/bytes/16384 ;;
+    h2c-m*) kind=h2c; m=${row#h2c-m} ;;
+    tls-m*) kind=tls; m=${row#tls-m}; scheme=https ;;
+    h2h2-m*) kind=h2h2; m=${row#h2h2-m} ;;
+    h1) kind=h1 ;;
+    *) fail "unknown row $row" ;;
+  esac
+  cpid=${pid[$p,h2h2]}
+  [ "$kind" = h2h2 ] || cpid=${pid[$p]}
+  local url="$scheme://127.0.0.1:${port[$p,$kind]}$path"
+  before=$(cpu_ticks "$cpid")
+  if [ "$kind" = h1 ]; then
+    out=$(wrk -t1 -c 10 -d "${secs}s" --latency "$url" 2>&1)
+    after=$(cpu_ticks "$cpid")
+    reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
+    lat="$(wrk_ms 50 <<<"$out") $(wrk_ms 99 <<<"$out")"
+  else
+    h2load -D "$secs" -c 4 -m "$m" --log-file="$work/lat.log" "$url" >"$work/h2load.out" 2>&1
+    after=$(cpu_ticks "$cpid")
+    reqs=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$work/h2load.out")
+    lat=$(ms_percentiles "$work/lat.log")
+  fi
+  awk -v row="$row" -v p="$p" -v r="${reqs:-0}" -v t=$((after - before)) -v hz="$hz" -v s="$secs" \
+    -v lat="$lat" 'BEGIN { cpu = t / hz; split(lat, q, " ")
+      printf "%s %s %d %.0f %.0f %s %s\n", row, p, r, r / s, (cpu > 0 ? r / cpu : 0), q[1], q[2] }' \
+    >>"$work/results"
 }
 
 idle_h2_kb() {  # pid port: RSS growth per idle h2c connection (preface + SETTINGS, then nothing)
   local before after n=200
   before=$(rss_kb "$1")
-  python3 - "$2" "$n" <<'PY' &
+  /usr/bin/python3 - "$2" "$n" <<'PY' &
 import socket, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
 preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
@@ -148,28 +205,50 @@ PY
 }
 
 # Idle memory first, while every proxy is fresh.
-idle_cx=$(idle_h2_kb "$cx_pid" "$cx_port")
-idle_hp=$(idle_h2_kb "$hp_pid" "$hp_h2_port")
-idle_nx=$(idle_h2_kb "$nx_pid" "$nx_port")
+declare -A idle
+for p in "${proxies[@]}"; do idle[$p]=$(idle_h2_kb "${pid[$p]}" "${port[$p,h2c]}"); done
 
-echo "| proxy | load | requests | req/s | req per proxy-CPU-s | p50 ms | p99 ms |"
-echo "|---|---|---|---|---|---|---|"
-for m in 1 10 100; do
-  run_h2load crossmux "$cx_pid" "$cx_port" "$m"
-  run_h2load haproxy "$hp_pid" "$hp_h2_port" "$m"
-  run_h2load nghttpx "$nx_pid" "$nx_port" "$m"
+read -r -a rows <<<"${ROWS:-h2c-m1 h2c-m10 h2c-m100 tls-m1 tls-m10 tls-m100 h1 h2h2-m10 h2h2-m100 h2c-m10-16k}"
+for ((r = 0; r < rounds; r++)); do
+  for row in "${rows[@]}"; do
+    # Rotate the order, so no proxy always runs first (or last) in a row.
+    for ((i = 0; i < ${#proxies[@]}; i++)); do
+      run "$row" "${proxies[$(((i + r) % ${#proxies[@]}))]}"
+    done
+  done
 done
-for m in 1 10 100; do
-  run_h2load crossmux "$cx_pid" "$cx_tls_port" "$m" https
-  run_h2load haproxy "$hp_pid" "$hp_tls_port" "$m" https
-  run_h2load nghttpx "$nx_pid" "$nx_tls_port" "$m" https
+echo "finished $(date -u '+%H:%M UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+cell() {  # ROW PROXY FIELD: the median of that column (3 requests, 4 req/s, 5 req/cpu-s, 6 p50, 7 p99)
+  awk -v r="$1" -v p="$2" -v f="$3" '$1 == r && $2 == p { print $f }' "$work/results" | median
+}
+echo
+echo "| load | proxy | req/s | req per proxy-CPU-s | p50 ms | p99 ms |"
+echo "|---|---|---|---|---|---|"
+for row in "${rows[@]}"; do
+  for p in "${proxies[@]}"; do
+    echo "| $row | $p | $(cell "$row" "$p" 4) | $(cell "$row" "$p" 5) | $(cell "$row" "$p" 6) | $(cell "$row" "$p" 7) |"
+  done
 done
-run_wrk crossmux "$cx_pid" "$cx_port"
-run_wrk haproxy "$hp_pid" "$hp_port"
-run_wrk nghttpx "$nx_pid" "$nx_port"
+
+# Issue #19's targets: 1.3x the better peer, 1.15x at -m 1; p99 no worse than either peer.
+echo
+echo "| load | crossmux / better peer | io_uring / better peer | target | p99 crossmux, io_uring vs better peer ms |"
+echo "|---|---|---|---|---|"
+for row in "${rows[@]}"; do
+  target=1.30
+  case $row in *-m1) target=1.15 ;; esac
+  awk -v row="$row" -v t="$target" -v c="$(cell "$row" crossmux 5)" -v u="$(cell "$row" crossmux-uring 5)" \
+    -v h="$(cell "$row" haproxy 5)" -v n="$(cell "$row" nghttpx 5)" -v cp="$(cell "$row" crossmux 7)" \
+    -v up="$(cell "$row" crossmux-uring 7)" -v hp="$(cell "$row" haproxy 7)" -v np="$(cell "$row" nghttpx 7)" \
+    'BEGIN { b = h > n ? h : n; bp = hp < np ? hp : np
+      rc = b > 0 ? c / b : 0; ru = b > 0 ? u / b : 0
+      printf "| %s | %.2fx%s | %.2fx%s | %.2fx | %.2f, %.2f vs %.2f |\n", row, rc, (rc >= t ? " (met)" : ""),
+        ru, (ru >= t ? " (met)" : ""), t, cp, up, bp }'
+done
 echo
 echo "| proxy | KiB RSS per idle h2c connection |"
 echo "|---|---|"
-echo "| crossmux | $idle_cx |"
-echo "| haproxy | $idle_hp |"
-echo "| nghttpx | $idle_nx |"
+for p in "${proxies[@]}"; do echo "| $p | ${idle[$p]} |"; done
+if [ -n "${RESULTS_RAW:-}" ]; then cp "$work/results" "$RESULTS_RAW"; fi
