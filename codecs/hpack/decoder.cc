@@ -2,7 +2,6 @@
 #include "codecs/hpack/decoder.h"
 
 #include <algorithm>
-#include <array>
 #include <cassert>
 #include <cstring>
 
@@ -45,19 +44,6 @@ const char* limit_detail(Limit l) {
   return "";
 }
 
-namespace {
-
-// The static table as ready-made fields: an indexed static reference is one copy.
-constexpr auto kStaticFields = [] {
-  std::array<Field, kStaticTableSize + 1> f{};
-  for (size_t i = 0; i <= kStaticTableSize; ++i) {
-    f[i] = Field{kStaticEntries[i].name, kStaticEntries[i].value, false};
-  }
-  return f;
-}();
-
-}  // namespace
-
 void DecodedBlock::grow() {
   const size_t capacity = capacity_ ? capacity_ * 2 : kInitialFields;
   std::unique_ptr<Field[]> fresh(new Field[capacity]);
@@ -70,6 +56,7 @@ struct Decoder::Cursor {
   const uint8_t* p;
   const uint8_t* end;
   size_t scratch_used;  // octets of scratch_ holding the current literal's unstored strings
+  const char* err;      // set by read_string() when it fails
 };
 
 Decoder::Decoder(const DecoderLimits& limits) : limits_(limits), table_(limits.max_table_size) {
@@ -95,16 +82,14 @@ Status Decoder::fail(const char* detail) {
                               limit ? H2Code::EnhanceYourCalm : H2Code::CompressionError, detail));
 }
 
-// RFC 7541 §2.3.3: index 0 is never valid; static entries come first, then dynamic ones. Null
-// when the index is 0 or past the dynamic table; a dynamic entry is built in `dynamic`.
-inline const Field* Decoder::lookup(uint32_t index, Field& dynamic) const {
-  if (index <= kStaticTableSize) return index == 0 ? nullptr : &kStaticFields[index];
-  const size_t i = index - kStaticTableSize - 1;
-  if (i >= table_.count()) return nullptr;
-  const DynamicTable::Entry e = table_.get(i);
-  dynamic = Field{e.name, e.value, false};
-  return &dynamic;
+namespace {
+
+// RFC 7541 §2.3.3: index 0 is never valid; static entries come first (1..61), then dynamic ones.
+inline bool valid_index(uint32_t index, const DynamicTable& table) {
+  return static_cast<size_t>(index) - 1 < kStaticTableSize + table.count();
 }
+
+}  // namespace
 
 // Charges a field against the limits; false when it must not be stored (a limit is crossed now
 // or was crossed earlier in the block).
@@ -128,9 +113,10 @@ inline bool Decoder::admit(DecodedBlock& block, size_t name_size, size_t value_s
 }
 
 // Appends an admitted field; with LimitAction::Fail a crossed limit is the error.
-inline const char* Decoder::store(DecodedBlock& block, const Field& f) {
-  if (admit(block, f.name.size(), f.value.size())) [[likely]] {
-    block.append(f);
+inline const char* Decoder::store(DecodedBlock& block, std::string_view name,
+                                  std::string_view value) {
+  if (admit(block, name.size(), value.size())) [[likely]] {
+    block.append(name, value, false);
     return nullptr;
   }
   if (block.limit_ != Limit::None && limits_.on_limit == LimitAction::Fail) {
@@ -139,11 +125,21 @@ inline const char* Decoder::store(DecodedBlock& block, const Field& f) {
   return nullptr;
 }
 
+// RFC 7541 §6.1: stores the entry at a valid_index(). Names and values go from the table to the
+// block as scalars; see DecodedBlock::append() for why no Field is assembled on the way.
+inline const char* Decoder::store_indexed(DecodedBlock& block, uint32_t index) {
+  if (index <= kStaticTableSize) {
+    return store(block, kStaticEntries[index].name, kStaticEntries[index].value);
+  }
+  const DynamicTable::Entry e = table_.get(index - kStaticTableSize - 1);
+  return store(block, e.name, e.value);
+}
+
 Status Decoder::decode(Bytes block, DecodedBlock& out) {
   out.clear();
   table_.release_retired();
   if (failed_) return fail(kContextFailed);
-  Cursor c{block.data(), block.data() + block.size(), 0};
+  Cursor c{block.data(), block.data() + block.size(), 0, nullptr};
   // RFC 7541 §4.2: size updates may only open a block.
   while (c.p < c.end && (*c.p & 0xe0) == 0x20) {
     if (const char* err = read_size_update(c, true)) return fail(err);
@@ -155,11 +151,9 @@ Status Decoder::decode(Bytes block, DecodedBlock& out) {
     if (first & 0x80) {
       // RFC 7541 §6.1, the usual case inline: an index that fits the 7-bit prefix.
       const uint32_t index = first & 0x7f;
-      Field dynamic;
-      const Field* f;
-      if (index != 0x7f && (f = lookup(index, dynamic)) != nullptr) [[likely]] {
+      if (index != 0x7f && valid_index(index, table_)) [[likely]] {
         ++c.p;
-        err = store(out, *f);
+        err = store_indexed(out, index);
       } else {
         err = read_indexed_tail(c, out);
       }
@@ -188,24 +182,33 @@ const char* Decoder::read_size_update(Cursor& c, bool at_start) {
 const char* Decoder::read_indexed_tail(Cursor& c, DecodedBlock& block) {
   uint32_t index;
   if (const char* err = decode_integer(c.p, c.end, 7, index)) return err;
-  Field dynamic;
-  const Field* f = lookup(index, dynamic);
-  if (f == nullptr) return index == 0 ? kIndexZero : kIndexOutOfRange;
-  return store(block, *f);
+  if (!valid_index(index, table_)) return index == 0 ? kIndexZero : kIndexOutOfRange;
+  return store_indexed(block, index);
 }
 
 // RFC 7541 §5.2. Raw strings are views into the block; Huffman strings go to the block's arena
 // when `keep`, else to scratch_ (decoded only to validate them and to feed the dynamic table).
-const char* Decoder::read_string(Cursor& c, bool keep, std::string_view& out, DecodedBlock& block) {
-  if (c.p == c.end) return kTruncated;
+// On failure sets c.err and returns "". The view is returned by value (two registers), not through
+// an out-parameter the caller would reload from memory.
+std::string_view Decoder::read_string(Cursor& c, bool keep, DecodedBlock& block) {
+  if (c.p == c.end) {
+    c.err = kTruncated;
+    return {};
+  }
   const bool huffman = (*c.p & 0x80) != 0;
   uint32_t len;
-  if (const char* err = decode_integer(c.p, c.end, 7, len)) return err;
-  if (len > static_cast<size_t>(c.end - c.p)) return kStringBeyondBlock;
+  if (const char* err = decode_integer(c.p, c.end, 7, len)) {
+    c.err = err;
+    return {};
+  }
+  if (len > static_cast<size_t>(c.end - c.p)) {
+    c.err = kStringBeyondBlock;
+    return {};
+  }
   if (!huffman) {
-    out = std::string_view(reinterpret_cast<const char*>(c.p), len);
+    const std::string_view out(reinterpret_cast<const char*>(c.p), len);
     c.p += len;
-    return nullptr;
+    return out;
   }
   char* dst;
   if (keep) {
@@ -215,15 +218,17 @@ const char* Decoder::read_string(Cursor& c, bool keep, std::string_view& out, De
     dst = scratch_.data() + c.scratch_used;
   }
   size_t n;
-  if (const char* err = huffman_decode(c.p, len, dst, n)) return err;
+  if (const char* err = huffman_decode(c.p, len, dst, n)) {
+    c.err = err;
+    return {};
+  }
   if (keep) {
     block.arena_.commit(n);
   } else {
     c.scratch_used += n;
   }
-  out = std::string_view(dst, n);
   c.p += len;
-  return nullptr;
+  return std::string_view(dst, n);
 }
 
 // RFC 7541 §6.2: with incremental indexing (01, 6-bit index), without indexing (0000, 4-bit),
@@ -242,19 +247,22 @@ const char* Decoder::read_literal(Cursor& c, uint8_t first, DecodedBlock& block)
     if (scratch_.size() < bound) scratch_.resize(bound);
     c.scratch_used = 0;
   }
-  std::string_view name, value;
+  std::string_view name;
   if (index == 0) {
-    if (const char* err = read_string(c, keep, name, block)) return err;
+    name = read_string(c, keep, block);
+    if (c.err != nullptr) return c.err;
+  } else if (!valid_index(index, table_)) {
+    return kIndexOutOfRange;  // index 0 means "literal name", handled above
+  } else if (index <= kStaticTableSize) {
+    name = kStaticEntries[index].name;
   } else {
-    Field dynamic;
-    const Field* f = lookup(index, dynamic);
-    if (f == nullptr) return kIndexOutOfRange;  // index 0 means "literal name", handled above
-    name = f->name;
+    name = table_.get(index - kStaticTableSize - 1).name;
   }
-  if (const char* err = read_string(c, keep, value, block)) return err;
+  const std::string_view value = read_string(c, keep, block);
+  if (c.err != nullptr) return c.err;
   if (keep) {
     if (admit(block, name.size(), value.size())) {
-      block.append(Field{name, value, sensitive});
+      block.append(name, value, sensitive);
     } else {
       // The rewound bytes stay intact until the next reserve(), so the insert below can still
       // copy a Huffman-decoded name or value from them.
