@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bench/fixed_iterations.h"
+#include "bench/ratio_report.h"
 #include "codecs/h1/decoder.h"
 
 namespace {
@@ -223,4 +224,6 @@ BENCHMARK(BM_Llhttp_Pipelined100)->Apply(crossmux::bench::fixed_iterations);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return crossmux::bench::run_with_ratios(argc, argv, "BM_Ours_", "BM_Llhttp_", "llhttp");
+}

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bench/fixed_iterations.h"
+#include "bench/ratio_report.h"
 #include "codecs/h2/connection.h"
 #include "codecs/h2/frame.h"
 #include "codecs/hpack/encoder.h"
@@ -237,4 +238,6 @@ BENCHMARK(BM_FrameParseControl)->Apply(crossmux::bench::fixed_iterations);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return crossmux::bench::run_with_ratios(argc, argv, "_Ours", "_Nghttp2", "nghttp2");
+}

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/fixed_iterations.h"
+#include "bench/ratio_report.h"
 #include "codecs/hpack/decoder.h"
 #include "codecs/hpack/encoder.h"
 
@@ -354,6 +355,7 @@ int main(int argc, char** argv) {
           std::cref(s), std::cref(p), false, table);
     }
   }
+  crossmux::bench::add_build_context();
   benchmark::Initialize(&argc, argv);
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
