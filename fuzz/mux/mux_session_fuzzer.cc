@@ -31,6 +31,8 @@
 //   - a backend connection is reused only after an exchange that ended framed: a request head
 //     on an HTTP/1.1 connection follows a complete, self-delimited response without
 //     Connection: close, switch or refused upgrade, and nothing after a request that closed it;
+//     an HTTP/1.1 connection kept open with no exchange on it saw every request it carried end
+//     (one cut mid-body is closed: its backend would read the next request as that body);
 //   - what an HTTP/1.1 client receives parses (llhttp, strict) as one response per request it
 //     sent whole, in order, framed by its request's method: no body after 204/304/HEAD (an
 //     HTTP/2 backend's DATA there is dropped), no second status line inside a cut response;
@@ -61,6 +63,7 @@
 #include "fuzz/common/fuzz_input.h"
 #include "fuzz/common/h2_wire.h"
 #include "fuzz/mux/session_config.h"
+#include "fuzz/mux/session_dump.h"
 #include "fuzz/mux/session_ends.h"
 #include "fuzz/mux/session_oracle.h"
 #include "fuzz/mux/session_traffic.h"
@@ -330,6 +333,11 @@ class Harness {
     check_deadlines();
     check_client_credit();
     check_backend_credit();
+    worker_->pool().for_each_connection([&](const proxy::BackendConnection& c) {
+      const auto it = side_end_.find(&c);
+      if (it == side_end_.end() || c.state() != proxy::BackendState::Open || c.exchanges()) return;
+      backends_[it->second]->check_kept();
+    });
     size_t consents = 0;
     for (const auto& b : backends_) consents += b->seen.consented.size();
     for (const auto& c : clients_) {
@@ -341,10 +349,8 @@ class Harness {
   }
 
   bool any_tainted() const {
-    for (const auto& b : backends_) {
-      if (b->tainted) return true;
-    }
-    return false;
+    return std::any_of(backends_.begin(), backends_.end(),
+                       [](const auto& b) { return b->tainted; });
   }
 
   // Every exchange waiting on a peer has a deadline armed (a response the client does not take
@@ -717,29 +723,7 @@ class Harness {
   }
 
   // The state left behind, printed before a hang is reported.
-  void dump() const {
-    worker_->for_each_session([&](const proxy::ClientSession& s) {
-      std::fprintf(stderr, "session: input %zu output %zu\n", s.input_bytes(), s.output_bytes());
-      s.for_each_exchange([&](const proxy::Exchange& ex) {
-        std::fprintf(stderr,
-                     "  exchange %u %s %s: phase %s attempts %u backend #%zu %p deadline %d "
-                     "request head_sent %d end_received %d end_sent %d queued %zu; response "
-                     "head_ready %d head_sent %d end_received %d end_sent %d queued %zu\n",
-                     ex.client_stream, ex.log.method.c_str(), ex.log.path.c_str(),
-                     proxy::to_string(ex.phase()).data(), ex.route.attempts, ex.route.backend_index,
-                     static_cast<const void*>(ex.backend.side()), ex.deadline_armed(),
-                     ex.request.head_sent, ex.request.end_received, ex.request.end_sent,
-                     ex.request.queued(), ex.response.head_ready, ex.response.head_sent,
-                     ex.response.end_received, ex.response.end_sent, ex.response.queued());
-      });
-    });
-    worker_->pool().for_each_connection([&](const proxy::BackendConnection& c) {
-      std::fprintf(stderr, "backend connection %p: connecting %d accepts %d input %zu output %zu\n",
-                   static_cast<const void*>(&c), c.connecting(), c.accepts(), c.input_bytes(),
-                   c.output_bytes());
-    });
-    std::fprintf(stderr, "timers armed: %zu\n", loop_->timers().armed_count());
-  }
+  void dump() const { dump_state(*worker_, *loop_); }
 
   // Every peer behaves from now on: reads all, closes its end; time passes until the proxy has
   // closed everything.

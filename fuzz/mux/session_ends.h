@@ -307,6 +307,17 @@ struct BackendEnd {
     }
   }
 
+  // Issue #14: an HTTP/1.1 connection the proxy keeps open with no exchange on it saw every
+  // request it carried end. After a request cut mid-body the backend would read the next request
+  // as that body: such a connection is closed, never kept for reuse. Called at quiescence, when
+  // everything the proxy wrote has been read here (unless the script stalled this end).
+  void check_kept() const {
+    if (h2 || tainted || parse_stopped || closed || stalled || peer.pending() > 0) return;
+    if (seen.ends < seen.heads.size()) {
+      violated("a backend connection was kept after a request that did not end framed");
+    }
+  }
+
   net::MemoryPeer peer;
   bool h2;
   bool stalled = false;

@@ -89,7 +89,7 @@ class HeadLog final : public codecs::EventSink {
       if (f.name.empty() || bad_octets(f.name) || bad_octets(f.value)) violated("bad trailer");
     }
   }
-  void on_end_of_message(StreamId) override {}
+  void on_end_of_message(StreamId) override { ++ends; }
   void on_reset(StreamId s, uint32_t code) override {
     // nghttp2 answers a malformed request with RST_STREAM(PROTOCOL_ERROR) and no head event; the
     // proxy itself only resets streams whose HEADERS nghttp2 already accepted.
@@ -127,6 +127,7 @@ class HeadLog final : public codecs::EventSink {
   // Streams reset either way: each may be retried once on the same connection (REFUSED_STREAM,
   // RFC 9113 §8.7), so each allows one more request than the clients sent.
   size_t resets = 0;
+  size_t ends = 0;  // messages that ended (a backend's HTTP/1.1 requests: check_kept)
   codecs::h2::Connection* credit = nullptr;  // a decoder that must never run out of window
 
  private:
