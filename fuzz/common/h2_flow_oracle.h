@@ -22,7 +22,13 @@ class H2FlowOracle {
   // `wire`: every byte the client sends (preface first). `window`: the receiver's advertised
   // SETTINGS_INITIAL_WINDOW_SIZE, in force from the client's first SETTINGS ACK (§6.9.2; before
   // it, 65,535). The connection window starts at 65,535 (§6.9.2: SETTINGS do not change it).
-  H2FlowOracle(codecs::Bytes wire, uint32_t window) { parse_wire(wire, window); }
+  H2FlowOracle(codecs::Bytes wire, uint32_t window) : window_(window) { parse_wire(wire, window); }
+
+  // nghttp2 resets with FLOW_CONTROL_ERROR a stream whose unreturned DATA exceeds the smaller
+  // SETTINGS_INITIAL_WINDOW_SIZE it announced, once the client acknowledges it. RFC 9113 §6.9.2
+  // lets that window go negative instead (the client then waits for credit); nothing the client
+  // sent broke a window. Its oracle forgives that reset; ours must not send it.
+  void forgive_reset_on_shrunk_window() { forgive_shrunk_ = true; }
 
   // Fed the wire up to `read`, the receiver wrote `out`, having processed it up to `processed`
   // (less than `read` when it failed the connection there: later frames were never judged).
@@ -72,6 +78,11 @@ class H2FlowOracle {
           reset != client_resets_.end() && processed_at(reset->second) == processed_at(f.end);
       must |= processed && !credit_lost && f.length > 0 &&
               f.stream_total > f.stream_limit + credit_until(f.stream, f.end);
+    }
+    if (forgive_shrunk_ && window_ < kDefault) {
+      for (const auto& [id, at_ack] : at_ack_) {
+        if (at_ack.second > window_ + credit_before(id, at_ack.first)) stream[id].first = true;
+      }
     }
     // FLOW_CONTROL_ERROR is also the answer to a send window the client pushed past 2^31-1.
     bool any_stream_may = send_overflow_conn_;
@@ -157,7 +168,12 @@ class H2FlowOracle {
       const size_t end = at + codecs::h2::kFrameHeaderSize + h.length;
       if (end > wire.size()) break;
       StreamState& s = streams[h.stream_id];
-      if (h.type == kSettings && (h.flags & 1) && h.stream_id == 0 && h.length == 0) acked = true;
+      if (h.type == kSettings && (h.flags & 1) && h.stream_id == 0 && h.length == 0 && !acked) {
+        acked = true;
+        for (const auto& [id, st] : streams) {
+          if (id != 0 && st.total > 0) at_ack_[id] = {at, st.total};
+        }
+      }
       if (h.type == kHeaders && h.stream_id != 0) {
         s.open = true;
         if (h.flags & 1) s.closed = true;  // END_STREAM: later DATA is a STREAM_CLOSED error
@@ -231,6 +247,10 @@ class H2FlowOracle {
   std::map<uint32_t, uint32_t> resets_;          // first RST_STREAM code per stream, written
   std::map<uint32_t, size_t> client_resets_;     // where the client's first RST_STREAM ends
   std::map<uint32_t, uint64_t> window_updates_;  // the client's credit per stream (0: connection)
+  // Per stream, where the client's first SETTINGS ACK starts and the DATA octets sent before it.
+  std::map<uint32_t, std::pair<size_t, uint64_t>> at_ack_;
+  uint64_t window_;
+  bool forgive_shrunk_ = false;
   uint64_t max_send_initial_ = kDefault;  // the largest INITIAL_WINDOW_SIZE the client announced
   bool send_overflow_conn_ = false;
   bool goaway_ = false;
