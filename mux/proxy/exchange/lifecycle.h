@@ -50,7 +50,10 @@ namespace crossmux::mux::proxy {
    client's protocol cannot carry: 502; a backend timeout: 504).
 
   Invariants the phases carry (checked by the table and by who may call what):
-  - a backend leg exists exactly in Attached, Forwarding, TunnelPending, Tunnel, Responding;
+  - a backend leg exists only in Attached, Forwarding, TunnelPending, Tunnel, Responding; a
+    Responding exchange gives it up early once both messages crossed it whole, or when the
+    client stopped sending a request body after the response arrived whole (stream_progress);
+    it then waits with its whole response for its turn (HTTP/1.1 answers in request order);
   - request body bytes are written to the backend only in Forwarding and Responding (a tunnel
     request's bytes wait in TunnelPending and are written raw only in Tunnel);
   - Tunnel is entered only by TunnelAccept: a 101 from an HTTP/1.1 backend to the WebSocket
