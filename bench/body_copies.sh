@@ -8,53 +8,8 @@
 # Usage: bench/body_copies.sh CROSSMUX_BINARY
 set -uo pipefail
 crossmux=$1
-# $work, $pids and their cleanup, free_port and wait_port: the proxy e2e tests' helpers.
-source "$(dirname "$0")/../mux/proxy/test/e2e_lib.sh"
-unset CROSSMUX_EVENT_LOOP
-
-cc -O2 -shared -fPIC -fno-builtin -fno-tree-loop-distribute-patterns -o "$work/copy_count.so" \
-  "$(dirname "$0")/copy_count.c" -ldl || fail "cannot build copy_count.so"
-origin_port=$(free_port)
-"$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
-pids+=($!)
-wait_port "$origin_port" || fail "origin did not start"
-
-h2c_port=$(free_port)
-h2h2_port=$(free_port)
-cat >"$work/crossmux.toml" <<TOML
-[global]
-access_log = "off"
-[[listeners]]
-name = "bench"
-address = "127.0.0.1:$h2c_port"
-protocols = ["http/1.1", "h2c"]
-[[listeners]]
-name = "bench-h2"
-address = "127.0.0.1:$h2h2_port"
-protocols = ["h2c"]
-[[clusters]]
-name = "origin"
-protocol = "http1"
-backends = ["127.0.0.1:$origin_port"]
-[[clusters]]
-name = "origin-h2"
-protocol = "h2c"
-backends = ["127.0.0.1:$origin_port"]
-[[frontends]]
-listeners = ["bench-h2"]
-cluster = "origin-h2"
-[[frontends]]
-cluster = "origin"
-TOML
-counts=$work/counts
-COPY_COUNT_FILE=$counts LD_PRELOAD=$work/copy_count.so "$crossmux" proxy --workers 1 \
-  --config "$work/crossmux.toml" >"$work/crossmux.log" 2>&1 &
-pids+=($!)
-wait_port "$h2c_port" || fail "proxy did not start"
-wait_port "$h2h2_port" || fail "proxy did not start"
-[ -s "$counts" ] || fail "the shim did not map $counts"
-
-read_counts() { od -An -t u8 -v "$counts" | tr -s ' \n' ' '; }
+source "$(dirname "$0")/lib.sh"
+start_counted_proxy
 
 # row LABEL PORT SIZE N [h1|upload]: one line of the table.
 row() {
