@@ -62,6 +62,22 @@ inline const uint8_t* skip_class(const uint8_t* p, uint8_t cls) {
   return p;
 }
 
+// The same within [p, end): the first byte outside `cls`, or end. Reads nothing at or past end.
+inline const uint8_t* skip_class(const uint8_t* p, const uint8_t* end, uint8_t cls) {
+  while (end - p >= 4 &&
+         (kCharTable[p[0]] & kCharTable[p[1]] & kCharTable[p[2]] & kCharTable[p[3]] & cls)) {
+    p += 4;
+  }
+  while (p < end && (kCharTable[*p] & cls)) ++p;
+  return p;
+}
+
+// The byte at p, or 0 at or past end: NUL is refused by every rule of a head, so a parse that runs
+// off the end of the bytes it was given fails as it would on a control character.
+inline uint8_t byte_at(const uint8_t* p, const uint8_t* end) {
+  return p < end ? *p : 0;
+}
+
 // Index of the first byte in [p, end) that is a control character (0x00-0x1f except HTAB, or
 // 0x7f), or end - p when there is none. Field values end at CR, so this finds both the end of a
 // value and any forbidden byte in one scan, 16 bytes at a time.

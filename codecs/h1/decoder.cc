@@ -105,44 +105,75 @@ size_t Decoder::step(const uint8_t* p, size_t n, EventSink& sink) {
 
 size_t Decoder::step_head(const uint8_t* p, size_t n, EventSink& sink) {
   size_t skip = 0;
+  size_t len = 0;
   if (scanner_.fresh()) {
     // RFC 9112 §2.2: empty lines before the start line are ignored (robustness).
     while (n - skip >= 2 && p[skip] == '\r' && p[skip + 1] == '\n') skip += 2;
     if (n - skip < 2) return skip;
+    len = parse_arrived_head(p + skip, n - skip);
   }
-  auto len = scanner_.scan(p + skip, n - skip, kind_, true, options_.limits);
-  if (!len) return step_failed(len.error());
-  if (*len == 0) return skip;
-  scanner_.reset();
-  if (auto st = parse_head(p + skip, *len); !st) return step_failed(st.error());
+  if (len == 0) {
+    auto scanned = scanner_.scan(p + skip, n - skip, kind_, true, options_.limits);
+    if (!scanned) return step_failed(scanned.error());
+    if (*scanned == 0) return skip;
+    scanner_.reset();
+    size_t first_line = 0;
+    auto parsed = parse_head(p + skip, p + skip + *scanned, first_line);
+    if (!parsed) return step_failed(parsed.error());
+    len = *scanned;
+  }
   if (!interim_) ++stream_;
   sink.on_head(stream_, head_);
   if (kind_ == MessageKind::Response) {
     interim_ = head_.status < 200 && head_.status != 101;
-    if (interim_) return skip + *len;
+    if (interim_) return skip + len;
     pop_pending();
   }
   start_body(sink);
-  return skip + *len;
+  return skip + len;
 }
 
-Status Decoder::parse_head(const uint8_t* p, size_t len) {
+// A head that parses whole within the bytes at hand ends where the parse stopped, and has no bare
+// LF: every line of it ended in CRLF, and no method, target, name or value admits CR or LF. That is
+// exactly what HeadScanner would have found, so its pass is skipped (one pass over the head instead
+// of two). Anything else (a head not complete yet, any error, a size limit exceeded) returns 0 and
+// takes the scanning path, which reports errors in their usual order.
+size_t Decoder::parse_arrived_head(const uint8_t* p, size_t n) {
+  size_t first_line = 0;
+  auto len = parse_head(p, p + n, first_line);
+  if (!len || *len > options_.limits.max_header_bytes) return 0;
+  if (kind_ == MessageKind::Request && first_line > options_.limits.max_request_line) return 0;
+  return *len;
+}
+
+Result<size_t> Decoder::parse_head(const uint8_t* p, const uint8_t* end, size_t& first_line) {
   reset_head();
-  const uint8_t* end = p + len;
+  const uint8_t* const start = p;
   FieldFacts facts;
   FieldRules rules{kind_, options_.response_obs_fold, &options_.limits};
   if (kind_ == MessageKind::Request) {
     auto target = parse_request_line(p, end, head_);
     if (!target) return unexpected(target.error());
-    if (auto st = parse_fields(p, end, rules, true, head_.headers, facts); !st) return st;
-    if (auto st = finish_request(*target, facts, options_.limits, head_); !st) return st;
+    first_line = static_cast<size_t>(p - start);
+    if (auto st = parse_fields(p, end, rules, true, head_.headers, facts); !st) {
+      return unexpected(st.error());
+    }
+    if (auto st = finish_request(*target, facts, options_.limits, head_); !st) {
+      return unexpected(st.error());
+    }
     connect_ = head_.method == "CONNECT";
-    return ok();
+    return static_cast<size_t>(p - start);
   }
   if (no_pending()) return unexpected(decode_error(kind_, 502, kErrUnsolicitedResponse));
-  if (auto st = parse_status_line(p, end, head_); !st) return st;
-  if (auto st = parse_fields(p, end, rules, true, head_.headers, facts); !st) return st;
-  return finish_response(pending_[pending_head_], facts, options_.limits, head_);
+  if (auto st = parse_status_line(p, end, head_); !st) return unexpected(st.error());
+  first_line = static_cast<size_t>(p - start);
+  if (auto st = parse_fields(p, end, rules, true, head_.headers, facts); !st) {
+    return unexpected(st.error());
+  }
+  if (auto st = finish_response(pending_[pending_head_], facts, options_.limits, head_); !st) {
+    return unexpected(st.error());
+  }
+  return static_cast<size_t>(p - start);
 }
 
 void Decoder::start_body(EventSink& sink) {
@@ -223,7 +254,8 @@ size_t Decoder::step_trailers(const uint8_t* p, size_t n, EventSink& sink) {
     trailers_.clear();
     FieldFacts facts;
     FieldRules rules{kind_, options_.response_obs_fold, &options_.limits};
-    if (auto st = parse_fields(p, p + *len, rules, false, trailers_, facts); !st) {
+    const uint8_t* q = p;
+    if (auto st = parse_fields(q, p + *len, rules, false, trailers_, facts); !st) {
       return step_failed(st.error());
     }
     // RFC 9110 §6.5.1: framing, routing and connection fields are not allowed in trailers (the

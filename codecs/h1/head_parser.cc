@@ -119,9 +119,10 @@ static Status parse_version(const uint8_t*& p, const uint8_t* end, MessageKind k
 }
 
 // Expects CRLF at p and steps over it.
-static Status expect_crlf(const uint8_t*& p, MessageKind kind, const char* detail) {
-  if (p[0] != '\r') return unexpected(decode_error(kind, 400, detail));
-  if (p[1] != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
+static Status expect_crlf(const uint8_t*& p, const uint8_t* end, MessageKind kind,
+                          const char* detail) {
+  if (byte_at(p, end) != '\r') return unexpected(decode_error(kind, 400, detail));
+  if (byte_at(p + 1, end) != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
   p += 2;
   return ok();
 }
@@ -131,33 +132,33 @@ Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* en
   constexpr MessageKind kReq = MessageKind::Request;
   // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, single SPs only.
   const uint8_t* m = p;
-  p = skip_class(p, kCharToken);
+  p = skip_class(p, end, kCharToken);
   if (p == m) return unexpected(decode_error(kReq, 400, kErrBadRequestLine));
-  if (*p != ' ') {
-    bool separator = *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f';
+  if (const uint8_t c = byte_at(p, end); c != ' ') {
+    bool separator = c == '\t' || c == '\r' || c == '\v' || c == '\f';
     return unexpected(decode_error(kReq, 400, separator ? kErrBadRequestLine : kErrBadMethod));
   }
   head.method = view(m, p);
   const uint8_t* t = ++p;
   while (true) {
-    p = skip_class(p, kCharTarget);
-    if (*p != '%') break;
-    // RFC 3986 §2.1 pct-encoded; the head ends in CRLFCRLF, so p[1] and p[2] are readable.
-    if (!is_class(p[1], kCharHex) || !is_class(p[2], kCharHex)) {
+    p = skip_class(p, end, kCharTarget);
+    if (byte_at(p, end) != '%') break;
+    // RFC 3986 §2.1 pct-encoded.
+    if (end - p < 3 || !is_class(p[1], kCharHex) || !is_class(p[2], kCharHex)) {
       return unexpected(decode_error(kReq, 400, kErrBadTarget));
     }
     p += 3;
   }
   if (p == t) return unexpected(decode_error(kReq, 400, kErrBadRequestLine));
-  if (*p != ' ') {
+  if (const uint8_t c = byte_at(p, end); c != ' ') {
     // "GET /\r\n" is HTTP/0.9, which we do not speak (RFC 9112 §2.3 / Appendix C.1).
-    bool separator = *p == '\r' || *p == '\t' || *p == '\v' || *p == '\f';
+    bool separator = c == '\r' || c == '\t' || c == '\v' || c == '\f';
     return unexpected(decode_error(kReq, 400, separator ? kErrBadRequestLine : kErrBadTarget));
   }
   std::string_view target = view(t, p);
   ++p;
   if (auto st = parse_version(p, end, kReq, '\r', head); !st) return unexpected(st.error());
-  if (auto st = expect_crlf(p, kReq, kErrBadVersion); !st) return unexpected(st.error());
+  if (auto st = expect_crlf(p, end, kReq, kErrBadVersion); !st) return unexpected(st.error());
   // RFC 9113 §3.4, §11.6: PRI exists only to start the HTTP/2 preface ("PRI * HTTP/2.0", refused
   // above as a version we do not speak); no client uses it as a method. A server or proxy that
   // sniffs "PRI " to switch to HTTP/2 must never receive one from us (llhttp refuses it too,
@@ -189,7 +190,7 @@ Status parse_status_line(const uint8_t*& p, const uint8_t* end, MessageHead& hea
     ++p;
     p += find_value_stop(p, end);
   }
-  return expect_crlf(p, kResp, kErrBadStatusLine);
+  return expect_crlf(p, end, kResp, kErrBadStatusLine);
 }
 
 static bool is_ows(uint8_t c) {
@@ -199,11 +200,11 @@ static bool is_ows(uint8_t c) {
 // Scans one field value from p (after the colon); sets `out` to it without surrounding OWS and
 // leaves p after the CRLF. Returns the error detail, or nullptr. Hot: no Result on this path.
 static inline const char* scan_value(const uint8_t*& p, const uint8_t* end, std::string_view& out) {
-  while (is_ows(*p)) ++p;
+  while (is_ows(byte_at(p, end))) ++p;
   const uint8_t* v = p;
   p += find_value_stop(p, end);
-  if (*p != '\r') return kErrBadFieldValue;
-  if (p[1] != '\n') return kErrBareCr;
+  if (byte_at(p, end) != '\r') return kErrBadFieldValue;
+  if (byte_at(p + 1, end) != '\n') return kErrBareCr;
   const uint8_t* ve = p;
   while (ve > v && is_ows(ve[-1])) --ve;
   p += 2;
@@ -216,7 +217,7 @@ static inline const char* scan_value(const uint8_t*& p, const uint8_t* end, std:
 static const char* unfold(const uint8_t*& p, const uint8_t* end, std::string_view& value,
                           HeaderList& out) {
   std::string joined(value);
-  while (is_ows(*p)) {
+  while (is_ows(byte_at(p, end))) {
     std::string_view more;
     if (const char* err = scan_value(p, end, more)) return err;
     if (!more.empty()) {
@@ -228,16 +229,18 @@ static const char* unfold(const uint8_t*& p, const uint8_t* end, std::string_vie
   return nullptr;
 }
 
-Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rules,
+Status parse_fields(const uint8_t*& p, const uint8_t* end, const FieldRules& rules,
                     bool after_start_line, HeaderList& out, FieldFacts& facts) {
   const MessageKind kind = rules.kind;
   bool first = true;
   while (true) {
-    if (*p == '\r') {
-      if (p[1] != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
+    const uint8_t c = byte_at(p, end);
+    if (c == '\r') {
+      if (byte_at(p + 1, end) != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
+      p += 2;
       return ok();
     }
-    if (is_ows(*p)) {
+    if (is_ows(c)) {
       // RFC 9112 §2.2: whitespace before the first field line is rejected; later, it is obs-fold,
       // which reaches here only when folding is rejected (folds are consumed below otherwise).
       const char* detail = first && after_start_line ? kErrLeadingWhitespace : kErrObsFold;
@@ -245,10 +248,10 @@ Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rule
     }
     first = false;
     const uint8_t* n = p;
-    p = skip_class(p, kCharToken);
-    if (*p != ':' || p == n) {
+    p = skip_class(p, end, kCharToken);
+    if (const uint8_t stop = byte_at(p, end); stop != ':' || p == n) {
       // RFC 9112 §5.1: no whitespace is allowed between the field name and colon.
-      const char* detail = p != n && is_ows(*p) ? kErrSpaceBeforeColon : kErrBadFieldName;
+      const char* detail = p != n && is_ows(stop) ? kErrSpaceBeforeColon : kErrBadFieldName;
       return unexpected(decode_error(kind, 400, detail));
     }
     std::string_view name = view(n, p);
@@ -256,7 +259,7 @@ Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rule
     std::string_view value;
     if (const char* err = scan_value(p, end, value))
       return unexpected(decode_error(kind, 400, err));
-    if (is_ows(*p)) {
+    if (is_ows(byte_at(p, end))) {
       if (kind == MessageKind::Request || rules.obs_fold == ObsFoldPolicy::Reject) {
         return unexpected(decode_error(kind, 400, kErrObsFold));
       }

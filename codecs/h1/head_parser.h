@@ -71,9 +71,13 @@ struct FieldRules {
   const Limits* limits;
 };
 
-// Parses the request line of a complete head into head.method / head.version and returns the raw
-// request-target. `p` is advanced past the CRLF. Errors (400 unless noted): kErrBadRequestLine,
-// kErrBadMethod, kErrBadTarget, kErrBadVersion, kErrUnsupportedVersion (505), kErrBareCr.
+// The parsers below read nothing at or past `end`, so [p, end) may be a complete head (as found by
+// HeadScanner) or whatever bytes have arrived: a head cut short by `end` fails like a malformed one
+// (the decoder then falls back to scanning for the end of the head before parsing it again).
+
+// Parses the request line into head.method / head.version and returns the raw request-target.
+// `p` is advanced past the CRLF. Errors (400 unless noted): kErrBadRequestLine, kErrBadMethod,
+// kErrBadTarget, kErrBadVersion, kErrUnsupportedVersion (505), kErrBareCr, kErrPriMethod.
 Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* end,
                                             MessageHead& head);
 
@@ -82,13 +86,14 @@ Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* en
 // kErrBareCr, kErrBadFieldValue (control character in the reason phrase).
 Status parse_status_line(const uint8_t*& p, const uint8_t* end, MessageHead& head);
 
-// Parses field lines from `p` up to and including the blank line that ends `[p, end)`, appending
-// views into `out` and recording facts. `after_start_line` makes a leading whitespace line an
-// error (RFC 9112 §2.2) instead of a fold. Errors: kErrBareCr, kErrBadFieldName,
-// kErrSpaceBeforeColon, kErrBadFieldValue, kErrLeadingWhitespace, kErrObsFold (requests, or
-// responses under ObsFoldPolicy::Reject), kErrTooManyFields (431), kErrBadContentLength,
-// kErrConflictingContentLength, kErrContentLengthOverflow, kErrBadTransferEncoding.
-Status parse_fields(const uint8_t* p, const uint8_t* end, const FieldRules& rules,
+// Parses field lines from `p` up to and including the blank line that ends the section, appending
+// views into `out` and recording facts; `p` is advanced past the blank line. `after_start_line`
+// makes a leading whitespace line an error (RFC 9112 §2.2) instead of a fold. Errors: kErrBareCr,
+// kErrBadFieldName, kErrSpaceBeforeColon, kErrBadFieldValue, kErrLeadingWhitespace, kErrObsFold
+// (requests, or responses under ObsFoldPolicy::Reject), kErrTooManyFields (431),
+// kErrBadContentLength, kErrConflictingContentLength, kErrContentLengthOverflow,
+// kErrBadTransferEncoding.
+Status parse_fields(const uint8_t*& p, const uint8_t* end, const FieldRules& rules,
                     bool after_start_line, HeaderList& out, FieldFacts& facts);
 
 }  // namespace crossmux::codecs::h1
