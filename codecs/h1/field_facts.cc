@@ -83,10 +83,6 @@ static void note_connection(std::string_view value, FieldFacts& facts) {
 
 const char* note_special_field(FieldId id, std::string_view value, FieldFacts& facts) {
   switch (id) {
-    case FieldId::Host:
-      ++facts.host_count;
-      facts.host = value;
-      return nullptr;
     case FieldId::Expect:
       // RFC 9110 §10.1.1: only the exact 100-continue expectation is meaningful.
       if (iequals(value, "100-continue")) facts.expect_continue = true;

@@ -195,8 +195,10 @@ Status finish_request(std::string_view target, const FieldFacts& f, const Limits
       head.violations |= kViolationHostAuthorityMismatch;
     }
   }
-  if (auto st = check_transfer_encoding(kReq, f, head); !st) return st;
-  if (auto st = set_body_framing(kReq, f, limits, head); !st) return st;
+  if (f.transfer_encoding_lines != 0 || f.content_length_lines != 0) {
+    if (auto st = check_transfer_encoding(kReq, f, head); !st) return st;
+    if (auto st = set_body_framing(kReq, f, limits, head); !st) return st;
+  }
   set_common(f, head);
   head.expect_continue = f.expect_continue && head.version == Version::Http11;
   bool bodiless = head.framing == Framing::None ||

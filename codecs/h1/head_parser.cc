@@ -1,6 +1,8 @@
 // Start-line and field-line tokenizing for HTTP/1.1 heads and trailer sections.
 #include "codecs/h1/head_parser.h"
 
+#include <array>
+#include <bit>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -127,6 +129,10 @@ static Status expect_crlf(const uint8_t*& p, const uint8_t* end, MessageKind kin
   return ok();
 }
 
+// "HTTP/1.1" as an 8-octet load of it reads, in host byte order.
+static constexpr uint64_t kHttp11 =
+    std::bit_cast<uint64_t>(std::array<char, 8>{'H', 'T', 'T', 'P', '/', '1', '.', '1'});
+
 Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* end,
                                             MessageHead& head) {
   constexpr MessageKind kReq = MessageKind::Request;
@@ -157,8 +163,17 @@ Result<std::string_view> parse_request_line(const uint8_t*& p, const uint8_t* en
   }
   std::string_view target = view(t, p);
   ++p;
-  if (auto st = parse_version(p, end, kReq, '\r', head); !st) return unexpected(st.error());
-  if (auto st = expect_crlf(p, end, kReq, kErrBadVersion); !st) return unexpected(st.error());
+  // "HTTP/1.1" CRLF, nearly every request, as one 8-octet compare; other versions and every
+  // error take parse_version.
+  uint64_t version = 0;
+  if (end - p >= 10) std::memcpy(&version, p, 8);
+  if (version == kHttp11 && p[8] == '\r' && p[9] == '\n') {
+    head.version = Version::Http11;
+    p += 10;
+  } else {
+    if (auto st = parse_version(p, end, kReq, '\r', head); !st) return unexpected(st.error());
+    if (auto st = expect_crlf(p, end, kReq, kErrBadVersion); !st) return unexpected(st.error());
+  }
   // RFC 9113 §3.4, §11.6: PRI exists only to start the HTTP/2 preface ("PRI * HTTP/2.0", refused
   // above as a version we do not speak); no client uses it as a method. A server or proxy that
   // sniffs "PRI " to switch to HTTP/2 must never receive one from us (llhttp refuses it too,
@@ -232,6 +247,8 @@ static const char* unfold(const uint8_t*& p, const uint8_t* end, std::string_vie
 Status parse_fields(const uint8_t*& p, const uint8_t* end, const FieldRules& rules,
                     bool after_start_line, HeaderList& out, FieldFacts& facts) {
   const MessageKind kind = rules.kind;
+  const size_t max_fields = rules.limits->max_header_count;
+  size_t fields = out.size();
   bool first = true;
   while (true) {
     const uint8_t c = byte_at(p, end);
@@ -267,9 +284,7 @@ Status parse_fields(const uint8_t*& p, const uint8_t* end, const FieldRules& rul
         return unexpected(decode_error(kind, 400, err));
       facts.obs_fold = true;
     }
-    if (out.size() >= rules.limits->max_header_count) {
-      return unexpected(decode_error(kind, 431, kErrTooManyFields));
-    }
+    if (fields++ >= max_fields) return unexpected(decode_error(kind, 431, kErrTooManyFields));
     out.add_view(name, value);
     if (const char* err = note_field(name, value, facts))
       return unexpected(decode_error(kind, 400, err));
