@@ -62,7 +62,9 @@ Result<size_t> Decoder::feed(Bytes input, EventSink& sink) {
   size_t pos = 0;
   while (true) {
     State before = state_;
-    size_t used = step(input.data() + pos, input.size() - pos, sink);
+    // Heads first: between pipelined requests that is the only state (the switch costs a call).
+    size_t used = state_ == State::Head ? step_head(input.data() + pos, input.size() - pos, sink)
+                                        : step(input.data() + pos, input.size() - pos, sink);
     if (used == kStepFailed) return unexpected(fail(step_error_, sink));
     pos += used;
     if (used == 0 && state_ == before) break;
@@ -110,7 +112,18 @@ size_t Decoder::step_head(const uint8_t* p, size_t n, EventSink& sink) {
     // RFC 9112 §2.2: empty lines before the start line are ignored (robustness).
     while (n - skip >= 2 && p[skip] == '\r' && p[skip + 1] == '\n') skip += 2;
     if (n - skip < 2) return skip;
-    len = parse_arrived_head(p + skip, n - skip);
+    // A head that parses whole within the bytes at hand ends where the parse stopped, and has no
+    // bare LF: every line of it ended in CRLF, and no method, target, name or value admits CR or
+    // LF. That is exactly what HeadScanner would have found, so its pass is skipped (one pass over
+    // the head instead of two). Anything else (a head not complete yet, any error, a size limit
+    // exceeded) leaves len 0 and takes the scanning path, which reports errors in their usual
+    // order.
+    size_t first_line = 0;
+    if (auto parsed = parse_head(p + skip, p + n, first_line);
+        parsed && *parsed <= options_.limits.max_header_bytes &&
+        (kind_ != MessageKind::Request || first_line <= options_.limits.max_request_line)) {
+      len = *parsed;
+    }
   }
   if (len == 0) {
     auto scanned = scanner_.scan(p + skip, n - skip, kind_, true, options_.limits);
@@ -131,19 +144,6 @@ size_t Decoder::step_head(const uint8_t* p, size_t n, EventSink& sink) {
   }
   start_body(sink);
   return skip + len;
-}
-
-// A head that parses whole within the bytes at hand ends where the parse stopped, and has no bare
-// LF: every line of it ended in CRLF, and no method, target, name or value admits CR or LF. That is
-// exactly what HeadScanner would have found, so its pass is skipped (one pass over the head instead
-// of two). Anything else (a head not complete yet, any error, a size limit exceeded) returns 0 and
-// takes the scanning path, which reports errors in their usual order.
-size_t Decoder::parse_arrived_head(const uint8_t* p, size_t n) {
-  size_t first_line = 0;
-  auto len = parse_head(p, p + n, first_line);
-  if (!len || *len > options_.limits.max_header_bytes) return 0;
-  if (kind_ == MessageKind::Request && first_line > options_.limits.max_request_line) return 0;
-  return *len;
 }
 
 Result<size_t> Decoder::parse_head(const uint8_t* p, const uint8_t* end, size_t& first_line) {

@@ -106,7 +106,6 @@ class Decoder {
   }
   size_t step(const uint8_t* p, size_t n, EventSink& sink);
   size_t step_head(const uint8_t* p, size_t n, EventSink& sink);
-  size_t parse_arrived_head(const uint8_t* p, size_t n);
   // Parses a head starting at p, reading nothing at or past end; returns its length (through the
   // blank line) and sets first_line to the start line's (with its CRLF).
   Result<size_t> parse_head(const uint8_t* p, const uint8_t* end, size_t& first_line);

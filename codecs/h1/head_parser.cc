@@ -250,8 +250,8 @@ Status parse_fields(const uint8_t*& p, const uint8_t* end, const FieldRules& rul
   const size_t max_fields = rules.limits->max_header_count;
   size_t fields = out.size();
   bool first = true;
+  uint8_t c = byte_at(p, end);  // the first octet of each line
   while (true) {
-    const uint8_t c = byte_at(p, end);
     if (c == '\r') {
       if (byte_at(p + 1, end) != '\n') return unexpected(decode_error(kind, 400, kErrBareCr));
       p += 2;
@@ -276,13 +276,15 @@ Status parse_fields(const uint8_t*& p, const uint8_t* end, const FieldRules& rul
     std::string_view value;
     if (const char* err = scan_value(p, end, value))
       return unexpected(decode_error(kind, 400, err));
-    if (is_ows(byte_at(p, end))) {
+    c = byte_at(p, end);
+    if (is_ows(c)) {
       if (kind == MessageKind::Request || rules.obs_fold == ObsFoldPolicy::Reject) {
         return unexpected(decode_error(kind, 400, kErrObsFold));
       }
       if (const char* err = unfold(p, end, value, out))
         return unexpected(decode_error(kind, 400, err));
       facts.obs_fold = true;
+      c = byte_at(p, end);
     }
     if (fields++ >= max_fields) return unexpected(decode_error(kind, 431, kErrTooManyFields));
     out.add_view(name, value);

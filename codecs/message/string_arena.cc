@@ -26,14 +26,6 @@ char* StringArena::allocate(size_t n) {
   return chunks_[current_].mem.get();
 }
 
-void StringArena::clear() {
-  // Keep the first chunk for reuse, drop oversized ones so one huge message does not pin memory.
-  if (chunks_.size() > 1) chunks_.resize(1);
-  current_ = 0;
-  used_ = 0;
-  copied_ = 0;
-}
-
 size_t StringArena::bytes_reserved() const {
   size_t total = 0;
   for (const auto& c : chunks_) total += c.size;

@@ -41,7 +41,14 @@ class StringArena {
     copied_ -= n;
   }
 
-  void clear();
+  // Keeps the first chunk for reuse; oversized ones are dropped so one huge message does not pin
+  // memory. Inline: a decoder clears per message, nearly always with one chunk or none.
+  void clear() {
+    if (chunks_.size() > 1) chunks_.resize(1);
+    current_ = 0;
+    used_ = 0;
+    copied_ = 0;
+  }
   size_t bytes_copied() const { return copied_; }
   size_t bytes_reserved() const;
 
