@@ -6,6 +6,8 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include "codecs/h1/h1_errors.h"
@@ -107,6 +109,38 @@ TEST(H1Decoder, HeadEndAndBareLfFoundAtEveryOffsetAcrossScanBlocks) {
     auto c = decode_request(bare_start);
     ASSERT_TRUE(c.error) << "pad " << pad;
     EXPECT_EQ(c.error->detail, kErrBareLf) << "pad " << pad;
+  }
+}
+
+// A head is parsed straight from the bytes that have arrived (one pass) when it is complete there.
+// Cut anywhere, it must be "need more" (not an error, nothing consumed), and the parse must read
+// nothing past the bytes given: each prefix sits in a heap block of exactly its size, so under
+// ASan (the asan preset) a read past it fails here. Whole, the head is decoded as usual.
+TEST(H1Decoder, HeadPrefixesNeedMoreAndAreReadOnlyWithinTheirBytes) {
+  struct Head {
+    MessageKind kind;
+    std::string bytes;
+  };
+  const Head heads[] = {
+      {MessageKind::Request,
+       "GET /a%2Fb?q=%41&r=~x HTTP/1.1\r\nHost: h.example:80\r\nX-Long-Field-Name: v \t\r\n"
+       "Empty:\r\nAccept: */*\r\n\r\n"},
+      {MessageKind::Request, "POST http://h/p HTTP/1.0\r\nContent-Length: 0\r\n\r\n"},
+      {MessageKind::Response,
+       "HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\nServer: s\r\n\r\n"},
+      {MessageKind::Response, "HTTP/1.1 204\r\n\r\n"},
+  };
+  for (const Head& head : heads) {
+    for (size_t k = 1; k <= head.bytes.size(); ++k) {
+      auto block = std::make_unique<uint8_t[]>(k);
+      std::memcpy(block.get(), head.bytes.data(), k);
+      Decoder decoder(head.kind);
+      if (head.kind == MessageKind::Response) decoder.expect_response(RequestInfo{});
+      RecordingSink sink;
+      auto used = decoder.feed(Bytes(block.get(), k), sink);
+      ASSERT_TRUE(used) << head.bytes.substr(0, k) << ": " << to_string(used.error());
+      EXPECT_EQ(*used, k == head.bytes.size() ? k : 0u) << head.bytes.substr(0, k);
+    }
   }
 }
 
