@@ -15,6 +15,13 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string_view HeaderList::own_lowercase(std::string_view s) {
+  if (s.empty()) return {};
+  char* p = arena_.allocate(s.size());
+  for (size_t i = 0; i < s.size(); ++i) p[i] = lower(s[i]);
+  return {p, s.size()};
+}
+
 HeaderList HeaderList::clone() const {
   HeaderList out;
   out.fields_.reserve(fields_.size());

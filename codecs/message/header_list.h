@@ -36,8 +36,12 @@ class HeaderList {
   }
   // Copies bytes into this list's arena without adding a field (for joined values).
   std::string_view own(std::string_view s) { return arena_.copy(s); }
+  // The same with ASCII A-Z lowercased on the way (field names for HTTP/2).
+  std::string_view own_lowercase(std::string_view s);
   // Sizes the arena's first block for `n` bytes about to be owned (see StringArena::reserve).
   void reserve_arena(size_t n) { arena_.reserve(n); }
+  // Room for `n` fields without growing the list.
+  void reserve(size_t n) { fields_.reserve(n); }
 
   // A deep copy whose views all point into the copy's own arena.
   HeaderList clone() const;
@@ -66,6 +70,8 @@ class HeaderList {
   // RFC 7541 §4.1 size: sum of name + value + 32 per field.
   size_t hpack_size() const;
   size_t bytes_copied() const { return arena_.bytes_copied(); }
+  // Bytes the arena holds in its chunks (what its allocations cost, used or not).
+  size_t bytes_reserved() const { return arena_.bytes_reserved(); }
   void clear() {
     fields_.clear();
     arena_.clear();

@@ -50,6 +50,29 @@ void MessageHead::own_all() {
   }
 }
 
+void MessageHead::copy_owned(const MessageHead& from, size_t extra_fields, size_t extra_bytes) {
+  size_t total = from.method.size() + from.scheme.size() + from.authority.size() +
+                 from.path.size() + from.protocol.size();
+  for (const auto& f : from.headers) total += f.name.size() + f.value.size();
+  headers.clear();
+  headers.reserve(from.headers.size() + extra_fields);
+  headers.reserve_arena(total + extra_bytes);
+  kind = from.kind;
+  version = from.version;
+  method = headers.own(from.method);
+  scheme = headers.own(from.scheme);
+  authority = headers.own(from.authority);
+  path = headers.own(from.path);
+  protocol = headers.own(from.protocol);
+  status = from.status;
+  for (const auto& f : from.headers) headers.add_copy(f.name, f.value, f.sensitive);
+  framing = from.framing;
+  content_length = from.content_length;
+  violations = from.violations;
+  keep_alive = from.keep_alive;
+  expect_continue = from.expect_continue;
+}
+
 static void append_or_dash(std::string& out, std::string_view s) {
   out += ' ';
   if (s.empty()) {

@@ -67,6 +67,12 @@ struct MessageHead {
 
   // Copies every view into `headers`' arena so the head outlives the input buffer.
   void own_all();
+  // Makes this head a copy of `from` whose views all point into this head's own arena, leaving
+  // `from` as it was (a decoder keeps its field storage for its next message). Room is made up
+  // front for `extra_fields` more fields and `extra_bytes` more owned bytes, so a caller that adds
+  // a few (a proxy's Via, a request id, lowercased names) adds no allocation: a head arriving
+  // whole costs two (its field list and one arena chunk).
+  void copy_owned(const MessageHead& from, size_t extra_fields, size_t extra_bytes);
   void clear() { *this = MessageHead(); }
 };
 

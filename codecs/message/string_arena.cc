@@ -1,34 +1,64 @@
 // Chunked bump allocation for StringArena.
 #include "codecs/message/string_arena.h"
 
+#include <new>
+
 namespace crossmux::codecs {
+
+StringArena::Chunk* StringArena::new_chunk(size_t size) {
+  void* mem = ::operator new(sizeof(Chunk) + size);
+  return new (mem) Chunk{nullptr, size};
+}
+
+void StringArena::release(Chunk* c) {
+  while (c != nullptr) {
+    Chunk* next = c->next;
+    ::operator delete(c);
+    c = next;
+  }
+}
+
+void StringArena::steal(StringArena& o) noexcept {
+  chunk_size_ = o.chunk_size_;
+  first_ = o.first_;
+  last_ = o.last_;
+  current_ = o.current_;
+  used_ = o.used_;
+  copied_ = o.copied_;
+  o.first_ = o.last_ = o.current_ = nullptr;
+  o.used_ = o.copied_ = 0;
+}
 
 char* StringArena::allocate(size_t n) {
   copied_ += n;
-  if (!chunks_.empty() && chunks_[current_].size - used_ >= n) {
-    char* p = chunks_[current_].mem.get() + used_;
+  if (current_ != nullptr && current_->size - used_ >= n) {
+    char* p = current_->bytes() + used_;
     used_ += n;
     return p;
   }
   // Reuse a later chunk kept from before clear(), else allocate one big enough.
-  while (current_ + 1 < chunks_.size()) {
-    ++current_;
+  while (current_ != nullptr && current_->next != nullptr) {
+    current_ = current_->next;
     used_ = 0;
-    if (chunks_[current_].size >= n) {
+    if (current_->size >= n) {
       used_ = n;
-      return chunks_[current_].mem.get();
+      return current_->bytes();
     }
   }
-  size_t size = n > chunk_size_ ? n : chunk_size_;
-  chunks_.push_back(Chunk{std::unique_ptr<char[]>(new char[size]), size});
-  current_ = chunks_.size() - 1;
+  Chunk* c = new_chunk(n > chunk_size_ ? n : chunk_size_);
+  if (last_ == nullptr) {
+    first_ = c;
+  } else {
+    last_->next = c;
+  }
+  last_ = current_ = c;
   used_ = n;
-  return chunks_[current_].mem.get();
+  return c->bytes();
 }
 
 size_t StringArena::bytes_reserved() const {
   size_t total = 0;
-  for (const auto& c : chunks_) total += c.size;
+  for (const Chunk* c = first_; c != nullptr; c = c->next) total += c->size;
   return total;
 }
 

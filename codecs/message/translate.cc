@@ -148,10 +148,7 @@ void lowercase_names(HeaderList& headers) {
   for (auto& f : headers) {
     bool upper = false;
     for (char c : f.name) upper |= c >= 'A' && c <= 'Z';
-    if (!upper) continue;
-    std::string lower(f.name);
-    for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-    f.name = headers.own(lower);
+    if (upper) f.name = headers.own_lowercase(f.name);
   }
 }
 

@@ -19,10 +19,11 @@ inline void dump_state(mux::proxy::Worker& worker, mux::net::EventLoop& loop) {
     std::fprintf(stderr, "session: input %zu output %zu\n", s.input_bytes(), s.output_bytes());
     s.for_each_exchange([&](const proxy::Exchange& ex) {
       std::fprintf(stderr,
-                   "  exchange %u %s %s: phase %s attempts %u backend #%zu %p deadline %d "
+                   "  exchange %u %.*s %.*s: phase %s attempts %u backend #%zu %p deadline %d "
                    "request head_sent %d end_received %d end_sent %d queued %zu; response "
                    "head_ready %d head_sent %d end_received %d end_sent %d queued %zu\n",
-                   ex.client_stream, ex.log.method.c_str(), ex.log.path.c_str(),
+                   ex.client_stream, static_cast<int>(ex.log.method.size()), ex.log.method.data(),
+                   static_cast<int>(ex.log.path.size()), ex.log.path.data(),
                    proxy::to_string(ex.phase()).data(), ex.route.attempts, ex.route.backend_index,
                    static_cast<const void*>(ex.backend.side()), ex.deadline_armed(),
                    ex.request.head_sent, ex.request.end_received, ex.request.end_sent,

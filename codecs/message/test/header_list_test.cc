@@ -65,6 +65,63 @@ TEST(MessageHead, OwnAllDetachesFromInput) {
   EXPECT_EQ(head.headers[0].value, "z");
 }
 
+TEST(StringArena, AReservedTotalLandsInOneChunkThatSurvivesMovesAndClear) {
+  StringArena arena(64);
+  arena.reserve(100);  // rounded up to 112
+  const std::string_view a = arena.copy(std::string(60, 'a'));
+  const std::string_view b = arena.copy(std::string(52, 'b'));
+  EXPECT_EQ(arena.bytes_reserved(), 112u);
+  EXPECT_EQ(b.data(), a.data() + 60);  // the same chunk, back to back
+  EXPECT_TRUE(arena.copy("").empty());
+  EXPECT_EQ(arena.bytes_reserved(), 112u);  // an empty copy opens no chunk
+  StringArena moved(std::move(arena));
+  EXPECT_EQ(a, std::string(60, 'a'));          // views stay valid across a move
+  const std::string_view c = moved.copy("c");  // the reserved chunk is full: a new one
+  EXPECT_EQ(moved.bytes_reserved(), 112u + 64u);
+  EXPECT_EQ(c, "c");
+  moved.clear();  // keeps the first chunk only
+  EXPECT_EQ(moved.bytes_reserved(), 112u);
+  EXPECT_EQ(moved.copy(std::string(112, 'd')).data(), a.data());
+}
+
+TEST(MessageHead, CopyOwnedLeavesTheSourceAndHasRoomForWhatTheCallerAdds) {
+  std::string input = "GET example.com /index.html x-y z Content-Type";
+  const std::string_view v(input);
+  MessageHead from;
+  from.method = v.substr(0, 3);
+  from.authority = v.substr(4, 11);
+  from.path = v.substr(16, 11);
+  from.headers.add_view(v.substr(28, 3), v.substr(32, 1));
+  from.headers.add_view(v.substr(34, 12), "text/plain");
+  from.framing = Framing::KnownLength;
+  from.content_length = 7;
+  MessageHead copy;
+  copy.copy_owned(from, 2, 40);
+  // The source is untouched: its views still point into the input.
+  EXPECT_EQ(from.path.data(), input.data() + 16);
+  EXPECT_EQ(from.headers.size(), 2u);
+  EXPECT_EQ(from.headers[0].name.data(), input.data() + 28);
+  // The copy owns its bytes.
+  input.assign(input.size(), '#');
+  EXPECT_EQ(copy.method, "GET");
+  EXPECT_EQ(copy.authority, "example.com");
+  EXPECT_EQ(copy.path, "/index.html");
+  ASSERT_EQ(copy.headers.size(), 2u);
+  EXPECT_EQ(copy.headers[1].name, "Content-Type");
+  EXPECT_EQ(copy.framing, Framing::KnownLength);
+  EXPECT_EQ(copy.content_length, 7u);
+  // Two more fields and 40 more bytes fit where the copy put its own: no growth.
+  const HeaderField* fields = &copy.headers[0];
+  const size_t reserved = copy.headers.bytes_reserved();
+  copy.headers.add_copy("via", "1.1 crossmux");
+  copy.headers[1].name = copy.headers.own_lowercase(copy.headers[1].name);
+  copy.headers.add_view("x-request-id", "0123456789abcdef");
+  EXPECT_EQ(&copy.headers[0], fields);
+  EXPECT_EQ(copy.headers.bytes_reserved(), reserved);
+  EXPECT_EQ(copy.headers[1].name, "content-type");
+  EXPECT_EQ(copy.headers[2].value, "1.1 crossmux");
+}
+
 RC_GTEST_PROP(HeaderList, CloneIsEqualAndIndependent,
               (const std::vector<std::pair<std::string, std::string>>& fields)) {
   HeaderList original;

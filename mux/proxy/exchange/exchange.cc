@@ -98,9 +98,8 @@ void Half::reset() {
   discard();
 }
 
-void Half::take_head(codecs::MessageHead& from) {
-  from.own_all();
-  head = std::move(from);
+void Half::take_head(const codecs::MessageHead& from) {
+  head.copy_owned(from, kHeadExtraFields, kHeadExtraBytes);
 }
 
 void keep_head_length(codecs::MessageHead& head) {

@@ -32,6 +32,11 @@ inline constexpr size_t kStalledHold = 16 * 1024;
 // in-order backend's reader pauses at this many, and heads past it are dropped (a backend can
 // send 1xx heads without end; RFC 9110 §15.2 has them forwarded, not stored without bound).
 inline constexpr size_t kMaxHeldInterim = 16;
+// Room a head taken by Half::take_head keeps for what the proxy adds to it without another
+// allocation: fields (Via, a generated request id, a joined Upgrade) and bytes (the request id,
+// names lowercased for HTTP/2, a joined Cookie or Upgrade of a typical request).
+inline constexpr size_t kHeadExtraFields = 4;
+inline constexpr size_t kHeadExtraBytes = 192;
 // Request body bytes kept after they were written so the request can be replayed on another
 // connection (retry_policy.h); past this the request is no longer replayable.
 inline constexpr size_t kReplayCap = 64 * 1024;
@@ -112,8 +117,9 @@ struct Half {
   // Starts the message over, empty (a retried exchange's response, an answer in place of one);
   // the budgets stay bound.
   void reset();
-  // Takes ownership of a decoded head (copying every view into its own arena).
-  void take_head(codecs::MessageHead& from);
+  // Takes a copy of a decoded head whose views all point into its own arena; `from` (the
+  // decoder's) is left as it was, so the decoder reuses its field storage.
+  void take_head(const codecs::MessageHead& from);
   bool done() const { return end_sent; }
   // Where the held bytes are charged (Exchange binds the worker's and the client's budgets).
   BufferShare& share() { return share_; }
@@ -158,13 +164,16 @@ inline int64_t mono_us() {
 
 // What the access log and metrics report (copied: the head is translated in place when sent).
 struct LogFacts {
-  std::string method;
-  std::string authority;
-  std::string path;
+  // Views into the request's head as the exchange took it (request.head's arena, which lives as
+  // long as the exchange and is never cleared: a request head is taken once), so logging a
+  // request copies none of its strings; empty when the proxy answered before a head arrived.
+  std::string_view method;
+  std::string_view authority;
+  std::string_view path;
+  std::string_view request_id;  // ops/request_facts.h
+  std::string_view user_agent;
+  std::string_view referer;
   std::string backend_address;
-  std::string request_id;  // ops/request_facts.h
-  std::string user_agent;
-  std::string referer;
   std::chrono::system_clock::time_point started_wall;
   // Times on one monotonic microsecond clock (mono_us()), so no duration can exceed one that
   // contains it: started_us <= request_sent_us <= response head.

@@ -298,9 +298,7 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
     // RFC 9110 §15.2: interim responses are forwarded, but not stored without bound for a client
     // that has not taken them yet (found by mux_session: a backend's endless 1xx heads piled up).
     if (ex->response.interim.size() >= kMaxHeldInterim) return;
-    ex->response.interim.emplace_back();
-    ex->response.interim.back() = std::move(head);
-    ex->response.interim.back().own_all();
+    ex->response.interim.emplace_back().copy_owned(head, 1, 0);
     worker_.add_via(ex->response.interim.back());
     ex->client.wake();
     return;

@@ -210,17 +210,11 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   LogFacts& log = ex->log;
   log.started_wall = std::chrono::system_clock::now();
   log.started_us = mono_us();
-  log.method = head.method;
-  log.path = head.path;
-  log.authority = head.authority;
-  if (log.authority.empty()) {
-    if (host) log.authority = host->value;
-  }
-  if (log.authority.empty() && head.method != "CONNECT") {
+  const bool no_authority = head.authority.empty() && (!host || host->value.empty());
+  if (no_authority && head.method != "CONNECT") {
     // RFC 9112 §3.3: an origin-form request without Host (HTTP/1.0) names the inbound
     // connection's own authority: the listener's address. The backend then gets a Host.
-    log.authority = listener_.address.to_string();
-    head.authority = head.headers.own(log.authority);
+    head.authority = head.headers.own(listener_.address.to_string());
   }
   ex->tunnel = tunnel_kind(head);
   // An HTTP/1.1 WebSocket upgrade asks the backend for websocket alone (never h2c).
@@ -228,6 +222,14 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
     websocket_upgrade_only(head);
   }
   ex->request.take_head(head);
+  // The log's views point into the exchange's own copy of the head (LogFacts).
+  const codecs::MessageHead& taken = ex->request.head;
+  log.method = taken.method;
+  log.path = taken.path;
+  log.authority = taken.authority;
+  if (const auto* h = log.authority.empty() ? taken.headers.find("host") : nullptr) {
+    log.authority = h->value;
+  }
   worker_.add_via(ex->request.head);
   record_request_facts(ex->request.head.headers, worker_.config().global.request_id_header,
                        log.request_id, log.user_agent, log.referer);

@@ -16,7 +16,7 @@ bool valid_request_id(std::string_view v) {
   return true;
 }
 
-std::string generate_request_id() {
+RequestId generate_request_id() {
   // One random prefix per thread (a worker), then a counter: unique across workers and
   // restarts, and no system call per request.
   thread_local const uint64_t prefix = [] {
@@ -30,7 +30,7 @@ std::string generate_request_id() {
   thread_local uint64_t counter = 0;
   // 32 lower-case hex digits, prefix then counter (what "%016llx%016llx" printed, without
   // vfprintf's cost on every request).
-  std::string id(32, '0');
+  RequestId id;
   const uint64_t parts[2] = {prefix, ++counter};
   for (size_t i = 0; i < 32; ++i) {
     const uint64_t v = parts[i / 16];
@@ -40,11 +40,12 @@ std::string generate_request_id() {
 }
 
 void record_request_facts(codecs::HeaderList& headers, std::string_view id_header,
-                          std::string& request_id, std::string& user_agent, std::string& referer) {
+                          std::string_view& request_id, std::string_view& user_agent,
+                          std::string_view& referer) {
   if (const auto* ua = headers.find("user-agent")) user_agent = ua->value;
   if (const auto* ref = headers.find("referer")) referer = ref->value;
   if (id_header.empty()) {
-    request_id = generate_request_id();
+    request_id = headers.own(view(generate_request_id()));
     return;
   }
   const auto* given = headers.find(id_header);
@@ -54,8 +55,8 @@ void record_request_facts(codecs::HeaderList& headers, std::string_view id_heade
     return;
   }
   headers.remove(id_header);
-  request_id = generate_request_id();
-  headers.add_copy(id_header, request_id);
+  headers.add_copy(id_header, view(generate_request_id()));
+  request_id = headers[headers.size() - 1].value;
 }
 
 }  // namespace crossmux::mux::proxy

@@ -2,6 +2,7 @@
 // from the request or generated, and then forwarded), its User-Agent and Referer.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -17,12 +18,19 @@ inline constexpr size_t kMaxRequestIdLength = 200;
 // kMaxRequestIdLength visible ASCII characters, in one field, is kept; anything else, or none, is
 // replaced by a generated id (32 hex digits, unique across the process's workers and restarts)
 // written into `headers`, so the backend logs the same id. Empty `id_header`: an id is generated
-// for the log alone and `headers` is left as it is.
+// for the log alone, kept in `headers`' arena, and no field is added. The three views point into
+// what `headers` points to or owns: they stay valid while its fields' bytes and its arena do.
 void record_request_facts(codecs::HeaderList& headers, std::string_view id_header,
-                          std::string& request_id, std::string& user_agent, std::string& referer);
+                          std::string_view& request_id, std::string_view& user_agent,
+                          std::string_view& referer);
 
+// A generated request id (32 hex digits, no terminator).
+using RequestId = std::array<char, 32>;
+inline std::string_view view(const RequestId& id) {
+  return {id.data(), id.size()};
+}
 // A fresh request id: 16 hex digits drawn at random once per thread, then a 16-digit counter.
-std::string generate_request_id();
+RequestId generate_request_id();
 
 // Whether `v` may serve as a request id as received.
 bool valid_request_id(std::string_view v);

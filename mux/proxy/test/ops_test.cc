@@ -201,7 +201,7 @@ TEST(RequestFacts, AValidIdIsKeptAndForwardedAsIs) {
   h.add_copy("User-Agent", "curl/8.0");
   h.add_copy("Referer", "https://a.test/");
   h.add_copy("X-Request-Id", "abc-123");
-  std::string id, ua, ref;
+  std::string_view id, ua, ref;
   record_request_facts(h, "x-request-id", id, ua, ref);
   EXPECT_EQ(id, "abc-123");
   EXPECT_EQ(ua, "curl/8.0");
@@ -214,7 +214,7 @@ TEST(RequestFacts, AMissingOrUnfitIdIsGeneratedAndForwarded) {
        {std::vector<std::string>{}, {"has space"}, {std::string(201, 'a')}, {"a", "b"}, {""}}) {
     codecs::HeaderList h;
     for (const auto& g : given) h.add_copy("x-request-id", g);
-    std::string id, ua, ref;
+    std::string_view id, ua, ref;
     record_request_facts(h, "x-request-id", id, ua, ref);
     EXPECT_EQ(id.size(), 32u);
     ASSERT_EQ(h.count("x-request-id"), 1u);
@@ -226,18 +226,19 @@ TEST(RequestFacts, AMissingOrUnfitIdIsGeneratedAndForwarded) {
 TEST(RequestFacts, GeneratedIdsDifferAndNoHeaderMeansLogOnly) {
   EXPECT_NE(generate_request_id(), generate_request_id());
   // 16 hex digits of the thread's prefix, then 16 of a counter: consecutive ids count up.
-  const std::string a = generate_request_id();
-  const std::string b = generate_request_id();
+  const std::string a(view(generate_request_id()));
+  const std::string b(view(generate_request_id()));
   ASSERT_EQ(a.size(), 32u);
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
   EXPECT_EQ(a.substr(0, 16), b.substr(0, 16));
   EXPECT_EQ(std::stoull(b.substr(16), nullptr, 16), std::stoull(a.substr(16), nullptr, 16) + 1)
       << a << " then " << b;
   codecs::HeaderList h;
-  std::string id, ua, ref;
+  std::string_view id, ua, ref;
   record_request_facts(h, "", id, ua, ref);
   EXPECT_EQ(id.size(), 32u);
   EXPECT_TRUE(h.empty());
+  EXPECT_EQ(id.data(), h.own("x").data() - 32) << "the id is kept in the head's arena";
   EXPECT_TRUE(valid_request_id("x"));
   EXPECT_FALSE(valid_request_id("x\x7f"));
 }

@@ -463,8 +463,9 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
                           ? std::string_view("aborted")
                           : ex.log.reason;
   // A request refused before its head was whole (400, 408, 431) has no id of its own yet.
-  const std::string fresh_id = ex.log.request_id.empty() ? generate_request_id() : std::string();
-  r.request_id = ex.log.request_id.empty() ? std::string_view(fresh_id) : ex.log.request_id;
+  // An exchange answered before its head arrived has no id yet: it gets one for its line.
+  const RequestId fresh_id = ex.log.request_id.empty() ? generate_request_id() : RequestId{};
+  r.request_id = ex.log.request_id.empty() ? view(fresh_id) : ex.log.request_id;
   r.user_agent = ex.log.user_agent;
   r.referer = ex.log.referer;
   if (const net::TlsStream* tls = s.tls()) {
