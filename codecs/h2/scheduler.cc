@@ -2,6 +2,7 @@
 #include "codecs/h2/scheduler.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace crossmux::codecs::h2 {
 
@@ -46,7 +47,9 @@ void Scheduler::push(uint32_t stream_id, Priority p) {
   if (p.incremental) {
     l.incremental.push_back(stream_id);
   } else {
-    l.sequential.insert(stream_id);
+    auto at = std::lower_bound(l.sequential.begin(), l.sequential.end(), stream_id,
+                               std::greater<uint32_t>());
+    if (at == l.sequential.end() || *at != stream_id) l.sequential.insert(at, stream_id);
   }
   ++size_;
 }
@@ -54,8 +57,8 @@ void Scheduler::push(uint32_t stream_id, Priority p) {
 uint32_t Scheduler::pop() {
   for (Level& l : levels_) {
     if (!l.sequential.empty()) {
-      uint32_t id = *l.sequential.begin();
-      l.sequential.erase(l.sequential.begin());
+      uint32_t id = l.sequential.back();
+      l.sequential.pop_back();
       --size_;
       return id;
     }
@@ -83,8 +86,11 @@ void Scheduler::remove(uint32_t stream_id, Priority p) {
     auto it = std::find(begin, l.incremental.end(), stream_id);
     if (it == l.incremental.end()) return;
     l.incremental.erase(it);
-  } else if (l.sequential.erase(stream_id) == 0) {
-    return;
+  } else {
+    auto it = std::lower_bound(l.sequential.begin(), l.sequential.end(), stream_id,
+                               std::greater<uint32_t>());
+    if (it == l.sequential.end() || *it != stream_id) return;
+    l.sequential.erase(it);
   }
   --size_;
 }

@@ -3,7 +3,6 @@
 
 #include <array>
 #include <cstdint>
-#include <set>
 #include <string_view>
 #include <vector>
 
@@ -35,9 +34,12 @@ class Scheduler {
 
  private:
   // Incremental streams round-robin as a FIFO in a vector from `head` (std::deque would allocate
-  // ~600 bytes per level up front, 4.6 KiB per idle connection).
+  // ~600 bytes per level up front, 4.6 KiB per idle connection). Sequential streams are a vector
+  // sorted by descending id, the next one last: unlike a std::set (a node per push), it keeps its
+  // storage, so a busy connection's pushes allocate nothing; it holds at most the concurrent
+  // streams, so the shifts of an insert stay short.
   struct Level {
-    std::set<uint32_t> sequential;
+    std::vector<uint32_t> sequential;
     std::vector<uint32_t> incremental;
     size_t head = 0;
     bool incremental_empty() const { return head == incremental.size(); }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 #include "codecs/base/byte_buffer.h"
 #include "codecs/h2/flow_window.h"
@@ -81,6 +82,11 @@ class StreamTable {
     bool reset_by_us = false;
   };
   std::unordered_map<StreamId, Stream> streams_;
+  // Nodes of closed streams (their buffers released), reused by open(): the map allocates one
+  // per stream otherwise. At most kSpareNodes: a stream that closes is mostly followed by one
+  // that opens, and a burst does not stay pinned once it closed.
+  static constexpr size_t kSpareNodes = 4;
+  std::vector<std::unordered_map<StreamId, Stream>::node_type> spare_;
   // A ring filled from index 0: only the first recent_count_ entries hold ids, so a young
   // connection's lookups scan only what it closed, not all kRecentClosed slots.
   std::array<Recent, kRecentClosed> recent_{};

@@ -451,5 +451,38 @@ TEST(H2StreamTable, RemembersTheLastClosedIds) {
   EXPECT_EQ(t.closure(last + 2), Closure::Unknown);
 }
 
+// open() reuses the node of a closed stream: the stream it returns starts over, as new, and the
+// closed one is gone (only its id is remembered).
+TEST(H2StreamTable, AReopenedNodeHoldsNothingOfTheStreamBefore) {
+  StreamTable t;
+  for (uint32_t round = 0; round < 3; ++round) {
+    const StreamId id = 1 + 2 * round;
+    Stream& s = t.open(id, true, 1000, 2000);
+    EXPECT_EQ(s.id, id);
+    EXPECT_EQ(s.state, StreamState::Idle);
+    EXPECT_TRUE(s.local);
+    EXPECT_EQ(s.recv.available(), 1000);
+    EXPECT_EQ(s.send.available(), 2000);
+    EXPECT_EQ(s.received, 0u);
+    EXPECT_TRUE(s.queue.empty());
+    EXPECT_TRUE(s.trailers.empty());
+    EXPECT_FALSE(s.end_queued || s.final_head_sent || s.scheduled);
+    EXPECT_EQ(t.open_count(true), 1u);
+    s.state = StreamState::Open;
+    s.received = 77;
+    s.queue.append(std::string_view("queued"));
+    s.trailers.add_copy("x", "y");
+    s.end_queued = s.final_head_sent = s.scheduled = true;
+    t.close(id, false);
+    EXPECT_EQ(t.find(id), nullptr);
+    EXPECT_EQ(t.closure(id), Closure::Closed);
+    EXPECT_EQ(t.open_count(true), 0u);
+  }
+  // A peer stream on a reused node counts as the peer's.
+  t.open(2, false, 10, 20);
+  EXPECT_EQ(t.open_count(false), 1u);
+  EXPECT_EQ(t.open_count(true), 0u);
+}
+
 }  // namespace
 }  // namespace crossmux::codecs::h2

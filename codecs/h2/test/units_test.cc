@@ -163,5 +163,18 @@ TEST(Scheduler, UrgencyThenSequentialThenRoundRobin) {
   EXPECT_TRUE(s.empty());
 }
 
+TEST(Scheduler, SequentialStreamsLeaveInIdOrderWhateverOrderTheyCameAndWent) {
+  Scheduler s;
+  for (uint32_t id : {21u, 5u, 13u, 1u, 17u, 9u}) s.push(id, {4, false});
+  s.remove(13, {4, false});
+  s.remove(2, {4, false});  // not there: nothing changes
+  EXPECT_EQ(s.size(), 5u);
+  EXPECT_EQ(s.pop(), 1u);
+  s.push(3, {4, false});
+  s.remove(21, {4, false});
+  for (uint32_t id : {3u, 5u, 9u, 17u, 0u}) EXPECT_EQ(s.pop(), id);
+  EXPECT_TRUE(s.empty());
+}
+
 }  // namespace
 }  // namespace crossmux::codecs::h2
