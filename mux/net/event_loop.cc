@@ -393,11 +393,19 @@ codecs::Status EventLoop::run_once(int max_wait_ms) {
     for (int i = 0; i < n; ++i) dispatch(events[i].data.ptr, events[i].events);
   }
   timers_.advance(now_ms_);
-  run_queue();
-  while (!retired_.empty()) {
-    std::vector<std::unique_ptr<Handler>> dying = std::move(retired_);
-    retired_.clear();
-    dying.clear();  // destructors may retire more handlers
+  // Work handed from one handler to another (a client leg waking the backend leg that writes its
+  // request) runs in this turn, not after another poll: a turn runs up to kRunPhases phases while
+  // handlers are queued, so a request costs one epoll_wait (or io_uring_enter) per readiness
+  // edge, not one per hand-off. The bound keeps a handler that reschedules itself from starving
+  // the poller.
+  for (int phase = 0; phase < kRunPhases; ++phase) {
+    run_queue();
+    while (!retired_.empty()) {
+      std::vector<std::unique_ptr<Handler>> dying = std::move(retired_);
+      retired_.clear();
+      dying.clear();  // destructors may retire more handlers
+    }
+    if (!has_queued() || stopping()) break;
   }
   ++iterations_;
   return codecs::ok();

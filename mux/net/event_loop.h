@@ -147,9 +147,10 @@ class VirtualClock {
 //
 // An iteration: refresh the cached clock; epoll_wait (timeout 0 if the run queue is non-empty,
 // else until the next timer); record each edge in its IoWatch and schedule its handler; fire due
-// timers; run the handlers that were queued when the run phase began (handlers scheduled while it
-// runs wait for the next iteration, so a busy handler cannot starve the others or the poller);
-// destroy retired handlers.
+// timers; run the handlers that were queued when the run phase began, then destroy retired
+// handlers. Handlers scheduled while a phase runs wait for the next phase, and a turn runs at most
+// kRunPhases phases (fewer when the queue empties) before it polls again: a hand-off between
+// handlers costs no system call, and a busy handler cannot starve the others or the poller.
 class EventLoop {
  public:
   using Clock = std::chrono::steady_clock;
@@ -180,6 +181,9 @@ class EventLoop {
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
+
+  // Run phases per turn at most (run_once).
+  static constexpr int kRunPhases = 4;
 
   // Queues `h` to run in this or the next iteration (idempotent while queued). Call this whenever
   // you produce output or work for a handler: never rely on an epoll edge for internal data.

@@ -51,7 +51,18 @@ TEST(EventLoop, ScheduledHandlerRunsWithoutAnyEpollEvent) {
   EXPECT_EQ(c.runs, 1);
 }
 
-TEST(EventLoop, HandlerRescheduledWhileRunningWaitsForNextIteration) {
+TEST(EventLoop, HandOffToAnotherHandlerRunsInTheSameTurn) {
+  auto loop = make_loop();
+  Counter writer;
+  Counter reader([&] { loop->schedule(writer); });  // a client leg waking its backend leg
+  loop->schedule(reader);
+  ASSERT_TRUE(loop->run_once(0));
+  EXPECT_EQ(reader.runs, 1);
+  EXPECT_EQ(writer.runs, 1);  // no second poll (system call) in between
+  EXPECT_EQ(loop->iterations(), 1u);
+}
+
+TEST(EventLoop, HandlerReschedulingItselfRunsAtMostRunPhasesTimesPerTurn) {
   auto loop = make_loop();
   Counter* self = nullptr;
   Counter busy([&] { loop->schedule(*self); });
@@ -59,12 +70,36 @@ TEST(EventLoop, HandlerRescheduledWhileRunningWaitsForNextIteration) {
   Counter other;
   loop->schedule(busy);
   loop->schedule(other);
-  ASSERT_TRUE(loop->run_once(0));
-  EXPECT_EQ(busy.runs, 1);
+  ASSERT_TRUE(loop->run_once(0));  // returns: the busy handler does not keep the turn
+  EXPECT_EQ(busy.runs, EventLoop::kRunPhases);
   EXPECT_EQ(other.runs, 1);
   ASSERT_TRUE(loop->run_once(0));
-  EXPECT_EQ(busy.runs, 2);
+  EXPECT_EQ(busy.runs, 2 * EventLoop::kRunPhases);
   EXPECT_EQ(other.runs, 1);
+}
+
+// The poller is not starved either: a handler that always has more work still lets an fd's edge
+// reach its own handler in the next turn.
+TEST(EventLoop, BusyHandlerDoesNotStarveThePoller) {
+  auto loop = make_loop();
+  Counter* self = nullptr;
+  Counter busy([&] { loop->schedule(*self); });
+  self = &busy;
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  Fd a(sv[0]);
+  Fd b(sv[1]);
+  Counter reader;
+  auto watch = IoWatch::create(*loop, a.get(), reader).value();
+  ASSERT_TRUE(loop->run_once(50));  // the initial writable edge
+  EXPECT_EQ(reader.runs, 1);
+  loop->schedule(busy);
+  ASSERT_TRUE(loop->run_once(0));
+  ASSERT_EQ(::send(b.get(), "x", 1, MSG_NOSIGNAL), 1);
+  ASSERT_TRUE(loop->run_once(0));
+  EXPECT_EQ(reader.runs, 2);
+  EXPECT_TRUE(watch->readable());
+  EXPECT_TRUE(busy.scheduled());
 }
 
 TEST(EventLoop, DestroyedOrRetiredHandlersDoNotRun) {
