@@ -200,26 +200,43 @@ Status Encoder::encode_head(const MessageHead& head, ByteBuffer& out,
   return ok();
 }
 
+Status Encoder::take_body(size_t n) {
+  if (!in_message_ || mode_ == BodyMode::None) return encode_error(kErrEncodeBodyAfterEnd);
+  if (mode_ == BodyMode::ContentLength) {
+    if (n > remaining_) return encode_error(kErrEncodeLengthMismatch);
+    remaining_ -= n;
+  }
+  return ok();
+}
+
 Status Encoder::encode_data(Bytes data, ByteBuffer& out) {
   if (data.empty()) return ok();
-  if (!in_message_ || mode_ == BodyMode::None) return encode_error(kErrEncodeBodyAfterEnd);
-  switch (mode_) {
-    case BodyMode::ContentLength:
-      if (data.size() > remaining_) return encode_error(kErrEncodeLengthMismatch);
-      remaining_ -= data.size();
-      out.append(data);
-      return ok();
-    case BodyMode::Chunked:
-      // RFC 9112 §7.1: chunk = chunk-size CRLF chunk-data CRLF.
-      append_number(out, data.size(), 16);
-      out.append("\r\n");
-      out.append(data);
-      out.append("\r\n");
-      return ok();
-    default:
-      out.append(data);
-      return ok();
+  if (auto st = take_body(data.size()); !st) return st;
+  if (mode_ != BodyMode::Chunked) {
+    out.append(data);
+    return ok();
   }
+  // RFC 9112 §7.1: chunk = chunk-size CRLF chunk-data CRLF.
+  append_number(out, data.size(), 16);
+  out.append("\r\n");
+  out.append(data);
+  out.append("\r\n");
+  return ok();
+}
+
+Status Encoder::encode_data(ByteBuffer& data, ByteChain& out) {
+  if (data.empty()) return ok();
+  if (auto st = take_body(data.size()); !st) return st;
+  if (mode_ != BodyMode::Chunked) {
+    out.adopt(data);
+    return ok();
+  }
+  ByteBuffer& line = out.tail();
+  append_number(line, data.size(), 16);
+  line.append("\r\n");
+  out.adopt(data);
+  out.append(std::string_view("\r\n"));
+  return ok();
 }
 
 Status Encoder::encode_trailers(const HeaderList& trailers, ByteBuffer& out) {

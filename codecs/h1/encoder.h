@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "codecs/base/byte_buffer.h"
+#include "codecs/base/byte_chain.h"
 #include "codecs/base/bytes.h"
 #include "codecs/base/result.h"
 #include "codecs/message/message.h"
@@ -64,6 +65,10 @@ class Encoder {
   // Errors: kErrEncodeBodyAfterEnd (no body expected), kErrEncodeLengthMismatch (past
   // Content-Length).
   Status encode_data(Bytes data, ByteBuffer& out);
+  // As encode_data, with a body buffer the output takes (ByteChain::adopt: from kMinAdopt octets
+  // on its storage goes out as it is, framed around by the chunk line when chunked). `data` is
+  // left empty either way.
+  Status encode_data(ByteBuffer& data, ByteChain& out);
   // Ends a chunked message with its trailer section. Errors: as encode_head's field errors.
   Status encode_trailers(const HeaderList& trailers, ByteBuffer& out);
   // Errors: kErrEncodeLengthMismatch (fewer bytes than Content-Length).
@@ -73,6 +78,8 @@ class Encoder {
   size_t dropped_trailers() const { return dropped_trailers_; }
 
  private:
+  // Accounts `n` body octets of the message (errors as encode_data).
+  Status take_body(size_t n);
   Status write_start_line(const MessageHead& head, ByteBuffer& out);
   BodyMode choose_mode(const MessageHead& head, std::string_view request_method, bool& length_only);
   Status write_fields(const HeaderList& fields, bool keep_upgrade, ByteBuffer& out);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codecs/base/byte_buffer.h"
+#include "codecs/base/byte_chain.h"
 #include "codecs/base/result.h"
 #include "codecs/h2/counters.h"
 #include "codecs/h2/frame.h"
@@ -112,7 +113,10 @@ class Connection {
   void consume(StreamId stream, size_t n);
 
   // Appends every byte owed to the peer: control frames first, then DATA picked by the RFC 9218
-  // scheduler within the flow windows. Returns bytes appended.
+  // scheduler within the flow windows. Returns bytes appended. A DATA frame that carries a
+  // stream's whole queue takes the queue's buffer as its payload (ByteChain::adopt: no copy).
+  size_t take_output(ByteChain& out);
+  // The same bytes, contiguous (one copy of every payload).
   size_t take_output(ByteBuffer& out);
   bool wants_output() const;
 
@@ -170,7 +174,8 @@ class Connection {
     count_limit(decoded_.limit() == hpack::Limit::FieldCount ? LimitKind::HeaderFields
                                                              : LimitKind::HeaderListSize);
   }
-  void count_output(Bytes written);
+  // Counts the frames in the bytes `out` holds from offset `from` on (whole frames).
+  void count_output(const ByteChain& out, size_t from);
   void arm(DeadlineKind kind, bool on);
   Status on_settings(const Frame& f);
   Status on_ping(const Frame& f);
@@ -205,7 +210,7 @@ class Connection {
   void schedule(Stream& s);
   // Bytes were queued for `s` (END_STREAM after them with `end_stream`): schedules it if due.
   void queued_data(Stream& s, bool end_stream);
-  void send_data(ByteBuffer& out);
+  void send_data(ByteChain& out);
   void finish_send(Stream& s, ByteBuffer& out);
   Result<StreamId> open_local_stream(const MessageHead& head);
   Error misuse(const char* detail, StreamId id) const;

@@ -79,6 +79,10 @@ Status Connection::submit_data(StreamId id, Bytes data, bool end_stream) {
   if (!s || !s->final_head_sent || s->end_queued || !can_send(s->state)) {
     return unexpected(misuse(kNoSuchStream, id));
   }
+  // A queue whose buffer went out as a DATA payload (take_output) starts again at a frame's
+  // worth, not at ByteBuffer's smallest size doubled (a copy of the queue per doubling).
+  if (s->queue.capacity() == 0)
+    s->queue.reserve(std::max<size_t>(data.size(), kDefaultMaxFrameSize));
   s->queue.append(data);
   queued_data(*s, end_stream);
   return ok();
@@ -194,39 +198,56 @@ bool Connection::wants_output() const {
   return !control_.empty() || (!error_ && !scheduler_.empty() && conn_send_.room() > 0);
 }
 
-size_t Connection::take_output(ByteBuffer& out) {
-  size_t before = out.size();
+size_t Connection::take_output(ByteChain& out) {
+  const size_t before = out.size();
   out.append(control_.bytes());
   control_.clear();
   queued_control_ = 0;
   queued_resets_ = 0;
   if (!error_) send_data(out);
-  Bytes written = out.bytes().subspan(before);
+  const size_t added = out.size() - before;
+  size_t from = before;
   if (magic_unsent_ > 0) {  // the client preface is not a frame
-    const size_t n = std::min(magic_unsent_, written.size());
+    const size_t n = std::min(magic_unsent_, added);
     magic_unsent_ -= n;
-    written = written.subspan(n);
+    from += n;
   }
-  if (counters_) count_output(written);
-  return out.size() - before;
+  if (counters_) count_output(out, from);
+  return added;
 }
 
-void Connection::count_output(Bytes written) {
+size_t Connection::take_output(ByteBuffer& out) {
+  ByteChain chain;
+  const size_t n = take_output(chain);
+  chain.move_to(out);
+  return n;
+}
+
+void Connection::count_output(const ByteChain& out, size_t from) {
   // Output is whole frames, so walking the headers finds each one; counting here rather than at
-  // every write site cannot miss a frame.
-  size_t at = 0;
-  while (written.size() - at >= kFrameHeaderSize) {
-    const FrameHeader h = parse_frame_header(written.data() + at);
-    const uint8_t* payload = written.data() + at + kFrameHeaderSize;
-    at += kFrameHeaderSize + h.length;
-    if (at > written.size()) break;
-    ++counters_->frames_out[Counters::frame_slot(h.type)];
-    if (h.type == static_cast<uint8_t>(FrameType::RstStream) && h.length >= 4) {
-      ++counters_->rst_out[Counters::code_slot(load_u32be(payload))];
-    } else if (h.type == static_cast<uint8_t>(FrameType::GoAway) && h.length >= 8) {
-      ++counters_->goaway_out[Counters::code_slot(load_u32be(payload + 4))];
+  // every write site cannot miss a frame. A frame header is never split between parts (a payload
+  // may be a part of its own), so the walk carries only the payload octets still to skip.
+  size_t skip = 0;
+  out.for_each(from, [&](Bytes part) {
+    size_t at = std::min(skip, part.size());
+    skip -= at;
+    while (part.size() - at >= kFrameHeaderSize) {
+      const FrameHeader h = parse_frame_header(part.data() + at);
+      const size_t end = at + kFrameHeaderSize + h.length;
+      ++counters_->frames_out[Counters::frame_slot(h.type)];
+      if (end > part.size()) {  // the payload goes on in the next part (DATA only)
+        skip = end - part.size();
+        return;
+      }
+      const uint8_t* payload = part.data() + at + kFrameHeaderSize;
+      if (h.type == static_cast<uint8_t>(FrameType::RstStream) && h.length >= 4) {
+        ++counters_->rst_out[Counters::code_slot(load_u32be(payload))];
+      } else if (h.type == static_cast<uint8_t>(FrameType::GoAway) && h.length >= 8) {
+        ++counters_->goaway_out[Counters::code_slot(load_u32be(payload + 4))];
+      }
+      at = end;
     }
-  }
+  });
 }
 
 void Connection::schedule(Stream& s) {
@@ -235,7 +256,7 @@ void Connection::schedule(Stream& s) {
   scheduler_.push(s.id, s.priority);
 }
 
-void Connection::send_data(ByteBuffer& out) {
+void Connection::send_data(ByteChain& out) {
   size_t sent = 0;
   while (!scheduler_.empty() && sent < limits_.max_output_per_take) {
     StreamId id = scheduler_.pop();
@@ -244,7 +265,7 @@ void Connection::send_data(ByteBuffer& out) {
     s->scheduled = false;
     size_t queued = s->queue.size();
     if (queued == 0) {
-      if (s->end_queued) finish_send(*s, out);
+      if (s->end_queued) finish_send(*s, out.tail());
       continue;
     }
     size_t n = std::min<size_t>({queued, s->send.room(), conn_send_.room(), peer_.max_frame_size});
@@ -254,16 +275,41 @@ void Connection::send_data(ByteBuffer& out) {
       if (s->send.room() > 0) parked_.push_back(id);
       continue;
     }
+    // RFC 9218 §10: a sequential (non-incremental) stream is popped again after each of its
+    // frames, so they go out back to back. When the windows and this call's budget let them
+    // carry the whole queue, they are framed here at once: the same bytes, with every payload
+    // read from the queue's buffer.
+    const size_t frames = (queued + n - 1) / n;
+    const bool whole = n < queued && !s->priority.incremental && queued <= s->send.room() &&
+                       queued <= conn_send_.room() &&
+                       sent + (frames - 1) * n < limits_.max_output_per_take;
+    if (whole) {
+      for (size_t at = 0; at + n < queued; at += n) {
+        write_data_header(out.tail(), id, n, false);
+        out.adopt_view(Bytes(s->queue.data() + at, n));
+      }
+      n = queued - (frames - 1) * n;  // the last frame
+      s->send.take(static_cast<uint32_t>(queued - n));
+      conn_send_.take(static_cast<uint32_t>(queued - n));
+      sent += queued - n;
+      s->queue.consume(queued - n);
+      queued = n;
+    }
     bool last = n == queued && s->end_queued && !s->trailers_queued;
-    write_data(out, id, Bytes(s->queue.data(), n), last);
-    s->queue.consume(n);
+    if (whole || (n == queued && n >= ByteChain::kMinAdopt)) {
+      write_data_header(out.tail(), id, n, last);
+      out.own(s->queue);  // the payload is the queue's buffer itself (the views live in it too)
+    } else {
+      write_data(out.tail(), id, Bytes(s->queue.data(), n), last);
+      s->queue.consume(n);
+    }
     s->send.take(static_cast<uint32_t>(n));
     conn_send_.take(static_cast<uint32_t>(n));
     sent += n;
     if (last) {
-      sent_end(*s, out);
+      sent_end(*s, out.tail());
     } else if (s->queue.empty()) {
-      if (s->end_queued) finish_send(*s, out);
+      if (s->end_queued) finish_send(*s, out.tail());
     } else if (s->send.room() > 0) {
       schedule(*s);
     }

@@ -164,6 +164,9 @@ Result<Frame> parse_headers_lenient(const FrameHeader& header, Bytes payload,
 // Serializers: append one complete frame (header + payload) to `out`. The caller keeps payloads
 // within the peer's SETTINGS_MAX_FRAME_SIZE; padding octets written are zero.
 void write_data(ByteBuffer& out, uint32_t stream_id, Bytes data, bool end_stream);
+// Only the 9-octet header of a DATA frame whose `length` payload octets follow in a buffer of
+// their own (ByteChain::adopt).
+void write_data_header(ByteBuffer& out, uint32_t stream_id, size_t length, bool end_stream);
 void write_data_padded(ByteBuffer& out, uint32_t stream_id, Bytes data, bool end_stream,
                        uint8_t pad_length);
 void write_headers(ByteBuffer& out, uint32_t stream_id, const HeadersFrame& f);

@@ -35,6 +35,14 @@ void write_data(ByteBuffer& out, uint32_t stream_id, Bytes data, bool end_stream
   put(p, data);
 }
 
+void write_data_header(ByteBuffer& out, uint32_t stream_id, size_t length, bool end_stream) {
+  uint8_t* p = out.prepare(kFrameHeaderSize);
+  write_frame_header(
+      p, FrameHeader{static_cast<uint32_t>(length), static_cast<uint8_t>(FrameType::Data),
+                     static_cast<uint8_t>(end_stream ? kFlagEndStream : 0), stream_id});
+  out.commit(kFrameHeaderSize);
+}
+
 void write_data_padded(ByteBuffer& out, uint32_t stream_id, Bytes data, bool end_stream,
                        uint8_t pad_length) {
   uint8_t flags = kFlagPadded | (end_stream ? kFlagEndStream : 0);

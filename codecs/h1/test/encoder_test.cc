@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "codecs/h1/h1_errors.h"
 #include "codecs/h1/test/h1_test_util.h"
 
@@ -88,6 +90,46 @@ TEST(H1Encoder, StreamingBecomesChunkedWithTrailers) {
   EXPECT_EQ(out.view(),
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n0123456789abcdefX\r\n"
             "0\r\ngrpc-status: 0\r\n\r\n");
+}
+
+// A body handed over as a buffer is not copied: its storage is the output's part, with the chunk
+// line and CRLF around it when chunked; Content-Length is enforced as for copied bytes.
+TEST(H1Encoder, BodyBufferIsAdoptedNotCopied) {
+  MessageHead h = response(200);
+  h.framing = Framing::Streaming;
+  Encoder enc(MessageKind::Response);
+  ByteChain out;
+  ASSERT_TRUE(enc.encode_head(h, out.tail()));
+  ByteBuffer body;
+  body.append(std::string(4096, 'b'));
+  const uint8_t* storage = body.data();
+  ASSERT_TRUE(enc.encode_data(body, out));
+  EXPECT_TRUE(body.empty());
+  ASSERT_TRUE(enc.encode_end(out.tail()));
+  std::array<Bytes, 4> parts;
+  ASSERT_EQ(out.gather(parts), 3u);
+  EXPECT_EQ(as_chars(parts[0]), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n");
+  EXPECT_EQ(parts[1].data(), storage);
+  EXPECT_EQ(as_chars(parts[2]), "\r\n0\r\n\r\n");
+
+  MessageHead fixed = response(200);
+  fixed.framing = Framing::KnownLength;
+  fixed.content_length = 2000;
+  Encoder cl(MessageKind::Response);
+  ByteChain cl_out;
+  ASSERT_TRUE(cl.encode_head(fixed, cl_out.tail()));
+  ByteBuffer more;
+  more.append(std::string(2001, 'x'));
+  auto st = cl.encode_data(more, cl_out);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().detail, kErrEncodeLengthMismatch);
+  more.resize(2000);
+  storage = more.data();
+  ASSERT_TRUE(cl.encode_data(more, cl_out));
+  ASSERT_TRUE(cl.encode_end(cl_out.tail()));
+  ASSERT_EQ(cl_out.gather(parts), 2u);
+  EXPECT_EQ(parts[1].data(), storage);
+  EXPECT_EQ(parts[1].size(), 2000u);
 }
 
 TEST(H1Encoder, Http10PeerGetsCloseDelimitedOrAnError) {

@@ -1,6 +1,9 @@
 // Connection basics: handshake, request/response both roles, split-feed invariance, back to back.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <numeric>
+
 #include "codecs/h2/h2_errors.h"
 #include "codecs/testing/split_feed.h"
 #include "h2_test_util.h"
@@ -234,6 +237,103 @@ TEST(Connection, SubmitDataTakesStorageIntoAnEmptyQueue) {
   EXPECT_EQ(second.capacity(), second_capacity) << "a non-empty queue is appended to";
   ASSERT_TRUE(testing::pump(p.client, p.server));
   EXPECT_EQ(p.server_app.bodies[*id], "first-second");
+}
+
+// take_output(ByteChain&): a DATA frame that carries a stream's whole queue has the queue's buffer
+// as its payload (no copy on the way to the socket); a short one is copied; frames are counted
+// across the parts, and the peer decodes the same stream of frames.
+TEST(Connection, WholeQueueGoesOutAsItsOwnBuffer) {
+  Pair p;
+  Counters counted;
+  p.client.count_into(&counted);
+  MessageHead h;
+  h.method = "POST";
+  h.scheme = "https";
+  h.authority = "example.com";
+  h.path = "/up";
+  h.framing = Framing::Streaming;
+  Result<StreamId> id = p.client.submit_headers(0, h, false);
+  ASSERT_TRUE(id.has_value());
+  ASSERT_TRUE(testing::pump(p.client, p.server));  // SETTINGS both ways, the HEADERS
+  const uint64_t data_before = counted.frames_out[Counters::frame_slot(0x0)];
+  const uint64_t all_before =
+      std::accumulate(counted.frames_out.begin(), counted.frames_out.end(), uint64_t{0});
+  ByteBuffer body;
+  body.append(std::string(12000, 'z'));
+  const uint8_t* storage = body.data();
+  ASSERT_TRUE(p.client.submit_data(*id, body, false).has_value());
+  ByteChain out;
+  ASSERT_GT(p.client.take_output(out), 12000u);
+  std::array<Bytes, 8> parts;
+  ASSERT_EQ(out.gather(parts), 2u);
+  EXPECT_EQ(parts[0].size(), kFrameHeaderSize);
+  EXPECT_EQ(parts[1].data(), storage) << "the payload was copied";
+  ASSERT_TRUE(p.client.submit_data(*id, as_bytes("tail"), true).has_value());
+  ASSERT_GT(p.client.take_output(out), 0u);
+  ASSERT_EQ(out.gather(parts), 3u);
+  EXPECT_EQ(parts[2].size(), kFrameHeaderSize + 4) << "a short payload is copied behind its header";
+  EXPECT_EQ(counted.frames_out[Counters::frame_slot(0x0)], data_before + 2);
+  EXPECT_EQ(std::accumulate(counted.frames_out.begin(), counted.frames_out.end(), uint64_t{0}),
+            all_before + 2);
+  ByteBuffer flat;
+  out.move_to(flat);
+  ASSERT_FALSE(testing::feed_all(p.server, flat.view()));
+  EXPECT_EQ(p.server_app.bodies[*id], std::string(12000, 'z') + "tail");
+}
+
+// A queue longer than a frame: a sequential stream's frames are framed back to back with every
+// payload read from the queue's own buffer (views, then the buffer with the last frame); the
+// peer reads the same body. An incremental stream (RFC 9218 "i") may be interleaved with others,
+// so its frames are copied, all but the last.
+TEST(Connection, LongQueueFramesAreViewsOfItsBuffer) {
+  for (const bool incremental : {false, true}) {
+    RecordingSink sink;
+    Connection server(Role::Server, sink);
+    testing::drain(server);
+    Wire w;
+    std::vector<hpack::Field> fields = Wire::get_fields();
+    if (incremental) fields.push_back({"priority", "u=3, i"});
+    w.client_handshake().headers(1, w.block(fields), true);
+    ASSERT_FALSE(testing::feed_all(server, w.str()));
+    testing::drain(server);
+    MessageHead response;
+    response.kind = MessageKind::Response;
+    response.status = 200;
+    response.framing = Framing::Streaming;
+    ASSERT_TRUE(server.submit_headers(1, response, false).has_value());
+    std::string body(40000, 'v');
+    for (size_t i = 0; i < body.size(); i += 7) body[i] = static_cast<char>('a' + i % 26);
+    ByteBuffer queue;
+    queue.append(body);
+    const uint8_t* storage = queue.data();
+    ASSERT_TRUE(server.submit_data(1, queue, true).has_value());
+    ByteChain out;
+    ASSERT_GT(server.take_output(out), body.size());
+    std::array<Bytes, 16> parts;
+    const size_t k = out.gather(parts);
+    size_t in_storage = 0;
+    for (size_t i = 0; i < k; ++i) {
+      if (parts[i].data() >= storage && parts[i].data() < storage + body.size()) {
+        in_storage += parts[i].size();
+      }
+    }
+    EXPECT_EQ(in_storage, incremental ? body.size() - 2 * 16384 : body.size())
+        << "incremental=" << incremental;
+    ByteBuffer flat;
+    out.move_to(flat);
+    std::string data;
+    Bytes rest = flat.bytes();
+    while (rest.size() >= kFrameHeaderSize) {
+      const FrameHeader fh = parse_frame_header(rest.data());
+      ASSERT_GE(rest.size(), kFrameHeaderSize + fh.length);
+      if (fh.type == static_cast<uint8_t>(FrameType::Data)) {
+        data += as_chars(rest.subspan(kFrameHeaderSize, fh.length));
+      }
+      rest = rest.subspan(kFrameHeaderSize + fh.length);
+    }
+    EXPECT_TRUE(rest.empty());
+    EXPECT_EQ(data, body) << "incremental=" << incremental;
+  }
 }
 
 TEST(Connection, ClientHonoursPeerMaxConcurrentStreams) {

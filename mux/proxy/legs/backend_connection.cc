@@ -223,7 +223,7 @@ void BackendConnection::pump_requests() {
     // A tunnel request's bytes wait for the backend's consent (lifecycle.h).
     const bool body = !tunnel || request_body_flows(ex->phase());
     codecs::StreamId sid = ex->backend.stream();
-    auto r = pump(ex->request, *codec_, sid, body);
+    auto r = pump(ex->request, *codec_, sid, body, &worker_.buffers());
     if (!r) {
       // The request cannot be written in the backend's protocol (RFC 9113 §8.2.2 rules, no
       // extended CONNECT): answered while the client got nothing yet, else cut.

@@ -306,7 +306,7 @@ void ClientSession::pump_responses() {
     codecs::StreamId sid = ex.client_stream;
     const bool head_was_sent = ex.response.head_sent;
     const size_t interim_held = ex.response.interim.size();
-    auto r = pump(ex.response, *codec_, sid);
+    auto r = pump(ex.response, *codec_, sid, true, &worker_.buffers());
     // A backend paused at kMaxHeldInterim 1xx heads reads on once they went out.
     if (interim_held >= kMaxHeldInterim && ex.response.interim.size() < interim_held) {
       if (BackendSide* b = ex.backend.side()) b->wake();

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "codecs/base/byte_buffer.h"
+#include "codecs/base/byte_chain.h"
 #include "codecs/base/bytes.h"
 #include "codecs/base/error.h"
 #include "codecs/base/result.h"
@@ -53,16 +54,12 @@ class Codec {
                                                      codecs::MessageHead& head, bool end) = 0;
   // Errors: the encoder's (length mismatch, body after end) or kNoSuchStream.
   virtual codecs::Status send_data(codecs::StreamId stream, codecs::Bytes data, bool end) = 0;
-  // Whether send_data_storage() takes the bytes' storage rather than copying them.
-  virtual bool takes_storage() const { return false; }
-  // As send_data(), with bytes whose storage the codec may take (HTTP/2: a swap into an empty
-  // stream queue). `data` is left empty, possibly holding spare storage the codec gave back.
+  // As send_data(), with a buffer whose storage the codec takes rather than copying its bytes:
+  // HTTP/1.1 and raw TCP put it in their output as it is (ByteChain::adopt), HTTP/2 swaps it into
+  // an empty stream queue whose buffer then becomes a DATA frame's payload. `data` is left empty,
+  // possibly holding spare storage the codec gave back.
   virtual codecs::Status send_data_storage(codecs::StreamId stream, codecs::ByteBuffer& data,
-                                           bool end) {
-    codecs::Status s = send_data(stream, data.bytes(), end);
-    data.clear();
-    return s;
-  }
+                                           bool end) = 0;
   // Ends the message with trailers (dropped where the wire cannot carry them).
   virtual codecs::Status send_trailers(codecs::StreamId stream, codecs::HeaderList& trailers) = 0;
   // Abandons a stream: RST_STREAM on H2; H1 cannot reset one message, so it marks the connection
@@ -85,8 +82,15 @@ class Codec {
   // (input held back until then may now be fed). Others: nothing, false.
   virtual bool deliver() { return false; }
 
-  // Appends the bytes owed to the peer.
-  virtual void take_output(codecs::ByteBuffer& out) = 0;
+  // Appends the bytes owed to the peer (body buffers as parts of their own, not copied).
+  virtual void take_output(codecs::ByteChain& out) = 0;
+  // The same bytes appended to one contiguous buffer (a copy of the body bytes), for writers
+  // that want them so: the admin server, health checks, tests.
+  void take_output(codecs::ByteBuffer& out) {
+    codecs::ByteChain chain;
+    take_output(chain);
+    chain.move_to(out);
+  }
   virtual bool wants_output() const = 0;
   // Body bytes worth handing to send_data for `stream` now (0: wait).
   virtual size_t capacity(codecs::StreamId stream) const = 0;
@@ -135,19 +139,6 @@ class Codec {
   }
   virtual std::string_view protocol() const = 0;  // "HTTP/1.1" or "HTTP/2"
 };
-
-// What take_output() implementations do with their own output buffer: its bytes go to `to`
-// without a copy when `to` is empty (the storages are swapped, so `from` reuses `to`'s spare one),
-// else appended. The writer's body bytes are then copied once on their way out: from the Half
-// into the codec's framing (HTTP/1.1 chunking, HTTP/2 DATA frames).
-inline void hand_over(codecs::ByteBuffer& from, codecs::ByteBuffer& to) {
-  if (to.empty()) {
-    std::swap(from, to);
-  } else {
-    to.append(from.bytes());
-  }
-  from.clear();
-}
 
 // Codec settings derived from the configuration's limits.
 struct CodecLimits {

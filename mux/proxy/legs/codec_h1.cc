@@ -49,8 +49,17 @@ class H1Base : public Codec, protected codecs::EventSink {
   Status send_data(StreamId, Bytes data, bool end) override {
     if (cut_) return codecs::ok();
     if (!data.empty()) {
-      if (auto s = encoder_.encode_data(data, out_); !s) return s;
+      if (auto s = encoder_.encode_data(data, out_.tail()); !s) return s;
     }
+    if (end) return end_message();
+    return codecs::ok();
+  }
+  Status send_data_storage(StreamId, codecs::ByteBuffer& data, bool end) override {
+    if (cut_) {
+      data.clear();
+      return codecs::ok();
+    }
+    if (auto s = encoder_.encode_data(data, out_); !s) return s;
     if (end) return end_message();
     return codecs::ok();
   }
@@ -58,7 +67,7 @@ class H1Base : public Codec, protected codecs::EventSink {
     if (cut_) return codecs::ok();
     // RFC 9110 §6.5.1: trailers that would change framing or routing are not forwarded.
     if (!codecs::validate_trailers(trailers, encode_kind_)) trailers.clear();
-    if (auto s = encoder_.encode_trailers(trailers, out_); !s) return s;
+    if (auto s = encoder_.encode_trailers(trailers, out_.tail()); !s) return s;
     in_message_ = false;
     return message_sent();
   }
@@ -74,7 +83,7 @@ class H1Base : public Codec, protected codecs::EventSink {
   void consume(StreamId, size_t) override {}
   CodecDeadline deadline(size_t) const override { return {}; }
   void expire(size_t, uint64_t) override {}
-  void take_output(codecs::ByteBuffer& out) override { hand_over(out_, out); }
+  void take_output(codecs::ByteChain& out) override { out.splice(out_); }
   bool wants_output() const override { return !out_.empty(); }
   size_t capacity(StreamId) const override {
     return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;
@@ -87,7 +96,7 @@ class H1Base : public Codec, protected codecs::EventSink {
 
  protected:
   Status end_message() {
-    if (auto s = encoder_.encode_end(out_); !s) return s;
+    if (auto s = encoder_.encode_end(out_.tail()); !s) return s;
     in_message_ = false;
     return message_sent();
   }
@@ -108,7 +117,7 @@ class H1Base : public Codec, protected codecs::EventSink {
   codecs::h1::Decoder decoder_;
   codecs::MessageKind encode_kind_;
   codecs::h1::Encoder encoder_;
-  codecs::ByteBuffer out_;
+  codecs::ByteChain out_;
   bool broken_ = false;
   bool closing_ = false;
   bool in_message_ = false;  // a head went out and its message has not ended
@@ -159,7 +168,8 @@ class H1Server final : public H1Base {
       if (!head.keep_alive || opens) closing_ = true;
     }
     if (auto s = codecs::prepare_for_h1(head); !s) return codecs::unexpected(s.error());
-    if (auto s = encoder_.encode_head(head, out_, method); !s) return codecs::unexpected(s.error());
+    if (auto s = encoder_.encode_head(head, out_.tail(), method); !s)
+      return codecs::unexpected(s.error());
     if (final_head && tunnel != TunnelKind::None) decoder_.resolve_tunnel(opens, *this);
     if (!final_head) return stream;
     in_message_ = true;
@@ -218,7 +228,7 @@ class H1Client final : public H1Base {
       websocket_request_for_h1(head);
     }
     if (auto s = codecs::prepare_for_h1(head); !s) return codecs::unexpected(s.error());
-    if (auto s = encoder_.encode_head(head, out_); !s) return codecs::unexpected(s.error());
+    if (auto s = encoder_.encode_head(head, out_.tail()); !s) return codecs::unexpected(s.error());
     decoder_.expect_response(head);
     busy_ = true;
     request_done_ = false;

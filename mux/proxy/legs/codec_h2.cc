@@ -76,7 +76,6 @@ class H2Codec final : public Codec {
   Status send_data(StreamId stream, Bytes data, bool end) override {
     return conn_.submit_data(stream, data, end);
   }
-  bool takes_storage() const override { return true; }
   Status send_data_storage(StreamId stream, codecs::ByteBuffer& data, bool end) override {
     return conn_.submit_data(stream, data, end);
   }
@@ -98,7 +97,7 @@ class H2Codec final : public Codec {
   void expire(size_t kind, uint64_t serial) override {
     conn_.on_timeout(static_cast<codecs::h2::DeadlineKind>(kind), serial);
   }
-  void take_output(codecs::ByteBuffer& out) override { conn_.take_output(out); }
+  void take_output(codecs::ByteChain& out) override { conn_.take_output(out); }
   bool wants_output() const override { return conn_.wants_output(); }
   size_t capacity(StreamId stream) const override {
     // What the flow windows let the connection send now, up to kStreamHighWater: bytes beyond

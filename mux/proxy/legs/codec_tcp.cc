@@ -44,13 +44,17 @@ class TcpTunnelClient final : public Codec {
     out_.append(data);
     return codecs::ok();
   }
+  Status send_data_storage(StreamId, codecs::ByteBuffer& data, bool) override {
+    out_.adopt(data);
+    return codecs::ok();
+  }
   Status send_trailers(StreamId, HeaderList&) override { return codecs::ok(); }
   void reset(StreamId, codecs::H2Code) override {}
   void go_away() override {}
   void consume(StreamId, size_t) override {}
   CodecDeadline deadline(size_t) const override { return {}; }
   void expire(size_t, uint64_t) override {}
-  void take_output(codecs::ByteBuffer& out) override { hand_over(out_, out); }
+  void take_output(codecs::ByteChain& out) override { out.splice(out_); }
   bool wants_output() const override { return !out_.empty(); }
   size_t capacity(StreamId) const override {
     return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;
@@ -81,7 +85,7 @@ class TcpTunnelClient final : public Codec {
 
  private:
   codecs::EventSink& sink_;
-  codecs::ByteBuffer out_;
+  codecs::ByteChain out_;
   bool used_ = false;
   bool opened_ = false;
   bool ended_ = false;

@@ -54,7 +54,9 @@ codecs::Status Peer::feed_codec() {
 
 void Peer::trim() {
   if (in_.empty() && in_.capacity() > 0) worker_.buffers().give(std::move(in_));
-  if (out_.empty() && out_.capacity() > 0) worker_.buffers().give(std::move(out_));
+  if (out_.empty()) {
+    while (out_.spares() > 0) worker_.buffers().give(out_.take_spare());
+  }
 }
 
 void Peer::sync_deadlines() {
@@ -78,11 +80,18 @@ void Peer::sync_deadlines() {
 }
 
 bool Peer::flush() {
-  if (out_.capacity() == 0 && codec_ && codec_->wants_output()) out_ = worker_.buffers().take();
+  // The codec writes its framing into a spare of ours: one from the worker's cache, not malloc.
+  if (out_.spares() == 0 && codec_ && codec_->wants_output()) {
+    out_.give_spare(worker_.buffers().take());
+  }
   if (codec_ && out_.size() < kOutputHighWater) codec_->take_output(out_);
   bool progressed = false;
   while (!out_.empty() && watch_->writable()) {
-    net::IoResult r = stream_->write(out_.bytes());
+    // Framing and the body buffers the codecs adopted, in one system call (TLS coalesces them
+    // into records).
+    std::array<codecs::Bytes, kMaxWriteParts> parts;
+    const size_t n = out_.gather(parts);
+    net::IoResult r = n == 1 ? stream_->write(parts[0]) : stream_->writev({parts.data(), n});
     watch_->note(r);
     if (r.ok()) {
       out_.consume(r.bytes);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "codecs/base/byte_buffer.h"
+#include "codecs/base/byte_chain.h"
 #include "codecs/message/events.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
@@ -51,7 +52,7 @@ class Peer : public net::Handler, protected codecs::EventSink {
   std::unique_ptr<net::ByteStream> stream_;  // TcpStream or TlsStream
   std::unique_ptr<net::IoWatch> watch_;      // after the stream: destroyed first
   codecs::ByteBuffer in_;
-  codecs::ByteBuffer out_;
+  codecs::ByteChain out_;
   std::unique_ptr<Codec> codec_;
   bool peer_closed_ = false;
 
@@ -64,5 +65,7 @@ class Peer : public net::Handler, protected codecs::EventSink {
 inline constexpr size_t kInputCap = 64 * 1024;
 // Output bytes queued for the socket before codecs stop producing.
 inline constexpr size_t kOutputHighWater = 128 * 1024;
+// Output parts (framing, adopted body buffers) handed to one writev.
+inline constexpr size_t kMaxWriteParts = 32;
 
 }  // namespace crossmux::mux::proxy

@@ -28,7 +28,8 @@ codecs::Status send_heads(Half& h, Codec& writer, codecs::StreamId& stream, bool
 
 }  // namespace
 
-codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream, bool body) {
+codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream, bool body,
+                            BufferCache* spares) {
   if (auto s = send_heads(h, writer, stream, body); !s) return codecs::unexpected(s.error());
   if (!body || !h.head_sent || h.end_sent) return size_t{0};
   size_t written = 0;
@@ -43,18 +44,22 @@ codecs::Result<size_t> pump(Half& h, Codec& writer, codecs::StreamId& stream, bo
   while (h.queued() > 0) {
     const size_t room = writer.capacity(stream);
     if (room == 0) break;
-    // A writer that takes storage gets everything queued at once, when it fits, without a copy.
-    if (writer.takes_storage() && h.queued() <= room) {
+    // Everything queued goes at once, when it fits, as the Half's buffer itself: the writer
+    // frames it without copying a byte (Codec::send_data_storage).
+    if (h.queued() <= room && !h.replay) {
       const size_t n = h.queued();
       const bool last = h.end_received && !h.has_trailers;
-      codecs::ByteBuffer spare;
-      if (h.hand_over(spare)) {
+      codecs::ByteBuffer spare = spares ? spares->take() : codecs::ByteBuffer();
+      const bool handed = h.hand_over(spare);  // the Half now holds the cache's buffer
+      if (handed) {
         codecs::Status s = writer.send_data_storage(stream, spare, last);
         h.adopt_storage(spare);
+        if (spares) spares->give(std::move(spare));
         if (!s) return codecs::unexpected(s.error());
         sent(n, last);
         break;
       }
+      if (spares) spares->give(std::move(spare));
     }
     const size_t n = std::min({h.queued(), room, kPiece});
     const bool last = h.end_received && n == h.queued() && !h.has_trailers;

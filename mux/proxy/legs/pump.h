@@ -6,6 +6,7 @@
 
 #include "codecs/base/result.h"
 #include "mux/proxy/exchange/exchange.h"
+#include "mux/proxy/legs/buffer_cache.h"
 #include "mux/proxy/legs/codec.h"
 
 namespace crossmux::mux::proxy {
@@ -15,7 +16,9 @@ namespace crossmux::mux::proxy {
 // tunnel request's bytes wait for the backend's consent: lifecycle.h request_body_flows).
 // Returns the body bytes written for the first time (a replay writes again what was already
 // credited), which the caller credits back to the reader. Errors: the writer's (translation,
-// encoder, H2 stream errors).
-codecs::Result<size_t> pump(Half& half, Codec& writer, codecs::StreamId& stream, bool body = true);
+// encoder, H2 stream errors). A body buffer handed to the writer whole is replaced in `half` by
+// one from `spares` (the worker's cache), so the next bytes read need no allocation.
+codecs::Result<size_t> pump(Half& half, Codec& writer, codecs::StreamId& stream, bool body = true,
+                            BufferCache* spares = nullptr);
 
 }  // namespace crossmux::mux::proxy
