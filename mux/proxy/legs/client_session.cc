@@ -115,6 +115,10 @@ bool ClientSession::handshake() {
   watch_->note(r);
   if (r.would_block()) return true;
   if (!r.ok()) return false;
+  // The client's first request usually comes in the same flight as its Finished, and OpenSSL
+  // has read it from the socket with the handshake: no edge will announce it (epoll reports an
+  // edge only for data still in the socket when it is asked), so read as if one had.
+  watch_->raise(net::Ready::Readable);
   // RFC 9113 §3.2: "h2" selects HTTP/2; no ALPN agreement means HTTP/1.1.
   if (tls_->alpn() == "h2") {
     codec_ = make_h2_server(*this, worker_.limits());
