@@ -46,7 +46,8 @@ class ByteChain {
   // one (on a spare storage when there is one). Appending to it keeps the order.
   ByteBuffer& tail() {
     if (first_ == parts_.size() || parts_.back().adopted) {
-      parts_.push_back(Part{take_spare(), false});
+      parts_.emplace_back();
+      parts_.back().bytes = take_spare();
     }
     return parts_.back().bytes;
   }
@@ -69,7 +70,10 @@ class ByteChain {
   // `body`'s bytes go next as a part of their own whatever their size (`body` is left without
   // storage): for a buffer that views (adopt_view) point into.
   void own(ByteBuffer& body) {
-    parts_.push_back(Part{std::move(body), true});
+    Part p;
+    p.bytes = std::move(body);
+    p.adopted = true;
+    parts_.push_back(std::move(p));
     body = ByteBuffer();
   }
   // `bytes` go next without a copy and without storage of their own: they live in a buffer that
