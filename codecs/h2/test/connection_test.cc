@@ -158,6 +158,18 @@ struct Pair {
     EXPECT_TRUE(id.has_value());
     return id.value_or(0);
   }
+  // A POST whose body streams (no Content-Length), opened by the client.
+  StreamId open_upload() {
+    MessageHead h;
+    h.method = "POST";
+    h.scheme = "https";
+    h.authority = "example.com";
+    h.path = "/up";
+    h.framing = Framing::Streaming;
+    Result<StreamId> id = client.submit_headers(0, h, false);
+    EXPECT_TRUE(id.has_value());
+    return id.value_or(0);
+  }
 };
 
 TEST(Connection, BackToBackManyStreamsLargeBodies) {
@@ -215,28 +227,22 @@ TEST(Connection, BackToBackPostEchoWithTrailers) {
 // either way the peer receives every byte, in order.
 TEST(Connection, SubmitDataTakesStorageIntoAnEmptyQueue) {
   Pair p;
-  MessageHead h;
-  h.method = "POST";
-  h.scheme = "https";
-  h.authority = "example.com";
-  h.path = "/up";
-  h.framing = Framing::Streaming;
-  Result<StreamId> id = p.client.submit_headers(0, h, false);
-  ASSERT_TRUE(id.has_value());
+  const StreamId id = p.open_upload();
+  ASSERT_NE(id, 0u);
   ByteBuffer first;
   first.append(std::string_view("first-"));
   const size_t capacity = first.capacity();
-  ASSERT_TRUE(p.client.submit_data(*id, first, false).has_value());
+  ASSERT_TRUE(p.client.submit_data(id, first, false).has_value());
   EXPECT_TRUE(first.empty());
   EXPECT_NE(first.capacity(), capacity) << "the bytes were copied, not their storage taken";
   ByteBuffer second;
   second.append(std::string_view("second"));
   const size_t second_capacity = second.capacity();
-  ASSERT_TRUE(p.client.submit_data(*id, second, true).has_value());
+  ASSERT_TRUE(p.client.submit_data(id, second, true).has_value());
   EXPECT_TRUE(second.empty());
   EXPECT_EQ(second.capacity(), second_capacity) << "a non-empty queue is appended to";
   ASSERT_TRUE(testing::pump(p.client, p.server));
-  EXPECT_EQ(p.server_app.bodies[*id], "first-second");
+  EXPECT_EQ(p.server_app.bodies[id], "first-second");
 }
 
 // take_output(ByteChain&): a DATA frame that carries a stream's whole queue has the queue's buffer
@@ -246,14 +252,8 @@ TEST(Connection, WholeQueueGoesOutAsItsOwnBuffer) {
   Pair p;
   Counters counted;
   p.client.count_into(&counted);
-  MessageHead h;
-  h.method = "POST";
-  h.scheme = "https";
-  h.authority = "example.com";
-  h.path = "/up";
-  h.framing = Framing::Streaming;
-  Result<StreamId> id = p.client.submit_headers(0, h, false);
-  ASSERT_TRUE(id.has_value());
+  const StreamId id = p.open_upload();
+  ASSERT_NE(id, 0u);
   ASSERT_TRUE(testing::pump(p.client, p.server));  // SETTINGS both ways, the HEADERS
   const uint64_t data_before = counted.frames_out[Counters::frame_slot(0x0)];
   const uint64_t all_before =
@@ -261,14 +261,14 @@ TEST(Connection, WholeQueueGoesOutAsItsOwnBuffer) {
   ByteBuffer body;
   body.append(std::string(12000, 'z'));
   const uint8_t* storage = body.data();
-  ASSERT_TRUE(p.client.submit_data(*id, body, false).has_value());
+  ASSERT_TRUE(p.client.submit_data(id, body, false).has_value());
   ByteChain out;
   ASSERT_GT(p.client.take_output(out), 12000u);
   std::array<Bytes, 8> parts;
   ASSERT_EQ(out.gather(parts), 2u);
   EXPECT_EQ(parts[0].size(), kFrameHeaderSize);
   EXPECT_EQ(parts[1].data(), storage) << "the payload was copied";
-  ASSERT_TRUE(p.client.submit_data(*id, as_bytes("tail"), true).has_value());
+  ASSERT_TRUE(p.client.submit_data(id, as_bytes("tail"), true).has_value());
   ASSERT_GT(p.client.take_output(out), 0u);
   ASSERT_EQ(out.gather(parts), 3u);
   EXPECT_EQ(parts[2].size(), kFrameHeaderSize + 4) << "a short payload is copied behind its header";
@@ -278,7 +278,7 @@ TEST(Connection, WholeQueueGoesOutAsItsOwnBuffer) {
   ByteBuffer flat;
   out.move_to(flat);
   ASSERT_FALSE(testing::feed_all(p.server, flat.view()));
-  EXPECT_EQ(p.server_app.bodies[*id], std::string(12000, 'z') + "tail");
+  EXPECT_EQ(p.server_app.bodies[id], std::string(12000, 'z') + "tail");
 }
 
 // A queue longer than a frame: a sequential stream's frames are framed back to back with every
