@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Heap allocations per request through `crossmux proxy`: the proxy (epoll, one worker) runs under
-# bench/copy_count.c, which also counts every malloc/calloc/realloc/aligned allocation (operator
-# new reaches malloc) and free; h2load sends N requests for GET /bytes/1024 to `crossmux origin`
-# per row, after a warm-up of the same row, and the counters are read before and after. Counts,
-# not timing: the figures repeat run to run (within a few allocations per thousand requests).
+# Heap allocations per request through `crossmux proxy`: the proxy (epoll unless LOOP=io_uring,
+# one worker) runs under bench/copy_count.c, which also counts every malloc/calloc/realloc/aligned
+# allocation (operator new reaches malloc) and free; h2load sends N requests for GET /bytes/1024
+# to `crossmux origin` per row, after a warm-up of the same row, and the counters are read before
+# and after. Counts, not timing: the figures repeat run to run (within a few allocations per
+# thousand requests).
 # Usage: bench/alloc_count.sh CROSSMUX_BINARY [N]
 #        bench/alloc_count.sh CROSSMUX_BINARY --where ROW [EVERY]
 # --where samples the call stack of every EVERY-th allocation (default 7) while ROW runs (a label

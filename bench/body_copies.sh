@@ -5,7 +5,7 @@
 # 0-byte row gives the per-request cost without a body (headers, frames, bookkeeping); "body
 # copies" is (bytes copied - that) / body size: how many times each body byte was copied in user
 # space. The kernel's own copies (recv, send) are not counted.
-# Usage: bench/body_copies.sh CROSSMUX_BINARY
+# Usage: [LOOP=io_uring] bench/body_copies.sh CROSSMUX_BINARY   (the proxy on epoll by default)
 set -uo pipefail
 crossmux=$1
 source "$(dirname "$0")/lib.sh"

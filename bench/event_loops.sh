@@ -17,7 +17,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 unset CROSSMUX_EVENT_LOOP
 
 origin_port=$(free_port)
-"$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
+CROSSMUX_EVENT_LOOP=epoll "$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
 pids+=($!)
 wait_port "$origin_port" || fail "origin did not start"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \

@@ -1,7 +1,8 @@
 # Start-up shared by bench/body_copies.sh and bench/alloc_count.sh (sourced; needs $crossmux).
 # Sources the proxy e2e helpers ($work, $pids and their cleanup, fail, free_port, wait_port), then
-# start_counted_proxy builds bench/copy_count.c, starts `crossmux origin` and `crossmux proxy`
-# (epoll, one worker, no access log) under the shim, and sets:
+# start_counted_proxy builds bench/copy_count.c, starts `crossmux origin` (on epoll) and
+# `crossmux proxy` (one worker, no access log, on epoll unless LOOP=io_uring) under the shim,
+# and sets:
 #   h2c_port   listener for HTTP/1.1 and h2c clients, routed to an HTTP/1.1 cluster
 #   h2h2_port  h2c-only listener routed to an h2c cluster (same origin)
 #   counts     the shim's counter file; read_counts prints its words on one line
@@ -14,7 +15,7 @@ start_counted_proxy() {
   cc -O2 -shared -fPIC -fno-builtin -fno-tree-loop-distribute-patterns -o "$work/copy_count.so" \
     "$(dirname "${BASH_SOURCE[0]}")/copy_count.c" -ldl || fail "cannot build copy_count.so"
   origin_port=$(free_port)
-  "$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
+  CROSSMUX_EVENT_LOOP=epoll "$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
   pids+=($!)
   wait_port "$origin_port" || fail "origin did not start"
 
@@ -46,7 +47,7 @@ cluster = "origin-h2"
 cluster = "origin"
 TOML
   counts=$work/counts
-  env "$@" COPY_COUNT_FILE="$counts" LD_PRELOAD="$work/copy_count.so" "$crossmux" proxy \
+  env CROSSMUX_EVENT_LOOP="${LOOP:-epoll}" "$@" COPY_COUNT_FILE="$counts" LD_PRELOAD="$work/copy_count.so" "$crossmux" proxy \
     --workers 1 --config "$work/crossmux.toml" >"$work/crossmux.log" 2>&1 &
   pids+=($!)
   wait_port "$h2c_port" || fail "proxy did not start"

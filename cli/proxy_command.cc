@@ -271,6 +271,8 @@ void add_proxy_command(CLI::App& app, int& exit_code) {
       "                  (unchanged listeners keep their sockets), open connections finish on\n"
       "                  the old one\n"
       "  SIGUSR1         reopen the access log file (after logrotate moved it)\n"
+      "Event loop: io_uring where the kernel allows it, else epoll (the start-up line says\n"
+      "which, and why not io_uring); CROSSMUX_EVENT_LOOP=epoll in the environment asks for epoll.\n"
       "Exit status: 0 after a graceful shutdown or a successful --check / --reload, 1 otherwise.");
   cmd->add_option("-c,--config", args->config,
                   "TOML configuration file (every key: docs/configuration.md); relative paths in "

@@ -25,13 +25,12 @@ codecs::Error loop_error(const char* detail, int err) {
   return codecs::Error::sys(detail, err);
 }
 
-// What Auto means: io_uring is opt-in (CROSSMUX_EVENT_LOOP=io_uring or auto), since a machine
-// may block it (container seccomp profiles refuse io_uring_setup); epoll otherwise.
-bool environment_asks_for_io_uring() {
+// What Auto means: io_uring where it works here, unless CROSSMUX_EVENT_LOOP=epoll asks for epoll
+// (an operator's way out; a machine that blocks io_uring -- a container's seccomp profile, the
+// io_uring_disabled sysctl -- falls back to epoll by itself).
+bool environment_allows_io_uring() {
   const char* env = std::getenv("CROSSMUX_EVENT_LOOP");
-  if (env == nullptr) return false;
-  const auto b = parse_loop_backend(env);
-  return b == LoopBackend::IoUring || b == LoopBackend::Auto;
+  return env == nullptr || parse_loop_backend(env) != LoopBackend::Epoll;
 }
 
 }  // namespace
@@ -209,11 +208,11 @@ codecs::Result<std::unique_ptr<EventLoop>> EventLoop::create(const VirtualClock*
     return codecs::unexpected(loop_error(errors::kEventFd, err));
   }
   std::unique_ptr<EventLoop> loop(new EventLoop(ep, ev, clock));
-  // A virtual clock drives in-memory streams deterministically: always epoll. An io_uring that
-  // the environment asked for falls back to epoll (and says why); an explicit one does not.
+  // A virtual clock drives in-memory streams deterministically: always epoll. Auto falls back to
+  // epoll where io_uring cannot be used (and says why); an explicit io_uring does not.
   const bool try_uring =
       clock == nullptr && (backend == LoopBackend::IoUring ||
-                           (backend == LoopBackend::Auto && environment_asks_for_io_uring()));
+                           (backend == LoopBackend::Auto && environment_allows_io_uring()));
   if (try_uring) {
     int err = ENOSYS;  // built without liburing
 #if CROSSMUX_IO_URING
@@ -246,7 +245,7 @@ EventLoop::RingStats EventLoop::ring_stats() const {
 #if CROSSMUX_IO_URING
   if (uring_) {
     const auto& s = uring_->stats();
-    return RingStats{s.enters, s.sends, s.receives_armed, s.completions};
+    return RingStats{s.enters, s.sends, s.receives_armed, s.completions, s.buffers_out};
   }
 #endif
   return {};

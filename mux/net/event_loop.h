@@ -25,9 +25,9 @@ class RingChannel;
 // The kernel interface a loop waits with. Both give handlers the same edge-triggered readiness
 // (IoWatch bits); io_uring also moves the bytes of TCP streams itself (mux/net/README.md).
 enum class LoopBackend : uint8_t {
-  Auto = 0,     // what CROSSMUX_EVENT_LOOP asks for: `io_uring` (or `auto`) gets io_uring where
-                // it works here (Linux 6.0+, io_uring_setup not disabled by sysctl or seccomp)
-                // and falls back to epoll otherwise; unset, `epoll` or anything else: epoll
+  Auto = 0,     // io_uring where it works here (Linux 6.0+, io_uring_setup not disabled by sysctl
+                // or seccomp), falling back to epoll otherwise; CROSSMUX_EVENT_LOOP=epoll asks
+                // for epoll (unset, `auto`, `io_uring` or anything else: io_uring where it works)
   Epoll = 1,    // epoll, and a system call per read and write
   IoUring = 2,  // io_uring; creating the loop fails (kIoUring) when it cannot be used
 };
@@ -155,8 +155,8 @@ class EventLoop {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Errors: kEpoll, kEventFd, kIoUring (LoopBackend::IoUring asked for, explicitly or through
-  // CROSSMUX_EVENT_LOOP=io_uring, and unavailable; Error::code = errno). `clock` (must outlive the
+  // Errors: kEpoll, kEventFd, kIoUring (LoopBackend::IoUring asked for explicitly and
+  // unavailable; Error::code = errno). `clock` (must outlive the
   // loop) replaces the monotonic clock for deterministic runs, always with epoll; production
   // loops pass nothing. The first thread that runs an io_uring loop must be the only one to run
   // it (the kernel's single-issuer rule).
@@ -166,7 +166,7 @@ class EventLoop {
   static codecs::Status io_uring_usable();
   // Epoll or IoUring: what this loop runs on.
   LoopBackend backend() const { return uring_ ? LoopBackend::IoUring : LoopBackend::Epoll; }
-  // Why an io_uring loop asked for through CROSSMUX_EVENT_LOOP runs on epoll instead (kIoUring,
+  // Why an Auto loop runs on epoll although the environment did not ask for it (kIoUring,
   // Error::code = errno, e.g. EPERM under a seccomp filter); nullopt when nothing fell back.
   const std::optional<codecs::Error>& io_uring_refused() const { return io_uring_refused_; }
   // io_uring counters (all zero under epoll): kernel entries, sends and multishot receives
@@ -176,6 +176,7 @@ class EventLoop {
     uint64_t sends = 0;
     uint64_t receives_armed = 0;
     uint64_t completions = 0;
+    uint64_t buffers_out = 0;  // provided receive buffers not back in the group
   };
   RingStats ring_stats() const;
   ~EventLoop();

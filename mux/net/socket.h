@@ -69,7 +69,7 @@ class SocketAddress {
 // Two modes with one contract. Syscall mode (the default, and under epoll): each read and write
 // is a recv/send. Completion mode (once watched by an io_uring loop: attach_ring): the loop
 // receives into its provided buffers and read() copies out of them; write() queues the bytes
-// (up to 256 KiB, then WouldBlock) and the loop sends everything queued in one operation per
+// (up to 64 KiB, then WouldBlock) and the loop sends everything queued in one operation per
 // turn; shutdown_write() sends its FIN after the queued bytes; closing with bytes still queued
 // hands what the kernel takes to it, as close() on a socket would.
 class TcpStream final : public ByteStream {

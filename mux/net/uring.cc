@@ -231,6 +231,7 @@ void Uring::recycle(uint16_t bid) {
   io_uring_buf_ring_add(buf_ring_, buffers_.get() + size_t{bid} * kBufferSize, kBufferSize, bid,
                         io_uring_buf_ring_mask(kBuffers), 0);
   io_uring_buf_ring_advance(buf_ring_, 1);
+  --stats_.buffers_out;
   if (starved_.empty()) return;
   // Buffers are back: the sockets whose receive ran dry re-arm before the next enter.
   std::vector<RingSocket*> waiting;
@@ -239,6 +240,12 @@ void Uring::recycle(uint16_t bid) {
 }
 
 void Uring::starved(RingSocket& s) {
+  // Buffers given back since the kernel found none (a reader that fell behind spills what it
+  // holds at once, so no later recycle() may come): the receive re-arms now.
+  if (stats_.buffers_out < kBuffers) {
+    s.buffers_back();
+    return;
+  }
   if (std::find(starved_.begin(), starved_.end(), &s) == starved_.end()) starved_.push_back(&s);
 }
 
@@ -280,6 +287,7 @@ void Uring::dispatch(const io_uring_cqe& cqe) {
   const uint64_t data = cqe.user_data;
   const auto kind = static_cast<OpKind>(data & 7);
   auto* channel = reinterpret_cast<RingChannel*>(data & ~uint64_t{7});
+  if (cqe.flags & IORING_CQE_F_BUFFER) ++stats_.buffers_out;  // until recycle()
   if (kind == OpKind::Ignore || channel == nullptr) {
     if (cqe.flags & IORING_CQE_F_BUFFER) recycle(static_cast<uint16_t>(cqe.flags >> 16));
     return;

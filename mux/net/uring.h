@@ -133,16 +133,22 @@ class RingSocket final : public RingChannel {
   size_t queued_send() const { return pending_.size() + sending_.size(); }
   void finish_shutdown();
   void drop_received();
+  // Moves the held chunks into spill_ and gives their buffers back to the group.
+  void spill();
 
   Fd fd_;
   // Receive side.
   std::vector<Chunk> chunks_;
   size_t chunk_head_ = 0;
-  size_t held_ = 0;  // received bytes not read yet
+  codecs::ByteBuffer spill_;  // received bytes of a reader that fell behind (before chunks_)
+  size_t held_ = 0;           // received bytes not read yet (spill_ and chunks_)
   bool recv_armed_ = false;
   bool recv_cancelled_ = false;
-  bool throttled_ = false;  // once behind: single-shot receives, one buffer each
-  bool starved_ = false;    // the buffer group ran dry: re-armed when buffers come back
+  // Single-shot receives, one buffer each: once the reader fell behind, and from the start on a
+  // connection we opened (a backend's responses are what a stalled client leaves unread: a
+  // multishot receive would first drain a whole socket buffer's worth into memory).
+  bool throttled_;
+  bool starved_ = false;  // the buffer group ran dry: re-armed when buffers come back
   bool eof_ = false;
   int recv_error_ = 0;
   // Send side: writes append to pending_; flush() moves it to sending_ for one send.
@@ -234,6 +240,7 @@ class Uring {
     uint64_t sends = 0;           // send operations (one per connection per turn at most)
     uint64_t receives_armed = 0;  // multishot receives started (again after a pause or end)
     uint64_t completions = 0;
+    uint64_t buffers_out = 0;  // provided buffers holding received bytes (not back in the group)
   };
   Stats& stats() { return stats_; }
 
@@ -245,8 +252,10 @@ class Uring {
   static constexpr unsigned kBuffers = 256;
   // Received bytes a socket may hold unread before its receive is paused (backpressure).
   static constexpr size_t kMaxHeld = 64 * 1024;
-  // Bytes a socket's send queue accepts before writes report WouldBlock.
-  static constexpr size_t kMaxQueued = 256 * 1024;
+  // Bytes a socket's send queue accepts before writes report WouldBlock: bytes held outside the
+  // proxy's own accounting (like the kernel's socket buffer), so a peer that stops reading pins
+  // at most this much here; the rest waits in the proxy's counted buffers.
+  static constexpr size_t kMaxQueued = 64 * 1024;
 
  private:
   friend class RingChannel;

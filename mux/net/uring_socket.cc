@@ -36,7 +36,7 @@ bool resource_error(int err) {
 // --- RingSocket ---
 
 RingSocket::RingSocket(Uring& ring, Fd fd, bool connecting)
-    : RingChannel(ring), fd_(std::move(fd)), connecting_(connecting) {
+    : RingChannel(ring), fd_(std::move(fd)), throttled_(connecting), connecting_(connecting) {
   if (connecting_) {
     // Writability of a connecting socket means the handshake ended (either way); the owner then
     // asks finish_connect(). Receiving starts only after that, so that no receive consumes the
@@ -108,7 +108,13 @@ void RingSocket::flush() {
 IoResult RingSocket::read(MutableBytes into) {
   if (into.empty()) return IoResult::done(0);
   if (ring_ == nullptr) return IoResult::failed(ECONNABORTED, errors::kIo);
-  size_t n = 0;
+  // Spilled bytes came first (spill() takes every chunk held when it runs).
+  size_t n = std::min(spill_.size(), into.size());
+  if (n > 0) {
+    std::memcpy(into.data(), spill_.data(), n);
+    spill_.consume(n);
+    if (spill_.empty()) spill_ = codecs::ByteBuffer();  // a reader caught up holds none
+  }
   while (n < into.size() && chunk_head_ < chunks_.size()) {
     Chunk& c = chunks_[chunk_head_];
     const size_t take = std::min<size_t>(c.len - c.off, into.size() - n);
@@ -228,6 +234,11 @@ void RingSocket::on_recv(const io_uring_cqe& cqe, bool last) {
         recv_cancelled_ = true;
       }
     }
+    // A reader that fell behind keeps what it has not read in its own memory (as the kernel
+    // would in its socket buffer), not in the buffer group every connection of the loop
+    // receives into: stalled connections, however many, cannot leave the others without
+    // buffers. Until it caught up, what arrives joins the spill (in order).
+    if (held_ >= Uring::kMaxHeld || !spill_.empty()) spill();
     raise(bit(Ready::Readable));
   } else if (has_buffer) {
     ring_->recycle(bid);
@@ -300,7 +311,18 @@ void RingSocket::drop_received() {
   }
   chunks_.clear();
   chunk_head_ = 0;
+  spill_ = codecs::ByteBuffer();
   held_ = 0;
+}
+
+void RingSocket::spill() {
+  for (size_t i = chunk_head_; i < chunks_.size(); ++i) {
+    const Chunk& c = chunks_[i];
+    spill_.append(ring_->buffer(c.bid) + c.off, c.len - c.off);
+    ring_->recycle(c.bid);
+  }
+  chunks_.clear();
+  chunk_head_ = 0;
 }
 
 void RingSocket::on_release() {
@@ -331,6 +353,7 @@ void RingSocket::on_orphaned() {
   lingering_ = false;
   chunks_.clear();
   chunk_head_ = 0;
+  spill_ = codecs::ByteBuffer();
   held_ = 0;
   recv_error_ = ECONNABORTED;
 }

@@ -1,8 +1,8 @@
-// io_uring backend: backend choice (epoll unless asked for, epoll where io_uring is blocked),
-// completion-mode streams (one send per connection per turn, one kernel entry per turn), receive
-// backpressure, bytes and FIN that outlive their stream, a FIN that leaves at once when a watched
-// descriptor is closed, accepted connections that stay with their listener, and a buffer group that
-// runs dry.
+// io_uring backend: backend choice (io_uring unless epoll is asked for, epoll where io_uring is
+// blocked), completion-mode streams (one send per connection per turn, one kernel entry per
+// turn), receive backpressure, bytes and FIN that outlive their stream, a FIN that leaves at once
+// when a watched descriptor is closed, accepted connections that stay with their listener, and a
+// buffer group that runs dry.
 #include "mux/net/uring.h"
 
 #include <gtest/gtest.h>
@@ -132,31 +132,32 @@ TEST(LoopBackendNames, RoundTrip) {
   EXPECT_EQ(to_string(LoopBackend::IoUring), "io_uring");
 }
 
-TEST(LoopBackendChoice, EpollUnlessTheEnvironmentAsksAndExplicitChoiceWins) {
+TEST(LoopBackendChoice, IoUringWhereItWorksUnlessTheEnvironmentAsksForEpoll) {
+  const auto usable = EventLoop::io_uring_usable();
+  const LoopBackend best = usable ? LoopBackend::IoUring : LoopBackend::Epoll;
+  // Unset, `auto`, `io_uring`, or a name that is no backend: io_uring where it works.
   ::unsetenv("CROSSMUX_EVENT_LOOP");
-  EXPECT_EQ(EventLoop::create().value()->backend(), LoopBackend::Epoll);  // opt-in only
-  ::setenv("CROSSMUX_EVENT_LOOP", "io_uring", 1);
-  EXPECT_EQ(EventLoop::create(nullptr, LoopBackend::Epoll).value()->backend(), LoopBackend::Epoll);
-  VirtualClock clock;
-  EXPECT_EQ(EventLoop::create(&clock).value()->backend(), LoopBackend::Epoll);
-  ::setenv("CROSSMUX_EVENT_LOOP", "epoll", 1);
-  EXPECT_EQ(EventLoop::create().value()->backend(), LoopBackend::Epoll);
-  ::setenv("CROSSMUX_EVENT_LOOP", "uring", 1);  // not a backend name: the default
-  EXPECT_EQ(EventLoop::create().value()->backend(), LoopBackend::Epoll);
-  auto usable = EventLoop::io_uring_usable();
-  auto uring = EventLoop::create(nullptr, LoopBackend::IoUring);
-  for (const char* asks : {"io_uring", "auto"}) {
-    ::setenv("CROSSMUX_EVENT_LOOP", asks, 1);
+  for (const char* asks : {"", "io_uring", "auto", "uring"}) {
+    if (*asks != '\0') ::setenv("CROSSMUX_EVENT_LOOP", asks, 1);
     auto loop = EventLoop::create().value();
-    if (usable) {
-      EXPECT_EQ(loop->backend(), LoopBackend::IoUring) << asks;
-      EXPECT_FALSE(loop->io_uring_refused().has_value());
-    } else {
-      EXPECT_EQ(loop->backend(), LoopBackend::Epoll) << asks;
-      ASSERT_TRUE(loop->io_uring_refused().has_value());
+    EXPECT_EQ(loop->backend(), best) << asks;
+    EXPECT_EQ(loop->io_uring_refused().has_value(), !usable) << asks;
+    if (!usable) {
       EXPECT_EQ(loop->io_uring_refused()->detail, errors::kIoUring);
     }
   }
+  // The operator's way out, and nothing to explain: epoll was asked for.
+  ::setenv("CROSSMUX_EVENT_LOOP", "epoll", 1);
+  auto epoll = EventLoop::create().value();
+  EXPECT_EQ(epoll->backend(), LoopBackend::Epoll);
+  EXPECT_FALSE(epoll->io_uring_refused().has_value());
+  // An explicit choice wins over the environment; a virtual clock always runs on epoll.
+  EXPECT_EQ(EventLoop::create(nullptr, LoopBackend::IoUring).has_value(), usable.has_value());
+  ::unsetenv("CROSSMUX_EVENT_LOOP");
+  EXPECT_EQ(EventLoop::create(nullptr, LoopBackend::Epoll).value()->backend(), LoopBackend::Epoll);
+  VirtualClock clock;
+  EXPECT_EQ(EventLoop::create(&clock).value()->backend(), LoopBackend::Epoll);
+  auto uring = EventLoop::create(nullptr, LoopBackend::IoUring);
   if (usable) {
     ASSERT_TRUE(uring.has_value());
     EXPECT_EQ((*uring)->backend(), LoopBackend::IoUring);
@@ -164,7 +165,6 @@ TEST(LoopBackendChoice, EpollUnlessTheEnvironmentAsksAndExplicitChoiceWins) {
     ASSERT_FALSE(uring.has_value());
     EXPECT_EQ(uring.error().detail, errors::kIoUring);
   }
-  ::unsetenv("CROSSMUX_EVENT_LOOP");
 }
 
 // Makes io_uring_setup fail with EPERM in this process from now on, as container runtimes'
@@ -181,12 +181,12 @@ bool block_io_uring_setup() {
          ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
-// In a child whose io_uring_setup is refused: a loop the environment asked to run on io_uring
-// runs on epoll, says why, and moves bytes; an explicit io_uring loop fails. Exit code 0 when
-// all of that holds, else the number of the first check that did not.
+// In a child whose io_uring_setup is refused: a default loop runs on epoll, says why, and moves
+// bytes; an explicit io_uring loop fails. Exit code 0 when all of that holds, else the number of
+// the first check that did not.
 [[noreturn]] void fall_back_where_io_uring_is_blocked() {
   if (!block_io_uring_setup()) std::_Exit(10);
-  ::setenv("CROSSMUX_EVENT_LOOP", "io_uring", 1);
+  ::unsetenv("CROSSMUX_EVENT_LOOP");
   auto loop = EventLoop::create();
   if (!loop) std::_Exit(1);
   if ((*loop)->backend() != LoopBackend::Epoll) std::_Exit(2);
@@ -329,12 +329,14 @@ TEST(IoUring, QueuedBytesAndFinOutliveTheStream) {
   Server server(*loop);
   TcpStream client = connect_client(*loop, server.listener.port(), 32 * 1024);
   ASSERT_TRUE(run_until(*loop, [&] { return server.conns.size() == 1; }));
-  const std::vector<uint8_t> data = pattern(200 * 1024);
+  const std::vector<uint8_t> data = pattern(detail::Uring::kMaxQueued);  // all the queue takes
   Conn& conn = *server.conns[0];
   // Small kernel buffers on both sides: at close, most of the data is still ours to send.
   const int sndbuf = 16 * 1024;
   ASSERT_EQ(::setsockopt(conn.stream().fd(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
-  ASSERT_TRUE(conn.stream().write(Bytes(data.data(), data.size())).ok());
+  const IoResult w = conn.stream().write(Bytes(data.data(), data.size()));
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w.bytes, data.size());
   ASSERT_TRUE(conn.stream().shutdown_write().ok());
   conn.drop();
   std::vector<uint8_t> got;
@@ -353,6 +355,56 @@ TEST(IoUring, QueuedBytesAndFinOutliveTheStream) {
   EXPECT_TRUE(eof);
   EXPECT_EQ(got.size(), data.size());
   EXPECT_TRUE(got == data);
+}
+
+// Readers that fell behind keep what they hold in their own memory, not in the buffer group
+// every connection of the loop receives into: more stalled connections than the group could
+// hold at kMaxHeld each leave its buffers free, another connection still receives at once, and
+// the stalled ones read every byte, in order, once they resume.
+TEST(IoUring, StalledReadersLeaveTheBufferGroupToTheOthers) {
+  REQUIRE_URING(loop);
+  using detail::Uring;
+  Server server(*loop);
+  constexpr size_t kStalled = Uring::kBuffers * Uring::kBufferSize / Uring::kMaxHeld + 16;
+  std::vector<TcpStream> clients;
+  for (size_t i = 0; i < kStalled; ++i)
+    clients.push_back(connect_client(*loop, server.listener.port()));
+  ASSERT_TRUE(run_until(*loop, [&] { return server.conns.size() == kStalled; }));
+  for (auto& c : server.conns) c->reading = false;
+  const std::vector<uint8_t> data = pattern(2 * Uring::kMaxHeld);
+  std::vector<size_t> sent(kStalled, 0);
+  ASSERT_TRUE(run_until(*loop, [&] {
+    bool all = true;
+    for (size_t i = 0; i < kStalled; ++i) {
+      const IoResult w = clients[i].write(Bytes(data.data() + sent[i], data.size() - sent[i]));
+      if (w.ok()) sent[i] += w.bytes;
+      all = all && sent[i] == data.size();
+    }
+    return all;
+  }));
+  for (int i = 0; i < 50; ++i) (void)loop->run_once(1);
+  EXPECT_LE(loop->ring_stats().buffers_out, Uring::kBuffers / 8);
+
+  TcpStream late = connect_client(*loop, server.listener.port());
+  ASSERT_TRUE(run_until(*loop, [&] { return server.conns.size() == kStalled + 1; }));
+  ASSERT_TRUE(late.write(codecs::as_bytes("hello")).ok());
+  EXPECT_TRUE(run_until(
+      *loop, [&] { return server.conns.back()->received == 5; }, 500))
+      << "a connection could not receive while others were stalled";
+
+  for (size_t i = 0; i < kStalled; ++i) {
+    server.conns[i]->reading = true;
+    loop->schedule(*server.conns[i]);
+  }
+  ASSERT_TRUE(run_until(*loop, [&] {
+    for (size_t i = 0; i < kStalled; ++i) {
+      if (server.conns[i]->received != data.size()) return false;
+    }
+    return true;
+  }));
+  for (size_t i = 0; i < kStalled; ++i)
+    EXPECT_EQ(server.conns[i]->hash, fnv1a(kFnvSeed, data)) << i;
+  EXPECT_EQ(loop->ring_stats().buffers_out, 0u);
 }
 
 // A handler that only records that it ran.

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# The proxy on the opt-in io_uring event loop, cheaply (the whole proxy_e2e.sh on io_uring is
-# `CROSSMUX_EVENT_LOOP=io_uring ctest -R proxy_end_to_end`, by hand): where io_uring works, a
-# proxy asked for it runs on it and moves requests and 1 MiB bodies both ways over HTTP/1.1 and
-# h2c. Everywhere, a proxy asked for io_uring where io_uring_setup is refused -- EPERM as
-# container runtimes' seccomp profiles answer, ENOSYS as a kernel without io_uring does -- runs on
-# epoll, says so and why in its start-up line, and proxies.
+# The proxy's choice of event loop, cheaply (the whole suite runs on the default loop, and
+# scripts/test.sh runs the sanitized one on epoll): where io_uring works, a proxy started without
+# CROSSMUX_EVENT_LOOP runs on io_uring and moves requests and 1 MiB bodies both ways over HTTP/1.1
+# and h2c. Everywhere, CROSSMUX_EVENT_LOOP=epoll gets epoll (with no reason to give), and a proxy
+# where io_uring_setup is refused -- EPERM as container runtimes' seccomp profiles answer, ENOSYS
+# as a kernel without io_uring does -- runs on epoll, says so and why in its start-up line, and
+# proxies.
 # Usage: io_uring_e2e.sh CROSSMUX DENY_IO_URING IO_URING_WORKS(1|0)
 crossmux=$1 deny=$2 works=$3
 source "$(dirname "$0")/e2e_lib.sh"
+unset CROSSMUX_EVENT_LOOP
 start_origin origin origin_port
 head -c 1048576 /dev/urandom >"$work/up.bin"
 up_sha=$(sha256sum <"$work/up.bin" | cut -c1-64)
 
-# start NAME [WRAPPER...]: a two-worker proxy in front of the origin on $port, log $work/NAME.log.
+# start NAME LOOP [WRAPPER...]: a two-worker proxy in front of the origin on $port, log
+# $work/NAME.log; LOOP is CROSSMUX_EVENT_LOOP's value ("" leaves it unset).
 start() {
-  local name=$1
-  shift
+  local name=$1 loop=$2
+  shift 2
   port=$(free_port)
   cat >"$work/$name.toml" <<TOML
 [global]
@@ -31,7 +34,7 @@ backends = ["127.0.0.1:$origin_port"]
 [[frontends]]
 cluster = "origin"
 TOML
-  CROSSMUX_EVENT_LOOP=io_uring "$@" "$crossmux" proxy --workers 2 --config "$work/$name.toml" \
+  env ${loop:+CROSSMUX_EVENT_LOOP=$loop} "$@" "$crossmux" proxy --workers 2 --config "$work/$name.toml" \
     >"$work/$name.log" 2>&1 &
   pids+=($!)
   wait_for "$work/$name.log" "event loop" || fail "$name: no start-up line"
@@ -52,11 +55,16 @@ traffic() {
 }
 
 if [ "$works" = 1 ]; then
-  start uring
-  grep -q "io_uring event loop" "$work/uring.log" || fail "not on io_uring: $(grep "event loop" "$work/uring.log")"
+  start uring ""
+  line=$(grep "event loop" "$work/uring.log")
+  grep -q ", io_uring event loop$" <<<"$line" || fail "not on io_uring by default: $line"
   traffic io_uring
   echo "io_uring: $(grep -o '[0-9]* worker(s).*' "$work/uring.log")"
 fi
+start epoll epoll
+line=$(grep "event loop" "$work/epoll.log")
+grep -q ", epoll event loop$" <<<"$line" || fail "CROSSMUX_EVENT_LOOP=epoll: $line"
+traffic epoll
 
 "$deny" EPERM true
 case $? in
@@ -65,10 +73,10 @@ case $? in
   *) fail "deny_io_uring failed" ;;
 esac
 for err in EPERM ENOSYS; do
-  start "$err" "$deny" "$err"
+  start "$err" "" "$deny" "$err"
   case $err in EPERM) why="Operation not permitted" ;; ENOSYS) why="Function not implemented" ;; esac
   line=$(grep "event loop" "$work/$err.log")
-  grep -q "epoll event loop (io_uring asked for: .*$why)" <<<"$line" || fail "$err: start-up line: $line"
+  grep -q "epoll event loop (io_uring unavailable: .*$why)" <<<"$line" || fail "$err: start-up line: $line"
   traffic "$err"
   echo "$err: ${line#*info: }"
 done

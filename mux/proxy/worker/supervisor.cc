@@ -165,7 +165,7 @@ codecs::Status Supervisor::start() {
            ", access log " + log_.where() + ", " + std::string(net::to_string(loop_->backend())) +
            " event loop" +
            (loop_->io_uring_refused()
-                ? " (io_uring asked for: " + codecs::describe(*loop_->io_uring_refused()) + ")"
+                ? " (io_uring unavailable: " + codecs::describe(*loop_->io_uring_refused()) + ")"
                 : std::string()));
   if (config_->global.admin) {
     auto at = resolve(*config_->global.admin);

@@ -109,8 +109,8 @@ Worker::Worker(net::EventLoop& loop, std::shared_ptr<const config::Config> confi
       log_(log),
       limits_(codec_limits(*config_)),
       router_(*config_),
-      limiter_(limiter),
       held_buffers_(size_t{config_->limits.max_buffers} * kBufferBytes),
+      limiter_(limiter),
       pool_(*this),
       metrics_(*config_) {
   held_buffers_.on_pressure([this] {
