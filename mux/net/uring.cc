@@ -212,6 +212,7 @@ void Uring::unlink(RingChannel& c) {
   c.prev_ = c.next_ = nullptr;
   if (auto* s = dynamic_cast<RingSocket*>(&c)) {
     if (s->queued_for_flush) std::erase(flush_, s);
+    if (s->queued_for_spill) std::erase(holding_, s);
     std::erase(starved_, s);
   }
 }
@@ -272,7 +273,20 @@ void Uring::give_buffer(codecs::ByteBuffer&& b) {
   spare_.push_back(std::move(b));
 }
 
+void Uring::holds(RingSocket& s) {
+  if (s.queued_for_spill) return;
+  s.queued_for_spill = true;
+  holding_.push_back(&s);
+}
+
 void Uring::flush() {
+  // The turn's owners have run: what they left unread leaves the buffer group (which may wake
+  // sockets starved of buffers, queueing them for the flush below).
+  for (RingSocket* s : holding_) {
+    s->queued_for_spill = false;
+    s->spill_unread();
+  }
+  holding_.clear();
   // flush() may queue a socket again (a send that must follow the one in flight): that one
   // waits for the next turn.
   std::vector<RingSocket*> batch;

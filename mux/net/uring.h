@@ -108,12 +108,19 @@ class RingSocket final : public RingChannel {
   // Called by the ring just before it enters the kernel: submits the gathered send, re-arms the
   // receive.
   void flush();
+  // Called by the ring before it enters the kernel, for a socket that received this turn: what
+  // its owner left unread moves into the socket's own memory and the buffers go back to the
+  // group. A reader that falls behind then holds its bytes as the kernel would in its socket
+  // buffer, and stalled readers, however many, cannot leave the loop's other connections
+  // without buffers.
+  void spill_unread();
   // The buffer group ran dry under this socket's receive and has buffers again.
   void buffers_back() {
     starved_ = false;
     want_flush();
   }
   bool queued_for_flush = false;
+  bool queued_for_spill = false;
 
  private:
   struct Chunk {
@@ -233,6 +240,8 @@ class Uring {
 
   // Sockets with work for flush() before the next enter.
   void want_flush(RingSocket& s);
+  // Sockets that received this turn: spill_unread() before the next enter.
+  void holds(RingSocket& s);
 
   // Counters for tests and benchmarks.
   struct Stats {
@@ -275,6 +284,7 @@ class Uring {
   std::unique_ptr<uint8_t[]> buffers_;
   RingChannel* channels_ = nullptr;  // every live channel (freed or orphaned with the ring)
   std::vector<RingSocket*> flush_;
+  std::vector<RingSocket*> holding_;
   std::vector<RingSocket*> starved_;
   std::vector<codecs::ByteBuffer> spare_;
   Stats stats_;

@@ -234,11 +234,13 @@ void RingSocket::on_recv(const io_uring_cqe& cqe, bool last) {
         recv_cancelled_ = true;
       }
     }
-    // A reader that fell behind keeps what it has not read in its own memory (as the kernel
-    // would in its socket buffer), not in the buffer group every connection of the loop
-    // receives into: stalled connections, however many, cannot leave the others without
-    // buffers. Until it caught up, what arrives joins the spill (in order).
-    if (held_ >= Uring::kMaxHeld || !spill_.empty()) spill();
+    // What the owner has not read by the end of the turn moves out of the buffer group (see
+    // spill_unread()); until it caught up, what arrives joins the spill, in order.
+    if (!spill_.empty()) {
+      spill();
+    } else {
+      ring_->holds(*this);
+    }
     raise(bit(Ready::Readable));
   } else if (has_buffer) {
     ring_->recycle(bid);
@@ -313,6 +315,10 @@ void RingSocket::drop_received() {
   chunk_head_ = 0;
   spill_ = codecs::ByteBuffer();
   held_ = 0;
+}
+
+void RingSocket::spill_unread() {
+  if (!released_ && ring_ != nullptr) spill();
 }
 
 void RingSocket::spill() {

@@ -357,21 +357,24 @@ TEST(IoUring, QueuedBytesAndFinOutliveTheStream) {
   EXPECT_TRUE(got == data);
 }
 
-// Readers that fell behind keep what they hold in their own memory, not in the buffer group
-// every connection of the loop receives into: more stalled connections than the group could
-// hold at kMaxHeld each leave its buffers free, another connection still receives at once, and
-// the stalled ones read every byte, in order, once they resume.
+// What a reader leaves unread by the end of a loop turn leaves the buffer group every connection
+// of the loop receives into (as the kernel would keep it in the socket's buffer): more stalled
+// connections than the group could hold, each holding less than kMaxHeld, leave its buffers
+// free, another connection still receives at once, and the stalled ones read every byte, in
+// order, once they resume.
 TEST(IoUring, StalledReadersLeaveTheBufferGroupToTheOthers) {
   REQUIRE_URING(loop);
   using detail::Uring;
   Server server(*loop);
-  constexpr size_t kStalled = Uring::kBuffers * Uring::kBufferSize / Uring::kMaxHeld + 16;
+  constexpr size_t kEach = 3 * Uring::kBufferSize;  // under kMaxHeld: the receive never pauses
+  constexpr size_t kStalled = Uring::kBuffers * Uring::kBufferSize / kEach + 16;
   std::vector<TcpStream> clients;
   for (size_t i = 0; i < kStalled; ++i)
     clients.push_back(connect_client(*loop, server.listener.port()));
   ASSERT_TRUE(run_until(*loop, [&] { return server.conns.size() == kStalled; }));
   for (auto& c : server.conns) c->reading = false;
-  const std::vector<uint8_t> data = pattern(2 * Uring::kMaxHeld);
+  static_assert(kEach < Uring::kMaxHeld);
+  const std::vector<uint8_t> data = pattern(kEach);
   std::vector<size_t> sent(kStalled, 0);
   ASSERT_TRUE(run_until(*loop, [&] {
     bool all = true;
