@@ -136,7 +136,7 @@ std::string SocketAddress::to_string() const {
 }
 
 TcpStream::TcpStream(TcpStream&& o) noexcept
-    : fd_(std::move(o.fd_)), ring_(o.ring_), connecting_(o.connecting_) {
+    : fd_(std::move(o.fd_)), ring_(o.ring_), connecting_(o.connecting_), burst_(o.burst_) {
   o.ring_ = nullptr;
 }
 
@@ -146,6 +146,7 @@ TcpStream& TcpStream::operator=(TcpStream&& o) noexcept {
     fd_ = std::move(o.fd_);
     ring_ = o.ring_;
     connecting_ = o.connecting_;
+    burst_ = o.burst_;
     o.ring_ = nullptr;
   }
   return *this;
@@ -178,7 +179,7 @@ detail::RingSocket* TcpStream::attach_ring(detail::Uring& ring) {
   if (!fd_.valid()) return nullptr;
   // From here on the ring socket owns the descriptor (it may outlive this stream until the
   // kernel has finished with its buffers).
-  ring_ = new detail::RingSocket(ring, std::move(fd_), connecting_);
+  ring_ = new detail::RingSocket(ring, std::move(fd_), connecting_, burst_.value_or(!connecting_));
   connecting_ = false;
   return ring_;
 #endif

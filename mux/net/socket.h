@@ -97,6 +97,14 @@ class TcpStream final : public ByteStream {
   detail::RingSocket* attach_ring(detail::Uring& ring) override;
   // True once an io_uring loop moves this stream's bytes.
   bool completion_mode() const { return ring_ != nullptr; }
+  // Completion mode only, set before the stream is watched: whether the loop receives in bursts
+  // (a multishot receive, every buffer the kernel can fill in a turn) from the start, or one
+  // buffer per turn until the owner has shown it keeps up. Accepted connections burst; a
+  // connection this side opened is paced unless told otherwise, since a backend whose client
+  // stalled leaves its bytes unread, and a burst would first take a socket buffer's worth out of
+  // the kernel into memory. A multiplexed (HTTP/2) backend, read on whatever one stream does,
+  // bursts.
+  void set_burst_receive(bool on) { burst_ = on; }
   Status set_nodelay(bool on);
   Result<SocketAddress> local_address() const;
   Result<SocketAddress> peer_address() const;
@@ -107,6 +115,7 @@ class TcpStream final : public ByteStream {
   Fd fd_;                               // syscall mode (completion mode: the ring socket owns it)
   detail::RingSocket* ring_ = nullptr;  // completion mode
   bool connecting_ = false;             // connect() started and not reported yet
+  std::optional<bool> burst_;           // set_burst_receive(); unset: burst unless connecting
 };
 
 struct ListenOptions {

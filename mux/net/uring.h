@@ -95,7 +95,9 @@ class RingPoll final : public RingChannel {
 // send queue has room. Owns the descriptor (closed once the last operation ended).
 class RingSocket final : public RingChannel {
  public:
-  RingSocket(Uring& ring, Fd fd, bool connecting);
+  // `burst`: multishot receives from the start (else one buffer per receive until the owner
+  // kept up; TcpStream::set_burst_receive).
+  RingSocket(Uring& ring, Fd fd, bool connecting, bool burst);
   ~RingSocket() override;
   int fd() const { return fd_.get(); }
   void attach(IoWatch* watch);
@@ -151,9 +153,8 @@ class RingSocket final : public RingChannel {
   size_t held_ = 0;           // received bytes not read yet (spill_ and chunks_)
   bool recv_armed_ = false;
   bool recv_cancelled_ = false;
-  // Single-shot receives, one buffer each: once the reader fell behind, and from the start on a
-  // connection we opened (a backend's responses are what a stalled client leaves unread: a
-  // multishot receive would first drain a whole socket buffer's worth into memory).
+  // Single-shot receives, one buffer each: once the reader fell behind, and from the start
+  // unless the stream bursts (TcpStream::set_burst_receive).
   bool throttled_;
   bool starved_ = false;  // the buffer group ran dry: re-armed when buffers come back
   bool eof_ = false;

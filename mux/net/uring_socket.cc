@@ -35,8 +35,8 @@ bool resource_error(int err) {
 
 // --- RingSocket ---
 
-RingSocket::RingSocket(Uring& ring, Fd fd, bool connecting)
-    : RingChannel(ring), fd_(std::move(fd)), throttled_(connecting), connecting_(connecting) {
+RingSocket::RingSocket(Uring& ring, Fd fd, bool connecting, bool burst)
+    : RingChannel(ring), fd_(std::move(fd)), throttled_(!burst), connecting_(connecting) {
   if (connecting_) {
     // Writability of a connecting socket means the handshake ended (either way); the owner then
     // asks finish_connect(). Receiving starts only after that, so that no receive consumes the

@@ -410,6 +410,35 @@ TEST(IoUring, StalledReadersLeaveTheBufferGroupToTheOthers) {
   EXPECT_EQ(loop->ring_stats().buffers_out, 0u);
 }
 
+// A connection this side opens receives one buffer per receive (a paced start: a backend whose
+// client stalled must not take a socket buffer's worth out of the kernel at once) unless told to
+// burst; an accepted one bursts (a multishot receive takes every buffer without re-arming).
+TEST(IoUring, ConnectionsWeOpenArePacedUnlessToldToBurst) {
+  REQUIRE_URING(loop);
+  Server server(*loop);
+  for (const bool burst : {false, true}) {
+    TcpStream out = TcpStream::connect(loopback(server.listener.port())).value();
+    if (burst) out.set_burst_receive(true);
+    Conn client(*loop, std::move(out));
+    const size_t accepted = server.conns.size() + 1;
+    ASSERT_TRUE(run_until(*loop, [&] { return server.conns.size() == accepted; }));
+    for (int i = 0; i < 5; ++i) (void)loop->run_once(1);  // connected, receive armed
+    const std::vector<uint8_t> data = pattern(4 * detail::Uring::kBufferSize);
+    const uint64_t armed = loop->ring_stats().receives_armed;
+    const IoResult w = server.conns.back()->stream().write(Bytes(data.data(), data.size()));
+    ASSERT_TRUE(w.ok());
+    ASSERT_EQ(w.bytes, data.size());
+    ASSERT_TRUE(run_until(*loop, [&] { return client.received == data.size(); }));
+    EXPECT_EQ(client.hash, fnv1a(kFnvSeed, data));
+    const uint64_t rearmed = loop->ring_stats().receives_armed - armed;
+    if (burst) {
+      EXPECT_EQ(rearmed, 0u) << "a bursting receive re-armed";
+    } else {
+      EXPECT_GE(rearmed, 3u) << "a paced receive took more than one buffer at a time";
+    }
+  }
+}
+
 // A handler that only records that it ran.
 struct Flag final : Handler {
   void on_ready() override { ran = true; }

@@ -80,6 +80,13 @@ codecs::Result<std::unique_ptr<net::ByteStream>> BackendPool::connect_socket(
     const Exchange& ex, const net::SocketAddress& address) {
   auto tcp = net::TcpStream::connect(address);
   if (!tcp) return codecs::unexpected(tcp.error());
+  // An HTTP/2 backend connection is read whatever one stream's client does (its flow control
+  // bounds what it holds): io_uring may receive it in bursts. An HTTP/1.1 one (and a tunnel)
+  // waits on its one exchange's client: paced.
+  const bool h2 =
+      ex.tunnel != TunnelKind::Connect &&
+      worker_.config().clusters[ex.route.cluster_index].protocol != config::BackendProtocol::Http1;
+  tcp->set_burst_receive(h2);
   // A raw tunnel is plain TCP: whatever the client speaks inside (TLS too) is end to end.
   const net::TlsClientContext* tls =
       ex.tunnel == TunnelKind::Connect ? nullptr : worker_.backend_tls(ex.route.cluster_index);
