@@ -1,11 +1,13 @@
 // Non-blocking I/O result values and the ByteStream interface shared by plain TCP and TLS.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
 
+#include "codecs/base/byte_chain.h"
 #include "codecs/base/bytes.h"
 #include "codecs/base/result.h"
 
@@ -78,6 +80,19 @@ class ByteStream {
   virtual IoResult write(Bytes data) = 0;
   // Writes the buffers in order as one stream (one syscall for TCP); `bytes` is the total written.
   virtual IoResult writev(std::span<const Bytes> data) = 0;
+  // Writes `out` from its front and consumes what was written (`bytes`). By default its first
+  // parts go to writev(); a stream that can keep buffers until the kernel took them (TCP in
+  // completion mode) takes the parts themselves, without a copy.
+  virtual IoResult write_chain(codecs::ByteChain& out) {
+    std::array<Bytes, kMaxChainParts> parts;
+    const size_t n = out.gather(parts);
+    if (n == 0) return IoResult::done(0);
+    const IoResult r = n == 1 ? write(parts[0]) : writev({parts.data(), n});
+    if (r.ok()) out.consume(r.bytes);
+    return r;
+  }
+  // Parts of a chain one write_chain() hands to writev() at most.
+  static constexpr size_t kMaxChainParts = 32;
   // Half-close: no more writes from us (TCP FIN, or TLS close_notify then FIN); reads continue.
   // WouldBlock means "call again when `blocked_on` is ready" (TLS alert not flushed yet).
   virtual IoResult shutdown_write() = 0;

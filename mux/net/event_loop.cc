@@ -245,7 +245,8 @@ EventLoop::RingStats EventLoop::ring_stats() const {
 #if CROSSMUX_IO_URING
   if (uring_) {
     const auto& s = uring_->stats();
-    return RingStats{s.enters, s.sends, s.receives_armed, s.completions, s.buffers_out};
+    return RingStats{s.enters,      s.sends,       s.receives_armed,
+                     s.completions, s.buffers_out, s.send_copied};
   }
 #endif
   return {};

@@ -177,6 +177,7 @@ class EventLoop {
     uint64_t receives_armed = 0;
     uint64_t completions = 0;
     uint64_t buffers_out = 0;  // provided receive buffers not back in the group
+    uint64_t send_copied = 0;  // bytes copied into send queues (chains taken whole are not)
   };
   RingStats ring_stats() const;
   ~EventLoop();

@@ -242,6 +242,13 @@ IoResult TcpStream::write(Bytes data) {
   }
 }
 
+IoResult TcpStream::write_chain(codecs::ByteChain& out) {
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) return ring_->write_chain(out);
+#endif
+  return ByteStream::write_chain(out);
+}
+
 IoResult TcpStream::writev(std::span<const Bytes> data) {
 #if CROSSMUX_IO_URING
   if (ring_ != nullptr) return ring_->writev(data);

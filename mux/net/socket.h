@@ -93,6 +93,9 @@ class TcpStream final : public ByteStream {
   IoResult read(MutableBytes into) override;
   IoResult write(Bytes data) override;
   IoResult writev(std::span<const Bytes> data) override;
+  // In completion mode the ring socket takes the chain's parts (no copy) while its send queue
+  // has room for all of them.
+  IoResult write_chain(codecs::ByteChain& out) override;
   IoResult shutdown_write() override;  // shutdown(SHUT_WR): sends FIN
   detail::RingSocket* attach_ring(detail::Uring& ring) override;
   // True once an io_uring loop moves this stream's bytes.

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <liburing.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -104,6 +107,9 @@ class RingSocket final : public RingChannel {
   IoResult read(MutableBytes into);
   IoResult write(Bytes data);
   IoResult writev(std::span<const Bytes> data);
+  // Takes `out`'s parts when the send queue has room for all of them (the buffers wait here
+  // until the kernel took them: no copy), else copies what fits.
+  IoResult write_chain(codecs::ByteChain& out);
   IoResult shutdown_write();
   void complete(OpKind kind, const io_uring_cqe& cqe, bool last) override;
   void watch_gone() override { watch_ = nullptr; }
@@ -159,9 +165,18 @@ class RingSocket final : public RingChannel {
   bool starved_ = false;  // the buffer group ran dry: re-armed when buffers come back
   bool eof_ = false;
   int recv_error_ = 0;
-  // Send side: writes append to pending_; flush() moves it to sending_ for one send.
-  codecs::ByteBuffer pending_;
-  codecs::ByteBuffer sending_;
+  // Send side: writes append to pending_ (copies into its written parts, chains spliced);
+  // flush() moves it to sending_ for one sendmsg of up to kMaxIov parts.
+  codecs::ByteChain pending_;
+  codecs::ByteChain sending_;
+  static constexpr size_t kMaxIov = 64;
+  // Chains from this size on are taken as they are (write_chain); shorter ones are copied.
+  static constexpr size_t kMinSplice = 4096;
+  std::array<iovec, kMaxIov> iov_{};
+  msghdr msg_{};
+  // The written room a copy needs, from the ring's spares; spares back to the ring when idle.
+  void ready_pending();
+  void return_spares();
   bool send_armed_ = false;
   bool write_blocked_ = false;  // a write was refused or cut short: raise writable on room
   bool shutdown_pending_ = false;
@@ -251,6 +266,7 @@ class Uring {
     uint64_t receives_armed = 0;  // multishot receives started (again after a pause or end)
     uint64_t completions = 0;
     uint64_t buffers_out = 0;  // provided buffers holding received bytes (not back in the group)
+    uint64_t send_copied = 0;  // bytes copied into send queues (write/writev, short chains)
   };
   Stats& stats() { return stats_; }
 

@@ -93,11 +93,19 @@ void RingSocket::flush() {
   if (!send_armed_ && !connecting_ && send_error_ == 0) {
     if (sending_.empty() && !pending_.empty()) std::swap(sending_, pending_);
     if (!sending_.empty()) {
+      std::array<Bytes, kMaxIov> parts;
+      const size_t n = sending_.gather(parts);
+      for (size_t i = 0; i < n; ++i) {
+        iov_[i] = iovec{const_cast<uint8_t*>(parts[i].data()), parts[i].size()};
+      }
+      msg_ = msghdr{};
+      msg_.msg_iov = iov_.data();
+      msg_.msg_iovlen = n;
       io_uring_sqe* s = start(OpKind::Send);
       // MSG_WAITALL: the kernel keeps sending until the whole gather is out (or an error), one
-      // completion for it however full the socket buffer gets meanwhile.
-      io_uring_prep_send(s, fd_.get(), sending_.data(), sending_.size(),
-                         MSG_NOSIGNAL | MSG_WAITALL);
+      // completion for it however full the socket buffer gets meanwhile. The parts stay in
+      // sending_ (and msg_ here) until it completes.
+      io_uring_prep_sendmsg(s, fd_.get(), &msg_, MSG_NOSIGNAL | MSG_WAITALL);
       send_armed_ = true;
       ++ring_->stats().sends;
     }
@@ -164,20 +172,38 @@ IoResult RingSocket::writev(std::span<const Bytes> data) {
     write_blocked_ = true;
     return IoResult::blocked(Direction::Write);
   }
-  if (pending_.capacity() == 0) pending_ = ring_->take_buffer();
+  ready_pending();
   size_t n = 0;
   for (const Bytes& b : data) {
     const size_t take = std::min(b.size(), room - n);
-    pending_.append(b.data(), take);
+    pending_.append(b.first(take));
     n += take;
     if (n == room) break;
   }
+  ring_->stats().send_copied += n;
   want_flush();
   if (n < want) {
     write_blocked_ = true;
     return IoResult::partial(n, Direction::Write);
   }
   return IoResult::done(n);
+}
+
+IoResult RingSocket::write_chain(codecs::ByteChain& out) {
+  const size_t want = out.size();
+  const size_t queued = queued_send();
+  // Short output is copied (a part of its own costs its buffer a trip through the ring's
+  // spares); what does not fit is copied up to the room left (writev reports the rest).
+  if (ring_ == nullptr || send_error_ != 0 || shut_ || shutdown_pending_ || want < kMinSplice ||
+      queued >= Uring::kMaxQueued || want > Uring::kMaxQueued - queued) {
+    std::array<Bytes, kMaxIov> parts;
+    const IoResult r = writev({parts.data(), out.gather(parts)});
+    if (r.ok()) out.consume(r.bytes);
+    return r;
+  }
+  pending_.splice(out);
+  want_flush();
+  return IoResult::done(want);
 }
 
 IoResult RingSocket::shutdown_write() {
@@ -279,8 +305,7 @@ void RingSocket::on_send(const io_uring_cqe& cqe) {
       want_flush();
     } else {
       // Idle: the buffers go back to the ring (an idle connection holds none).
-      ring_->give_buffer(std::move(sending_));
-      ring_->give_buffer(std::move(pending_));
+      return_spares();
       if (shutdown_pending_) finish_shutdown();
       lingering_ = false;
       linger_.reset();
@@ -305,6 +330,16 @@ void RingSocket::on_connect(const io_uring_cqe& cqe) {
     if ((mask & (POLLERR | POLLHUP)) == 0) want_flush();  // start receiving, send what waits
   }
   ended();  // may free this
+}
+
+void RingSocket::ready_pending() {
+  if (pending_.spares() == 0) pending_.give_spare(ring_->take_buffer());
+}
+
+void RingSocket::return_spares() {
+  for (codecs::ByteChain* c : {&sending_, &pending_}) {
+    while (c->spares() > 0) ring_->give_buffer(c->take_spare());
+  }
 }
 
 void RingSocket::drop_received() {
@@ -369,14 +404,17 @@ RingSocket::~RingSocket() {
   // Reached with bytes still queued only when the ring went away or the linger ran out: hand
   // the kernel what it takes now.
   if (!fd_.valid() || send_error_ != 0) return;
-  iovec iov[2];
-  int count = 0;
-  if (!sending_.empty()) iov[count++] = iovec{sending_.data(), sending_.size()};
-  if (!pending_.empty()) iov[count++] = iovec{pending_.data(), pending_.size()};
+  std::array<Bytes, 2 * kMaxIov> parts;
+  size_t count = sending_.gather(std::span<Bytes>(parts).first(kMaxIov));
+  count += pending_.gather(std::span<Bytes>(parts).subspan(count, kMaxIov));
+  std::array<iovec, 2 * kMaxIov> iov;
+  for (size_t i = 0; i < count; ++i) {
+    iov[i] = iovec{const_cast<uint8_t*>(parts[i].data()), parts[i].size()};
+  }
   if (count > 0) {
     msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(count);
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
     (void)::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   }
   if (shutdown_pending_) (void)::shutdown(fd_.get(), SHUT_WR);

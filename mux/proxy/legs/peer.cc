@@ -88,13 +88,10 @@ bool Peer::flush() {
   bool progressed = false;
   while (!out_.empty() && watch_->writable()) {
     // Framing and the body buffers the codecs adopted, in one system call (TLS coalesces them
-    // into records).
-    std::array<codecs::Bytes, kMaxWriteParts> parts;
-    const size_t n = out_.gather(parts);
-    net::IoResult r = n == 1 ? stream_->write(parts[0]) : stream_->writev({parts.data(), n});
+    // into records; under io_uring the ring takes the buffers themselves).
+    net::IoResult r = stream_->write_chain(out_);
     watch_->note(r);
     if (r.ok()) {
-      out_.consume(r.bytes);
       progressed = true;
       if (out_.empty() && codec_) codec_->take_output(out_);
       continue;

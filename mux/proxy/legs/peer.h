@@ -65,7 +65,5 @@ class Peer : public net::Handler, protected codecs::EventSink {
 inline constexpr size_t kInputCap = 64 * 1024;
 // Output bytes queued for the socket before codecs stop producing.
 inline constexpr size_t kOutputHighWater = 128 * 1024;
-// Output parts (framing, adopted body buffers) handed to one writev.
-inline constexpr size_t kMaxWriteParts = 32;
 
 }  // namespace crossmux::mux::proxy
