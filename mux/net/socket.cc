@@ -161,6 +161,12 @@ void TcpStream::close() {
   if (ring_ != nullptr) ring_->release();
 #endif
   ring_ = nullptr;
+  // The FIN goes now even when something else still holds the socket open: an io_uring poll
+  // watching the descriptor (a plain fd watch) keeps its own reference until the ring has
+  // reaped its removal, which could hold a closed connection open for seconds on a busy
+  // machine. On the wire this is what close() does (queued bytes, then FIN; RST when unread
+  // bytes remain, as close() sends then).
+  if (fd_.valid() && !connecting_) (void)::shutdown(fd_.get(), SHUT_WR);
   fd_.reset();
 }
 

@@ -1,5 +1,6 @@
 // TCP through the loop: 8 MiB echo with checksums both ways, refused connects, listener options.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <random>
@@ -159,6 +160,38 @@ TEST(TcpStream, HalfCloseDeliversEofWhileTheOtherDirectionStaysOpen) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got.bytes, 4u);
   EXPECT_EQ(accepted.peer.to_string(), client.local_address()->to_string());
+}
+
+// Closing a stream sends its FIN even while something else still holds the socket open (here a
+// second descriptor; in the origin, an io_uring poll that watched the descriptor and keeps its
+// own reference until the ring reaped its removal, which left a closed connection open for
+// seconds on a busy machine: proxy_tunnel_end_to_end waited 20 s for the end of a tunnel).
+TEST(TcpStream, CloseSendsTheFinWhileAnotherReferenceHoldsTheSocket) {
+  auto listener = TcpListener::bind(loopback()).value();
+  auto client = TcpStream::connect(loopback(listener.port())).value();
+  Accepted accepted;
+  IoResult r;
+  for (int i = 0; i < 1000 && !(r = listener.accept(accepted)).ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(client.finish_connect());
+  ASSERT_TRUE(accepted.stream.write(codecs::as_bytes("bye")).ok());
+  const int other = ::dup(accepted.stream.fd());
+  ASSERT_GE(other, 0);
+  accepted.stream.close();
+  uint8_t buf[8];
+  IoResult got;
+  size_t n = 0;
+  for (int i = 0; i < 1000; ++i) {
+    got = client.read(buf);
+    if (got.ok()) n += got.bytes;
+    if (!got.ok() && !got.would_block()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(got.status, IoStatus::Closed) << "no FIN while the other descriptor was open";
+  ::close(other);
 }
 
 }  // namespace

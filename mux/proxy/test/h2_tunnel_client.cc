@@ -108,16 +108,26 @@ int main(int argc, char** argv) {
     }
     ByteBuffer out;
     conn.take_output(out);
-    if (!out.empty() && !write_all(fd, out.bytes().data(), out.size())) return 2;
+    if (!out.empty() && !write_all(fd, out.bytes().data(), out.size())) {
+      std::perror("h2_tunnel_client: write");
+      return 2;
+    }
     if (relay.failed) return 2;
     if (relay.ended) return 0;
     pollfd fds[2] = {{fd, POLLIN, 0}, {0, POLLIN, 0}};
     const nfds_t n = opened && stdin_open ? 2 : 1;
-    if (::poll(fds, n, 30000) <= 0) return 2;
+    if (::poll(fds, n, 30000) <= 0) {
+      std::fprintf(stderr, "h2_tunnel_client: nothing for 30 s\n");
+      return 2;
+    }
     if (fds[0].revents) {
       uint8_t buf[16384];
       ssize_t r = ::read(fd, buf, sizeof buf);
-      if (r <= 0) return 2;
+      if (r <= 0) {
+        if (r == 0) std::fprintf(stderr, "h2_tunnel_client: the proxy closed the connection\n");
+        if (r < 0) std::perror("h2_tunnel_client: read");
+        return 2;
+      }
       in.append(reinterpret_cast<char*>(buf), static_cast<size_t>(r));
       auto used = conn.feed(as_bytes(in));
       if (!used) return 2;
