@@ -136,15 +136,21 @@ TEST(TcpStream, ConnectToClosedPortReportsRefused) {
   EXPECT_EQ(c.result.error().code, static_cast<uint32_t>(ECONNREFUSED));
 }
 
-TEST(TcpStream, HalfCloseDeliversEofWhileTheOtherDirectionStaysOpen) {
-  auto listener = TcpListener::bind(loopback()).value();
+// A client connected without a loop to `listener`, and the connection accepted from it (both
+// in syscall mode); `accepted.stream` is invalid when nothing was accepted within a second.
+TcpStream connect_and_accept(TcpListener& listener, Accepted& accepted) {
   auto client = TcpStream::connect(loopback(listener.port())).value();
-  Accepted accepted;
-  IoResult r;
-  for (int i = 0; i < 1000 && !(r = listener.accept(accepted)).ok(); ++i) {
+  for (int i = 0; i < 1000 && !listener.accept(accepted).ok(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  ASSERT_TRUE(r.ok());
+  return client;
+}
+
+TEST(TcpStream, HalfCloseDeliversEofWhileTheOtherDirectionStaysOpen) {
+  auto listener = TcpListener::bind(loopback()).value();
+  Accepted accepted;
+  auto client = connect_and_accept(listener, accepted);
+  ASSERT_TRUE(accepted.stream.valid());
   ASSERT_TRUE(client.finish_connect());
   ASSERT_TRUE(client.shutdown_write().ok());
   uint8_t buf[4];
@@ -168,13 +174,9 @@ TEST(TcpStream, HalfCloseDeliversEofWhileTheOtherDirectionStaysOpen) {
 // seconds on a busy machine: proxy_tunnel_end_to_end waited 20 s for the end of a tunnel).
 TEST(TcpStream, CloseSendsTheFinWhileAnotherReferenceHoldsTheSocket) {
   auto listener = TcpListener::bind(loopback()).value();
-  auto client = TcpStream::connect(loopback(listener.port())).value();
   Accepted accepted;
-  IoResult r;
-  for (int i = 0; i < 1000 && !(r = listener.accept(accepted)).ok(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(r.ok());
+  auto client = connect_and_accept(listener, accepted);
+  ASSERT_TRUE(accepted.stream.valid());
   ASSERT_TRUE(client.finish_connect());
   ASSERT_TRUE(accepted.stream.write(codecs::as_bytes("bye")).ok());
   const int other = ::dup(accepted.stream.fd());
