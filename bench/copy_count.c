@@ -4,8 +4,10 @@
 // (calls from the program, libstdc++, OpenSSL, ...) add their length to counters in the file named
 // by COPY_COUNT_FILE (mapped shared, so a reader sees them while the process runs): unsigned 64-bit
 // little-endian words, [0] all bytes copied, [1] copy calls, [2] bytes in copies of >= 1024 bytes,
-// [3] such copies, [4] allocations (malloc, calloc, realloc, aligned forms; operator new reaches
-// malloc), [5] bytes they asked for, [6] frees of a non-null pointer.
+// [3] such copies, [4] allocations (malloc, calloc, realloc, aligned forms, operator new), [5]
+// bytes they asked for, [6] frees of a non-null pointer. Every allocation goes to glibc's
+// allocator, also in a program linked with jemalloc (the shipped crossmux): the shim defines
+// operator new and delete too, which jemalloc would otherwise take without passing through here.
 // Copies the compiler inlines (short fixed lengths) and copies inside libc itself (realloc) are
 // not seen; crossmux's buffers grow by new + memcpy, which is seen.
 //
@@ -141,7 +143,9 @@ void* memalign(size_t a, size_t n) {
   count_alloc(n);
   return __libc_memalign(a, n);
 }
-void* aligned_alloc(size_t a, size_t n) { return memalign(a, n); }
+void* aligned_alloc(size_t a, size_t n) {
+  return memalign(a, n);
+}
 int posix_memalign(void** p, size_t a, size_t n) {
   *p = memalign(a, n);
   return *p ? 0 : 12;  // ENOMEM
@@ -149,4 +153,75 @@ int posix_memalign(void** p, size_t a, size_t n) {
 void free(void* p) {
   if (p && counters) __atomic_fetch_add(&counters[6], 1, __ATOMIC_RELAXED);
   __libc_free(p);
+}
+void* valloc(size_t n) {
+  return memalign((size_t)sysconf(_SC_PAGESIZE), n);
+}
+
+// C++ operator new and delete (their mangled names; libstdc++'s would reach malloc anyway, but a
+// program linked with jemalloc gets jemalloc's, which do not). Sizes and alignments as asked;
+// failure aborts (nothing throws from C).
+static void* must(void* p) {
+  if (!p) abort();
+  return p;
+}
+void* _Znwm(size_t n) {
+  return must(malloc(n));
+}
+void* _Znam(size_t n) {
+  return must(malloc(n));
+}
+void* _ZnwmRKSt9nothrow_t(size_t n, const void* t) {
+  return malloc(n);
+}
+void* _ZnamRKSt9nothrow_t(size_t n, const void* t) {
+  return malloc(n);
+}
+void* _ZnwmSt11align_val_t(size_t n, size_t a) {
+  return must(memalign(a, n));
+}
+void* _ZnamSt11align_val_t(size_t n, size_t a) {
+  return must(memalign(a, n));
+}
+void* _ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const void* t) {
+  return memalign(a, n);
+}
+void* _ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const void* t) {
+  return memalign(a, n);
+}
+void _ZdlPv(void* p) {
+  free(p);
+}
+void _ZdaPv(void* p) {
+  free(p);
+}
+void _ZdlPvm(void* p, size_t n) {
+  free(p);
+}
+void _ZdaPvm(void* p, size_t n) {
+  free(p);
+}
+void _ZdlPvRKSt9nothrow_t(void* p, const void* t) {
+  free(p);
+}
+void _ZdaPvRKSt9nothrow_t(void* p, const void* t) {
+  free(p);
+}
+void _ZdlPvSt11align_val_t(void* p, size_t a) {
+  free(p);
+}
+void _ZdaPvSt11align_val_t(void* p, size_t a) {
+  free(p);
+}
+void _ZdlPvmSt11align_val_t(void* p, size_t n, size_t a) {
+  free(p);
+}
+void _ZdaPvmSt11align_val_t(void* p, size_t n, size_t a) {
+  free(p);
+}
+void _ZdlPvSt11align_val_tRKSt9nothrow_t(void* p, size_t a, const void* t) {
+  free(p);
+}
+void _ZdaPvSt11align_val_tRKSt9nothrow_t(void* p, size_t a, const void* t) {
+  free(p);
 }

@@ -21,9 +21,11 @@ family() { echo "$1"; pgrep -P "$1"; }
 cpu_ticks() { local t=0 p; for p in $(family "$1"); do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo $t; }
 rss_kb() { local t=0 p; for p in $(family "$1"); do t=$((t + $(awk '/VmRSS/ { print $2 }' "/proc/$p/status"))); done; echo $t; }
 
+allocator=glibc
+ldd "$crossmux" 2>/dev/null | grep -q libjemalloc && allocator=jemalloc
 flags=$(sed -n 's/^CMAKE_CXX_FLAGS_RELEASE:[A-Z]*=//p' "$(dirname "$crossmux")/../CMakeCache.txt" 2>/dev/null)
 echo "started $(date -u '+%Y-%m-%d %H:%M UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg);" \
-  "$(nproc) CPUs; crossmux release flags: ${flags:-unknown};" \
+  "$(nproc) CPUs; crossmux release flags: ${flags:-unknown}; allocator: $allocator;" \
   "$(haproxy -v | head -1 | cut -d' ' -f1-3); nghttpx $(nghttpx --version | awk '{ print $2 }');" \
   "rounds $rounds, ${secs} s per cell"
 

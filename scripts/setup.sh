@@ -14,7 +14,7 @@ PACKAGES=(
   # build
   cmake ninja-build g++ clang clang-format git pkg-config
   # libraries
-  libnghttp2-dev libssl-dev libcli11-dev libtomlplusplus-dev libfmt-dev liburing-dev
+  libnghttp2-dev libssl-dev libcli11-dev libtomlplusplus-dev libfmt-dev liburing-dev libjemalloc-dev
   # oracles and peers: nghttp2's library and tools, llhttp's C sources, curl
   nghttp2-client nghttp2-server nghttp2-proxy node-llhttp curl openssl zip python3
   # tests and benchmarks
