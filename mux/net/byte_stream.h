@@ -84,15 +84,23 @@ class ByteStream {
   // parts go to writev(); a stream that can keep buffers until the kernel took them (TCP in
   // completion mode) takes the parts themselves, without a copy.
   virtual IoResult write_chain(codecs::ByteChain& out) {
-    std::array<Bytes, kMaxChainParts> parts;
-    const size_t n = out.gather(parts);
-    if (n == 0) return IoResult::done(0);
-    const IoResult r = n == 1 ? write(parts[0]) : writev({parts.data(), n});
-    if (r.ok()) out.consume(r.bytes);
-    return r;
+    return write_chain_by_copy(out, [this](std::span<const Bytes> parts) {
+      return parts.size() == 1 ? write(parts[0]) : writev(parts);
+    });
   }
   // Parts of a chain one write_chain() hands to writev() at most.
   static constexpr size_t kMaxChainParts = 32;
+  // write_chain() for writers that copy: the first kMaxChainParts parts of `out` go to `writev`
+  // (any callable taking std::span<const Bytes>, returning IoResult), what it took is consumed.
+  template <class Writev>
+  static IoResult write_chain_by_copy(codecs::ByteChain& out, Writev&& writev) {
+    std::array<Bytes, kMaxChainParts> parts;
+    const size_t n = out.gather(parts);
+    if (n == 0) return IoResult::done(0);
+    const IoResult r = writev(std::span<const Bytes>(parts.data(), n));
+    if (r.ok()) out.consume(r.bytes);
+    return r;
+  }
   // Half-close: no more writes from us (TCP FIN, or TLS close_notify then FIN); reads continue.
   // WouldBlock means "call again when `blocked_on` is ready" (TLS alert not flushed yet).
   virtual IoResult shutdown_write() = 0;

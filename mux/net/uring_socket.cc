@@ -31,6 +31,16 @@ bool resource_error(int err) {
   return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
+// The first parts of `chain` (as many as `iov` holds, 64 at most) as iovecs; returns how many.
+size_t gather_iovecs(const codecs::ByteChain& chain, std::span<iovec> iov) {
+  std::array<Bytes, 64> parts;
+  const size_t n = chain.gather(std::span<Bytes>(parts).first(std::min(iov.size(), parts.size())));
+  for (size_t i = 0; i < n; ++i) {
+    iov[i] = iovec{const_cast<uint8_t*>(parts[i].data()), parts[i].size()};
+  }
+  return n;
+}
+
 }  // namespace
 
 // --- RingSocket ---
@@ -93,11 +103,7 @@ void RingSocket::flush() {
   if (!send_armed_ && !connecting_ && send_error_ == 0) {
     if (sending_.empty() && !pending_.empty()) std::swap(sending_, pending_);
     if (!sending_.empty()) {
-      std::array<Bytes, kMaxIov> parts;
-      const size_t n = sending_.gather(parts);
-      for (size_t i = 0; i < n; ++i) {
-        iov_[i] = iovec{const_cast<uint8_t*>(parts[i].data()), parts[i].size()};
-      }
+      const size_t n = gather_iovecs(sending_, iov_);
       msg_ = msghdr{};
       msg_.msg_iov = iov_.data();
       msg_.msg_iovlen = n;
@@ -196,10 +202,8 @@ IoResult RingSocket::write_chain(codecs::ByteChain& out) {
   // spares); what does not fit is copied up to the room left (writev reports the rest).
   if (ring_ == nullptr || send_error_ != 0 || shut_ || shutdown_pending_ || want < kMinSplice ||
       queued >= Uring::kMaxQueued || want > Uring::kMaxQueued - queued) {
-    std::array<Bytes, kMaxIov> parts;
-    const IoResult r = writev({parts.data(), out.gather(parts)});
-    if (r.ok()) out.consume(r.bytes);
-    return r;
+    return ByteStream::write_chain_by_copy(out,
+                                           [this](std::span<const Bytes> p) { return writev(p); });
   }
   pending_.splice(out);
   want_flush();
@@ -404,13 +408,9 @@ RingSocket::~RingSocket() {
   // Reached with bytes still queued only when the ring went away or the linger ran out: hand
   // the kernel what it takes now.
   if (!fd_.valid() || send_error_ != 0) return;
-  std::array<Bytes, 2 * kMaxIov> parts;
-  size_t count = sending_.gather(std::span<Bytes>(parts).first(kMaxIov));
-  count += pending_.gather(std::span<Bytes>(parts).subspan(count, kMaxIov));
   std::array<iovec, 2 * kMaxIov> iov;
-  for (size_t i = 0; i < count; ++i) {
-    iov[i] = iovec{const_cast<uint8_t*>(parts[i].data()), parts[i].size()};
-  }
+  size_t count = gather_iovecs(sending_, std::span<iovec>(iov).first(kMaxIov));
+  count += gather_iovecs(pending_, std::span<iovec>(iov).subspan(count, kMaxIov));
   if (count > 0) {
     msghdr msg{};
     msg.msg_iov = iov.data();

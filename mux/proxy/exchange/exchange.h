@@ -14,6 +14,7 @@
 #include "codecs/message/message.h"
 #include "mux/config/config.h"
 #include "mux/net/timer_wheel.h"
+#include "mux/proxy/exchange/backend_set.h"
 #include "mux/proxy/exchange/buffer_budget.h"
 #include "mux/proxy/exchange/lifecycle.h"
 #include "mux/proxy/exchange/sides.h"
@@ -142,7 +143,7 @@ struct Route {
   const config::Cluster* cluster = nullptr;
   size_t cluster_index = 0;
   size_t backend_index = 0;
-  std::vector<size_t> tried;
+  BackendSet tried;
   uint32_t attempts = 0;  // every attempt (the access log's retries are attempts - 1)
   // Attempts since the last backoff (bounded by the cluster's connect_retries), backoffs taken,
   // and when the first attempt was made (the backoff budget is timeouts.backend_connect from it).

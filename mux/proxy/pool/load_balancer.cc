@@ -14,13 +14,13 @@ LoadBalancer::LoadBalancer(const config::Cluster& cluster)
   for (const auto& b : cluster.backends) weights_.push_back(b.weight);
 }
 
-bool LoadBalancer::eligible(size_t i, const std::vector<size_t>& tried, bool allow_down) const {
-  if (std::find(tried.begin(), tried.end(), i) != tried.end()) return false;
+bool LoadBalancer::eligible(size_t i, const BackendSet& tried, bool allow_down) const {
+  if (tried.contains(i)) return false;
   if (!in_rotation(i)) return false;
   return allow_down || !down_[i];
 }
 
-std::optional<size_t> LoadBalancer::pick(const std::vector<size_t>& tried) {
+std::optional<size_t> LoadBalancer::pick(const BackendSet& tried) {
   // First pass avoids backends marked down; if all are down, try them anyway (one may be back).
   for (bool allow_down : {false, true}) {
     std::optional<size_t> best;

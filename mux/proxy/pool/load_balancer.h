@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mux/config/config.h"
+#include "mux/proxy/exchange/backend_set.h"
 
 namespace crossmux::mux::proxy {
 
@@ -20,7 +21,7 @@ class LoadBalancer {
   // The next backend to try, excluding `tried` (indexes already attempted for this request).
   // Backends marked down are skipped while any other is up. Backends out of rotation (health
   // checks) are never picked. nullopt when every backend is in `tried` or out of rotation.
-  std::optional<size_t> pick(const std::vector<size_t>& tried = {});
+  std::optional<size_t> pick(const BackendSet& tried = {});
 
   // Active connection (or in-flight request) counts for least connections.
   void on_open(size_t backend) { ++active_[backend]; }
@@ -43,7 +44,7 @@ class LoadBalancer {
   bool down(size_t backend) const { return down_[backend]; }
 
  private:
-  bool eligible(size_t i, const std::vector<size_t>& tried, bool allow_down) const;
+  bool eligible(size_t i, const BackendSet& tried, bool allow_down) const;
 
   config::LoadBalancing policy_;
   std::vector<uint32_t> weights_;

@@ -57,16 +57,41 @@ TEST(LoadBalancer, RetriesExcludeTriedAndSkipDown) {
   auto c = cluster(config::LoadBalancing::RoundRobin, {1, 1, 1});
   LoadBalancer lb(c);
   lb.mark_down(1);
-  std::vector<size_t> tried;
+  BackendSet tried;
+  size_t last = 0;
   for (int i = 0; i < 3; ++i) {
     auto b = lb.pick(tried);
     ASSERT_TRUE(b);
-    tried.push_back(*b);
+    tried.insert(*b);
+    last = *b;
   }
-  EXPECT_EQ(tried.back(), 1u) << "a down backend is tried only after every up one";
+  EXPECT_EQ(last, 1u) << "a down backend is tried only after every up one";
+  EXPECT_EQ(tried.size(), 3u);
   EXPECT_FALSE(lb.pick(tried)) << "every backend tried";
   lb.mark_up(1);
   EXPECT_FALSE(lb.down(1));
+}
+
+// Indexes past the 64 kept inline count the same, and a cluster of 100 is tried through once.
+TEST(LoadBalancer, TriedSetsHoldEveryIndexOfLargeClusters) {
+  BackendSet set;
+  for (size_t i : {3, 70, 70, 130}) set.insert(i);
+  EXPECT_EQ(set.size(), 3u);
+  EXPECT_TRUE(set.contains(70) && set.contains(130) && set.contains(3));
+  EXPECT_FALSE(set.contains(6) || set.contains(71) || set.contains(64) || set.contains(1000));
+  set.clear();
+  EXPECT_TRUE(set.empty());
+  EXPECT_FALSE(set.contains(70));
+
+  LoadBalancer lb(cluster(config::LoadBalancing::RoundRobin, std::vector<uint32_t>(100, 1)));
+  BackendSet tried;
+  for (int i = 0; i < 100; ++i) {
+    auto b = lb.pick(tried);
+    ASSERT_TRUE(b);
+    ASSERT_FALSE(tried.contains(*b)) << "backend " << *b << " picked twice";
+    tried.insert(*b);
+  }
+  EXPECT_FALSE(lb.pick(tried)) << "every backend tried";
 }
 
 // A backend an active health check took out of rotation is never picked, unlike one merely
@@ -82,9 +107,11 @@ TEST(LoadBalancer, OutOfRotationIsNeverPicked) {
     up0 = false;
     lb.mark_down(2);  // passive: still tried when it is the only one left
     for (int i = 0; i < 4; ++i) EXPECT_EQ(*lb.pick(), 2u);
-    EXPECT_FALSE(lb.pick({2}));  // every backend in rotation was tried
-    up1 = true;                  // back in rotation
-    EXPECT_EQ(*lb.pick({2}), 1u);
+    BackendSet tried_2;
+    tried_2.insert(2);
+    EXPECT_FALSE(lb.pick(tried_2));  // every backend in rotation was tried
+    up1 = true;                      // back in rotation
+    EXPECT_EQ(*lb.pick(tried_2), 1u);
   }
 }
 

@@ -313,7 +313,7 @@ void Worker::connect_tunnel(Exchange& ex) {
       continue;
     }
     ex.route.backend_index = i;
-    ex.route.tried.push_back(i);
+    ex.route.tried.insert(i);
     ++ex.route.attempts;
     ex.route.fresh_connection = true;
     if (auto s = pool_.assign(ex, addresses_[ex.route.cluster_index][i]); !s) {
@@ -345,7 +345,7 @@ void Worker::assign(Exchange& ex, bool allow_tried) {
       ex.client.answer(ex, ex.route.tried.empty() ? 503 : 502, kErrNoBackend);
       return;
     }
-    ex.route.tried.push_back(*pick);
+    ex.route.tried.insert(*pick);
     ++ex.route.attempts;
     ++ex.route.round_attempts;
     ex.route.backend_index = *pick;
