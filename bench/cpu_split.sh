@@ -10,43 +10,15 @@
 set -uo pipefail
 crossmux=$1
 rounds=${2:-3}
-source "$(dirname "$0")/../mux/proxy/test/e2e_lib.sh"
-unset CROSSMUX_EVENT_LOOP
+source "$(dirname "$0")/lib.sh"
 command -v haproxy >/dev/null || fail "haproxy is not installed (scripts/setup.sh installs it)"
 
-origin_port=$(free_port)
-CROSSMUX_EVENT_LOOP=epoll "$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
-pids+=($!)
-wait_port "$origin_port" || fail "origin did not start"
+start_bench_origin
 
 # One listener per backend protocol for each proxy: h1 -> an HTTP/1.1 cluster, h2 -> an h2c one.
 declare -A port pid
 for p in crossmux haproxy; do for b in h1 h2; do port[$p,$b]=$(free_port); done; done
-cat >"$work/crossmux.toml" <<TOML
-[global]
-access_log = "off"
-[[listeners]]
-name = "h1"
-address = "127.0.0.1:${port[crossmux,h1]}"
-protocols = ["h2c"]
-[[listeners]]
-name = "h2"
-address = "127.0.0.1:${port[crossmux,h2]}"
-protocols = ["h2c"]
-[[clusters]]
-name = "origin"
-protocol = "http1"
-backends = ["127.0.0.1:$origin_port"]
-[[clusters]]
-name = "origin-h2"
-protocol = "h2c"
-backends = ["127.0.0.1:$origin_port"]
-[[frontends]]
-listeners = ["h2"]
-cluster = "origin-h2"
-[[frontends]]
-cluster = "origin"
-TOML
+write_bench_toml "$work/crossmux.toml" "$origin_port" "${port[crossmux,h1]}" "${port[crossmux,h2]}"
 cat >"$work/haproxy.cfg" <<CFG
 global
   nbthread 1
