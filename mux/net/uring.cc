@@ -289,12 +289,13 @@ void Uring::flush() {
   holding_.clear();
   // flush() may queue a socket again (a send that must follow the one in flight): that one
   // waits for the next turn.
-  std::vector<RingSocket*> batch;
-  batch.swap(flush_);
-  for (RingSocket* s : batch) {
+  // Both vectors keep their storage from turn to turn: no allocation per turn.
+  flushing_.swap(flush_);
+  for (RingSocket* s : flushing_) {
     s->queued_for_flush = false;
     s->flush();
   }
+  flushing_.clear();
 }
 
 void Uring::dispatch(const io_uring_cqe& cqe) {

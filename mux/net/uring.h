@@ -301,6 +301,7 @@ class Uring {
   std::unique_ptr<uint8_t[]> buffers_;
   RingChannel* channels_ = nullptr;  // every live channel (freed or orphaned with the ring)
   std::vector<RingSocket*> flush_;
+  std::vector<RingSocket*> flushing_;  // the batch Uring::flush() works through
   std::vector<RingSocket*> holding_;
   std::vector<RingSocket*> starved_;
   std::vector<codecs::ByteBuffer> spare_;
