@@ -19,26 +19,13 @@ start_bench_origin
 declare -A port pid
 for p in crossmux haproxy; do for b in h1 h2; do port[$p,$b]=$(free_port); done; done
 write_bench_toml "$work/crossmux.toml" "$origin_port" "${port[crossmux,h1]}" "${port[crossmux,h2]}"
-cat >"$work/haproxy.cfg" <<CFG
-global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  http-reuse always
+write_haproxy_cfg "$work/haproxy.cfg" "$origin_port" "\
 frontend h1
   bind 127.0.0.1:${port[haproxy,h1]} proto h2
   default_backend origin
 frontend h2
   bind 127.0.0.1:${port[haproxy,h2]} proto h2
-  default_backend origin-h2
-backend origin
-  server o 127.0.0.1:$origin_port
-backend origin-h2
-  server o 127.0.0.1:$origin_port proto h2
-CFG
+  default_backend origin-h2"
 "$crossmux" proxy --workers 1 --config "$work/crossmux.toml" >"$work/crossmux.log" 2>&1 &
 pid[crossmux]=$!
 pids+=($!)

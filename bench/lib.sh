@@ -1,5 +1,5 @@
-# Start-up shared by bench/body_copies.sh, bench/alloc_count.sh and bench/cpu_split.sh (sourced;
-# needs $crossmux).
+# Start-up shared by the proxy benchmarks (body_copies.sh, alloc_count.sh, cpu_split.sh,
+# proxy_peers.sh; sourced, needs $crossmux).
 # Sources the proxy e2e helpers ($work, $pids and their cleanup, fail, free_port, wait_port), then
 # start_counted_proxy builds bench/copy_count.c, starts `crossmux origin` (on epoll) and
 # `crossmux proxy` (one worker, no access log, on epoll unless LOOP=io_uring) under the shim,
@@ -47,6 +47,27 @@ cluster = "origin-h2"
 [[frontends]]
 cluster = "origin"
 TOML
+}
+
+# write_haproxy_cfg FILE ORIGIN_PORT FRONTENDS: HAProxy with one thread and connection reuse,
+# the given frontend sections, and two backends on the origin: `origin` (HTTP/1.1) and
+# `origin-h2` (h2c).
+write_haproxy_cfg() {
+  cat >"$1" <<CFG
+global
+  nbthread 1
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+$3
+backend origin
+  server o 127.0.0.1:$2
+backend origin-h2
+  server o 127.0.0.1:$2 proto h2
+CFG
 }
 
 # start_counted_proxy [VAR=VALUE...]: extra environment for the proxy (e.g. the shim's

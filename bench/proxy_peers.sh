@@ -12,10 +12,10 @@ set -uo pipefail
 crossmux=$1
 secs=${2:-3}
 rounds=${ROUNDS:-3}
-# $work, $pids and their cleanup, free_port and wait_port: the proxy e2e tests' helpers.
-source "$(dirname "$0")/../mux/proxy/test/e2e_lib.sh"
+# The proxy e2e tests' helpers ($work, $pids and their cleanup, free_port, wait_port) and the
+# benchmarks' shared start-up (the origin, HAProxy's configuration).
+source "$(dirname "$0")/lib.sh"
 hz=$(getconf CLK_TCK)
-unset CROSSMUX_EVENT_LOOP
 # A process and its children (nghttpx serves from a forked worker).
 family() { echo "$1"; pgrep -P "$1"; }
 cpu_ticks() { local t=0 p; for p in $(family "$1"); do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done; echo $t; }
@@ -29,10 +29,7 @@ echo "started $(date -u '+%Y-%m-%d %H:%M UTC'); load average $(cut -d' ' -f1-3 /
   "$(haproxy -v | head -1 | cut -d' ' -f1-3); nghttpx $(nghttpx --version | awk '{ print $2 }');" \
   "rounds $rounds, ${secs} s per cell"
 
-origin_port=$(free_port)
-CROSSMUX_EVENT_LOOP=epoll "$crossmux" origin -l "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
-pids+=($!)
-wait_port "$origin_port" || fail "origin did not start"
+start_bench_origin
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
   -out "$work/cert.pem" -days 2 -subj /CN=localhost >/dev/null 2>&1 || fail "openssl failed"
 cat "$work/cert.pem" "$work/key.pem" >"$work/haproxy.pem"
@@ -93,15 +90,7 @@ done
 # HAProxy: one thread; h2c needs its own bind (proto h2); a fourth frontend uses HTTP/2 backends.
 port[haproxy,h1]=$(free_port); port[haproxy,h2c]=$(free_port); port[haproxy,tls]=$(free_port)
 port[haproxy,h2h2]=$(free_port)
-cat >"$work/haproxy.cfg" <<CFG
-global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  http-reuse always
+write_haproxy_cfg "$work/haproxy.cfg" "$origin_port" "\
 frontend h1
   bind 127.0.0.1:${port[haproxy,h1]}
   default_backend origin
@@ -113,12 +102,7 @@ frontend tls
   default_backend origin
 frontend h2h2
   bind 127.0.0.1:${port[haproxy,h2h2]} proto h2
-  default_backend origin-h2
-backend origin
-  server o 127.0.0.1:$origin_port
-backend origin-h2
-  server o 127.0.0.1:$origin_port proto h2
-CFG
+  default_backend origin-h2"
 start haproxy haproxy.log haproxy -f "$work/haproxy.cfg" -db
 pid[haproxy,h2h2]=${pid[haproxy]}
 
