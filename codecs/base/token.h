@@ -4,6 +4,9 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
+
+#include "codecs/base/swar.h"
 
 namespace crossmux::codecs {
 
@@ -24,10 +27,24 @@ constexpr bool is_tchar(uint8_t c) {
 }
 
 // True when `s` is a non-empty token (method, field name, transfer coding, ...).
+// Words of lower-case letters, digits and '-' (nearly every field name) pass eight octets at a
+// time; any other word goes octet by octet through the table.
 constexpr bool is_token(std::string_view s) {
   if (s.empty()) return false;
-  for (char c : s) {
-    if (!kTokenChars[static_cast<uint8_t>(c)]) return false;
+  size_t i = 0;
+  if (!std::is_constant_evaluated()) {
+    for (; i + 8 <= s.size(); i += 8) {
+      const uint64_t w = swar::load(s.data() + i);
+      const uint64_t common = swar::in_range(w, 'a', 'z') | swar::in_range(w, '0', '9') |
+                              swar::equal_octets(w, '-');
+      if (common == swar::kHighBits) continue;
+      for (size_t k = i; k < i + 8; ++k) {
+        if (!kTokenChars[static_cast<uint8_t>(s[k])]) return false;
+      }
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (!kTokenChars[static_cast<uint8_t>(s[i])]) return false;
   }
   return true;
 }

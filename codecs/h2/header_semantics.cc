@@ -5,6 +5,7 @@
 
 #include "codecs/base/content_length.h"
 #include "codecs/base/field_table.h"
+#include "codecs/base/swar.h"
 #include "codecs/base/token.h"
 #include "codecs/h2/h2_errors.h"
 
@@ -36,9 +37,10 @@ bool valid_value(std::string_view v) {
       (v.front() == ' ' || v.front() == '\t' || v.back() == ' ' || v.back() == '\t')) {
     return false;
   }
-  bool bad = false;
-  for (char c : v) bad |= (c == '\0') | (c == '\r') | (c == '\n');
-  return !bad;
+  // Words with an octet below 0x0e (NUL, LF and CR among them) are checked octet by octet.
+  return swar::none_of(
+      v, [](uint64_t w) { return swar::any_below(w, 0x0e); },
+      [](uint8_t c) { return c == '\0' || c == '\r' || c == '\n'; });
 }
 
 // Clears a head for reuse, keeping the header list's capacity (no allocation per message).
@@ -121,16 +123,18 @@ bool scheme_ok(std::string_view s) {
 
 // RFC 3986 §3.2 authority octets: unreserved, pct-encoded, sub-delims, ':', '@', '[', ']'.
 // Userinfo ('@') is refused later by the translation rules (RFC 9113 §8.3.1).
+constexpr std::array<bool, 256> kAuthorityChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("-._~%!$&'()*+,;=:@[]")) t[static_cast<uint8_t>(c)] = true;
+  return t;
+}();
 bool authority_ok(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("-._~%!$&'()*+,;=:@[]").find(static_cast<char>(c)) ==
-                      std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
+  bool good = !s.empty();
+  for (char c : s) good &= kAuthorityChar[static_cast<uint8_t>(c)];
+  return good;
 }
 
 // §8.3.1 presence rules, §8.5 CONNECT, RFC 8441 §4 extended CONNECT.
@@ -275,10 +279,7 @@ Status to_trailers(std::span<const hpack::Field> fields, bool end_stream, Header
 namespace {
 
 bool has_upper(std::string_view s) {
-  for (char c : s) {
-    if (c >= 'A' && c <= 'Z') return true;
-  }
-  return false;
+  return swar::has_ascii_upper(s);
 }
 
 // Appends `s` lowercased to `scratch` (capacity reserved by the caller) and returns the view.

@@ -1,6 +1,8 @@
 // HeaderList lookups and copies.
 #include "codecs/message/header_list.h"
 
+#include "codecs/base/swar.h"
+
 namespace crossmux::codecs {
 
 static inline char lower(char c) {
@@ -8,11 +10,7 @@ static inline char lower(char c) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
+  return swar::iequals(a, b);
 }
 
 std::string_view HeaderList::own_lowercase(std::string_view s) {

@@ -8,6 +8,7 @@
 
 #include "codecs/base/content_length.h"
 #include "codecs/base/field_table.h"
+#include "codecs/base/swar.h"
 #include "codecs/base/token.h"
 
 namespace crossmux::codecs {
@@ -47,6 +48,13 @@ bool valid_percents(std::string_view s) {
   return true;
 }
 
+// A bracket anywhere in `s` (one pass: string_view::find_first_of searches its set per octet).
+bool has_bracket(std::string_view s) {
+  bool found = false;
+  for (char c : s) found |= (c == '[') | (c == ']');
+  return found;
+}
+
 // uri-host [":" port]; IP-literals in brackets; no userinfo (RFC 9113 §8.3.1 forbids it for
 // http/https, and '@' in an authority is the classic host-confusion vector).
 bool valid_authority(std::string_view a) {
@@ -56,13 +64,13 @@ bool valid_authority(std::string_view a) {
     size_t close = a.find(']');
     if (close == std::string_view::npos || close == 1) return false;
     std::string_view rest = a.substr(close + 1);
-    if (a.substr(1, close - 1).find_first_of("[]") != std::string_view::npos) return false;
+    if (has_bracket(a.substr(1, close - 1))) return false;
     if (!rest.empty() && rest.front() != ':') return false;
     if (!rest.empty()) port = rest.substr(1);
   } else {
     size_t colon = a.find(':');
     std::string_view host = a.substr(0, colon);
-    if (host.empty() || host.find_first_of("[]") != std::string_view::npos) return false;
+    if (host.empty() || has_bracket(host)) return false;
     if (colon != std::string_view::npos) port = a.substr(colon + 1);
   }
   for (char c : port) {
@@ -91,10 +99,11 @@ Unexpected<Error> fail(MessageKind kind, const char* detail) {
 
 Status validate_field(const HeaderField& f, MessageKind kind) {
   if (!is_token(f.name)) return fail(kind, kErrTranslateBadFieldName);
-  for (char ch : f.value) {
-    auto c = static_cast<uint8_t>(ch);
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return fail(kind, kErrTranslateBadFieldValue);
-  }
+  // RFC 9110 §5.5: no control octet but HTAB, no DEL (obs-text passes).
+  const bool octets_ok = swar::none_of(
+      f.value, [](uint64_t w) { return swar::any_below(w, 0x20) | swar::any_equal(w, 0x7f); },
+      [](uint8_t c) { return (c < 0x20 && c != '\t') || c == 0x7f; });
+  if (!octets_ok) return fail(kind, kErrTranslateBadFieldValue);
   if (!f.value.empty()) {
     char first = f.value.front(), last = f.value.back();
     if (first == ' ' || first == '\t' || last == ' ' || last == '\t') {
@@ -134,7 +143,7 @@ void remove_connection_specific(HeaderList& headers, bool keep_te_trailers) {
     }
   }
   headers.remove_if([&](const HeaderField& f) {
-    const FieldId id = find_field(f.name);
+    const FieldId id = find_field_with<kFieldHopByHop>(f.name);
     if (is_fixed_hop_by_hop(id)) return true;
     if (id == FieldId::Te) return !(keep_te_trailers && iequals(f.value, "trailers"));
     for (const auto& l : listed) {
@@ -146,9 +155,7 @@ void remove_connection_specific(HeaderList& headers, bool keep_te_trailers) {
 
 void lowercase_names(HeaderList& headers) {
   for (auto& f : headers) {
-    bool upper = false;
-    for (char c : f.name) upper |= c >= 'A' && c <= 'Z';
-    if (upper) f.name = headers.own_lowercase(f.name);
+    if (swar::has_ascii_upper(f.name)) f.name = headers.own_lowercase(f.name);
   }
 }
 

@@ -43,6 +43,24 @@ TEST(HeaderSemantics, RequestMapsPseudoHeadersAndFraming) {
   EXPECT_EQ(h.framing, Framing::None);
 }
 
+// RFC 9113 §8.2.1: NUL, CR and LF are refused at any position of a value (around the 8-octet
+// words the check reads at once); every other octet passes, HTAB and SP inside.
+TEST(HeaderSemantics, NulCrLfAreRefusedAtEveryPositionOfAValue) {
+  for (size_t len = 1; len <= 19; ++len) {
+    for (size_t pos = 1; pos + 1 < len; ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        std::string value(len, 'v');
+        value[pos] = static_cast<char>(c);
+        F f = get();
+        f.push_back({"x-v", value});
+        const bool refused = c == 0 || c == '\r' || c == '\n';
+        ASSERT_EQ(request_error(f), refused ? kBadFieldValue : nullptr)
+            << "len " << len << " pos " << pos << " octet " << c;
+      }
+    }
+  }
+}
+
 TEST(HeaderSemantics, RequestRules) {
   F g = get();
   auto plus = [&](hpack::Field x) {

@@ -267,6 +267,30 @@ TEST(Translate, ValidationRejectsEveryUnsafeHeadInBothDirections) {
   }
 }
 
+// RFC 9110 §5.5 octet by octet, at every position of values around the 8-octet words the check
+// reads at once: controls but HTAB and DEL are refused anywhere, HTAB and SP at either end.
+TEST(Translate, EveryForbiddenValueOctetIsRefusedAtEveryPosition) {
+  for (size_t len = 1; len <= 19; ++len) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int c = 0; c < 256; ++c) {
+        MessageHead h = h1_request();
+        h.authority = "a.example";
+        std::string value(len, 'v');
+        value[pos] = static_cast<char>(c);
+        h.headers.add_copy("x-v", value);
+        const bool control = (c < 0x20 && c != '\t') || c == 0x7f;
+        const bool edge_space = (c == ' ' || c == '\t') && (pos == 0 || pos == len - 1);
+        const auto st = validate_for_forwarding(h);
+        ASSERT_EQ(st.has_value(), !control && !edge_space)
+            << "len " << len << " pos " << pos << " octet " << c;
+        if (control) {
+          EXPECT_EQ(st.error().detail, kErrTranslateBadFieldValue);
+        }
+      }
+    }
+  }
+}
+
 TEST(Translate, ResponsesAndTrailers) {
   MessageHead r;
   r.kind = MessageKind::Response;

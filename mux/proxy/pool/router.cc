@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "codecs/base/swar.h"
+
 namespace crossmux::mux::proxy {
 
 Router::Router(const config::Config& config) {
@@ -29,8 +31,8 @@ std::string Router::normalize_host(std::string_view authority) {
   }
   if (host.ends_with('.')) host.remove_suffix(1);  // "example.com." is the same name
   std::string out(host);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  // ASCII only (RFC 4343: DNS names compare case-insensitively in ASCII), whatever the locale.
+  for (char& c : out) c = codecs::swar::ascii_lower(c);
   return out;
 }
 
