@@ -35,8 +35,8 @@ constexpr bool is_token(std::string_view s) {
   if (!std::is_constant_evaluated()) {
     for (; i + 8 <= s.size(); i += 8) {
       const uint64_t w = swar::load(s.data() + i);
-      const uint64_t common = swar::in_range(w, 'a', 'z') | swar::in_range(w, '0', '9') |
-                              swar::equal_octets(w, '-');
+      const uint64_t common =
+          swar::in_range(w, 'a', 'z') | swar::in_range(w, '0', '9') | swar::equal_octets(w, '-');
       if (common == swar::kHighBits) continue;
       for (size_t k = i; k < i + 8; ++k) {
         if (!kTokenChars[static_cast<uint8_t>(s[k])]) return false;

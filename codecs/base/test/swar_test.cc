@@ -1,15 +1,15 @@
 // The word-at-a-time tests against their octet-by-octet definitions.
 #include "codecs/base/swar.h"
 
-#include "codecs/base/token.h"
-
 #include <gtest/gtest.h>
 
 #include <array>
-#include <random>
 #include <cstring>
+#include <random>
 #include <string>
 #include <tuple>
+
+#include "codecs/base/token.h"
 
 namespace crossmux::codecs::swar {
 namespace {
