@@ -2,6 +2,7 @@
 #include "codecs/h1/encoder.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "codecs/base/field_table.h"
 #include "codecs/h1/chars.h"
@@ -153,10 +154,14 @@ Status Encoder::write_fields(const HeaderList& fields, bool keep_upgrade, ByteBu
       out.append("\r\n");
       continue;
     }
-    out.append(f.name);
-    out.append(": ");
-    out.append(f.value);
-    out.append("\r\n");
+    // One reservation per field line.
+    const size_t n = f.name.size(), v = f.value.size();
+    uint8_t* line = out.prepare(n + v + 4);
+    std::memcpy(line, f.name.data(), n);
+    std::memcpy(line + n, ": ", 2);
+    if (v > 0) std::memcpy(line + n + 2, f.value.data(), v);
+    std::memcpy(line + n + 2 + v, "\r\n", 2);
+    out.commit(n + v + 4);
   }
   return ok();
 }
