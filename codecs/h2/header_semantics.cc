@@ -306,7 +306,7 @@ void add_regular(const HeaderList& list, bool drop_host, bool trailers,
   for (const HeaderField& f : list) {
     std::string_view name = has_upper(f.name) ? lowered(f.name, scratch) : f.name;
     if (drop_on_encode(name, f.value, trailers) || (drop_host && name == "host")) continue;
-    out.push_back(hpack::Field{name, f.value, f.sensitive});
+    out.push_back(hpack::Field{name, f.value, f.sensitive, f.unique});
   }
 }
 

@@ -168,7 +168,7 @@ uint8_t* Encoder::write_field(const Field& f, uint8_t* o) {
     const long pos = index_.find_name(table_, f.name, name_hash);
     if (pos >= 0) name_index = kStaticTableSize + 1 + static_cast<uint32_t>(pos);
   }
-  const bool indexing = !never && worth_indexing(static_name) &&
+  const bool indexing = !never && !f.unique && worth_indexing(static_name) &&
                         entry_size(f.name, f.value) <= table_.max_size() / 4 * 3;
   if (indexing) {
     o += encode_integer(o, name_index, 6, kIncremental);

@@ -23,7 +23,7 @@ std::string_view HeaderList::own_lowercase(std::string_view s) {
 HeaderList HeaderList::clone() const {
   HeaderList out;
   out.fields_.reserve(fields_.size());
-  for (const auto& f : fields_) out.add_copy(f.name, f.value, f.sensitive);
+  for (const auto& f : fields_) out.add_copy(f);
   return out;
 }
 

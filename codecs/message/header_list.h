@@ -13,6 +13,9 @@ struct HeaderField {
   std::string_view name;  // original case as received (H1) or lowercase (H2)
   std::string_view value;
   bool sensitive = false;  // HPACK never-indexed (RFC 7541 §6.2.3) or marked by the caller
+  // The value is unique to this message (a request id the proxy generated): HTTP/2 sends it
+  // without indexing (hpack::Field::unique). Not a property of the wire: decoders leave it false.
+  bool unique = false;
 };
 
 // ASCII case-insensitive equality (field names, RFC 9110 §5.1).
@@ -33,6 +36,10 @@ class HeaderList {
   }
   void add_copy(std::string_view name, std::string_view value, bool sensitive = false) {
     fields_.push_back(HeaderField{arena_.copy(name), arena_.copy(value), sensitive});
+  }
+  // A copy of `f` (its strings into this list's arena, its flags as they are).
+  void add_copy(const HeaderField& f) {
+    fields_.push_back(HeaderField{arena_.copy(f.name), arena_.copy(f.value), f.sensitive, f.unique});
   }
   // Copies bytes into this list's arena without adding a field (for joined values).
   std::string_view own(std::string_view s) { return arena_.copy(s); }

@@ -65,7 +65,7 @@ void MessageHead::copy_owned(const MessageHead& from, size_t extra_fields, size_
   path = headers.own(from.path);
   protocol = headers.own(from.protocol);
   status = from.status;
-  for (const auto& f : from.headers) headers.add_copy(f.name, f.value, f.sensitive);
+  for (const auto& f : from.headers) headers.add_copy(f);
   framing = from.framing;
   content_length = from.content_length;
   violations = from.violations;

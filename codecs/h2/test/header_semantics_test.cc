@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "codecs/h2/h2_errors.h"
@@ -208,6 +209,18 @@ TEST(HeaderSemantics, FromHeadBuildsPseudoHeadersAndLowercases) {
             {"te", "trailers"},
             {"content-length", "12"}};
   EXPECT_EQ(out, want);
+  // A field marked unique (the proxy's request id) reaches the encoder marked, after the head
+  // was copied the ways the proxy copies it.
+  h.headers.add_view("x-request-id", "0123");
+  h.headers[h.headers.size() - 1].unique = true;
+  MessageHead copied;
+  copied.copy_owned(h, 0, 0);
+  HeaderList cloned = copied.headers.clone();
+  copied.headers = std::move(cloned);
+  from_head(copied, out, scratch);
+  ASSERT_EQ(out.size(), want.size() + 1);
+  EXPECT_EQ(out[out.size() - 2], (hpack::Field{"x-request-id", "0123", false, true}));
+  EXPECT_EQ(std::count_if(out.begin(), out.end(), [](const auto& f) { return f.unique; }), 1);
   MessageHead r;
   r.kind = MessageKind::Response;
   r.status = 404;

@@ -61,6 +61,22 @@ TEST(HpackEncoder, UniqueValuedFieldsAreNotIndexed) {
   EXPECT_EQ(enc.table().count(), 0u);
 }
 
+// A field its producer marked unique (the proxy's request id) is a literal without indexing (RFC
+// 7541 §6.2.2: "0000" then the name), not a never-indexed one, and leaves the table alone; the
+// same name unmarked is indexed.
+TEST(HpackEncoder, FieldsMarkedUniqueAreLiteralsWithoutIndexing) {
+  Encoder enc;
+  enc.set_huffman(false);
+  EXPECT_EQ(encode_hex(enc, {{"x-id", "1", false, true}}), "0004782d69640131");
+  EXPECT_EQ(encode_hex(enc, {{"x-id", "2", false, true}}), "0004782d69640132");
+  EXPECT_EQ(enc.table().count(), 0u);
+  EXPECT_EQ(encode_hex(enc, {{"x-id", "3"}}), "4004782d69640133");
+  EXPECT_EQ(enc.table().count(), 1u);
+  // Marked, its name still comes from the table when there: dynamic index 62, 4-bit prefix.
+  EXPECT_EQ(encode_hex(enc, {{"x-id", "4", false, true}}), "0f2f0134");
+  EXPECT_EQ(enc.table().count(), 1u);
+}
+
 TEST(HpackEncoder, HuffmanOnlyWhenShorter) {
   Encoder enc;
   const std::string binary(8, '\0');  // 13-bit codes: longer than raw

@@ -66,7 +66,9 @@ void record_request_facts(codecs::HeaderList& headers, std::string_view id_heade
   }
   headers.remove(id_header);
   headers.add_copy(id_header, view(generate_request_id()));
-  request_id = headers[headers.size() - 1].value;
+  codecs::HeaderField& added = headers[headers.size() - 1];
+  added.unique = true;  // HTTP/2 backends: not worth a dynamic-table entry
+  request_id = added.value;
 }
 
 }  // namespace crossmux::mux::proxy

@@ -219,6 +219,7 @@ TEST(RequestFacts, AMissingOrUnfitIdIsGeneratedAndForwarded) {
     EXPECT_EQ(id.size(), 32u);
     ASSERT_EQ(h.count("x-request-id"), 1u);
     EXPECT_EQ(h.find("x-request-id")->value, id) << "the backend gets the id the log has";
+    EXPECT_TRUE(h.find("x-request-id")->unique) << "HTTP/2 sends it without indexing";
     EXPECT_TRUE(ua.empty() && ref.empty());
   }
 }
