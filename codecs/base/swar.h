@@ -58,16 +58,29 @@ constexpr char ascii_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
+// Calls `f(offset)` for the words covering `n` >= 8 octets: every 8 octets, then, when `n` is
+// not a multiple of 8, the last 8 (overlapping the word before: checks that may see an octet
+// twice). Stops at the first false.
+template <class F>
+bool each_word(size_t n, F&& f) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (!f(i)) return false;
+  }
+  return i == n || f(n - 8);
+}
+
 // ASCII case-insensitive equality (field names, tokens).
 inline bool iequals(std::string_view a, std::string_view b) {
   const size_t n = a.size();
   if (n != b.size()) return false;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const uint64_t x = load(a.data() + i), y = load(b.data() + i);
-    if (x != y && ascii_lower(x) != ascii_lower(y)) return false;
+  if (n >= 8) {
+    return each_word(n, [&](size_t i) {
+      const uint64_t x = load(a.data() + i), y = load(b.data() + i);
+      return x == y || ascii_lower(x) == ascii_lower(y);
+    });
   }
-  for (; i < n; ++i) {
+  for (size_t i = 0; i < n; ++i) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
@@ -75,12 +88,12 @@ inline bool iequals(std::string_view a, std::string_view b) {
 
 // True when `s` holds an ASCII capital.
 inline bool has_ascii_upper(std::string_view s) {
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    if (in_range(load(s.data() + i), 'A', 'Z') != 0) return true;
+  if (s.size() >= 8) {
+    return !each_word(s.size(),
+                      [&](size_t i) { return in_range(load(s.data() + i), 'A', 'Z') == 0; });
   }
   bool upper = false;
-  for (; i < s.size(); ++i) upper |= s[i] >= 'A' && s[i] <= 'Z';
+  for (char c : s) upper |= c >= 'A' && c <= 'Z';
   return upper;
 }
 
@@ -89,18 +102,15 @@ inline bool has_ascii_upper(std::string_view s) {
 template <class Flag, class Bad>
 bool none_of(std::string_view s, Flag&& flag, Bad&& bad) {
   const char* p = s.data();
-  const size_t n = s.size();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    if (flag(load(p + i)) == 0) continue;
-    for (size_t k = i; k < i + 8; ++k) {
+  const auto octets_ok = [&](size_t from, size_t to) {
+    for (size_t k = from; k < to; ++k) {
       if (bad(static_cast<uint8_t>(p[k]))) return false;
     }
-  }
-  for (; i < n; ++i) {
-    if (bad(static_cast<uint8_t>(p[i]))) return false;
-  }
-  return true;
+    return true;
+  };
+  if (s.size() < 8) return octets_ok(0, s.size());
+  return each_word(s.size(),
+                   [&](size_t i) { return flag(load(p + i)) == 0 || octets_ok(i, i + 8); });
 }
 
 }  // namespace crossmux::codecs::swar

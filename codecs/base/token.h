@@ -30,23 +30,20 @@ constexpr bool is_tchar(uint8_t c) {
 // Words of lower-case letters, digits and '-' (nearly every field name) pass eight octets at a
 // time; any other word goes octet by octet through the table.
 constexpr bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  if (!std::is_constant_evaluated()) {
-    for (; i + 8 <= s.size(); i += 8) {
-      const uint64_t w = swar::load(s.data() + i);
-      const uint64_t common =
-          swar::in_range(w, 'a', 'z') | swar::in_range(w, '0', '9') | swar::equal_octets(w, '-');
-      if (common == swar::kHighBits) continue;
-      for (size_t k = i; k < i + 8; ++k) {
-        if (!kTokenChars[static_cast<uint8_t>(s[k])]) return false;
-      }
+  const auto octets_ok = [&](size_t from, size_t to) {
+    for (size_t k = from; k < to; ++k) {
+      if (!kTokenChars[static_cast<uint8_t>(s[k])]) return false;
     }
-  }
-  for (; i < s.size(); ++i) {
-    if (!kTokenChars[static_cast<uint8_t>(s[i])]) return false;
-  }
-  return true;
+    return true;
+  };
+  if (s.empty()) return false;
+  if (std::is_constant_evaluated() || s.size() < 8) return octets_ok(0, s.size());
+  return swar::each_word(s.size(), [&](size_t i) {
+    const uint64_t w = swar::load(s.data() + i);
+    const uint64_t common =
+        swar::in_range(w, 'a', 'z') | swar::in_range(w, '0', '9') | swar::equal_octets(w, '-');
+    return common == swar::kHighBits || octets_ok(i, i + 8);
+  });
 }
 
 }  // namespace crossmux::codecs

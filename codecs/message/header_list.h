@@ -39,7 +39,8 @@ class HeaderList {
   }
   // A copy of `f` (its strings into this list's arena, its flags as they are).
   void add_copy(const HeaderField& f) {
-    fields_.push_back(HeaderField{arena_.copy(f.name), arena_.copy(f.value), f.sensitive, f.unique});
+    fields_.push_back(
+        HeaderField{arena_.copy(f.name), arena_.copy(f.value), f.sensitive, f.unique});
   }
   // Copies bytes into this list's arena without adding a field (for joined values).
   std::string_view own(std::string_view s) { return arena_.copy(s); }
