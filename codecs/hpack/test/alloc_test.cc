@@ -2,33 +2,12 @@
 // indexes a few fields allocates little.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "codecs/base/test/counting_new.h"
 #include "codecs/hpack/decoder.h"
 #include "codecs/hpack/encoder.h"
-
-namespace {
-std::atomic<size_t> g_allocations{0};
-std::atomic<size_t> g_bytes{0};
-}  // namespace
-
-// Counting replacements of the global allocation functions (this test binary only).
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  g_bytes.fetch_add(n, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
 
 namespace crossmux::codecs::hpack {
 namespace {
@@ -70,10 +49,11 @@ TEST(HpackSteadyState, EncodeAndDecodeAllocateNothingOnceWarm) {
   };
   round();  // grows the arena, field vector and table storage (and relocates it: x-trace churns)
   round();
-  const size_t before = g_allocations.load();
+  ASSERT_TRUE(crossmux::counting_new::counting_is_live());
+  const size_t before = crossmux::counting_new::g_allocations.load();
   round();
   round();
-  EXPECT_EQ(g_allocations.load() - before, 0u);
+  EXPECT_EQ(crossmux::counting_new::g_allocations.load() - before, 0u);
 }
 
 // The table index grows with the entries: a connection that indexes a few fields (most of them)
@@ -82,10 +62,10 @@ TEST(HpackColdEncoder, IndexingAFewFieldsAllocatesLittle) {
   Encoder enc;
   const std::vector<Field> fields = {{"x-a", "1"}, {"x-b", "2"}, {"user-agent", "agent"}};
   ByteBuffer out(1024);
-  const size_t before = g_bytes.load();
+  const size_t before = crossmux::counting_new::g_allocated_bytes.load();
   enc.encode(fields, out);
   EXPECT_EQ(enc.table().count(), 3u);
-  EXPECT_LE(g_bytes.load() - before, 1024u);
+  EXPECT_LE(crossmux::counting_new::g_allocated_bytes.load() - before, 1024u);
   // Still exact hits afterwards: three one-octet indexed fields.
   out.clear();
   enc.encode(fields, out);

@@ -3,32 +3,13 @@
 // (the sockets to flush, spare send buffers, provided buffers) keeps its storage.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <thread>
 
+#include "codecs/base/test/counting_new.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
-
-namespace {
-std::atomic<size_t> g_allocations{0};
-}  // namespace
-
-// Counting replacements of the global allocation functions (this test binary only).
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
 
 namespace crossmux::mux::net {
 namespace {
@@ -94,9 +75,11 @@ TEST(IoUringAllocations, AWarmConnectionAllocatesNothingPerTurn) {
     return server.replies > before && got == sizeof message;
   };
   for (int i = 0; i < 64; ++i) ASSERT_TRUE(exchange()) << "warm-up exchange " << i;
-  const size_t before = g_allocations.load();
+  ASSERT_TRUE(crossmux::counting_new::counting_is_live());
+  const size_t before = crossmux::counting_new::g_allocations.load();
   for (int i = 0; i < 256; ++i) ASSERT_TRUE(exchange()) << "exchange " << i;
-  EXPECT_EQ(g_allocations.load() - before, 0u) << "allocations over 256 warm exchanges";
+  EXPECT_EQ(crossmux::counting_new::g_allocations.load() - before, 0u)
+      << "allocations over 256 warm exchanges";
 }
 
 }  // namespace
