@@ -10,7 +10,7 @@
 #include <new>
 
 namespace crossmux::counting_new {
-inline std::atomic<size_t> g_allocations{0};    // calls of operator new
+inline std::atomic<size_t> g_allocations{0};      // calls of operator new
 inline std::atomic<size_t> g_allocated_bytes{0};  // bytes they asked for
 
 // True when this binary's allocations reach the counter (the replacements below are the ones
