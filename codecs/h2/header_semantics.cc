@@ -278,14 +278,10 @@ Status to_trailers(std::span<const hpack::Field> fields, bool end_stream, Header
 
 namespace {
 
-bool has_upper(std::string_view s) {
-  return swar::has_ascii_upper(s);
-}
-
 // Appends `s` lowercased to `scratch` (capacity reserved by the caller) and returns the view.
 std::string_view lowered(std::string_view s, std::string& scratch) {
   size_t at = scratch.size();
-  for (char c : s) scratch.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  for (char c : s) scratch.push_back(swar::ascii_lower(c));
   return std::string_view(scratch).substr(at, s.size());
 }
 
@@ -304,7 +300,7 @@ bool drop_on_encode(std::string_view lower_name, std::string_view value, bool tr
 void add_regular(const HeaderList& list, bool drop_host, bool trailers,
                  std::vector<hpack::Field>& out, std::string& scratch) {
   for (const HeaderField& f : list) {
-    std::string_view name = has_upper(f.name) ? lowered(f.name, scratch) : f.name;
+    std::string_view name = swar::has_ascii_upper(f.name) ? lowered(f.name, scratch) : f.name;
     if (drop_on_encode(name, f.value, trailers) || (drop_host && name == "host")) continue;
     out.push_back(hpack::Field{name, f.value, f.sensitive, f.unique});
   }

@@ -5,10 +5,6 @@
 
 namespace crossmux::codecs {
 
-static inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   return swar::iequals(a, b);
 }
@@ -16,7 +12,7 @@ bool iequals(std::string_view a, std::string_view b) {
 std::string_view HeaderList::own_lowercase(std::string_view s) {
   if (s.empty()) return {};
   char* p = arena_.allocate(s.size());
-  for (size_t i = 0; i < s.size(); ++i) p[i] = lower(s[i]);
+  for (size_t i = 0; i < s.size(); ++i) p[i] = swar::ascii_lower(s[i]);
   return {p, s.size()};
 }
 
