@@ -90,7 +90,13 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       limits_(registry_.counter("crossmux_limit_hits_total",
                                 "Abuse limits that fired, by connection side and limit (the "
                                 "configuration key that sets it).",
-                                {"side", "limit"})) {
+                                {"side", "limit"})),
+      ring_(registry_.counter(
+          "crossmux_io_uring_events_total",
+          "The io_uring event loop's work (io_uring loops only), by event: enter (system "
+          "calls), send (sends submitted), receive_armed (receives started: a multishot receive "
+          "runs on, a paced one starts per buffer), completion (completions reaped).",
+          {"event"})) {
   for (const auto& c : config.clusters) {
     clusters_.push_back(c.name);
     // Every cluster's pool series exist from the start, at zero.
@@ -193,6 +199,12 @@ const Registry& ProxyMetrics::sync(const Gauges& g) {
     if (c < g.pool_misses.size()) pool_misses_.set(labels, static_cast<double>(g.pool_misses[c]));
   }
   sync_limits();
+  if (g.io_uring) {
+    ring_.set({"enter"}, static_cast<double>(g.ring_enters));
+    ring_.set({"send"}, static_cast<double>(g.ring_sends));
+    ring_.set({"receive_armed"}, static_cast<double>(g.ring_receives_armed));
+    ring_.set({"completion"}, static_cast<double>(g.ring_completions));
+  }
   using codecs::h2::Counters;
   for (size_t side = 0; side < h2_.size(); ++side) {
     const Counters& c = h2_[side];

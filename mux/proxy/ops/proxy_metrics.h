@@ -69,6 +69,12 @@ class ProxyMetrics {
     std::vector<uint64_t> pool_connections;  // per cluster
     std::vector<uint64_t> pool_hits;         // per cluster, totals
     std::vector<uint64_t> pool_misses;       // per cluster, totals
+    // The worker's io_uring loop (net::EventLoop::RingStats), totals; unset on epoll.
+    bool io_uring = false;
+    uint64_t ring_enters = 0;
+    uint64_t ring_sends = 0;
+    uint64_t ring_receives_armed = 0;
+    uint64_t ring_completions = 0;
   };
   // Copies the plain counters and `g` into the registry's series; returns the registry.
   const Registry& sync(const Gauges& g);
@@ -99,6 +105,7 @@ class ProxyMetrics {
   Family& resets_;
   Family& goaways_;
   Family& limits_;
+  Family& ring_;
 
   // [cluster + 1][pairing][status class] -> series, resolved on first use.
   static constexpr size_t kPairings = 6;  // {h1, h2} x {h1, h2, proxy}

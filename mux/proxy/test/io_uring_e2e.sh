@@ -23,6 +23,7 @@ start() {
   cat >"$work/$name.toml" <<TOML
 [global]
 access_log = "off"
+${admin:+admin = \"127.0.0.1:$admin\"}
 [[listeners]]
 name = "main"
 address = "127.0.0.1:$port"
@@ -55,10 +56,32 @@ traffic() {
 }
 
 if [ "$works" = 1 ]; then
+  admin=$(free_port)
   start uring ""
   line=$(grep "event loop" "$work/uring.log")
   grep -q ", io_uring event loop$" <<<"$line" || fail "not on io_uring by default: $line"
   traffic io_uring
+  # The loop's work on /metrics, and the receive policy it shows: accepted connections receive
+  # in bursts (one multishot receive each), HTTP/1.1 backend connections paced (a receive started
+  # per response, so that a stalled client's backend bytes stay in the kernel: see
+  # starvation_e2e.py's memory bound).
+  events() {
+    curl -sS -m 5 "http://127.0.0.1:$admin/metrics" |
+      awk '/^crossmux_io_uring_events_total\{/ { sub(/.*event="/, "", $1); sub(/".*/, "", $1); printf "%s=%s ", $1, $2 }'
+  }
+  declare -A before after
+  for kv in $(events); do before[${kv%=*}]=${kv#*=}; done
+  [ -n "${before[enter]:-}" ] || fail "no crossmux_io_uring_events_total on /metrics: $(events)"
+  h2load -n 400 -c 4 -m 10 "http://127.0.0.1:$port/bytes/1024" >"$work/h2load.out" 2>&1
+  grep -q "400 succeeded" "$work/h2load.out" || fail "h2load: $(grep -E '^requests' "$work/h2load.out")"
+  for kv in $(events); do after[${kv%=*}]=${kv#*=}; done
+  delta() { awk -v a="${after[$1]}" -v b="${before[$1]}" 'BEGIN { print a - b }'; }
+  echo "io_uring, 400 requests: enter $(delta enter), send $(delta send)," \
+    "receive_armed $(delta receive_armed), completion $(delta completion)"
+  (($(delta completion) >= 800)) || fail "fewer completions than requests and responses"
+  (($(delta enter) >= 1 && $(delta enter) < $(delta completion))) || fail "enters do not batch"
+  (($(delta receive_armed) >= 400)) || fail "HTTP/1.1 backend receives are not paced"
+  admin=""
   echo "io_uring: $(grep -o '[0-9]* worker(s).*' "$work/uring.log")"
 fi
 start epoll epoll

@@ -142,5 +142,23 @@ TEST(ProxyMetrics, SyncCopiesH2CountersAndGauges) {
   EXPECT_EQ(value(m, "crossmux_h2_frames_total", {"client", "in", "HEADERS"}), 5);
 }
 
+// The io_uring loop's counters: no series on epoll (an empty family), each event on io_uring.
+TEST(ProxyMetrics, IoUringEventsOnlyOnIoUringLoops) {
+  ProxyMetrics m(two_clusters());
+  m.sync({});
+  EXPECT_EQ(m.registry().render().find("crossmux_io_uring_events_total{"), std::string::npos);
+  ProxyMetrics::Gauges g;
+  g.io_uring = true;
+  g.ring_enters = 3;
+  g.ring_sends = 5;
+  g.ring_receives_armed = 7;
+  g.ring_completions = 11;
+  m.sync(g);
+  EXPECT_EQ(value(m, "crossmux_io_uring_events_total", {"enter"}), 3);
+  EXPECT_EQ(value(m, "crossmux_io_uring_events_total", {"send"}), 5);
+  EXPECT_EQ(value(m, "crossmux_io_uring_events_total", {"receive_armed"}), 7);
+  EXPECT_EQ(value(m, "crossmux_io_uring_events_total", {"completion"}), 11);
+}
+
 }  // namespace
 }  // namespace crossmux::mux::proxy

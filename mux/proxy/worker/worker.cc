@@ -145,6 +145,14 @@ const Registry& Worker::metrics_snapshot(bool ended) {
     g.pool_hits.push_back(c.hits);
     g.pool_misses.push_back(c.misses);
   }
+  if (loop_.backend() == net::LoopBackend::IoUring) {
+    const net::EventLoop::RingStats r = loop_.ring_stats();
+    g.io_uring = true;
+    g.ring_enters = r.enters;
+    g.ring_sends = r.sends;
+    g.ring_receives_armed = r.receives_armed;
+    g.ring_completions = r.completions;
+  }
   return metrics_.sync(g);
 }
 
