@@ -166,7 +166,7 @@ class RingSocket final : public RingChannel {
   bool eof_ = false;
   int recv_error_ = 0;
   // Send side: writes append to pending_ (copies into its written parts, chains spliced);
-  // flush() moves it to sending_ for one sendmsg of up to kMaxIov parts.
+  // flush() moves it to sending_ for one send of up to kMaxIov parts (a plain send for one part).
   codecs::ByteChain pending_;
   codecs::ByteChain sending_;
   static constexpr size_t kMaxIov = 64;

@@ -104,14 +104,20 @@ void RingSocket::flush() {
     if (sending_.empty() && !pending_.empty()) std::swap(sending_, pending_);
     if (!sending_.empty()) {
       const size_t n = gather_iovecs(sending_, iov_);
-      msg_ = msghdr{};
-      msg_.msg_iov = iov_.data();
-      msg_.msg_iovlen = n;
       io_uring_sqe* s = start(OpKind::Send);
       // MSG_WAITALL: the kernel keeps sending until the whole gather is out (or an error), one
       // completion for it however full the socket buffer gets meanwhile. The parts stay in
-      // sending_ (and msg_ here) until it completes.
-      io_uring_prep_sendmsg(s, fd_.get(), &msg_, MSG_NOSIGNAL | MSG_WAITALL);
+      // sending_ (and msg_ here) until it completes. One part goes as a plain send: the kernel
+      // then copies no msghdr and imports no iovec array.
+      if (n == 1) {
+        io_uring_prep_send(s, fd_.get(), iov_[0].iov_base, iov_[0].iov_len,
+                           MSG_NOSIGNAL | MSG_WAITALL);
+      } else {
+        msg_ = msghdr{};
+        msg_.msg_iov = iov_.data();
+        msg_.msg_iovlen = n;
+        io_uring_prep_sendmsg(s, fd_.get(), &msg_, MSG_NOSIGNAL | MSG_WAITALL);
+      }
       send_armed_ = true;
       ++ring_->stats().sends;
     }

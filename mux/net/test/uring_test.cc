@@ -503,6 +503,51 @@ TEST(IoUring, LongChainsAreSentFromTheirOwnBuffers) {
   EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin()));
 }
 
+// One part (a request head, a single body buffer) goes as a plain send, many as a sendmsg; both
+// wait for the whole (MSG_WAITALL): a part larger than the peer's socket can take at once, read
+// only turns later, leaves in exactly one send operation, every byte in order.
+TEST(IoUring, APartLargerThanThePeersWindowLeavesInOneSend) {
+  REQUIRE_URING(loop);
+  Server server(*loop);
+  // A peer with a small receive buffer from its SYN on, which reads only turns later; the
+  // sender's own buffer small too: 64 KiB cannot leave in one go.
+  const int small = 4096;
+  const int peer = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(peer, 0);
+  ::setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  const SocketAddress to = loopback(server.listener.port());
+  ASSERT_EQ(::connect(peer, to.raw(), to.size()), 0);
+  ASSERT_TRUE(run_until(*loop, [&] { return server.conns.size() == 1; }));
+  TcpStream& out = server.conns[0]->stream();
+  ::setsockopt(out.fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  const std::vector<uint8_t> data = pattern(detail::Uring::kMaxQueued);
+  for (const size_t parts : {size_t{1}, size_t{4}}) {
+    codecs::ByteChain chain;
+    const size_t each = data.size() / parts;
+    for (size_t i = 0; i < parts; ++i) {
+      codecs::ByteBuffer b;
+      b.append(data.data() + i * each, each);
+      chain.own(b);
+    }
+    const uint64_t sends = loop->ring_stats().sends;
+    const IoResult w = out.write_chain(chain);
+    ASSERT_TRUE(w.ok());
+    ASSERT_EQ(w.bytes, data.size());
+    for (int i = 0; i < 20; ++i) (void)loop->run_once(1);  // the peer does not read yet
+    std::vector<uint8_t> got;
+    ASSERT_TRUE(run_until(*loop, [&] {
+      uint8_t buf[4096];
+      ssize_t r;
+      while ((r = ::recv(peer, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+        got.insert(got.end(), buf, buf + r);
+      return got.size() >= data.size();
+    }));
+    EXPECT_TRUE(got == data) << parts << " part(s)";
+    EXPECT_EQ(loop->ring_stats().sends - sends, 1u) << parts << " part(s)";
+  }
+  ::close(peer);
+}
+
 // A handler that only records that it ran.
 struct Flag final : Handler {
   void on_ready() override { ran = true; }
