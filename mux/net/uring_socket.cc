@@ -107,8 +107,8 @@ void RingSocket::flush() {
       io_uring_sqe* s = start(OpKind::Send);
       // MSG_WAITALL: the kernel keeps sending until the whole gather is out (or an error), one
       // completion for it however full the socket buffer gets meanwhile. The parts stay in
-      // sending_ (and msg_ here) until it completes. One part goes as a plain send: the kernel
-      // then copies no msghdr and imports no iovec array.
+      // sending_ (and, for a sendmsg, msg_ here) until it completes. One part goes as a plain
+      // send: the kernel then copies no msghdr and imports no iovec array.
       if (n == 1) {
         io_uring_prep_send(s, fd_.get(), iov_[0].iov_base, iov_[0].iov_len,
                            MSG_NOSIGNAL | MSG_WAITALL);
