@@ -89,6 +89,7 @@ void BackendConnection::unlink(Exchange& ex, LegEnd end) {
       retire();
     }
   }
+  if (exchanges_.empty()) worker_.pool().list_idle(this);
   wake();
 }
 

@@ -49,6 +49,10 @@ class BackendPool {
   // Called by a connection that can take another exchange: hands it queued exchanges, or lists
   // an idle HTTP/1.1 connection for reuse.
   void on_capacity(BackendConnection* c);
+  // Called by a connection whose last exchange just left it, before its next turn hands it
+  // queued exchanges (on_capacity): lists it as idle when it can take another, so that a request
+  // arriving meanwhile reuses it.
+  void list_idle(BackendConnection* c);
   // Called by a connection when it closes or goes away (it is no longer offered to new
   // exchanges). The slot it frees goes to the exchanges queued at the connection cap: a new
   // connection opens for them.
