@@ -53,7 +53,7 @@ BackendConnection::~BackendConnection() {
 
 codecs::Status BackendConnection::start() {
   if (auto s = watch(); !s) return s;
-  connect_started_us_ = mono_us();
+  connect_started_us_ = loop_us(worker_.loop());
   timer_.arm(static_cast<uint64_t>(worker_.config().timeouts.backend_connect.count()));
   return codecs::ok();
 }
@@ -122,7 +122,7 @@ bool BackendConnection::finish_connect() {
   state_ = BackendState::Open;
   timer_.cancel();
   worker_.balancer(key_.cluster).mark_up(key_.backend);
-  const int64_t us = mono_us() - connect_started_us_;
+  const int64_t us = loop_us(worker_.loop()) - connect_started_us_;
   for (Exchange* ex : exchanges_) ex->log.connect_us = us;
   return true;
 }
@@ -239,7 +239,7 @@ void BackendConnection::pump_requests() {
     }
     if (!head_was_sent && ex->request.head_sent) {
       ex->backend.set_stream(sid);
-      ex->log.request_sent_us = mono_us();
+      ex->log.request_sent_us = loop_us(worker_.loop());
       ex->advance(tunnel ? ExchangeEvent::SendTunnelHead : ExchangeEvent::SendHead);
     }
     if (*r > 0) {
@@ -316,7 +316,7 @@ void BackendConnection::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   worker_.add_via(ex->response.head);
   ex->response.head_ready = true;
   if (ex->log.request_sent_us >= 0)
-    ex->log.backend_response_us = mono_us() - ex->log.request_sent_us;
+    ex->log.backend_response_us = loop_us(worker_.loop()) - ex->log.request_sent_us;
   ex->client.wake();
 }
 

@@ -116,7 +116,7 @@ class BackendConnection final : public Peer, public BackendSide {
   bool idle_listed_ = false;
   bool shut_write_ = false;
   uint64_t served_ = 0;
-  int64_t connect_started_us_ = 0;  // mono_us()
+  int64_t connect_started_us_ = 0;  // loop_us()
   net::Timer timer_;                // connect deadline, then idle timeout
 };
 

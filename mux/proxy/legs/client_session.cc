@@ -187,8 +187,7 @@ void ClientSession::answer_decode_error(const codecs::Error& e) {
   }
   auto ex =
       std::make_unique<Exchange>(*this, worker_.loop().timers(), id, worker_.config().timeouts);
-  ex->log.started_wall = std::chrono::system_clock::now();
-  ex->log.started_us = mono_us();
+  ex->log.started_us = loop_us(worker_.loop());
   ex->request.end_received = true;
   Exchange& ref = *ex;
   exchanges_[id] = std::move(ex);
@@ -212,8 +211,7 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
   auto ex =
       std::make_unique<Exchange>(*this, worker_.loop().timers(), s, worker_.config().timeouts);
   LogFacts& log = ex->log;
-  log.started_wall = std::chrono::system_clock::now();
-  log.started_us = mono_us();
+  log.started_us = loop_us(worker_.loop());
   const bool no_authority = head.authority.empty() && (!host || host->value.empty());
   if (no_authority && head.method != "CONNECT") {
     // RFC 9112 §3.3: an origin-form request without Host (HTTP/1.0) names the inbound

@@ -424,7 +424,8 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
                           uint16_t status) {
   // One monotonic microsecond clock for every duration (LogFacts::started_us and the backend
   // times), so the backend's share never exceeds the total.
-  const int64_t total_us = std::max<int64_t>(0, mono_us() - ex.log.started_us);
+  const int64_t now_us = loop_us(loop_);
+  const int64_t total_us = std::max<int64_t>(0, now_us - ex.log.started_us);
   const Route& route = ex.route;
   RequestSample m;
   m.cluster = route.cluster ? static_cast<int>(route.cluster_index) : -1;
@@ -447,7 +448,8 @@ void Worker::log_exchange(const Exchange& ex, const ClientSession& s, std::strin
 
   if (!log_ || !log_->enabled()) return;
   AccessRecord r;
-  r.time = ex.log.started_wall;
+  // The wall-clock time the request started, read only for a logged request.
+  r.time = std::chrono::system_clock::now() - std::chrono::microseconds(now_us - ex.log.started_us);
   r.client = s.peer_address();
   r.listener = s.listener().name;
   r.protocol_in = protocol_in;
