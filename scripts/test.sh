@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds crossmux and runs every test: the release build (unit, property, interop, end-to-end and
 # conformance tests, fuzz corpus replay) on the default event loop, the ASan+UBSan build (unit
-# tests and corpus replay) on epoll, and a libFuzzer run of every fuzz target (clang, ASan+UBSan;
-# scripts/fuzz_ci.sh).
+# tests) on epoll, and a libFuzzer run of every fuzz target (clang, ASan+UBSan, assertions on;
+# scripts/fuzz_ci.sh), which first replays every corpus and regression input under the sanitizers.
 # Usage: scripts/test.sh [release|asan|fuzz]...   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
