@@ -151,6 +151,23 @@ TEST(HpackDecoder, LoweredSettingRequiresUpdate) {
     ASSERT_TRUE(dec.decode(unhex("82"), out).has_value());  // satisfied once
   }
   {
+    // §4.2: lowered twice (to 100, then up to 2000) between blocks, the smallest value must be
+    // signalled; an update to the final 2000 alone does not acknowledge the 100.
+    Decoder dec;
+    DecodedBlock out;
+    dec.set_max_table_size(100);
+    dec.set_max_table_size(2000);
+    EXPECT_EQ(dec.decode(unhex("3fb10f 82"), out).error(), compression(kSizeUpdateMissing));
+  }
+  {
+    Decoder dec;
+    DecodedBlock out;
+    dec.set_max_table_size(100);
+    dec.set_max_table_size(2000);
+    ASSERT_TRUE(dec.decode(unhex("3f45 3fb10f 82"), out).has_value());
+    EXPECT_EQ(dec.table().max_size(), 2000u);
+  }
+  {
     Decoder dec;  // raising the setting obliges nothing
     DecodedBlock out;
     dec.set_max_table_size(8192);
