@@ -211,6 +211,10 @@ std::vector<Row> rows() {
       {"target_bad_pct", "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget, nullptr},
       {"asterisk_get", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrAsteriskNotOptions, nullptr},
       {"connect_origin", "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrConnectTarget, nullptr},
+      // RFC 9110 §9.3.6: CONNECT names a host and a port; an empty port names no port.
+      {"connect_no_port", "CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrConnectTarget, nullptr},
+      {"connect_empty_port", "CONNECT a: HTTP/1.1\r\nHost: a:\r\n\r\n", 400, kErrConnectTarget,
+       nullptr},
       {"absolute_ftp", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadScheme, nullptr},
       {"absolute_userinfo", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget,
        nullptr},
@@ -219,6 +223,9 @@ std::vector<Row> rows() {
       {"host_twice", get("Host: a\r\nHost: a\r\n"), 400, kErrDuplicateHost, nullptr},
       {"host_list", get("Host: a, b\r\n"), 400, kErrBadHost, nullptr},
       {"host_userinfo", get("Host: u@a\r\n"), 400, kErrBadHost, nullptr},
+      // RFC 9110 §7.2: Host = uri-host [ ":" port ], port = *DIGIT.
+      {"host_port_not_digits", get("Host: a:8x\r\n"), 400, kErrBadHost, nullptr},
+      {"host_port_two_colons", get("Host: a:80:80\r\n"), 400, kErrBadHost, nullptr},
       {"host_absolute_wins", "GET http://b.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", 0,
        nullptr, "GET http b.example /x framing=none violations=4"},
       {"host_http10_optional", "GET / HTTP/1.0\r\n\r\n", 0, nullptr,
@@ -264,6 +271,13 @@ std::vector<Row> rows() {
       {"response_extra_after_chunked",
        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 502,
        kErrUnsolicitedResponse, nullptr, resp()},
+      // RFC 9110 §15: valid status codes are 100 to 599 inclusive.
+      {"response_status_099", "HTTP/1.1 099 X\r\nContent-Length: 0\r\n\r\n", 502, kErrBadStatus,
+       nullptr, resp()},
+      {"response_status_600", "HTTP/1.1 600 X\r\nContent-Length: 0\r\n\r\n", 502, kErrBadStatus,
+       nullptr, resp()},
+      {"response_status_599_ok", "HTTP/1.1 599 X\r\nContent-Length: 0\r\n\r\n", 0, nullptr,
+       "response HTTP/1.1 599 framing=known(0)", resp()},
       {"response_obs_fold_replaced", "HTTP/1.1 200 OK\r\nX: a\r\n  b\r\nContent-Length: 0\r\n\r\n",
        0, nullptr, "violations=1\n  field \"X\" \"a b\"", resp()},
   };
