@@ -294,6 +294,12 @@ TEST(H1Decoder, SwitchingProtocolsAndConnectResponsesTunnel) {
                         response_to({{.connect = true}}, true));
   ASSERT_FALSE(connect.error);
   EXPECT_NE(connect.trace.find("framing=tunnel\ndata 1 \"TLS...\"\nend 1"), std::string::npos);
+  // RFC 9110 §9.3.6: only a 2xx opens the tunnel; a 3xx to CONNECT is an ordinary response.
+  auto redirect = decode("HTTP/1.1 300 Multiple Choices\r\nContent-Length: 2\r\n\r\nhi",
+                         response_to({{.connect = true}}, true));
+  ASSERT_FALSE(redirect.error);
+  EXPECT_NE(redirect.trace.find("framing=known(2)"), std::string::npos) << redirect.trace;
+  EXPECT_NE(redirect.trace.find("data 1 \"hi\"\nend 1"), std::string::npos) << redirect.trace;
 }
 
 TEST(H1Decoder, ExpectContinueOnlyInHttp11) {
@@ -320,6 +326,17 @@ TEST(H1Decoder, LimitsGiveTheirStatuses) {
   auto partial = decode("GET /" + std::string(100, 'a'), limited({.max_request_line = 64}));
   ASSERT_TRUE(partial.error);
   EXPECT_EQ(partial.error->detail, kErrRequestLineTooLong);
+  // The bound counts the whole line with its CRLF: 64 octets pass, 65 do not, whole or split.
+  const std::string line64 = "GET /" + std::string(48, 'a') + " HTTP/1.1\r\n";
+  ASSERT_EQ(line64.size(), 64u);
+  for (Split split : {Split::Whole, Split::Bytewise}) {
+    auto at_bound = decode(line64 + "Host: a\r\n\r\n", limited({.max_request_line = 64}), split);
+    EXPECT_FALSE(at_bound.error) << to_string(*at_bound.error);
+    auto past = decode("GET /a" + line64.substr(5) + "Host: a\r\n\r\n",
+                       limited({.max_request_line = 64}), split);
+    ASSERT_TRUE(past.error) << to_string(split);
+    EXPECT_EQ(past.error->detail, kErrRequestLineTooLong) << to_string(split);
+  }
 
   auto e431 = decode("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'v') + "\r\n\r\n",
                      limited({.max_header_bytes = 256}));
