@@ -504,6 +504,25 @@ TEST(ConnectionRecv, PeerGoAwayRefusesStreamsAboveLastId) {
   EXPECT_EQ(c.submit_headers(0, h, true).error().detail, kGoingAway);
 }
 
+// RFC 9113 §6.8: a later GOAWAY may repeat or lower last-stream-id, never raise it (the peer may
+// already have retried the streams above it elsewhere).
+TEST(ConnectionRecv, PeerGoAwayMayRepeatOrLowerButNotRaiseLastId) {
+  RecordingSink sink;
+  Connection c(Role::Client, sink);
+  testing::Wire w;
+  w.settings()
+      .raw(7, 0, 0, testing::u32(5) + testing::u32(0))
+      .raw(7, 0, 0, testing::u32(5) + testing::u32(0))
+      .raw(7, 0, 0, testing::u32(3) + testing::u32(0));
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value()) << sink.trace();
+  testing::Wire raised;
+  raised.raw(7, 0, 0, testing::u32(5) + testing::u32(0));
+  auto r = c.feed(raised.buf.bytes());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().detail, kGoAwayIdIncreased);
+  EXPECT_EQ(r.error().h2_code(), H2Code::ProtocolError);
+}
+
 // RFC 9113 §8.1.1, RFC 9110 §6.4.1: DATA on a response without content (to HEAD, a 204, a 304)
 // resets the stream and nothing of it reaches the sink: an HTTP/1.1 client reads such a head as a
 // whole response, so forwarded bytes would be parsed as the next one.
