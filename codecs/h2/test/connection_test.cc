@@ -551,6 +551,55 @@ TEST(ConnectionRecv, DataOnABodilessResponseResetsTheStream) {
   }
 }
 
+// RFC 9113 §8.1: a response is HEADERS first; DATA before the final head (none yet, or only a
+// 1xx) is malformed and resets the stream, with nothing of it reaching the sink.
+TEST(ConnectionRecv, DataBeforeTheFinalResponseHeadResetsTheStream) {
+  // No head yet, then after ":status 103" (literal, indexed name 8).
+  for (std::string_view interim : {std::string_view(), std::string_view("\x08\x03\x31\x30\x33")}) {
+    RecordingSink sink;
+    Connection c(Role::Client, sink);
+    MessageHead h;
+    h.method = "GET";
+    h.scheme = "https";
+    h.path = "/";
+    h.authority = "a";
+    ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+    testing::Wire w;
+    w.settings();
+    if (!interim.empty()) w.raw(1, 0x4, 1, interim);
+    w.raw(0, 0x1, 1, "early");
+    ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+    EXPECT_NE(sink.trace().find("reset 1 PROTOCOL_ERROR"), std::string::npos) << sink.trace();
+    EXPECT_EQ(sink.trace().find("early"), std::string::npos) << sink.trace();
+    EXPECT_EQ(c.last_stream_error().detail, kDataBeforeHeaders);
+  }
+}
+
+// RFC 9113 §8.1.1: trailers end the stream, so DATA short of content-length is malformed then,
+// and the trailers must not reach the sink: an HTTP/1.1 client reading them as the end of a
+// chunked body would take the truncated body for a whole one.
+TEST(ConnectionRecv, TrailersAfterShortContentLengthResetInsteadOfEnding) {
+  RecordingSink sink;
+  Connection c(Role::Client, sink);
+  MessageHead h;
+  h.method = "GET";
+  h.scheme = "https";
+  h.path = "/";
+  h.authority = "a";
+  ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+  testing::Wire w;
+  w.settings()
+      .raw(1, 0x4, 1,
+           "\x88\x0f\x0d\x02\x31\x30")  // :status 200, content-length: 10
+      .raw(0, 0x0, 1, "abcd")
+      .raw(1, 0x5, 1, "\x00\x01x\x01y");  // trailers x: y, END_STREAM
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+  EXPECT_NE(sink.trace().find("reset 1 PROTOCOL_ERROR"), std::string::npos) << sink.trace();
+  EXPECT_EQ(sink.trace().find("trailers"), std::string::npos) << sink.trace();
+  EXPECT_EQ(sink.trace().find("end 1"), std::string::npos) << sink.trace();
+  EXPECT_EQ(c.last_stream_error().detail, kContentLengthMismatch);
+}
+
 // The bounded memory of closed stream ids: what a young table remembers, and the oldest ids
 // falling out once kRecentClosed more have been closed.
 TEST(H2StreamTable, RemembersTheLastClosedIds) {
