@@ -141,6 +141,16 @@ TEST(HeaderSemantics, ConnectAndExtendedConnect) {
            {":authority", "a"},
            {":path", "/chat"}};
   EXPECT_EQ(request_error(bad, false, true), kUnknownPseudo);
+  // RFC 8441 §4, RFC 9113 §8.5: an extended CONNECT names its target in :authority; a Host field
+  // does not stand in for it, whatever the scheme.
+  for (std::string_view scheme : {"https", "wss"}) {
+    F no_authority = {{":method", "CONNECT"},
+                      {":protocol", "websocket"},
+                      {":scheme", scheme},
+                      {":path", "/chat"},
+                      {"host", "a"}};
+    EXPECT_EQ(request_error(no_authority, false, true), kConnectPseudo) << scheme;
+  }
 }
 
 TEST(HeaderSemantics, HostAuthorityMismatchIsAViolation) {
@@ -170,6 +180,10 @@ TEST(HeaderSemantics, Responses) {
   EXPECT_EQ(h.framing, Framing::None);  // response to HEAD
   ASSERT_TRUE(to_response(F{{":status", "200"}}, false, {false, true}, h).has_value());
   EXPECT_EQ(h.framing, Framing::Tunnel);
+  // RFC 9110 §9.3.6: only a 2xx to CONNECT opens the tunnel; a 3xx is an ordinary response.
+  ASSERT_TRUE(to_response(F{{":status", "300"}, {"content-length", "2"}}, false, {false, true}, h)
+                  .has_value());
+  EXPECT_EQ(h.framing, Framing::KnownLength);
   ASSERT_TRUE(to_response(F{{":status", "204"}}, false, {}, h).has_value());
   EXPECT_EQ(h.framing, Framing::None);
   ASSERT_TRUE(
