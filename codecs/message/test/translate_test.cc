@@ -141,6 +141,15 @@ TEST(Translate, PrepareForH1KeepsUpgradeOnlyOnTunnelHeads) {
   r.headers.add_view("Connection", "upgrade");
   ASSERT_TRUE(prepare_for_h1(r));
   EXPECT_EQ(fields(r), "upgrade=websocket;");
+  // RFC 9113 §3.1: h2c is never offered to an HTTP/1.1 backend, in any letter case (a backend
+  // matching it case-insensitively would switch to frames nothing of ours checked).
+  MessageHead mixed = h1_request();
+  mixed.authority = "a";
+  mixed.framing = Framing::Tunnel;
+  mixed.headers.add_view("Connection", "Upgrade");
+  mixed.headers.add_view("Upgrade", "H2C, websocket, h2C");
+  ASSERT_TRUE(prepare_for_h1(mixed));
+  EXPECT_EQ(fields(mixed), "upgrade=websocket;");
 }
 
 // RFC 9113 §8.3.1: an HTTP/2 request whose host differs from :authority is refused on its way to
@@ -156,6 +165,13 @@ TEST(Translate, HostMismatchRefusedFromH2AbsoluteFormWinsFromH1) {
   EXPECT_EQ(st.error().detail, kErrTranslateHostMismatch);
   EXPECT_EQ(st.error().code, 400u);
   EXPECT_EQ(st.error().scope, Scope::Stream);
+  // RFC 9110 §4.2.3: the host is compared case-insensitively; a difference of case is no mismatch.
+  MessageHead cased = h1_request();
+  cased.version = Version::Http2;
+  cased.authority = "a.com";
+  cased.headers.add_view("host", "A.Com");
+  ASSERT_TRUE(prepare_for_h1(cased));
+  EXPECT_EQ(cased.authority, "a.com");
   MessageHead absolute = h1_request();
   absolute.version = Version::Http11;
   absolute.authority = "a.com";
@@ -250,6 +266,9 @@ const Bad kBad[] = {
     {"authority_userinfo", [](MessageHead& h) { h.authority = "u@host"; },
      kErrTranslateBadAuthority},
     {"authority_bad_port", [](MessageHead& h) { h.authority = "a:8x"; }, kErrTranslateBadAuthority},
+    // RFC 3986 §3.2.2: an IP-literal is one bracketed address, no bracket inside it.
+    {"authority_nested_bracket", [](MessageHead& h) { h.authority = "[[::1]"; },
+     kErrTranslateBadAuthority},
     {"scheme_injection", [](MessageHead& h) { h.scheme = "https://evil.com/x?"; },
      kErrTranslateBadScheme},
 };
