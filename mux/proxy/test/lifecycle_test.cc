@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -17,43 +17,44 @@ namespace {
 using E = ExchangeEvent;
 using P = Phase;
 
-// The diagram's edges, written out once more by hand: the table must hold exactly these.
-const std::set<std::pair<P, E>>& legal() {
-  static const std::set<std::pair<P, E>> edges = {
-      {P::Routing, E::Queue},
-      {P::Routing, E::Attach},
-      {P::Routing, E::Answer},
-      {P::Routing, E::Abort},
-      {P::Queued, E::Attach},
-      {P::Queued, E::Retry},
-      {P::Queued, E::Answer},
-      {P::Queued, E::Abort},
-      {P::Attached, E::SendHead},
-      {P::Attached, E::SendTunnelHead},
-      {P::Attached, E::Retry},
-      {P::Attached, E::Answer},
-      {P::Attached, E::Abort},
-      {P::Forwarding, E::ResponseHead},
-      {P::Forwarding, E::Retry},
-      {P::Forwarding, E::Answer},
-      {P::Forwarding, E::Abort},
-      {P::TunnelPending, E::ResponseHead},
-      {P::TunnelPending, E::TunnelAccept},
-      {P::TunnelPending, E::Retry},
-      {P::TunnelPending, E::Answer},
-      {P::TunnelPending, E::Abort},
-      {P::Tunnel, E::Answer},
-      {P::Tunnel, E::Complete},
-      {P::Tunnel, E::Abort},
-      {P::Responding, E::Answer},
-      {P::Responding, E::Complete},
-      {P::Responding, E::Abort},
-      {P::Answered, E::Complete},
-      {P::Routing, E::Wait},
-      {P::Backoff, E::Retry},
-      {P::Backoff, E::Answer},
-      {P::Backoff, E::Abort},
-      {P::Answered, E::Abort},
+// The diagram's edges and where each leads, written out once more by hand: the table must hold
+// exactly these.
+const std::map<std::pair<P, E>, P>& legal() {
+  static const std::map<std::pair<P, E>, P> edges = {
+      {{P::Routing, E::Queue}, P::Queued},
+      {{P::Routing, E::Attach}, P::Attached},
+      {{P::Routing, E::Answer}, P::Answered},
+      {{P::Routing, E::Abort}, P::Aborted},
+      {{P::Queued, E::Attach}, P::Attached},
+      {{P::Queued, E::Retry}, P::Routing},
+      {{P::Queued, E::Answer}, P::Answered},
+      {{P::Queued, E::Abort}, P::Aborted},
+      {{P::Attached, E::SendHead}, P::Forwarding},
+      {{P::Attached, E::SendTunnelHead}, P::TunnelPending},
+      {{P::Attached, E::Retry}, P::Routing},
+      {{P::Attached, E::Answer}, P::Answered},
+      {{P::Attached, E::Abort}, P::Aborted},
+      {{P::Forwarding, E::ResponseHead}, P::Responding},
+      {{P::Forwarding, E::Retry}, P::Routing},
+      {{P::Forwarding, E::Answer}, P::Answered},
+      {{P::Forwarding, E::Abort}, P::Aborted},
+      {{P::TunnelPending, E::ResponseHead}, P::Responding},
+      {{P::TunnelPending, E::TunnelAccept}, P::Tunnel},
+      {{P::TunnelPending, E::Retry}, P::Routing},
+      {{P::TunnelPending, E::Answer}, P::Answered},
+      {{P::TunnelPending, E::Abort}, P::Aborted},
+      {{P::Tunnel, E::Answer}, P::Answered},
+      {{P::Tunnel, E::Complete}, P::Done},
+      {{P::Tunnel, E::Abort}, P::Aborted},
+      {{P::Responding, E::Answer}, P::Answered},
+      {{P::Responding, E::Complete}, P::Done},
+      {{P::Responding, E::Abort}, P::Aborted},
+      {{P::Answered, E::Complete}, P::Done},
+      {{P::Routing, E::Wait}, P::Backoff},
+      {{P::Backoff, E::Retry}, P::Routing},
+      {{P::Backoff, E::Answer}, P::Answered},
+      {{P::Backoff, E::Abort}, P::Aborted},
+      {{P::Answered, E::Abort}, P::Aborted},
   };
   return edges;
 }
@@ -63,9 +64,9 @@ TEST(ExchangeLifecycle, TableHoldsExactlyTheDiagram) {
     for (size_t e = 0; e < kExchangeEventCount; ++e) {
       const auto phase = static_cast<P>(p);
       const auto event = static_cast<E>(e);
-      const bool allowed = next_phase(phase, event) != P::Invalid;
-      EXPECT_EQ(allowed, legal().count({phase, event}) == 1)
-          << to_string(event) << " in " << to_string(phase);
+      const auto edge = legal().find({phase, event});
+      const P want = edge == legal().end() ? P::Invalid : edge->second;
+      EXPECT_EQ(next_phase(phase, event), want) << to_string(event) << " in " << to_string(phase);
     }
   }
 }
