@@ -1,6 +1,6 @@
-// BackendPool queueing at max_connections_per_backend, and an HTTP/1.1 client connection whose
-// response is cut, driven in memory (MemoryStream, a BackendConnector, a VirtualClock): the real
-// Worker, ClientSession and BackendConnection.
+// BackendPool queueing at max_connections_per_backend, its reuse of idle connections, and an
+// HTTP/1.1 client connection whose response is cut, driven in memory (MemoryStream, a
+// BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -97,6 +97,71 @@ TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
   }
   EXPECT_GE(backends.peers.size(), 2u) << "the queued request never got a connection";
   EXPECT_EQ(count(to_client, "HTTP/1.1 "), 2u) << to_client;
+}
+
+// RFC 9112 §9.3.1, RFC 9110 §9.2.2: an idempotent request whose reused connection was lost before
+// any response (the keep-alive race) is replayed, on a new connection: the other idle connections
+// to that backend may be as stale as the one that just failed.
+TEST(BackendPoolReuse, ReplayAfterALostReusedConnectionOpensAFreshOne) {
+  net::VirtualClock clock;
+  auto loop = net::EventLoop::create(&clock).value();
+  config::Config c = one_backend_config();
+  c.clusters[0].max_connections_per_backend = 4;  // each pipelined request gets a connection
+  auto shared = std::make_shared<const config::Config>(c);
+  const config::Config& cfg = *shared;
+  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
+  Worker worker(*loop, shared, nullptr, limiter);
+  ASSERT_TRUE(worker.prepare());
+  MemoryBackends backends;
+  worker.pool().set_connector(&backends);
+  auto client = net::make_memory_pipe();
+  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
+  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
+                      "192.0.2.1");
+  auto settle = [&] {
+    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
+  };
+  const auto ok = codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  // Two connections, both answered: both idle in the pool afterwards.
+  client.peer.send(codecs::as_bytes(
+      "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  settle();
+  ASSERT_EQ(backends.peers.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    std::string got;
+    backends.peers[i].receive(got);
+    ASSERT_EQ(count(got, " HTTP/1.1\r\n"), 1u) << got;
+    backends.peers[i].send(ok);
+  }
+  settle();
+  std::string to_client;
+  client.peer.receive(to_client);
+  ASSERT_EQ(count(to_client, "HTTP/1.1 200"), 2u) << to_client;
+
+  // The third request reuses one of them, which dies before answering.
+  client.peer.send(codecs::as_bytes("GET /3 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  settle();
+  size_t reused = 2;
+  for (size_t i = 0; i < 2; ++i) {
+    std::string got;
+    backends.peers[i].receive(got);
+    if (got.find("GET /3 ") != std::string::npos) reused = i;
+  }
+  ASSERT_LT(reused, 2u) << "the third request did not reuse an idle connection";
+  ASSERT_EQ(backends.peers.size(), 2u);
+  backends.peers[reused].reset();
+  settle();
+
+  ASSERT_EQ(backends.peers.size(), 3u) << "the replay did not open a new connection";
+  std::string other, fresh;
+  backends.peers[1 - reused].receive(other);
+  EXPECT_EQ(other, "") << "the replay went to the other idle connection";
+  backends.peers[2].receive(fresh);
+  EXPECT_NE(fresh.find("GET /3 "), std::string::npos) << fresh;
+  backends.peers[2].send(ok);
+  settle();
+  client.peer.receive(to_client);
+  EXPECT_EQ(count(to_client, "HTTP/1.1 200"), 3u) << to_client;
 }
 
 // RFC 9112 §9.6: an HTTP/1.1 response cut after its head (its backend connection lost, or the
