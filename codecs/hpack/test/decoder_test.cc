@@ -199,6 +199,27 @@ TEST(HpackDecoder, InsertEvictingItsOwnNameSource) {
   EXPECT_EQ(dec.table().size(), 92u);
 }
 
+// RFC 7541 §4.4: only an entry *larger* than the table empties it; one of exactly the maximum size
+// evicts everything else and is stored.
+TEST(HpackDecoder, EntryOfExactlyTheTableSizeIsStored) {
+  Decoder dec(DecoderLimits{.max_table_size = 100});
+  DecodedBlock out;
+  ASSERT_TRUE(dec.decode(unhex("40 01 61 01 62"), out).has_value());  // a: b, 34 octets
+  const std::string name(30, 'n');
+  const std::string value(38, 'v');  // 30 + 38 + 32 = 100
+  Bytes8 block = {0x40, 30};
+  block.insert(block.end(), name.begin(), name.end());
+  block.push_back(38);
+  block.insert(block.end(), value.begin(), value.end());
+  block.push_back(0x80 | 62);  // the entry just inserted
+  ASSERT_TRUE(dec.decode(block, out).has_value());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].name, name);
+  EXPECT_EQ(out[1].value, value);
+  ASSERT_EQ(dec.table().count(), 1u);
+  EXPECT_EQ(dec.table().size(), 100u);
+}
+
 // The same in the encoder's (non-stable) mode, where eviction and compaction reuse the bytes the
 // name views.
 TEST(HpackDynamicTable, NameAliasingAnEvictedEntry) {
