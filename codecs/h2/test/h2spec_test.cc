@@ -467,6 +467,14 @@ TEST(H2spec, s6_10_Continuation) {
     s.expect_conn_error(kProtocol);
   }
   {
+    // The block's remainder on another (non-zero) stream: never spliced into stream 1's block.
+    Server s;
+    std::string block = s.w.block(Wire::get_fields());
+    s.w.headers(1, block.substr(0, 2), true, false).raw(9, kFlagEndHeaders, 3, block.substr(2));
+    s.expect_conn_error(kProtocol);
+    EXPECT_EQ(s.sink.count(EventKind::Head), 0u);
+  }
+  {
     Server s;
     s.w.get(1).raw(9, kFlagEndHeaders, 1, "\x82");
     s.expect_conn_error(kProtocol);
