@@ -112,8 +112,9 @@ struct NullClient : ClientSide {
   void answer(Exchange&, uint16_t, std::string_view) override {}
   void backend_failed(Exchange&, FailureKind) override {}
   void deadline_expired(Exchange&) override { ++deadlines; }
-  void stall_expired(Exchange&) override {}
+  void stall_expired(Exchange&) override { ++stalls; }
   int deadlines = 0;
+  int stalls = 0;
 };
 
 std::vector<std::pair<P, E>> seen_violations;
@@ -166,6 +167,47 @@ TEST(ExchangeLifecycle, EachWaitingPhaseHasADeadline) {
   EXPECT_EQ(ex.phase(), P::Done);
   EXPECT_FALSE(ex.deadline_armed());
   EXPECT_FALSE(ex.broken());
+}
+
+// Once the response head is in, the deadline is stream_progress (no byte moved for that long),
+// no longer the backend's time to answer.
+TEST(ExchangeLifecycle, ResponseHeadArmsTheStreamProgressDeadline) {
+  net::TimerWheel wheel;
+  NullClient client;
+  config::Timeouts t;
+  t.backend_response = config::Millis(1000);
+  t.stream_progress = config::Millis(500);
+  Exchange ex(client, wheel, 1, t);
+  ex.advance(E::Attach);
+  ex.advance(E::SendHead);
+  EXPECT_EQ(ex.progress_timeout_ms(), 1000u);
+  ex.advance(E::ResponseHead);
+  EXPECT_EQ(ex.phase(), P::Responding);
+  EXPECT_EQ(ex.progress_timeout_ms(), 500u);
+  ASSERT_TRUE(ex.deadline_armed());
+  wheel.advance(499);
+  EXPECT_EQ(client.deadlines, 0);
+  wheel.advance(500);
+  EXPECT_EQ(client.deadlines, 1);
+}
+
+// hasten_stall() brings a stall's deadline forward to the grace after its start, never back.
+TEST(ExchangeLifecycle, HastenStallNeverPostponesTheStall) {
+  net::TimerWheel wheel;
+  NullClient client;
+  config::Timeouts t;
+  Exchange late(client, wheel, 1, t);
+  Exchange soon(client, wheel, 3, t);
+  late.begin_stall(1000);
+  soon.begin_stall(1000);
+  late.hasten_stall(2000);  // later than the stall's own deadline: no change
+  soon.hasten_stall(300);
+  wheel.advance(299);
+  EXPECT_EQ(client.stalls, 0);
+  wheel.advance(300);
+  EXPECT_EQ(client.stalls, 1);
+  wheel.advance(1000);
+  EXPECT_EQ(client.stalls, 2);
 }
 
 TEST(ExchangeLifecycle, AnsweredHasNoBackendDeadline) {
