@@ -164,6 +164,57 @@ TEST(BackendPoolReuse, ReplayAfterALostReusedConnectionOpensAFreshOne) {
   EXPECT_EQ(count(to_client, "HTTP/1.1 200"), 3u) << to_client;
 }
 
+// timeouts.flow_control_stall bounds how long a response may wait for a client that reads
+// nothing; a client that keeps taking what was written, in rounds well inside the limit, is not
+// stalled: every pump that moves bytes starts the clock again (the slow-read class of
+// CVE-2019-9517 is the client that stops reading).
+TEST(ClientSessionStall, AReaderThatKeepsReadingIsNotCut) {
+  net::VirtualClock clock;
+  auto loop = net::EventLoop::create(&clock).value();
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(1000);
+  auto shared = std::make_shared<const config::Config>(c);
+  const config::Config& cfg = *shared;
+  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
+  Worker worker(*loop, shared, nullptr, limiter);
+  ASSERT_TRUE(worker.prepare());
+  MemoryBackends backends;
+  worker.pool().set_connector(&backends);
+  auto client = net::make_memory_pipe();
+  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
+  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
+                      "192.0.2.1");
+  auto settle = [&] {
+    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
+  };
+  client.peer.send(codecs::as_bytes("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  settle();
+  ASSERT_EQ(backends.peers.size(), 1u);
+  const size_t body = 4 << 20;  // far more than the client pipe and the proxy's buffers hold
+  backends.peers[0].send(
+      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
+  backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  settle();
+  // Everything written so far is read every 600 ms, within the 1000 ms stall limit each time;
+  // the whole body takes many times the limit.
+  std::string to_client;
+  auto body_got = [&]() -> size_t {
+    const size_t head_end = to_client.find("\r\n\r\n");
+    return head_end == std::string::npos ? 0 : to_client.size() - head_end - 4;
+  };
+  int rounds = 0;
+  for (; rounds < 1000 && body_got() < body; ++rounds) {
+    ASSERT_FALSE(client.peer.stream_gone()) << "cut after " << to_client.size() << " octets";
+    client.peer.receive(to_client);
+    settle();
+    clock.advance(600);
+    ASSERT_TRUE(loop->run_once(0));
+    settle();
+  }
+  EXPECT_EQ(body_got(), body) << "the response was not delivered whole";
+  EXPECT_GT(rounds, 5);
+}
+
 // RFC 9112 §9.6: an HTTP/1.1 response cut after its head (its backend connection lost, or the
 // backend timeout, mid-body) can only be ended by closing the client connection. The response to
 // a request pipelined behind it must not follow on the same connection: the client would read
