@@ -384,6 +384,12 @@ TEST(H1Decoder, ForbiddenTrailersAndIncompleteMessages) {
   EXPECT_EQ(cut_head.error->detail, kErrIncompleteMessage);
   auto clean = decode("GET / HTTP/1.1\r\nHost: a\r\n\r\n", eof);
   EXPECT_FALSE(clean.error);
+  // RFC 9112 §8: a 1xx is no response; a backend that closes after one left the request
+  // unanswered (a 502, never a clean end).
+  auto interim_only = decode("HTTP/1.1 100 Continue\r\n\r\n", response_to({{}}, true));
+  ASSERT_TRUE(interim_only.error) << interim_only.trace;
+  EXPECT_EQ(interim_only.error->detail, kErrIncompleteMessage);
+  EXPECT_EQ(interim_only.error->code, 502u);
 }
 
 TEST(H1Decoder, ErrorsAreStickyAndCarryTheStreamId) {
