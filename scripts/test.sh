@@ -11,12 +11,36 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(release fuzz asan)
 jobs=$(nproc 2>/dev/null || echo 2)
 
-for step in "${steps[@]}"; do
+# When the fuzz stage comes after the release one, the fuzz preset is built at the lowest CPU
+# priority while the release tests run: they mostly wait on sockets and child processes (about a
+# fifth of two cores), so the compiler takes the idle CPU and the tests keep theirs. It runs in
+# its own process group, stopped if this script ends first.
+fuzz_build_pid=
+fuzz_build_log=
+stop_fuzz_build() {
+  [ -n "$fuzz_build_pid" ] && kill -- "-$fuzz_build_pid" 2>/dev/null
+  return 0
+}
+trap stop_fuzz_build EXIT
+fuzz_after() {  # whether the fuzz stage follows step number $1
+  local i
+  for ((i = $1 + 1; i < ${#steps[@]}; i++)); do [ "${steps[i]}" = fuzz ] && return 0; done
+  return 1
+}
+
+for index in "${!steps[@]}"; do
+  step=${steps[index]}
   case $step in
     release|asan)
       echo "== $step: configure, build, test"
       cmake --preset "$step" >/dev/null
       cmake --build --preset "$step" -j "$jobs"
+      if [ "$step" = release ] && [ -z "$fuzz_build_pid" ] && fuzz_after "$index"; then
+        fuzz_build_log=$(mktemp /tmp/crossmux-fuzz-build.XXXXXX)
+        setsid nice -n 19 bash -c 'cmake --preset fuzz && cmake --build --preset fuzz -j "$1"' \
+          _ "$jobs" >"$fuzz_build_log" 2>&1 &
+        fuzz_build_pid=$!
+      fi
       # A failing test prints its output (CI logs are all there is); a test that fails is run
       # once more, so a loaded 2-core machine's timing cannot alone turn CI red: a broken rule
       # fails both runs.
@@ -29,6 +53,17 @@ for step in "${steps[@]}"; do
       ;;
     fuzz)
       echo "== fuzz: build the fuzz preset and fuzz every target (~8 minutes, two at a time)"
+      if [ -n "$fuzz_build_pid" ]; then
+        # Built beside the release tests: wait for it (fuzz_ci.sh's own build is then a no-op).
+        if ! wait "$fuzz_build_pid"; then
+          fuzz_build_pid=
+          echo "fuzz preset build failed:" >&2
+          tail -40 "$fuzz_build_log" >&2
+          exit 1
+        fi
+        fuzz_build_pid=
+        export CROSSMUX_FUZZ_BUILD_DIR=build/fuzz
+      fi
       # CROSSMUX_FUZZ_SECONDS gives every target that many seconds instead of its CI share.
       bash scripts/fuzz_ci.sh ${CROSSMUX_FUZZ_SECONDS:+"$CROSSMUX_FUZZ_SECONDS"}
       ;;
