@@ -83,7 +83,9 @@ void ClientSession::on_ready() {
   } else if (peer_closed_) {
     alive = false;
   }
+  const uint64_t writes = socket_writes();
   if (!flush()) alive = false;
+  if (socket_writes() != writes) socket_progressed();
   if (!alive || drop_output_ || should_close()) {
     close();
     return;
@@ -517,6 +519,18 @@ void ClientSession::track_stall(Exchange& ex, size_t wrote) {
       ex.response.head_sent && ex.response.queued() > 0 && codec_->capacity(ex.client_stream) == 0;
   if (wrote > 0 || !blocked) ex.cancel_stall();
   if (blocked && !ex.stalling()) ex.begin_stall(worker_.stall_limit_ms(ex));
+}
+
+void ClientSession::socket_progressed() {
+  // The client took bytes: a response waiting only on the socket (its windows open, the output
+  // buffers full ahead of it) has a reader, however slow, and its stall starts again from now;
+  // one held at a zero HTTP/2 window keeps its clock, whatever its siblings' bytes do.
+  for (auto& [sid, ex] : exchanges_) {
+    if (ex->stalling() && codec_->window_open(sid)) {
+      ex->cancel_stall();
+      ex->begin_stall(worker_.stall_limit_ms(*ex));
+    }
+  }
 }
 
 void ClientSession::stall_expired(Exchange& ex) {

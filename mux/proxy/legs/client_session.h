@@ -105,6 +105,8 @@ class ClientSession final : public Peer, public ClientSide {
   void on_timeout();
   // Starts or stops `ex`'s flow-control stall deadline after a pump that wrote `wrote` bytes.
   void track_stall(Exchange& ex, size_t wrote);
+  // After the socket took bytes: restarts the stall of exchanges that wait on it alone.
+  void socket_progressed();
   void close();
 
   const config::Listener& listener_;

@@ -94,6 +94,10 @@ class Codec {
   virtual bool wants_output() const = 0;
   // Body bytes worth handing to send_data for `stream` now (0: wait).
   virtual size_t capacity(codecs::StreamId stream) const = 0;
+  // Whether the peer's flow control lets `stream` send (HTTP/2: the stream's and the
+  // connection's windows are above zero); a protocol without flow control always does. With
+  // capacity() at 0 and the window open, what waits is the socket: the peer reads slowly.
+  virtual bool window_open(codecs::StreamId) const { return true; }
 
   // Client codecs: whether another request may start now (H1: idle; H2: below the peer's
   // MAX_CONCURRENT_STREAMS and not going away).

@@ -108,6 +108,9 @@ class H2Codec final : public Codec {
     const size_t want = window <= 0 ? 0 : std::min<size_t>(kStreamHighWater, window);
     return queued < want ? want - queued : 0;
   }
+  bool window_open(StreamId stream) const override {
+    return std::min(conn_.send_window(stream), conn_.connection_send_window()) > 0;
+  }
   bool can_open_stream() const override { return conn_.can_open_stream(); }
   bool can_open_tunnel() const override {
     return conn_.can_open_stream() && conn_.peer_settings_received();

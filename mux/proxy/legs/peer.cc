@@ -93,6 +93,7 @@ bool Peer::flush() {
     watch_->note(r);
     if (r.ok()) {
       progressed = true;
+      ++socket_writes_;
       if (out_.empty() && codec_) codec_->take_output(out_);
       continue;
     }

@@ -40,6 +40,8 @@ class Peer : public net::Handler, protected codecs::EventSink {
   // Takes the codec's output and writes while the socket accepts it. False when the connection
   // broke. Reschedules itself after progress so producers can refill the output.
   bool flush();
+  // Writes the socket has taken so far (a reader that takes bytes, however slowly, moves it).
+  uint64_t socket_writes() const { return socket_writes_; }
   // Gives back empty buffers (an idle connection then holds no I/O memory).
   void trim();
   // Arms or cancels a timer per codec deadline (call after feeding and after producing output).
@@ -57,6 +59,7 @@ class Peer : public net::Handler, protected codecs::EventSink {
   bool peer_closed_ = false;
 
  private:
+  uint64_t socket_writes_ = 0;
   std::array<std::unique_ptr<net::Timer>, kDeadlineKinds> deadline_timers_;
   std::array<uint64_t, kDeadlineKinds> deadline_serials_{};
 };

@@ -3,10 +3,12 @@
 // BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "codecs/h2/connection.h"
 #include "mux/config/config.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/memory_stream.h"
@@ -213,6 +215,145 @@ TEST(ClientSessionStall, AReaderThatKeepsReadingIsNotCut) {
   }
   EXPECT_EQ(body_got(), body) << "the response was not delivered whole";
   EXPECT_GT(rounds, 5);
+}
+
+// A client that reads, however slowly, is not a stalled one: here it takes 16 KiB every 600 ms
+// (27 KiB/s), much less than the proxy's output buffers hold, so for seconds at a time the
+// exchange hands the codec nothing while the socket keeps taking bytes. The stall limit (1 s)
+// counts from the socket's last progress, as nginx's send_timeout and HAProxy's timeout client
+// do; before, the client was cut at 1 s.
+TEST(ClientSessionStall, AClientReadingSlowerThanTheBuffersDrainIsNotCut) {
+  net::VirtualClock clock;
+  auto loop = net::EventLoop::create(&clock).value();
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(1000);
+  auto shared = std::make_shared<const config::Config>(c);
+  const config::Config& cfg = *shared;
+  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
+  Worker worker(*loop, shared, nullptr, limiter);
+  ASSERT_TRUE(worker.prepare());
+  MemoryBackends backends;
+  worker.pool().set_connector(&backends);
+  auto client = net::make_memory_pipe();
+  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
+  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
+                      "192.0.2.1");
+  auto settle = [&] {
+    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
+  };
+  client.peer.send(codecs::as_bytes("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  settle();
+  ASSERT_EQ(backends.peers.size(), 1u);
+  const size_t body = 1 << 20;
+  backends.peers[0].send(
+      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
+  backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  settle();
+  std::string to_client;
+  auto body_got = [&]() -> size_t {
+    const size_t head_end = to_client.find("\r\n\r\n");
+    return head_end == std::string::npos ? 0 : to_client.size() - head_end - 4;
+  };
+  int rounds = 0;
+  for (; rounds < 1000 && body_got() < body; ++rounds) {
+    ASSERT_FALSE(client.peer.stream_gone()) << "cut after " << to_client.size() << " octets";
+    client.peer.receive(to_client, 16 * 1024);
+    settle();
+    clock.advance(600);
+    ASSERT_TRUE(loop->run_once(0));
+    settle();
+  }
+  EXPECT_EQ(body_got(), body) << "the response was not delivered whole";
+  EXPECT_GT(rounds, 50);
+}
+
+// What an HTTP/2 test client sees: the resets per stream and the body bytes per stream.
+struct H2ClientView : codecs::EventSink {
+  std::map<codecs::StreamId, size_t> body;
+  std::map<codecs::StreamId, uint32_t> resets;
+  void on_head(codecs::StreamId, codecs::MessageHead&) override {}
+  void on_data(codecs::StreamId s, codecs::Bytes d) override { body[s] += d.size(); }
+  void on_trailers(codecs::StreamId, codecs::HeaderList&) override {}
+  void on_end_of_message(codecs::StreamId) override {}
+  void on_reset(codecs::StreamId s, uint32_t code) override { resets[s] = code; }
+  void on_goaway(codecs::StreamId, uint32_t, std::string_view) override {}
+  void on_connection_error(const codecs::Error&) override {}
+};
+
+// RFC 9113 §5.2: a stream whose window the client holds at zero is a stalled one, however many
+// bytes its siblings on the same connection take: the socket's progress restarts the stall only
+// of streams whose windows are open (a slow reader), never of a zero-window stream.
+TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
+  net::VirtualClock clock;
+  auto loop = net::EventLoop::create(&clock).value();
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(1000);
+  c.clusters[0].max_connections_per_backend = 4;
+  auto shared = std::make_shared<const config::Config>(c);
+  const config::Config& cfg = *shared;
+  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
+  Worker worker(*loop, shared, nullptr, limiter);
+  ASSERT_TRUE(worker.prepare());
+  MemoryBackends backends;
+  worker.pool().set_connector(&backends);
+  auto client = net::make_memory_pipe();
+  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
+  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
+                      "192.0.2.1");
+  auto settle = [&] {
+    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
+  };
+  H2ClientView seen;
+  codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
+  auto send_h2 = [&] {
+    codecs::ByteBuffer out;
+    h2.take_output(out);
+    client.peer.send(out.bytes());
+  };
+  codecs::MessageHead get;
+  get.method = "GET";
+  get.scheme = "http";
+  get.authority = "a.test";
+  get.path = "/stalled";
+  auto stalled = h2.submit_headers(0, get, true);
+  get.path = "/flowing";
+  auto flowing = h2.submit_headers(0, get, true);
+  ASSERT_TRUE(stalled && flowing);
+  send_h2();
+  // The client returns flow credit for what it reads of the second stream only: the first one
+  // stays at zero once its initial 65,535 octets are out.
+  settle();
+  ASSERT_EQ(backends.peers.size(), 2u);
+  const size_t body = 4 << 20;
+  for (auto& b : backends.peers) {
+    b.send(codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) +
+                            "\r\n\r\n"));
+    b.send(codecs::as_bytes(std::string(body, 'x')));
+  }
+  settle();
+  // The client reads 96 KiB every 300 ms and credits the second stream as it reads: that stream
+  // moves all the time, its window reopened within each round.
+  std::string pending;
+  for (int round = 0; round < 10; ++round) {
+    std::string chunk;
+    client.peer.receive(chunk, 96 * 1024);
+    const size_t before = seen.body[*flowing];
+    pending += chunk;  // the codec takes whole frames; the rest waits for more bytes
+    auto fed = h2.feed(codecs::as_bytes(pending));
+    ASSERT_TRUE(fed) << codecs::to_string(fed.error());
+    pending.erase(0, *fed);
+    h2.consume(*flowing, seen.body[*flowing] - before);
+    send_h2();
+    settle();
+    clock.advance(300);
+    ASSERT_TRUE(loop->run_once(0));
+    settle();
+  }
+  EXPECT_GT(seen.body[*flowing], 0u);
+  EXPECT_EQ(seen.resets.count(*flowing), 0u) << "the reading stream was cut";
+  ASSERT_EQ(seen.resets.count(*stalled), 1u)
+      << "a zero-window stream outlived flow_control_stall three times over";
+  EXPECT_EQ(seen.resets[*stalled], static_cast<uint32_t>(codecs::H2Code::Cancel));
 }
 
 // RFC 9112 §9.6: an HTTP/1.1 response cut after its head (its backend connection lost, or the
