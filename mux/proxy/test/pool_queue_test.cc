@@ -53,51 +53,76 @@ size_t count(const std::string& s, std::string_view what) {
   return n;
 }
 
-TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
+// One Worker on a virtual clock with one client connection open on the first listener and its
+// backends in memory. The backends are declared before the worker (it keeps a pointer to them)
+// and the client pipe after it.
+struct OneClientWorker {
+  explicit OneClientWorker(config::Config c)
+      : loop(net::EventLoop::create(&clock).value()),
+        shared(std::make_shared<const config::Config>(std::move(c))),
+        cfg(*shared),
+        limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip),
+        worker(*loop, shared, nullptr, limiter) {}
+
+  // Prepares the worker and opens the client's session; false if either is refused.
+  bool open() {
+    if (!worker.prepare()) return false;
+    worker.pool().set_connector(&backends);
+    if (worker.limiter().try_acquire("192.0.2.1") != ConnectionLimiter::Verdict::Accept) {
+      return false;
+    }
+    worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
+                        "192.0.2.1");
+    return true;
+  }
+
+  // Runs the loop until nothing is queued (bounded).
+  void settle() {
+    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
+  }
+
   net::VirtualClock clock;
-  auto loop = net::EventLoop::create(&clock).value();
-  auto shared = std::make_shared<const config::Config>(one_backend_config());
-  const config::Config& cfg = *shared;
-  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
-  Worker worker(*loop, shared, nullptr, limiter);
-  ASSERT_TRUE(worker.prepare());
+  std::unique_ptr<net::EventLoop> loop;
+  std::shared_ptr<const config::Config> shared;
+  const config::Config& cfg;
+  ConnectionLimiter limiter;
   MemoryBackends backends;
-  worker.pool().set_connector(&backends);
-  auto client = net::make_memory_pipe();
-  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
-  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
-                      "192.0.2.1");
+  Worker worker;
+  net::MemoryPipe client = net::make_memory_pipe();
+};
+
+TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
+  OneClientWorker w(one_backend_config());
+  ASSERT_TRUE(w.open());
 
   // Two pipelined requests: the second waits at the one-connection cap.
-  client.peer.send(codecs::as_bytes(
+  w.client.peer.send(codecs::as_bytes(
       "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
-  auto settle = [&] {
-    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
-  };
-  settle();
-  ASSERT_EQ(backends.peers.size(), 1u);
-  EXPECT_EQ(worker.pool().connections({0, 0}), 1u);
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u);
+  EXPECT_EQ(w.worker.pool().connections({0, 0}), 1u);
 
   // The only connection dies before answering: its slot must go to what waits.
-  backends.peers[0].reset();
-  settle();
+  w.backends.peers[0].reset();
+  w.settle();
 
   // From here every backend answers each request it got; both requests must be answered.
   std::string to_client;
   for (int round = 0; round < 50 && count(to_client, "HTTP/1.1 ") < 2; ++round) {
-    for (size_t i = 1; i < backends.peers.size(); ++i) {
+    for (size_t i = 1; i < w.backends.peers.size(); ++i) {
       std::string got;
-      backends.peers[i].receive(got);
+      w.backends.peers[i].receive(got);
       for (size_t n = count(got, " HTTP/1.1\r\n"); n > 0; --n) {
-        backends.peers[i].send(codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        w.backends.peers[i].send(
+            codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
       }
     }
-    settle();
-    client.peer.receive(to_client);
-    clock.advance(1000);
-    settle();
+    w.settle();
+    w.client.peer.receive(to_client);
+    w.clock.advance(1000);
+    w.settle();
   }
-  EXPECT_GE(backends.peers.size(), 2u) << "the queued request never got a connection";
+  EXPECT_GE(w.backends.peers.size(), 2u) << "the queued request never got a connection";
   EXPECT_EQ(count(to_client, "HTTP/1.1 "), 2u) << to_client;
 }
 
@@ -105,64 +130,50 @@ TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
 // any response (the keep-alive race) is replayed, on a new connection: the other idle connections
 // to that backend may be as stale as the one that just failed.
 TEST(BackendPoolReuse, ReplayAfterALostReusedConnectionOpensAFreshOne) {
-  net::VirtualClock clock;
-  auto loop = net::EventLoop::create(&clock).value();
   config::Config c = one_backend_config();
   c.clusters[0].max_connections_per_backend = 4;  // each pipelined request gets a connection
-  auto shared = std::make_shared<const config::Config>(c);
-  const config::Config& cfg = *shared;
-  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
-  Worker worker(*loop, shared, nullptr, limiter);
-  ASSERT_TRUE(worker.prepare());
-  MemoryBackends backends;
-  worker.pool().set_connector(&backends);
-  auto client = net::make_memory_pipe();
-  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
-  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
-                      "192.0.2.1");
-  auto settle = [&] {
-    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
-  };
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
   const auto ok = codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   // Two connections, both answered: both idle in the pool afterwards.
-  client.peer.send(codecs::as_bytes(
+  w.client.peer.send(codecs::as_bytes(
       "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
-  settle();
-  ASSERT_EQ(backends.peers.size(), 2u);
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     std::string got;
-    backends.peers[i].receive(got);
+    w.backends.peers[i].receive(got);
     ASSERT_EQ(count(got, " HTTP/1.1\r\n"), 1u) << got;
-    backends.peers[i].send(ok);
+    w.backends.peers[i].send(ok);
   }
-  settle();
+  w.settle();
   std::string to_client;
-  client.peer.receive(to_client);
+  w.client.peer.receive(to_client);
   ASSERT_EQ(count(to_client, "HTTP/1.1 200"), 2u) << to_client;
 
   // The third request reuses one of them, which dies before answering.
-  client.peer.send(codecs::as_bytes("GET /3 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
-  settle();
+  w.client.peer.send(codecs::as_bytes("GET /3 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  w.settle();
   size_t reused = 2;
   for (size_t i = 0; i < 2; ++i) {
     std::string got;
-    backends.peers[i].receive(got);
+    w.backends.peers[i].receive(got);
     if (got.find("GET /3 ") != std::string::npos) reused = i;
   }
   ASSERT_LT(reused, 2u) << "the third request did not reuse an idle connection";
-  ASSERT_EQ(backends.peers.size(), 2u);
-  backends.peers[reused].reset();
-  settle();
+  ASSERT_EQ(w.backends.peers.size(), 2u);
+  w.backends.peers[reused].reset();
+  w.settle();
 
-  ASSERT_EQ(backends.peers.size(), 3u) << "the replay did not open a new connection";
+  ASSERT_EQ(w.backends.peers.size(), 3u) << "the replay did not open a new connection";
   std::string other, fresh;
-  backends.peers[1 - reused].receive(other);
+  w.backends.peers[1 - reused].receive(other);
   EXPECT_EQ(other, "") << "the replay went to the other idle connection";
-  backends.peers[2].receive(fresh);
+  w.backends.peers[2].receive(fresh);
   EXPECT_NE(fresh.find("GET /3 "), std::string::npos) << fresh;
-  backends.peers[2].send(ok);
-  settle();
-  client.peer.receive(to_client);
+  w.backends.peers[2].send(ok);
+  w.settle();
+  w.client.peer.receive(to_client);
   EXPECT_EQ(count(to_client, "HTTP/1.1 200"), 3u) << to_client;
 }
 
@@ -171,32 +182,18 @@ TEST(BackendPoolReuse, ReplayAfterALostReusedConnectionOpensAFreshOne) {
 // stalled: every pump that moves bytes starts the clock again (the slow-read class of
 // CVE-2019-9517 is the client that stops reading).
 TEST(ClientSessionStall, AReaderThatKeepsReadingIsNotCut) {
-  net::VirtualClock clock;
-  auto loop = net::EventLoop::create(&clock).value();
   config::Config c = one_backend_config();
   c.timeouts.flow_control_stall = config::Millis(1000);
-  auto shared = std::make_shared<const config::Config>(c);
-  const config::Config& cfg = *shared;
-  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
-  Worker worker(*loop, shared, nullptr, limiter);
-  ASSERT_TRUE(worker.prepare());
-  MemoryBackends backends;
-  worker.pool().set_connector(&backends);
-  auto client = net::make_memory_pipe();
-  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
-  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
-                      "192.0.2.1");
-  auto settle = [&] {
-    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
-  };
-  client.peer.send(codecs::as_bytes("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"));
-  settle();
-  ASSERT_EQ(backends.peers.size(), 1u);
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  w.client.peer.send(codecs::as_bytes("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u);
   const size_t body = 4 << 20;  // far more than the client pipe and the proxy's buffers hold
-  backends.peers[0].send(
+  w.backends.peers[0].send(
       codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
-  backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
-  settle();
+  w.backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  w.settle();
   // Everything written so far is read every 600 ms, within the 1000 ms stall limit each time;
   // the whole body takes many times the limit.
   std::string to_client;
@@ -206,12 +203,12 @@ TEST(ClientSessionStall, AReaderThatKeepsReadingIsNotCut) {
   };
   int rounds = 0;
   for (; rounds < 1000 && body_got() < body; ++rounds) {
-    ASSERT_FALSE(client.peer.stream_gone()) << "cut after " << to_client.size() << " octets";
-    client.peer.receive(to_client);
-    settle();
-    clock.advance(600);
-    ASSERT_TRUE(loop->run_once(0));
-    settle();
+    ASSERT_FALSE(w.client.peer.stream_gone()) << "cut after " << to_client.size() << " octets";
+    w.client.peer.receive(to_client);
+    w.settle();
+    w.clock.advance(600);
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
   }
   EXPECT_EQ(body_got(), body) << "the response was not delivered whole";
   EXPECT_GT(rounds, 5);
@@ -223,32 +220,18 @@ TEST(ClientSessionStall, AReaderThatKeepsReadingIsNotCut) {
 // counts from the socket's last progress, as nginx's send_timeout and HAProxy's timeout client
 // do; before, the client was cut at 1 s.
 TEST(ClientSessionStall, AClientReadingSlowerThanTheBuffersDrainIsNotCut) {
-  net::VirtualClock clock;
-  auto loop = net::EventLoop::create(&clock).value();
   config::Config c = one_backend_config();
   c.timeouts.flow_control_stall = config::Millis(1000);
-  auto shared = std::make_shared<const config::Config>(c);
-  const config::Config& cfg = *shared;
-  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
-  Worker worker(*loop, shared, nullptr, limiter);
-  ASSERT_TRUE(worker.prepare());
-  MemoryBackends backends;
-  worker.pool().set_connector(&backends);
-  auto client = net::make_memory_pipe();
-  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
-  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
-                      "192.0.2.1");
-  auto settle = [&] {
-    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
-  };
-  client.peer.send(codecs::as_bytes("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"));
-  settle();
-  ASSERT_EQ(backends.peers.size(), 1u);
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  w.client.peer.send(codecs::as_bytes("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u);
   const size_t body = 1 << 20;
-  backends.peers[0].send(
+  w.backends.peers[0].send(
       codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
-  backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
-  settle();
+  w.backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  w.settle();
   std::string to_client;
   auto body_got = [&]() -> size_t {
     const size_t head_end = to_client.find("\r\n\r\n");
@@ -256,12 +239,12 @@ TEST(ClientSessionStall, AClientReadingSlowerThanTheBuffersDrainIsNotCut) {
   };
   int rounds = 0;
   for (; rounds < 1000 && body_got() < body; ++rounds) {
-    ASSERT_FALSE(client.peer.stream_gone()) << "cut after " << to_client.size() << " octets";
-    client.peer.receive(to_client, 16 * 1024);
-    settle();
-    clock.advance(600);
-    ASSERT_TRUE(loop->run_once(0));
-    settle();
+    ASSERT_FALSE(w.client.peer.stream_gone()) << "cut after " << to_client.size() << " octets";
+    w.client.peer.receive(to_client, 16 * 1024);
+    w.settle();
+    w.clock.advance(600);
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
   }
   EXPECT_EQ(body_got(), body) << "the response was not delivered whole";
   EXPECT_GT(rounds, 50);
@@ -284,31 +267,17 @@ struct H2ClientView : codecs::EventSink {
 // bytes its siblings on the same connection take: the socket's progress restarts the stall only
 // of streams whose windows are open (a slow reader), never of a zero-window stream.
 TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
-  net::VirtualClock clock;
-  auto loop = net::EventLoop::create(&clock).value();
   config::Config c = one_backend_config();
   c.timeouts.flow_control_stall = config::Millis(1000);
   c.clusters[0].max_connections_per_backend = 4;
-  auto shared = std::make_shared<const config::Config>(c);
-  const config::Config& cfg = *shared;
-  ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
-  Worker worker(*loop, shared, nullptr, limiter);
-  ASSERT_TRUE(worker.prepare());
-  MemoryBackends backends;
-  worker.pool().set_connector(&backends);
-  auto client = net::make_memory_pipe();
-  ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
-  worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
-                      "192.0.2.1");
-  auto settle = [&] {
-    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
-  };
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
   H2ClientView seen;
   codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
   auto send_h2 = [&] {
     codecs::ByteBuffer out;
     h2.take_output(out);
-    client.peer.send(out.bytes());
+    w.client.peer.send(out.bytes());
   };
   codecs::MessageHead get;
   get.method = "GET";
@@ -322,21 +291,21 @@ TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
   send_h2();
   // The client returns flow credit for what it reads of the second stream only: the first one
   // stays at zero once its initial 65,535 octets are out.
-  settle();
-  ASSERT_EQ(backends.peers.size(), 2u);
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 2u);
   const size_t body = 4 << 20;
-  for (auto& b : backends.peers) {
+  for (auto& b : w.backends.peers) {
     b.send(codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) +
                             "\r\n\r\n"));
     b.send(codecs::as_bytes(std::string(body, 'x')));
   }
-  settle();
+  w.settle();
   // The client reads 96 KiB every 300 ms and credits the second stream as it reads: that stream
   // moves all the time, its window reopened within each round.
   std::string pending;
   for (int round = 0; round < 10; ++round) {
     std::string chunk;
-    client.peer.receive(chunk, 96 * 1024);
+    w.client.peer.receive(chunk, 96 * 1024);
     const size_t before = seen.body[*flowing];
     pending += chunk;  // the codec takes whole frames; the rest waits for more bytes
     auto fed = h2.feed(codecs::as_bytes(pending));
@@ -344,10 +313,10 @@ TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
     pending.erase(0, *fed);
     h2.consume(*flowing, seen.body[*flowing] - before);
     send_h2();
-    settle();
-    clock.advance(300);
-    ASSERT_TRUE(loop->run_once(0));
-    settle();
+    w.settle();
+    w.clock.advance(300);
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
   }
   EXPECT_GT(seen.body[*flowing], 0u);
   EXPECT_EQ(seen.resets.count(*flowing), 0u) << "the reading stream was cut";
@@ -367,48 +336,34 @@ TEST(ClientSessionCut, NothingFollowsAnHttp11ResponseCutAfterItsHead) {
     for (const bool second_first : {true, false}) {
       SCOPED_TRACE(std::string(timeout ? "backend timeout" : "backend connection lost") +
                    (second_first ? ", second response held" : ", second response pending"));
-      net::VirtualClock clock;
-      auto loop = net::EventLoop::create(&clock).value();
       config::Config c = one_backend_config();
       c.clusters[0].max_connections_per_backend = 4;  // each request gets its own connection
-      auto shared = std::make_shared<const config::Config>(c);
-      const config::Config& cfg = *shared;
-      ConnectionLimiter limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip);
-      Worker worker(*loop, shared, nullptr, limiter);
-      ASSERT_TRUE(worker.prepare());
-      MemoryBackends backends;
-      worker.pool().set_connector(&backends);
-      auto client = net::make_memory_pipe();
-      ASSERT_EQ(worker.limiter().try_acquire("192.0.2.1"), ConnectionLimiter::Verdict::Accept);
-      worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
-                          "192.0.2.1");
-      auto settle = [&] {
-        for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
-      };
-      client.peer.send(codecs::as_bytes(
+      OneClientWorker w(std::move(c));
+      ASSERT_TRUE(w.open());
+      w.client.peer.send(codecs::as_bytes(
           "GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
-      settle();
-      ASSERT_EQ(backends.peers.size(), 2u);
+      w.settle();
+      ASSERT_EQ(w.backends.peers.size(), 2u);
       // The first response stops inside its chunked body.
-      backends.peers[0].send(
+      w.backends.peers[0].send(
           codecs::as_bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
       const auto second = codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-      if (second_first) backends.peers[1].send(second);
-      settle();
+      if (second_first) w.backends.peers[1].send(second);
+      w.settle();
       std::string to_client;
-      client.peer.receive(to_client);
+      w.client.peer.receive(to_client);
       ASSERT_EQ(count(to_client, "HTTP/1.1 "), 1u) << to_client;
       if (timeout) {
-        clock.advance(static_cast<uint64_t>(cfg.timeouts.backend_response.count()) + 1);
-        ASSERT_TRUE(loop->run_once(0));  // the timers due
+        w.clock.advance(static_cast<uint64_t>(w.cfg.timeouts.backend_response.count()) + 1);
+        ASSERT_TRUE(w.loop->run_once(0));  // the timers due
       } else {
-        backends.peers[0].reset();
+        w.backends.peers[0].reset();
       }
-      settle();
-      EXPECT_TRUE(client.peer.stream_gone()) << "the cut must close the client connection";
-      if (!second_first && !backends.peers[1].stream_gone()) backends.peers[1].send(second);
-      settle();
-      client.peer.receive(to_client);
+      w.settle();
+      EXPECT_TRUE(w.client.peer.stream_gone()) << "the cut must close the client connection";
+      if (!second_first && !w.backends.peers[1].stream_gone()) w.backends.peers[1].send(second);
+      w.settle();
+      w.client.peer.receive(to_client);
       EXPECT_EQ(count(to_client, "HTTP/1.1 "), 1u) << "a second status line after a cut response:\n"
                                                    << to_client;
     }
