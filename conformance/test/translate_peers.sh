@@ -85,7 +85,9 @@ CFG
       haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
       ;;
     nghttpx)
-      nghttpx --frontend="127.0.0.1,$port;no-tls" \
+      # --conf=/dev/null: Debian's /etc/nghttpx/nghttpx.conf adds a frontend on :3000, which a
+      # second run at the same time (or anything else on :3000) could not bind.
+      nghttpx --conf=/dev/null --frontend="127.0.0.1,$port;no-tls" \
         --backend="127.0.0.1,$origin;h2.translate.test/;proto=h2" \
         --backend="127.0.0.1,$origin;/;proto=http/1.1" --workers=1 --no-ocsp \
         --errorlog-file="$work/nghttpx.err" --accesslog-file=/dev/null >"$work/nghttpx.log" 2>&1 &
