@@ -76,6 +76,14 @@ struct OneClientWorker {
     return true;
   }
 
+  // Another client connection, from `ip`, on the first listener; its peer (dead if refused).
+  net::MemoryPeer add_client(const std::string& ip) {
+    auto pipe = net::make_memory_pipe();
+    EXPECT_EQ(worker.limiter().try_acquire(ip), ConnectionLimiter::Verdict::Accept);
+    worker.open_session(cfg.listeners[0], std::move(pipe.stream), nullptr, ip + ":1", ip);
+    return pipe.peer;
+  }
+
   // Runs the loop until nothing is queued (bounded).
   void settle() {
     for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
@@ -124,6 +132,46 @@ TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
   }
   EXPECT_GE(w.backends.peers.size(), 2u) << "the queued request never got a connection";
   EXPECT_EQ(count(to_client, "HTTP/1.1 "), 2u) << to_client;
+}
+
+// Requests queued at max_connections_per_backend go first to clients holding the fewest backend
+// connections and, among clients holding as many, in arrival order: a freed connection takes
+// the oldest of them, not the newest.
+TEST(BackendPoolQueue, AmongEqualClientsTheOldestQueuedRequestGoesFirst) {
+  config::Config c = one_backend_config();
+  c.clusters[0].max_connections_per_backend = 3;
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  net::MemoryPeer b = w.add_client("192.0.2.2");
+  net::MemoryPeer third = w.add_client("192.0.2.3");
+  auto get = [](const char* path) {
+    return std::string("GET ") + path + " HTTP/1.1\r\nHost: a.test\r\n\r\n";
+  };
+  // Each client holds one of the three connections, in this order.
+  w.client.peer.send(codecs::as_bytes(get("/a1")));
+  w.settle();
+  b.send(codecs::as_bytes(get("/b1")));
+  w.settle();
+  third.send(codecs::as_bytes(get("/c1")));
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 3u);
+  // The first two pipeline a second request each, A's first: both queue, their clients holding
+  // one connection each.
+  w.client.peer.send(codecs::as_bytes(get("/a2")));
+  w.settle();
+  b.send(codecs::as_bytes(get("/b2")));
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 3u);
+  std::string c1;
+  w.backends.peers[2].receive(c1);
+  ASSERT_NE(c1.find("GET /c1 "), std::string::npos) << c1;
+  // The third client's exchange ends: its connection goes to A's queued request.
+  w.backends.peers[2].send(codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  w.settle();
+  std::string next;
+  w.backends.peers[2].receive(next);
+  EXPECT_NE(next.find("GET /a2 "), std::string::npos) << next;
+  EXPECT_EQ(next.find("GET /b2 "), std::string::npos) << next;
 }
 
 // RFC 9112 §9.3.1, RFC 9110 §9.2.2: an idempotent request whose reused connection was lost before
