@@ -1,6 +1,7 @@
-// BackendPool queueing at max_connections_per_backend, its reuse of idle connections, and an
-// HTTP/1.1 client connection whose response is cut, driven in memory (MemoryStream, a
-// BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
+// BackendPool queueing at max_connections_per_backend, its reuse of idle connections, the
+// flow-control stall of a client's responses, and an HTTP/1.1 client connection whose response
+// is cut, driven in memory (MemoryStream, a BackendConnector, a VirtualClock): the real Worker,
+// ClientSession and BackendConnection.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -371,6 +372,59 @@ TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
   ASSERT_EQ(seen.resets.count(*stalled), 1u)
       << "a zero-window stream outlived flow_control_stall three times over";
   EXPECT_EQ(seen.resets[*stalled], static_cast<uint32_t>(codecs::H2Code::Cancel));
+}
+
+// RFC 9113 §6.9: a client may return flow credit in small steps. Each WINDOW_UPDATE lets a few
+// octets out and the stream is blocked again at once, but it moved: its stall starts again at
+// every step, so a stream credited 8 KiB every 600 ms outlives a 1 s flow_control_stall.
+TEST(ClientSessionStall, AStreamCreditedInSmallStepsIsNotCut) {
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(1000);
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  H2ClientView seen;
+  codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
+  auto send_h2 = [&] {
+    codecs::ByteBuffer out;
+    h2.take_output(out);
+    w.client.peer.send(out.bytes());
+  };
+  codecs::MessageHead get;
+  get.method = "GET";
+  get.scheme = "http";
+  get.authority = "a.test";
+  get.path = "/";
+  auto sid = h2.submit_headers(0, get, true);
+  ASSERT_TRUE(sid);
+  send_h2();
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u);
+  const size_t body = 1 << 20;
+  w.backends.peers[0].send(
+      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
+  w.backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  w.settle();
+  std::string pending;
+  size_t credited = 0;
+  for (int round = 0; round < 10; ++round) {
+    std::string chunk;
+    w.client.peer.receive(chunk);
+    pending += chunk;
+    auto fed = h2.feed(codecs::as_bytes(pending));
+    ASSERT_TRUE(fed) << codecs::to_string(fed.error());
+    pending.erase(0, *fed);
+    // 8 KiB of what arrived is handed to the application: the window, at zero, reopens by that.
+    const size_t step = std::min<size_t>(8192, seen.body[*sid] - credited);
+    h2.consume(*sid, step);
+    credited += step;
+    send_h2();
+    w.settle();
+    w.clock.advance(600);
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
+  }
+  EXPECT_EQ(seen.resets.count(*sid), 0u) << "a stream credited every 600 ms was cut";
+  EXPECT_GE(seen.body[*sid], 65535u + 8 * 8192u);
 }
 
 // RFC 9112 §9.6: an HTTP/1.1 response cut after its head (its backend connection lost, or the
