@@ -32,7 +32,7 @@ for index in "${!steps[@]}"; do
   step=${steps[index]}
   case $step in
     release|asan)
-      echo "== $step: configure, build, test"
+      echo "== $step: configure, build, test ($(date -u +%H:%M:%S) UTC)"
       cmake --preset "$step" >/dev/null
       cmake --build --preset "$step" -j "$jobs"
       if [ "$step" = release ] && [ -z "$fuzz_build_pid" ] && fuzz_after "$index"; then
@@ -52,7 +52,7 @@ for index in "${!steps[@]}"; do
         ctest --preset "$step" -j "$jobs" --output-on-failure --repeat until-pass:2
       ;;
     fuzz)
-      echo "== fuzz: build the fuzz preset and fuzz every target (~8 minutes, two at a time)"
+      echo "== fuzz: build the fuzz preset and fuzz every target (~8 minutes, two at a time; $(date -u +%H:%M:%S) UTC)"
       if [ -n "$fuzz_build_pid" ]; then
         # Built beside the release tests: wait for it (fuzz_ci.sh's own build is then a no-op).
         if ! wait "$fuzz_build_pid"; then
@@ -70,3 +70,4 @@ for index in "${!steps[@]}"; do
     *) echo "test.sh: unknown step $step (release, asan or fuzz)" >&2; exit 2 ;;
   esac
 done
+echo "== every step passed ($(date -u +%H:%M:%S) UTC, $((SECONDS / 60)) min $((SECONDS % 60)) s)"
