@@ -119,8 +119,9 @@ std::vector<Row> rows() {
       {"chunk_17_digits", chunked("10000000000000005\r\nhello\r\n0\r\n\r\n"), 400,
        kErrChunkSizeOverflow, nullptr},
       {"chunk_16_digits_ok", chunked("1000000000000000\r\nhello"), 0, nullptr, "data 1 \"hello\""},
-      {"chunk_zeros_past_line_bound", chunked(std::string(1041, '0') + "5\r\nhello\r\n0\r\n\r\n"),
-       400, kErrChunkSizeOverflow, nullptr},
+      {"chunk_zeros_past_line_bound",
+       chunked(std::string(1041, '0').append("5\r\nhello\r\n0\r\n\r\n")), 400,
+       kErrChunkSizeOverflow, nullptr},
       {"chunk_underscore", chunked("5_\r\nhello\r\n0\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
       {"chunk_0_2e", chunked("0_2e\r\n\r\n"), 400, kErrBadChunkSize, nullptr},
       // Chunk extensions and ambiguous terminators: §7.1.1.

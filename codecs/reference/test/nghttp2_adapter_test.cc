@@ -17,8 +17,12 @@ void pump(Nghttp2Session& a, Nghttp2Session& b) {
     a.take_output(ab);
     b.take_output(ba);
     if (ab.empty() && ba.empty()) return;
-    if (!ab.empty()) ASSERT_TRUE(b.feed(ab.bytes()).has_value());
-    if (!ba.empty()) ASSERT_TRUE(a.feed(ba.bytes()).has_value());
+    if (!ab.empty()) {
+      ASSERT_TRUE(b.feed(ab.bytes()).has_value());
+    }
+    if (!ba.empty()) {
+      ASSERT_TRUE(a.feed(ba.bytes()).has_value());
+    }
   }
   FAIL() << "sessions kept talking";
 }
@@ -67,8 +71,12 @@ TEST(Nghttp2Adapter, MalformedRequestIsReset) {
       "example.com"
       "\x00\x03X-A\x01"
       "b"s;
-  bytes += std::string("\x00\x00", 2) + static_cast<char>(block.size()) + "\x01\x05" +
-           std::string("\x00\x00\x00\x01", 4) + block;
+  // HEADERS (END_STREAM | END_HEADERS) on stream 1 carrying the block.
+  bytes += std::string("\x00\x00", 2);
+  bytes += static_cast<char>(block.size());
+  bytes += "\x01\x05";
+  bytes += std::string("\x00\x00\x00\x01", 4);
+  bytes += block;
   auto r = server.feed(as_bytes(bytes));
   ASSERT_TRUE(r.has_value());
   ByteBuffer out;

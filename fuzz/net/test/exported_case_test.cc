@@ -45,8 +45,15 @@ namespace {
 
 namespace h2 = codecs::h2;
 
+std::string exported(std::string_view name) {
+  std::string path = FUZZ_NET_TEST_DIR;
+  path += "/exported/";
+  path += name;
+  return path;
+}
+
 std::string golden(const std::string& name) {
-  std::ifstream f(std::string(FUZZ_NET_TEST_DIR) + "/exported/" + name);
+  std::ifstream f(exported(name));
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
@@ -102,10 +109,8 @@ std::string h1_case_text() {
 // rebuild and run again, so the new text is what gets compiled and run below).
 TEST(ExportedCase, TheCompiledCasesAreWhatTheGeneratorWrites) {
   if (std::getenv("FUZZ_NET_WRITE_EXPORTED")) {
-    std::ofstream(std::string(FUZZ_NET_TEST_DIR) + "/exported/h2_frame_after_stream_end.inc")
-        << h2_case_text();
-    std::ofstream(std::string(FUZZ_NET_TEST_DIR) + "/exported/h1_request_unanswered.inc")
-        << h1_case_text();
+    std::ofstream(exported("h2_frame_after_stream_end.inc")) << h2_case_text();
+    std::ofstream(exported("h1_request_unanswered.inc")) << h1_case_text();
   }
   EXPECT_EQ(h2_case_text(), golden("h2_frame_after_stream_end.inc"));
   EXPECT_EQ(h1_case_text(), golden("h1_request_unanswered.inc"));

@@ -193,7 +193,9 @@ class H1Server final : public H1Base {
     std::string websocket_key;  // answered with its Sec-WebSocket-Accept
   };
   void on_head(StreamId s, MessageHead& head) override {
-    RequestFacts facts{std::string(head.method), head.keep_alive};
+    RequestFacts facts;
+    facts.method = head.method;
+    facts.keep_alive = head.keep_alive;
     if (head.framing == codecs::Framing::Tunnel) {
       facts.tunnel = tunnel_kind(head);
       // Not a tunnel the proxy carries: the bodiless request goes on without its Upgrade.
