@@ -301,7 +301,37 @@ INSTANTIATE_TEST_SUITE_P(
                 "fall = 0\n",
                 "clusters[2].health_check.fall = 0: must be between 1 and 100"},
         BadCase{"shared_ports_type", "[global]\nshared_ports = 1\n",
-                "global.shared_ports = 1: must be true or false"}),
+                "global.shared_ports = 1: must be true or false"},
+        // A content type is written into the answer's header section: CR or LF would let the
+        // configuration inject fields (RFC 9110 §5.5).
+        BadCase{
+            "answer_content_type_crlf",
+            "[answers.503]\nbody = \"x\"\ncontent_type = \"text/plain\\r\\nX-Evil: 1\"\n",
+            "test.toml:12: answers.503.content_type = \"text/plain\\u000D\\u000AX-Evil: 1\": must "
+            "not contain CR, LF or NUL"},
+        BadCase{"cluster_answer_content_type_lf",
+                "[[clusters]]\nname = \"d\"\nbackends = [\"a:1\"]\n[clusters.answers.502]\n"
+                "content_type = \"a\\nb\"\n",
+                "clusters[2].answers.502.content_type"},
+        // Host names are matched lowercased (RFC 9110 §4.2.3): an uppercase pattern never matches.
+        BadCase{"uppercase_hostname",
+                "[[frontends]]\nhostname = \"API.example\"\ncluster = \"c\"\n",
+                "frontends[2].hostname = \"API.example\": is not a lowercase host name"},
+        BadCase{"bad_certificate_name",
+                "[[listeners]]\nname = \"t\"\naddress = \"127.0.0.1:1\"\n[[listeners.tls]]\n"
+                "cert = \"/c.pem\"\nkey = \"/k.pem\"\nnames = [\"a b.test\"]\n",
+                "listeners[2].tls[1].names: \"a b.test\" is not a lowercase host name"},
+        BadCase{
+            "https_redirect_on_tls",
+            "[[listeners]]\nname = \"t\"\naddress = \"127.0.0.1:1\"\nhttps_redirect = true\n"
+            "[[listeners.tls]]\ncert = \"/c.pem\"\nkey = \"/k.pem\"\n",
+            "listeners[2].https_redirect = true: only makes sense on a plain (non-TLS) listener"},
+        BadCase{"builtin_origin_with_backends",
+                "[[clusters]]\nname = \"d\"\nbuiltin_origin = true\nbackends = [\"a:1\"]\n",
+                "clusters[2].backends: a builtin_origin cluster has no backends of its own"},
+        BadCase{"buffers_per_connection_above_total",
+                "[limits]\nmax_buffers = 100\nmax_buffers_per_connection = 101\n",
+                "limits.max_buffers_per_connection = 101: cannot exceed limits.max_buffers (100)"}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
 
 TEST(Config, ReportsEveryProblemInOnePass) {
@@ -373,6 +403,15 @@ TEST(Config, SourceMapFindsParents) {
   EXPECT_EQ(m.line("clusters[1]"), 0);
 }
 
+// The limits may be equal: one client allowed every connection, one connection every buffer.
+TEST(Config, PerConnectionLimitsMayEqualTheTotals) {
+  auto r = parse_config(std::string(kMinimal) +
+                            "[limits]\nmax_connections = 10\nmax_connections_per_ip = 10\n"
+                            "max_buffers = 100\nmax_buffers_per_connection = 100\n",
+                        "test.toml");
+  EXPECT_TRUE(r.config) << all_errors(r);
+}
+
 TEST(Config, ValueGrammars) {
   EXPECT_EQ(parse_duration("1500ms"), Millis(1500));
   EXPECT_EQ(parse_duration("3s"), Millis(3000));
@@ -380,6 +419,10 @@ TEST(Config, ValueGrammars) {
   EXPECT_FALSE(parse_duration("s"));
   EXPECT_FALSE(parse_duration("-1s"));
   EXPECT_FALSE(parse_duration("1d"));
+  EXPECT_EQ(parse_duration("2m"), Millis(120'000));
+  EXPECT_EQ(parse_duration("1h"), Millis(3'600'000));
+  // Past what a signed millisecond count holds: refused, not wrapped.
+  EXPECT_FALSE(parse_duration("18446744073709551615h"));
   auto a = parse_address("[2001:db8::1]:443");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->host, "2001:db8::1");
