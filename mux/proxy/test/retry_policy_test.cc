@@ -67,6 +67,12 @@ TEST(RetryPolicy, UnprocessedH2StreamsRetryAnyMethod) {
   EXPECT_EQ(decide_retry(s), RetryDecision::Retry);
   s.request_replayable = false;
   EXPECT_EQ(decide_retry(s), RetryDecision::AnswerBadGateway);
+  // Turned away before any of it was sent (the backend's GOAWAY came first): nothing needs a
+  // replay buffer, the request is all still to come.
+  s.request_bytes_sent = false;
+  EXPECT_EQ(decide_retry(s), RetryDecision::Retry);
+  s.failure = FailureKind::RefusedStream;
+  EXPECT_EQ(decide_retry(s), RetryDecision::Retry);
 }
 
 TEST(RetryPolicy, StartedResponsesAbortAndTimeoutsAre504) {
