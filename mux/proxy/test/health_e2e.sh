@@ -10,6 +10,9 @@
 #  4. Metrics: crossmux_backend_up, crossmux_backend_health_checks_total, crossmux_build_info.
 #  5. Reload: a backend kept out stays out (its state is kept; its next verdict is 1 s away), a
 #     cluster whose health check was removed has its backend back in rotation at once.
+#  6. Verdicts: without expect_status a 404 fails (2xx and 3xx pass); a 103 Early Hints before
+#     the 200 is not the answer; `fall` counts failures in a row (a backend failing every other
+#     check stays in rotation).
 # Usage: health_e2e.sh CROSSMUX_BINARY
 crossmux=$(realpath "$1")
 source "$(dirname "$0")/e2e_lib.sh"
@@ -23,9 +26,25 @@ origin_on() {
   wait_for "$work/$1.log" "listening on" 10 || fail "origin $1 did not start"
 }
 a_port=$(free_port); b_port=$(free_port); proxy_port=$(free_port); admin_port=$(free_port)
-tls_port=$(free_port); dead_port=$(free_port)
+tls_port=$(free_port); dead_port=$(free_port); flaky_port=$(free_port)
 origin_on a "$a_port"
 origin_on b "$b_port"
+# A backend failing every other request: 503, 200, 503, ...
+python3 - "$flaky_port" >flaky.log 2>&1 <<'PY' &
+import http.server, sys
+class Flaky(http.server.BaseHTTPRequestHandler):
+    count = 0
+    def do_GET(self):
+        Flaky.count += 1
+        self.send_response(503 if Flaky.count % 2 else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Flaky).serve_forever()
+PY
+pids+=($!)
+wait_port "$flaky_port" || fail "the flaky backend did not start: $(cat flaky.log)"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key \
   -out tls.pem -days 2 -subj "/CN=backend.test" >/dev/null 2>&1 || fail "openssl"
 # A TLS backend speaking h2 and http/1.1 (ALPN): another crossmux in front of origin A.
@@ -117,6 +136,24 @@ interval = "2s"
 timeout = "1s"
 rise = 1
 fall = 1
+[[clusters]]
+name = "notfound"
+backends = ["127.0.0.1:$a_port"]
+[clusters.health_check]
+path = "/status/404"
+$check
+[[clusters]]
+name = "hinted"
+backends = ["127.0.0.1:$a_port"]
+[clusters.health_check]
+path = "/early-hints"
+$check
+[[clusters]]
+name = "flaky"
+backends = ["127.0.0.1:$flaky_port"]
+[clusters.health_check]
+path = "/"
+$check
 [[frontends]]
 hostname = "sick.test"
 cluster = "sick"
@@ -127,7 +164,7 @@ TOML
 write_config
 "$crossmux" proxy -c proxy.toml --workers 2 >proxy.log 2>&1 &
 pids+=($!)
-wait_for proxy.log "health checks on 8 backend" 10 || fail "proxy did not start: $(cat proxy.log)"
+wait_for proxy.log "health checks on 11 backend" 10 || fail "proxy did not start: $(cat proxy.log)"
 base="http://127.0.0.1:$proxy_port"
 metric() { curl -sS -m 5 "http://127.0.0.1:$admin_port/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 wait_metric() {  # wait_metric KEY VALUE
@@ -166,6 +203,24 @@ grep -q "of cluster sick is out of rotation (2 failed health checks, last: statu
 code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -H Host:sick.test "$base/")
 [ "$code" = 503 ] || fail "a cluster with no backend in rotation answered $code"
 echo "2. status 503 checks: out of rotation, requests get 503"
+
+# --- 6. Verdicts: a 404 fails by default; 103 then 200 passes; failures not in a row never
+# reach `fall`.
+wait_metric "$(up notfound "$a_port")" 0
+grep -q "of cluster notfound is out of rotation (2 failed health checks, last: status 404)" proxy.log \
+  || fail "notfound: $(grep notfound proxy.log)"
+checks() { echo "crossmux_backend_health_checks_total{cluster=\"$1\",backend=\"127.0.0.1:$2\",result=\"$3\"}"; }
+wait_at_least "$(checks hinted "$a_port" pass)" 2
+wait_at_least "$(checks flaky "$flaky_port" pass)" 3
+wait_at_least "$(checks flaky "$flaky_port" fail)" 3
+[ "$(metric "$(checks hinted "$a_port" fail)")" = "" ] || [ "$(metric "$(checks hinted "$a_port" fail)")" = 0 ] \
+  || fail "an Early Hints probe failed: $(grep hinted proxy.log)"
+for c in "hinted $a_port" "flaky $flaky_port"; do
+  set -- $c
+  [ "$(metric "$(up "$1" "$2")")" = 1 ] || fail "$1 is out of rotation: $(grep "cluster $1" proxy.log)"
+  grep -q "of cluster $1 is out of rotation" proxy.log && fail "$1 left rotation: $(grep "cluster $1" proxy.log)"
+done
+echo "6. a 404 fails, 103 before 200 passes, failures every other check stay under fall = 2"
 
 # --- 1. Kill B: out of rotation, never tried; back: in rotation again.
 kill "$pid_b"; wait "$pid_b" 2>/dev/null
@@ -208,6 +263,6 @@ write_config
 [ "$(metric "$(up sick "$a_port")")" = 1 ] || fail "sick without a health check is still out"
 code=$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -H Host:sick.test "$base/")
 [ "$code" = 200 ] || fail "sick after the reload answered $code"
-grep -q "health checks on 7 backend" proxy.log || fail "reload: $(tail -3 proxy.log)"
+grep -q "health checks on 10 backend" proxy.log || fail "reload: $(tail -3 proxy.log)"
 echo "5. reload keeps a backend's state, a removed health check puts its backends in rotation"
 echo "health checks end to end ok"
