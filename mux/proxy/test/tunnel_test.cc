@@ -54,6 +54,25 @@ TEST(Tunnel, Kinds) {
   EXPECT_EQ(tunnel_kind(c), TunnelKind::WebSocket);
   c.protocol = "webtransport";
   EXPECT_EQ(tunnel_kind(c), TunnelKind::Extended);
+  // RFC 6455 §4.2.1: "websocket" is an ASCII case-insensitive value, as :protocol carries it.
+  c.protocol = "WebSocket";
+  EXPECT_EQ(tunnel_kind(c), TunnelKind::WebSocket);
+  // RFC 9110 §5.6.1: optional whitespace around each list element.
+  EXPECT_EQ(tunnel_kind(upgrade_request("websocket , foo/1")), TunnelKind::WebSocket);
+}
+
+// RFC 9110 §7.8: a 101 switches to the protocols its Upgrade lists. A proxy carrying WebSocket
+// accepts exactly that one: "h2c, websocket" would switch the connection to h2c too, bytes no
+// check of ours reads (RFC 9113 §3.1's smuggling route).
+TEST(Tunnel, A101MustSwitchToWebSocketAlone) {
+  EXPECT_TRUE(only_websocket("websocket"));
+  EXPECT_TRUE(only_websocket("WebSocket"));
+  EXPECT_TRUE(only_websocket(" websocket ,"));
+  EXPECT_FALSE(only_websocket("h2c, websocket"));
+  EXPECT_FALSE(only_websocket("websocket, h2c"));
+  EXPECT_FALSE(only_websocket("websocket, websocket"));
+  EXPECT_FALSE(only_websocket("h2c"));
+  EXPECT_FALSE(only_websocket(""));
 }
 
 TEST(Tunnel, UpgradeBecomesExtendedConnectAndBack) {
