@@ -119,7 +119,8 @@ DefaultAnswer make_answer(uint16_t status, std::string_view reason, const config
     body += '\n';
     set_body(out, std::move(body), "text/plain; charset=utf-8");
   }
-  // RFC 9110 §15.5.9 / §15.6.4: 408 and most 5xx from a proxy end the connection on HTTP/1.1.
+  // HTTP/1.1: after a 400 the end of the request is unknown, and a 408 answers a client too slow
+  // to finish one (RFC 9110 §15.5.9): both close the connection.
   if (status == 408 || status == 400) out.head.keep_alive = false;
   return out;
 }

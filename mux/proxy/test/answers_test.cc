@@ -36,6 +36,28 @@ TEST(Answers, HttpsRedirectKeepsMethodSemantics) {
   EXPECT_EQ(get.head.headers.find("location")->value, "https://example.com/a?b=c");
   auto post = make_https_redirect("POST", "example.com", "/form");
   EXPECT_EQ(post.head.status, 308);
+  // RFC 9110 §15.4.2: a 301 may turn a POST into a GET, never a HEAD into anything else.
+  EXPECT_EQ(make_https_redirect("HEAD", "example.com", "/a").head.status, 301);
+  // A request without a path (OPTIONS *, authority-form) is sent to the site's root.
+  const auto root = make_https_redirect("OPTIONS", "example.com", "");
+  EXPECT_EQ(root.head.headers.find("location")->value, "https://example.com/");
+}
+
+// What the proxy answers itself is not cached (a 503 during an outage must not outlive it), and
+// after a 400 (where the request ended is unknown) or a 408 (the client was too slow) the
+// HTTP/1.1 connection closes; other answers leave it open.
+TEST(Answers, NotCachedAndCloseAfter400And408) {
+  for (uint16_t status : {400, 404, 408, 502, 503}) {
+    auto a = make_answer(status, "", nullptr, nullptr, nullptr);
+    const auto* cc = a.head.headers.find("cache-control");
+    ASSERT_NE(cc, nullptr) << status;
+    EXPECT_EQ(cc->value, "no-store") << status;
+    EXPECT_EQ(a.head.keep_alive, status != 400 && status != 408) << status;
+  }
+  const auto redirect = make_https_redirect("GET", "a.test", "/");
+  const auto* cc = redirect.head.headers.find("cache-control");
+  ASSERT_NE(cc, nullptr);
+  EXPECT_EQ(cc->value, "no-store");
 }
 
 TEST(Answers, ReasonPhrases) {
