@@ -89,6 +89,38 @@ TEST(BufferBudget, PressureIsCalledOncePerCrossing) {
   EXPECT_EQ(budget.overruns(), 2u);
 }
 
+// The limit is what may be held: exactly the limit is not over it, one byte more is.
+TEST(BufferBudget, HoldingExactlyTheLimitIsNotOver) {
+  BufferBudget budget(100);
+  int calls = 0;
+  budget.on_pressure([&] { ++calls; });
+  BufferShare share;
+  share.bind(&budget, nullptr);
+  share.set(100);
+  EXPECT_FALSE(budget.over());
+  EXPECT_EQ(calls, 0);
+  share.set(101);
+  EXPECT_TRUE(budget.over());
+  EXPECT_EQ(calls, 1);
+  share.set(0);
+}
+
+// A share moved to other budgets (an exchange changing connection) takes its charge along:
+// nothing stays charged to the budgets it left.
+TEST(BufferBudget, RebindingMovesTheCharge) {
+  BufferBudget worker, first, second;
+  BufferShare share;
+  share.bind(&worker, &first);
+  share.set(70);
+  share.bind(&worker, &second);
+  EXPECT_EQ(first.held(), 0u);
+  EXPECT_EQ(second.held(), 70u);
+  EXPECT_EQ(worker.held(), 70u);
+  share.set(0);
+  EXPECT_EQ(worker.held(), 0u);
+  EXPECT_EQ(second.held(), 0u);
+}
+
 struct NullSink : codecs::EventSink {
   void on_head(codecs::StreamId, codecs::MessageHead&) override {}
   void on_data(codecs::StreamId, codecs::Bytes) override {}
