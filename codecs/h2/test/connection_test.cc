@@ -52,6 +52,22 @@ TEST(Connection, FirstFrameMustBeSettings) {
   EXPECT_EQ(r.error().detail, kFirstFrameNotSettings);
 }
 
+// RFC 9113 §3.4: the preface's SETTINGS is the peer's own settings, never an acknowledgement of
+// ours; a SETTINGS ACK in its place is an invalid preface (PROTOCOL_ERROR), for either role.
+TEST(Connection, SettingsAckIsNotAPreface) {
+  for (Role role : {Role::Server, Role::Client}) {
+    RecordingSink sink;
+    Connection c(role, sink);
+    Wire w;
+    if (role == Role::Server) w.magic();
+    w.settings_ack();
+    Result<size_t> r = c.feed(w.buf.bytes());
+    ASSERT_FALSE(r.has_value()) << to_string(role);
+    EXPECT_EQ(r.error().detail, kFirstFrameNotSettings);
+    EXPECT_EQ(read_output(testing::drain(c), role == Role::Client).goaway_code(), 1u);
+  }
+}
+
 TEST(Connection, SettingsAckTimeout) {
   RecordingSink sink;
   Connection c(Role::Server, sink);
