@@ -101,6 +101,36 @@ TEST(H2spec, s5_1_IdleStream) {
   }
 }
 
+// RFC 9113 §5.1: idle is every id not used yet, ours included: a server that never pushed has
+// all its even ids idle, from 2 on; a client's next id is idle until it opens it. Frames other
+// than HEADERS and PRIORITY there are a connection PROTOCOL_ERROR.
+TEST(H2spec, s5_1_OurNextIdIsIdleToo) {
+  {
+    Server s;
+    s.w.raw(3, 0, 2, u32(8));
+    s.expect_conn_error(kProtocol);
+  }
+  {
+    Server s;
+    s.w.raw(8, 0, 2, u32(100));
+    s.expect_conn_error(kProtocol);
+  }
+  RecordingSink sink;
+  Connection c(Role::Client, sink);
+  MessageHead h;
+  h.method = "GET";
+  h.scheme = "https";
+  h.path = "/";
+  h.authority = "a";
+  ASSERT_EQ(c.submit_headers(0, h, true).value(), 1u);
+  Wire w;
+  w.settings().raw(8, 0, 3, u32(100));
+  Result<size_t> r = c.feed(w.buf.bytes());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().h2_code(), H2Code::ProtocolError);
+  EXPECT_EQ(r.error().detail, kFrameOnIdleStream);
+}
+
 TEST(H2spec, s5_1_HalfClosedRemote) {
   {
     Server s;
