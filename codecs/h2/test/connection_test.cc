@@ -616,6 +616,25 @@ TEST(ConnectionRecv, TrailersAfterShortContentLengthResetInsteadOfEnding) {
   EXPECT_EQ(c.last_stream_error().detail, kContentLengthMismatch);
 }
 
+// RFC 9218 §7.1: PRIORITY_UPDATE is a client's frame; a client receiving one answers with a
+// connection PROTOCOL_ERROR (a server receiving one applies it).
+TEST(ConnectionRecv, PriorityUpdateFromAServerIsAConnectionError) {
+  RecordingSink sink;
+  Connection c(Role::Client, sink);
+  MessageHead h;
+  h.method = "GET";
+  h.scheme = "https";
+  h.path = "/";
+  h.authority = "a";
+  ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+  testing::Wire w;
+  w.settings().raw(0x10, 0, 0, testing::u32(1) + "u=1");
+  Result<size_t> r = c.feed(w.buf.bytes());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().h2_code(), H2Code::ProtocolError);
+  EXPECT_EQ(read_output(testing::drain(c), true).goaway_code(), 1u);
+}
+
 // The bounded memory of closed stream ids: what a young table remembers, and the oldest ids
 // falling out once kRecentClosed more have been closed.
 TEST(H2StreamTable, RemembersTheLastClosedIds) {
