@@ -275,6 +275,12 @@ Status Connection::on_settings(const Frame& f) {
   for (size_t i = 0; i < sf.count(); ++i) {
     const SettingsEntry e = sf.entry(i);
     if (Status s = apply_setting(peer_, e); !s) return fail_connection(s.error());
+    // RFC 9113 §6.5.2: a server MUST NOT set ENABLE_PUSH to 1; a client MUST treat it as a
+    // connection PROTOCOL_ERROR.
+    if (role_ == Role::Client && e.id == static_cast<uint16_t>(SettingId::EnablePush) &&
+        e.value == 1) {
+      return fail(H2Code::ProtocolError, kServerEnabledPush);
+    }
     // RFC 7541 §4.2: every value counts, since the smallest one since our last block must be
     // signalled (a peer may lower the size and raise it again in one frame).
     if (e.id == static_cast<uint16_t>(SettingId::HeaderTableSize)) {

@@ -22,6 +22,7 @@ inline constexpr char kInitialWindowTooLarge[] = "SETTINGS_INITIAL_WINDOW_SIZE a
 inline constexpr char kMaxFrameSizeInvalid[] = "SETTINGS_MAX_FRAME_SIZE outside 2^14..2^24-1";
 inline constexpr char kEnableConnectInvalid[] = "SETTINGS_ENABLE_CONNECT_PROTOCOL not 0 or 1";
 inline constexpr char kEnableConnectWithdrawn[] = "SETTINGS_ENABLE_CONNECT_PROTOCOL went 1 -> 0";
+inline constexpr char kServerEnabledPush[] = "SETTINGS_ENABLE_PUSH 1 from a server";
 
 // Header semantics (RFC 9113 §8), all stream PROTOCOL_ERROR (malformed message).
 inline constexpr char kPseudoAfterRegular[] = "pseudo-header after a regular field";

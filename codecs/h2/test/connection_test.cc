@@ -635,6 +635,34 @@ TEST(ConnectionRecv, PriorityUpdateFromAServerIsAConnectionError) {
   EXPECT_EQ(read_output(testing::drain(c), true).goaway_code(), 1u);
 }
 
+// RFC 9113 §6.5.2: "A client MUST treat receipt of a SETTINGS frame with SETTINGS_ENABLE_PUSH set
+// to 1 as a connection error of type PROTOCOL_ERROR"; a server's 0 is fine, and a client's 1
+// (the RFC initial value) is what a server reads without complaint.
+TEST(ConnectionRecv, EnablePushFromAServerIsAConnectionError) {
+  {
+    RecordingSink sink;
+    Connection c(Role::Client, sink);
+    testing::Wire w;
+    w.settings({{static_cast<uint16_t>(SettingId::EnablePush), 0}});
+    ASSERT_TRUE(c.feed(w.buf.bytes()).has_value());
+  }
+  {
+    RecordingSink sink;
+    Connection c(Role::Client, sink);
+    testing::Wire w;
+    w.settings({{static_cast<uint16_t>(SettingId::EnablePush), 1}});
+    Result<size_t> r = c.feed(w.buf.bytes());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().h2_code(), H2Code::ProtocolError);
+    EXPECT_EQ(r.error().detail, kServerEnabledPush);
+    EXPECT_EQ(read_output(testing::drain(c), true).goaway_code(), 1u);
+  }
+  testing::Server s;
+  s.w.settings({{static_cast<uint16_t>(SettingId::EnablePush), 1}});
+  s.send();
+  EXPECT_EQ(s.error, std::nullopt);
+}
+
 // The bounded memory of closed stream ids: what a young table remembers, and the oldest ids
 // falling out once kRecentClosed more have been closed.
 TEST(H2StreamTable, RemembersTheLastClosedIds) {
