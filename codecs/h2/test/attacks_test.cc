@@ -118,6 +118,18 @@ TEST(Attack, SettingsFlood_2_5) {
     EXPECT_EQ(s.error, kCalm);
     EXPECT_EQ(calm_detail(s), kTooManySettings);
   }
+  {
+    // Exactly max_settings_entries (32) is within the limit: acknowledged.
+    Server s;
+    std::string most;
+    for (int i = 0; i < 32; ++i) most += setting(0x99, 1);
+    s.w.raw(4, 0, 0, most);
+    s.send();
+    EXPECT_EQ(s.error, std::nullopt);
+    Output o = s.out();
+    ASSERT_EQ(o.count(FrameType::Settings), 1u);
+    EXPECT_TRUE(std::get<SettingsFrame>(o.frames[0].payload).ack);
+  }
 }
 
 TEST(Attack, ZeroLengthHeaders_2_6) {
