@@ -225,6 +225,17 @@ TEST(Attack, ContinuationFlood_2_11) {
     EXPECT_EQ(s.error, kCalm);
     EXPECT_EQ(calm_detail(s), kHeaderBlockTooLarge);
   }
+  {
+    // The opening fragment alone already over the bound: refused at once, not buffered until a
+    // CONTINUATION that may never come.
+    Limits l;
+    l.max_header_block_bytes = 1024;
+    Server s({}, l);
+    s.w.headers(1, std::string(2000, '\x82'), true, false);
+    s.send();
+    EXPECT_EQ(s.error, kCalm);
+    EXPECT_EQ(calm_detail(s), kHeaderBlockTooLarge);
+  }
 }
 
 TEST(Attack, HpackBomb_2_12) {
