@@ -36,6 +36,9 @@ TEST(Settings, RangesPerRfc9113_6_5_2) {
   Settings s;
   EXPECT_TRUE(apply_setting(s, {5, (1u << 24) - 1}).has_value());
   EXPECT_EQ(s.max_frame_size, (1u << 24) - 1);
+  // Both ends of 2^14..2^24-1 are valid: the initial value may be announced again.
+  EXPECT_TRUE(apply_setting(s, {5, 1u << 14}).has_value());
+  EXPECT_EQ(s.max_frame_size, 1u << 14);
   EXPECT_TRUE(apply_setting(s, {4, 0x7fffffff}).has_value());
   EXPECT_TRUE(apply_setting(s, {0x99, 7}).has_value());  // unknown: ignored
   EXPECT_TRUE(apply_setting(s, {8, 1}).has_value());
