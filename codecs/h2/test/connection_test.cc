@@ -390,6 +390,37 @@ TEST(Connection, GracefulGoAwayIsTwoStep) {
       << p.client_app.trace();
 }
 
+// RFC 9113 §6.8: the graceful shutdown's second GOAWAY waits for the ACK of the PING sent with
+// the first; the ACK of another PING (one the application sent) proves nothing about the
+// requests in flight, so it must not fix last-stream-id early.
+TEST(Connection, GracefulGoAwayWaitsForItsOwnPingAck) {
+  testing::Server s;
+  s.w.get(1);
+  s.send();
+  const std::array<uint8_t, 8> app_ping = {'a', 'p', 'p', 'p', 'i', 'n', 'g', '!'};
+  s.c.ping(app_ping);
+  s.c.go_away(H2Code::NoError);
+  std::string shutdown_ping;
+  for (const Frame& f : s.out().frames) {
+    const auto* p = std::get_if<PingFrame>(&f.payload);
+    if (p && p->opaque != app_ping) shutdown_ping.assign(p->opaque.begin(), p->opaque.end());
+  }
+  ASSERT_EQ(shutdown_ping.size(), 8u);
+  s.w.raw(6, kFlagAck, 0, std::string(app_ping.begin(), app_ping.end()));
+  s.send();
+  EXPECT_EQ(s.out().count(FrameType::GoAway), 0u);
+  s.w.raw(6, kFlagAck, 0, shutdown_ping);
+  s.send();
+  Output o = s.out();
+  ASSERT_EQ(o.count(FrameType::GoAway), 1u);
+  EXPECT_EQ(o.goaway_code(), 0u);
+  for (const Frame& f : o.frames) {
+    if (const auto* g = std::get_if<GoAwayFrame>(&f.payload)) {
+      EXPECT_EQ(g->last_stream_id, 1u);
+    }
+  }
+}
+
 TEST(Connection, ClientStreamIdExhaustion) {
   Limits cl;
   cl.first_stream_id = kMaxStreamId - 2;
