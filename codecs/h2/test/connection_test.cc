@@ -421,6 +421,27 @@ TEST(Connection, GracefulGoAwayWaitsForItsOwnPingAck) {
   }
 }
 
+// RFC 9113 §4.2: what we send is bounded by the peer's SETTINGS_MAX_FRAME_SIZE, not ours; a
+// header block larger than the peer's goes out as HEADERS and CONTINUATIONs within it (§6.10).
+TEST(Connection, HeaderBlocksAreFramedByThePeersMaxFrameSize) {
+  Settings ours;
+  ours.max_frame_size = 1u << 20;
+  testing::Server s(ours);
+  s.w.get(1);
+  s.send();
+  MessageHead r;
+  r.kind = MessageKind::Response;
+  r.status = 200;
+  const std::string big(40000, 'v');
+  r.headers.add_view("x-big", big);
+  ASSERT_TRUE(s.c.submit_headers(1, r, true).has_value());
+  Output o = s.out();
+  EXPECT_GE(o.count(FrameType::Continuation), 1u);
+  for (const Frame& f : o.frames) {
+    EXPECT_LE(f.header.length, kDefaultMaxFrameSize) << to_string(FrameType(f.header.type));
+  }
+}
+
 TEST(Connection, ClientStreamIdExhaustion) {
   Limits cl;
   cl.first_stream_id = kMaxStreamId - 2;
