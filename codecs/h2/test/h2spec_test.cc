@@ -375,6 +375,25 @@ TEST(H2spec, s6_5_3_SettingsSynchronization) {
   }
 }
 
+// RFC 9113 §6.5.3, RFC 7541 §4.2: once the peer acknowledges our smaller
+// SETTINGS_HEADER_TABLE_SIZE, its next header block must open with a dynamic table size update
+// within it; a block without one is a COMPRESSION_ERROR.
+TEST(H2spec, s6_5_3_AcknowledgedTableSizeBindsTheNextBlock) {
+  Settings ours;
+  ours.header_table_size = 0;
+  {
+    Server s(ours);  // the handshake acknowledged our SETTINGS
+    s.w.get(1);
+    s.expect_conn_error(kCompression);
+  }
+  Server s(ours);
+  s.w.enc.set_peer_max_table_size(0);
+  s.w.get(1);
+  s.send();
+  EXPECT_FALSE(s.error);
+  EXPECT_EQ(s.sink.count(EventKind::Head), 1u);
+}
+
 TEST(H2spec, s6_7_Ping) {
   {
     Server s;
