@@ -245,6 +245,18 @@ TEST(HeaderSemantics, FromHeadBuildsPseudoHeadersAndLowercases) {
   c.authority = "a:443";
   from_head(c, out, scratch);
   EXPECT_EQ(out, (F{{":method", "CONNECT"}, {":authority", "a:443"}}));
+  // §8.2.2: te other than "trailers" would make the message malformed: left out, any case.
+  MessageHead te;
+  te.method = "GET";
+  te.authority = "a";
+  te.headers.add_view("TE", "gzip");
+  te.headers.add_view("te", "Trailers");
+  from_head(te, out, scratch);
+  EXPECT_EQ(out, (F{{":method", "GET"},
+                    {":scheme", "https"},
+                    {":authority", "a"},
+                    {":path", "/"},
+                    {"te", "Trailers"}}));
 }
 
 // content-length goes through the one parser (codecs/base/content_length.h), as in HTTP/1.1:
