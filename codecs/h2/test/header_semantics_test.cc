@@ -125,6 +125,9 @@ TEST(HeaderSemantics, ConnectAndExtendedConnect) {
   EXPECT_EQ(h.framing, Framing::Tunnel);
   EXPECT_EQ(request_error({{":method", "CONNECT"}, {":authority", "a:443"}, {":path", "/"}}),
             kConnectPseudo);
+  // §8.5: "The :scheme and :path pseudo-header fields MUST be omitted", each of them.
+  EXPECT_EQ(request_error({{":method", "CONNECT"}, {":scheme", "https"}, {":authority", "a:443"}}),
+            kConnectPseudo);
   EXPECT_EQ(request_error({{":method", "CONNECT"}}), kConnectPseudo);
   F ws = {{":method", "CONNECT"},
           {":protocol", "websocket"},
