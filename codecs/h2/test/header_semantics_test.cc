@@ -71,6 +71,11 @@ TEST(HeaderSemantics, RequestRules) {
   };
   EXPECT_EQ(request_error(plus({"bad name", "x"})), kBadFieldName);
   EXPECT_EQ(request_error(plus({"", "x"})), kBadFieldName);
+  // §8.2.1: no uppercase letter anywhere in a name, A through Z.
+  for (char c = 'A'; c <= 'Z'; ++c) {
+    const std::string name = std::string("x-") + c;
+    EXPECT_EQ(request_error(plus({name, "1"})), kBadFieldName) << name;
+  }
   EXPECT_EQ(request_error(plus({"x", "a\r\nb"})), kBadFieldValue);
   EXPECT_EQ(request_error(plus({"x", std::string_view("a\0b", 3)})), kBadFieldValue);
   EXPECT_EQ(request_error(plus({"x", " a"})), kBadFieldValue);
