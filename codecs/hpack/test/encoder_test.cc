@@ -43,6 +43,10 @@ TEST(HpackEncoder, SensitiveFieldsAreNeverIndexed) {
   const std::string cookie(30, 'c');
   EXPECT_EQ(encode_hex(enc, {{"cookie", cookie}}).substr(0, 4), "601e");
   EXPECT_EQ(encode_hex(enc, {{"cookie", cookie}}), "be");
+  // RFC 7541 §7.1.3: the guessable ones are those under 20 octets (kFieldHpackNeverIndexShort):
+  // 19 octets stay never-indexed, 20 are indexed.
+  EXPECT_EQ(encode_hex(enc, {{"cookie", std::string(19, 'd')}}).substr(0, 6), "1f1113");
+  EXPECT_EQ(encode_hex(enc, {{"cookie", std::string(20, 'e')}}).substr(0, 4), "6014");
 }
 
 TEST(HpackEncoder, UniqueValuedFieldsAreNotIndexed) {
