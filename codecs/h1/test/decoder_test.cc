@@ -353,6 +353,14 @@ TEST(H1Decoder, LimitsGiveTheirStatuses) {
       decode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", limited({.max_body = 10}));
   ASSERT_TRUE(known.error);
   EXPECT_EQ(known.error->code, 413u);
+  // max_body is the largest body accepted: exactly that many octets pass, either framing.
+  for (const std::string& at_bound :
+       {std::string("Content-Length: 10\r\n\r\n0123456789"),
+        std::string("Transfer-Encoding: chunked\r\n\r\n4\r\n0123\r\n6\r\n456789\r\n0\r\n\r\n")}) {
+    auto ok = decode("POST / HTTP/1.1\r\nHost: a\r\n" + at_bound, limited({.max_body = 10}));
+    EXPECT_FALSE(ok.error) << at_bound << ": " << ok.error->detail;
+    EXPECT_NE(ok.trace.find("end 1"), std::string::npos) << ok.trace;
+  }
   auto chunked =
       decode("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\n",
              limited({.max_body = 10}));
