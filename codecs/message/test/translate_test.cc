@@ -259,6 +259,10 @@ const Bad kBad[] = {
     {"path_asterisk_get", [](MessageHead& h) { h.path = "*"; }, kErrTranslateBadPath},
     {"path_absolute", [](MessageHead& h) { h.path = "http://evil/x"; }, kErrTranslateBadPath},
     {"path_bad_pct", [](MessageHead& h) { h.path = "/%g0"; }, kErrTranslateBadPath},
+    // RFC 3986 §2.1: a '%' needs two hex digits within the value; the octets after a view (here
+    // "1") are not part of it, as after a field decoded in place.
+    {"path_pct_cut_short", [](MessageHead& h) { h.path = std::string_view("/a%41", 4); },
+     kErrTranslateBadPath},
     // I: authority.
     {"authority_crlf", [](MessageHead& h) { h.authority = "a\r\nx: y"; },
      kErrTranslateBadAuthority},
@@ -266,6 +270,8 @@ const Bad kBad[] = {
     {"authority_userinfo", [](MessageHead& h) { h.authority = "u@host"; },
      kErrTranslateBadAuthority},
     {"authority_bad_port", [](MessageHead& h) { h.authority = "a:8x"; }, kErrTranslateBadAuthority},
+    {"authority_pct_cut_short", [](MessageHead& h) { h.authority = std::string_view("a%41", 3); },
+     kErrTranslateBadAuthority},
     // RFC 3986 §3.2.2: an IP-literal is one bracketed address, no bracket inside it.
     {"authority_nested_bracket", [](MessageHead& h) { h.authority = "[[::1]"; },
      kErrTranslateBadAuthority},
