@@ -101,6 +101,13 @@ TEST(Translate, PrepareForH1JoinsCookiesAndDropsHopByHop) {
   h.headers.add_view("host", "a.example");
   ASSERT_TRUE(prepare_for_h1(h));
   EXPECT_EQ(fields(h), "cookie=a=1; b=2; c=3;accept=*/*;");
+  // RFC 9113 §8.2.3: two crumbs are already a list to join.
+  MessageHead two = h1_request();
+  two.authority = "a.example";
+  two.headers.add_view("cookie", "a=1");
+  two.headers.add_view("cookie", "b=2");
+  ASSERT_TRUE(prepare_for_h1(two));
+  EXPECT_EQ(fields(two), "cookie=a=1; b=2;");
 }
 
 // An empty crumb (valid in HTTP/2) is skipped: joined in, "a=1; " would end in a space that an
