@@ -83,6 +83,8 @@ TEST(Router, MatchesInOrderWithEveryRuleKind) {
   EXPECT_EQ(route_name(r, "a", "api.example.com", "/api/users", "GET"), "wild")
       << "a method-restricted frontend falls through to the next match";
   EXPECT_EQ(route_name(r, "a", "example.com", "/"), "404") << "*.example.com needs a label";
+  EXPECT_EQ(route_name(r, "a", "badexample.com", "/"), "404")
+      << "*.example.com matches whole labels, not a name that ends the same";
   EXPECT_EQ(route_name(r, "a", "x.test", "/v2/items?id=3"), "regex") << "regex sees the query";
   EXPECT_EQ(route_name(r, "a", "x.test", "/v/items?id=3"), "404");
   EXPECT_EQ(route_name(r, "b", "x.test", "/anything"), "only-b");
