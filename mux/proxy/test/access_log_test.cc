@@ -119,6 +119,17 @@ TEST(AccessLog, ControlBytesCannotForgeLines) {
   EXPECT_NE(t.find("referer=\"\\xc3\\xa9\""), std::string::npos) << t;
 }
 
+// DEL (0x7f) is a control byte like the C0 ones: escaped in both formats, never written raw. A
+// logfmt value with '=' is quoted, or "referer=a=b" would read as a value "a" and a stray "=b".
+TEST(AccessLog, DelAndEqualsSignAreEscapedOrQuoted) {
+  AccessRecord r = sample();
+  r.path = "/a\x7f";
+  r.referer = "q=1";
+  const std::string t = text(r, {"path", "referer"}), j = json(r, {"path", "referer"});
+  EXPECT_EQ(t, "path=\"/a\\x7f\" referer=\"q=1\"\n");
+  EXPECT_EQ(j, "{\"path\":\"/a\\u007f\",\"referer\":\"q=1\"}\n");
+}
+
 TEST(AccessLog, WritesAndReopensAfterRotation) {
   auto dir =
       std::filesystem::temp_directory_path() / ("crossmux-log-" + std::to_string(::getpid()));
