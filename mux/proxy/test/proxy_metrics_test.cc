@@ -52,6 +52,20 @@ TEST(ProxyMetrics, RequestsByClusterPairingAndClass) {
   EXPECT_EQ(r.find("crossmux_request_duration_seconds")->count({"-"}), 2u);
 }
 
+// RFC 9110 §15: a status code's first digit is its class, 1xx through 5xx, both ends included;
+// anything outside 100..599 (and 0, no response) is "none".
+TEST(ProxyMetrics, StatusClassesCoverExactly100To599) {
+  ProxyMetrics m(two_clusters());
+  for (uint16_t status : {100, 199, 200, 599, 600, 99}) {
+    m.request({.cluster = 0, .h2_in = false, .h2_out = false, .status = status});
+  }
+  m.sync({});
+  EXPECT_EQ(value(m, "crossmux_requests_total", {"api", "h1->h1", "1xx"}), 2);
+  EXPECT_EQ(value(m, "crossmux_requests_total", {"api", "h1->h1", "2xx"}), 1);
+  EXPECT_EQ(value(m, "crossmux_requests_total", {"api", "h1->h1", "5xx"}), 1);
+  EXPECT_EQ(value(m, "crossmux_requests_total", {"api", "h1->h1", "none"}), 2);
+}
+
 // Per backend: requests, errors (no answer of its own, or a 5xx), body bytes each way, latency;
 // every backend is listed at 0 from the start.
 TEST(ProxyMetrics, PerBackendSeries) {
