@@ -188,6 +188,13 @@ TEST(Verdicts, WrongAnswersFail) {
   };
   EXPECT_EQ(against(wrong_ping, [](Probe& p) { return expect_ping_ack(p, kPing, false); }).verdict,
             Verdict::Fail);
+  auto ping_not_ack = [](int fd) {
+    send_all(fd, frame(6, 0, 0, kPing));
+    drain_briefly(fd);
+  };
+  EXPECT_EQ(
+      against(ping_not_ack, [](Probe& p) { return expect_ping_ack(p, kPing, false); }).verdict,
+      Verdict::Fail);
   // SETTINGS without ACK where an ACK is required.
   auto settings = [](int fd) {
     send_all(fd, frame(4, 0, 0, ""));
