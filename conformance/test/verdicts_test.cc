@@ -174,6 +174,16 @@ TEST(Verdicts, WrongAnswersFail) {
   EXPECT_EQ(against(wrong_goaway, [](Probe& p) { return expect_goaway_code(p, kFlowControlError); })
                 .verdict,
             Verdict::Fail);
+  // A RST_STREAM, even with the right code, where a connection error is required (RFC 9113
+  // §5.4.1: a connection error is a GOAWAY and a close).
+  auto stream_error_only = [](int fd) {
+    send_all(fd, frame(3, 0, 1, u32(kProtocolError)));
+    drain_briefly(fd);
+  };
+  EXPECT_EQ(
+      against(stream_error_only, [](Probe& p) { return expect_conn_error(p, {kProtocolError}); })
+          .verdict,
+      Verdict::Fail);
   // A response on the wrong stream.
   auto wrong_stream = [](int fd) {
     send_all(fd, frame(1, 5, 3, std::string(1, '\x88')));
