@@ -253,6 +253,16 @@ TEST(Verdicts, RightAnswersPass) {
   EXPECT_EQ(
       against(close, [](Probe& p) { return expect_stream_error(p, {kProtocolError}); }).verdict,
       Verdict::Pass);
+  // RFC 9113 §5.4.1: an endpoint may treat a stream error as a connection error; h2spec's
+  // stream-error verdict accepts a GOAWAY with the code.
+  auto goaway_instead = [](int fd) {
+    send_all(fd, frame(7, 0, 0, goaway_payload(kProtocolError)));
+    drain_briefly(fd);
+  };
+  EXPECT_EQ(
+      against(goaway_instead, [](Probe& p) { return expect_stream_error(p, {kProtocolError}); })
+          .verdict,
+      Verdict::Pass);
 }
 
 // h2spec's rule (Probe::next_event): only an EOF between frames or a reset is "connection
