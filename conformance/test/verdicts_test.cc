@@ -396,6 +396,13 @@ TEST(Verdicts, AnsweredMalformedRequestFailsWithoutWaiting) {
   o = against(other_code, [](Probe& p) { return expect_malformed(p, 1); });
   EXPECT_EQ(o.verdict, Verdict::Fail);
   EXPECT_THAT(o.actual, testing::Not(testing::HasSubstr("Timeout"))) << o.actual;
+  // That reset decides the case: a close after it does not turn it into a pass.
+  auto other_code_then_close = [](int fd) {
+    send_all(fd, frame(3, 0, 1, u32(kInternalError)));
+    close_cleanly(fd);
+  };
+  EXPECT_EQ(against(other_code_then_close, [](Probe& p) { return expect_malformed(p, 1); }).verdict,
+            Verdict::Fail);
   auto reset = [](int fd) {
     send_all(fd, frame(3, 0, 1, u32(kProtocolError)));
     drain_briefly(fd);
