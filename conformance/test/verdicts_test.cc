@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "conformance/h2/frame_check.h"
 #include "conformance/h2/suite.h"
 
 namespace crossmux::conformance::h2 {
@@ -335,6 +336,39 @@ TEST(Verdicts, FramesH2specCannotReadFail) {
   EXPECT_EQ(
       against(short_ping_ack, [](Probe& p) { return expect_ping_ack(p, kPing, false); }).verdict,
       Verdict::Fail);
+}
+
+// What h2spec's reader refuses of a server's frames, rule by rule (RFC 9113 §6), at the edges:
+// padding may take all of a DATA payload but no more (§6.1), DATA needs a stream (§6.1), a
+// WINDOW_UPDATE increment ignores the reserved bit (§6.9), INITIAL_WINDOW_SIZE goes up to 2^31-1
+// (§6.5.2).
+TEST(Verdicts, FramerErrorFollowsTheFrameRulesAtTheirEdges) {
+  struct Row {
+    const char* name;
+    Frame frame;
+    const char* error;  // substring of the reason; nullptr: read without complaint
+  };
+  const Row rows[] = {
+      {"data_all_padding", {kData, kPadded, 1, std::string(1, 4) + "abcd"}, nullptr},
+      {"data_pad_too_long", {kData, kPadded, 1, std::string(1, 5) + "abcd"}, "pad size"},
+      {"data_stream_0", {kData, 0, 0, "abc"}, "stream ID 0"},
+      {"window_update_reserved_bit_only",
+       {kWindowUpdate, 0, 1, u32(0x80000000u)},
+       "increment of 0"},
+      {"window_update_reserved_bit_and_1", {kWindowUpdate, 0, 1, u32(0x80000001u)}, nullptr},
+      {"initial_window_2_31_minus_1",
+       {kSettings, 0, 0, std::string{0, 4} + u32(0x7fffffffu)},
+       nullptr},
+      {"initial_window_2_31", {kSettings, 0, 0, std::string{0, 4} + u32(0x80000000u)}, "2^31-1"},
+  };
+  for (const Row& r : rows) {
+    const std::string why = framer_error(r.frame);
+    if (r.error == nullptr) {
+      EXPECT_EQ(why, "") << r.name;
+    } else {
+      EXPECT_THAT(why, testing::HasSubstr(r.error)) << r.name;
+    }
+  }
 }
 
 // A frame longer than the 24-bit length field is never written (the low bits would describe
