@@ -145,6 +145,9 @@ TEST(Runner, JunitUsesFailureAndSkipped) {
       << x;
   EXPECT_NE(x.find("<skipped message=\"no MAX_CONCURRENT_STREAMS\"/>"), std::string::npos);
   EXPECT_EQ(x.find("<error"), std::string::npos);
+  // A skipped case is counted as skipped, not as a failure, in its testsuite's attributes.
+  EXPECT_THAT(x, testing::HasSubstr("package=\"http2/6.5.2\" id=\"6.5.2\" tests=\"1\" "
+                                    "failures=\"0\" skipped=\"1\""));
 }
 
 // Cases are listed in position order inside their testsuite, so a reader of h2spec's XML (which
