@@ -206,5 +206,22 @@ TEST(Runner, PassNotesAreShown) {
   EXPECT_THAT(junit_xml(s), testing::HasSubstr("<system-out>rejected</system-out>"));
 }
 
+// What a server answered reaches the JUnit file as text: markup characters are escaped and the
+// control octets XML 1.0 cannot carry (all below 0x20 but HTAB and LF) become '?', so a hostile
+// or broken target cannot make the report unreadable.
+TEST(Runner, JunitEscapesMarkupAndControlOctets) {
+  Section root{"http2", "", "HTTP/2", {}, {}};
+  root.child("4.1", "Frame Format").add("a<b & 'c'", "MUST \"x\"", [] {
+    return Outcome::fail({"GOAWAY Frame"}, "bytes \x01\x1f>\tend\n");
+  });
+  RunOptions o;
+  o.progress = false;
+  std::ostringstream out;
+  const std::string x = junit_xml(run({root}, o, out));
+  EXPECT_THAT(x, testing::HasSubstr("classname=\"a&lt;b &amp; &apos;c&apos;\""));
+  EXPECT_THAT(x, testing::HasSubstr("<failure message=\"MUST &quot;x&quot;\">"));
+  EXPECT_THAT(x, testing::HasSubstr("Actual: bytes ??&gt;\tend\n</failure>"));
+}
+
 }  // namespace
 }  // namespace crossmux::conformance
