@@ -247,6 +247,11 @@ void ClientSession::on_head(codecs::StreamId s, codecs::MessageHead& head) {
     answer(ref, 400, valid.error().detail);
     return;
   }
+  // A declared length past the limit is refused before anything is forwarded.
+  if (ref.request.head.framing == codecs::Framing::KnownLength &&
+      body_over_limit(ref, ref.request.head.content_length)) {
+    return;
+  }
   // RFC 9110 §9.3.6: a reverse proxy is no open relay; CONNECT is refused unless the listener
   // allows it.
   if (ref.tunnel == TunnelKind::Connect && !listener_.allow_connect) {
@@ -266,8 +271,29 @@ void ClientSession::on_data(codecs::StreamId s, codecs::Bytes data) {
     if (ex) ex->request.bytes_received += data.size();
     return;
   }
+  if (body_over_limit(*ex, ex->request.bytes_received + data.size())) {
+    codec_->consume(s, data.size());
+    return;
+  }
   ex->request.append(data);
   if (BackendSide* b = ex->backend.side()) b->wake();
+}
+
+bool ClientSession::body_over_limit(Exchange& ex, uint64_t total) {
+  // limits.max_request_body counts request body octets, HTTP/2 DATA as HTTP/1.1 bodies (whose
+  // decoder refuses them first); tunnel bytes are not a body.
+  const uint64_t max = worker_.limits().max_request_body;
+  if (max == 0 || total <= max || ex.tunnel != TunnelKind::None) return false;
+  worker_.metrics().limit(ProxyLimit::MaxRequestBody);
+  if (!ex.response.head_sent) {
+    // What the backend got of the request is abandoned with its leg (an HTTP/1.1 backend's
+    // connection closes mid-body, an HTTP/2 stream is reset): it never sees a whole request.
+    answer(ex, 413, kErrRequestBodyTooLarge);
+  } else {
+    ex.log.reason = kErrRequestBodyTooLarge;
+    end_exchange(ex, End::Abort, codecs::H2Code::Cancel);
+  }
+  return true;
 }
 
 void ClientSession::on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) {

@@ -76,6 +76,9 @@ class ClientSession final : public Peer, public ClientSide {
   // EventSink: requests decoded from the client.
   void on_head(codecs::StreamId s, codecs::MessageHead& head) override;
   void on_data(codecs::StreamId s, codecs::Bytes data) override;
+  // Whether `more` body octets would take the request past limits.max_request_body; if so the
+  // request is refused (413) or, its response started, cut, and true.
+  bool body_over_limit(Exchange& ex, uint64_t more);
   void on_trailers(codecs::StreamId s, codecs::HeaderList& trailers) override;
   void on_end_of_message(codecs::StreamId s) override;
   void on_reset(codecs::StreamId s, uint32_t code) override;

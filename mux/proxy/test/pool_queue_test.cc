@@ -1,7 +1,7 @@
 // BackendPool queueing at max_connections_per_backend, its reuse of idle connections, the
-// flow-control stall of a client's responses, and an HTTP/1.1 client connection whose response
-// is cut, driven in memory (MemoryStream, a BackendConnector, a VirtualClock): the real Worker,
-// ClientSession and BackendConnection.
+// flow-control stall of a client's responses, max_request_body on HTTP/2 requests, and an
+// HTTP/1.1 client connection whose response is cut, driven in memory (MemoryStream, a
+// BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -303,7 +303,8 @@ TEST(ClientSessionStall, AClientReadingSlowerThanTheBuffersDrainIsNotCut) {
 struct H2ClientView : codecs::EventSink {
   std::map<codecs::StreamId, size_t> body;
   std::map<codecs::StreamId, uint32_t> resets;
-  void on_head(codecs::StreamId, codecs::MessageHead&) override {}
+  std::map<codecs::StreamId, uint16_t> status;
+  void on_head(codecs::StreamId s, codecs::MessageHead& h) override { status[s] = h.status; }
   void on_data(codecs::StreamId s, codecs::Bytes d) override { body[s] += d.size(); }
   void on_trailers(codecs::StreamId, codecs::HeaderList&) override {}
   void on_end_of_message(codecs::StreamId) override {}
@@ -425,6 +426,91 @@ TEST(ClientSessionStall, AStreamCreditedInSmallStepsIsNotCut) {
   }
   EXPECT_EQ(seen.resets.count(*sid), 0u) << "a stream credited every 600 ms was cut";
   EXPECT_GE(seen.body[*sid], 65535u + 8 * 8192u);
+}
+
+// limits.max_request_body holds for HTTP/2 requests as for HTTP/1.1 ones: a declared length
+// past it gets 413 before anything is forwarded, a body that grows past it gets 413 and the
+// backend's copy of the request is abandoned (its HTTP/1.1 connection closes before the last
+// chunk): the backend never receives a whole request larger than the limit.
+TEST(ClientSessionLimits, AnHttp2BodyPastMaxRequestBodyIsRefused) {
+  for (const bool declared : {true, false}) {
+    SCOPED_TRACE(declared ? "content-length past the limit" : "a body growing past the limit");
+    config::Config c = one_backend_config();
+    c.limits.max_request_body = 100;
+    OneClientWorker w(std::move(c));
+    ASSERT_TRUE(w.open());
+    H2ClientView seen;
+    codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
+    auto exchange_bytes = [&] {
+      codecs::ByteBuffer out;
+      h2.take_output(out);
+      w.client.peer.send(out.bytes());
+      w.settle();
+      std::string in;
+      w.client.peer.receive(in);
+      ASSERT_TRUE(h2.feed(codecs::as_bytes(in)));
+    };
+    codecs::MessageHead post;
+    post.method = "POST";
+    post.scheme = "http";
+    post.authority = "a.test";
+    post.path = "/upload";
+    if (declared) {
+      post.framing = codecs::Framing::KnownLength;
+      post.content_length = 200;
+    }
+    auto sid = h2.submit_headers(0, post, false);
+    ASSERT_TRUE(sid);
+    const std::string sixty(60, 'b');
+    ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(sixty), false));
+    exchange_bytes();
+    if (declared) {
+      EXPECT_EQ(w.backends.peers.size(), 0u) << "a refused request reached a backend";
+    } else {
+      ASSERT_EQ(w.backends.peers.size(), 1u) << "60 octets are within the limit";
+      EXPECT_EQ(seen.status.count(*sid), 0u);
+      ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(sixty), false));
+      exchange_bytes();
+      std::string got;
+      w.backends.peers[0].receive(got);
+      EXPECT_NE(got.find("POST /upload "), std::string::npos) << got;
+      EXPECT_EQ(got.find("0\r\n\r\n"), std::string::npos) << "the cut request ended cleanly";
+      EXPECT_TRUE(w.backends.peers[0].stream_gone()) << "the backend connection was kept";
+    }
+    EXPECT_EQ(seen.status[*sid], 413);
+  }
+}
+
+// The limit is the largest body forwarded: exactly max_request_body octets go through whole.
+TEST(ClientSessionLimits, AnHttp2BodyOfExactlyMaxRequestBodyIsForwarded) {
+  config::Config c = one_backend_config();
+  c.limits.max_request_body = 100;
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  H2ClientView seen;
+  codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
+  codecs::MessageHead post;
+  post.method = "POST";
+  post.scheme = "http";
+  post.authority = "a.test";
+  post.path = "/upload";
+  auto sid = h2.submit_headers(0, post, false);
+  ASSERT_TRUE(sid);
+  const std::string sixty(60, 'b'), forty(40, 'b');
+  ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(sixty), false));
+  ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(forty), true));
+  codecs::ByteBuffer out;
+  h2.take_output(out);
+  w.client.peer.send(out.bytes());
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u);
+  std::string got;
+  w.backends.peers[0].receive(got);
+  EXPECT_NE(got.find("0\r\n\r\n"), std::string::npos) << "the request was not forwarded whole";
+  std::string in;
+  w.client.peer.receive(in);
+  ASSERT_TRUE(h2.feed(codecs::as_bytes(in)));
+  EXPECT_EQ(seen.status.count(*sid), 0u) << "answered " << seen.status[*sid];
 }
 
 // RFC 9112 §9.6: an HTTP/1.1 response cut after its head (its backend connection lost, or the

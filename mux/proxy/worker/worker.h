@@ -191,5 +191,10 @@ inline constexpr char kErrNoBackend[] = "no backend available";
 inline constexpr uint64_t kStallGraceUnderPressureMs = 1000;
 // The reason of the 408 for an HTTP/1.1 request head not completed within timeouts.request_headers.
 inline constexpr char kRequestHeadersTimeout[] = "request headers timeout";
+// An HTTP/2 request body past limits.max_request_body (HTTP/1.1's decoder refuses its own:
+// codecs::h1::kErrBodyTooLarge): 413, or the stream cut once the response has started. Counted
+// as limit max_request_body where it fires (ClientSession::body_over_limit).
+inline constexpr char kErrRequestBodyTooLarge[] =
+    "request body larger than limits.max_request_body";
 
 }  // namespace crossmux::mux::proxy
