@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,13 @@ size_t count(const std::string& s, std::string_view what) {
   size_t n = 0;
   for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
   return n;
+}
+
+// An HTTP/1.1 backend's 200 with a body of `size` octets.
+void respond(net::MemoryPeer& backend, size_t size) {
+  backend.send(
+      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n"));
+  backend.send(codecs::as_bytes(std::string(size, 'x')));
 }
 
 // One Worker on a virtual clock with one client connection open on the first listener and its
@@ -239,9 +247,7 @@ TEST(ClientSessionStall, AReaderThatKeepsReadingIsNotCut) {
   w.settle();
   ASSERT_EQ(w.backends.peers.size(), 1u);
   const size_t body = 4 << 20;  // far more than the client pipe and the proxy's buffers hold
-  w.backends.peers[0].send(
-      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
-  w.backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  respond(w.backends.peers[0], body);
   w.settle();
   // Everything written so far is read every 600 ms, within the 1000 ms stall limit each time;
   // the whole body takes many times the limit.
@@ -277,9 +283,7 @@ TEST(ClientSessionStall, AClientReadingSlowerThanTheBuffersDrainIsNotCut) {
   w.settle();
   ASSERT_EQ(w.backends.peers.size(), 1u);
   const size_t body = 1 << 20;
-  w.backends.peers[0].send(
-      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
-  w.backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  respond(w.backends.peers[0], body);
   w.settle();
   std::string to_client;
   auto body_got = [&]() -> size_t {
@@ -313,6 +317,48 @@ struct H2ClientView : codecs::EventSink {
   void on_connection_error(const codecs::Error&) override {}
 };
 
+// An HTTP/2 client on our own codec, speaking over a harness's client pipe.
+struct H2Client {
+  explicit H2Client(net::MemoryPeer& p) : peer(p), h2(codecs::h2::Role::Client, seen) {}
+
+  // Opens a stream: METHOD http://a.test PATH, with a content-length when `length` is given.
+  codecs::Result<codecs::StreamId> open(std::string_view method, std::string_view path,
+                                        bool end_stream, std::optional<uint64_t> length = {}) {
+    codecs::MessageHead head;
+    head.method = method;
+    head.scheme = "http";
+    head.authority = "a.test";
+    head.path = path;
+    if (length) {
+      head.framing = codecs::Framing::KnownLength;
+      head.content_length = *length;
+    }
+    return h2.submit_headers(0, head, end_stream);
+  }
+  // Sends what the codec framed.
+  void send() {
+    codecs::ByteBuffer out;
+    h2.take_output(out);
+    peer.send(out.bytes());
+  }
+  // Reads up to `max` octets the proxy wrote and feeds the whole frames among them to the codec
+  // (a frame cut short waits for the next read). False on a connection error.
+  bool read(size_t max = SIZE_MAX) {
+    std::string chunk;
+    peer.receive(chunk, max);
+    pending += chunk;
+    auto fed = h2.feed(codecs::as_bytes(pending));
+    if (!fed) return false;
+    pending.erase(0, *fed);
+    return true;
+  }
+
+  net::MemoryPeer& peer;
+  H2ClientView seen;
+  codecs::h2::Connection h2;
+  std::string pending;
+};
+
 // RFC 9113 §5.2: a stream whose window the client holds at zero is a stalled one, however many
 // bytes its siblings on the same connection take: the socket's progress restarts the stall only
 // of streams whose windows are open (a slow reader), never of a zero-window stream.
@@ -322,57 +368,35 @@ TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
   c.clusters[0].max_connections_per_backend = 4;
   OneClientWorker w(std::move(c));
   ASSERT_TRUE(w.open());
-  H2ClientView seen;
-  codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
-  auto send_h2 = [&] {
-    codecs::ByteBuffer out;
-    h2.take_output(out);
-    w.client.peer.send(out.bytes());
-  };
-  codecs::MessageHead get;
-  get.method = "GET";
-  get.scheme = "http";
-  get.authority = "a.test";
-  get.path = "/stalled";
-  auto stalled = h2.submit_headers(0, get, true);
-  get.path = "/flowing";
-  auto flowing = h2.submit_headers(0, get, true);
+  H2Client client(w.client.peer);
+  auto stalled = client.open("GET", "/stalled", true);
+  auto flowing = client.open("GET", "/flowing", true);
   ASSERT_TRUE(stalled && flowing);
-  send_h2();
+  client.send();
   // The client returns flow credit for what it reads of the second stream only: the first one
   // stays at zero once its initial 65,535 octets are out.
   w.settle();
   ASSERT_EQ(w.backends.peers.size(), 2u);
-  const size_t body = 4 << 20;
-  for (auto& b : w.backends.peers) {
-    b.send(codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) +
-                            "\r\n\r\n"));
-    b.send(codecs::as_bytes(std::string(body, 'x')));
-  }
+  for (auto& b : w.backends.peers) respond(b, 4 << 20);
   w.settle();
   // The client reads 96 KiB every 300 ms and credits the second stream as it reads: that stream
   // moves all the time, its window reopened within each round.
-  std::string pending;
+  const H2ClientView& seen = client.seen;
   for (int round = 0; round < 10; ++round) {
-    std::string chunk;
-    w.client.peer.receive(chunk, 96 * 1024);
-    const size_t before = seen.body[*flowing];
-    pending += chunk;  // the codec takes whole frames; the rest waits for more bytes
-    auto fed = h2.feed(codecs::as_bytes(pending));
-    ASSERT_TRUE(fed) << codecs::to_string(fed.error());
-    pending.erase(0, *fed);
-    h2.consume(*flowing, seen.body[*flowing] - before);
-    send_h2();
+    const size_t before = client.seen.body[*flowing];
+    ASSERT_TRUE(client.read(96 * 1024));
+    client.h2.consume(*flowing, client.seen.body[*flowing] - before);
+    client.send();
     w.settle();
     w.clock.advance(300);
     ASSERT_TRUE(w.loop->run_once(0));
     w.settle();
   }
-  EXPECT_GT(seen.body[*flowing], 0u);
+  EXPECT_GT(seen.body.at(*flowing), 0u);
   EXPECT_EQ(seen.resets.count(*flowing), 0u) << "the reading stream was cut";
   ASSERT_EQ(seen.resets.count(*stalled), 1u)
       << "a zero-window stream outlived flow_control_stall three times over";
-  EXPECT_EQ(seen.resets[*stalled], static_cast<uint32_t>(codecs::H2Code::Cancel));
+  EXPECT_EQ(seen.resets.at(*stalled), static_cast<uint32_t>(codecs::H2Code::Cancel));
 }
 
 // RFC 9113 §6.9: a client may return flow credit in small steps. Each WINDOW_UPDATE lets a few
@@ -383,42 +407,23 @@ TEST(ClientSessionStall, AStreamCreditedInSmallStepsIsNotCut) {
   c.timeouts.flow_control_stall = config::Millis(1000);
   OneClientWorker w(std::move(c));
   ASSERT_TRUE(w.open());
-  H2ClientView seen;
-  codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
-  auto send_h2 = [&] {
-    codecs::ByteBuffer out;
-    h2.take_output(out);
-    w.client.peer.send(out.bytes());
-  };
-  codecs::MessageHead get;
-  get.method = "GET";
-  get.scheme = "http";
-  get.authority = "a.test";
-  get.path = "/";
-  auto sid = h2.submit_headers(0, get, true);
+  H2Client client(w.client.peer);
+  auto sid = client.open("GET", "/", true);
   ASSERT_TRUE(sid);
-  send_h2();
+  client.send();
   w.settle();
   ASSERT_EQ(w.backends.peers.size(), 1u);
-  const size_t body = 1 << 20;
-  w.backends.peers[0].send(
-      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n"));
-  w.backends.peers[0].send(codecs::as_bytes(std::string(body, 'x')));
+  respond(w.backends.peers[0], 1 << 20);
   w.settle();
-  std::string pending;
+  H2ClientView& seen = client.seen;
   size_t credited = 0;
   for (int round = 0; round < 10; ++round) {
-    std::string chunk;
-    w.client.peer.receive(chunk);
-    pending += chunk;
-    auto fed = h2.feed(codecs::as_bytes(pending));
-    ASSERT_TRUE(fed) << codecs::to_string(fed.error());
-    pending.erase(0, *fed);
+    ASSERT_TRUE(client.read());
     // 8 KiB of what arrived is handed to the application: the window, at zero, reopens by that.
     const size_t step = std::min<size_t>(8192, seen.body[*sid] - credited);
-    h2.consume(*sid, step);
+    client.h2.consume(*sid, step);
     credited += step;
-    send_h2();
+    client.send();
     w.settle();
     w.clock.advance(600);
     ASSERT_TRUE(w.loop->run_once(0));
@@ -439,37 +444,24 @@ TEST(ClientSessionLimits, AnHttp2BodyPastMaxRequestBodyIsRefused) {
     c.limits.max_request_body = 100;
     OneClientWorker w(std::move(c));
     ASSERT_TRUE(w.open());
-    H2ClientView seen;
-    codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
+    H2Client client(w.client.peer);
     auto exchange_bytes = [&] {
-      codecs::ByteBuffer out;
-      h2.take_output(out);
-      w.client.peer.send(out.bytes());
+      client.send();
       w.settle();
-      std::string in;
-      w.client.peer.receive(in);
-      ASSERT_TRUE(h2.feed(codecs::as_bytes(in)));
+      ASSERT_TRUE(client.read());
     };
-    codecs::MessageHead post;
-    post.method = "POST";
-    post.scheme = "http";
-    post.authority = "a.test";
-    post.path = "/upload";
-    if (declared) {
-      post.framing = codecs::Framing::KnownLength;
-      post.content_length = 200;
-    }
-    auto sid = h2.submit_headers(0, post, false);
+    auto sid = client.open("POST", "/upload", false,
+                           declared ? std::optional<uint64_t>(200) : std::nullopt);
     ASSERT_TRUE(sid);
     const std::string sixty(60, 'b');
-    ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(sixty), false));
+    ASSERT_TRUE(client.h2.submit_data(*sid, codecs::as_bytes(sixty), false));
     exchange_bytes();
     if (declared) {
       EXPECT_EQ(w.backends.peers.size(), 0u) << "a refused request reached a backend";
     } else {
       ASSERT_EQ(w.backends.peers.size(), 1u) << "60 octets are within the limit";
-      EXPECT_EQ(seen.status.count(*sid), 0u);
-      ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(sixty), false));
+      EXPECT_EQ(client.seen.status.count(*sid), 0u);
+      ASSERT_TRUE(client.h2.submit_data(*sid, codecs::as_bytes(sixty), false));
       exchange_bytes();
       std::string got;
       w.backends.peers[0].receive(got);
@@ -477,7 +469,7 @@ TEST(ClientSessionLimits, AnHttp2BodyPastMaxRequestBodyIsRefused) {
       EXPECT_EQ(got.find("0\r\n\r\n"), std::string::npos) << "the cut request ended cleanly";
       EXPECT_TRUE(w.backends.peers[0].stream_gone()) << "the backend connection was kept";
     }
-    EXPECT_EQ(seen.status[*sid], 413);
+    EXPECT_EQ(client.seen.status[*sid], 413);
   }
 }
 
@@ -487,30 +479,20 @@ TEST(ClientSessionLimits, AnHttp2BodyOfExactlyMaxRequestBodyIsForwarded) {
   c.limits.max_request_body = 100;
   OneClientWorker w(std::move(c));
   ASSERT_TRUE(w.open());
-  H2ClientView seen;
-  codecs::h2::Connection h2(codecs::h2::Role::Client, seen);
-  codecs::MessageHead post;
-  post.method = "POST";
-  post.scheme = "http";
-  post.authority = "a.test";
-  post.path = "/upload";
-  auto sid = h2.submit_headers(0, post, false);
+  H2Client client(w.client.peer);
+  auto sid = client.open("POST", "/upload", false);
   ASSERT_TRUE(sid);
   const std::string sixty(60, 'b'), forty(40, 'b');
-  ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(sixty), false));
-  ASSERT_TRUE(h2.submit_data(*sid, codecs::as_bytes(forty), true));
-  codecs::ByteBuffer out;
-  h2.take_output(out);
-  w.client.peer.send(out.bytes());
+  ASSERT_TRUE(client.h2.submit_data(*sid, codecs::as_bytes(sixty), false));
+  ASSERT_TRUE(client.h2.submit_data(*sid, codecs::as_bytes(forty), true));
+  client.send();
   w.settle();
   ASSERT_EQ(w.backends.peers.size(), 1u);
   std::string got;
   w.backends.peers[0].receive(got);
   EXPECT_NE(got.find("0\r\n\r\n"), std::string::npos) << "the request was not forwarded whole";
-  std::string in;
-  w.client.peer.receive(in);
-  ASSERT_TRUE(h2.feed(codecs::as_bytes(in)));
-  EXPECT_EQ(seen.status.count(*sid), 0u) << "answered " << seen.status[*sid];
+  ASSERT_TRUE(client.read());
+  EXPECT_EQ(client.seen.status.count(*sid), 0u) << "answered " << client.seen.status[*sid];
 }
 
 // RFC 9112 §9.6: an HTTP/1.1 response cut after its head (its backend connection lost, or the
