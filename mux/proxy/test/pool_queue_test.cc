@@ -234,6 +234,48 @@ TEST(BackendPoolReuse, ReplayAfterALostReusedConnectionOpensAFreshOne) {
   EXPECT_EQ(count(to_client, "HTTP/1.1 200"), 3u) << to_client;
 }
 
+// RFC 9112 §9.3: a connection is reused only after both messages ended cleanly framed. Bytes
+// after a complete response (a body after a 204, RFC 9112 §6.3: here the start of a head the
+// decoder waits to complete), or a response abandoned
+// mid-body because its client went away, leave the connection's state unknown: the next request
+// goes to a new connection and the old one is closed, never handed another request.
+TEST(BackendPoolReuse, AConnectionInAnUnknownStateIsNeverReused) {
+  for (const bool bytes_after_204 : {true, false}) {
+    SCOPED_TRACE(bytes_after_204 ? "octets after a 204" : "a response abandoned mid-body");
+    config::Config c = one_backend_config();
+    c.clusters[0].max_connections_per_backend = 4;
+    OneClientWorker w(std::move(c));
+    ASSERT_TRUE(w.open());
+    net::MemoryPeer first = w.client.peer;
+    first.send(codecs::as_bytes("GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+    w.settle();
+    ASSERT_EQ(w.backends.peers.size(), 1u);
+    if (bytes_after_204) {
+      w.backends.peers[0].send(
+          codecs::as_bytes("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nConte"));
+      w.settle();
+      std::string got;
+      first.receive(got);
+      ASSERT_NE(got.find("204"), std::string::npos) << got;
+    } else {
+      w.backends.peers[0].send(
+          codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf"));
+      w.settle();
+      first.reset();  // the client goes away with the response half read
+      w.settle();
+    }
+    // A request from a new client: it must not ride the first connection.
+    net::MemoryPeer second = w.add_client("192.0.2.2");
+    second.send(codecs::as_bytes("GET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+    w.settle();
+    std::string old;
+    w.backends.peers[0].receive(old);
+    EXPECT_EQ(old.find("GET /2 "), std::string::npos) << "reused: " << old;
+    ASSERT_EQ(w.backends.peers.size(), 2u) << "the second request did not get a new connection";
+    EXPECT_TRUE(w.backends.peers[0].stream_gone()) << "the unknown connection was kept open";
+  }
+}
+
 // timeouts.flow_control_stall bounds how long a response may wait for a client that reads
 // nothing; a client that keeps taking what was written, in rounds well inside the limit, is not
 // stalled: every pump that moves bytes starts the clock again (the slow-read class of
