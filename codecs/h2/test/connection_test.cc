@@ -556,11 +556,7 @@ TEST(ConnectionRecv, MalformedRequestAnswered400WhenConfigured) {
 TEST(ConnectionRecv, PeerGoAwayRefusesStreamsAboveLastId) {
   RecordingSink sink;
   Connection c(Role::Client, sink);
-  MessageHead h;
-  h.method = "GET";
-  h.scheme = "https";
-  h.path = "/";
-  h.authority = "a";
+  MessageHead h = testing::request_to_a();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
   testing::Wire w;
   w.settings().raw(7, 0, 0, testing::u32(1) + testing::u32(0));
@@ -602,11 +598,7 @@ TEST(ConnectionRecv, DataOnABodilessResponseResetsTheStream) {
   for (Case k : {Case{"GET", '\x89'}, Case{"GET", '\x8b'}, Case{"HEAD", '\x88'}}) {
     RecordingSink sink;
     Connection c(Role::Client, sink);
-    MessageHead h;
-    h.method = k.method;
-    h.scheme = "https";
-    h.path = "/";
-    h.authority = "a";
+    MessageHead h = testing::request_to_a(k.method);
     ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
     testing::Wire w;
     w.settings()
@@ -626,11 +618,7 @@ TEST(ConnectionRecv, DataBeforeTheFinalResponseHeadResetsTheStream) {
   for (std::string_view interim : {std::string_view(), std::string_view("\x08\x03\x31\x30\x33")}) {
     RecordingSink sink;
     Connection c(Role::Client, sink);
-    MessageHead h;
-    h.method = "GET";
-    h.scheme = "https";
-    h.path = "/";
-    h.authority = "a";
+    MessageHead h = testing::request_to_a();
     ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
     testing::Wire w;
     w.settings();
@@ -649,11 +637,7 @@ TEST(ConnectionRecv, DataBeforeTheFinalResponseHeadResetsTheStream) {
 TEST(ConnectionRecv, TrailersAfterShortContentLengthResetInsteadOfEnding) {
   RecordingSink sink;
   Connection c(Role::Client, sink);
-  MessageHead h;
-  h.method = "GET";
-  h.scheme = "https";
-  h.path = "/";
-  h.authority = "a";
+  MessageHead h = testing::request_to_a();
   ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
   testing::Wire w;
   w.settings()
@@ -673,11 +657,7 @@ TEST(ConnectionRecv, TrailersAfterShortContentLengthResetInsteadOfEnding) {
 TEST(ConnectionRecv, PriorityUpdateFromAServerIsAConnectionError) {
   RecordingSink sink;
   Connection c(Role::Client, sink);
-  MessageHead h;
-  h.method = "GET";
-  h.scheme = "https";
-  h.path = "/";
-  h.authority = "a";
+  MessageHead h = testing::request_to_a();
   ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
   testing::Wire w;
   w.settings().raw(0x10, 0, 0, testing::u32(1) + "u=1");

@@ -211,6 +211,16 @@ class App : public RecordingSink {
   }
 };
 
+// A client's bodiless request: METHOD https://a/.
+inline MessageHead request_to_a(std::string_view method = "GET") {
+  MessageHead h;
+  h.method = method;
+  h.scheme = "https";
+  h.path = "/";
+  h.authority = "a";
+  return h;
+}
+
 inline std::string setting(uint16_t id, uint32_t v) {
   std::string s(6, '\0');
   store_u16be(reinterpret_cast<uint8_t*>(s.data()), id);

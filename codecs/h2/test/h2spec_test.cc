@@ -117,11 +117,7 @@ TEST(H2spec, s5_1_OurNextIdIsIdleToo) {
   }
   RecordingSink sink;
   Connection c(Role::Client, sink);
-  MessageHead h;
-  h.method = "GET";
-  h.scheme = "https";
-  h.path = "/";
-  h.authority = "a";
+  MessageHead h = testing::request_to_a();
   ASSERT_EQ(c.submit_headers(0, h, true).value(), 1u);
   Wire w;
   w.settings().raw(8, 0, 3, u32(100));

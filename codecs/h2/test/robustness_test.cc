@@ -96,11 +96,7 @@ TEST(Robustness, ClientParsesResponsesAtAnySplit) {
                     codecs::testing::Split::Random}) {
     RecordingSink sink;
     Connection c(Role::Client, sink);
-    MessageHead h;
-    h.method = "GET";
-    h.scheme = "https";
-    h.authority = "a";
-    h.path = "/";
+    MessageHead h = testing::request_to_a();
     ASSERT_EQ(c.submit_headers(0, h, true).value_or(0), 1u);
     ASSERT_EQ(c.submit_headers(0, h, true).value_or(0), 3u);
     testing::drain(c);
