@@ -601,10 +601,11 @@ bool ClientSession::should_close() const {
 
 void ClientSession::update_timer() {
   const auto& t = worker_.config().timeouts;
-  if (!in_.empty() && !reading_paused()) {
+  if (!in_.empty() && !reading_paused() && !(codec_ && codec_->input_held())) {
     // RFC 9112 §9.5: a started request head (HTTP/2: a frame) must be complete within
     // timeouts.request_headers from its first byte; bytes trickling in do not extend it
-    // (slowloris). Input held back by backpressure is not the client's delay.
+    // (slowloris). Input held back by backpressure, or by the codec (bytes pipelined behind an
+    // upgrade request wait for its response), is not the client's delay.
     if (!head_timer_) timer_.arm(static_cast<uint64_t>(t.request_headers.count()));
     head_timer_ = true;
     return;

@@ -92,6 +92,11 @@ class Codec {
     chain.move_to(out);
   }
   virtual bool wants_output() const = 0;
+  // Server codecs: the codec consumes no input now, whatever arrives (HTTP/1.1: after a tunnel
+  // request, until its response says whether the bytes are tunnel data; after a request that
+  // ended the connection, for good). What waits unread then is not a slow client's request head.
+  virtual bool input_held() const { return false; }
+
   // Body bytes worth handing to send_data for `stream` now (0: wait).
   virtual size_t capacity(codecs::StreamId stream) const = 0;
   // Whether the peer's flow control lets `stream` send (HTTP/2: the stream's and the

@@ -143,6 +143,8 @@ class H1Server final : public H1Base {
     return r;
   }
 
+  bool input_held() const override { return decoder_.awaiting_tunnel() || decoder_.closed(); }
+
   Result<StreamId> send_head(StreamId stream, MessageHead& head, bool end) override {
     if (cut_) return stream;
     auto it = requests_.find(stream);

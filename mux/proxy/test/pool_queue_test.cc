@@ -1,6 +1,7 @@
 // BackendPool queueing at max_connections_per_backend, its reuse of idle connections, the
 // flow-control stall of a client's responses, max_request_body on HTTP/2 requests, and an
-// HTTP/1.1 client connection whose response is cut, driven in memory (MemoryStream, a
+// HTTP/1.1 client connection whose response is cut, the request-head timeout behind an upgrade,
+// driven in memory (MemoryStream, a
 // BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
 #include <gtest/gtest.h>
 
@@ -563,6 +564,54 @@ TEST(ClientSessionCut, NothingFollowsAnHttp11ResponseCutAfterItsHead) {
       EXPECT_EQ(count(to_client, "HTTP/1.1 "), 1u) << "a second status line after a cut response:\n"
                                                    << to_client;
     }
+  }
+}
+
+// timeouts.request_headers measures a client that is slow to send a request head. Bytes
+// pipelined behind a WebSocket upgrade request wait, unread, for the backend's answer to it (they
+// are tunnel data if it accepts), and bytes after a `Connection: close` request are never read
+// (RFC 9112 §9.6): neither is the client's delay. They drew a 408 "request headers timeout" that
+// closed the connection while the request was still at the backend, whose answer the client
+// then never got (mux_session).
+TEST(ClientSessionTimeouts, BytesHeldBehindARequestAreNotAHeadTimeout) {
+  for (const bool upgrade : {true, false}) {
+    SCOPED_TRACE(upgrade ? "behind an upgrade request" : "behind a Connection: close request");
+    config::Config c = one_backend_config();
+    c.timeouts.request_headers = config::Millis(200);
+    c.timeouts.backend_response = config::Millis(1000);
+    OneClientWorker w(std::move(c));
+    ASSERT_TRUE(w.open());
+    w.client.peer.send(codecs::as_bytes(
+        upgrade ? "GET /1 HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: "
+                  "upgrade\r\n\r\n"
+                : "GET /1 HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"));
+    w.settle();
+    ASSERT_EQ(w.backends.peers.size(), 1u);
+    w.client.peer.send(codecs::as_bytes("GET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+    w.settle();
+    w.clock.advance(500);  // past request_headers, before backend_response
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
+    std::string to_client;
+    w.client.peer.receive(to_client);
+    EXPECT_EQ(to_client, "") << "an answer before the backend's";
+    ASSERT_FALSE(w.client.peer.stream_gone());
+    // The backend answers (declining the upgrade): the client gets that answer; after an upgrade
+    // declined the held bytes are the next request, forwarded in turn.
+    respond(w.backends.peers[0], 2);
+    w.settle();
+    w.client.peer.receive(to_client);
+    EXPECT_EQ(count(to_client, "HTTP/1.1 200 OK"), 1u) << to_client;
+    EXPECT_EQ(count(to_client, "HTTP/1.1 "), 1u) << to_client;
+    std::string to_backend;
+    for (auto& backend : w.backends.peers) backend.receive(to_backend);
+    EXPECT_EQ(count(to_backend, "GET /2 HTTP/1.1"), upgrade ? 1u : 0u) << to_backend;
+    EXPECT_EQ(w.client.peer.stream_gone(), !upgrade);
+    const std::string metrics = w.worker.metrics().sync({}).render();
+    EXPECT_NE(metrics.find("crossmux_limit_hits_total{side=\"client\",limit=\"request_headers_"
+                           "timeout\"} 0\n"),
+              std::string::npos)
+        << "counted as a client too slow to send a head";
   }
 }
 
