@@ -29,6 +29,8 @@ PACKAGES=(
   unzip
   # peer benchmark only
   haproxy nginx wrk
+  # packets per request by leg (bench/packets.sh)
+  tcpdump
 )
 
 missing=()
