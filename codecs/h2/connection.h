@@ -145,6 +145,13 @@ class Connection {
   int64_t connection_send_window() const { return conn_send_.available(); }
   // Bytes queued by submit_data and not yet framed.
   size_t queued_bytes(StreamId stream) const;
+  // Octets take_output() has handed out over the connection's life, and where the last DATA
+  // frame of `stream` (0 for unknown streams) or of any stream ends among them: a transport that
+  // has written fewer octets still holds that frame, which the peer cannot have read (nor
+  // returned flow credit for).
+  uint64_t output_offset() const { return output_offset_; }
+  uint64_t data_end(StreamId stream) const;
+  uint64_t connection_data_end() const { return data_end_; }
   // The last stream error we detected (RST_STREAM sent because of the peer), for logs and tests.
   const Error& last_stream_error() const { return last_stream_error_; }
   // From now on, adds this connection's frames (counted as feed() consumes them and as
@@ -272,7 +279,11 @@ class Connection {
   uint64_t deadline_serial_ = 0;
 
   Counters* counters_ = nullptr;
-  size_t magic_unsent_ = 0;  // client preface bytes at the head of the next output (not a frame)
+  size_t magic_unsent_ = 0;
+  uint64_t output_offset_ = 0;  // octets handed out by take_output()
+  uint64_t out_base_ = 0;  // during take_output(): output_offset_ minus the chain's size before
+  uint64_t data_end_ = 0;  // end of the last DATA frame, as Stream::data_end  // client preface
+                           // bytes at the head of the next output (not a frame)
 };
 
 }  // namespace crossmux::codecs::h2

@@ -194,6 +194,11 @@ size_t Connection::queued_bytes(StreamId id) const {
   return s ? s->queue.size() : 0;
 }
 
+uint64_t Connection::data_end(StreamId id) const {
+  const Stream* s = streams_.find(id);
+  return s ? s->data_end : 0;
+}
+
 bool Connection::wants_output() const {
   return !control_.empty() || (!error_ && !scheduler_.empty() && conn_send_.room() > 0);
 }
@@ -204,8 +209,10 @@ size_t Connection::take_output(ByteChain& out) {
   control_.clear();
   queued_control_ = 0;
   queued_resets_ = 0;
+  out_base_ = output_offset_ - before;  // unsigned: out_base_ + out.size() is an output offset
   if (!error_) send_data(out);
   const size_t added = out.size() - before;
+  output_offset_ += added;
   size_t from = before;
   if (magic_unsent_ > 0) {  // the client preface is not a frame
     const size_t n = std::min(magic_unsent_, added);
@@ -306,6 +313,7 @@ void Connection::send_data(ByteChain& out) {
     s->send.take(static_cast<uint32_t>(n));
     conn_send_.take(static_cast<uint32_t>(n));
     sent += n;
+    s->data_end = data_end_ = out_base_ + out.size();
     if (last) {
       sent_end(*s, out.tail());
     } else if (s->queue.empty()) {

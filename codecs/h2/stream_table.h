@@ -37,6 +37,8 @@ struct Stream {
   HeaderList trailers;  // owned copy, sent once `queue` drains
   bool final_head_sent = false;
   bool scheduled = false;
+  // Where its last DATA frame ends in the connection's output (Connection::output_offset()).
+  uint64_t data_end = 0;
   // Connection::reset_after_end: RST_STREAM(NO_ERROR) follows our END_STREAM.
   bool reset_after_end = false;
   Priority priority;

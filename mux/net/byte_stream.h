@@ -108,6 +108,10 @@ class ByteStream {
   // hang-up), whether the connection was established. Connected streams: ok. Errors: see
   // TcpStream::finish_connect.
   virtual codecs::Status finish_connect() const { return codecs::ok(); }
+  // Octets written that the peer's side has not acknowledged yet: queued here or in the kernel's
+  // send queue (TCP: SIOCOUTQ, sent or not but not acknowledged; TLS: the records' octets, a
+  // little more than the plaintext written). 0 when unknown.
+  virtual size_t unsent() const { return 0; }
   // Streams without a file descriptor (fd() < 0: MemoryStream) report readiness themselves on the
   // watch registered for them (IoWatch::create(loop, stream, handler) calls this; nullptr when the
   // watch goes away). Socket streams get readiness from epoll and ignore it.

@@ -209,6 +209,10 @@ size_t MemoryPeer::receive(std::string& out, size_t max) {
   return n;
 }
 
+size_t MemoryStream::unsent() const {
+  return link_->to_peer.size();
+}
+
 size_t MemoryPeer::pending() const {
   return link_->to_peer.size();
 }

@@ -39,6 +39,7 @@ class MemoryStream final : public ByteStream {
   IoResult writev(std::span<const Bytes> data) override;
   IoResult shutdown_write() override;
   codecs::Status finish_connect() const override;
+  size_t unsent() const override;  // written and not received by the peer yet
   void attach_watch(IoWatch* watch) override;
 
  private:

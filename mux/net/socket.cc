@@ -3,8 +3,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -168,6 +170,16 @@ void TcpStream::close() {
   // bytes remain, as close() sends then).
   if (fd_.valid() && !connecting_) (void)::shutdown(fd_.get(), SHUT_WR);
   fd_.reset();
+}
+
+size_t TcpStream::unsent() const {
+  size_t n = 0;
+#if CROSSMUX_IO_URING
+  if (ring_ != nullptr) n = ring_->queued_send();
+#endif
+  int q = 0;
+  if (fd() >= 0 && ::ioctl(fd(), SIOCOUTQ, &q) == 0 && q > 0) n += static_cast<size_t>(q);
+  return n;
 }
 
 int TcpStream::fd() const {

@@ -97,6 +97,7 @@ class TcpStream final : public ByteStream {
   // has room for all of them.
   IoResult write_chain(codecs::ByteChain& out) override;
   IoResult shutdown_write() override;  // shutdown(SHUT_WR): sends FIN
+  size_t unsent() const override;      // the ring's send queue, then SIOCOUTQ (one ioctl)
   detail::RingSocket* attach_ring(detail::Uring& ring) override;
   // True once an io_uring loop moves this stream's bytes.
   bool completion_mode() const { return ring_ != nullptr; }

@@ -55,6 +55,7 @@ class TlsStream final : public ByteStream {
   int fd() const override { return transport_->tcp.fd(); }
   TcpStream& tcp() { return transport_->tcp; }
   Status finish_connect() const override { return transport_->tcp.finish_connect(); }
+  size_t unsent() const override { return transport_->tcp.unsent(); }
   // TLS records travel through the TcpStream (a BIO over its read/write), so under io_uring
   // they ride its completion mode too.
   detail::RingSocket* attach_ring(detail::Uring& ring) override {

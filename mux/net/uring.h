@@ -111,6 +111,8 @@ class RingSocket final : public RingChannel {
   // until the kernel took them: no copy), else copies what fits.
   IoResult write_chain(codecs::ByteChain& out);
   IoResult shutdown_write();
+  // Octets written and not yet taken by the kernel.
+  size_t queued_send() const { return pending_.size() + sending_.size(); }
   void complete(OpKind kind, const io_uring_cqe& cqe, bool last) override;
   void watch_gone() override { watch_ = nullptr; }
   // Called by the ring just before it enters the kernel: submits the gathered send, re-arms the
@@ -145,7 +147,6 @@ class RingSocket final : public RingChannel {
   void on_connect(const io_uring_cqe& cqe);
   void want_flush();
   bool may_receive() const;
-  size_t queued_send() const { return pending_.size() + sending_.size(); }
   void finish_shutdown();
   void drop_received();
   // Moves the held chunks into spill_ and gives their buffers back to the group.

@@ -225,6 +225,9 @@ class Exchange {
   bool stalling() const { return stall_since_ != kNoStall; }
   // Milliseconds since the stall began (0 when none is under way).
   uint64_t stalled_ms() const;
+  // A stall at a zero HTTP/2 window: the octets of the connection's output the client's side had
+  // acknowledged when it began (ClientSession::stall_expired: has the client read on since?).
+  uint64_t stall_delivered = 0;
   // How long the exchange may go without a byte moving in its phase (0: no progress deadline).
   uint64_t progress_timeout_ms() const;
 

@@ -544,13 +544,18 @@ void ClientSession::track_stall(Exchange& ex, size_t wrote) {
   const bool blocked =
       ex.response.head_sent && ex.response.queued() > 0 && codec_->capacity(ex.client_stream) == 0;
   if (wrote > 0 || !blocked) ex.cancel_stall();
-  if (blocked && !ex.stalling()) ex.begin_stall(worker_.stall_limit_ms(ex));
+  if (blocked && !ex.stalling()) {
+    ex.begin_stall(worker_.stall_limit_ms(ex));
+    // HTTP/2 (flow control): where the client's side stands now, for stall_expired.
+    if (codec_->can_cut_stream()) ex.stall_delivered = bytes_delivered();
+  }
 }
 
 void ClientSession::socket_progressed() {
   // The client took bytes: a response waiting only on the socket (its windows open, the output
   // buffers full ahead of it) has a reader, however slow, and its stall starts again from now;
-  // one held at a zero HTTP/2 window keeps its clock, whatever its siblings' bytes do.
+  // one held at a zero HTTP/2 window keeps its clock, whatever its siblings' bytes do (but see
+  // stall_expired).
   for (auto& [sid, ex] : exchanges_) {
     if (ex->stalling() && codec_->window_open(sid)) {
       ex->cancel_stall();
@@ -568,6 +573,21 @@ void ClientSession::stall_expired(Exchange& ex) {
     return;
   }
   const std::string_view pressure = worker_.stall_pressure(ex);
+  if (pressure.empty() && !codec_->window_open(ex.client_stream)) {
+    // At a zero window, with the DATA that closed it still unacknowledged by the client's side
+    // (in our buffers or the kernel's send queue, behind a sibling's bytes): the client cannot
+    // have credited what it has not received. If it acknowledged more since the
+    // stall began, it reads, however slowly, and the stall starts again; one that reads nothing
+    // (the slow-read attack) is cut.
+    const uint64_t delivered = bytes_delivered();
+    if (delivered > ex.stall_delivered &&
+        codec_->window_awaits_delivery(ex.client_stream, delivered)) {
+      ex.cancel_stall();
+      ex.begin_stall(limit);
+      ex.stall_delivered = delivered;
+      return;
+    }
+  }
   ex.log.reason = pressure.empty() ? "flow-control stall" : pressure;
   if (codec_->can_cut_stream()) {
     // The stream alone is cut; the connection's other streams go on.

@@ -103,6 +103,12 @@ class Codec {
   // connection's windows are above zero); a protocol without flow control always does. With
   // capacity() at 0 and the window open, what waits is the socket: the peer reads slowly.
   virtual bool window_open(codecs::StreamId) const { return true; }
+  // With a window of `stream` at zero: whether the DATA that closed each closed window has yet
+  // to reach the peer's side (it acknowledged `delivered` octets of take_output(); the rest
+  // waits in our buffers or the kernel's), so that the peer cannot have credited it yet.
+  virtual bool window_awaits_delivery(codecs::StreamId, uint64_t /*delivered*/) const {
+    return false;
+  }
 
   // Client codecs: whether another request may start now (H1: idle; H2: below the peer's
   // MAX_CONCURRENT_STREAMS and not going away).

@@ -111,6 +111,13 @@ class H2Codec final : public Codec {
   bool window_open(StreamId stream) const override {
     return std::min(conn_.send_window(stream), conn_.connection_send_window()) > 0;
   }
+  bool window_awaits_delivery(StreamId stream, uint64_t delivered) const override {
+    const bool stream_shut = conn_.send_window(stream) <= 0;
+    const bool connection_shut = conn_.connection_send_window() <= 0;
+    return (stream_shut || connection_shut) &&
+           (!stream_shut || conn_.data_end(stream) > delivered) &&
+           (!connection_shut || conn_.connection_data_end() > delivered);
+  }
   bool can_open_stream() const override { return conn_.can_open_stream(); }
   bool can_open_tunnel() const override {
     return conn_.can_open_stream() && conn_.peer_settings_received();

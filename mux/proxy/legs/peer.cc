@@ -40,6 +40,11 @@ bool Peer::read_input(size_t cap) {
   return true;
 }
 
+uint64_t Peer::bytes_delivered() const {
+  const uint64_t unsent = stream_->unsent();
+  return bytes_written_ > unsent ? bytes_written_ - unsent : 0;
+}
+
 bool Peer::more_to_read(size_t cap) const {
   return watch_->readable() && !peer_closed_ && in_.size() < cap;
 }
@@ -94,6 +99,7 @@ bool Peer::flush() {
     if (r.ok()) {
       progressed = true;
       ++socket_writes_;
+      bytes_written_ += r.bytes;
       if (out_.empty() && codec_) codec_->take_output(out_);
       continue;
     }

@@ -42,6 +42,9 @@ class Peer : public net::Handler, protected codecs::EventSink {
   bool flush();
   // Writes the socket has taken so far (a reader that takes bytes, however slowly, moves it).
   uint64_t socket_writes() const { return socket_writes_; }
+  // Octets of the codec's output the client's side has acknowledged: what the transport took,
+  // minus what it (or the kernel) still holds unacknowledged. Costs an ioctl on TCP.
+  uint64_t bytes_delivered() const;
   // Gives back empty buffers (an idle connection then holds no I/O memory).
   void trim();
   // Arms or cancels a timer per codec deadline (call after feeding and after producing output).
@@ -60,6 +63,7 @@ class Peer : public net::Handler, protected codecs::EventSink {
 
  private:
   uint64_t socket_writes_ = 0;
+  uint64_t bytes_written_ = 0;
   std::array<std::unique_ptr<net::Timer>, kDeadlineKinds> deadline_timers_;
   std::array<uint64_t, kDeadlineKinds> deadline_serials_{};
 };

@@ -426,6 +426,120 @@ TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
   EXPECT_EQ(seen.resets.at(*stalled), static_cast<uint32_t>(codecs::H2Code::Cancel));
 }
 
+// A normal client, reading slowly and crediting every stream as it reads: a stream's window
+// reaches zero while its bytes still wait in the proxy's output buffers behind a sibling's,
+// where the client cannot have read them, so it cannot have credited them either. The socket's
+// progress restarts the stall of such a stream (as of one whose windows are open); only a stream
+// whose every framed octet the socket took, and whose window stays shut, is a stalled one.
+TEST(ClientSessionStall, AStreamWhoseBytesWaitBehindASiblingIsNotCut) {
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(1000);
+  c.clusters[0].max_connections_per_backend = 4;
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  H2Client client(w.client.peer);
+  auto first = client.open("GET", "/first", true);
+  auto second = client.open("GET", "/second", true);
+  ASSERT_TRUE(first && second);
+  client.send();
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 2u);
+  for (auto& b : w.backends.peers) respond(b, 512 * 1024);
+  w.settle();
+  H2ClientView& seen = client.seen;
+  std::map<codecs::StreamId, size_t> credited;
+  for (int round = 0;
+       round < 400 && (seen.body[*first] < 512 * 1024 || seen.body[*second] < 512 * 1024);
+       ++round) {
+    ASSERT_TRUE(client.read(16 * 1024));
+    for (const codecs::StreamId s : {*first, *second}) {
+      client.h2.consume(s, seen.body[s] - credited[s]);
+      credited[s] = seen.body[s];
+    }
+    client.send();
+    w.settle();
+    w.clock.advance(600);
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
+  }
+  EXPECT_EQ(seen.resets.count(*first), 0u) << "cut while its bytes waited in the proxy";
+  EXPECT_EQ(seen.resets.count(*second), 0u) << "cut while its bytes waited in the proxy";
+  EXPECT_EQ(seen.body[*first], 512u * 1024);
+  EXPECT_EQ(seen.body[*second], 512u * 1024);
+}
+
+// The slow-read attack (CVE-2019-9517's class): a client that reads nothing at all, its stream at
+// a zero window with DATA still in the proxy's buffers. Unread bytes do not make it a slow
+// reader: only a client's side that acknowledges more while the stall runs is one. Cut at the
+// stall limit, not one period later.
+TEST(ClientSessionStall, AClientThatReadsNothingIsCutThoughItsBytesWaitInTheProxy) {
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(1000);
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  H2Client client(w.client.peer);
+  auto sid = client.open("GET", "/", true);
+  ASSERT_TRUE(sid);
+  client.send();
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u);
+  // The first 16 KiB the client reads; then it stops, its window at zero.
+  w.backends.peers[0].send(codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"));
+  w.backends.peers[0].send(codecs::as_bytes(std::string(16384, 'x')));
+  w.settle();
+  ASSERT_TRUE(client.read());
+  ASSERT_EQ(client.seen.body[*sid], 16384u);
+  w.backends.peers[0].send(codecs::as_bytes(std::string((1 << 20) - 16384, 'x')));
+  w.settle();
+  for (int step = 0; step < 3; ++step) {  // 1,200 ms
+    w.clock.advance(400);
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
+  }
+  // Now it reads what is there (never crediting): the proxy's RST_STREAM follows the DATA.
+  for (int round = 0; round < 100 && w.client.peer.pending() > 0; ++round) {
+    ASSERT_TRUE(client.read());
+    w.settle();
+  }
+  ASSERT_EQ(client.seen.resets.count(*sid), 1u) << "a client reading nothing outlived the limit";
+  EXPECT_EQ(client.seen.resets.at(*sid), static_cast<uint32_t>(codecs::H2Code::Cancel));
+}
+
+// Under pressure (another client's request waits for the backend connection a stalled stream
+// holds) the stall ends at the grace after its start: a zero-window stream whose bytes the
+// client is still reading its way to gets no second period then.
+TEST(ClientSessionStall, UnderPressureAStreamAwaitingDeliveryIsCutAtTheGrace) {
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(10000);
+  OneClientWorker w(std::move(c));
+  ASSERT_TRUE(w.open());
+  H2Client client(w.client.peer);
+  auto sid = client.open("GET", "/", true);
+  ASSERT_TRUE(sid);
+  client.send();
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u);
+  respond(w.backends.peers[0], 1 << 20);
+  w.settle();
+  net::MemoryPeer other = w.add_client("192.0.2.2");
+  other.send(codecs::as_bytes("GET /other HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  w.settle();
+  ASSERT_EQ(w.backends.peers.size(), 1u) << "the other request should wait at the cap";
+  for (int step = 0; step < 3; ++step) {  // 1,200 ms, reading 16 KiB each 400 ms, no credit
+    ASSERT_TRUE(client.read(16 * 1024));
+    w.settle();
+    w.clock.advance(400);
+    ASSERT_TRUE(w.loop->run_once(0));
+    w.settle();
+  }
+  EXPECT_LT(client.seen.body[*sid], 65535u) << "the stream's bytes were all read: no test";
+  for (int round = 0; round < 100 && w.client.peer.pending() > 0; ++round) {
+    ASSERT_TRUE(client.read());
+    w.settle();
+  }
+  ASSERT_EQ(client.seen.resets.count(*sid), 1u) << "held its connection past the grace";
+}
+
 // RFC 9113 §6.9: a client may return flow credit in small steps. Each WINDOW_UPDATE lets a few
 // octets out and the stream is blocked again at once, but it moved: its stall starts again at
 // every step, so a stream credited 8 KiB every 600 ms outlives a 1 s flow_control_stall.
