@@ -23,7 +23,7 @@
 namespace crossmux::codecs {
 namespace {
 
-std::string lower(std::string s) {
+std::string ascii_lower(std::string s) {
   for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   return s;
 }
@@ -194,7 +194,7 @@ RC_GTEST_PROP(FieldAgreement, NamesGetOneAnswer, ()) {
 
   auto h1 = h1_request(name + ": " + value + "\r\n");
   RC_ASSERT(h1.has_value() == token);
-  auto h2 = h2_request({{lower(name), value}});
+  auto h2 = h2_request({{ascii_lower(name), value}});
   RC_ASSERT(h2.has_value() == (token && !(props & kFieldConnectionSpecific)));
   if (pseudo) RC_ASSERT(!token);
 
@@ -243,7 +243,7 @@ RC_GTEST_PROP(FieldAgreement, TrailersGetOneAnswer, ()) {
   auto r = d.feed(as_bytes(bytes), sink);
   RC_ASSERT((r.has_value() && !sink.failed && sink.ends == 1) == allowed);
 
-  const std::string lowered = lower(name);
+  const std::string lowered = ascii_lower(name);
   std::vector<hpack::Field> f = {{lowered, "0"}};
   HeaderList out;
   RC_ASSERT(h2::to_trailers(f, true, out).has_value() == allowed);

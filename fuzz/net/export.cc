@@ -38,7 +38,7 @@ std::string requirement(const Finding& f, Proto p) {
                           "server still serves a fresh connection (RFC 9112 §9.3)";
 }
 
-std::string quoted(std::string_view s) {
+std::string cpp_quoted(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
@@ -116,8 +116,8 @@ std::string h2_case(const std::string& id, const Finding& f, const NetCase& c,
   }
   std::string out = comment_header(id, f, Proto::H2);
   out += "  // Paste into a build_*() of conformance/h2/cases_*.cc (needs <set> and verdicts.h).\n";
-  out += "  s.add(" + quoted("Fuzz finding " + id + ": " + f.rule) + ",\n        " +
-         quoted(requirement(f, Proto::H2)) + ", [t] {\n";
+  out += "  s.add(" + cpp_quoted("Fuzz finding " + id + ": " + f.rule) + ",\n        " +
+         cpp_quoted(requirement(f, Proto::H2)) + ", [t] {\n";
   out += "          const std::string bytes = " + cpp_bytes(bytes) + ";\n";
   out += "          const std::set<uint32_t> named = {" + named + "};\n";
   out += "          std::set<uint32_t> owed = {" + owed + "}, ended, heads;\n";
@@ -189,7 +189,7 @@ std::string h1_case(const std::string& id, const Finding& f, const NetCase& c, c
   // The Host the fuzzer used becomes {host}, so the case runs against any target.
   if (!authority.empty()) replace_all(bytes, authority, "{host}");
   std::string methods;
-  for (const auto& m : o.x.methods) methods += (methods.empty() ? "" : ", ") + quoted(m);
+  for (const auto& m : o.x.methods) methods += (methods.empty() ? "" : ", ") + cpp_quoted(m);
   // Where our strict decoder read every byte as requests, a response more (or one that does not
   // parse) is the target's; past bytes it rejected a lenient target may have read a request we
   // did not, as the fuzzer's own oracles allow.
@@ -197,8 +197,8 @@ std::string h1_case(const std::string& id, const Finding& f, const NetCase& c, c
   const std::string n = std::to_string(o.x.requests);
   std::string out = comment_header(id, f, Proto::H1);
   out += "  // Paste into build_suite() of conformance/h1/cases.cc (s9 and t in scope).\n";
-  out += "  s9.add(" + quoted("Fuzz finding " + id + ": " + f.rule) + ",\n         " +
-         quoted(requirement(f, Proto::H1)) + ", [t] {\n";
+  out += "  s9.add(" + cpp_quoted("Fuzz finding " + id + ": " + f.rule) + ",\n         " +
+         cpp_quoted(requirement(f, Proto::H1)) + ", [t] {\n";
   out += "           std::string bytes = " + cpp_bytes(bytes) + ";\n";
   out += "           for (size_t at; (at = bytes.find(\"{host}\")) != std::string::npos;)\n";
   out += "             bytes.replace(at, 6, t.authority());\n";

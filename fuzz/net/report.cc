@@ -56,7 +56,7 @@ std::string json(std::string_view s) {
   return out + "\"";
 }
 
-std::string fixed(double v, int digits) {
+std::string fixed_digits(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
@@ -164,7 +164,7 @@ void Engine::write_reports() {
     tri << (first ? "" : ",\n") << "{\"target\": " << json(target) << ", \"key\": " << json(s.id)
         << ", \"kind\": " << json(std::string(to_string(s.f.kind)) + "/" + s.f.rule)
         << ", \"reason\": " << json(s.f.summary) << ", \"summary\": "
-        << json("found after " + fixed(s.seconds, 1) + " s (case " + std::to_string(s.exec) +
+        << json("found after " + fixed_digits(s.seconds, 1) + " s (case " + std::to_string(s.exec) +
                 "); " + std::to_string(s.original_units) + " units minimised to " +
                 std::to_string(s.minimal.units.size()))
         << ", \"count\": " << s.hits << ", \"size\": " << s.minimal.size()
@@ -189,19 +189,21 @@ void Engine::write_reports() {
     std::string summary = s.f.summary;
     std::replace(summary.begin(), summary.end(), '\t', ' ');
     tsv << s.id << "\t" << to_string(s.f.kind) << "\t" << s.f.target << "\t" << s.f.rule << "\t"
-        << fixed(s.seconds, 2) << "\t" << s.exec << "\t" << s.hits << "\t" << s.minimal.units.size()
-        << "\t" << (s.confirmed ? "yes" : "no") << "\t" << summary << "\n";
+        << fixed_digits(s.seconds, 2) << "\t" << s.exec << "\t" << s.hits << "\t"
+        << s.minimal.units.size() << "\t" << (s.confirmed ? "yes" : "no") << "\t" << summary
+        << "\n";
   }
   std::ofstream prog(dir / "progress.tsv");
   prog << "seconds\texecs\tcorpus\tbehaviours\tfindings\n";
   for (const auto& p : samples_) {
-    prog << fixed(p.seconds, 1) << "\t" << p.execs << "\t" << p.corpus << "\t" << p.behaviours
-         << "\t" << p.findings << "\n";
+    prog << fixed_digits(p.seconds, 1) << "\t" << p.execs << "\t" << p.corpus << "\t"
+         << p.behaviours << "\t" << p.findings << "\n";
   }
-  out_ << execs_ << " cases in " << fixed(secs, 1) << " s ("
-       << fixed(static_cast<double>(execs_) / secs, 1) << "/s; " << fixed(exchange_s_, 1)
-       << " s in exchanges, " << deadlines_ << " of them ran into the deadline, "
-       << fixed(probe_s_, 1) << " s in liveness probes, " << fixed(findings_s_, 1)
+  out_ << execs_ << " cases in " << fixed_digits(secs, 1) << " s ("
+       << fixed_digits(static_cast<double>(execs_) / secs, 1) << "/s; "
+       << fixed_digits(exchange_s_, 1) << " s in exchanges, " << deadlines_
+       << " of them ran into the deadline, " << fixed_digits(probe_s_, 1)
+       << " s in liveness probes, " << fixed_digits(findings_s_, 1)
        << " s confirming and minimising), " << saved_.size() << " finding(s)" << std::endl;
   render(dir);
 }

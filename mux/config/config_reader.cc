@@ -23,10 +23,6 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-int line_of(const toml::node& n) {
-  return static_cast<int>(n.source().begin.line);
-}
-
 // The timers take milliseconds as unsigned 32-bit values on some paths (HTTP/2 deadlines).
 constexpr int64_t kMaxDurationMs = 0x7fffffff;
 

@@ -16,6 +16,11 @@
 
 namespace crossmux::mux::config {
 
+// The line a TOML node starts on (for diagnostics).
+inline int line_of(const toml::node& n) {
+  return static_cast<int>(n.source().begin.line);
+}
+
 // What every reader of one parse shares: the errors found so far, where each key is, and the
 // folder relative file paths are resolved against ("" keeps them as written).
 struct ParseContext {

@@ -6,10 +6,6 @@
 namespace crossmux::mux::config {
 namespace {
 
-int line_of(const toml::node& n) {
-  return static_cast<int>(n.source().begin.line);
-}
-
 // RFC 9113 §3: "h2" is HTTP/2 over TLS (ALPN), "h2c" HTTP/2 over cleartext TCP. A listener offers
 // the one its transport allows; accepting the other silently served something nobody asked for.
 void read_protocols(TableReader& r, Listener& l) {

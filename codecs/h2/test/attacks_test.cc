@@ -16,7 +16,10 @@ using testing::setting;
 using testing::u32;
 using testing::Wire;
 
-constexpr uint32_t kProtocol = 0x1, kFlow = 0x3, kCompression = 0x9, kCalm = 0xb;
+using testing::kCalm;
+using testing::kCompression;
+using testing::kFlow;
+using testing::kProtocol;
 
 std::string calm_detail(Server& s) {
   Result<size_t> r = s.c.feed(Bytes());

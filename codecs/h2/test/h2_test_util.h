@@ -19,6 +19,10 @@
 
 namespace crossmux::codecs::h2::testing {
 
+// Error codes as the tests compare them (RFC 9113 §7).
+inline constexpr uint32_t kProtocol = 0x1, kFlow = 0x3, kClosed = 0x5, kFrameSize = 0x6,
+                          kRefused = 0x7, kCompression = 0x9, kCalm = 0xb;
+
 inline constexpr std::string_view kMagic = kConnectionPreface;
 
 // Builds what a peer sends, frame by frame.

@@ -14,8 +14,12 @@ using testing::setting;
 using testing::u32;
 using testing::Wire;
 
-constexpr uint32_t kProtocol = 0x1, kFlow = 0x3, kClosed = 0x5, kFrameSize = 0x6, kRefused = 0x7,
-                   kCompression = 0x9;
+using testing::kClosed;
+using testing::kCompression;
+using testing::kFlow;
+using testing::kFrameSize;
+using testing::kProtocol;
+using testing::kRefused;
 
 TEST(H2spec, s3_5_2_InvalidPreface) {
   RecordingSink sink;

@@ -20,6 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::Headers;
 using testing::Json;
+using testing::to_headers;
 
 struct Case {
   std::vector<uint8_t> wire;
@@ -69,12 +70,6 @@ std::vector<std::pair<std::string, Story>> load_dir(const std::string& name) {
     EXPECT_TRUE(load_story(f, s)) << f;
     out.emplace_back(f.filename().string(), std::move(s));
   }
-  return out;
-}
-
-Headers to_headers(const DecodedBlock& b) {
-  Headers out;
-  for (const Field& f : b.fields()) out.emplace_back(std::string(f.name), std::string(f.value));
   return out;
 }
 

@@ -8,17 +8,12 @@
 #include "codecs/hpack/hpack_errors.h"
 #include "codecs/hpack/huffman.h"
 #include "codecs/hpack/integer.h"
+#include "codecs/hpack/test/test_util.h"
 
 namespace crossmux::codecs::hpack {
 namespace {
 
-std::vector<uint8_t> unhex(std::string_view hex) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using testing::unhex;
 
 struct IntResult {
   const char* err;

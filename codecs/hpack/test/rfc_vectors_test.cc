@@ -12,6 +12,7 @@ namespace crossmux::codecs::hpack {
 namespace {
 
 using testing::Headers;
+using testing::to_headers;
 using testing::unhex;
 
 struct Step {
@@ -19,12 +20,6 @@ struct Step {
   Headers headers;
   size_t table_size;  // dynamic table size after the block
 };
-
-Headers to_headers(const DecodedBlock& b) {
-  Headers out;
-  for (const Field& f : b.fields()) out.emplace_back(std::string(f.name), std::string(f.value));
-  return out;
-}
 
 void decode_steps(const std::vector<Step>& steps, uint32_t table_size) {
   Decoder dec(DecoderLimits{.max_table_size = table_size});

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "codecs/base/error.h"
+#include "codecs/hpack/decoder.h"
 #include "codecs/hpack/field.h"
 
 namespace crossmux::codecs {
@@ -49,6 +50,13 @@ inline std::string hex(const uint8_t* p, size_t n) {
 
 // An owned header list, convertible to Field views.
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A decoded block's fields as owned pairs.
+inline Headers to_headers(const DecodedBlock& b) {
+  Headers out;
+  for (const Field& f : b.fields()) out.emplace_back(std::string(f.name), std::string(f.value));
+  return out;
+}
 
 inline std::vector<Field> as_fields(const Headers& h) {
   std::vector<Field> out;

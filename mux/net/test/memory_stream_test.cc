@@ -12,7 +12,7 @@
 namespace crossmux::mux::net {
 namespace {
 
-class Counter final : public Handler {
+class WakeCounter final : public Handler {
  public:
   void on_ready() override { ++runs; }
   int runs = 0;
@@ -33,7 +33,7 @@ std::string read_all(ByteStream& s, IoWatch& w) {
 TEST(MemoryStream, ReadsWhatThePeerSentAndRaisesEdges) {
   auto loop = EventLoop::create().value();
   auto pipe = make_memory_pipe();
-  Counter h;
+  WakeCounter h;
   auto w = IoWatch::create(*loop, *pipe.stream, h).value();
   EXPECT_EQ(w->fd(), -1);
   EXPECT_EQ(loop->watches(), 0u);  // not an epoll registration
@@ -62,7 +62,7 @@ TEST(MemoryStream, ReadsWhatThePeerSentAndRaisesEdges) {
 TEST(MemoryStream, WritesStopAtCapacityUntilThePeerReads) {
   auto loop = EventLoop::create().value();
   auto pipe = make_memory_pipe({.capacity = 8});
-  Counter h;
+  WakeCounter h;
   auto w = IoWatch::create(*loop, *pipe.stream, h).value();
   IoResult r = pipe.stream->write(codecs::as_bytes("0123456789"));
   ASSERT_TRUE(r.ok());
@@ -109,7 +109,7 @@ TEST(MemoryStream, ClosedAndResetPeers) {
 TEST(MemoryStream, ConnectWaitsForThePeer) {
   auto loop = EventLoop::create().value();
   auto ok = make_memory_pipe({.connected = false});
-  Counter h;
+  WakeCounter h;
   auto w = IoWatch::create(*loop, *ok.stream, h).value();
   EXPECT_FALSE(w->writable());
   EXPECT_TRUE(ok.stream->write(codecs::as_bytes("x")).would_block());
@@ -120,7 +120,7 @@ TEST(MemoryStream, ConnectWaitsForThePeer) {
   EXPECT_TRUE(ok.stream->write(codecs::as_bytes("x")).ok());
 
   auto refused = make_memory_pipe({.connected = false});
-  Counter h2;
+  WakeCounter h2;
   auto w2 = IoWatch::create(*loop, *refused.stream, h2).value();
   refused.peer.refuse();
   EXPECT_TRUE(w2->error());
@@ -132,7 +132,7 @@ TEST(MemoryStream, ConnectWaitsForThePeer) {
 TEST(MemoryStream, DestroyedWatchAndStreamAreSeenByThePeer) {
   auto loop = EventLoop::create().value();
   auto pipe = make_memory_pipe();
-  Counter h;
+  WakeCounter h;
   { auto w = IoWatch::create(*loop, *pipe.stream, h).value(); }
   pipe.peer.send(codecs::as_bytes("x"));  // no watch: nobody to wake, nothing dangles
   EXPECT_FALSE(pipe.peer.stream_gone());

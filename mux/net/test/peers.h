@@ -20,6 +20,11 @@ inline uint64_t fnv1a(uint64_t h, Bytes b) {
 }
 inline constexpr uint64_t kFnvSeed = 0xcbf29ce484222325ull;
 
+// 127.0.0.1:port (0: any port).
+inline SocketAddress loopback(uint16_t port = 0) {
+  return SocketAddress::parse("127.0.0.1", port).value();
+}
+
 // Remembers which readiness the last WouldBlock waited on; the operation may run again once the
 // IoWatch shows that bit (set by a new epoll edge). Using it makes a readiness-tracking bug in
 // the loop show up as a stall, which the tests' deadline catches.

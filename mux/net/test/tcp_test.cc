@@ -25,9 +25,7 @@ std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
   return v;
 }
 
-SocketAddress loopback(uint16_t port = 0) {
-  return SocketAddress::parse("127.0.0.1", port).value();
-}
+using testing::loopback;
 
 TEST(SocketAddress, ParsesNumericHostsOnly) {
   EXPECT_EQ(SocketAddress::parse("127.0.0.1", 80)->to_string(), "127.0.0.1:80");

@@ -25,9 +25,7 @@ using testing::AcceptHandler;
 using testing::Gate;
 using testing::make_self_signed;
 
-SocketAddress loopback(uint16_t port = 0) {
-  return SocketAddress::parse("127.0.0.1", port).value();
-}
+using testing::loopback;
 
 // Drives handshake() on one stream until it completes or fails.
 class Handshaker final : public Handler {

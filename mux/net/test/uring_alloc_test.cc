@@ -10,13 +10,12 @@
 #include "codecs/base/test/counting_new.h"
 #include "mux/net/event_loop.h"
 #include "mux/net/socket.h"
+#include "mux/net/test/peers.h"
 
 namespace crossmux::mux::net {
 namespace {
 
-SocketAddress loopback(uint16_t port = 0) {
-  return SocketAddress::parse("127.0.0.1", port).value();
-}
+using testing::loopback;
 
 // One end of the conversation: reads what arrives and answers each message with a reply of
 // the same size (`replies` counts them).

@@ -38,9 +38,7 @@ using testing::AcceptHandler;
 using testing::fnv1a;
 using testing::kFnvSeed;
 
-SocketAddress loopback(uint16_t port = 0) {
-  return SocketAddress::parse("127.0.0.1", port).value();
-}
+using testing::loopback;
 
 // An io_uring loop, or a skip where this kernel or sandbox has none.
 #define REQUIRE_URING(loop)                                                        \

@@ -22,7 +22,7 @@ using codecs::Status;
 using codecs::StreamId;
 
 // Encoded bytes held inside the adapter before the connection takes them.
-constexpr size_t kOutputHighWater = 64 * 1024;
+constexpr size_t kH1OutputHighWater = 64 * 1024;
 
 codecs::h1::DecoderOptions decoder_options(const CodecLimits& l, bool request) {
   codecs::h1::DecoderOptions o;
@@ -86,7 +86,7 @@ class H1Base : public Codec, protected codecs::EventSink {
   void take_output(codecs::ByteChain& out) override { out.splice(out_); }
   bool wants_output() const override { return !out_.empty(); }
   size_t capacity(StreamId) const override {
-    return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;
+    return out_.size() < kH1OutputHighWater ? kH1OutputHighWater - out_.size() : 0;
   }
   size_t stream_limit() const override { return 1; }
   bool can_cut_stream() const override { return false; }

@@ -15,7 +15,7 @@ using codecs::Status;
 using codecs::StreamId;
 
 constexpr StreamId kTunnelStream = 1;
-constexpr size_t kOutputHighWater = 64 * 1024;
+constexpr size_t kTunnelOutputHighWater = 64 * 1024;
 
 // The connection itself is the request: writing the CONNECT head writes nothing, and deliver()
 // then reports the 2xx that opens the tunnel (the TCP connect already succeeded). Bytes either
@@ -57,7 +57,7 @@ class TcpTunnelClient final : public Codec {
   void take_output(codecs::ByteChain& out) override { out.splice(out_); }
   bool wants_output() const override { return !out_.empty(); }
   size_t capacity(StreamId) const override {
-    return out_.size() < kOutputHighWater ? kOutputHighWater - out_.size() : 0;
+    return out_.size() < kTunnelOutputHighWater ? kTunnelOutputHighWater - out_.size() : 0;
   }
   bool can_open_stream() const override { return !used_; }
   bool reusable() const override { return false; }

@@ -121,7 +121,7 @@ TEST(BufferBudget, RebindingMovesTheCharge) {
   EXPECT_EQ(second.held(), 0u);
 }
 
-struct NullSink : codecs::EventSink {
+struct DiscardingSink : codecs::EventSink {
   void on_head(codecs::StreamId, codecs::MessageHead&) override {}
   void on_data(codecs::StreamId, codecs::Bytes) override {}
   void on_trailers(codecs::StreamId, codecs::HeaderList&) override {}
@@ -146,7 +146,7 @@ TEST(BufferBudget, PumpedBytesAreNoLongerCharged) {
   h.head_ready = true;
   h.append(bytes_of(std::string(40000, 'p')));
   h.end_received = true;
-  NullSink sink;
+  DiscardingSink sink;
   auto codec = make_h1_client(sink, CodecLimits{});
   codecs::StreamId stream = 0;
   auto r = pump(h, *codec, stream);
