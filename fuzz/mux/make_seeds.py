@@ -20,7 +20,8 @@ B0, B1, B5, B100, B4K, B20K, B70K = range(7)
 
 def header(mode=0, shape=0, peer=0):
     # mode: 1 H2 client, 2 cluster a over h2c, 4 connects wait for the script, 8 two backends,
-    # 16 default (long) timeouts. peer: 128 HTTP/2 backends without extended CONNECT.
+    # 16 default (long) timeouts, 0x60/0xA0/0xE0 max_request_body 300/3999/4000 (LIMIT_*).
+    # peer: 128 HTTP/2 backends without extended CONNECT.
     return bytes([mode, shape, peer])
 
 
@@ -81,6 +82,13 @@ def h2_frame(type_, flags, stream, payload=b""):
 # of DATA; and the client's SETTINGS ACK (its window settings apply from it, RFC 9113 §6.9.2).
 OPEN_POST_3 = h2_frame(1, 4, 3, bytes([0x83, 0x87, 0x84, 0x01, 11]) + b"example.com") + h2_frame(0, 0, 3, b"b" * 600)
 SETTINGS_ACK = bytes([H2_FRAME, 0, 5, 4, 1, 0, 0, 0])
+# The preface and an empty SETTINGS; a POST's HEADERS on stream 3 left open (as OPEN_POST_3), and
+# the same with content-length: 4000 (a literal without indexing, static name index 28).
+PREFACE_SETTINGS = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0)
+POST_3_HEAD = h2_frame(1, 4, 3, bytes([0x83, 0x87, 0x84, 0x01, 11]) + b"example.com")
+POST_3_HEAD_CL_4000 = h2_frame(1, 4, 3, bytes([0x83, 0x87, 0x84, 0x01, 11]) + b"example.com" + bytes([0x0F, 13, 4]) + b"4000")
+# Mode bits 5-7 choosing limits.max_request_body (session_config.h kBodyLimits).
+LIMIT_300, LIMIT_3999, LIMIT_4000 = 0x60, 0xA0, 0xE0
 
 
 def stall(backend=False, which=0):  # toggles whether that end reads
@@ -155,6 +163,14 @@ SEEDS = {
     "h2_backend_304_with_data": header(2) + h1_req() + h2_resp(shape=2 | 32, body=B100) + bytes([NEW_CLIENT, 0]) + h1_req(client=1) + h2_resp(),
     "h2_backend_head_with_data": header(2) + h1_req(method=2) + h2_resp(shape=32, body=B5) + bytes([NEW_CLIENT, 0]) + h1_req(client=1) + h2_resp(),
     "h2_backend_head_with_data_h2_client": header(3) + h2_req(method=2, first=True) + h2_resp(shape=32, body=B5),
+    # limits.max_request_body (mode bits 5-7, session_config.h): 413 before forwarding, 413 with the
+    # backend's copy abandoned, a body at the limit forwarded whole, a stream cut once answered.
+    "h1_content_length_over_limit_413": header(LIMIT_300) + h1_req(shape=4, method=1, body=B4K) + h1_resp(),
+    "h1_chunked_over_limit_413_backend_copy_cut": header(LIMIT_300) + h1_req(shape=8, method=1, body=B4K, sizes=(66,)) + bytes([NEW_CLIENT, 0]) + h1_req(client=1) + h1_resp(),
+    "h1_body_at_limit_forwarded": header(LIMIT_4000) + h1_req(shape=8, method=1, body=B4K) + h1_resp(),
+    "h2_content_length_over_limit_413": header(LIMIT_3999 | 3) + h2_frames(PREFACE_SETTINGS + POST_3_HEAD_CL_4000) + h2_frames(h2_frame(0, 1, 3, b"b" * 200)),
+    "h2_data_over_limit_413_h1_backend": header(LIMIT_300 | 1) + h2_frames(PREFACE_SETTINGS + POST_3_HEAD + h2_frame(0, 0, 3, b"b" * 200)) + h2_frames(h2_frame(0, 0, 3, b"b" * 200)) + h1_resp(),
+    "h2_data_over_limit_after_response_cut": header(LIMIT_300 | 3) + h2_frames(PREFACE_SETTINGS + POST_3_HEAD + h2_frame(0, 0, 3, b"b" * 200)) + h2_resp() + h2_frames(h2_frame(0, 0, 3, b"b" * 200)),
 }
 
 

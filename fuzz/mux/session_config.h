@@ -1,6 +1,7 @@
 // mux_session's proxy configurations: three input bytes choose the limits, timeouts, clusters
-// (HTTP/1.1 or h2c, one or two backends each) and the listener's protocols. Only 12 of their bits
-// matter (config_key), so the 4096 configurations are built once per process and shared.
+// (HTTP/1.1 or h2c, one or two backends each), the listener's protocols and the request body
+// limit. Only 15 of their bits matter (config_key, 16,384 configurations): each is built once per
+// process, when first used, and shared.
 #pragma once
 
 #include <array>
@@ -21,11 +22,21 @@ inline constexpr std::array<size_t, 4> kCapacity = {65536, 512, 4096, 1 << 20};
 // Pieces one send is cut into at most (the last takes the rest): each piece is followed by a settle
 // and every oracle, so a 300,000-byte body in two-byte pieces took 20 s of one execution.
 inline constexpr size_t kMaxPieces = 64;
-// The configuration bits of the three bytes: mode 0x1a, shape 0xcf, peer_shape 0x70.
-inline constexpr size_t kConfigs = 1 << 12;
+// limits.max_request_body by mode bits 5-7 (0: no limit). A limit only with bit 5 and bit 6 or 7
+// set, so the seeds written before it (most with none of the three) keep their meaning: 300 takes
+// the 100-byte bodies and refuses the 4,000-byte ones, 3,999 refuses those by one byte, 4,000
+// takes them exactly (session_traffic.h body_size).
+inline constexpr std::array<uint64_t, 8> kBodyLimits = {0, 0, 0, 300, 0, 3999, 0, 4000};
+inline size_t body_limit_index(uint8_t mode) {
+  const unsigned i = (mode >> 5) & 7;
+  return kBodyLimits[i] == 0 ? 0 : i / 2;  // 3, 5, 7 -> 1, 2, 3
+}
+
+// The configuration bits of the three bytes: mode 0xfa, shape 0xcf, peer_shape 0x70.
+inline constexpr size_t kConfigs = 1 << 14;
 inline size_t config_key(uint8_t mode, uint8_t shape, uint8_t peer_shape) {
   return ((mode >> 1) & 1) | ((mode >> 3) & 3) << 1 | (shape & 0x0f) << 3 |
-         ((shape >> 6) & 3) << 7 | ((peer_shape >> 4) & 7) << 9;
+         ((shape >> 6) & 3) << 7 | ((peer_shape >> 4) & 7) << 9 | body_limit_index(mode) << 12;
 }
 
 inline std::shared_ptr<const config::Config> make_config(uint8_t mode, uint8_t shape,
@@ -35,6 +46,9 @@ inline std::shared_ptr<const config::Config> make_config(uint8_t mode, uint8_t s
   const bool backend_a_h2 = mode & 2;
   const bool two_backends = mode & 8;
   const bool small_timeouts = !(mode & 16);
+  // Bodies past it draw a 413 (before anything is forwarded, or with the backend's copy
+  // abandoned) or, the response started, a cut stream (ClientSession::body_over_limit).
+  cfg.limits.max_request_body = kBodyLimits[(mode >> 5) & 7];
   cfg.limits.max_concurrent_streams = kStreams[shape & 3];
   cfg.limits.initial_window_size = kWindows[(shape >> 2) & 3];
   const uint32_t per_backend = 1 + ((shape >> 6) & 1) + ((shape >> 7) & 1) * 2;
@@ -74,26 +88,14 @@ inline std::shared_ptr<const config::Config> make_config(uint8_t mode, uint8_t s
   return config;
 }
 
-// One of kConfigs configurations, built once per process and shared read-only (the Worker only
-// ever reads it).
+// One of kConfigs configurations, built when first asked for and shared read-only (the Worker
+// only ever reads it). The bits outside the key do not change the configuration.
 inline const std::shared_ptr<const config::Config>& shared_config(uint8_t mode, uint8_t shape,
                                                                   uint8_t peer_shape) {
-  static const std::vector<std::shared_ptr<const config::Config>> table = [] {
-    std::vector<std::shared_ptr<const config::Config>> t(kConfigs);
-    // Every key is reached by some (mode, shape, peer_shape); the bits outside the key do not
-    // change the configuration.
-    for (unsigned m = 0; m < 32; m += 2) {
-      for (unsigned sh = 0; sh < 256; ++sh) {
-        if (sh & 0x30) continue;
-        for (unsigned p = 0; p < 128; p += 16) {
-          auto& slot = t[config_key(m, sh, p)];
-          if (!slot) slot = make_config(m, sh, p);
-        }
-      }
-    }
-    return t;
-  }();
-  return table[config_key(mode, shape, peer_shape)];
+  static std::vector<std::shared_ptr<const config::Config>> table(kConfigs);
+  auto& slot = table[config_key(mode, shape, peer_shape)];
+  if (!slot) slot = make_config(mode, shape, peer_shape);
+  return slot;
 }
 
 }  // namespace crossmux::fuzz::mux_session
