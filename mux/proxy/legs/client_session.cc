@@ -621,11 +621,13 @@ bool ClientSession::should_close() const {
 
 void ClientSession::update_timer() {
   const auto& t = worker_.config().timeouts;
-  if (!in_.empty() && !reading_paused() && !(codec_ && codec_->input_held())) {
+  if (!in_.empty() && !reading_paused() &&
+      !(codec_ && (codec_->input_held() || !codec_->at_head()))) {
     // RFC 9112 §9.5: a started request head (HTTP/2: a frame) must be complete within
     // timeouts.request_headers from its first byte; bytes trickling in do not extend it
     // (slowloris). Input held back by backpressure, or by the codec (bytes pipelined behind an
-    // upgrade request wait for its response), is not the client's delay.
+    // upgrade request wait for its response), is not the client's delay; nor is part of an
+    // HTTP/1.1 body's framing (a chunk-size line) a head: the exchange's deadlines cover it.
     if (!head_timer_) timer_.arm(static_cast<uint64_t>(t.request_headers.count()));
     head_timer_ = true;
     return;
@@ -639,7 +641,9 @@ void ClientSession::update_timer() {
 }
 
 void ClientSession::on_timeout() {
-  if (codec_ && codec_->answers_errors() && !in_.empty() && !codec_failed_) {
+  // The 408 answers a head that did not complete in time, never an idle timeout that found
+  // body bytes waiting (the request they belong to had its head whole).
+  if (head_timer_ && codec_ && codec_->answers_errors() && !in_.empty() && !codec_failed_) {
     codec_failed_ = true;
     in_.clear();
     answer_decode_error(codecs::Error::http(408, kRequestHeadersTimeout));

@@ -96,6 +96,10 @@ class Codec {
   // request, until its response says whether the bytes are tunnel data; after a request that
   // ended the connection, for good). What waits unread then is not a slow client's request head.
   virtual bool input_held() const { return false; }
+  // Server codecs: what waits unconsumed belongs to a request head (or to the frame that carries
+  // one), not to a body: false inside an HTTP/1.1 body (a chunk-size line, a chunk's CRLF or a
+  // trailer section not whole yet), whose slowness the exchange's own deadlines cover.
+  virtual bool at_head() const { return true; }
 
   // Body bytes worth handing to send_data for `stream` now (0: wait).
   virtual size_t capacity(codecs::StreamId stream) const = 0;

@@ -144,6 +144,7 @@ class H1Server final : public H1Base {
   }
 
   bool input_held() const override { return decoder_.awaiting_tunnel() || decoder_.closed(); }
+  bool at_head() const override { return decoder_.at_head(); }
 
   Result<StreamId> send_head(StreamId stream, MessageHead& head, bool end) override {
     if (cut_) return stream;

@@ -1,8 +1,7 @@
 // BackendPool queueing at max_connections_per_backend, its reuse of idle connections, the
 // flow-control stall of a client's responses, max_request_body on HTTP/2 requests, and an
-// HTTP/1.1 client connection whose response is cut, the request-head timeout behind an upgrade,
-// driven in memory (MemoryStream, a
-// BackendConnector, a VirtualClock): the real Worker, ClientSession and BackendConnection.
+// HTTP/1.1 client connection whose response is cut, driven in memory (one_client_worker.h): the
+// real Worker, ClientSession and BackendConnection.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -16,98 +15,13 @@
 #include "mux/net/event_loop.h"
 #include "mux/net/memory_stream.h"
 #include "mux/proxy/pool/backend_pool.h"
+#include "mux/proxy/test/one_client_worker.h"
 #include "mux/proxy/worker/worker.h"
 
 namespace crossmux::mux::proxy {
 namespace {
 
-struct MemoryBackends final : BackendConnector {
-  codecs::Result<std::unique_ptr<net::ByteStream>> connect(const Exchange&,
-                                                           const net::SocketAddress&) override {
-    auto pipe = net::make_memory_pipe();
-    peers.push_back(pipe.peer);
-    answered.push_back(0);
-    return std::unique_ptr<net::ByteStream>(std::move(pipe.stream));
-  }
-  std::vector<net::MemoryPeer> peers;
-  std::vector<size_t> answered;
-};
-
-config::Config one_backend_config() {
-  config::Config c;
-  config::Listener l;
-  l.name = "in";
-  l.address = {"127.0.0.1", 8080};
-  c.listeners.push_back(l);
-  config::Cluster cl;
-  cl.name = "a";
-  cl.backends.push_back({{"127.0.0.1", 9000}, 1});
-  cl.max_connections_per_backend = 1;
-  c.clusters.push_back(cl);
-  config::Frontend f;
-  f.cluster = "a";
-  c.frontends.push_back(f);
-  return c;
-}
-
-size_t count(const std::string& s, std::string_view what) {
-  size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-  return n;
-}
-
-// An HTTP/1.1 backend's 200 with a body of `size` octets.
-void respond(net::MemoryPeer& backend, size_t size) {
-  backend.send(
-      codecs::as_bytes("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n"));
-  backend.send(codecs::as_bytes(std::string(size, 'x')));
-}
-
-// One Worker on a virtual clock with one client connection open on the first listener and its
-// backends in memory. The backends are declared before the worker (it keeps a pointer to them)
-// and the client pipe after it.
-struct OneClientWorker {
-  explicit OneClientWorker(config::Config c)
-      : loop(net::EventLoop::create(&clock).value()),
-        shared(std::make_shared<const config::Config>(std::move(c))),
-        cfg(*shared),
-        limiter(cfg.limits.max_connections, cfg.limits.max_connections_per_ip),
-        worker(*loop, shared, nullptr, limiter) {}
-
-  // Prepares the worker and opens the client's session; false if either is refused.
-  bool open() {
-    if (!worker.prepare()) return false;
-    worker.pool().set_connector(&backends);
-    if (worker.limiter().try_acquire("192.0.2.1") != ConnectionLimiter::Verdict::Accept) {
-      return false;
-    }
-    worker.open_session(cfg.listeners[0], std::move(client.stream), nullptr, "192.0.2.1:1",
-                        "192.0.2.1");
-    return true;
-  }
-
-  // Another client connection, from `ip`, on the first listener; its peer (dead if refused).
-  net::MemoryPeer add_client(const std::string& ip) {
-    auto pipe = net::make_memory_pipe();
-    EXPECT_EQ(worker.limiter().try_acquire(ip), ConnectionLimiter::Verdict::Accept);
-    worker.open_session(cfg.listeners[0], std::move(pipe.stream), nullptr, ip + ":1", ip);
-    return pipe.peer;
-  }
-
-  // Runs the loop until nothing is queued (bounded).
-  void settle() {
-    for (int i = 0; i < 1000 && loop->has_queued(); ++i) ASSERT_TRUE(loop->run_once(0));
-  }
-
-  net::VirtualClock clock;
-  std::unique_ptr<net::EventLoop> loop;
-  std::shared_ptr<const config::Config> shared;
-  const config::Config& cfg;
-  ConnectionLimiter limiter;
-  MemoryBackends backends;
-  Worker worker;
-  net::MemoryPipe client = net::make_memory_pipe();
-};
+using namespace memory_test;
 
 TEST(BackendPoolQueue, QueuedExchangeGetsTheSlotOfAClosedConnection) {
   OneClientWorker w(one_backend_config());
@@ -678,54 +592,6 @@ TEST(ClientSessionCut, NothingFollowsAnHttp11ResponseCutAfterItsHead) {
       EXPECT_EQ(count(to_client, "HTTP/1.1 "), 1u) << "a second status line after a cut response:\n"
                                                    << to_client;
     }
-  }
-}
-
-// timeouts.request_headers measures a client that is slow to send a request head. Bytes
-// pipelined behind a WebSocket upgrade request wait, unread, for the backend's answer to it (they
-// are tunnel data if it accepts), and bytes after a `Connection: close` request are never read
-// (RFC 9112 §9.6): neither is the client's delay. They drew a 408 "request headers timeout" that
-// closed the connection while the request was still at the backend, whose answer the client
-// then never got (mux_session).
-TEST(ClientSessionTimeouts, BytesHeldBehindARequestAreNotAHeadTimeout) {
-  for (const bool upgrade : {true, false}) {
-    SCOPED_TRACE(upgrade ? "behind an upgrade request" : "behind a Connection: close request");
-    config::Config c = one_backend_config();
-    c.timeouts.request_headers = config::Millis(200);
-    c.timeouts.backend_response = config::Millis(1000);
-    OneClientWorker w(std::move(c));
-    ASSERT_TRUE(w.open());
-    w.client.peer.send(codecs::as_bytes(
-        upgrade ? "GET /1 HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: "
-                  "upgrade\r\n\r\n"
-                : "GET /1 HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"));
-    w.settle();
-    ASSERT_EQ(w.backends.peers.size(), 1u);
-    w.client.peer.send(codecs::as_bytes("GET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n"));
-    w.settle();
-    w.clock.advance(500);  // past request_headers, before backend_response
-    ASSERT_TRUE(w.loop->run_once(0));
-    w.settle();
-    std::string to_client;
-    w.client.peer.receive(to_client);
-    EXPECT_EQ(to_client, "") << "an answer before the backend's";
-    ASSERT_FALSE(w.client.peer.stream_gone());
-    // The backend answers (declining the upgrade): the client gets that answer; after an upgrade
-    // declined the held bytes are the next request, forwarded in turn.
-    respond(w.backends.peers[0], 2);
-    w.settle();
-    w.client.peer.receive(to_client);
-    EXPECT_EQ(count(to_client, "HTTP/1.1 200 OK"), 1u) << to_client;
-    EXPECT_EQ(count(to_client, "HTTP/1.1 "), 1u) << to_client;
-    std::string to_backend;
-    for (auto& backend : w.backends.peers) backend.receive(to_backend);
-    EXPECT_EQ(count(to_backend, "GET /2 HTTP/1.1"), upgrade ? 1u : 0u) << to_backend;
-    EXPECT_EQ(w.client.peer.stream_gone(), !upgrade);
-    const std::string metrics = w.worker.metrics().sync({}).render();
-    EXPECT_NE(metrics.find("crossmux_limit_hits_total{side=\"client\",limit=\"request_headers_"
-                           "timeout\"} 0\n"),
-              std::string::npos)
-        << "counted as a client too slow to send a head";
   }
 }
 
