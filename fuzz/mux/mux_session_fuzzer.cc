@@ -36,6 +36,8 @@
 //   - what an HTTP/1.1 client receives parses (llhttp, strict) as one response per request it
 //     sent whole, in order, framed by its request's method: no body after 204/304/HEAD (an
 //     HTTP/2 backend's DATA there is dropped), no second status line inside a cut response;
+//   - the proxy's own 408 (request headers timeout) reaches an HTTP/1.1 client only in the place
+//     of a request head it started and had not finished, never of one it had sent whole;
 //   - flow-control credit: the WINDOW_UPDATE increments the proxy sends an HTTP/2 client or
 //     backend never exceed the DATA it forwarded or discarded (what exchanges still hold is not
 //     credited), plus the windows it opens at the start;

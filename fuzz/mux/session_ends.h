@@ -3,9 +3,13 @@
 // server session as the oracle parser).
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codecs/base/byte_buffer.h"
 #include "codecs/h1/decoder.h"
@@ -17,6 +21,8 @@
 #include "fuzz/mux/session_oracle.h"
 #include "mux/config/config.h"
 #include "mux/net/memory_stream.h"
+#include "mux/proxy/exchange/answers.h"
+#include "mux/proxy/worker/worker.h"
 
 namespace crossmux::fuzz::mux_session {
 
@@ -52,6 +58,13 @@ inline codecs::h2::Limits permissive_limits() {
   return l;
 }
 
+// The body of the proxy's 408 for a request head not finished within timeouts.request_headers
+// (ClientSession::on_timeout), with no answer overrides configured (make_config sets none).
+inline std::string head_timeout_body() {
+  return mux::proxy::make_answer(408, mux::proxy::kRequestHeadersTimeout, nullptr, nullptr, nullptr)
+      .body;
+}
+
 // The client's end of one client connection. `h2` is what the script writes (its requests and
 // frames); the "sent whole" decoder reads the bytes as the proxy's listener will, which decides
 // by the first bytes (client_session.cc detect_protocol): the HTTP/2 preface, or any bytes on an
@@ -64,6 +77,7 @@ struct ClientEnd {
         h2(is_h2),
         sent(false, !is_h2),
         writer(true),
+        got(head_timeout_body()),
         listener_h1_(cfg.listeners[0].http1),
         listener_h2_(cfg.listeners[0].http2),
         settings_(permissive_settings(cfg.limits)) {}
@@ -76,7 +90,11 @@ struct ClientEnd {
       for (uint8_t ch : b) std::fprintf(stderr, " %02x", ch);
       std::fprintf(stderr, "\n");
     }
+    // After the client's FIN the pipe drops what it is given: the proxy never sees those bytes.
+    const size_t queued = peer.unread();
     peer.send(b);
+    if (peer.unread() == queued) return;
+    delivered += b.size();
     if (h2_framed) sent_frames.feed(as_view(b));
     if (decoder_done) return;
     pending.append(reinterpret_cast<const char*>(b.data()), b.size());
@@ -84,6 +102,7 @@ struct ClientEnd {
     const bool as_h2 = h2_decoder != nullptr;
     for (;;) {
       const Bytes in(reinterpret_cast<const uint8_t*>(pending.data()), pending.size());
+      const uint64_t fed_from = delivered - pending.size();
       codecs::Result<size_t> r = as_h2 ? h2_decoder->feed(in) : h1_decoder->feed(in, sent);
       if (!r) {
         decoder_done = true;
@@ -92,6 +111,12 @@ struct ClientEnd {
       }
       if (!as_h2 && h1_decoder->awaiting_tunnel()) h1_decoder->resolve_tunnel(false, sent);
       pending.erase(0, *r);
+      // Each head decoded ends within the bytes consumed so far (an upper bound on where), each
+      // message that ended, after the bytes consumed before this feed (a lower bound).
+      while (!as_h2 && head_ends.size() < sent.heads.size()) {
+        head_ends.push_back(delivered - pending.size());
+      }
+      while (!as_h2 && message_ends.size() < sent.ends) message_ends.push_back(fed_from);
       if (as_h2) {
         scratch.clear();
         h2_decoder->take_output(scratch);
@@ -149,6 +174,36 @@ struct ClientEnd {
     response_bytes.erase(0, *r);
     // llhttp stops after a message with Connection: close; what follows is never read.
     if (*r < in.size()) responses_stopped = true;
+    for (; timeouts_checked < got.head_timeouts.size(); ++timeouts_checked) {
+      check_head_timeout(got.head_timeouts[timeouts_checked]);
+    }
+  }
+
+  // The proxy's 408 "request headers timeout" is for a request head the client started and had
+  // not finished (its timer runs on unconsumed input: ClientSession::update_timer). The client
+  // takes the n-th response for its n-th request: when the proxy gave up, head n must have been
+  // started (bytes read past the end of message n - 1) and no head from n on whole. Once it gives
+  // up the proxy reads nothing more (reading_paused: the codec failed), so the bytes it read all
+  // came before, and what they hold was sent then. Commit 1a5f9113: bytes pipelined behind an
+  // upgrade request, whole heads held unread, drew one; a chunk-size line part-sent drew one.
+  void check_head_timeout(size_t n) const {
+    const uint64_t read = delivered - peer.unread();
+    const auto whole = static_cast<size_t>(
+        std::upper_bound(head_ends.begin(), head_ends.end(), read) - head_ends.begin());
+    if (whole > n) {
+      std::fprintf(stderr, "408 as response %zu; %zu heads whole in the %llu bytes read\n", n,
+                   whole, static_cast<unsigned long long>(read));
+      violated("the proxy's 408 request headers timeout answered a request sent whole");
+    }
+    // Message n - 1 not over (or over only after the bytes read): head n was not begun. Unknown
+    // once the decoder stopped (it records no more ends).
+    if (decoder_done) return;
+    const bool begun = n == 0 ? read > 0 : n <= message_ends.size() && read > message_ends[n - 1];
+    if (!begun) {
+      std::fprintf(stderr, "408 as response %zu; %zu messages ended, %llu bytes read\n", n,
+                   message_ends.size(), static_cast<unsigned long long>(read));
+      violated("the proxy's 408 request headers timeout came with no request head begun");
+    }
   }
 
   static std::string_view as_view(Bytes b) {
@@ -176,7 +231,13 @@ struct ClientEnd {
   FrameTally got_frames;
   // HTTP/1.1: the responses received, parsed by llhttp (`got` counts the 101s among them).
   std::unique_ptr<codecs::reference::LlhttpDecoder> responses;
-  HeadLog got{false, true};
+  ResponseLog got;
+  size_t timeouts_checked = 0;  // got.head_timeouts already checked
+  uint64_t delivered = 0;       // bytes sent to the proxy
+  // HTTP/1.1: where in the bytes sent each head `sent` decoded ends, at most, and each message
+  // at least.
+  std::vector<uint64_t> head_ends;
+  std::vector<uint64_t> message_ends;
   size_t methods_expected = 0;
   std::string response_bytes;
   bool responses_stopped = false;

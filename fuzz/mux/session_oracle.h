@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "codecs/h2/connection.h"
@@ -159,6 +160,48 @@ class HeadLog final : public codecs::EventSink {
 
   bool backend_;
   bool h1_;
+};
+
+// The responses an HTTP/1.1 client received (llhttp, one per request it sent whole, in order):
+// how many final ones, the 101s among them, and which of them were the proxy's own 408 for a
+// request head not finished in time (worker.h kRequestHeadersTimeout), told from a backend's 408
+// by their body: exactly `timeout_body`, the proxy's default answer (session_ends.h).
+class ResponseLog final : public codecs::EventSink {
+ public:
+  explicit ResponseLog(std::string timeout_body) : timeout_body_(std::move(timeout_body)) {}
+
+  void on_head(StreamId, codecs::MessageHead& head) override {
+    in_408_ = head.status == 408;
+    body_.clear();
+    if (head.status < 200 && head.status != 101) return;  // interim: the final one follows
+    if (head.status == 101) ++switched;
+    index_ = finals++;
+  }
+  void on_data(StreamId, Bytes data) override {
+    if (in_408_ && body_.size() <= timeout_body_.size()) {
+      body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    }
+  }
+  void on_trailers(StreamId, codecs::HeaderList&) override {}
+  void on_end_of_message(StreamId) override {
+    if (in_408_ && body_ == timeout_body_) head_timeouts.push_back(index_);
+    in_408_ = false;
+  }
+  void on_reset(StreamId, uint32_t) override {}
+  void on_goaway(StreamId, uint32_t, std::string_view) override {}
+  void on_connection_error(const codecs::Error&) override {}
+
+  size_t finals = 0;    // final responses (101 included) begun
+  size_t switched = 0;  // 101 responses
+  // The proxy's 408s for a head not finished in time, by their place among the final responses:
+  // the n-th answers (in the client's eyes) the n-th request it sent.
+  std::vector<size_t> head_timeouts;
+
+ private:
+  std::string timeout_body_;
+  std::string body_;
+  bool in_408_ = false;
+  size_t index_ = 0;
 };
 
 }  // namespace crossmux::fuzz::mux_session
