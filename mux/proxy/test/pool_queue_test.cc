@@ -300,73 +300,74 @@ struct H2Client {
   std::string pending;
 };
 
+// A 1 s flow_control_stall, a backend connection per request, and two GETs on one HTTP/2
+// connection whose backends each answer `size` octets; the two streams' ids.
+std::pair<codecs::StreamId, codecs::StreamId> two_responses(OneClientWorker& w, H2Client& client,
+                                                            size_t size) {
+  auto a = client.open("GET", "/a", true);
+  auto b = client.open("GET", "/b", true);
+  EXPECT_TRUE(a && b);
+  client.send();
+  w.settle();
+  EXPECT_EQ(w.backends.peers.size(), 2u);
+  for (auto& backend : w.backends.peers) respond(backend, size);
+  w.settle();
+  return {a.value_or(0), b.value_or(0)};
+}
+
+config::Config two_stream_stall_config() {
+  config::Config c = one_backend_config();
+  c.timeouts.flow_control_stall = config::Millis(1000);
+  c.clusters[0].max_connections_per_backend = 4;
+  return c;
+}
+
 // RFC 9113 §5.2: a stream whose window the client holds at zero is a stalled one, however many
 // bytes its siblings on the same connection take: the socket's progress restarts the stall only
 // of streams whose windows are open (a slow reader), never of a zero-window stream.
 TEST(ClientSessionStall, AZeroWindowStreamIsCutWhileItsSiblingFlows) {
-  config::Config c = one_backend_config();
-  c.timeouts.flow_control_stall = config::Millis(1000);
-  c.clusters[0].max_connections_per_backend = 4;
-  OneClientWorker w(std::move(c));
+  OneClientWorker w(two_stream_stall_config());
   ASSERT_TRUE(w.open());
   H2Client client(w.client.peer);
-  auto stalled = client.open("GET", "/stalled", true);
-  auto flowing = client.open("GET", "/flowing", true);
-  ASSERT_TRUE(stalled && flowing);
-  client.send();
   // The client returns flow credit for what it reads of the second stream only: the first one
   // stays at zero once its initial 65,535 octets are out.
-  w.settle();
-  ASSERT_EQ(w.backends.peers.size(), 2u);
-  for (auto& b : w.backends.peers) respond(b, 4 << 20);
-  w.settle();
+  const auto [stalled, flowing] = two_responses(w, client, 4 << 20);
   // The client reads 96 KiB every 300 ms and credits the second stream as it reads: that stream
   // moves all the time, its window reopened within each round.
   const H2ClientView& seen = client.seen;
   for (int round = 0; round < 10; ++round) {
-    const size_t before = client.seen.body[*flowing];
+    const size_t before = client.seen.body[flowing];
     ASSERT_TRUE(client.read(96 * 1024));
-    client.h2.consume(*flowing, client.seen.body[*flowing] - before);
+    client.h2.consume(flowing, client.seen.body[flowing] - before);
     client.send();
     w.settle();
     w.clock.advance(300);
     ASSERT_TRUE(w.loop->run_once(0));
     w.settle();
   }
-  EXPECT_GT(seen.body.at(*flowing), 0u);
-  EXPECT_EQ(seen.resets.count(*flowing), 0u) << "the reading stream was cut";
-  ASSERT_EQ(seen.resets.count(*stalled), 1u)
+  EXPECT_GT(seen.body.at(flowing), 0u);
+  EXPECT_EQ(seen.resets.count(flowing), 0u) << "the reading stream was cut";
+  ASSERT_EQ(seen.resets.count(stalled), 1u)
       << "a zero-window stream outlived flow_control_stall three times over";
-  EXPECT_EQ(seen.resets.at(*stalled), static_cast<uint32_t>(codecs::H2Code::Cancel));
+  EXPECT_EQ(seen.resets.at(stalled), static_cast<uint32_t>(codecs::H2Code::Cancel));
 }
 
 // A normal client, reading slowly and crediting every stream as it reads: a stream's window
-// reaches zero while its bytes still wait in the proxy's output buffers behind a sibling's,
-// where the client cannot have read them, so it cannot have credited them either. The socket's
-// progress restarts the stall of such a stream (as of one whose windows are open); only a stream
-// whose every framed octet the socket took, and whose window stays shut, is a stalled one.
+// reaches zero while its bytes still wait in the proxy's output buffers (or the pipe) behind a
+// sibling's, where the client cannot have read them, so it cannot have credited them either.
+// When such a stall expires while the client's side keeps acknowledging more, it starts again;
+// only a stream whose every framed octet the client's side took, window still shut, is stalled.
 TEST(ClientSessionStall, AStreamWhoseBytesWaitBehindASiblingIsNotCut) {
-  config::Config c = one_backend_config();
-  c.timeouts.flow_control_stall = config::Millis(1000);
-  c.clusters[0].max_connections_per_backend = 4;
-  OneClientWorker w(std::move(c));
+  OneClientWorker w(two_stream_stall_config());
   ASSERT_TRUE(w.open());
   H2Client client(w.client.peer);
-  auto first = client.open("GET", "/first", true);
-  auto second = client.open("GET", "/second", true);
-  ASSERT_TRUE(first && second);
-  client.send();
-  w.settle();
-  ASSERT_EQ(w.backends.peers.size(), 2u);
-  for (auto& b : w.backends.peers) respond(b, 512 * 1024);
-  w.settle();
+  const auto [first, second] = two_responses(w, client, 512 * 1024);
   H2ClientView& seen = client.seen;
   std::map<codecs::StreamId, size_t> credited;
   for (int round = 0;
-       round < 400 && (seen.body[*first] < 512 * 1024 || seen.body[*second] < 512 * 1024);
-       ++round) {
+       round < 400 && (seen.body[first] < 512 * 1024 || seen.body[second] < 512 * 1024); ++round) {
     ASSERT_TRUE(client.read(16 * 1024));
-    for (const codecs::StreamId s : {*first, *second}) {
+    for (const codecs::StreamId s : {first, second}) {
       client.h2.consume(s, seen.body[s] - credited[s]);
       credited[s] = seen.body[s];
     }
@@ -376,10 +377,10 @@ TEST(ClientSessionStall, AStreamWhoseBytesWaitBehindASiblingIsNotCut) {
     ASSERT_TRUE(w.loop->run_once(0));
     w.settle();
   }
-  EXPECT_EQ(seen.resets.count(*first), 0u) << "cut while its bytes waited in the proxy";
-  EXPECT_EQ(seen.resets.count(*second), 0u) << "cut while its bytes waited in the proxy";
-  EXPECT_EQ(seen.body[*first], 512u * 1024);
-  EXPECT_EQ(seen.body[*second], 512u * 1024);
+  EXPECT_EQ(seen.resets.count(first), 0u) << "cut while its bytes waited in the proxy";
+  EXPECT_EQ(seen.resets.count(second), 0u) << "cut while its bytes waited in the proxy";
+  EXPECT_EQ(seen.body[first], 512u * 1024);
+  EXPECT_EQ(seen.body[second], 512u * 1024);
 }
 
 // The slow-read attack (CVE-2019-9517's class): a client that reads nothing at all, its stream at
