@@ -300,6 +300,19 @@ struct H2Client {
   std::string pending;
 };
 
+// One GET on an HTTP/2 connection whose backend answers `size` octets; the stream's id.
+codecs::StreamId one_response(OneClientWorker& w, H2Client& client, size_t size) {
+  auto sid = client.open("GET", "/", true);
+  EXPECT_TRUE(sid);
+  client.send();
+  w.settle();
+  EXPECT_EQ(w.backends.peers.size(), 1u);
+  if (w.backends.peers.size() != 1) return 0;
+  respond(w.backends.peers[0], size);
+  w.settle();
+  return sid.value_or(0);
+}
+
 // A 1 s flow_control_stall, a backend connection per request, and two GETs on one HTTP/2
 // connection whose backends each answer `size` octets; the two streams' ids.
 std::pair<codecs::StreamId, codecs::StreamId> two_responses(OneClientWorker& w, H2Client& client,
@@ -429,13 +442,8 @@ TEST(ClientSessionStall, UnderPressureAStreamAwaitingDeliveryIsCutAtTheGrace) {
   OneClientWorker w(std::move(c));
   ASSERT_TRUE(w.open());
   H2Client client(w.client.peer);
-  auto sid = client.open("GET", "/", true);
-  ASSERT_TRUE(sid);
-  client.send();
-  w.settle();
-  ASSERT_EQ(w.backends.peers.size(), 1u);
-  respond(w.backends.peers[0], 1 << 20);
-  w.settle();
+  const codecs::StreamId sid = one_response(w, client, 1 << 20);
+  ASSERT_NE(sid, 0u);
   net::MemoryPeer other = w.add_client("192.0.2.2");
   other.send(codecs::as_bytes("GET /other HTTP/1.1\r\nHost: a.test\r\n\r\n"));
   w.settle();
@@ -447,12 +455,12 @@ TEST(ClientSessionStall, UnderPressureAStreamAwaitingDeliveryIsCutAtTheGrace) {
     ASSERT_TRUE(w.loop->run_once(0));
     w.settle();
   }
-  EXPECT_LT(client.seen.body[*sid], 65535u) << "the stream's bytes were all read: no test";
+  EXPECT_LT(client.seen.body[sid], 65535u) << "the stream's bytes were all read: no test";
   for (int round = 0; round < 100 && w.client.peer.pending() > 0; ++round) {
     ASSERT_TRUE(client.read());
     w.settle();
   }
-  ASSERT_EQ(client.seen.resets.count(*sid), 1u) << "held its connection past the grace";
+  ASSERT_EQ(client.seen.resets.count(sid), 1u) << "held its connection past the grace";
 }
 
 // RFC 9113 §6.9: a client may return flow credit in small steps. Each WINDOW_UPDATE lets a few
@@ -464,20 +472,15 @@ TEST(ClientSessionStall, AStreamCreditedInSmallStepsIsNotCut) {
   OneClientWorker w(std::move(c));
   ASSERT_TRUE(w.open());
   H2Client client(w.client.peer);
-  auto sid = client.open("GET", "/", true);
-  ASSERT_TRUE(sid);
-  client.send();
-  w.settle();
-  ASSERT_EQ(w.backends.peers.size(), 1u);
-  respond(w.backends.peers[0], 1 << 20);
-  w.settle();
+  const codecs::StreamId sid = one_response(w, client, 1 << 20);
+  ASSERT_NE(sid, 0u);
   H2ClientView& seen = client.seen;
   size_t credited = 0;
   for (int round = 0; round < 10; ++round) {
     ASSERT_TRUE(client.read());
     // 8 KiB of what arrived is handed to the application: the window, at zero, reopens by that.
-    const size_t step = std::min<size_t>(8192, seen.body[*sid] - credited);
-    client.h2.consume(*sid, step);
+    const size_t step = std::min<size_t>(8192, seen.body[sid] - credited);
+    client.h2.consume(sid, step);
     credited += step;
     client.send();
     w.settle();
@@ -485,8 +488,8 @@ TEST(ClientSessionStall, AStreamCreditedInSmallStepsIsNotCut) {
     ASSERT_TRUE(w.loop->run_once(0));
     w.settle();
   }
-  EXPECT_EQ(seen.resets.count(*sid), 0u) << "a stream credited every 600 ms was cut";
-  EXPECT_GE(seen.body[*sid], 65535u + 8 * 8192u);
+  EXPECT_EQ(seen.resets.count(sid), 0u) << "a stream credited every 600 ms was cut";
+  EXPECT_GE(seen.body[sid], 65535u + 8 * 8192u);
 }
 
 // limits.max_request_body holds for HTTP/2 requests as for HTTP/1.1 ones: a declared length
