@@ -80,7 +80,8 @@ class Decoder {
   bool failed() const { return state_ == State::Failed; }
   // True between messages (nothing partially decoded).
   bool idle() const { return state_ == State::Head && !partial_; }
-  // A head (or nothing yet) is what the next bytes start or continue: not inside a body.
+  // A head (or nothing yet) is what the next bytes start or continue: not inside a body, nor
+  // held after a tunnel request or a message that closed the connection.
   bool at_head() const { return state_ == State::Head; }
   StreamId last_stream() const { return stream_; }
 

@@ -621,8 +621,7 @@ bool ClientSession::should_close() const {
 
 void ClientSession::update_timer() {
   const auto& t = worker_.config().timeouts;
-  if (!in_.empty() && !reading_paused() &&
-      !(codec_ && (codec_->input_held() || !codec_->at_head()))) {
+  if (!in_.empty() && !reading_paused() && !(codec_ && !codec_->at_head())) {
     // RFC 9112 §9.5: a started request head (HTTP/2: a frame) must be complete within
     // timeouts.request_headers from its first byte; bytes trickling in do not extend it
     // (slowloris). Input held back by backpressure, or by the codec (bytes pipelined behind an

@@ -92,13 +92,11 @@ class Codec {
     chain.move_to(out);
   }
   virtual bool wants_output() const = 0;
-  // Server codecs: the codec consumes no input now, whatever arrives (HTTP/1.1: after a tunnel
-  // request, until its response says whether the bytes are tunnel data; after a request that
-  // ended the connection, for good). What waits unread then is not a slow client's request head.
-  virtual bool input_held() const { return false; }
   // Server codecs: what waits unconsumed belongs to a request head (or to the frame that carries
-  // one), not to a body: false inside an HTTP/1.1 body (a chunk-size line, a chunk's CRLF or a
-  // trailer section not whole yet), whose slowness the exchange's own deadlines cover.
+  // one). False inside an HTTP/1.1 body (a chunk-size line, a chunk's CRLF or a trailer section
+  // not whole yet), whose slowness the exchange's own deadlines cover, and while the decoder
+  // consumes nothing: after a tunnel request until its response says whether the bytes are
+  // tunnel data, and after a request that ended the connection.
   virtual bool at_head() const { return true; }
 
   // Body bytes worth handing to send_data for `stream` now (0: wait).

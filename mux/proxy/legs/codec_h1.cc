@@ -143,7 +143,6 @@ class H1Server final : public H1Base {
     return r;
   }
 
-  bool input_held() const override { return decoder_.awaiting_tunnel() || decoder_.closed(); }
   bool at_head() const override { return decoder_.at_head(); }
 
   Result<StreamId> send_head(StreamId stream, MessageHead& head, bool end) override {
