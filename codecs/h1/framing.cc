@@ -97,9 +97,11 @@ static Status apply_absolute_form(std::string_view target, MessageHead& head) {
 static Status apply_target(std::string_view target, MessageHead& head) {
   constexpr MessageKind kReq = MessageKind::Request;
   if (head.method == "CONNECT") {
-    // RFC 9112 §3.2.3: authority-form only, and it needs a port.
+    // RFC 9112 §3.2.3: authority-form only, and it needs a port: a colon after the host, an
+    // IP-literal's closing bracket included (the colons inside "[::1]" name no port).
     size_t colon = target.rfind(':');
-    if (!valid_authority(target, false) || colon == std::string_view::npos ||
+    size_t host_end = !target.empty() && target.front() == '[' ? target.find(']') : 0;
+    if (!valid_authority(target, false) || colon == std::string_view::npos || colon < host_end ||
         colon + 1 == target.size()) {
       return unexpected(decode_error(kReq, 400, kErrConnectTarget));
     }

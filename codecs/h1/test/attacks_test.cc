@@ -63,6 +63,12 @@ std::vector<Row> rows() {
        kErrUnknownTransferCoding, nullptr},
       {"te_chunked_gzip", post("Transfer-Encoding: chunked, gzip\r\n", ""), 400,
        kErrChunkedNotFinal, nullptr},
+      // RFC 9110 §10.1.4: transfer-coding = token *( OWS ";" OWS transfer-parameter ): SP or
+      // HTAB before a parameter is a coding with parameters (here one we do not implement).
+      {"te_param_after_space", post("Transfer-Encoding: gzip ;q=1, chunked\r\n", ""), 501,
+       kErrUnknownTransferCoding, nullptr},
+      {"te_param_after_tab", post("Transfer-Encoding: gzip\t;q=1, chunked\r\n", ""), 501,
+       kErrUnknownTransferCoding, nullptr},
       // RFC 9110 §5.6.1: empty list elements are ignored, but some coding must be there.
       {"te_leading_comma_ok", post("Transfer-Encoding: ,chunked\r\n", "0\r\n\r\n"), 0, nullptr,
        "framing=streaming"},
@@ -218,6 +224,13 @@ std::vector<Row> rows() {
       {"target_ctl", "GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget, nullptr},
       {"target_fragment", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget, nullptr},
       {"target_bad_pct", "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget, nullptr},
+      // RFC 3986 §2.1: both octets after '%' are HEXDIG, each checked.
+      {"target_pct_first_not_hex", "GET /a%g1 HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget,
+       nullptr},
+      {"target_pct_second_not_hex", "GET /a%1g HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget,
+       nullptr},
+      {"target_pct_cut_short", "GET /a%4 HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrBadTarget, nullptr},
+      {"target_pct_ok", "GET /a%4F%2f HTTP/1.1\r\nHost: a\r\n\r\n", 0, nullptr, "GET - a /a%4F%2f"},
       {"asterisk_get", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrAsteriskNotOptions, nullptr},
       {"connect_origin", "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", 400, kErrConnectTarget, nullptr},
       // RFC 9110 §9.3.6: CONNECT names a host and a port; an empty port names no port.
@@ -237,6 +250,9 @@ std::vector<Row> rows() {
       {"host_port_two_colons", get("Host: a:80:80\r\n"), 400, kErrBadHost, nullptr},
       {"host_absolute_wins", "GET http://b.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", 0,
        nullptr, "GET http b.example /x framing=none violations=4"},
+      // RFC 9112 §2.2: empty lines before the request line are ignored, at any split.
+      {"leading_empty_lines", "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, nullptr,
+       "head 1 request HTTP/1.1 GET - a / framing=none"},
       {"host_http10_optional", "GET / HTTP/1.0\r\n\r\n", 0, nullptr,
        "HTTP/1.0 GET - - / framing=none close"},
       // HTTP/1.0 + TE: §6.1 — reject.

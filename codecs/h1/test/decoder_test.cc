@@ -274,6 +274,33 @@ TEST(H1Decoder, ResponseFramingFollowsTheRequest) {
             "head 1 response HTTP/1.1 304 framing=none\n  field \"Content-Length\" \"9\"\nend 1\n");
 }
 
+// expect_response(request head), as the proxy calls it: HEAD, CONNECT and an Upgrade field
+// (whatever its case) are read off the request the response answers.
+TEST(H1Decoder, ExpectResponseReadsTheRequestHead) {
+  auto framing_after = [](std::string_view method, bool upgrade, std::string_view response) {
+    MessageHead request;
+    request.kind = MessageKind::Request;
+    request.method = method;
+    if (upgrade) request.headers.add_view("Upgrade", "websocket");
+    Decoder d(MessageKind::Response, {});
+    d.expect_response(request);
+    RecordingSink sink;
+    auto r =
+        d.feed(Bytes(reinterpret_cast<const uint8_t*>(response.data()), response.size()), sink);
+    return r ? sink.trace() : std::string("error ") + r.error().detail;
+  };
+  const std::string ok5 = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+  EXPECT_NE(framing_after("HEAD", false, ok5).find("framing=none"), std::string::npos);
+  EXPECT_NE(framing_after("GET", false, ok5).find("framing=known(5)"), std::string::npos);
+  EXPECT_NE(framing_after("CONNECT", false, "HTTP/1.1 200 OK\r\n\r\n").find("framing=tunnel"),
+            std::string::npos);
+  EXPECT_NE(framing_after("GET", false, "HTTP/1.1 200 OK\r\n\r\n").find("framing=close"),
+            std::string::npos);
+  const std::string switching = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+  EXPECT_NE(framing_after("GET", true, switching).find("framing=tunnel"), std::string::npos);
+  EXPECT_EQ(framing_after("GET", false, switching), std::string("error ") + kErrUnexpectedSwitch);
+}
+
 TEST(H1Decoder, CloseDelimitedResponseEndsAtEof) {
   auto d = decode("HTTP/1.0 200 OK\r\nServer: old\r\n\r\nall of this until close",
                   response_to({{}}, true));
@@ -412,6 +439,15 @@ TEST(H1Decoder, ErrorsAreStickyAndCarryTheStreamId) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error(), first.error());
   EXPECT_TRUE(d.failed());
+  // An error inside a body belongs to the message whose body it is, not to the next one.
+  Decoder body(MessageKind::Request);
+  auto in_body =
+      body.feed(as_bytes("GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"),
+                sink);
+  ASSERT_FALSE(in_body);
+  EXPECT_EQ(in_body.error().detail, kErrBadChunkSize);
+  EXPECT_EQ(in_body.error().stream_id, 2u);
 }
 
 TEST(H1Decoder, ResponseErrorsAreBadGatewayFromTheBackend) {
