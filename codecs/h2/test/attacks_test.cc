@@ -86,6 +86,21 @@ TEST(Attack, PriorityResourceLoop_2_3) {
   EXPECT_EQ(calm_detail(s), kGlitchBudgetSpent);
 }
 
+// Streams refused over SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2) cost no reset budget
+// (the peer did not reset them) but each is a glitch: a flood of them ends in ENHANCE_YOUR_CALM.
+TEST(Attack, RefusedStreamFloodSpendsTheGlitchBudget) {
+  Settings one;
+  one.max_concurrent_streams = 1;
+  Limits l;
+  l.glitch_budget = 20;
+  Server s(one, l);
+  s.w.post(1);  // stays open
+  for (uint32_t i = 1; i <= 30; ++i) s.w.get(2 * i + 1);
+  s.send();
+  EXPECT_EQ(s.error, kCalm);
+  EXPECT_EQ(calm_detail(s), kGlitchBudgetSpent);
+}
+
 TEST(Attack, ResetFlood_2_4) {
   Server s;  // reset budget 200 < control queue 1000
   for (uint32_t i = 0; i < 300; ++i) {
@@ -238,6 +253,30 @@ TEST(Attack, ContinuationFlood_2_11) {
     s.send();
     EXPECT_EQ(s.error, kCalm);
     EXPECT_EQ(calm_detail(s), kHeaderBlockTooLarge);
+  }
+  {
+    // An opening fragment of exactly the bound is buffered; the next octet is one too many.
+    Limits l;
+    l.max_header_block_bytes = 1024;
+    Server s({}, l);
+    s.w.headers(1, std::string(1024, '\x82'), true, false);
+    s.send();
+    EXPECT_EQ(s.error, std::nullopt);
+    s.w.raw(9, 0, 1, "\x82");
+    s.send();
+    EXPECT_EQ(s.error, kCalm);
+    EXPECT_EQ(calm_detail(s), kHeaderBlockTooLarge);
+  }
+  {
+    // Fragments adding up to exactly the bound make a block (decoded, then refused as a
+    // request: it repeats :method); nothing here is a connection error.
+    Limits l;
+    l.max_header_block_bytes = 1024;
+    Server s({}, l);
+    s.w.headers(1, std::string(1000, '\x82'), true, false);
+    s.w.raw(9, 0x4, 1, std::string(24, '\x82'));
+    s.send();
+    EXPECT_EQ(s.error, std::nullopt);
   }
 }
 

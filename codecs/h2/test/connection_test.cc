@@ -587,6 +587,89 @@ TEST(ConnectionRecv, PeerGoAwayMayRepeatOrLowerButNotRaiseLastId) {
   EXPECT_EQ(r.error().h2_code(), H2Code::ProtocolError);
 }
 
+// RFC 9113 §5.1, as a client: a response racing our RST_STREAM is ignored (the backend side of a
+// proxy resets streams its clients abandoned, and must not lose the connection over it), HEADERS
+// on a stream that closed normally is a connection error STREAM_CLOSED, and HEADERS on an even
+// id no PUSH_PROMISE reserved is PROTOCOL_ERROR (§5.1.1, §8.4).
+TEST(ConnectionRecv, ResponseHeadersOnAResetClosedOrUnreservedStream) {
+  MessageHead h = testing::request_to_a();
+  {
+    RecordingSink sink;
+    Connection c(Role::Client, sink);
+    ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+    c.reset(1, H2Code::Cancel);
+    testing::Wire w;
+    w.settings().raw(1, 0x5, 1, "\x88");  // :status 200, END_STREAM
+    ASSERT_TRUE(c.feed(w.buf.bytes()).has_value()) << sink.trace();
+    EXPECT_EQ(sink.trace().find("head 1"), std::string::npos) << sink.trace();
+    EXPECT_EQ(read_output(testing::drain(c), true).goaway_code(), std::nullopt);
+    EXPECT_TRUE(c.submit_headers(0, h, true).has_value());
+  }
+  {
+    RecordingSink sink;
+    Connection c(Role::Client, sink);
+    ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+    testing::Wire w;
+    w.settings().raw(1, 0x5, 1, "\x88");
+    ASSERT_TRUE(c.feed(w.buf.bytes()).has_value()) << sink.trace();
+    EXPECT_NE(sink.trace().find("end 1"), std::string::npos) << sink.trace();
+    testing::Wire again;
+    again.raw(1, 0x5, 1, "\x88");
+    Result<size_t> r = c.feed(again.buf.bytes());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().h2_code(), H2Code::StreamClosed);
+    EXPECT_EQ(r.error().detail, kHeadersOnClosedStream);
+  }
+  {
+    RecordingSink sink;
+    Connection c(Role::Client, sink);
+    ASSERT_TRUE(c.submit_headers(0, h, true).has_value());
+    testing::Wire w;
+    w.settings().raw(1, 0x5, 2, "\x88");
+    Result<size_t> r = c.feed(w.buf.bytes());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().h2_code(), H2Code::ProtocolError);
+    EXPECT_EQ(r.error().detail, kUnsolicitedHeaders);
+  }
+}
+
+// RFC 9113 §8.3.2: a malformed response head (here a request pseudo-header in it) resets the
+// stream, and nothing of it reaches the sink.
+TEST(ConnectionRecv, AMalformedResponseHeadResetsTheStream) {
+  RecordingSink sink;
+  Connection c(Role::Client, sink);
+  ASSERT_TRUE(c.submit_headers(0, testing::request_to_a(), true).has_value());
+  testing::Wire w;
+  w.settings().raw(1, 0x5, 1, "\x88\x82");  // :status 200, :method GET
+  ASSERT_TRUE(c.feed(w.buf.bytes()).has_value()) << sink.trace();
+  EXPECT_NE(sink.trace().find("reset 1 PROTOCOL_ERROR"), std::string::npos) << sink.trace();
+  EXPECT_EQ(sink.trace().find("head 1"), std::string::npos) << sink.trace();
+  EXPECT_EQ(c.last_stream_error().detail, kUnknownPseudo);
+}
+
+// RFC 8441 §3-4: :protocol is accepted only once we sent SETTINGS_ENABLE_CONNECT_PROTOCOL 1.
+TEST(ConnectionRecv, ExtendedConnectNeedsOurSetting) {
+  for (uint32_t enabled : {0u, 1u}) {
+    Settings ours;
+    ours.enable_connect_protocol = enabled;
+    testing::Server s(ours);
+    s.w.headers(1,
+                s.w.block({{":method", "CONNECT"},
+                           {":protocol", "websocket"},
+                           {":scheme", "https"},
+                           {":authority", "a"},
+                           {":path", "/chat"}}),
+                false);
+    s.send();
+    EXPECT_EQ(s.error, std::nullopt);
+    const bool delivered = s.sink.trace().find("head 1 request") != std::string::npos;
+    EXPECT_EQ(delivered, enabled == 1) << s.sink.trace();
+    if (enabled == 0) {
+      EXPECT_EQ(s.c.last_stream_error().detail, kUnknownPseudo);
+    }
+  }
+}
+
 // RFC 9113 §8.1.1, RFC 9110 §6.4.1: DATA on a response without content (to HEAD, a 204, a 304)
 // resets the stream and nothing of it reaches the sink: an HTTP/1.1 client reads such a head as a
 // whole response, so forwarded bytes would be parsed as the next one.

@@ -123,6 +123,81 @@ TEST(HeaderSemantics, RequestRules) {
   EXPECT_EQ(request_error({{":method", "GET"}, {":scheme", "https"}, {":path", "*"}}), kBadPath);
 }
 
+// §8.2.1: SP or HTAB at either end of a value, each of the four, is malformed.
+TEST(HeaderSemantics, WhitespaceAtEitherEndOfAValueIsRefused) {
+  for (std::string_view v : {" a", "\ta", "a ", "a\t", " ", "\t"}) {
+    F f = get();
+    f.push_back({"x", v});
+    EXPECT_EQ(request_error(f), kBadFieldValue) << "[" << v << "]";
+  }
+  F inner = get();
+  inner.push_back({"x", "a \tb"});
+  EXPECT_EQ(request_error(inner), nullptr);
+}
+
+// §8.2.1 holds for pseudo-header values too: :protocol has no rule of its own that would catch
+// a CR, LF or NUL before it became an HTTP/1.1 Upgrade field.
+TEST(HeaderSemantics, PseudoHeaderValuesAreFieldValues) {
+  for (std::string_view protocol :
+       {std::string_view("web\r\nx: y"), std::string_view("web\0socket", 10),
+        std::string_view(" websocket"), std::string_view("websocket\t")}) {
+    F ws = {{":method", "CONNECT"},
+            {":protocol", protocol},
+            {":scheme", "https"},
+            {":authority", "a"},
+            {":path", "/chat"}};
+    EXPECT_EQ(request_error(ws, false, true), kBadFieldValue) << protocol;
+  }
+}
+
+// RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), tried at the edges of
+// each range (the octets just outside A-Z, a-z and 0-9 included).
+TEST(HeaderSemantics, SchemeGrammar) {
+  auto with_scheme = [](std::string_view scheme) {
+    return request_error(
+        {{":method", "GET"}, {":scheme", scheme}, {":authority", "a"}, {":path", "/"}});
+  };
+  for (std::string_view ok :
+       {"a", "z", "A", "Z", "HTTPS", "a0", "a9", "a+", "a-", "a.", "h2+x-y.z09", "zZ"}) {
+    EXPECT_EQ(with_scheme(ok), nullptr) << ok;
+  }
+  for (std::string_view bad : {"", "0a", "9", "+a", "-a", ".a", "@a", "[a", "`a", "{a", "a/",
+                               "a:", "a,", "a_b", "a b", "a@", "a[", "a`", "a{"}) {
+    EXPECT_EQ(with_scheme(bad), kBadScheme) << "[" << bad << "]";
+  }
+}
+
+// RFC 9110 §9.1: method = token; an empty or non-token :method never becomes a request line.
+TEST(HeaderSemantics, MethodIsANonEmptyToken) {
+  auto with_method = [](std::string_view method) {
+    return request_error(
+        {{":method", method}, {":scheme", "https"}, {":authority", "a"}, {":path", "/"}});
+  };
+  EXPECT_EQ(with_method(""), kMissingPseudo);
+  for (std::string_view bad : {"GE T", "GET\x01", "G(T", "GET/", "G\"T", "GET\x7f", "G\xc3\xa9T"}) {
+    EXPECT_EQ(with_method(bad), kBadMethod) << bad;
+  }
+  for (std::string_view ok : {"GET", "M-SEARCH", "x!#$%&'*+.^_`|~9Z"}) {
+    EXPECT_EQ(with_method(ok), nullptr) << ok;
+  }
+}
+
+// RFC 3986 §3.2 octets in :authority: letters and digits to the ends of their ranges,
+// unreserved, sub-delims, ':' and IP-literal brackets; nothing else.
+TEST(HeaderSemantics, AuthorityOctets) {
+  auto with_authority = [](std::string_view authority) {
+    return request_error(
+        {{":method", "GET"}, {":scheme", "https"}, {":authority", authority}, {":path", "/"}});
+  };
+  for (std::string_view ok : {"a0.z9.A.Z:8080", "[::1]:9", "x-._~%41!$&'()*+,;=y"}) {
+    EXPECT_EQ(with_authority(ok), nullptr) << ok;
+  }
+  for (char c : std::string_view("\"<>\\^`{|}/?# \x7f")) {
+    const std::string authority = std::string("a") + c + "b";
+    EXPECT_EQ(with_authority(authority), kBadAuthority) << "[" << authority << "]";
+  }
+}
+
 TEST(HeaderSemantics, ConnectAndExtendedConnect) {
   MessageHead h;
   ASSERT_TRUE(
@@ -181,6 +256,9 @@ TEST(HeaderSemantics, Responses) {
   EXPECT_EQ(to_response(F{{":status", "101"}}, false, {}, h).error().detail, kBadStatus);
   EXPECT_EQ(to_response(F{{":status", "20"}}, false, {}, h).error().detail, kBadStatus);
   EXPECT_EQ(to_response(F{{"x", "1"}}, false, {}, h).error().detail, kMissingPseudo);
+  // §8.3: pseudo-header fields come before every regular field, in responses too.
+  EXPECT_EQ(to_response(F{{"x", "1"}, {":status", "200"}}, false, {}, h).error().detail,
+            kPseudoAfterRegular);
   EXPECT_EQ(to_response(F{{":status", "200"}, {":path", "/"}}, false, {}, h).error().detail,
             kUnknownPseudo);
   ASSERT_TRUE(to_response(F{{":status", "200"}, {"content-length", "10"}}, false, {true, false}, h)
@@ -198,6 +276,31 @@ TEST(HeaderSemantics, Responses) {
       to_response(F{{":status", "200"}, {"content-length", "7"}}, false, {}, h).has_value());
   EXPECT_EQ(h.framing, Framing::KnownLength);
   EXPECT_EQ(h.status, 200);
+}
+
+// §8.3.2: :status is exactly three digits, once; RFC 9110 §15 leaves the range to the
+// translation (100..599), the codec takes any first digit from 1.
+TEST(HeaderSemantics, ResponseStatusIsThreeDigitsOnce) {
+  MessageHead h;
+  auto status_error = [&](std::string_view status) -> const char* {
+    Status s = to_response(F{{":status", status}}, false, {}, h);
+    return s ? nullptr : s.error().detail;
+  };
+  for (std::string_view ok : {"100", "109", "190", "199", "200", "599", "909"}) {
+    EXPECT_EQ(status_error(ok), nullptr) << ok;
+  }
+  for (std::string_view bad : {"", "20", "2000", "099", "/00", ":00", "2/0", "2:0", "20/",
+                               "20:", "2a0", "20a", " 200", "+20"}) {
+    EXPECT_EQ(status_error(bad), kBadStatus) << "[" << bad << "]";
+  }
+  EXPECT_EQ(status_error("204"), nullptr);
+  EXPECT_EQ(h.status, 204);
+  EXPECT_EQ(to_response(F{{":status", "200"}, {":status", "200"}}, false, {}, h).error().detail,
+            kDuplicatePseudo);
+  // §8.1.1: END_STREAM on the HEADERS means a zero-length body, whatever content-length says.
+  EXPECT_EQ(to_response(F{{":status", "200"}, {"content-length", "5"}}, true, {}, h).error().detail,
+            kContentLengthMismatch);
+  EXPECT_TRUE(to_response(F{{":status", "200"}, {"content-length", "0"}}, true, {}, h).has_value());
 }
 
 TEST(HeaderSemantics, Trailers) {

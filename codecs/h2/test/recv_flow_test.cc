@@ -135,7 +135,10 @@ TEST(RecvFlow, ResetStreamReturnsItsCreditToTheConnection) {
   body(s.w, 3, 65535 - 20000);
   s.send();
   EXPECT_EQ(s.error, std::nullopt);
-  EXPECT_EQ(s.out().goaway_code(), std::nullopt);
+  Output after = s.out();
+  EXPECT_EQ(after.goaway_code(), std::nullopt);
+  // RFC 9113 §5.1: frames on a stream after our RST_STREAM are ignored, not answered again.
+  EXPECT_EQ(after.count(FrameType::RstStream), 0u);
 }
 
 // Padding is flow-controlled (RFC 9113 §6.1): a padded frame charges its whole payload; the
@@ -154,6 +157,36 @@ TEST(RecvFlow, PaddingCountsAgainstTheWindow) {
   EXPECT_EQ(window_update(o, 1), 256u);  // the padding, returned; the data stays unconsumed
   s.w.data(1, std::string(257, 'q'), false);
   s.expect_stream_error(1, kFlowControlError);
+}
+
+}  // namespace
+}  // namespace crossmux::codecs::h2::testing
+
+namespace crossmux::codecs::h2::testing {
+namespace {
+
+// consume() for bytes of a stream that is gone (reset by us, or never opened) returns nothing
+// for that stream (its credit went back to the connection when it closed), and after a
+// connection error nothing more is written at all.
+TEST(RecvFlow, ConsumingForAGoneStreamOrAFailedConnectionWritesNothing) {
+  Server s({}, connection_window(65535));
+  s.w.post(1).post(3);
+  body(s.w, 1, 40000);
+  body(s.w, 3, 20000);
+  s.send();
+  s.c.reset(1, H2Code::Cancel);
+  EXPECT_EQ(window_update(s.out(), 0), 40000u);
+  s.c.consume(1, 40000);
+  s.c.consume(99, 100);
+  EXPECT_EQ(s.out().count(FrameType::WindowUpdate), 0u);
+  // Stream 3 is open with 20000 octets unconsumed; the peer overruns the connection window
+  // (45535 octets left of it: a connection error), then the application consumes them.
+  body(s.w, 3, 65535);
+  s.send();
+  ASSERT_NE(s.error, std::nullopt);
+  EXPECT_NE(s.out().goaway_code(), std::nullopt);
+  s.c.consume(3, 20000);
+  EXPECT_EQ(s.out().frames.size(), 0u);
 }
 
 }  // namespace
