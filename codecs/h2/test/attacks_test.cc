@@ -224,6 +224,12 @@ TEST(Attack, MadeYouResetOtherPrimitives_2_10) {
   EXPECT_EQ(s.error, kCalm);
 }
 
+Limits header_block_bytes(size_t n) {
+  Limits l;
+  l.max_header_block_bytes = n;
+  return l;
+}
+
 TEST(Attack, ContinuationFlood_2_11) {
   {
     Server s;
@@ -234,9 +240,7 @@ TEST(Attack, ContinuationFlood_2_11) {
     EXPECT_EQ(calm_detail(s), kTooManyContinuations);
   }
   {
-    Limits l;
-    l.max_header_block_bytes = 40000;
-    Server s({}, l);
+    Server s({}, header_block_bytes(40000));
     s.w.headers(1, "\x82", true, false);
     for (int i = 0; i < 5; ++i) s.w.raw(9, 0, 1, std::string(16000, '\x82'));
     s.send();
@@ -246,9 +250,7 @@ TEST(Attack, ContinuationFlood_2_11) {
   {
     // The opening fragment alone already over the bound: refused at once, not buffered until a
     // CONTINUATION that may never come.
-    Limits l;
-    l.max_header_block_bytes = 1024;
-    Server s({}, l);
+    Server s({}, header_block_bytes(1024));
     s.w.headers(1, std::string(2000, '\x82'), true, false);
     s.send();
     EXPECT_EQ(s.error, kCalm);
@@ -256,9 +258,7 @@ TEST(Attack, ContinuationFlood_2_11) {
   }
   {
     // An opening fragment of exactly the bound is buffered; the next octet is one too many.
-    Limits l;
-    l.max_header_block_bytes = 1024;
-    Server s({}, l);
+    Server s({}, header_block_bytes(1024));
     s.w.headers(1, std::string(1024, '\x82'), true, false);
     s.send();
     EXPECT_EQ(s.error, std::nullopt);
@@ -270,9 +270,7 @@ TEST(Attack, ContinuationFlood_2_11) {
   {
     // Fragments adding up to exactly the bound make a block (decoded, then refused as a
     // request: it repeats :method); nothing here is a connection error.
-    Limits l;
-    l.max_header_block_bytes = 1024;
-    Server s({}, l);
+    Server s({}, header_block_bytes(1024));
     s.w.headers(1, std::string(1000, '\x82'), true, false);
     s.w.raw(9, 0x4, 1, std::string(24, '\x82'));
     s.send();
